@@ -1,0 +1,121 @@
+# zkeep: plain GNU make. One library (lib/), one binary (cmd/), cmocka unit
+# tests, integration tests in a QEMU VM. See README.md.
+#   make                 build build/zkeep
+#   make check           unit + integration tests (both OpenZFS flavours)
+#   make check-unit      unit tests only (no VM)
+#   make check-asan      the same tests, built with ASan+UBSan into build-asan/
+#   make lint            cppcheck, clang-tidy, clang-format, header self-containment
+#   make install         PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+BUILD ?= build
+CC ?= cc
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
+
+PKGS := libmicrohttpd jansson inih
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+ifeq ($(SAN),1)
+CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Ilib $(PKG_CFLAGS) \
+	-DZKEEP_VERSION='"$(VERSION)"' -MMD -MP
+
+LIB_SRC := $(wildcard lib/*.c)
+CMD_SRC := $(wildcard cmd/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN := $(UNIT_SRC:%.c=$(BUILD)/%)
+HELPER_BIN := $(HELPER_SRC:%.c=$(BUILD)/%)
+LIBZK := $(BUILD)/libzkeep.a
+
+# The seed's tool names, installed as symlinks to zkeep.
+SEED_NAMES := zfs-snapshot zfs-prune zfs-snapshot-report zfs-pull-backups \
+	zfs-push-backups zfs-api
+
+all: $(BUILD)/zkeep $(UNIT_BIN) $(HELPER_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBZK): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/zkeep: $(CMD_OBJ) $(LIBZK)
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(LIBZK) $(PKG_LIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(LIBZK) tests/unit/unit.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBZK) $(PKG_LIBS) -lcmocka $(LDFLAGS)
+
+$(BUILD)/tests/helpers/%: tests/helpers/%.c $(LIBZK)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBZK) $(PKG_LIBS) $(LDFLAGS)
+
+check: all
+	ZKEEP_BUILD=$(BUILD) tests/run
+
+check-unit: all
+	ZKEEP_BUILD=$(BUILD) tests/run --unit
+
+check-it: all
+	ZKEEP_BUILD=$(BUILD) tests/run --it
+
+check-asan:
+	$(MAKE) BUILD=build-asan SAN=1 all
+	ZKEEP_BUILD=build-asan tests/run
+
+check-unit-asan:
+	$(MAKE) BUILD=build-asan SAN=1 all
+	ZKEEP_BUILD=build-asan tests/run --unit
+
+# Every header compiles on its own.
+check-headers:
+	@for h in lib/*.h cmd/*.h; do \
+		echo "#include \"$$h\"" | $(CC) $(ALL_CFLAGS) -I. -x c -fsyntax-only - || exit 1; \
+	done; echo "headers: all self-contained"
+
+lint: check-headers
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -Ilib lib cmd
+	clang-tidy --quiet $(LIB_SRC) $(CMD_SRC) -- -std=c11 -D_GNU_SOURCE -Ilib $(PKG_CFLAGS)
+	clang-format --dry-run --Werror lib/*.c lib/*.h cmd/*.c cmd/*.h tests/unit/*.c \
+		tests/unit/*.h tests/helpers/*.c
+
+format:
+	clang-format -i lib/*.c lib/*.h cmd/*.c cmd/*.h tests/unit/*.c tests/unit/*.h \
+		tests/helpers/*.c
+
+install: $(BUILD)/zkeep
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(BUILD)/zkeep $(DESTDIR)$(BINDIR)/zkeep
+	for n in $(SEED_NAMES); do ln -sf zkeep $(DESTDIR)$(BINDIR)/$$n; done
+	if ls man/*.1 >/dev/null 2>&1; then \
+		install -d $(DESTDIR)$(MANDIR)/man1 && install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/zkeep
+	for n in $(SEED_NAMES); do rm -f $(DESTDIR)$(BINDIR)/$$n; done
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all check check-unit check-it check-asan check-unit-asan check-headers lint format \
+	install uninstall clean
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

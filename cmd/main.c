@@ -1,0 +1,109 @@
+/*
+ * zkeep: one binary, git-style subcommands. Invoked under a seed tool's
+ * name (zfs-pull-backups, ...) through a symlink, it behaves as that tool.
+ * Subcommands are matched by exact name only: a verb that destroys data is
+ * never reached by a prefix or a typo.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "banned.h"
+
+#ifndef ZKEEP_VERSION
+#define ZKEEP_VERSION "0.0.0-dev"
+#endif
+const char zkeep_version[] = ZKEEP_VERSION;
+
+static const struct cmd commands[] = {
+	{"snapshot", "zfs-snapshot", cmd_not_yet,
+	 "--type hourly|daily|monthly|yearly [--dry-run] [--debug]",
+	 "take the policy snapshots due for one interval, in one zfs call"},
+	{"prune", "zfs-prune", cmd_not_yet, "[--dry-run] [--debug]",
+	 "destroy expired policy snapshots"},
+	{"report", "zfs-snapshot-report", cmd_not_yet, "[--json] [--debug] [--cache-file PATH]",
+	 "policy compliance as a table or JSON"},
+	{"pull", "zfs-pull-backups", cmd_not_yet,
+	 "--host H --datasets DS... [--user U] [--destination D] [--name N] [-q] [--debug]",
+	 "pull datasets from a client host over ssh"},
+	{"push", "zfs-push-backups", cmd_not_yet,
+	 "--host H --datasets DS... --destination D [--user U] [--strip-prefix P] "
+	 "[--bwlimit RATE] [-q] [--debug]",
+	 "push raw streams to an offsite host over ssh"},
+	{"api", "zfs-api", cmd_not_yet, "[--listen HOST:PORT] [--config FILE]",
+	 "the per-host HTTP daemon: JSON API and /metrics"},
+	{"status", NULL, cmd_status, "[--json] [--config FILE]",
+	 "one screen: OpenZFS version, pools, datasets and snapshots"},
+	{"gate", NULL, cmd_not_yet, "--allow OPS --prefix DS [--compat seed] [--dry-run]",
+	 "an ssh forced command for backup keys"},
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+void cmd_print_usage(const struct cmd *self, int to_stderr)
+{
+	FILE *f = to_stderr ? stderr : stdout;
+	if (self->seed_name)
+		fprintf(f, "usage: zkeep %s %s\n   or: %s %s\n", self->name, self->usage,
+			self->seed_name, self->usage);
+	else
+		fprintf(f, "usage: zkeep %s %s\n", self->name, self->usage);
+}
+
+static void help(FILE *f)
+{
+	fprintf(f, "usage: zkeep <command> [options]\n"
+		   "       zkeep help | --help | --version\n\n"
+		   "ZFS snapshots, replication and monitoring for a small fleet.\n\n"
+		   "commands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n'zkeep <command> --help' shows a command's options; man zkeep-<command> "
+		   "has the rest.\n"
+		   "Exit codes: 0 success, 1 something failed, 2 usage or configuration "
+		   "error.\n");
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+int main(int argc, char **argv)
+{
+	/* Writes to a dead child must fail with EPIPE, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	log_setup("zkeep", LOG_SINK_STDERR, LOG_LVL_INFO);
+
+	const char *self = argc > 0 ? base_name(argv[0]) : "zkeep";
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (commands[i].seed_name && !strcmp(self, commands[i].seed_name))
+			return commands[i].fn(argc, argv, &commands[i]);
+
+	if (argc < 2) {
+		help(stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+		printf("zkeep %s\n", zkeep_version);
+		return EXIT_OK;
+	}
+	if (!strcmp(name, "help") || !strcmp(name, "--help") || !strcmp(name, "-h")) {
+		if (argc > 2)
+			for (size_t i = 0; i < N_COMMANDS; i++)
+				if (!strcmp(argv[2], commands[i].name)) {
+					cmd_print_usage(&commands[i], 0);
+					return EXIT_OK;
+				}
+		help(stdout);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(name, commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1, &commands[i]);
+	fprintf(stderr, "zkeep: '%s' is not a zkeep command; see 'zkeep help'\n", name);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,765 @@
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "xalloc.h"
+#include "zfs.h"
+#include "banned.h"
+
+#define CONFIG_FILE_MAX (1 << 20)
+
+const char *const zk_interval_names[ZK_N_INTERVALS] = {"hourly", "daily", "monthly", "yearly"};
+
+static const struct {
+	const char *name;
+	int keep[ZK_N_INTERVALS];
+	bool autosnap;
+} builtin_policies[] = {
+	{"none", {0, 0, 0, 0}, false},
+	{"low", {3, 7, 1, 0}, true},
+	{"high", {24, 14, 1, 1}, true},
+	{"critical", {36, 30, 3, 5}, true},
+};
+
+/* ---- value parsers -------------------------------------------------- */
+
+int config_parse_bool(const char *s, bool *out, struct zerr *e)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return zerr_set(e, -EINVAL, "'%s' is not a boolean (use yes or no)", s);
+}
+
+int config_parse_int(const char *s, long min, long max, long *out, struct zerr *e)
+{
+	char *end;
+	if (!*s || strspn(s, "-0123456789") != strlen(s))
+		return zerr_set(e, -EINVAL, "'%s' is not a whole number", s);
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end)
+		return zerr_set(e, -EINVAL, "'%s' is not a whole number", s);
+	if (v < min || v > max)
+		return zerr_set(e, -EINVAL, "%s is out of range (%ld to %ld)", s, min, max);
+	*out = v;
+	return 0;
+}
+
+int config_parse_rate(const char *s, uint64_t *out, struct zerr *e)
+{
+	size_t digits = strspn(s, "0123456789");
+	if (!digits || digits > 15)
+		goto bad;
+	uint64_t v = 0;
+	for (size_t i = 0; i < digits; i++)
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	const char *suf = s + digits;
+	int shift = 0;
+	if (*suf) {
+		const char *u = strchr("KMGT", suf[0] & ~0x20);
+		if (!u || !*u)
+			goto bad;
+		shift = 10 * (int)(u - "KMGT" + 1);
+		suf++;
+		if (*suf == 'B' || *suf == 'b')
+			suf++;
+		if (*suf)
+			goto bad;
+	}
+	if (v == 0 || v > (UINT64_MAX >> 40))
+		goto bad;
+	*out = v << shift;
+	return 0;
+bad:
+	return zerr_set(e, -EINVAL, "invalid rate '%s' (a positive number with an optional K, M, G "
+				    "or T suffix, e.g. 3M)",
+			s);
+}
+
+int config_parse_interval(const char *s, enum zk_interval *out, struct zerr *e)
+{
+	for (int i = 0; i < ZK_N_INTERVALS; i++)
+		if (!strcmp(s, zk_interval_names[i])) {
+			*out = (enum zk_interval)i;
+			return 0;
+		}
+	return zerr_set(e, -EINVAL, "unknown interval '%s' (hourly, daily, monthly or yearly)", s);
+}
+
+int config_parse_keep(const char *s, int keep[ZK_N_INTERVALS], struct zerr *e)
+{
+	struct strvec words = STRVEC_INIT;
+	bool seen[ZK_N_INTERVALS] = {false};
+	int r = 0;
+	for (int i = 0; i < ZK_N_INTERVALS; i++)
+		keep[i] = ZK_KEEP_ALL;
+	strvec_split(&words, s);
+	if (!words.n)
+		r = zerr_set(e, -EINVAL, "empty keep (e.g. hourly=48 daily=60 monthly=12)");
+	for (size_t i = 0; i < words.n && !r; i++) {
+		char *eq = strchr(words.v[i], '=');
+		enum zk_interval iv = ZK_HOURLY;
+		long n;
+		if (!eq) {
+			r = zerr_set(e, -EINVAL, "invalid keep '%s': expected INTERVAL=COUNT",
+				     words.v[i]);
+			break;
+		}
+		*eq = '\0';
+		if ((r = config_parse_interval(words.v[i], &iv, e)) < 0)
+			break;
+		if (seen[iv]) {
+			r = zerr_set(e, -EINVAL, "keep names '%s' twice", words.v[i]);
+			break;
+		}
+		if ((r = config_parse_int(eq + 1, 0, 1000000, &n, e)) < 0) {
+			zerr_prefix(e, "keep %s", words.v[i]);
+			break;
+		}
+		seen[iv] = true;
+		keep[iv] = (int)n;
+	}
+	strvec_clear(&words);
+	return r;
+}
+
+/* ---- the model ------------------------------------------------------ */
+
+void config_init(struct zk_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->snapshot_prefix = xstrdup("autosnap");
+	c->state_dir = xstrdup("/var/lib/zkeep");
+	c->lock_dir = xstrdup("/var/run");
+	c->compliance_age_factor = 2;
+	c->zfs_timeout = 300;
+	for (size_t i = 0; i < sizeof(builtin_policies) / sizeof(builtin_policies[0]); i++) {
+		c->policies = xgrow(c->policies, &c->policies_alloc, c->n_policies + 1,
+				    sizeof(*c->policies));
+		struct zk_policy *p = &c->policies[c->n_policies++];
+		p->name = xstrdup(builtin_policies[i].name);
+		memcpy(p->keep, builtin_policies[i].keep, sizeof(p->keep));
+		p->autosnap = builtin_policies[i].autosnap;
+		p->autoprune = true;
+		p->builtin = true;
+	}
+	c->api.listen_host = xstrdup("127.0.0.1");
+	c->api.listen_port = 8000;
+	c->api.interval = 30;
+}
+
+static void job_free(struct zk_job *j)
+{
+	free(j->name);
+	free(j->remote.host);
+	free(j->remote.user);
+	free(j->remote.identity_file);
+	strvec_clear(&j->remote.ssh_options);
+	strvec_clear(&j->datasets);
+	free(j->destination);
+	free(j->strip_prefix);
+}
+
+void config_free(struct zk_config *c)
+{
+	if (!c)
+		return;
+	free(c->path);
+	free(c->snapshot_prefix);
+	free(c->state_dir);
+	free(c->lock_dir);
+	for (size_t i = 0; i < c->n_policies; i++)
+		free(c->policies[i].name);
+	free(c->policies);
+	for (size_t i = 0; i < c->n_datasets; i++) {
+		free(c->datasets[i].name);
+		free(c->datasets[i].policy);
+	}
+	free(c->datasets);
+	for (size_t i = 0; i < c->n_jobs; i++)
+		job_free(&c->jobs[i]);
+	free(c->jobs);
+	free(c->api.listen_host);
+	free(c->api.api_key_file);
+	free(c->api.log_dir);
+	free(c->api.report_cache);
+	free(c->api.cors_origins);
+	free(c->api.history_url);
+	memset(c, 0, sizeof(*c));
+}
+
+const struct zk_policy *config_policy(const struct zk_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_policies; i++)
+		if (!strcmp(c->policies[i].name, name))
+			return &c->policies[i];
+	return NULL;
+}
+
+const struct zk_job *config_job(const struct zk_config *c, const char *name, bool is_push)
+{
+	for (size_t i = 0; i < c->n_jobs; i++)
+		if (c->jobs[i].is_push == is_push && !strcmp(c->jobs[i].name, name))
+			return &c->jobs[i];
+	return NULL;
+}
+
+/* ---- parsing -------------------------------------------------------- */
+
+enum sect { S_NONE, S_GLOBAL, S_API, S_POLICY, S_DATASET, S_PULL, S_PUSH };
+
+struct parse {
+	struct zk_config *c;
+	const char *file;
+	const char *text, *pos; /* the reader's input */
+	int line;		/* the line the reader handed out last */
+	bool continuation;	/* that line started with white space */
+	bool too_long;
+	enum sect sect;
+	char *sect_name;	/* the full "[...]" text of the current section */
+	void *obj;		/* the policy, dataset or job being filled */
+	struct strvec seen_sections;
+	struct strvec seen_keys; /* keys of the current section */
+	struct zerr *e;
+	int failed;
+};
+
+static int fail(struct parse *ps, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct parse *ps, int line, const char *fmt, ...)
+{
+	if (ps->failed)
+		return 0; /* the first error is the one to fix */
+	struct buf b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	zerr_set(ps->e, -EINVAL, "%s:%d: %s", ps->file, line, b.s);
+	buf_free(&b);
+	ps->failed = 1;
+	return 0;
+}
+
+static bool path_ok(const char *s)
+{
+	return s[0] == '/' && !strstr(s, "/../") && strlen(s) < PATH_MAX;
+}
+
+static void trim(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+	size_t lead = strspn(s, " \t");
+	memmove(s, s + lead, n - lead + 1);
+}
+
+/* A "[type name]" header seen by the reader: open the section's object. */
+static void open_section(struct parse *ps, const char *raw)
+{
+	struct zk_config *c = ps->c;
+	char *text = xstrdup(raw);
+	trim(text);
+	free(ps->sect_name);
+	ps->sect_name = text;
+	strvec_clear(&ps->seen_keys);
+	ps->obj = NULL;
+	ps->sect = S_NONE;
+
+	if (strvec_has(&ps->seen_sections, text)) {
+		fail(ps, ps->line, "duplicate section [%s]", text);
+		return;
+	}
+	strvec_push(&ps->seen_sections, text);
+
+	const char *sp = strchr(text, ' ');
+	size_t tlen = sp ? (size_t)(sp - text) : strlen(text);
+	char *arg = xstrdup(sp ? sp + 1 : "");
+	trim(arg);
+	struct zerr ne = ZERR_INIT;
+	int line = ps->line;
+
+#define TYPE_IS(s) (tlen == strlen(s) && !strncmp(text, s, tlen))
+	if (TYPE_IS("global") || TYPE_IS("api")) {
+		if (*arg)
+			fail(ps, line, "section [%.*s] takes no name", (int)tlen, text);
+		ps->sect = TYPE_IS("global") ? S_GLOBAL : S_API;
+	} else if (TYPE_IS("policy")) {
+		if (!*arg || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789_-") != strlen(arg)) {
+			fail(ps, line, "[policy NAME] needs a name of letters, digits, '_' and '-'");
+		} else {
+			struct zk_policy *p = (struct zk_policy *)config_policy(c, arg);
+			if (!p) {
+				c->policies = xgrow(c->policies, &c->policies_alloc,
+						    c->n_policies + 1, sizeof(*c->policies));
+				p = &c->policies[c->n_policies++];
+				memset(p, 0, sizeof(*p));
+				p->name = xstrdup(arg);
+				p->autosnap = p->autoprune = true;
+			}
+			p->builtin = false;
+			ps->obj = p;
+			ps->sect = S_POLICY;
+		}
+	} else if (TYPE_IS("dataset")) {
+		if (zfs_name_check(arg, ZFS_TYPE_DATASET, &ne) < 0) {
+			fail(ps, line, "[dataset NAME]: %s", ne.msg);
+		} else {
+			c->datasets = xgrow(c->datasets, &c->datasets_alloc, c->n_datasets + 1,
+					    sizeof(*c->datasets));
+			struct zk_dataset_cfg *d = &c->datasets[c->n_datasets++];
+			memset(d, 0, sizeof(*d));
+			d->name = xstrdup(arg);
+			d->line = line;
+			ps->obj = d;
+			ps->sect = S_DATASET;
+		}
+	} else if (TYPE_IS("pull") || TYPE_IS("push")) {
+		bool push = TYPE_IS("push");
+		if (!*arg || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789_.-") != strlen(arg) || arg[0] == '-') {
+			fail(ps, line, "[%s NAME] needs a name of letters, digits, '.', '_' and '-'",
+			     push ? "push" : "pull");
+		} else {
+			c->jobs = xgrow(c->jobs, &c->jobs_alloc, c->n_jobs + 1, sizeof(*c->jobs));
+			struct zk_job *j = &c->jobs[c->n_jobs++];
+			memset(j, 0, sizeof(*j));
+			j->name = xstrdup(arg);
+			j->is_push = push;
+			strvec_init(&j->remote.ssh_options);
+			strvec_init(&j->datasets);
+			for (int i = 0; i < ZK_N_INTERVALS; i++)
+				j->keep[i] = ZK_KEEP_ALL;
+			j->line = line;
+			ps->obj = j;
+			ps->sect = push ? S_PUSH : S_PULL;
+		}
+	} else {
+		fail(ps, line,
+		     "unknown section [%s] (expected global, api, policy NAME, dataset NAME, "
+		     "pull NAME or push NAME)",
+		     text);
+	}
+#undef TYPE_IS
+	free(arg);
+}
+
+/* inih's line source: hands out one line at a time so we know its number,
+ * whether it continues the previous key, and where sections start. */
+static char *reader(char *str, int num, void *stream)
+{
+	struct parse *ps = stream;
+	if (!*ps->pos || ps->too_long)
+		return NULL;
+	const char *nl = strchr(ps->pos, '\n');
+	size_t len = nl ? (size_t)(nl - ps->pos) + 1 : strlen(ps->pos);
+	ps->line++;
+	if (len + 1 > (size_t)num) {
+		ps->too_long = true;
+		fail(ps, ps->line, "line longer than %d characters (continue lists on indented "
+				   "lines)",
+		     num - 2);
+		return NULL;
+	}
+	memcpy(str, ps->pos, len);
+	str[len] = '\0';
+	ps->pos += len;
+
+	const char *p = str + strspn(str, " \t");
+	bool blank = !*p || *p == '\n' || *p == '\r' || *p == ';' || *p == '#';
+	ps->continuation = !blank && p != str;
+	if (*p == '[' && p == str) {
+		const char *close = strchr(p, ']');
+		if (!close) {
+			fail(ps, ps->line, "section header without ']'");
+		} else {
+			char *name = xstrndup(p + 1, (size_t)(close - p - 1));
+			open_section(ps, name);
+			free(name);
+		}
+	}
+	return str;
+}
+
+static int set_str(struct parse *ps, char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+	(void)ps;
+	return 1;
+}
+
+static int key_remote(struct parse *ps, struct zk_remote *r, const char *k, const char *v)
+{
+	struct zerr e = ZERR_INIT;
+	long n;
+	if (!strcmp(k, "host")) {
+		static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789.-_:[]%";
+		if (!*v || v[0] == '-' || strspn(v, ok) != strlen(v))
+			return fail(ps, ps->line, "host: invalid host name '%s'", v);
+		return set_str(ps, &r->host, v);
+	}
+	if (!strcmp(k, "user")) {
+		static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789.-_";
+		if (!*v || v[0] == '-' || strspn(v, ok) != strlen(v))
+			return fail(ps, ps->line, "user: invalid user name '%s'", v);
+		return set_str(ps, &r->user, v);
+	}
+	if (!strcmp(k, "port")) {
+		if (config_parse_int(v, 1, 65535, &n, &e) < 0)
+			return fail(ps, ps->line, "port: %s", e.msg);
+		r->port = (int)n;
+		return 1;
+	}
+	if (!strcmp(k, "identity_file")) {
+		if (!path_ok(v))
+			return fail(ps, ps->line, "identity_file: '%s' is not an absolute path", v);
+		return set_str(ps, &r->identity_file, v);
+	}
+	if (!strcmp(k, "ssh_options")) {
+		/* Each word is one "-o" value: Name=value, no spaces. */
+		struct strvec w = STRVEC_INIT;
+		strvec_split(&w, v);
+		for (size_t i = 0; i < w.n; i++) {
+			if (!strchr(w.v[i], '=') || w.v[i][0] == '-' || w.v[i][0] == '=')
+				fail(ps, ps->line, "ssh_options: '%s' is not Name=value", w.v[i]);
+			else
+				strvec_push(&r->ssh_options, w.v[i]);
+		}
+		strvec_clear(&w);
+		return 1;
+	}
+	return -1; /* not a remote key */
+}
+
+static int key_job(struct parse *ps, struct zk_job *j, const char *k, const char *v)
+{
+	struct zerr e = ZERR_INIT;
+	int r = key_remote(ps, &j->remote, k, v);
+	if (r >= 0)
+		return r;
+	if (!strcmp(k, "datasets")) {
+		struct strvec w = STRVEC_INIT;
+		strvec_split(&w, v);
+		for (size_t i = 0; i < w.n; i++) {
+			if (zfs_name_check(w.v[i], ZFS_TYPE_DATASET, &e) < 0)
+				fail(ps, ps->line, "datasets: %s", e.msg);
+			else if (!strvec_has(&j->datasets, w.v[i]))
+				strvec_push(&j->datasets, w.v[i]);
+		}
+		strvec_clear(&w);
+		return 1;
+	}
+	if (!strcmp(k, "destination") || (j->is_push && !strcmp(k, "strip_prefix"))) {
+		if (zfs_name_check(v, ZFS_TYPE_DATASET, &e) < 0)
+			return fail(ps, ps->line, "%s: %s", k, e.msg);
+		return set_str(ps, k[0] == 'd' ? &j->destination : &j->strip_prefix, v);
+	}
+	if (!strcmp(k, "keep")) {
+		if (config_parse_keep(v, j->keep, &e) < 0)
+			return fail(ps, ps->line, "keep: %s", e.msg);
+		j->has_keep = true;
+		return 1;
+	}
+	if (!strcmp(k, "bwlimit")) {
+		if (config_parse_rate(v, &j->bwlimit, &e) < 0)
+			return fail(ps, ps->line, "bwlimit: %s", e.msg);
+		return 1;
+	}
+	if (j->is_push && !strcmp(k, "restricted")) {
+		if (config_parse_bool(v, &j->restricted, &e) < 0)
+			return fail(ps, ps->line, "restricted: %s", e.msg);
+		return 1;
+	}
+	return -1;
+}
+
+static int key_global(struct parse *ps, const char *k, const char *v)
+{
+	struct zk_config *c = ps->c;
+	struct zerr e = ZERR_INIT;
+	long n;
+	if (!strcmp(k, "snapshot_prefix")) {
+		if (!*v || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				     "0123456789_-.") != strlen(v) || strlen(v) > 64)
+			return fail(ps, ps->line,
+				    "snapshot_prefix: '%s' must be 1 to 64 letters, digits, '_', '-' "
+				    "or '.'",
+				    v);
+		return set_str(ps, &c->snapshot_prefix, v);
+	}
+	if (!strcmp(k, "state_dir") || !strcmp(k, "lock_dir")) {
+		if (!path_ok(v))
+			return fail(ps, ps->line, "%s: '%s' is not an absolute path", k, v);
+		return set_str(ps, k[0] == 's' ? &c->state_dir : &c->lock_dir, v);
+	}
+	if (!strcmp(k, "compliance_age_factor")) {
+		if (config_parse_int(v, 1, 1000, &n, &e) < 0)
+			return fail(ps, ps->line, "%s: %s", k, e.msg);
+		c->compliance_age_factor = (int)n;
+		return 1;
+	}
+	if (!strcmp(k, "zfs_timeout")) {
+		if (config_parse_int(v, 1, 86400, &n, &e) < 0)
+			return fail(ps, ps->line, "%s: %s", k, e.msg);
+		c->zfs_timeout = (int)n;
+		return 1;
+	}
+	return -1;
+}
+
+static int parse_listen(struct parse *ps, const char *v)
+{
+	struct zerr e = ZERR_INIT;
+	const char *colon = strrchr(v, ':');
+	long port;
+	if (!colon || colon == v)
+		return fail(ps, ps->line, "listen: '%s' is not HOST:PORT", v);
+	if (config_parse_int(colon + 1, 1, 65535, &port, &e) < 0)
+		return fail(ps, ps->line, "listen: port %s", e.msg);
+	char *h = xstrndup(v, (size_t)(colon - v));
+	size_t hl = strlen(h);
+	if (h[0] == '[' && hl > 2 && h[hl - 1] == ']') { /* [::1]:8000 */
+		memmove(h, h + 1, hl - 2);
+		h[hl - 2] = '\0';
+	}
+	if (strspn(h, "0123456789abcdefABCDEF.:") != strlen(h) &&
+	    strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+		    strlen(h)) {
+		free(h);
+		return fail(ps, ps->line, "listen: invalid address in '%s'", v);
+	}
+	free(ps->c->api.listen_host);
+	ps->c->api.listen_host = h;
+	ps->c->api.listen_port = (int)port;
+	return 1;
+}
+
+static int key_api(struct parse *ps, const char *k, const char *v)
+{
+	struct zk_api_cfg *a = &ps->c->api;
+	struct zerr e = ZERR_INIT;
+	long n;
+	if (!strcmp(k, "listen"))
+		return parse_listen(ps, v);
+	if (!strcmp(k, "api_key_file") || !strcmp(k, "log_dir") || !strcmp(k, "report_cache")) {
+		if (!path_ok(v))
+			return fail(ps, ps->line, "%s: '%s' is not an absolute path", k, v);
+		char **dst = k[0] == 'a' ? &a->api_key_file : k[0] == 'l' ? &a->log_dir
+									   : &a->report_cache;
+		if (k[0] == 'a')
+			a->auth = true;
+		return set_str(ps, dst, v);
+	}
+	if (!strcmp(k, "auth")) {
+		if (config_parse_bool(v, &a->auth, &e) < 0)
+			return fail(ps, ps->line, "auth: %s", e.msg);
+		return 1;
+	}
+	if (!strcmp(k, "interval")) {
+		if (config_parse_int(v, 1, 86400, &n, &e) < 0)
+			return fail(ps, ps->line, "interval: %s", e.msg);
+		a->interval = (int)n;
+		return 1;
+	}
+	if (!strcmp(k, "cors_origins"))
+		return set_str(ps, &a->cors_origins, v);
+	if (!strcmp(k, "history_url")) {
+		if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+			return fail(ps, ps->line, "history_url: '%s' is not an http(s) URL", v);
+		return set_str(ps, &a->history_url, v);
+	}
+	return -1;
+}
+
+static int key_policy(struct parse *ps, struct zk_policy *p, const char *k, const char *v)
+{
+	struct zerr e = ZERR_INIT;
+	enum zk_interval iv = ZK_HOURLY;
+	long n;
+	if (config_parse_interval(k, &iv, NULL) == 0) {
+		if (config_parse_int(v, 0, 1000000, &n, &e) < 0)
+			return fail(ps, ps->line, "%s: %s", k, e.msg);
+		p->keep[iv] = (int)n;
+		return 1;
+	}
+	if (!strcmp(k, "autosnap") || !strcmp(k, "autoprune")) {
+		if (config_parse_bool(v, k[4] == 's' ? &p->autosnap : &p->autoprune, &e) < 0)
+			return fail(ps, ps->line, "%s: %s", k, e.msg);
+		return 1;
+	}
+	return -1;
+}
+
+static int key_dataset(struct parse *ps, struct zk_dataset_cfg *d, const char *k, const char *v)
+{
+	struct zerr e = ZERR_INIT;
+	if (!strcmp(k, "policy")) {
+		d->line = ps->line;
+		return set_str(ps, &d->policy, v);
+	}
+	if (!strcmp(k, "discover_children") || !strcmp(k, "children_inherit_policy")) {
+		if (config_parse_bool(v, k[0] == 'd' ? &d->discover_children
+						     : &d->children_inherit_policy,
+				      &e) < 0)
+			return fail(ps, ps->line, "%s: %s", k, e.msg);
+		return 1;
+	}
+	return -1;
+}
+
+static bool is_list_key(const char *k)
+{
+	return !strcmp(k, "datasets") || !strcmp(k, "ssh_options");
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *ps = user;
+	(void)section; /* the reader tracks sections, including empty ones */
+	if (ps->failed)
+		return 1;
+	if (ps->sect == S_NONE)
+		return ps->sect_name ? 1 : fail(ps, ps->line, "'%s' is outside any section", name);
+	if (ps->continuation) {
+		if (!is_list_key(name))
+			return fail(ps, ps->line, "indented line: only datasets and ssh_options "
+						  "continue on further lines");
+	} else if (strvec_has(&ps->seen_keys, name)) {
+		return fail(ps, ps->line, "duplicate key '%s' in [%s]", name, ps->sect_name);
+	} else {
+		strvec_push(&ps->seen_keys, name);
+	}
+	if (!*value && !is_list_key(name))
+		return fail(ps, ps->line, "'%s' has no value", name);
+
+	int r = -1;
+	switch (ps->sect) {
+	case S_GLOBAL:
+		r = key_global(ps, name, value);
+		break;
+	case S_API:
+		r = key_api(ps, name, value);
+		break;
+	case S_POLICY:
+		r = key_policy(ps, ps->obj, name, value);
+		break;
+	case S_DATASET:
+		r = key_dataset(ps, ps->obj, name, value);
+		break;
+	case S_PULL:
+	case S_PUSH:
+		r = key_job(ps, ps->obj, name, value);
+		break;
+	case S_NONE:
+		break;
+	}
+	if (r < 0)
+		fail(ps, ps->line, "unknown key '%s' in [%s]", name, ps->sect_name);
+	return 1;
+}
+
+/* Checks that need the whole file: references and required keys. */
+static void validate(struct parse *ps)
+{
+	struct zk_config *c = ps->c;
+	for (size_t i = 0; i < c->n_datasets && !ps->failed; i++) {
+		struct zk_dataset_cfg *d = &c->datasets[i];
+		if (!d->policy)
+			fail(ps, d->line, "[dataset %s] has no policy", d->name);
+		else if (!config_policy(c, d->policy))
+			fail(ps, d->line, "[dataset %s]: unknown policy '%s'", d->name, d->policy);
+		for (size_t k = 0; k < i && !ps->failed; k++)
+			if (!strcmp(c->datasets[k].name, d->name))
+				fail(ps, d->line, "dataset '%s' is declared twice", d->name);
+	}
+	for (size_t i = 0; i < c->n_jobs && !ps->failed; i++) {
+		struct zk_job *j = &c->jobs[i];
+		const char *kind = j->is_push ? "push" : "pull";
+		if (!j->remote.host)
+			fail(ps, j->line, "[%s %s] needs host", kind, j->name);
+		else if (!j->datasets.n)
+			fail(ps, j->line, "[%s %s] needs datasets", kind, j->name);
+		else if (!j->destination)
+			fail(ps, j->line, "[%s %s] needs destination", kind, j->name);
+	}
+}
+
+int config_load_string(struct zk_config *c, const char *name, const char *text, struct zerr *e)
+{
+	struct parse ps;
+	memset(&ps, 0, sizeof(ps));
+	ps.c = c;
+	ps.file = name;
+	ps.text = ps.pos = text;
+	ps.e = e;
+	strvec_init(&ps.seen_sections);
+	strvec_init(&ps.seen_keys);
+
+	if (strlen(text) > CONFIG_FILE_MAX) {
+		fail(&ps, 0, "larger than %d bytes", CONFIG_FILE_MAX);
+	} else {
+		int r = ini_parse_stream(reader, &ps, handler, &ps);
+		if (r > 0 && !ps.failed)
+			fail(&ps, r, "syntax error (expected [section] or key = value)");
+		else if (r < 0 && !ps.failed)
+			fail(&ps, 0, "cannot parse (out of memory)");
+	}
+	if (!ps.failed)
+		validate(&ps);
+	if (!ps.failed) {
+		free(c->path);
+		c->path = xstrdup(name);
+	}
+	free(ps.sect_name);
+	strvec_clear(&ps.seen_sections);
+	strvec_clear(&ps.seen_keys);
+	return ps.failed ? -EINVAL : 0;
+}
+
+int config_load_file(struct zk_config *c, const char *path, struct zerr *e)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return zerr_set(e, -errno, "cannot open config '%s': %s", path, strerror(errno));
+	struct buf b = BUF_INIT;
+	char tmp[8192];
+	size_t n;
+	int r = 0;
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) {
+		buf_add(&b, tmp, n);
+		if (b.len > CONFIG_FILE_MAX) {
+			r = zerr_set(e, -EINVAL, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
+			break;
+		}
+	}
+	if (!r && ferror(f))
+		r = zerr_set(e, -EIO, "cannot read config '%s': %s", path, strerror(errno));
+	fclose(f);
+	if (!r && memchr(b.s, '\0', b.len))
+		r = zerr_set(e, -EINVAL, "%s: contains a NUL byte", path);
+	if (!r)
+		r = config_load_string(c, path, b.s, e);
+	buf_free(&b);
+	return r;
+}

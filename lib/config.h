@@ -1,0 +1,122 @@
+/*
+ * /etc/zkeep/zkeep.conf: INI (parsed by inih) into typed structs.
+ *
+ * Sections: [global], [api], [policy NAME], [dataset NAME], [pull NAME],
+ * [push NAME]. A config is accepted whole or refused whole: unknown
+ * sections or keys, bad values, duplicate sections or keys, references to
+ * unknown policies and missing required keys all fail the load with
+ * "FILE:LINE: message" in the zerr (-EINVAL), and nothing of it is used.
+ *
+ * List values (datasets, ssh_options) may continue on indented lines:
+ *   datasets = tank/a tank/b
+ *       tank/c
+ * Lines are limited to 199 characters (inih's line buffer); a longer line
+ * is refused rather than silently split.
+ *
+ * Ownership: everything hangs off struct zk_config and is freed by
+ * config_free().
+ */
+#ifndef ZK_CONFIG_H
+#define ZK_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "strvec.h"
+
+enum zk_interval { ZK_HOURLY = 0, ZK_DAILY, ZK_MONTHLY, ZK_YEARLY, ZK_N_INTERVALS };
+extern const char *const zk_interval_names[ZK_N_INTERVALS];
+
+#define ZK_KEEP_ALL (-1) /* in a keep spec: this interval is not pruned */
+#define ZK_DEFAULT_CONFIG "/etc/zkeep/zkeep.conf"
+
+struct zk_policy {
+	char *name;
+	int keep[ZK_N_INTERVALS];
+	bool autosnap, autoprune;
+	bool builtin; /* one of none/low/high/critical, not overridden */
+};
+
+struct zk_dataset_cfg {
+	char *name;
+	char *policy;
+	bool discover_children, children_inherit_policy;
+	int line; /* where `policy =` was, for late validation */
+};
+
+/* How to reach a remote host (pull source or push target). */
+struct zk_remote {
+	char *host, *user, *identity_file;
+	int port; /* 0: ssh's default */
+	struct strvec ssh_options;
+};
+
+struct zk_job {
+	char *name; /* the section's NAME: the job and (pull) the target's name */
+	bool is_push;
+	struct zk_remote remote;
+	struct strvec datasets;
+	char *destination;
+	char *strip_prefix;		/* push */
+	bool restricted;		/* push: the remote takes the seed's 5 lines only */
+	int keep[ZK_N_INTERVALS];	/* ZK_KEEP_ALL where not given */
+	bool has_keep;
+	uint64_t bwlimit;		/* bytes/s, 0 = none */
+	int line;
+};
+
+struct zk_api_cfg {
+	char *listen_host;
+	int listen_port;
+	char *api_key_file;
+	bool auth;
+	char *log_dir;
+	char *report_cache;
+	int interval; /* seconds between collections */
+	char *cors_origins;
+	char *history_url;
+};
+
+struct zk_config {
+	char *path;
+	char *snapshot_prefix;
+	char *state_dir;
+	char *lock_dir;
+	int compliance_age_factor; /* newest snapshot younger than N intervals */
+	int zfs_timeout;	   /* seconds for a non-streaming zfs/ssh call */
+
+	struct zk_policy *policies;
+	size_t n_policies, policies_alloc;
+	struct zk_dataset_cfg *datasets;
+	size_t n_datasets, datasets_alloc;
+	struct zk_job *jobs;
+	size_t n_jobs, jobs_alloc;
+	struct zk_api_cfg api;
+};
+
+/* The defaults: built-in policies, prefix "autosnap", /var/lib/zkeep, ... */
+void config_init(struct zk_config *c);
+void config_free(struct zk_config *c);
+
+/* Loads path over the defaults in c. -ENOENT when the file does not exist
+ * (callers decide whether that is fine), -EINVAL for any bad content. */
+int config_load_file(struct zk_config *c, const char *path, struct zerr *e);
+/* The same for text in memory; name is used in messages. */
+int config_load_string(struct zk_config *c, const char *name, const char *text,
+		       struct zerr *e);
+
+const struct zk_policy *config_policy(const struct zk_config *c, const char *name);
+const struct zk_job *config_job(const struct zk_config *c, const char *name, bool is_push);
+
+/* Value parsers, shared with command-line flags. Each returns 0 or
+ * -EINVAL with a message that names the value. */
+int config_parse_bool(const char *s, bool *out, struct zerr *e);
+int config_parse_int(const char *s, long min, long max, long *out, struct zerr *e);
+/* "3M" -> 3145728: a number with an optional K, M, G or T suffix (1024s). */
+int config_parse_rate(const char *s, uint64_t *out, struct zerr *e);
+/* "hourly=48 daily=60": intervals not named get ZK_KEEP_ALL. */
+int config_parse_keep(const char *s, int keep[ZK_N_INTERVALS], struct zerr *e);
+int config_parse_interval(const char *s, enum zk_interval *out, struct zerr *e);
+
+#endif

@@ -1,0 +1,15 @@
+/*
+ * Formatting shared by reports, status and the api.
+ */
+#ifndef ZK_FMT_H
+#define ZK_FMT_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+/* The seed's "*_human" form: "%.2f UNIT", UNIT in B KB MB GB TB PB EB,
+ * steps of 1024: 0 -> "0.00 B", 1536 -> "1.50 KB". */
+void fmt_bytes_human(struct buf *b, uint64_t n);
+
+#endif

@@ -1,0 +1,230 @@
+#include "host.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xalloc.h"
+#include "banned.h"
+
+#define STDERR_CAP 65536
+
+static const char safe_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				 "0123456789_@%+=:,./-";
+
+void host_init_local(struct host *h)
+{
+	memset(h, 0, sizeof(*h));
+	strvec_init(&h->ssh_opts);
+	h->connect_timeout = 30;
+	h->label = xstrdup("local");
+}
+
+static int check_word(const char *what, const char *s, const char *allowed, struct zerr *e)
+{
+	if (!*s)
+		return zerr_set(e, -EINVAL, "empty ssh %s", what);
+	if (*s == '-')
+		return zerr_set(e, -EINVAL, "invalid ssh %s '%s': must not start with '-'", what, s);
+	if (strlen(s) > 255)
+		return zerr_set(e, -EINVAL, "invalid ssh %s: longer than 255 characters", what);
+	size_t ok = strspn(s, allowed);
+	if (s[ok])
+		return zerr_set(e, -EINVAL, "invalid ssh %s '%s': character '%c' not allowed", what,
+				s, s[ok]);
+	return 0;
+}
+
+int host_init_ssh(struct host *h, const char *user, const char *name, int port, struct zerr *e)
+{
+	static const char host_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789.-_:[]%";
+	static const char user_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					 "0123456789.-_";
+	int r;
+	host_init_local(h);
+	if ((r = check_word("host", name, host_chars, e)) < 0)
+		return r;
+	if (user && (r = check_word("user", user, user_chars, e)) < 0)
+		return r;
+	if (port < 0 || port > 65535)
+		return zerr_set(e, -EINVAL, "invalid ssh port %d for '%s'", port, name);
+	h->name = xstrdup(name);
+	h->user = user ? xstrdup(user) : NULL;
+	h->port = port;
+	struct buf l = BUF_INIT;
+	if (user)
+		buf_addf(&l, "%s@", user);
+	buf_adds(&l, name);
+	if (port)
+		buf_addf(&l, ":%d", port);
+	free(h->label);
+	h->label = buf_detach(&l, NULL);
+	return 0;
+}
+
+void host_free(struct host *h)
+{
+	if (!h)
+		return;
+	free(h->name);
+	free(h->user);
+	free(h->identity);
+	free(h->control_dir);
+	free(h->label);
+	strvec_clear(&h->ssh_opts);
+	memset(h, 0, sizeof(*h));
+	strvec_init(&h->ssh_opts);
+}
+
+bool host_is_local(const struct host *h)
+{
+	return h->name == NULL;
+}
+
+int host_quote(struct buf *out, const char *const *argv, bool exact, struct zerr *e)
+{
+	for (size_t i = 0; argv[i]; i++) {
+		const char *w = argv[i];
+		bool plain = *w && !w[strspn(w, safe_chars)];
+		if (i)
+			buf_addch(out, ' ');
+		if (plain) {
+			buf_adds(out, w);
+			continue;
+		}
+		if (exact)
+			return zerr_set(e, -EINVAL,
+					"cannot send '%s' to a restricted remote: it only accepts "
+					"plain words of [A-Za-z0-9_@%%+=:,./-]",
+					w);
+		buf_addch(out, '\'');
+		for (; *w; w++) {
+			if (*w == '\'')
+				buf_adds(out, "'\\''");
+			else
+				buf_addch(out, *w);
+		}
+		buf_addch(out, '\'');
+	}
+	return 0;
+}
+
+/* ctl, when not NULL, is a ControlMaster command for "ssh -O ctl". */
+static void ssh_argv(const struct host *h, const char *ctl, struct strvec *v)
+{
+	strvec_push(v, "ssh");
+	if (ctl) {
+		strvec_push(v, "-O");
+		strvec_push(v, ctl);
+	}
+	strvec_pushv(v, (const char *const[]){"-o", "BatchMode=yes", "-o", "ServerAliveInterval=15",
+					      "-o", "ServerAliveCountMax=4", NULL});
+	strvec_push(v, "-o");
+	strvec_pushf(v, "ConnectTimeout=%d", h->connect_timeout);
+	if (h->port) {
+		strvec_push(v, "-p");
+		strvec_pushf(v, "%d", h->port);
+	}
+	if (h->identity) {
+		strvec_push(v, "-i");
+		strvec_push(v, h->identity);
+	}
+	if (h->control_dir) {
+		strvec_pushv(v, (const char *const[]){"-o", "ControlMaster=auto", "-o",
+						      "ControlPersist=60", NULL});
+		strvec_push(v, "-o");
+		strvec_pushf(v, "ControlPath=%s/cm-%%C", h->control_dir);
+	}
+	for (size_t i = 0; i < h->ssh_opts.n; i++) {
+		strvec_push(v, "-o");
+		strvec_push(v, h->ssh_opts.v[i]);
+	}
+	if (h->user) {
+		strvec_push(v, "-l");
+		strvec_push(v, h->user);
+	}
+	strvec_push(v, "--"); /* nothing after this is an ssh option */
+	strvec_push(v, h->name);
+}
+
+int host_command(const struct host *h, const char *const *argv, struct proc *p, struct zerr *e)
+{
+	if (!argv[0])
+		return zerr_set(e, -EINVAL, "empty command for %s", h->label);
+	if (host_is_local(h)) {
+		strvec_pushv(&p->argv, argv);
+		return 0;
+	}
+	struct buf line = BUF_INIT;
+	int r = host_quote(&line, argv, h->exact, e);
+	if (r == 0) {
+		ssh_argv(h, NULL, &p->argv);
+		strvec_push(&p->argv, line.s);
+	}
+	buf_free(&line);
+	return r;
+}
+
+/* The first line of a command's stderr, for a one-line message. */
+static const char *first_line(struct buf *err, char *tmp, size_t len)
+{
+	buf_rtrim(err);
+	size_t n = strcspn(err->s, "\n");
+	if (n >= len)
+		n = len - 1;
+	memcpy(tmp, err->s, n);
+	tmp[n] = '\0';
+	return tmp;
+}
+
+int host_run(const struct host *h, const char *const *argv, struct buf *out, size_t out_cap,
+	     int timeout_ms, struct zerr *e)
+{
+	struct proc p;
+	struct proc_capture c = PROC_CAPTURE_INIT(out_cap, STDERR_CAP);
+	struct buf shown = BUF_INIT;
+	int r;
+
+	proc_init(&p);
+	host_quote(&shown, argv, false, NULL);
+	if ((r = host_command(h, argv, &p, e)) < 0)
+		goto out;
+	r = proc_capture(&p, NULL, 0, timeout_ms, &c, e);
+	if (r < 0) {
+		zerr_prefix(e, "%s", h->label);
+		goto out;
+	}
+	if (c.st.code != 0) {
+		char line[512], sbuf[64];
+		first_line(&c.err, line, sizeof(line));
+		if (!host_is_local(h) && c.st.code == 255 && !c.st.signal)
+			r = zerr_set(e, -ECONNREFUSED, "cannot reach %s over ssh: %s", h->label,
+				     *line ? line : "ssh exited 255");
+		else
+			r = zerr_set(e, -EIO, "'%s' on %s %s%s%s", shown.s, h->label,
+				     proc_status_str(&c.st, sbuf, sizeof(sbuf)), *line ? ": " : "",
+				     line);
+		goto out;
+	}
+	buf_add(out, c.out.s, c.out.len);
+out:
+	proc_capture_free(&c);
+	proc_free(&p);
+	buf_free(&shown);
+	return r;
+}
+
+void host_disconnect(const struct host *h)
+{
+	if (host_is_local(h) || !h->control_dir)
+		return;
+	struct proc p;
+	struct proc_capture c = PROC_CAPTURE_INIT(4096, 4096);
+	proc_init(&p);
+	ssh_argv(h, "exit", &p.argv);
+	proc_capture(&p, NULL, 0, 10000, &c, NULL);
+	proc_capture_free(&c);
+	proc_free(&p);
+}

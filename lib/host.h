@@ -1,0 +1,67 @@
+/*
+ * Where a command runs: on this machine, or on user@host over OpenSSH.
+ *
+ * Remote commands are one string interpreted by the remote user's POSIX
+ * shell, so every word is quoted: words made only of [A-Za-z0-9_@%+=:,./-]
+ * go as they are, anything else in single quotes with ' written as '\''.
+ * No dataset name can run a command on the remote side.
+ *
+ * Exact-line mode (h->exact, for the seed's restricted offsite host that
+ * compares the whole command line byte for byte): words are joined with
+ * single spaces and never quoted; a word that would need quoting is refused
+ * with -EINVAL rather than sent in a form the remote does not expect.
+ *
+ * ssh always runs with BatchMode=yes (never a password prompt), a connect
+ * timeout, and, when control_dir is set, a shared ControlMaster connection
+ * so the many short zfs calls of one run share one handshake.
+ */
+#ifndef ZK_HOST_H
+#define ZK_HOST_H
+
+#include <stdbool.h>
+
+#include "buf.h"
+#include "err.h"
+#include "proc.h"
+#include "strvec.h"
+
+struct host {
+	char *name;	   /* NULL: the local machine */
+	char *user;	   /* NULL: ssh's default */
+	int port;	   /* 0: ssh's default */
+	char *identity;	   /* ssh -i, or NULL */
+	struct strvec ssh_opts; /* extra "-o" values, e.g. "Compression=no" */
+	char *control_dir; /* directory for the ControlMaster socket, or NULL */
+	bool exact;	   /* restricted remote: exact command lines */
+	int connect_timeout; /* seconds, for ssh ConnectTimeout */
+	char *label;	   /* "local" or "user@host:port", for messages */
+};
+
+void host_init_local(struct host *h);
+/* Validates user and name (no leading '-', no characters ssh or a shell
+ * would read specially): -EINVAL with a message naming the bad part. */
+int host_init_ssh(struct host *h, const char *user, const char *name, int port,
+		  struct zerr *e);
+void host_free(struct host *h);
+bool host_is_local(const struct host *h);
+
+/* Appends argv as one remote command line (see above for quoting). */
+int host_quote(struct buf *out, const char *const *argv, bool exact, struct zerr *e);
+
+/* Fills p->argv with what runs argv on h: argv itself when local, the ssh
+ * command line otherwise. */
+int host_command(const struct host *h, const char *const *argv, struct proc *p,
+		 struct zerr *e);
+
+/* Runs argv on h and captures stdout (at most out_cap bytes) into out.
+ * Returns 0 only when the command exited 0; otherwise -EIO (or the spawn,
+ * -ETIMEDOUT, -E2BIG error) with a message naming the host, the command and
+ * the first line of its stderr. ssh's own failure (exit 255) is reported as
+ * a connection error. */
+int host_run(const struct host *h, const char *const *argv, struct buf *out, size_t out_cap,
+	     int timeout_ms, struct zerr *e);
+
+/* Closes a shared ControlMaster connection, if one was opened. */
+void host_disconnect(const struct host *h);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * Logging: the only way lib/ and cmd/ print anything but a command's own
+ * output. Levels error < warn < info < debug; a message is written when its
+ * level is at or below the configured one.
+ *
+ * Sinks:
+ *  LOG_SINK_STDERR  "zkeep: error: msg" style lines on stderr
+ *  LOG_SINK_COMPAT  the seed tools' style: info "* msg" on stdout, debug
+ *                   "ℹ️  msg" on stdout, warnings and errors on stderr
+ *  LOG_SINK_JSON    one JSON object per line on stderr (ts, level, ident, msg)
+ *  LOG_SINK_SYSLOG  syslog(3) with the ident, LOG_DAEMON facility
+ *
+ * The state is process-wide and set once at start-up by cmd/; messages may
+ * come from any thread (each line is written with one call).
+ */
+#ifndef ZK_LOG_H
+#define ZK_LOG_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+enum log_sink { LOG_SINK_STDERR = 0, LOG_SINK_COMPAT, LOG_SINK_JSON, LOG_SINK_SYSLOG };
+
+void log_setup(const char *ident, enum log_sink sink, enum log_level level);
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+/* For tests: where "stdout" and "stderr" lines go (NULL restores them). */
+void log_set_streams(FILE *out, FILE *err);
+/* Parses "error", "warn"/"warning", "info", "debug" (any case). */
+int log_level_parse(const char *s, enum log_level *out);
+int log_sink_parse(const char *s, enum log_sink *out);
+
+void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vmsg(enum log_level lvl, const char *fmt, va_list ap);
+
+#define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,703 @@
+#include "zfs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* ---- names ---------------------------------------------------------- */
+
+static bool name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-' || c == '.' || c == ':' || c == ' ';
+}
+
+static int check_component(const char *name, const char *s, size_t len, const char *what,
+			   struct zerr *e)
+{
+	if (len == 0)
+		return zerr_set(e, -EINVAL, "invalid name '%s': empty %s", name, what);
+	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+		return zerr_set(e, -EINVAL, "invalid name '%s': '.' and '..' are not allowed",
+				name);
+	for (size_t i = 0; i < len; i++)
+		if (!name_char(s[i]))
+			return zerr_set(e, -EINVAL,
+					"invalid name '%s': character %s%c%s (0x%02x) is not allowed "
+					"(ZFS names use letters, digits, '_', '-', '.', ':' and space)",
+					name, s[i] >= 0x20 && s[i] < 0x7f ? "'" : "",
+					s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?',
+					s[i] >= 0x20 && s[i] < 0x7f ? "'" : "", (unsigned char)s[i]);
+	return 0;
+}
+
+int zfs_name_check(const char *name, unsigned types, struct zerr *e)
+{
+	size_t len = strnlen(name, ZFS_NAME_MAX + 1);
+	if (len == 0)
+		return zerr_set(e, -EINVAL, "invalid name: empty");
+	if (len > ZFS_NAME_MAX)
+		return zerr_set(e, -EINVAL, "invalid name '%.40s...': longer than %d bytes", name,
+				ZFS_NAME_MAX);
+	const char *at = strchr(name, '@'), *hash = strchr(name, '#');
+	const char *sep = at ? at : hash;
+	if ((at && hash) || (at && strchr(at + 1, '@')) || (hash && strchr(hash + 1, '#')))
+		return zerr_set(e, -EINVAL, "invalid name '%s': more than one '@' or '#'", name);
+	unsigned kind = at ? ZFS_TYPE_SNAPSHOT : hash ? ZFS_TYPE_BOOKMARK : ZFS_TYPE_DATASET;
+	if (!(kind & types))
+		return zerr_set(e, -EINVAL, "invalid name '%s': expected a %s", name,
+				types & ZFS_TYPE_DATASET	? "dataset name"
+				: types & ZFS_TYPE_SNAPSHOT ? "snapshot name (dataset@snapshot)"
+							    : "bookmark name (dataset#bookmark)");
+	size_t base_len = sep ? (size_t)(sep - name) : len;
+	if (sep && strchr(sep + 1, '/'))
+		return zerr_set(e, -EINVAL, "invalid name '%s': '/' after '%c'", name, *sep);
+
+	int r;
+	const char *p = name, *end = name + base_len;
+	bool first = true;
+	for (;;) {
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		size_t clen = slash ? (size_t)(slash - p) : (size_t)(end - p);
+		if ((r = check_component(name, p, clen, "component", e)) < 0)
+			return r;
+		if (first) {
+			if (!((p[0] >= 'a' && p[0] <= 'z') || (p[0] >= 'A' && p[0] <= 'Z')))
+				return zerr_set(e, -EINVAL,
+						"invalid name '%s': a pool name must start with a letter",
+						name);
+			first = false;
+		}
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	if (sep && (r = check_component(name, sep + 1, len - base_len - 1,
+					at ? "snapshot name" : "bookmark name", e)) < 0)
+		return r;
+	return 0;
+}
+
+int zfs_name_pool(const char *name, char *out, size_t len)
+{
+	size_t n = strcspn(name, "/@#");
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(out, name, n);
+	out[n] = '\0';
+	return 0;
+}
+
+const char *zfs_type_name(enum zfs_type t)
+{
+	switch (t) {
+	case ZFS_TYPE_FILESYSTEM:
+		return "filesystem";
+	case ZFS_TYPE_VOLUME:
+		return "volume";
+	case ZFS_TYPE_SNAPSHOT:
+		return "snapshot";
+	case ZFS_TYPE_BOOKMARK:
+		return "bookmark";
+	}
+	return "unknown";
+}
+
+/* ---- argv builders -------------------------------------------------- */
+
+static void push_types(struct strvec *argv, unsigned types)
+{
+	struct buf t = BUF_INIT;
+	static const enum zfs_type order[] = {ZFS_TYPE_FILESYSTEM, ZFS_TYPE_VOLUME,
+					      ZFS_TYPE_SNAPSHOT, ZFS_TYPE_BOOKMARK};
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (types & order[i])
+			buf_addf(&t, "%s%s", t.len ? "," : "", zfs_type_name(order[i]));
+	strvec_push(argv, "-t");
+	strvec_push(argv, t.s);
+	buf_free(&t);
+}
+
+void zfs_list_argv(struct strvec *argv, unsigned types, bool snapshots_changed, bool recursive,
+		   const char *const *datasets)
+{
+	strvec_pushv(argv, (const char *const[]){"zfs", "list", "-Hp", NULL});
+	push_types(argv, types);
+	strvec_push(argv, "-o");
+	strvec_push(argv, snapshots_changed
+				  ? "name,type,guid,createtxg,creation,used,available,referenced,"
+				    "snapshots_changed"
+				  : "name,type,guid,createtxg,creation,used,available,referenced");
+	/* createtxg order is the order of history; creation has 1 s resolution. */
+	strvec_pushv(argv, (const char *const[]){"-s", "createtxg", NULL});
+	if (recursive)
+		strvec_push(argv, "-r");
+	if (datasets)
+		strvec_pushv(argv, datasets);
+}
+
+void zpool_list_argv(struct strvec *argv)
+{
+	strvec_pushv(argv, (const char *const[]){"zpool", "list", "-Hp", "-o",
+						  "name,size,allocated,free,fragmentation,capacity,health",
+						  NULL});
+}
+
+void zfs_get_argv(struct strvec *argv, const char *props, const char *const *datasets)
+{
+	strvec_pushv(argv, (const char *const[]){"zfs", "get", "-Hp", "-o",
+						  "name,property,value,source", NULL});
+	strvec_push(argv, props);
+	if (datasets)
+		strvec_pushv(argv, datasets);
+}
+
+void zfs_holds_argv(struct strvec *argv, const char *const *snapshots, bool parsable)
+{
+	strvec_pushv(argv, (const char *const[]){"zfs", "holds", parsable ? "-Hp" : "-H", NULL});
+	strvec_pushv(argv, snapshots);
+}
+
+void zpool_status_argv(struct strvec *argv, const char *pool)
+{
+	strvec_pushv(argv, (const char *const[]){"zpool", "status", "-p", pool, NULL});
+}
+
+/* ---- tab-separated output ------------------------------------------- */
+
+struct tsv {
+	char *p, *end;
+	size_t lineno;
+	const char *what;
+};
+
+/* Copies text for a parse, refusing oversized or binary input. */
+static int take_text(char **dst, const char *text, size_t len, const char *what, struct zerr *e)
+{
+	if (len > ZFS_OUTPUT_MAX)
+		return zerr_set(e, -E2BIG, "%s output is larger than %zu bytes", what,
+				ZFS_OUTPUT_MAX);
+	if (memchr(text, '\0', len))
+		return zerr_set(e, -EPROTO, "%s output contains a NUL byte", what);
+	*dst = xmalloc(len + 1);
+	memcpy(*dst, text, len);
+	(*dst)[len] = '\0';
+	return 0;
+}
+
+/* Next line split at tabs into exactly nf fields (NUL-terminated in
+ * place). 1 for a row, 0 at the end, negative on malformed input. */
+static int tsv_next(struct tsv *t, char **f, size_t nf, struct zerr *e)
+{
+	if (t->p >= t->end)
+		return 0;
+	t->lineno++;
+	char *nl = memchr(t->p, '\n', (size_t)(t->end - t->p));
+	char *eol = nl ? nl : t->end;
+	if ((size_t)(eol - t->p) > ZFS_LINE_MAX)
+		return zerr_set(e, -E2BIG, "%s output line %zu: longer than %d bytes", t->what,
+				t->lineno, ZFS_LINE_MAX);
+	*eol = '\0';
+	char *s = t->p;
+	t->p = eol + 1;
+	if (strchr(s, '\r'))
+		return zerr_set(e, -EPROTO, "%s output line %zu: carriage return in line", t->what,
+				t->lineno);
+	size_t n = 0;
+	for (;;) {
+		if (n == nf)
+			return zerr_set(e, -EPROTO, "%s output line %zu: more than %zu fields", t->what,
+					t->lineno, nf);
+		f[n++] = s;
+		char *tab = strchr(s, '\t');
+		if (!tab)
+			break;
+		*tab = '\0';
+		s = tab + 1;
+	}
+	if (n != nf)
+		return zerr_set(e, -EPROTO, "%s output line %zu: expected %zu fields, got %zu",
+				t->what, t->lineno, nf, n);
+	return 1;
+}
+
+static int parse_u64(struct tsv *t, const char *col, const char *s, bool dash_ok, uint64_t *out,
+		     struct zerr *e)
+{
+	if (dash_ok && !strcmp(s, "-")) {
+		*out = ZFS_NONE;
+		return 0;
+	}
+	uint64_t v = 0;
+	if (!*s || strlen(s) > 20)
+		goto bad;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			goto bad;
+		uint64_t d = (uint64_t)(*p - '0');
+		if (v > (UINT64_MAX - 1 - d) / 10) /* UINT64_MAX itself means '-' */
+			goto bad;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+bad:
+	return zerr_set(e, -EPROTO, "%s output line %zu: %s '%.40s' is not a number", t->what,
+			t->lineno, col, s);
+}
+
+static int parse_name(struct tsv *t, const char *s, unsigned types, struct zerr *e)
+{
+	struct zerr ne = ZERR_INIT;
+	if (zfs_name_check(s, types, &ne) < 0)
+		return zerr_set(e, -EPROTO, "%s output line %zu: %s", t->what, t->lineno, ne.msg);
+	return 0;
+}
+
+#define GROW(obj, want) ((obj)->v = xgrow((obj)->v, &(obj)->alloc, (want), sizeof(*(obj)->v)))
+
+int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, bool snapshots_changed,
+		   struct zerr *e)
+{
+	static const char *const cols[] = {"guid", "createtxg", "creation",  "used",
+					   "available", "referenced", "snapshots_changed"};
+	memset(l, 0, sizeof(*l));
+	l->has_snapshots_changed = snapshots_changed;
+	int r = take_text(&l->text, text, len, "zfs list", e);
+	if (r < 0)
+		return r;
+	struct tsv t = {l->text, l->text + len, 0, "zfs list"};
+	size_t nf = snapshots_changed ? 9 : 8;
+	char *f[9];
+	while ((r = tsv_next(&t, f, nf, e)) > 0) {
+		struct zfs_obj o;
+		memset(&o, 0, sizeof(o));
+		o.name = f[0];
+		if (!strcmp(f[1], "filesystem"))
+			o.type = ZFS_TYPE_FILESYSTEM;
+		else if (!strcmp(f[1], "volume"))
+			o.type = ZFS_TYPE_VOLUME;
+		else if (!strcmp(f[1], "snapshot"))
+			o.type = ZFS_TYPE_SNAPSHOT;
+		else if (!strcmp(f[1], "bookmark"))
+			o.type = ZFS_TYPE_BOOKMARK;
+		else {
+			r = zerr_set(e, -EPROTO, "zfs list output line %zu: unknown type '%.40s'",
+				     t.lineno, f[1]);
+			break;
+		}
+		if ((r = parse_name(&t, o.name, o.type, e)) < 0)
+			break;
+		uint64_t *num[] = {&o.guid,	 &o.createtxg,	&o.creation,
+				   &o.used,	 &o.available, &o.referenced,
+				   &o.snapshots_changed};
+		o.snapshots_changed = ZFS_NONE;
+		for (size_t i = 0; i + 2 < nf; i++)
+			if ((r = parse_u64(&t, cols[i], f[i + 2], true, num[i], e)) < 0)
+				break;
+		if (r < 0)
+			break;
+		GROW(l, l->n + 1);
+		l->v[l->n++] = o;
+	}
+	if (r < 0)
+		zfs_list_free(l);
+	return r;
+}
+
+void zfs_list_free(struct zfs_list *l)
+{
+	if (!l)
+		return;
+	free(l->text);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+int zpool_list_parse(struct zpool_list *l, const char *text, size_t len, struct zerr *e)
+{
+	static const char *const cols[] = {"size", "allocated", "free", "fragmentation",
+					   "capacity"};
+	memset(l, 0, sizeof(*l));
+	int r = take_text(&l->text, text, len, "zpool list", e);
+	if (r < 0)
+		return r;
+	struct tsv t = {l->text, l->text + len, 0, "zpool list"};
+	char *f[7];
+	while ((r = tsv_next(&t, f, 7, e)) > 0) {
+		struct zpool p;
+		p.name = f[0];
+		p.health = f[6];
+		if ((r = parse_name(&t, p.name, ZFS_TYPE_FILESYSTEM, e)) < 0)
+			break;
+		if (strchr(p.name, '/')) {
+			r = zerr_set(e, -EPROTO, "zpool list output line %zu: '%s' is not a pool name",
+				     t.lineno, p.name);
+			break;
+		}
+		uint64_t *num[] = {&p.size, &p.allocated, &p.free, &p.fragmentation, &p.capacity};
+		for (size_t i = 0; i < 5; i++) {
+			/* Only fragmentation may be '-' (pools without spacemap_histogram). */
+			if ((r = parse_u64(&t, cols[i], f[i + 1], i == 3, num[i], e)) < 0)
+				break;
+		}
+		if (r < 0)
+			break;
+		if (!*p.health || strspn(p.health, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != strlen(p.health)) {
+			r = zerr_set(e, -EPROTO, "zpool list output line %zu: bad health '%.40s'",
+				     t.lineno, p.health);
+			break;
+		}
+		GROW(l, l->n + 1);
+		l->v[l->n++] = p;
+	}
+	if (r < 0)
+		zpool_list_free(l);
+	return r;
+}
+
+void zpool_list_free(struct zpool_list *l)
+{
+	if (!l)
+		return;
+	free(l->text);
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+int zfs_props_parse(struct zfs_props *p, const char *text, size_t len, struct zerr *e)
+{
+	memset(p, 0, sizeof(*p));
+	int r = take_text(&p->text, text, len, "zfs get", e);
+	if (r < 0)
+		return r;
+	struct tsv t = {p->text, p->text + len, 0, "zfs get"};
+	char *f[4];
+	while ((r = tsv_next(&t, f, 4, e)) > 0) {
+		if ((r = parse_name(&t, f[0], ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK,
+				    e)) < 0)
+			break;
+		if (!*f[1] || strspn(f[1], "abcdefghijklmnopqrstuvwxyz0123456789_:.@-") != strlen(f[1])) {
+			r = zerr_set(e, -EPROTO, "zfs get output line %zu: bad property name '%.40s'",
+				     t.lineno, f[1]);
+			break;
+		}
+		GROW(p, p->n + 1);
+		p->v[p->n++] = (struct zfs_prop){f[0], f[1], f[2], f[3]};
+	}
+	if (r < 0)
+		zfs_props_free(p);
+	return r;
+}
+
+void zfs_props_free(struct zfs_props *p)
+{
+	if (!p)
+		return;
+	free(p->text);
+	free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+int zfs_holds_parse(struct zfs_holds *h, const char *text, size_t len, struct zerr *e)
+{
+	memset(h, 0, sizeof(*h));
+	int r = take_text(&h->text, text, len, "zfs holds", e);
+	if (r < 0)
+		return r;
+	struct tsv t = {h->text, h->text + len, 0, "zfs holds"};
+	char *f[3];
+	while ((r = tsv_next(&t, f, 3, e)) > 0) {
+		if ((r = parse_name(&t, f[0], ZFS_TYPE_SNAPSHOT, e)) < 0)
+			break;
+		if (!*f[1]) {
+			r = zerr_set(e, -EPROTO, "zfs holds output line %zu: empty tag", t.lineno);
+			break;
+		}
+		GROW(h, h->n + 1);
+		h->v[h->n++] = (struct zfs_hold){f[0], f[1], f[2]};
+	}
+	if (r < 0)
+		zfs_holds_free(h);
+	return r;
+}
+
+void zfs_holds_free(struct zfs_holds *h)
+{
+	if (!h)
+		return;
+	free(h->text);
+	free(h->v);
+	memset(h, 0, sizeof(*h));
+}
+
+/* ---- zpool status --------------------------------------------------- */
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* "  pool: tank" -> key "pool", value "tank"; NULL when not a header line. */
+static char *header_key(char *line, char **value)
+{
+	char *p = line;
+	while (*p == ' ')
+		p++;
+	char *k = p;
+	while ((*p >= 'a' && *p <= 'z') || *p == '_')
+		p++;
+	if (p == k || *p != ':' || (p[1] && p[1] != ' '))
+		return NULL;
+	*p = '\0';
+	p++;
+	while (*p == ' ')
+		p++;
+	*value = p;
+	return k;
+}
+
+static char *next_word(char **p)
+{
+	while (is_space(**p))
+		(*p)++;
+	if (!**p)
+		return NULL;
+	char *w = *p;
+	while (**p && !is_space(**p))
+		(*p)++;
+	if (**p)
+		*(*p)++ = '\0';
+	return w;
+}
+
+int zpool_status_parse(struct zpool_status *s, const char *text, size_t len, struct zerr *e)
+{
+	memset(s, 0, sizeof(*s));
+	char *work = NULL;
+	struct buf sect[6] = {BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT};
+	static const char *const keys[] = {"pool", "state", "status", "action", "scan", "errors"};
+	int cur = -1, r = 0;
+	bool in_config = false, saw_header = false;
+	size_t lineno = 0;
+
+	if ((r = take_text(&s->text, text, len, "zpool status", e)) < 0)
+		return r;
+	if ((r = take_text(&work, text, len, "zpool status", e)) < 0)
+		goto out;
+	struct tsv t = {work, work + len, 0, "zpool status"};
+	while (t.p < t.end) {
+		char *line = t.p, *nl = memchr(t.p, '\n', (size_t)(t.end - t.p));
+		char *eol = nl ? nl : t.end;
+		lineno++;
+		if ((size_t)(eol - line) > ZFS_LINE_MAX) {
+			r = zerr_set(e, -E2BIG, "zpool status output line %zu: too long", lineno);
+			goto out;
+		}
+		*eol = '\0';
+		t.p = eol + 1;
+		char *value;
+		char *key = line[0] != '\t' ? header_key(line, &value) : NULL;
+		if (key) {
+			in_config = !strcmp(key, "config");
+			cur = -1;
+			for (int i = 0; i < 6; i++)
+				if (!strcmp(key, keys[i]))
+					cur = i;
+			if (cur == 0 && sect[0].len) {
+				r = zerr_set(e, -EPROTO,
+					     "zpool status output line %zu: more than one pool", lineno);
+				goto out;
+			}
+			if (cur >= 0)
+				buf_adds(&sect[cur], value);
+			continue;
+		}
+		if (in_config) {
+			char *p = line;
+			if (!*p)
+				continue;
+			if (*p != '\t') /* rows are tab-indented */
+				continue;
+			p++;
+			int spaces = 0;
+			while (p[spaces] == ' ')
+				spaces++;
+			char *rest = p;
+			char *name = next_word(&rest);
+			if (!name)
+				continue;
+			if (!saw_header) {
+				saw_header = !strcmp(name, "NAME");
+				continue;
+			}
+			char *state = next_word(&rest);
+			struct zpool_vdev v = {name, state ? state : "", spaces / 2, 0, 0, 0};
+			uint64_t *num[] = {&v.read_errors, &v.write_errors, &v.checksum_errors};
+			static const char *const ncol[] = {"READ", "WRITE", "CKSUM"};
+			for (int i = 0; i < 3; i++) {
+				char *w = next_word(&rest);
+				if (!w)
+					break; /* spares and caches list no counters */
+				struct tsv vt = {NULL, NULL, lineno, "zpool status"};
+				if ((r = parse_u64(&vt, ncol[i], w, false, num[i], e)) < 0)
+					goto out;
+			}
+			s->vdevs = xgrow(s->vdevs, &s->alloc, s->n_vdevs + 1, sizeof(*s->vdevs));
+			s->vdevs[s->n_vdevs++] = v;
+			continue;
+		}
+		/* A continuation line of the current free-text section. */
+		if (cur >= 0 && *line) {
+			char *p = line;
+			while (is_space(*p))
+				p++;
+			if (*p)
+				buf_addf(&sect[cur], "%s%s", sect[cur].len ? " " : "", p);
+		}
+	}
+	if (!sect[0].len || !sect[1].len) {
+		r = zerr_set(e, -EPROTO, "zpool status output: no 'pool:' and 'state:' lines");
+		goto out;
+	}
+	/* The vdev names point into work, which the model keeps. */
+	s->strings = work;
+	work = NULL;
+	char **dst[] = {&s->pool, &s->state, &s->status, &s->action, &s->scan, &s->errors};
+	for (int i = 0; i < 6; i++)
+		*dst[i] = buf_detach(&sect[i], NULL);
+out:
+	for (int i = 0; i < 6; i++)
+		buf_free(&sect[i]);
+	free(work);
+	if (r < 0)
+		zpool_status_free(s);
+	return r;
+}
+
+void zpool_status_free(struct zpool_status *s)
+{
+	if (!s)
+		return;
+	free(s->text);
+	free(s->pool);
+	free(s->state);
+	free(s->status);
+	free(s->action);
+	free(s->scan);
+	free(s->errors);
+	free(s->vdevs);
+	free(s->strings);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- version and capabilities --------------------------------------- */
+
+static int parse_version(const char *s, int v[3])
+{
+	/* "2.1.11-1", "2.3.1-1~bpo12+1", "2.2.0-rc4": the leading x.y[.z] */
+	v[0] = v[1] = v[2] = 0;
+	for (int i = 0; i < 3; i++) {
+		if (*s < '0' || *s > '9')
+			return i >= 2 ? 0 : -1;
+		long n = 0;
+		while (*s >= '0' && *s <= '9' && n < 100000)
+			n = n * 10 + (*s++ - '0');
+		v[i] = (int)n;
+		if (*s != '.')
+			return i >= 1 ? 0 : -1;
+		s++;
+	}
+	return 0;
+}
+
+int zfs_version_parse(struct zfs_caps *c, const char *text, size_t len, struct zerr *e)
+{
+	char *copy = NULL;
+	int r = take_text(&copy, text, len, "zfs version", e);
+	if (r < 0)
+		return r;
+	memset(c, 0, sizeof(*c));
+	int uv[3] = {0, 0, 0}, kv[3] = {0, 0, 0};
+	bool have_u = false, have_k = false;
+	char *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		size_t n = strlen(line);
+		if (n >= sizeof(c->userland))
+			continue;
+		if (!strncmp(line, "zfs-kmod-", 9) && parse_version(line + 9, kv) == 0) {
+			memcpy(c->kmod, line, n + 1);
+			have_k = true;
+		} else if (!strncmp(line, "zfs-", 4) && parse_version(line + 4, uv) == 0) {
+			memcpy(c->userland, line, n + 1);
+			have_u = true;
+		}
+	}
+	free(copy);
+	if (!have_u)
+		return zerr_set(e, -EPROTO,
+				"cannot read the OpenZFS version from 'zfs version' "
+				"(OpenZFS 0.8 or later is needed)");
+	/* Without a loaded module only userland is known; features need both. */
+	int *v = uv;
+	if (have_k && (kv[0] < uv[0] || (kv[0] == uv[0] && kv[1] < uv[1]) ||
+		       (kv[0] == uv[0] && kv[1] == uv[1] && kv[2] < uv[2])))
+		v = kv;
+	c->major = v[0];
+	c->minor = v[1];
+	c->patch = v[2];
+	int ver = v[0] * 100 + v[1];
+	c->holds = true;
+	c->bookmarks = true;
+	c->resume = ver >= 7;
+	c->raw_send = ver >= 8;
+	c->snapshots_changed = ver >= 202;
+	c->holds_parsable = ver >= 202;
+	return 0;
+}
+
+/* ---- runners -------------------------------------------------------- */
+
+int zfs_probe(const struct host *h, int timeout_ms, struct zfs_caps *c, struct zerr *e)
+{
+	struct buf out = BUF_INIT;
+	int r = host_run(h, (const char *const[]){"zfs", "version", NULL}, &out, 4096, timeout_ms,
+			 e);
+	if (r == 0)
+		r = zfs_version_parse(c, out.s, out.len, e);
+	buf_free(&out);
+	return r;
+}
+
+int zfs_list_run(const struct host *h, const struct zfs_caps *c, unsigned types, bool recursive,
+		 const char *const *datasets, int timeout_ms, struct zfs_list *l, struct zerr *e)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct buf out = BUF_INIT;
+	bool sc = c && c->snapshots_changed;
+	zfs_list_argv(&argv, types, sc, recursive, datasets);
+	int r = host_run(h, (const char *const *)argv.v, &out, ZFS_OUTPUT_MAX, timeout_ms, e);
+	if (r == 0)
+		r = zfs_list_parse(l, out.s, out.len, sc, e);
+	strvec_clear(&argv);
+	buf_free(&out);
+	return r;
+}
+
+int zpool_list_run(const struct host *h, int timeout_ms, struct zpool_list *l, struct zerr *e)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct buf out = BUF_INIT;
+	zpool_list_argv(&argv);
+	int r = host_run(h, (const char *const *)argv.v, &out, ZFS_OUTPUT_MAX, timeout_ms, e);
+	if (r == 0)
+		r = zpool_list_parse(l, out.s, out.len, e);
+	strvec_clear(&argv);
+	buf_free(&out);
+	return r;
+}

@@ -1,0 +1,151 @@
+/*
+ * The zfs and zpool command lines zkeep runs, and parsers of their
+ * script-mode output (-H tab-separated, -p exact numbers) into a model.
+ *
+ * Parsers are strict: every line must have exactly the columns asked for,
+ * numbers must be plain decimal (or '-' where zfs prints that for "none"),
+ * names must be valid ZFS names; anything else fails the whole parse with
+ * -EPROTO and "zfs list output line N: ..." rather than yielding a partial
+ * model. Input is capped (ZFS_OUTPUT_MAX bytes, ZFS_LINE_MAX per line).
+ *
+ * Ownership: a parsed list owns one copy of the text it was parsed from;
+ * every string in it points into that copy and lives until *_free().
+ */
+#ifndef ZK_ZFS_H
+#define ZK_ZFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "host.h"
+#include "strvec.h"
+
+#define ZFS_NONE UINT64_MAX			/* a '-' in zfs output */
+#define ZFS_OUTPUT_MAX ((size_t)512 << 20)	/* one listing, at most */
+#define ZFS_LINE_MAX 65536			/* one line, at most */
+#define ZFS_NAME_MAX 255			/* ZFS_MAX_DATASET_NAME_LEN - 1 */
+
+enum zfs_type {
+	ZFS_TYPE_FILESYSTEM = 1 << 0,
+	ZFS_TYPE_VOLUME = 1 << 1,
+	ZFS_TYPE_SNAPSHOT = 1 << 2,
+	ZFS_TYPE_BOOKMARK = 1 << 3,
+};
+#define ZFS_TYPE_DATASET (ZFS_TYPE_FILESYSTEM | ZFS_TYPE_VOLUME)
+
+/* One row of zkeep's listing: name,type,guid,createtxg,creation,used,
+ * available,referenced[,snapshots_changed]. ZFS_NONE where zfs printed '-'. */
+struct zfs_obj {
+	const char *name;
+	enum zfs_type type;
+	uint64_t guid, createtxg, creation, used, available, referenced;
+	uint64_t snapshots_changed; /* ZFS_NONE unless listed (OpenZFS >= 2.2) */
+};
+
+struct zfs_list {
+	char *text;
+	struct zfs_obj *v;
+	size_t n, alloc;
+	bool has_snapshots_changed;
+};
+
+/* What the running OpenZFS can do, from `zfs version`. The feature flags
+ * follow the older of the userland and kernel module versions. */
+struct zfs_caps {
+	char userland[64], kmod[64]; /* e.g. "zfs-2.1.11-1", "zfs-kmod-2.1.11-1" */
+	int major, minor, patch;
+	bool resume;		/* receive -s, send -t (0.7) */
+	bool bookmarks;		/* zfs bookmark, send -i #bm (0.6.4) */
+	bool holds;		/* zfs hold/release (always) */
+	bool raw_send;		/* send -w (0.8) */
+	bool snapshots_changed; /* the snapshots_changed property (2.2) */
+	bool holds_parsable;	/* zfs holds -p (2.2) */
+};
+
+struct zpool {
+	const char *name, *health;
+	uint64_t size, allocated, free, fragmentation, capacity; /* frag may be ZFS_NONE */
+};
+
+struct zpool_list {
+	char *text;
+	struct zpool *v;
+	size_t n, alloc;
+};
+
+struct zfs_prop {
+	const char *dataset, *property, *value, *source;
+};
+
+struct zfs_props {
+	char *text;
+	struct zfs_prop *v;
+	size_t n, alloc;
+};
+
+struct zfs_hold {
+	const char *snapshot, *tag, *timestamp; /* timestamp as zfs printed it */
+};
+
+struct zfs_holds {
+	char *text;
+	struct zfs_hold *v;
+	size_t n, alloc;
+};
+
+struct zpool_vdev {
+	const char *name, *state;
+	int depth; /* indentation level under "config:", 0 = the pool */
+	uint64_t read_errors, write_errors, checksum_errors;
+};
+
+/* `zpool status -p POOL`. Free-text sections are joined with single spaces. */
+struct zpool_status {
+	char *text; /* the raw output, NUL-terminated */
+	char *pool, *state, *status, *action, *scan, *errors;
+	struct zpool_vdev *vdevs;
+	size_t n_vdevs, alloc;
+	char *strings; /* storage for the fields above (owned) */
+};
+
+/* Names: validity per OpenZFS's rules (components of [A-Za-z0-9_.: -],
+ * no empty, "." or ".." component, at most ZFS_NAME_MAX bytes, a pool name
+ * starting with a letter; one '@' for a snapshot, one '#' for a bookmark).
+ * types says which kinds are acceptable. */
+int zfs_name_check(const char *name, unsigned types, struct zerr *e);
+/* The pool of a name: its first component, written into out. */
+int zfs_name_pool(const char *name, char *out, size_t len);
+
+/* argv builders. datasets may be NULL/empty for "everything". */
+void zfs_list_argv(struct strvec *argv, unsigned types, bool snapshots_changed, bool recursive,
+		   const char *const *datasets);
+void zpool_list_argv(struct strvec *argv);
+void zfs_get_argv(struct strvec *argv, const char *props, const char *const *datasets);
+void zfs_holds_argv(struct strvec *argv, const char *const *snapshots, bool parsable);
+void zpool_status_argv(struct strvec *argv, const char *pool);
+
+/* Parsers: take len bytes of text (copied; the caller keeps its own). */
+int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, bool snapshots_changed,
+		   struct zerr *e);
+void zfs_list_free(struct zfs_list *l);
+int zpool_list_parse(struct zpool_list *l, const char *text, size_t len, struct zerr *e);
+void zpool_list_free(struct zpool_list *l);
+int zfs_props_parse(struct zfs_props *p, const char *text, size_t len, struct zerr *e);
+void zfs_props_free(struct zfs_props *p);
+int zfs_holds_parse(struct zfs_holds *h, const char *text, size_t len, struct zerr *e);
+void zfs_holds_free(struct zfs_holds *h);
+int zpool_status_parse(struct zpool_status *s, const char *text, size_t len, struct zerr *e);
+void zpool_status_free(struct zpool_status *s);
+int zfs_version_parse(struct zfs_caps *c, const char *text, size_t len, struct zerr *e);
+
+const char *zfs_type_name(enum zfs_type t);
+
+/* Runners: one zfs call on h, parsed. timeout_ms as for host_run. */
+int zfs_probe(const struct host *h, int timeout_ms, struct zfs_caps *c, struct zerr *e);
+int zfs_list_run(const struct host *h, const struct zfs_caps *c, unsigned types, bool recursive,
+		 const char *const *datasets, int timeout_ms, struct zfs_list *l, struct zerr *e);
+int zpool_list_run(const struct host *h, int timeout_ms, struct zpool_list *l, struct zerr *e);
+
+#endif

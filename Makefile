@@ -58,9 +58,9 @@ $(LIBZK): $(LIB_OBJ)
 $(BUILD)/zkeep: $(CMD_OBJ) $(LIBZK)
 	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(LIBZK) $(PKG_LIBS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c $(LIBZK) tests/unit/unit.h
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.c $(LIBZK) tests/unit/unit.h
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBZK) $(PKG_LIBS) -lcmocka $(LDFLAGS)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< tests/unit/unit.c $(LIBZK) $(PKG_LIBS) -lcmocka $(LDFLAGS)
 
 $(BUILD)/tests/helpers/%: tests/helpers/%.c $(LIBZK)
 	@mkdir -p $(dir $@)

@@ -1,0 +1,437 @@
+#include "unit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "zfs.h"
+
+static const char *const flavours[] = {"2.1", "2.3"};
+#define FOR_FLAVOURS(var, name, path)                                                              \
+	for (size_t var##_i = 0; var##_i < 2; var##_i++)                                           \
+		for (int var##_once = snprintf(path, sizeof(path), "%s/%s", flavours[var##_i], name), \
+			 var = fixture_exists(path);                                               \
+		     var##_once >= 0 && var; var##_once = -1, var = 0)
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static const struct zfs_obj *find(const struct zfs_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].name, name))
+			return &l->v[i];
+	return NULL;
+}
+
+static void test_names(void **state)
+{
+	(void)state;
+	static const char *const good[] = {
+		"tank", "tank/a", "tank/with space", "t/a.b:c-d_e", "tank/a@snap",
+		"tank@autosnap_2026-01-21_14:00:00_hourly", "tank/a#bm",
+	};
+	static const struct {
+		const char *name;
+		unsigned types;
+	} bad[] = {
+		{"", ZFS_TYPE_DATASET},
+		{"/tank", ZFS_TYPE_DATASET},
+		{"tank/", ZFS_TYPE_DATASET},
+		{"tank//a", ZFS_TYPE_DATASET},
+		{"tank/../etc", ZFS_TYPE_DATASET},
+		{"tank/.", ZFS_TYPE_DATASET},
+		{"1tank", ZFS_TYPE_DATASET},
+		{"tank/it's", ZFS_TYPE_DATASET},
+		{"tank/\"q\"", ZFS_TYPE_DATASET},
+		{"tank/$(x)", ZFS_TYPE_DATASET},
+		{"tank/a;b", ZFS_TYPE_DATASET},
+		{"tank/`x`", ZFS_TYPE_DATASET},
+		{"tank/new\nline", ZFS_TYPE_DATASET},
+		{"tank/tab\t", ZFS_TYPE_DATASET},
+		{"tank@a@b", ZFS_TYPE_SNAPSHOT},
+		{"tank@", ZFS_TYPE_SNAPSHOT},
+		{"tank@a/b", ZFS_TYPE_SNAPSHOT},
+		{"tank@a#b", ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK},
+		{"tank@snap", ZFS_TYPE_DATASET},
+		{"tank/a", ZFS_TYPE_SNAPSHOT},
+	};
+	struct zerr e = ZERR_INIT;
+	unsigned all = ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		assert_int_equal(zfs_name_check(good[i], all, &e), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e.msg[0] = '\0';
+		if (zfs_name_check(bad[i].name, bad[i].types, &e) != -EINVAL)
+			fail_msg("'%s' was accepted", bad[i].name);
+		assert_non_null(strstr(e.msg, "invalid name"));
+	}
+	char longname[300];
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(zfs_name_check(longname, all, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "longer than"));
+	char pool[64];
+	assert_int_equal(zfs_name_pool("tank/a/b@s", pool, sizeof(pool)), 0);
+	assert_string_equal(pool, "tank");
+}
+
+static void test_list_argv(void **state)
+{
+	(void)state;
+	struct strvec v = STRVEC_INIT;
+	zfs_list_argv(&v, ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, false, true,
+		      (const char *const[]){"tank/a", "tank/b c", NULL});
+	struct buf all = BUF_INIT;
+	for (size_t i = 0; i < v.n; i++)
+		buf_addf(&all, "%s|", v.v[i]);
+	assert_string_equal(all.s, "zfs|list|-Hp|-t|snapshot,bookmark|-o|name,type,guid,createtxg,"
+				   "creation,used,available,referenced|-s|createtxg|-r|tank/a|"
+				   "tank/b c|");
+	buf_free(&all);
+	strvec_clear(&v);
+}
+
+/* The listing of the fixture pool: every line parsed, in order. */
+static void test_list_fixture(void **state)
+{
+	(void)state;
+	char path[64];
+	int seen = 0;
+	FOR_FLAVOURS(ok, "zfs-list.out", path)
+	{
+		struct buf text = BUF_INIT;
+		struct zfs_list l;
+		struct zerr e = ZERR_INIT;
+		fixture_read(path, &text);
+		if (zfs_list_parse(&l, text.s, text.len, false, &e) < 0)
+			fail_msg("%s: %s", path, e.msg);
+		assert_int_equal(l.n, count_lines(text.s));
+		const struct zfs_obj *root = find(&l, "fixt");
+		assert_non_null(root);
+		assert_int_equal(root->type, ZFS_TYPE_FILESYSTEM);
+		assert_true(root->available != ZFS_NONE && root->guid != 0);
+		const struct zfs_obj *sp = find(&l, "fixt/data/with space");
+		assert_non_null(sp);
+		const struct zfs_obj *vol = find(&l, "fixt/vol");
+		assert_int_equal(vol->type, ZFS_TYPE_VOLUME);
+		const struct zfs_obj *snap = find(&l, "fixt/data@autosnap_2026-01-22_00:15:00_daily");
+		const struct zfs_obj *bm = find(&l, "fixt/data#zkeep-base");
+		assert_non_null(snap);
+		assert_non_null(bm);
+		assert_int_equal(snap->type, ZFS_TYPE_SNAPSHOT);
+		assert_int_equal(snap->available, ZFS_NONE);
+		assert_int_equal(bm->type, ZFS_TYPE_BOOKMARK);
+		assert_int_equal(bm->used, ZFS_NONE);
+		/* a bookmark carries the guid and txg of its snapshot */
+		assert_true(bm->guid == snap->guid);
+		assert_true(bm->createtxg == snap->createtxg);
+		/* -s createtxg: history order */
+		for (size_t i = 1; i < l.n; i++)
+			assert_true(l.v[i - 1].createtxg <= l.v[i].createtxg);
+		zfs_list_free(&l);
+		buf_free(&text);
+		seen++;
+	}
+	assert_true(seen >= 1);
+}
+
+static void test_list_snapshots_changed(void **state)
+{
+	(void)state;
+	char path[64];
+	FOR_FLAVOURS(ok, "zfs-list-changed.out", path)
+	{
+		struct buf text = BUF_INIT;
+		struct zfs_list l;
+		struct zerr e = ZERR_INIT;
+		fixture_read(path, &text);
+		if (zfs_list_parse(&l, text.s, text.len, true, &e) < 0)
+			fail_msg("%s: %s", path, e.msg);
+		const struct zfs_obj *d = find(&l, "fixt/data");
+		assert_true(d->snapshots_changed != ZFS_NONE && d->snapshots_changed > 0);
+		/* and the 8-column parse refuses the 9-column text */
+		struct zfs_list l8;
+		assert_int_equal(zfs_list_parse(&l8, text.s, text.len, false, &e), -EPROTO);
+		zfs_list_free(&l);
+		buf_free(&text);
+	}
+}
+
+/* Malformed input: every variant of a real line is refused with its line. */
+static void test_list_malformed(void **state)
+{
+	(void)state;
+	struct buf text = BUF_INIT;
+	fixture_read("2.1/zfs-list.out", &text);
+	char *first_nl = strchr(text.s, '\n');
+	assert_non_null(first_nl);
+	struct buf good_line = BUF_INIT;
+	buf_add(&good_line, text.s, (size_t)(first_nl - text.s));
+
+	static const struct {
+		const char *from, *to, *msg;
+	} edits[] = {
+		{"\tfilesystem\t", "\tpony\t", "unknown type"},
+		{"\tfilesystem\t", "\tfilesystem\t\t", "more than 8 fields"},
+		{"\tfilesystem\t", "\t", "expected 8 fields"},
+		{"fixt\t", "fixt;rm -rf /\t", "invalid name"},
+	};
+	struct zerr e = ZERR_INIT;
+	struct zfs_list l;
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		struct buf bad = BUF_INIT;
+		const char *at = strstr(good_line.s, edits[i].from);
+		assert_non_null(at);
+		buf_add(&bad, text.s, (size_t)(first_nl - text.s) + 1); /* a good line 1 */
+		buf_add(&bad, good_line.s, (size_t)(at - good_line.s));
+		buf_adds(&bad, edits[i].to);
+		buf_adds(&bad, at + strlen(edits[i].from));
+		buf_addch(&bad, '\n');
+		assert_int_equal(zfs_list_parse(&l, bad.s, bad.len, false, &e), -EPROTO);
+		if (!strstr(e.msg, edits[i].msg) || !strstr(e.msg, "line 2"))
+			fail_msg("edit %zu: unexpected message '%s'", i, e.msg);
+		buf_free(&bad);
+	}
+	/* numbers: not digits, negative, overflowing */
+	static const char *const nums[] = {"12a", "-5", "18446744073709551616", "", "1e9", " 1"};
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		struct buf bad = BUF_INIT;
+		buf_addf(&bad, "fixt\tfilesystem\t%s\t1\t1\t1\t1\t1\n", nums[i]);
+		assert_int_equal(zfs_list_parse(&l, bad.s, bad.len, false, &e), -EPROTO);
+		assert_non_null(strstr(e.msg, "guid"));
+		buf_free(&bad);
+	}
+	/* NUL and CR bytes, an overlong line, oversized output */
+	const char nul[] = "fixt\tfilesystem\t1\t1\t1\t1\t1\t1\n\0";
+	assert_int_equal(zfs_list_parse(&l, nul, sizeof(nul) - 1, false, &e), -EPROTO);
+	const char cr[] = "fixt\tfilesystem\t1\t1\t1\t1\t1\t1\r\n";
+	assert_int_equal(zfs_list_parse(&l, cr, sizeof(cr) - 1, false, &e), -EPROTO);
+	struct buf huge = BUF_INIT;
+	buf_adds(&huge, "fixt/");
+	for (int i = 0; i < ZFS_LINE_MAX; i++)
+		buf_addch(&huge, 'a');
+	buf_adds(&huge, "\tfilesystem\t1\t1\t1\t1\t1\t1\n");
+	assert_int_equal(zfs_list_parse(&l, huge.s, huge.len, false, &e), -E2BIG);
+	assert_non_null(strstr(e.msg, "longer than"));
+	/* the size check comes before the text is touched */
+	assert_int_equal(zfs_list_parse(&l, "", ZFS_OUTPUT_MAX + 1, false, &e), -E2BIG);
+	/* empty output is an empty list */
+	assert_int_equal(zfs_list_parse(&l, "", 0, false, &e), 0);
+	assert_int_equal(l.n, 0);
+	zfs_list_free(&l);
+	buf_free(&huge);
+	buf_free(&good_line);
+	buf_free(&text);
+}
+
+static void test_zpool_list_fixture(void **state)
+{
+	(void)state;
+	char path[64];
+	FOR_FLAVOURS(ok, "zpool-list.out", path)
+	{
+		struct buf text = BUF_INIT;
+		struct zpool_list l;
+		struct zerr e = ZERR_INIT;
+		fixture_read(path, &text);
+		if (zpool_list_parse(&l, text.s, text.len, &e) < 0)
+			fail_msg("%s: %s", path, e.msg);
+		assert_int_equal(l.n, 2);
+		assert_string_equal(l.v[0].name, "deg");
+		assert_string_equal(l.v[0].health, "DEGRADED");
+		assert_string_equal(l.v[1].name, "fixt");
+		assert_string_equal(l.v[1].health, "ONLINE");
+		assert_true(l.v[1].size == l.v[1].allocated + l.v[1].free);
+		assert_true(l.v[1].fragmentation != ZFS_NONE);
+		assert_true(l.v[1].capacity <= 100);
+		zpool_list_free(&l);
+
+		/* fragmentation '-' (pools without the feature) is "none", not
+		 * an error, unlike the seed; '-' anywhere else is refused */
+		char *tab = text.s;
+		for (int i = 0; i < 4; i++)
+			tab = strchr(tab, '\t') + 1;
+		struct buf dash = BUF_INIT;
+		buf_add(&dash, text.s, (size_t)(tab - text.s));
+		buf_adds(&dash, "-");
+		buf_adds(&dash, strchr(tab, '\t'));
+		assert_int_equal(zpool_list_parse(&l, dash.s, dash.len, &e), 0);
+		assert_true(l.v[0].fragmentation == ZFS_NONE);
+		zpool_list_free(&l);
+		buf_reset(&dash);
+		buf_adds(&dash, "tank\t-\t1\t1\t1\t1\tONLINE\n");
+		assert_int_equal(zpool_list_parse(&l, dash.s, dash.len, &e), -EPROTO);
+		buf_reset(&dash);
+		buf_adds(&dash, "tank/x\t1\t1\t1\t1\t1\tONLINE\n");
+		assert_int_equal(zpool_list_parse(&l, dash.s, dash.len, &e), -EPROTO);
+		buf_reset(&dash);
+		buf_adds(&dash, "tank\t1\t1\t1\t1\t1\tonline; rm\n");
+		assert_int_equal(zpool_list_parse(&l, dash.s, dash.len, &e), -EPROTO);
+		buf_free(&dash);
+		buf_free(&text);
+	}
+}
+
+static void test_props_and_holds_fixture(void **state)
+{
+	(void)state;
+	char path[64];
+	FOR_FLAVOURS(ok, "zfs-get-all.out", path)
+	{
+		struct buf text = BUF_INIT;
+		struct zfs_props p;
+		struct zerr e = ZERR_INIT;
+		fixture_read(path, &text);
+		if (zfs_props_parse(&p, text.s, text.len, &e) < 0)
+			fail_msg("%s: %s", path, e.msg);
+		assert_int_equal(p.n, count_lines(text.s));
+		assert_true(p.n > 40);
+		int found = 0;
+		for (size_t i = 0; i < p.n; i++) {
+			assert_string_equal(p.v[i].dataset, "fixt/data");
+			if (!strcmp(p.v[i].property, "type")) {
+				assert_string_equal(p.v[i].value, "filesystem");
+				found++;
+			}
+			if (!strcmp(p.v[i].property, "mountpoint")) {
+				assert_string_equal(p.v[i].value, "/fixt/data");
+				found++;
+			}
+		}
+		assert_int_equal(found, 2);
+		zfs_props_free(&p);
+		buf_free(&text);
+	}
+	FOR_FLAVOURS(ok2, "zfs-holds.out", path)
+	{
+		struct buf text = BUF_INIT;
+		struct zfs_holds h;
+		struct zerr e = ZERR_INIT;
+		fixture_read(path, &text);
+		if (zfs_holds_parse(&h, text.s, text.len, &e) < 0)
+			fail_msg("%s: %s", path, e.msg);
+		assert_int_equal(h.n, 2);
+		int zk = 0;
+		for (size_t i = 0; i < h.n; i++) {
+			assert_string_equal(h.v[i].snapshot,
+					    "fixt/data@autosnap_2026-01-22_00:15:00_daily");
+			zk += !strcmp(h.v[i].tag, "zkeep:pull-a");
+		}
+		assert_int_equal(zk, 1);
+		zfs_holds_free(&h);
+		buf_free(&text);
+	}
+}
+
+static void test_zpool_status_fixture(void **state)
+{
+	(void)state;
+	char path[64];
+	FOR_FLAVOURS(ok, "zpool-status.out", path)
+	{
+		struct buf text = BUF_INIT;
+		struct zpool_status s;
+		struct zerr e = ZERR_INIT;
+		fixture_read(path, &text);
+		if (zpool_status_parse(&s, text.s, text.len, &e) < 0)
+			fail_msg("%s: %s", path, e.msg);
+		assert_string_equal(s.pool, "fixt");
+		assert_string_equal(s.state, "ONLINE");
+		assert_non_null(strstr(s.scan, "scrub repaired"));
+		assert_string_equal(s.errors, "No known data errors");
+		assert_int_equal(s.n_vdevs, 4);
+		assert_string_equal(s.vdevs[0].name, "fixt");
+		assert_int_equal(s.vdevs[0].depth, 0);
+		assert_string_equal(s.vdevs[1].name, "mirror-0");
+		assert_int_equal(s.vdevs[1].depth, 1);
+		assert_string_equal(s.vdevs[3].name, "/var/tmp/fixt-b");
+		assert_int_equal(s.vdevs[3].depth, 2);
+		assert_string_equal(s.text, text.s);
+		zpool_status_free(&s);
+		buf_free(&text);
+	}
+	FOR_FLAVOURS(ok2, "zpool-status-degraded.out", path)
+	{
+		struct buf text = BUF_INIT;
+		struct zpool_status s;
+		struct zerr e = ZERR_INIT;
+		fixture_read(path, &text);
+		if (zpool_status_parse(&s, text.s, text.len, &e) < 0)
+			fail_msg("%s: %s", path, e.msg);
+		assert_string_equal(s.state, "DEGRADED");
+		/* continuation lines are joined into one sentence */
+		assert_non_null(strstr(s.status, "taken offline by the administrator. Sufficient"));
+		assert_non_null(strstr(s.action, "zpool online"));
+		assert_string_equal(s.vdevs[3].state, "OFFLINE");
+		zpool_status_free(&s);
+
+		/* two pools in one parse, a bad counter, no header: refused */
+		struct buf two = BUF_INIT;
+		buf_add(&two, text.s, text.len);
+		buf_add(&two, text.s, text.len);
+		assert_int_equal(zpool_status_parse(&s, two.s, two.len, &e), -EPROTO);
+		assert_int_equal(zpool_status_parse(&s, "config:\n", 8, &e), -EPROTO);
+		const char *bad = "  pool: x\n state: ONLINE\nconfig:\n\n\tNAME STATE READ WRITE "
+				  "CKSUM\n\tx ONLINE 0 zero 0\n";
+		assert_int_equal(zpool_status_parse(&s, bad, strlen(bad), &e), -EPROTO);
+		assert_non_null(strstr(e.msg, "WRITE"));
+		buf_free(&two);
+		buf_free(&text);
+	}
+}
+
+static void test_version(void **state)
+{
+	(void)state;
+	char path[64];
+	int seen = 0;
+	FOR_FLAVOURS(ok, "version.out", path)
+	{
+		struct buf text = BUF_INIT;
+		struct zfs_caps c;
+		struct zerr e = ZERR_INIT;
+		fixture_read(path, &text);
+		assert_int_equal(zfs_version_parse(&c, text.s, text.len, &e), 0);
+		assert_int_equal(c.major, 2);
+		assert_int_equal(c.minor, flavours[ok_i][2] - '0');
+		assert_true(c.resume && c.raw_send && c.bookmarks && c.holds);
+		assert_int_equal(c.snapshots_changed, c.minor >= 2);
+		buf_free(&text);
+		seen++;
+	}
+	assert_true(seen >= 1);
+	struct zfs_caps c;
+	struct zerr e = ZERR_INIT;
+	/* the older of userland and module decides */
+	const char *mixed = "zfs-2.3.1-1~bpo12+1\nzfs-kmod-2.1.11-1\n";
+	assert_int_equal(zfs_version_parse(&c, mixed, strlen(mixed), &e), 0);
+	assert_int_equal(c.minor, 1);
+	assert_false(c.snapshots_changed);
+	const char *nomod = "zfs-2.2.0-rc4\n";
+	assert_int_equal(zfs_version_parse(&c, nomod, strlen(nomod), &e), 0);
+	assert_true(c.snapshots_changed);
+	assert_int_equal(zfs_version_parse(&c, "garbage\n", 8, &e), -EPROTO);
+	assert_non_null(strstr(e.msg, "0.8"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_list_argv),
+		cmocka_unit_test(test_list_fixture),
+		cmocka_unit_test(test_list_snapshots_changed),
+		cmocka_unit_test(test_list_malformed),
+		cmocka_unit_test(test_zpool_list_fixture),
+		cmocka_unit_test(test_props_and_holds_fixture),
+		cmocka_unit_test(test_zpool_status_fixture),
+		cmocka_unit_test(test_version),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

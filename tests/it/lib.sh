@@ -1,0 +1,57 @@
+# Helpers for integration tests, in the spirit of OpenZFS's test suite.
+# Sourced by each t_*.sh, which runs as root inside the test VM.
+set -uo pipefail
+ZK=/opt/zkeep/zkeep
+TT=/opt/zkeep/zk-test-tool
+FLAVOUR=${ZKEEP_FLAVOUR:-unknown}
+_pools=()
+_cleanups=()
+
+log_note() { echo "NOTE: $*"; }
+log_fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+# Runs the command; the test fails unless it exits 0.
+log_must() {
+	local out
+	out=$("$@" 2>&1) || log_fail "log_must: $* ->"$'\n'"$out"
+	[ -n "$out" ] && echo "$out"
+	return 0
+}
+# Runs the command; the test fails unless it exits non-zero.
+log_mustnot() {
+	local out
+	if out=$("$@" 2>&1); then
+		log_fail "log_mustnot: $* succeeded ->"$'\n'"$out"
+	fi
+	return 0
+}
+# assert_eq GOT WANT [what]
+assert_eq() {
+	[ "$1" == "$2" ] || log_fail "${3:-value}: got [$1], want [$2]"
+}
+assert_contains() {
+	[[ "$1" == *"$2"* ]] || log_fail "${3:-output} does not contain [$2]: [$1]"
+}
+
+# pool_create NAME [SIZE]: a pool on a sparse file, destroyed at exit.
+pool_create() {
+	local name=$1 size=${2:-256M}
+	truncate -s "$size" "/var/tmp/zk-$name.img"
+	zpool create -f -O mountpoint="/$name" "$name" "/var/tmp/zk-$name.img" ||
+		log_fail "cannot create pool $name"
+	_pools+=("$name")
+}
+
+on_exit() { _cleanups+=("$*"); }
+
+_cleanup() {
+	local c p
+	for c in "${_cleanups[@]}"; do eval "$c" >/dev/null 2>&1 || true; done
+	for p in "${_pools[@]}"; do
+		zpool destroy -f "$p" >/dev/null 2>&1 || true
+		rm -f "/var/tmp/zk-$p.img"
+	done
+}
+trap _cleanup EXIT

@@ -8,15 +8,15 @@
 #ifndef ZK_CMD_H
 #define ZK_CMD_H
 
-#define EXIT_OK 0
+#define EXIT_OK     0
 #define EXIT_FAILED 1
-#define EXIT_USAGE 2
+#define EXIT_USAGE  2
 
 struct cmd {
 	const char *name;      /* the subcommand, e.g. "pull" */
 	const char *seed_name; /* the seed tool it replaces, or NULL */
 	int (*fn)(int argc, char **argv, const struct cmd *self);
-	const char *usage;     /* one line of synopsis, without "zkeep NAME" */
+	const char *usage; /* one line of synopsis, without "zkeep NAME" */
 	const char *summary;
 };
 

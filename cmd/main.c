@@ -18,26 +18,26 @@
 const char zkeep_version[] = ZKEEP_VERSION;
 
 static const struct cmd commands[] = {
-	{"snapshot", "zfs-snapshot", cmd_not_yet,
-	 "--type hourly|daily|monthly|yearly [--dry-run] [--debug]",
-	 "take the policy snapshots due for one interval, in one zfs call"},
-	{"prune", "zfs-prune", cmd_not_yet, "[--dry-run] [--debug]",
-	 "destroy expired policy snapshots"},
-	{"report", "zfs-snapshot-report", cmd_not_yet, "[--json] [--debug] [--cache-file PATH]",
-	 "policy compliance as a table or JSON"},
-	{"pull", "zfs-pull-backups", cmd_not_yet,
-	 "--host H --datasets DS... [--user U] [--destination D] [--name N] [-q] [--debug]",
-	 "pull datasets from a client host over ssh"},
-	{"push", "zfs-push-backups", cmd_not_yet,
-	 "--host H --datasets DS... --destination D [--user U] [--strip-prefix P] "
-	 "[--bwlimit RATE] [-q] [--debug]",
-	 "push raw streams to an offsite host over ssh"},
-	{"api", "zfs-api", cmd_not_yet, "[--listen HOST:PORT] [--config FILE]",
-	 "the per-host HTTP daemon: JSON API and /metrics"},
-	{"status", NULL, cmd_status, "[--json] [--config FILE]",
-	 "one screen: OpenZFS version, pools, datasets and snapshots"},
-	{"gate", NULL, cmd_not_yet, "--allow OPS --prefix DS [--compat seed] [--dry-run]",
-	 "an ssh forced command for backup keys"},
+    {"snapshot", "zfs-snapshot", cmd_not_yet,
+     "--type hourly|daily|monthly|yearly [--dry-run] [--debug]",
+     "take the policy snapshots due for one interval, in one zfs call"},
+    {"prune", "zfs-prune", cmd_not_yet, "[--dry-run] [--debug]",
+     "destroy expired policy snapshots"},
+    {"report", "zfs-snapshot-report", cmd_not_yet, "[--json] [--debug] [--cache-file PATH]",
+     "policy compliance as a table or JSON"},
+    {"pull", "zfs-pull-backups", cmd_not_yet,
+     "--host H --datasets DS... [--user U] [--destination D] [--name N] [-q] [--debug]",
+     "pull datasets from a client host over ssh"},
+    {"push", "zfs-push-backups", cmd_not_yet,
+     "--host H --datasets DS... --destination D [--user U] [--strip-prefix P] "
+     "[--bwlimit RATE] [-q] [--debug]",
+     "push raw streams to an offsite host over ssh"},
+    {"api", "zfs-api", cmd_not_yet, "[--listen HOST:PORT] [--config FILE]",
+     "the per-host HTTP daemon: JSON API and /metrics"},
+    {"status", NULL, cmd_status, "[--json] [--config FILE]",
+     "one screen: OpenZFS version, pools, datasets and snapshots"},
+    {"gate", NULL, cmd_not_yet, "--allow OPS --prefix DS [--compat seed] [--dry-run]",
+     "an ssh forced command for backup keys"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -46,7 +46,7 @@ void cmd_print_usage(const struct cmd *self, int to_stderr)
 	FILE *f = to_stderr ? stderr : stdout;
 	if (self->seed_name)
 		fprintf(f, "usage: zkeep %s %s\n   or: %s %s\n", self->name, self->usage,
-			self->seed_name, self->usage);
+		        self->seed_name, self->usage);
 	else
 		fprintf(f, "usage: zkeep %s %s\n", self->name, self->usage);
 }
@@ -54,15 +54,15 @@ void cmd_print_usage(const struct cmd *self, int to_stderr)
 static void help(FILE *f)
 {
 	fprintf(f, "usage: zkeep <command> [options]\n"
-		   "       zkeep help | --help | --version\n\n"
-		   "ZFS snapshots, replication and monitoring for a small fleet.\n\n"
-		   "commands:\n");
+	           "       zkeep help | --help | --version\n\n"
+	           "ZFS snapshots, replication and monitoring for a small fleet.\n\n"
+	           "commands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'zkeep <command> --help' shows a command's options; man zkeep-<command> "
-		   "has the rest.\n"
-		   "Exit codes: 0 success, 1 something failed, 2 usage or configuration "
-		   "error.\n");
+	           "has the rest.\n"
+	           "Exit codes: 0 success, 1 something failed, 2 usage or configuration "
+	           "error.\n");
 }
 
 static const char *base_name(const char *path)

@@ -13,7 +13,8 @@ int cmd_not_yet(int argc, char **argv, const struct cmd *self)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			cmd_print_usage(self, 0);
-			printf("\n%s: not implemented yet in zkeep %s\n", self->name, zkeep_version);
+			printf("\n%s: not implemented yet in zkeep %s\n", self->name,
+			       zkeep_version);
 			return EXIT_OK;
 		}
 		if (!strcmp(argv[i], "--version")) {

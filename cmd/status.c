@@ -50,7 +50,7 @@ static void count(const struct zfs_list *l, const char *pool, struct pool_counts
 }
 
 static void print_text(const char *hostname, const struct zfs_caps *caps,
-		       const struct zpool_list *pools, const struct zfs_list *objs)
+                       const struct zpool_list *pools, const struct zfs_list *objs)
 {
 	printf("host %s, OpenZFS %d.%d.%d (%s, %s)\n", hostname, caps->major, caps->minor,
 	       caps->patch, caps->userland, *caps->kmod ? caps->kmod : "no kernel module");
@@ -75,7 +75,8 @@ static void print_text(const char *hostname, const struct zfs_caps *caps,
 		if (p->fragmentation == ZFS_NONE)
 			snprintf(frag, sizeof(frag), "-");
 		else
-			snprintf(frag, sizeof(frag), "%llu%%", (unsigned long long)p->fragmentation);
+			snprintf(frag, sizeof(frag), "%llu%%",
+			         (unsigned long long)p->fragmentation);
 		printf("%-16s %-9s %12s %12s %12s %3llu%% %5s %6zu %6zu %9zu %9zu\n", p->name,
 		       p->health, sz.s, al.s, fr.s, (unsigned long long)p->capacity, frag, c.fs,
 		       c.vol, c.snap, c.bm);
@@ -86,7 +87,7 @@ static void print_text(const char *hostname, const struct zfs_caps *caps,
 }
 
 static json_t *to_json(const char *hostname, const struct zfs_caps *caps,
-		       const struct zpool_list *pools, const struct zfs_list *objs)
+                       const struct zpool_list *pools, const struct zfs_list *objs)
 {
 	json_t *jp = json_array();
 	for (size_t i = 0; i < pools->n; i++) {
@@ -94,31 +95,30 @@ static json_t *to_json(const char *hostname, const struct zfs_caps *caps,
 		struct pool_counts c;
 		count(objs, p->name, &c);
 		json_array_append_new(
-			jp, json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I}",
-				      "name", p->name, "health", p->health, "size_bytes",
-				      (json_int_t)p->size, "allocated_bytes",
-				      (json_int_t)p->allocated, "free_bytes", (json_int_t)p->free,
-				      "fragmentation_percent",
-				      p->fragmentation == ZFS_NONE
-					      ? json_null()
-					      : json_integer((json_int_t)p->fragmentation),
-				      "capacity_percent", (json_int_t)p->capacity, "filesystems",
-				      (json_int_t)c.fs, "volumes", (json_int_t)c.vol, "snapshots",
-				      (json_int_t)c.snap, "bookmarks", (json_int_t)c.bm));
+		    jp, json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I}", "name",
+		                  p->name, "health", p->health, "size_bytes", (json_int_t)p->size,
+		                  "allocated_bytes", (json_int_t)p->allocated, "free_bytes",
+		                  (json_int_t)p->free, "fragmentation_percent",
+		                  p->fragmentation == ZFS_NONE
+		                      ? json_null()
+		                      : json_integer((json_int_t)p->fragmentation),
+		                  "capacity_percent", (json_int_t)p->capacity, "filesystems",
+		                  (json_int_t)c.fs, "volumes", (json_int_t)c.vol, "snapshots",
+		                  (json_int_t)c.snap, "bookmarks", (json_int_t)c.bm));
 	}
 	return json_pack("{s:s, s:{s:s, s:s, s:b, s:b, s:b, s:b}, s:o}", "hostname", hostname,
-			 "openzfs", "userland", caps->userland, "kmod", caps->kmod, "resume",
-			 caps->resume, "raw_send", caps->raw_send, "bookmarks", caps->bookmarks,
-			 "snapshots_changed", caps->snapshots_changed, "pools", jp);
+	                 "openzfs", "userland", caps->userland, "kmod", caps->kmod, "resume",
+	                 caps->resume, "raw_send", caps->raw_send, "bookmarks", caps->bookmarks,
+	                 "snapshots_changed", caps->snapshots_changed, "pools", jp);
 }
 
 int cmd_status(int argc, char **argv, const struct cmd *self)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{"debug", no_argument, NULL, 'd'},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {NULL, 0, NULL, 0},
 	};
 	bool json = false;
 	int c;
@@ -158,10 +158,10 @@ int cmd_status(int argc, char **argv, const struct cmd *self)
 	hostname[sizeof(hostname) - 1] = '\0';
 
 	host_init_local(&local);
-	if (zfs_probe(&local, 60000, &caps, &e) < 0 || zpool_list_run(&local, 60000, &pools, &e) < 0 ||
-	    zfs_list_run(&local, &caps,
-			 ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, true, NULL,
-			 300000, &objs, &e) < 0) {
+	if (zfs_probe(&local, 60000, &caps, &e) < 0 ||
+	    zpool_list_run(&local, 60000, &pools, &e) < 0 ||
+	    zfs_list_run(&local, &caps, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK,
+	                 true, NULL, 300000, &objs, &e) < 0) {
 		log_error("%s", e.msg);
 		goto out;
 	}

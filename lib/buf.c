@@ -175,7 +175,7 @@ void buf_rtrim(struct buf *b)
 {
 	size_t n = b->len;
 	while (n && (b->s[n - 1] == ' ' || b->s[n - 1] == '\t' || b->s[n - 1] == '\n' ||
-		     b->s[n - 1] == '\r'))
+	             b->s[n - 1] == '\r'))
 		n--;
 	buf_setlen(b, n);
 }

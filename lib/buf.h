@@ -19,7 +19,10 @@ struct buf {
 };
 
 extern char buf_empty[];
-#define BUF_INIT {buf_empty, 0, 0}
+#define BUF_INIT                                                                                   \
+	{                                                                                          \
+		buf_empty, 0, 0                                                                    \
+	}
 
 void buf_init(struct buf *b);
 void buf_free(struct buf *b);  /* back to BUF_INIT; NULL is fine */
@@ -30,7 +33,7 @@ void buf_add(struct buf *b, const void *data, size_t n);
 void buf_adds(struct buf *b, const char *s);
 void buf_addch(struct buf *b, char c);
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends s[0..n) as a JSON string literal, quotes included. Bytes that are
  * not valid UTF-8 are written as U+FFFD so the output is always valid JSON. */
 void buf_add_json_str(struct buf *b, const char *s, size_t n);

@@ -22,10 +22,10 @@ static const struct {
 	int keep[ZK_N_INTERVALS];
 	bool autosnap;
 } builtin_policies[] = {
-	{"none", {0, 0, 0, 0}, false},
-	{"low", {3, 7, 1, 0}, true},
-	{"high", {24, 14, 1, 1}, true},
-	{"critical", {36, 30, 3, 5}, true},
+    {"none", {0, 0, 0, 0}, false},
+    {"low", {3, 7, 1, 0}, true},
+    {"high", {24, 14, 1, 1}, true},
+    {"critical", {36, 30, 3, 5}, true},
 };
 
 /* ---- value parsers -------------------------------------------------- */
@@ -88,9 +88,10 @@ int config_parse_rate(const char *s, uint64_t *out, struct zerr *e)
 	*out = v << shift;
 	return 0;
 bad:
-	return zerr_set(e, -EINVAL, "invalid rate '%s' (a positive number with an optional K, M, G "
-				    "or T suffix, e.g. 3M)",
-			s);
+	return zerr_set(e, -EINVAL,
+	                "invalid rate '%s' (a positive number with an optional K, M, G "
+	                "or T suffix, e.g. 3M)",
+	                s);
 }
 
 int config_parse_interval(const char *s, enum zk_interval *out, struct zerr *e)
@@ -116,10 +117,10 @@ int config_parse_keep(const char *s, int keep[ZK_N_INTERVALS], struct zerr *e)
 	for (size_t i = 0; i < words.n && !r; i++) {
 		char *eq = strchr(words.v[i], '=');
 		enum zk_interval iv = ZK_HOURLY;
-		long n;
+		long n = 0;
 		if (!eq) {
 			r = zerr_set(e, -EINVAL, "invalid keep '%s': expected INTERVAL=COUNT",
-				     words.v[i]);
+			             words.v[i]);
 			break;
 		}
 		*eq = '\0';
@@ -151,8 +152,8 @@ void config_init(struct zk_config *c)
 	c->compliance_age_factor = 2;
 	c->zfs_timeout = 300;
 	for (size_t i = 0; i < sizeof(builtin_policies) / sizeof(builtin_policies[0]); i++) {
-		c->policies = xgrow(c->policies, &c->policies_alloc, c->n_policies + 1,
-				    sizeof(*c->policies));
+		c->policies =
+		    xgrow(c->policies, &c->policies_alloc, c->n_policies + 1, sizeof(*c->policies));
 		struct zk_policy *p = &c->policies[c->n_policies++];
 		p->name = xstrdup(builtin_policies[i].name);
 		memcpy(p->keep, builtin_policies[i].keep, sizeof(p->keep));
@@ -229,19 +230,20 @@ struct parse {
 	struct zk_config *c;
 	const char *file;
 	const char *text, *pos; /* the reader's input */
-	int line;		/* the line the reader handed out last */
-	bool continuation;	/* that line started with white space */
+	int line;               /* the line the reader handed out last */
+	bool continuation;      /* that line started with white space */
 	bool too_long;
 	enum sect sect;
-	char *sect_name;	/* the full "[...]" text of the current section */
-	void *obj;		/* the policy, dataset or job being filled */
+	char *sect_name; /* the full "[...]" text of the current section */
+	void *obj;       /* the policy, dataset or job being filled */
 	struct strvec seen_sections;
 	struct strvec seen_keys; /* keys of the current section */
 	struct zerr *e;
 	int failed;
 };
 
-static int fail(struct parse *ps, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(struct parse *ps, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(struct parse *ps, int line, const char *fmt, ...)
 {
 	if (ps->failed)
@@ -303,13 +305,14 @@ static void open_section(struct parse *ps, const char *raw)
 		ps->sect = TYPE_IS("global") ? S_GLOBAL : S_API;
 	} else if (TYPE_IS("policy")) {
 		if (!*arg || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					 "0123456789_-") != strlen(arg)) {
-			fail(ps, line, "[policy NAME] needs a name of letters, digits, '_' and '-'");
+		                         "0123456789_-") != strlen(arg)) {
+			fail(ps, line,
+			     "[policy NAME] needs a name of letters, digits, '_' and '-'");
 		} else {
 			struct zk_policy *p = (struct zk_policy *)config_policy(c, arg);
 			if (!p) {
 				c->policies = xgrow(c->policies, &c->policies_alloc,
-						    c->n_policies + 1, sizeof(*c->policies));
+				                    c->n_policies + 1, sizeof(*c->policies));
 				p = &c->policies[c->n_policies++];
 				memset(p, 0, sizeof(*p));
 				p->name = xstrdup(arg);
@@ -324,7 +327,7 @@ static void open_section(struct parse *ps, const char *raw)
 			fail(ps, line, "[dataset NAME]: %s", ne.msg);
 		} else {
 			c->datasets = xgrow(c->datasets, &c->datasets_alloc, c->n_datasets + 1,
-					    sizeof(*c->datasets));
+			                    sizeof(*c->datasets));
 			struct zk_dataset_cfg *d = &c->datasets[c->n_datasets++];
 			memset(d, 0, sizeof(*d));
 			d->name = xstrdup(arg);
@@ -334,9 +337,12 @@ static void open_section(struct parse *ps, const char *raw)
 		}
 	} else if (TYPE_IS("pull") || TYPE_IS("push")) {
 		bool push = TYPE_IS("push");
-		if (!*arg || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					 "0123456789_.-") != strlen(arg) || arg[0] == '-') {
-			fail(ps, line, "[%s NAME] needs a name of letters, digits, '.', '_' and '-'",
+		if (!*arg ||
+		    strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		                "0123456789_.-") != strlen(arg) ||
+		    arg[0] == '-') {
+			fail(ps, line,
+			     "[%s NAME] needs a name of letters, digits, '.', '_' and '-'",
 			     push ? "push" : "pull");
 		} else {
 			c->jobs = xgrow(c->jobs, &c->jobs_alloc, c->n_jobs + 1, sizeof(*c->jobs));
@@ -374,8 +380,9 @@ static char *reader(char *str, int num, void *stream)
 	ps->line++;
 	if (len + 1 > (size_t)num) {
 		ps->too_long = true;
-		fail(ps, ps->line, "line longer than %d characters (continue lists on indented "
-				   "lines)",
+		fail(ps, ps->line,
+		     "line longer than %d characters (continue lists on indented "
+		     "lines)",
 		     num - 2);
 		return NULL;
 	}
@@ -410,17 +417,17 @@ static int set_str(struct parse *ps, char **dst, const char *v)
 static int key_remote(struct parse *ps, struct zk_remote *r, const char *k, const char *v)
 {
 	struct zerr e = ZERR_INIT;
-	long n;
+	long n = 0;
 	if (!strcmp(k, "host")) {
 		static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					 "0123456789.-_:[]%";
+		                         "0123456789.-_:[]%";
 		if (!*v || v[0] == '-' || strspn(v, ok) != strlen(v))
 			return fail(ps, ps->line, "host: invalid host name '%s'", v);
 		return set_str(ps, &r->host, v);
 	}
 	if (!strcmp(k, "user")) {
 		static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					 "0123456789.-_";
+		                         "0123456789.-_";
 		if (!*v || v[0] == '-' || strspn(v, ok) != strlen(v))
 			return fail(ps, ps->line, "user: invalid user name '%s'", v);
 		return set_str(ps, &r->user, v);
@@ -498,14 +505,17 @@ static int key_global(struct parse *ps, const char *k, const char *v)
 {
 	struct zk_config *c = ps->c;
 	struct zerr e = ZERR_INIT;
-	long n;
+	long n = 0;
 	if (!strcmp(k, "snapshot_prefix")) {
-		if (!*v || strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				     "0123456789_-.") != strlen(v) || strlen(v) > 64)
-			return fail(ps, ps->line,
-				    "snapshot_prefix: '%s' must be 1 to 64 letters, digits, '_', '-' "
-				    "or '.'",
-				    v);
+		if (!*v ||
+		    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		              "0123456789_-.") != strlen(v) ||
+		    strlen(v) > 64)
+			return fail(
+			    ps, ps->line,
+			    "snapshot_prefix: '%s' must be 1 to 64 letters, digits, '_', '-' "
+			    "or '.'",
+			    v);
 		return set_str(ps, &c->snapshot_prefix, v);
 	}
 	if (!strcmp(k, "state_dir") || !strcmp(k, "lock_dir")) {
@@ -532,7 +542,7 @@ static int parse_listen(struct parse *ps, const char *v)
 {
 	struct zerr e = ZERR_INIT;
 	const char *colon = strrchr(v, ':');
-	long port;
+	long port = 0;
 	if (!colon || colon == v)
 		return fail(ps, ps->line, "listen: '%s' is not HOST:PORT", v);
 	if (config_parse_int(colon + 1, 1, 65535, &port, &e) < 0)
@@ -545,7 +555,7 @@ static int parse_listen(struct parse *ps, const char *v)
 	}
 	if (strspn(h, "0123456789abcdefABCDEF.:") != strlen(h) &&
 	    strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
-		    strlen(h)) {
+	        strlen(h)) {
 		free(h);
 		return fail(ps, ps->line, "listen: invalid address in '%s'", v);
 	}
@@ -559,14 +569,15 @@ static int key_api(struct parse *ps, const char *k, const char *v)
 {
 	struct zk_api_cfg *a = &ps->c->api;
 	struct zerr e = ZERR_INIT;
-	long n;
+	long n = 0;
 	if (!strcmp(k, "listen"))
 		return parse_listen(ps, v);
 	if (!strcmp(k, "api_key_file") || !strcmp(k, "log_dir") || !strcmp(k, "report_cache")) {
 		if (!path_ok(v))
 			return fail(ps, ps->line, "%s: '%s' is not an absolute path", k, v);
-		char **dst = k[0] == 'a' ? &a->api_key_file : k[0] == 'l' ? &a->log_dir
-									   : &a->report_cache;
+		char **dst = k[0] == 'a'   ? &a->api_key_file
+		             : k[0] == 'l' ? &a->log_dir
+		                           : &a->report_cache;
 		if (k[0] == 'a')
 			a->auth = true;
 		return set_str(ps, dst, v);
@@ -596,7 +607,7 @@ static int key_policy(struct parse *ps, struct zk_policy *p, const char *k, cons
 {
 	struct zerr e = ZERR_INIT;
 	enum zk_interval iv = ZK_HOURLY;
-	long n;
+	long n = 0;
 	if (config_parse_interval(k, &iv, NULL) == 0) {
 		if (config_parse_int(v, 0, 1000000, &n, &e) < 0)
 			return fail(ps, ps->line, "%s: %s", k, e.msg);
@@ -619,9 +630,9 @@ static int key_dataset(struct parse *ps, struct zk_dataset_cfg *d, const char *k
 		return set_str(ps, &d->policy, v);
 	}
 	if (!strcmp(k, "discover_children") || !strcmp(k, "children_inherit_policy")) {
-		if (config_parse_bool(v, k[0] == 'd' ? &d->discover_children
-						     : &d->children_inherit_policy,
-				      &e) < 0)
+		if (config_parse_bool(
+		        v, k[0] == 'd' ? &d->discover_children : &d->children_inherit_policy, &e) <
+		    0)
 			return fail(ps, ps->line, "%s: %s", k, e.msg);
 		return 1;
 	}
@@ -643,8 +654,9 @@ static int handler(void *user, const char *section, const char *name, const char
 		return ps->sect_name ? 1 : fail(ps, ps->line, "'%s' is outside any section", name);
 	if (ps->continuation) {
 		if (!is_list_key(name))
-			return fail(ps, ps->line, "indented line: only datasets and ssh_options "
-						  "continue on further lines");
+			return fail(ps, ps->line,
+			            "indented line: only datasets and ssh_options "
+			            "continue on further lines");
 	} else if (strvec_has(&ps->seen_keys, name)) {
 		return fail(ps, ps->line, "duplicate key '%s' in [%s]", name, ps->sect_name);
 	} else {

@@ -28,7 +28,7 @@
 enum zk_interval { ZK_HOURLY = 0, ZK_DAILY, ZK_MONTHLY, ZK_YEARLY, ZK_N_INTERVALS };
 extern const char *const zk_interval_names[ZK_N_INTERVALS];
 
-#define ZK_KEEP_ALL (-1) /* in a keep spec: this interval is not pruned */
+#define ZK_KEEP_ALL       (-1) /* in a keep spec: this interval is not pruned */
 #define ZK_DEFAULT_CONFIG "/etc/zkeep/zkeep.conf"
 
 struct zk_policy {
@@ -58,11 +58,11 @@ struct zk_job {
 	struct zk_remote remote;
 	struct strvec datasets;
 	char *destination;
-	char *strip_prefix;		/* push */
-	bool restricted;		/* push: the remote takes the seed's 5 lines only */
-	int keep[ZK_N_INTERVALS];	/* ZK_KEEP_ALL where not given */
+	char *strip_prefix;       /* push */
+	bool restricted;          /* push: the remote takes the seed's 5 lines only */
+	int keep[ZK_N_INTERVALS]; /* ZK_KEEP_ALL where not given */
 	bool has_keep;
-	uint64_t bwlimit;		/* bytes/s, 0 = none */
+	uint64_t bwlimit; /* bytes/s, 0 = none */
 	int line;
 };
 
@@ -84,7 +84,7 @@ struct zk_config {
 	char *state_dir;
 	char *lock_dir;
 	int compliance_age_factor; /* newest snapshot younger than N intervals */
-	int zfs_timeout;	   /* seconds for a non-streaming zfs/ssh call */
+	int zfs_timeout;           /* seconds for a non-streaming zfs/ssh call */
 
 	struct zk_policy *policies;
 	size_t n_policies, policies_alloc;
@@ -103,8 +103,7 @@ void config_free(struct zk_config *c);
  * (callers decide whether that is fine), -EINVAL for any bad content. */
 int config_load_file(struct zk_config *c, const char *path, struct zerr *e);
 /* The same for text in memory; name is used in messages. */
-int config_load_string(struct zk_config *c, const char *name, const char *text,
-		       struct zerr *e);
+int config_load_string(struct zk_config *c, const char *name, const char *text, struct zerr *e);
 
 const struct zk_policy *config_policy(const struct zk_config *c, const char *name);
 const struct zk_job *config_job(const struct zk_config *c, const char *name, bool is_push);

@@ -11,16 +11,18 @@
 #define ZERR_MSG_MAX 1024
 
 struct zerr {
-	int code;		  /* the negative errno of the last failure, or 0 */
-	char msg[ZERR_MSG_MAX];	  /* NUL-terminated; "..." marks a cut message */
+	int code;               /* the negative errno of the last failure, or 0 */
+	char msg[ZERR_MSG_MAX]; /* NUL-terminated; "..." marks a cut message */
 };
 
-#define ZERR_INIT {0, ""}
+#define ZERR_INIT                                                                                  \
+	{                                                                                          \
+		0, ""                                                                              \
+	}
 
 /* Sets e (which may be NULL) and returns code, so callers can
  * `return zerr_set(e, -EINVAL, "...")`. code must be negative. */
-int zerr_set(struct zerr *e, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int zerr_set(struct zerr *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Prefixes the message already in e with "prefix: ", keeping the code. */
 int zerr_prefix(struct zerr *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -11,7 +11,7 @@
 #define STDERR_CAP 65536
 
 static const char safe_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				 "0123456789_@%+=:,./-";
+                                 "0123456789_@%+=:,./-";
 
 void host_init_local(struct host *h)
 {
@@ -26,22 +26,23 @@ static int check_word(const char *what, const char *s, const char *allowed, stru
 	if (!*s)
 		return zerr_set(e, -EINVAL, "empty ssh %s", what);
 	if (*s == '-')
-		return zerr_set(e, -EINVAL, "invalid ssh %s '%s': must not start with '-'", what, s);
+		return zerr_set(e, -EINVAL, "invalid ssh %s '%s': must not start with '-'", what,
+		                s);
 	if (strlen(s) > 255)
 		return zerr_set(e, -EINVAL, "invalid ssh %s: longer than 255 characters", what);
 	size_t ok = strspn(s, allowed);
 	if (s[ok])
 		return zerr_set(e, -EINVAL, "invalid ssh %s '%s': character '%c' not allowed", what,
-				s, s[ok]);
+		                s, s[ok]);
 	return 0;
 }
 
 int host_init_ssh(struct host *h, const char *user, const char *name, int port, struct zerr *e)
 {
 	static const char host_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					 "0123456789.-_:[]%";
+	                                 "0123456789.-_:[]%";
 	static const char user_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					 "0123456789.-_";
+	                                 "0123456789.-_";
 	int r;
 	host_init_local(h);
 	if ((r = check_word("host", name, host_chars, e)) < 0)
@@ -96,9 +97,9 @@ int host_quote(struct buf *out, const char *const *argv, bool exact, struct zerr
 		}
 		if (exact)
 			return zerr_set(e, -EINVAL,
-					"cannot send '%s' to a restricted remote: it only accepts "
-					"plain words of [A-Za-z0-9_@%%+=:,./-]",
-					w);
+			                "cannot send '%s' to a restricted remote: it only accepts "
+			                "plain words of [A-Za-z0-9_@%%+=:,./-]",
+			                w);
 		buf_addch(out, '\'');
 		for (; *w; w++) {
 			if (*w == '\'')
@@ -120,7 +121,7 @@ static void ssh_argv(const struct host *h, const char *ctl, struct strvec *v)
 		strvec_push(v, ctl);
 	}
 	strvec_pushv(v, (const char *const[]){"-o", "BatchMode=yes", "-o", "ServerAliveInterval=15",
-					      "-o", "ServerAliveCountMax=4", NULL});
+	                                      "-o", "ServerAliveCountMax=4", NULL});
 	strvec_push(v, "-o");
 	strvec_pushf(v, "ConnectTimeout=%d", h->connect_timeout);
 	if (h->port) {
@@ -133,7 +134,7 @@ static void ssh_argv(const struct host *h, const char *ctl, struct strvec *v)
 	}
 	if (h->control_dir) {
 		strvec_pushv(v, (const char *const[]){"-o", "ControlMaster=auto", "-o",
-						      "ControlPersist=60", NULL});
+		                                      "ControlPersist=60", NULL});
 		strvec_push(v, "-o");
 		strvec_pushf(v, "ControlPath=%s/cm-%%C", h->control_dir);
 	}
@@ -180,7 +181,7 @@ static const char *first_line(struct buf *err, char *tmp, size_t len)
 }
 
 int host_run(const struct host *h, const char *const *argv, struct buf *out, size_t out_cap,
-	     int timeout_ms, struct zerr *e)
+             int timeout_ms, struct zerr *e)
 {
 	struct proc p;
 	struct proc_capture c = PROC_CAPTURE_INIT(out_cap, STDERR_CAP);
@@ -201,11 +202,11 @@ int host_run(const struct host *h, const char *const *argv, struct buf *out, siz
 		first_line(&c.err, line, sizeof(line));
 		if (!host_is_local(h) && c.st.code == 255 && !c.st.signal)
 			r = zerr_set(e, -ECONNREFUSED, "cannot reach %s over ssh: %s", h->label,
-				     *line ? line : "ssh exited 255");
+			             *line ? line : "ssh exited 255");
 		else
 			r = zerr_set(e, -EIO, "'%s' on %s %s%s%s", shown.s, h->label,
-				     proc_status_str(&c.st, sbuf, sizeof(sbuf)), *line ? ": " : "",
-				     line);
+			             proc_status_str(&c.st, sbuf, sizeof(sbuf)), *line ? ": " : "",
+			             line);
 		goto out;
 	}
 	buf_add(out, c.out.s, c.out.len);

@@ -26,22 +26,21 @@
 #include "strvec.h"
 
 struct host {
-	char *name;	   /* NULL: the local machine */
-	char *user;	   /* NULL: ssh's default */
-	int port;	   /* 0: ssh's default */
-	char *identity;	   /* ssh -i, or NULL */
+	char *name;             /* NULL: the local machine */
+	char *user;             /* NULL: ssh's default */
+	int port;               /* 0: ssh's default */
+	char *identity;         /* ssh -i, or NULL */
 	struct strvec ssh_opts; /* extra "-o" values, e.g. "Compression=no" */
-	char *control_dir; /* directory for the ControlMaster socket, or NULL */
-	bool exact;	   /* restricted remote: exact command lines */
-	int connect_timeout; /* seconds, for ssh ConnectTimeout */
-	char *label;	   /* "local" or "user@host:port", for messages */
+	char *control_dir;      /* directory for the ControlMaster socket, or NULL */
+	bool exact;             /* restricted remote: exact command lines */
+	int connect_timeout;    /* seconds, for ssh ConnectTimeout */
+	char *label;            /* "local" or "user@host:port", for messages */
 };
 
 void host_init_local(struct host *h);
 /* Validates user and name (no leading '-', no characters ssh or a shell
  * would read specially): -EINVAL with a message naming the bad part. */
-int host_init_ssh(struct host *h, const char *user, const char *name, int port,
-		  struct zerr *e);
+int host_init_ssh(struct host *h, const char *user, const char *name, int port, struct zerr *e);
 void host_free(struct host *h);
 bool host_is_local(const struct host *h);
 
@@ -50,8 +49,7 @@ int host_quote(struct buf *out, const char *const *argv, bool exact, struct zerr
 
 /* Fills p->argv with what runs argv on h: argv itself when local, the ssh
  * command line otherwise. */
-int host_command(const struct host *h, const char *const *argv, struct proc *p,
-		 struct zerr *e);
+int host_command(const struct host *h, const char *const *argv, struct proc *p, struct zerr *e);
 
 /* Runs argv on h and captures stdout (at most out_cap bytes) into out.
  * Returns 0 only when the command exited 0; otherwise -EIO (or the spawn,
@@ -59,7 +57,7 @@ int host_command(const struct host *h, const char *const *argv, struct proc *p,
  * the first line of its stderr. ssh's own failure (exit 255) is reported as
  * a connection error. */
 int host_run(const struct host *h, const char *const *argv, struct buf *out, size_t out_cap,
-	     int timeout_ms, struct zerr *e);
+             int timeout_ms, struct zerr *e);
 
 /* Closes a shared ControlMaster connection, if one was opened. */
 void host_disconnect(const struct host *h);

@@ -98,7 +98,7 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 		if (!n)
 			ts[0] = '\0';
 		buf_addf(&line, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"ident\":", ts,
-			 now.tv_nsec / 1000000, level_names[lvl]);
+		         now.tv_nsec / 1000000, level_names[lvl]);
 		buf_add_json_str(&line, g_ident, strlen(g_ident));
 		buf_adds(&line, ",\"msg\":");
 		buf_add_json_str(&line, msg.s, msg.len);
@@ -113,7 +113,7 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 			buf_addf(&line, "\u2139\ufe0f  %s\n", msg.s);
 		else
 			buf_addf(&line, "%s: %s\n", lvl == LOG_LVL_ERROR ? "Error" : "Warning",
-				 msg.s);
+			         msg.s);
 		write_line(lvl >= LOG_LVL_INFO ? out : err, &line);
 		break;
 	case LOG_SINK_STDERR:

@@ -32,11 +32,12 @@ int log_level_parse(const char *s, enum log_level *out);
 int log_sink_parse(const char *s, enum log_sink *out);
 
 void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void log_vmsg(enum log_level lvl, const char *fmt, va_list ap);
+void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
-#define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
-#define log_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg(LOG_LVL_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
 
 #endif

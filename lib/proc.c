@@ -86,7 +86,7 @@ static int resolve(const char *name, struct buf *path, struct zerr *e)
 			dir++;
 	}
 	return zerr_set(e, -ENOENT, "cannot run '%s': command not found in %s", name,
-			proc_fixed_path);
+	                proc_fixed_path);
 }
 
 static void build_env(const struct proc *p, struct strvec *env)
@@ -103,7 +103,7 @@ static void build_env(const struct proc *p, struct strvec *env)
 
 /* Makes the child's end of one standard fd; *parent gets our pipe end. */
 static int setup_io(enum proc_io mode, int given, int is_input, int *child, int *parent,
-		    struct zerr *e)
+                    struct zerr *e)
 {
 	int fds[2];
 	*child = -1;
@@ -195,8 +195,8 @@ int proc_start(struct proc *p, struct zerr *e)
 
 	pid_t pid = fork();
 	if (pid < 0) {
-		ret = zerr_set(e, -errno, "cannot fork for '%s': %s", p->argv.v[0],
-			       strerror(errno));
+		ret =
+		    zerr_set(e, -errno, "cannot fork for '%s': %s", p->argv.v[0], strerror(errno));
 		goto out;
 	}
 	if (pid == 0)
@@ -212,8 +212,8 @@ int proc_start(struct proc *p, struct zerr *e)
 		int status;
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-		ret = zerr_set(e, -(child_errno ? child_errno : EIO), "cannot run '%s': %s",
-			       path.s, strerror(child_errno));
+		ret = zerr_set(e, -(child_errno ? child_errno : EIO), "cannot run '%s': %s", path.s,
+		               strerror(child_errno));
 		goto out;
 	}
 
@@ -274,7 +274,7 @@ static int try_reap(struct proc *p, struct proc_status *st, struct zerr *e)
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return zerr_set(e, -errno, "cannot wait for '%s': %s", p->argv.v[0],
-				strerror(errno));
+		                strerror(errno));
 	if (r == 0)
 		return 0;
 	fill_status(status, st);
@@ -314,8 +314,7 @@ static int wait_until(struct proc *p, int64_t deadline, struct proc_status *st, 
 	}
 }
 
-static int wait_deadline(struct proc *p, int64_t deadline, struct proc_status *st,
-			 struct zerr *e)
+static int wait_deadline(struct proc *p, int64_t deadline, struct proc_status *st, struct zerr *e)
 {
 	memset(st, 0, sizeof(*st));
 	if (p->pid <= 0)
@@ -368,7 +367,7 @@ static int drain(int fd, struct buf *b, size_t cap, bool *cut)
 }
 
 int proc_capture(struct proc *p, const void *input, size_t input_len, int timeout_ms,
-		 struct proc_capture *c, struct zerr *e)
+                 struct proc_capture *c, struct zerr *e)
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	const char *in = input;
@@ -398,7 +397,7 @@ int proc_capture(struct proc *p, const void *input, size_t input_len, int timeou
 			int64_t l = deadline - now_ms();
 			if (l <= 0) {
 				ret = zerr_set(e, -ETIMEDOUT, "'%s' timed out after %d ms",
-					       p->argv.v[0], timeout_ms);
+				               p->argv.v[0], timeout_ms);
 				goto kill;
 			}
 			left = l > INT32_MAX ? INT32_MAX : (int)l;
@@ -414,9 +413,10 @@ int proc_capture(struct proc *p, const void *input, size_t input_len, int timeou
 			if (r <= 0)
 				close_fd(&p->out_fd);
 			if (out_cut) {
-				ret = zerr_set(e, -E2BIG,
-					       "output of '%s' is larger than the %zu bytes allowed",
-					       p->argv.v[0], c->out_cap);
+				ret =
+				    zerr_set(e, -E2BIG,
+				             "output of '%s' is larger than the %zu bytes allowed",
+				             p->argv.v[0], c->out_cap);
 				goto kill;
 			}
 		}
@@ -452,7 +452,7 @@ const char *proc_status_str(const struct proc_status *st, char *buf, size_t len)
 		n = snprintf(buf, len, "timed out");
 	else if (st->signal)
 		n = snprintf(buf, len, "killed by signal %d (%s)", st->signal,
-			     strsignal(st->signal));
+		             strsignal(st->signal));
 	else
 		n = snprintf(buf, len, "exited %d", st->code);
 	if (n < 0 || (size_t)n >= len)
@@ -461,7 +461,7 @@ const char *proc_status_str(const struct proc_status *st, char *buf, size_t len)
 }
 
 int proc_pipeline(struct proc *stages, size_t n, int timeout_ms, struct proc_status *st,
-		  struct zerr *e)
+                  struct zerr *e)
 {
 	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	struct proc_status *local = NULL;
@@ -482,7 +482,8 @@ int proc_pipeline(struct proc *stages, size_t n, int timeout_ms, struct proc_sta
 		}
 		if (i + 1 < n) {
 			if (pipe2(fds, O_CLOEXEC) < 0) {
-				ret = zerr_set(e, -errno, "cannot make a pipe: %s", strerror(errno));
+				ret =
+				    zerr_set(e, -errno, "cannot make a pipe: %s", strerror(errno));
 				close_fd(&prev_read);
 				break;
 			}
@@ -522,7 +523,7 @@ int proc_pipeline(struct proc *stages, size_t n, int timeout_ms, struct proc_sta
 		if (st[k].code == 0 && !st[k].timed_out)
 			continue;
 		ret = zerr_set(e, st[k].timed_out ? -ETIMEDOUT : -EIO, "'%s' %s",
-			       stages[k].argv.v[0], proc_status_str(&st[k], sbuf, sizeof(sbuf)));
+		               stages[k].argv.v[0], proc_status_str(&st[k], sbuf, sizeof(sbuf)));
 		break;
 	}
 out:

@@ -32,8 +32,8 @@
 enum proc_io {
 	PROC_IO_NULL = 0, /* /dev/null */
 	PROC_IO_INHERIT,  /* the parent's own fd */
-	PROC_IO_PIPE,	  /* a new pipe; the parent's end lands in *_fd */
-	PROC_IO_FD,	  /* the fd in *_fd */
+	PROC_IO_PIPE,     /* a new pipe; the parent's end lands in *_fd */
+	PROC_IO_FD,       /* the fd in *_fd */
 };
 
 struct proc {
@@ -41,8 +41,8 @@ struct proc {
 	enum proc_io in, out, err;
 	int in_fd, out_fd, err_fd;
 	struct strvec env; /* extra "NAME=value" entries for the child */
-	pid_t pid;	   /* set by proc_start, 0 after the child is reaped */
-	int pidfd;	   /* -1 when the kernel has no pidfd_open */
+	pid_t pid;         /* set by proc_start, 0 after the child is reaped */
+	int pidfd;         /* -1 when the kernel has no pidfd_open */
 };
 
 /* Exit status in the shape of a shell's $?: the exit code, or 128 + signal. */
@@ -77,7 +77,13 @@ struct proc_capture {
 	struct proc_status st;
 };
 
-#define PROC_CAPTURE_INIT(ocap, ecap) {BUF_INIT, BUF_INIT, (ocap), (ecap), false, {0, 0, false}}
+#define PROC_CAPTURE_INIT(ocap, ecap)                                                              \
+	{                                                                                          \
+		BUF_INIT, BUF_INIT, (ocap), (ecap), false,                                         \
+		{                                                                                  \
+			0, 0, false                                                                \
+		}                                                                                  \
+	}
 void proc_capture_free(struct proc_capture *c);
 
 /* Runs p (whose out and err are set to pipes here; in is /dev/null unless
@@ -85,7 +91,7 @@ void proc_capture_free(struct proc_capture *c);
  * timeout_ms. Returns 0 when the child ran to an exit status (see c->st),
  * -ETIMEDOUT, -E2BIG, or a spawn error. */
 int proc_capture(struct proc *p, const void *input, size_t input_len, int timeout_ms,
-		 struct proc_capture *c, struct zerr *e);
+                 struct proc_capture *c, struct zerr *e);
 
 /* A pipeline of n stages, stdout of each into stdin of the next; the first
  * stage's in and the last stage's out are as set by the caller. Waits for
@@ -94,7 +100,7 @@ int proc_capture(struct proc *p, const void *input, size_t input_len, int timeou
  * reported ahead of the sender's broken pipe. st[i] gets each stage's
  * status when st is not NULL. */
 int proc_pipeline(struct proc *stages, size_t n, int timeout_ms, struct proc_status *st,
-		  struct zerr *e);
+                  struct zerr *e);
 
 /* "exited 3", "killed by SIGKILL", "timed out": for messages. */
 const char *proc_status_str(const struct proc_status *st, char *buf, size_t len);

@@ -15,13 +15,16 @@ struct strvec {
 };
 
 extern char *strvec_empty[];
-#define STRVEC_INIT {strvec_empty, 0, 0}
+#define STRVEC_INIT                                                                                \
+	{                                                                                          \
+		strvec_empty, 0, 0                                                                 \
+	}
 
 void strvec_init(struct strvec *sv);
 void strvec_clear(struct strvec *sv); /* back to STRVEC_INIT; NULL is fine */
 const char *strvec_push(struct strvec *sv, const char *s);
 const char *strvec_pushf(struct strvec *sv, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Pushes each string of the NULL-terminated array. */
 void strvec_pushv(struct strvec *sv, const char *const *v);
 /* Splits s on runs of spaces and tabs and pushes the words. */

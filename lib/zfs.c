@@ -18,21 +18,22 @@ static bool name_char(char c)
 }
 
 static int check_component(const char *name, const char *s, size_t len, const char *what,
-			   struct zerr *e)
+                           struct zerr *e)
 {
 	if (len == 0)
 		return zerr_set(e, -EINVAL, "invalid name '%s': empty %s", name, what);
 	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
 		return zerr_set(e, -EINVAL, "invalid name '%s': '.' and '..' are not allowed",
-				name);
+		                name);
 	for (size_t i = 0; i < len; i++)
 		if (!name_char(s[i]))
-			return zerr_set(e, -EINVAL,
-					"invalid name '%s': character %s%c%s (0x%02x) is not allowed "
-					"(ZFS names use letters, digits, '_', '-', '.', ':' and space)",
-					name, s[i] >= 0x20 && s[i] < 0x7f ? "'" : "",
-					s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?',
-					s[i] >= 0x20 && s[i] < 0x7f ? "'" : "", (unsigned char)s[i]);
+			return zerr_set(
+			    e, -EINVAL,
+			    "invalid name '%s': character %s%c%s (0x%02x) is not allowed "
+			    "(ZFS names use letters, digits, '_', '-', '.', ':' and space)",
+			    name, s[i] >= 0x20 && s[i] < 0x7f ? "'" : "",
+			    s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?',
+			    s[i] >= 0x20 && s[i] < 0x7f ? "'" : "", (unsigned char)s[i]);
 	return 0;
 }
 
@@ -43,7 +44,7 @@ int zfs_name_check(const char *name, unsigned types, struct zerr *e)
 		return zerr_set(e, -EINVAL, "invalid name: empty");
 	if (len > ZFS_NAME_MAX)
 		return zerr_set(e, -EINVAL, "invalid name '%.40s...': longer than %d bytes", name,
-				ZFS_NAME_MAX);
+		                ZFS_NAME_MAX);
 	const char *at = strchr(name, '@'), *hash = strchr(name, '#');
 	const char *sep = at ? at : hash;
 	if ((at && hash) || (at && strchr(at + 1, '@')) || (hash && strchr(hash + 1, '#')))
@@ -51,9 +52,9 @@ int zfs_name_check(const char *name, unsigned types, struct zerr *e)
 	unsigned kind = at ? ZFS_TYPE_SNAPSHOT : hash ? ZFS_TYPE_BOOKMARK : ZFS_TYPE_DATASET;
 	if (!(kind & types))
 		return zerr_set(e, -EINVAL, "invalid name '%s': expected a %s", name,
-				types & ZFS_TYPE_DATASET	? "dataset name"
-				: types & ZFS_TYPE_SNAPSHOT ? "snapshot name (dataset@snapshot)"
-							    : "bookmark name (dataset#bookmark)");
+		                types & ZFS_TYPE_DATASET    ? "dataset name"
+		                : types & ZFS_TYPE_SNAPSHOT ? "snapshot name (dataset@snapshot)"
+		                                            : "bookmark name (dataset#bookmark)");
 	size_t base_len = sep ? (size_t)(sep - name) : len;
 	if (sep && strchr(sep + 1, '/'))
 		return zerr_set(e, -EINVAL, "invalid name '%s': '/' after '%c'", name, *sep);
@@ -68,9 +69,10 @@ int zfs_name_check(const char *name, unsigned types, struct zerr *e)
 			return r;
 		if (first) {
 			if (!((p[0] >= 'a' && p[0] <= 'z') || (p[0] >= 'A' && p[0] <= 'Z')))
-				return zerr_set(e, -EINVAL,
-						"invalid name '%s': a pool name must start with a letter",
-						name);
+				return zerr_set(
+				    e, -EINVAL,
+				    "invalid name '%s': a pool name must start with a letter",
+				    name);
 			first = false;
 		}
 		if (!slash)
@@ -78,7 +80,7 @@ int zfs_name_check(const char *name, unsigned types, struct zerr *e)
 		p = slash + 1;
 	}
 	if (sep && (r = check_component(name, sep + 1, len - base_len - 1,
-					at ? "snapshot name" : "bookmark name", e)) < 0)
+	                                at ? "snapshot name" : "bookmark name", e)) < 0)
 		return r;
 	return 0;
 }
@@ -114,7 +116,7 @@ static void push_types(struct strvec *argv, unsigned types)
 {
 	struct buf t = BUF_INIT;
 	static const enum zfs_type order[] = {ZFS_TYPE_FILESYSTEM, ZFS_TYPE_VOLUME,
-					      ZFS_TYPE_SNAPSHOT, ZFS_TYPE_BOOKMARK};
+	                                      ZFS_TYPE_SNAPSHOT, ZFS_TYPE_BOOKMARK};
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
 		if (types & order[i])
 			buf_addf(&t, "%s%s", t.len ? "," : "", zfs_type_name(order[i]));
@@ -124,15 +126,15 @@ static void push_types(struct strvec *argv, unsigned types)
 }
 
 void zfs_list_argv(struct strvec *argv, unsigned types, bool snapshots_changed, bool recursive,
-		   const char *const *datasets)
+                   const char *const *datasets)
 {
 	strvec_pushv(argv, (const char *const[]){"zfs", "list", "-Hp", NULL});
 	push_types(argv, types);
 	strvec_push(argv, "-o");
 	strvec_push(argv, snapshots_changed
-				  ? "name,type,guid,createtxg,creation,used,available,referenced,"
-				    "snapshots_changed"
-				  : "name,type,guid,createtxg,creation,used,available,referenced");
+	                      ? "name,type,guid,createtxg,creation,used,available,referenced,"
+	                        "snapshots_changed"
+	                      : "name,type,guid,createtxg,creation,used,available,referenced");
 	/* createtxg order is the order of history; creation has 1 s resolution. */
 	strvec_pushv(argv, (const char *const[]){"-s", "createtxg", NULL});
 	if (recursive)
@@ -143,15 +145,15 @@ void zfs_list_argv(struct strvec *argv, unsigned types, bool snapshots_changed, 
 
 void zpool_list_argv(struct strvec *argv)
 {
-	strvec_pushv(argv, (const char *const[]){"zpool", "list", "-Hp", "-o",
-						  "name,size,allocated,free,fragmentation,capacity,health",
-						  NULL});
+	strvec_pushv(argv, (const char *const[]){
+	                       "zpool", "list", "-Hp", "-o",
+	                       "name,size,allocated,free,fragmentation,capacity,health", NULL});
 }
 
 void zfs_get_argv(struct strvec *argv, const char *props, const char *const *datasets)
 {
 	strvec_pushv(argv, (const char *const[]){"zfs", "get", "-Hp", "-o",
-						  "name,property,value,source", NULL});
+	                                         "name,property,value,source", NULL});
 	strvec_push(argv, props);
 	if (datasets)
 		strvec_pushv(argv, datasets);
@@ -181,7 +183,7 @@ static int take_text(char **dst, const char *text, size_t len, const char *what,
 {
 	if (len > ZFS_OUTPUT_MAX)
 		return zerr_set(e, -E2BIG, "%s output is larger than %zu bytes", what,
-				ZFS_OUTPUT_MAX);
+		                ZFS_OUTPUT_MAX);
 	if (memchr(text, '\0', len))
 		return zerr_set(e, -EPROTO, "%s output contains a NUL byte", what);
 	*dst = xmalloc(len + 1);
@@ -194,6 +196,9 @@ static int take_text(char **dst, const char *text, size_t len, const char *what,
  * place). 1 for a row, 0 at the end, negative on malformed input. */
 static int tsv_next(struct tsv *t, char **f, size_t nf, struct zerr *e)
 {
+	static char none[] = "";
+	for (size_t i = 0; i < nf; i++)
+		f[i] = none; /* every field is a string, whatever happens below */
 	if (t->p >= t->end)
 		return 0;
 	t->lineno++;
@@ -201,18 +206,18 @@ static int tsv_next(struct tsv *t, char **f, size_t nf, struct zerr *e)
 	char *eol = nl ? nl : t->end;
 	if ((size_t)(eol - t->p) > ZFS_LINE_MAX)
 		return zerr_set(e, -E2BIG, "%s output line %zu: longer than %d bytes", t->what,
-				t->lineno, ZFS_LINE_MAX);
+		                t->lineno, ZFS_LINE_MAX);
 	*eol = '\0';
 	char *s = t->p;
 	t->p = eol + 1;
 	if (strchr(s, '\r'))
 		return zerr_set(e, -EPROTO, "%s output line %zu: carriage return in line", t->what,
-				t->lineno);
+		                t->lineno);
 	size_t n = 0;
 	for (;;) {
 		if (n == nf)
-			return zerr_set(e, -EPROTO, "%s output line %zu: more than %zu fields", t->what,
-					t->lineno, nf);
+			return zerr_set(e, -EPROTO, "%s output line %zu: more than %zu fields",
+			                t->what, t->lineno, nf);
 		f[n++] = s;
 		char *tab = strchr(s, '\t');
 		if (!tab)
@@ -222,12 +227,12 @@ static int tsv_next(struct tsv *t, char **f, size_t nf, struct zerr *e)
 	}
 	if (n != nf)
 		return zerr_set(e, -EPROTO, "%s output line %zu: expected %zu fields, got %zu",
-				t->what, t->lineno, nf, n);
+		                t->what, t->lineno, nf, n);
 	return 1;
 }
 
 static int parse_u64(struct tsv *t, const char *col, const char *s, bool dash_ok, uint64_t *out,
-		     struct zerr *e)
+                     struct zerr *e)
 {
 	if (dash_ok && !strcmp(s, "-")) {
 		*out = ZFS_NONE;
@@ -248,7 +253,7 @@ static int parse_u64(struct tsv *t, const char *col, const char *s, bool dash_ok
 	return 0;
 bad:
 	return zerr_set(e, -EPROTO, "%s output line %zu: %s '%.40s' is not a number", t->what,
-			t->lineno, col, s);
+	                t->lineno, col, s);
 }
 
 static int parse_name(struct tsv *t, const char *s, unsigned types, struct zerr *e)
@@ -262,10 +267,10 @@ static int parse_name(struct tsv *t, const char *s, unsigned types, struct zerr 
 #define GROW(obj, want) ((obj)->v = xgrow((obj)->v, &(obj)->alloc, (want), sizeof(*(obj)->v)))
 
 int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, bool snapshots_changed,
-		   struct zerr *e)
+                   struct zerr *e)
 {
-	static const char *const cols[] = {"guid", "createtxg", "creation",  "used",
-					   "available", "referenced", "snapshots_changed"};
+	static const char *const cols[] = {"guid",      "createtxg",  "creation",         "used",
+	                                   "available", "referenced", "snapshots_changed"};
 	memset(l, 0, sizeof(*l));
 	l->has_snapshots_changed = snapshots_changed;
 	int r = take_text(&l->text, text, len, "zfs list", e);
@@ -288,14 +293,13 @@ int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, bool snapsh
 			o.type = ZFS_TYPE_BOOKMARK;
 		else {
 			r = zerr_set(e, -EPROTO, "zfs list output line %zu: unknown type '%.40s'",
-				     t.lineno, f[1]);
+			             t.lineno, f[1]);
 			break;
 		}
 		if ((r = parse_name(&t, o.name, o.type, e)) < 0)
 			break;
-		uint64_t *num[] = {&o.guid,	 &o.createtxg,	&o.creation,
-				   &o.used,	 &o.available, &o.referenced,
-				   &o.snapshots_changed};
+		uint64_t *num[] = {&o.guid,      &o.createtxg,  &o.creation,         &o.used,
+		                   &o.available, &o.referenced, &o.snapshots_changed};
 		o.snapshots_changed = ZFS_NONE;
 		for (size_t i = 0; i + 2 < nf; i++)
 			if ((r = parse_u64(&t, cols[i], f[i + 2], true, num[i], e)) < 0)
@@ -322,7 +326,7 @@ void zfs_list_free(struct zfs_list *l)
 int zpool_list_parse(struct zpool_list *l, const char *text, size_t len, struct zerr *e)
 {
 	static const char *const cols[] = {"size", "allocated", "free", "fragmentation",
-					   "capacity"};
+	                                   "capacity"};
 	memset(l, 0, sizeof(*l));
 	int r = take_text(&l->text, text, len, "zpool list", e);
 	if (r < 0)
@@ -336,8 +340,9 @@ int zpool_list_parse(struct zpool_list *l, const char *text, size_t len, struct 
 		if ((r = parse_name(&t, p.name, ZFS_TYPE_FILESYSTEM, e)) < 0)
 			break;
 		if (strchr(p.name, '/')) {
-			r = zerr_set(e, -EPROTO, "zpool list output line %zu: '%s' is not a pool name",
-				     t.lineno, p.name);
+			r = zerr_set(e, -EPROTO,
+			             "zpool list output line %zu: '%s' is not a pool name",
+			             t.lineno, p.name);
 			break;
 		}
 		uint64_t *num[] = {&p.size, &p.allocated, &p.free, &p.fragmentation, &p.capacity};
@@ -348,9 +353,10 @@ int zpool_list_parse(struct zpool_list *l, const char *text, size_t len, struct 
 		}
 		if (r < 0)
 			break;
-		if (!*p.health || strspn(p.health, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != strlen(p.health)) {
+		if (!*p.health ||
+		    strspn(p.health, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != strlen(p.health)) {
 			r = zerr_set(e, -EPROTO, "zpool list output line %zu: bad health '%.40s'",
-				     t.lineno, p.health);
+			             t.lineno, p.health);
 			break;
 		}
 		GROW(l, l->n + 1);
@@ -379,12 +385,15 @@ int zfs_props_parse(struct zfs_props *p, const char *text, size_t len, struct ze
 	struct tsv t = {p->text, p->text + len, 0, "zfs get"};
 	char *f[4];
 	while ((r = tsv_next(&t, f, 4, e)) > 0) {
-		if ((r = parse_name(&t, f[0], ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK,
-				    e)) < 0)
+		if ((r = parse_name(&t, f[0],
+		                    ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, e)) <
+		    0)
 			break;
-		if (!*f[1] || strspn(f[1], "abcdefghijklmnopqrstuvwxyz0123456789_:.@-") != strlen(f[1])) {
-			r = zerr_set(e, -EPROTO, "zfs get output line %zu: bad property name '%.40s'",
-				     t.lineno, f[1]);
+		if (!*f[1] ||
+		    strspn(f[1], "abcdefghijklmnopqrstuvwxyz0123456789_:.@-") != strlen(f[1])) {
+			r = zerr_set(e, -EPROTO,
+			             "zfs get output line %zu: bad property name '%.40s'", t.lineno,
+			             f[1]);
 			break;
 		}
 		GROW(p, p->n + 1);
@@ -511,7 +520,8 @@ int zpool_status_parse(struct zpool_status *s, const char *text, size_t len, str
 					cur = i;
 			if (cur == 0 && sect[0].len) {
 				r = zerr_set(e, -EPROTO,
-					     "zpool status output line %zu: more than one pool", lineno);
+				             "zpool status output line %zu: more than one pool",
+				             lineno);
 				goto out;
 			}
 			if (cur >= 0)
@@ -641,12 +651,12 @@ int zfs_version_parse(struct zfs_caps *c, const char *text, size_t len, struct z
 	free(copy);
 	if (!have_u)
 		return zerr_set(e, -EPROTO,
-				"cannot read the OpenZFS version from 'zfs version' "
-				"(OpenZFS 0.8 or later is needed)");
+		                "cannot read the OpenZFS version from 'zfs version' "
+		                "(OpenZFS 0.8 or later is needed)");
 	/* Without a loaded module only userland is known; features need both. */
 	int *v = uv;
 	if (have_k && (kv[0] < uv[0] || (kv[0] == uv[0] && kv[1] < uv[1]) ||
-		       (kv[0] == uv[0] && kv[1] == uv[1] && kv[2] < uv[2])))
+	               (kv[0] == uv[0] && kv[1] == uv[1] && kv[2] < uv[2])))
 		v = kv;
 	c->major = v[0];
 	c->minor = v[1];
@@ -666,8 +676,8 @@ int zfs_version_parse(struct zfs_caps *c, const char *text, size_t len, struct z
 int zfs_probe(const struct host *h, int timeout_ms, struct zfs_caps *c, struct zerr *e)
 {
 	struct buf out = BUF_INIT;
-	int r = host_run(h, (const char *const[]){"zfs", "version", NULL}, &out, 4096, timeout_ms,
-			 e);
+	int r =
+	    host_run(h, (const char *const[]){"zfs", "version", NULL}, &out, 4096, timeout_ms, e);
 	if (r == 0)
 		r = zfs_version_parse(c, out.s, out.len, e);
 	buf_free(&out);
@@ -675,7 +685,7 @@ int zfs_probe(const struct host *h, int timeout_ms, struct zfs_caps *c, struct z
 }
 
 int zfs_list_run(const struct host *h, const struct zfs_caps *c, unsigned types, bool recursive,
-		 const char *const *datasets, int timeout_ms, struct zfs_list *l, struct zerr *e)
+                 const char *const *datasets, int timeout_ms, struct zfs_list *l, struct zerr *e)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct buf out = BUF_INIT;

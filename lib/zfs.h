@@ -22,10 +22,10 @@
 #include "host.h"
 #include "strvec.h"
 
-#define ZFS_NONE UINT64_MAX			/* a '-' in zfs output */
-#define ZFS_OUTPUT_MAX ((size_t)512 << 20)	/* one listing, at most */
-#define ZFS_LINE_MAX 65536			/* one line, at most */
-#define ZFS_NAME_MAX 255			/* ZFS_MAX_DATASET_NAME_LEN - 1 */
+#define ZFS_NONE       UINT64_MAX          /* a '-' in zfs output */
+#define ZFS_OUTPUT_MAX ((size_t)512 << 20) /* one listing, at most */
+#define ZFS_LINE_MAX   65536               /* one line, at most */
+#define ZFS_NAME_MAX   255                 /* ZFS_MAX_DATASET_NAME_LEN - 1 */
 
 enum zfs_type {
 	ZFS_TYPE_FILESYSTEM = 1 << 0,
@@ -56,12 +56,12 @@ struct zfs_list {
 struct zfs_caps {
 	char userland[64], kmod[64]; /* e.g. "zfs-2.1.11-1", "zfs-kmod-2.1.11-1" */
 	int major, minor, patch;
-	bool resume;		/* receive -s, send -t (0.7) */
-	bool bookmarks;		/* zfs bookmark, send -i #bm (0.6.4) */
-	bool holds;		/* zfs hold/release (always) */
-	bool raw_send;		/* send -w (0.8) */
+	bool resume;            /* receive -s, send -t (0.7) */
+	bool bookmarks;         /* zfs bookmark, send -i #bm (0.6.4) */
+	bool holds;             /* zfs hold/release (always) */
+	bool raw_send;          /* send -w (0.8) */
 	bool snapshots_changed; /* the snapshots_changed property (2.2) */
-	bool holds_parsable;	/* zfs holds -p (2.2) */
+	bool holds_parsable;    /* zfs holds -p (2.2) */
 };
 
 struct zpool {
@@ -120,7 +120,7 @@ int zfs_name_pool(const char *name, char *out, size_t len);
 
 /* argv builders. datasets may be NULL/empty for "everything". */
 void zfs_list_argv(struct strvec *argv, unsigned types, bool snapshots_changed, bool recursive,
-		   const char *const *datasets);
+                   const char *const *datasets);
 void zpool_list_argv(struct strvec *argv);
 void zfs_get_argv(struct strvec *argv, const char *props, const char *const *datasets);
 void zfs_holds_argv(struct strvec *argv, const char *const *snapshots, bool parsable);
@@ -128,7 +128,7 @@ void zpool_status_argv(struct strvec *argv, const char *pool);
 
 /* Parsers: take len bytes of text (copied; the caller keeps its own). */
 int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, bool snapshots_changed,
-		   struct zerr *e);
+                   struct zerr *e);
 void zfs_list_free(struct zfs_list *l);
 int zpool_list_parse(struct zpool_list *l, const char *text, size_t len, struct zerr *e);
 void zpool_list_free(struct zpool_list *l);
@@ -145,7 +145,7 @@ const char *zfs_type_name(enum zfs_type t);
 /* Runners: one zfs call on h, parsed. timeout_ms as for host_run. */
 int zfs_probe(const struct host *h, int timeout_ms, struct zfs_caps *c, struct zerr *e);
 int zfs_list_run(const struct host *h, const struct zfs_caps *c, unsigned types, bool recursive,
-		 const char *const *datasets, int timeout_ms, struct zfs_list *l, struct zerr *e);
+                 const char *const *datasets, int timeout_ms, struct zfs_list *l, struct zerr *e);
 int zpool_list_run(const struct host *h, int timeout_ms, struct zpool_list *l, struct zerr *e);
 
 #endif

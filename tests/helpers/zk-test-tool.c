@@ -21,7 +21,8 @@
 
 static void usage(void)
 {
-	fputs("usage: zk-test-tool run|quote|probe|list|zpool-list [options] [--] [args]\n", stderr);
+	fputs("usage: zk-test-tool run|quote|probe|list|zpool-list [options] [--] [args]\n",
+	      stderr);
 	exit(2);
 }
 
@@ -52,10 +53,10 @@ static unsigned parse_types(const char *s)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"ssh", required_argument, NULL, 's'},	  {"port", required_argument, NULL, 'p'},
-		{"identity", required_argument, NULL, 'i'}, {"control", required_argument, NULL, 'c'},
-		{"exact", no_argument, NULL, 'x'},	  {"types", required_argument, NULL, 't'},
-		{"recursive", no_argument, NULL, 'r'},	  {NULL, 0, NULL, 0},
+	    {"ssh", required_argument, NULL, 's'},      {"port", required_argument, NULL, 'p'},
+	    {"identity", required_argument, NULL, 'i'}, {"control", required_argument, NULL, 'c'},
+	    {"exact", no_argument, NULL, 'x'},          {"types", required_argument, NULL, 't'},
+	    {"recursive", no_argument, NULL, 'r'},      {NULL, 0, NULL, 0},
 	};
 	if (argc < 2)
 		usage();
@@ -138,8 +139,8 @@ int main(int argc, char **argv)
 		struct zfs_list l;
 		r = zfs_probe(&h, 60000, &caps, &e);
 		if (!r)
-			r = zfs_list_run(&h, &caps, types, recursive, *rest ? rest : NULL, 300000, &l,
-					 &e);
+			r = zfs_list_run(&h, &caps, types, recursive, *rest ? rest : NULL, 300000,
+			                 &l, &e);
 		if (!r) {
 			for (size_t i = 0; i < l.n; i++) {
 				const struct zfs_obj *o = &l.v[i];

@@ -122,12 +122,12 @@ static void test_fmt_human(void **state)
 		uint64_t n;
 		const char *s;
 	} cases[] = {
-		{0, "0.00 B"},
-		{1023, "1023.00 B"},
-		{1024, "1.00 KB"},
-		{1536, "1.50 KB"},
-		{(uint64_t)5 << 30, "5.00 GB"},
-		{UINT64_MAX, "16.00 EB"},
+	    {0, "0.00 B"},
+	    {1023, "1023.00 B"},
+	    {1024, "1.00 KB"},
+	    {1536, "1.50 KB"},
+	    {(uint64_t)5 << 30, "5.00 GB"},
+	    {UINT64_MAX, "16.00 EB"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct buf b = BUF_INIT;
@@ -140,10 +140,13 @@ static void test_fmt_human(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_buf_basics), cmocka_unit_test(test_buf_long_format),
-		cmocka_unit_test(test_buf_detach_and_trim), cmocka_unit_test(test_buf_json),
-		cmocka_unit_test(test_strvec), cmocka_unit_test(test_err),
-		cmocka_unit_test(test_fmt_human),
+	    cmocka_unit_test(test_buf_basics),
+	    cmocka_unit_test(test_buf_long_format),
+	    cmocka_unit_test(test_buf_detach_and_trim),
+	    cmocka_unit_test(test_buf_json),
+	    cmocka_unit_test(test_strvec),
+	    cmocka_unit_test(test_err),
+	    cmocka_unit_test(test_fmt_human),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,38 +9,38 @@
 
 /* The example of design.md section 2, as a sysadmin would write it. */
 static const char example[] =
-	"[global]\n"
-	"snapshot_prefix = autosnap\n"
-	"state_dir = /var/lib/zkeep\n"
-	"\n"
-	"[policy critical]            ; none/low/high/critical are built in, may be overridden\n"
-	"hourly = 36\n"
-	"daily = 30\n"
-	"monthly = 3\n"
-	"yearly = 5\n"
-	"\n"
-	"[dataset fastpool/compositions]\n"
-	"policy = critical\n"
-	"discover_children = yes\n"
-	"\n"
-	"[pull host-storage]          ; one section per client host\n"
-	"host = 10.0.0.5\n"
-	"user = zfsbackup\n"
-	"datasets = fastpool/compositions fastpool/acme\n"
-	"destination = slowpool/backups/raw\n"
-	"keep = hourly=48 daily=60 monthly=12 yearly=10   ; retention on the backup server\n"
-	"\n"
-	"[push offsite]\n"
-	"host = offsite.example.net\n"
-	"destination = fastpool/backups/raw\n"
-	"datasets = slowpool/backups/raw/host-storage\n"
-	"strip_prefix = slowpool/backups/raw\n"
-	"bwlimit = 3M\n"
-	"restricted = yes             ; the remote only accepts the seed's five command lines\n"
-	"\n"
-	"[api]\n"
-	"listen = 127.0.0.1:8000\n"
-	"api_key_file = /etc/zkeep/api-key\n";
+    "[global]\n"
+    "snapshot_prefix = autosnap\n"
+    "state_dir = /var/lib/zkeep\n"
+    "\n"
+    "[policy critical]            ; none/low/high/critical are built in, may be overridden\n"
+    "hourly = 36\n"
+    "daily = 30\n"
+    "monthly = 3\n"
+    "yearly = 5\n"
+    "\n"
+    "[dataset fastpool/compositions]\n"
+    "policy = critical\n"
+    "discover_children = yes\n"
+    "\n"
+    "[pull host-storage]          ; one section per client host\n"
+    "host = 10.0.0.5\n"
+    "user = zfsbackup\n"
+    "datasets = fastpool/compositions fastpool/acme\n"
+    "destination = slowpool/backups/raw\n"
+    "keep = hourly=48 daily=60 monthly=12 yearly=10   ; retention on the backup server\n"
+    "\n"
+    "[push offsite]\n"
+    "host = offsite.example.net\n"
+    "destination = fastpool/backups/raw\n"
+    "datasets = slowpool/backups/raw/host-storage\n"
+    "strip_prefix = slowpool/backups/raw\n"
+    "bwlimit = 3M\n"
+    "restricted = yes             ; the remote only accepts the seed's five command lines\n"
+    "\n"
+    "[api]\n"
+    "listen = 127.0.0.1:8000\n"
+    "api_key_file = /etc/zkeep/api-key\n";
 
 static void test_defaults(void **state)
 {
@@ -103,21 +103,21 @@ static void test_continuation_and_new_policy(void **state)
 {
 	(void)state;
 	const char *text = "[policy weekly-ish]\n"
-			   "daily = 10\n"
-			   "autosnap = no\n"
-			   "[dataset tank/a b]\n"
-			   "policy = weekly-ish\n"
-			   "children_inherit_policy = true\n"
-			   "[pull h1]\n"
-			   "host = h1.example\n"
-			   "port = 2222\n"
-			   "datasets = tank/a tank/b\n"
-			   "    tank/c\n"
-			   "\ttank/a\n"
-			   "destination = backup/h1\n"
-			   "ssh_options = Compression=no\n"
-			   "[api]\n"
-			   "listen = [::1]:9000\n";
+	                   "daily = 10\n"
+	                   "autosnap = no\n"
+	                   "[dataset tank/a b]\n"
+	                   "policy = weekly-ish\n"
+	                   "children_inherit_policy = true\n"
+	                   "[pull h1]\n"
+	                   "host = h1.example\n"
+	                   "port = 2222\n"
+	                   "datasets = tank/a tank/b\n"
+	                   "    tank/c\n"
+	                   "\ttank/a\n"
+	                   "destination = backup/h1\n"
+	                   "ssh_options = Compression=no\n"
+	                   "[api]\n"
+	                   "listen = [::1]:9000\n";
 	struct zk_config c;
 	struct zerr e = ZERR_INIT;
 	config_init(&c);
@@ -146,44 +146,43 @@ static void test_refused(void **state)
 	static const struct {
 		const char *text, *where, *what;
 	} cases[] = {
-		{"[global]\nsnapshot_prefix = auto snap\n", "c:2:", "snapshot_prefix"},
-		{"[global]\nbogus = 1\n", "c:2:", "unknown key 'bogus' in [global]"},
-		{"[globl]\n", "c:1:", "unknown section [globl]"},
-		{"[policy p]\nhourly = -1\n", "c:2:", "out of range"},
-		{"[policy p]\nhourly = ten\n", "c:2:", "not a whole number"},
-		{"[policy p]\nweekly = 3\n", "c:2:", "unknown key 'weekly'"},
-		{"[policy p]\nhourly = 1\nhourly = 2\n", "c:3:", "duplicate key 'hourly'"},
-		{"[dataset tank/a]\npolicy = nope\n", "c:2:", "unknown policy 'nope'"},
-		{"[dataset tank/a]\ndiscover_children = yes\n", "c:1:", "has no policy"},
-		{"[dataset tank/a]\npolicy = low\n[dataset tank/a]\npolicy = high\n", "c:3:",
-		 "duplicate section"},
-		{"[dataset tank/it's]\npolicy = low\n", "c:1:", "invalid name"},
-		{"[dataset tank/a]\npolicy = low\ndiscover_children = maybe\n", "c:3:",
-		 "not a boolean"},
-		{"[pull h]\nhost = -oProxyCommand=x\n", "c:2:", "invalid host"},
-		{"[pull h]\nhost = h\ndatasets = tank/a\n", "c:1:", "needs destination"},
-		{"[pull h]\nhost = h\ndestination = b\n", "c:1:", "needs datasets"},
-		{"[pull h]\nhost = h\ndatasets = tank/a;id\ndestination = b\n", "c:3:",
-		 "invalid name"},
-		{"[pull h]\nhost = h\ndatasets = t/a\ndestination = b\nkeep = hourly=1 hourly=2\n",
-		 "c:5:", "twice"},
-		{"[pull h]\nhost = h\ndatasets = t/a\ndestination = b\nkeep = fortnightly=3\n",
-		 "c:5:", "unknown interval"},
-		{"[pull h]\nhost = h\ndatasets = t/a\ndestination = b\nrestricted = yes\n", "c:5:",
-		 "unknown key 'restricted' in [pull h]"},
-		{"[push o]\nhost = o\ndatasets = t/a\ndestination = b\nbwlimit = 3X\n", "c:5:",
-		 "invalid rate"},
-		{"[push o]\nhost = o\ndatasets = t/a\ndestination = b\nbwlimit = 0\n", "c:5:",
-		 "invalid rate"},
-		{"[api]\nlisten = 8000\n", "c:2:", "HOST:PORT"},
-		{"[api]\nlisten = 127.0.0.1:99999\n", "c:2:", "out of range"},
-		{"[api]\nlog_dir = relative/dir\n", "c:2:", "absolute path"},
-		{"key = value\n", "c:1:", "outside any section"},
-		{"[global]\nthis is not a key\n", "c:2:", "syntax error"},
-		{"[global]\nsnapshot_prefix = a\n   continued = x\n", "c:3:", "indented line"},
-		{"[global\n", "c:1:", "without ']'"},
-		{"[policy]\n", "c:1:", "needs a name"},
-		{"[global]\nstate_dir =\n", "c:2:", "has no value"},
+	    {"[global]\nsnapshot_prefix = auto snap\n", "c:2:", "snapshot_prefix"},
+	    {"[global]\nbogus = 1\n", "c:2:", "unknown key 'bogus' in [global]"},
+	    {"[globl]\n", "c:1:", "unknown section [globl]"},
+	    {"[policy p]\nhourly = -1\n", "c:2:", "out of range"},
+	    {"[policy p]\nhourly = ten\n", "c:2:", "not a whole number"},
+	    {"[policy p]\nweekly = 3\n", "c:2:", "unknown key 'weekly'"},
+	    {"[policy p]\nhourly = 1\nhourly = 2\n", "c:3:", "duplicate key 'hourly'"},
+	    {"[dataset tank/a]\npolicy = nope\n", "c:2:", "unknown policy 'nope'"},
+	    {"[dataset tank/a]\ndiscover_children = yes\n", "c:1:", "has no policy"},
+	    {"[dataset tank/a]\npolicy = low\n[dataset tank/a]\npolicy = high\n",
+	     "c:3:", "duplicate section"},
+	    {"[dataset tank/it's]\npolicy = low\n", "c:1:", "invalid name"},
+	    {"[dataset tank/a]\npolicy = low\ndiscover_children = maybe\n",
+	     "c:3:", "not a boolean"},
+	    {"[pull h]\nhost = -oProxyCommand=x\n", "c:2:", "invalid host"},
+	    {"[pull h]\nhost = h\ndatasets = tank/a\n", "c:1:", "needs destination"},
+	    {"[pull h]\nhost = h\ndestination = b\n", "c:1:", "needs datasets"},
+	    {"[pull h]\nhost = h\ndatasets = tank/a;id\ndestination = b\n", "c:3:", "invalid name"},
+	    {"[pull h]\nhost = h\ndatasets = t/a\ndestination = b\nkeep = hourly=1 hourly=2\n",
+	     "c:5:", "twice"},
+	    {"[pull h]\nhost = h\ndatasets = t/a\ndestination = b\nkeep = fortnightly=3\n",
+	     "c:5:", "unknown interval"},
+	    {"[pull h]\nhost = h\ndatasets = t/a\ndestination = b\nrestricted = yes\n",
+	     "c:5:", "unknown key 'restricted' in [pull h]"},
+	    {"[push o]\nhost = o\ndatasets = t/a\ndestination = b\nbwlimit = 3X\n",
+	     "c:5:", "invalid rate"},
+	    {"[push o]\nhost = o\ndatasets = t/a\ndestination = b\nbwlimit = 0\n",
+	     "c:5:", "invalid rate"},
+	    {"[api]\nlisten = 8000\n", "c:2:", "HOST:PORT"},
+	    {"[api]\nlisten = 127.0.0.1:99999\n", "c:2:", "out of range"},
+	    {"[api]\nlog_dir = relative/dir\n", "c:2:", "absolute path"},
+	    {"key = value\n", "c:1:", "outside any section"},
+	    {"[global]\nthis is not a key\n", "c:2:", "syntax error"},
+	    {"[global]\nsnapshot_prefix = a\n   continued = x\n", "c:3:", "indented line"},
+	    {"[global\n", "c:1:", "without ']'"},
+	    {"[policy]\n", "c:1:", "needs a name"},
+	    {"[global]\nstate_dir =\n", "c:2:", "has no value"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct zk_config c;
@@ -192,8 +191,8 @@ static void test_refused(void **state)
 		int r = config_load_string(&c, "c", cases[i].text, &e);
 		if (r != -EINVAL || strncmp(e.msg, cases[i].where, strlen(cases[i].where)) ||
 		    !strstr(e.msg, cases[i].what))
-			fail_msg("case %zu: got %d '%s', want %s ... %s", i, r, e.msg, cases[i].where,
-				 cases[i].what);
+			fail_msg("case %zu: got %d '%s', want %s ... %s", i, r, e.msg,
+			         cases[i].where, cases[i].what);
 		config_free(&c);
 	}
 }
@@ -248,8 +247,8 @@ static void test_value_parsers(void **state)
 	assert_true(r == 1u << 30);
 	assert_int_equal(config_parse_rate("10KB", &r, NULL), 0);
 	assert_true(r == 10240);
-	static const char *const bad[] = {"", "M", "3MM", "-1", "1.5M", "99999999999999999999G",
-					  "3 M"};
+	static const char *const bad[] = {"",   "M", "3MM", "-1", "1.5M", "99999999999999999999G",
+	                                  "3 M"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(config_parse_rate(bad[i], &r, NULL), -EINVAL);
 	int keep[ZK_N_INTERVALS];
@@ -265,13 +264,13 @@ static void test_value_parsers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_example),
-		cmocka_unit_test(test_continuation_and_new_policy),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_long_line_refused),
-		cmocka_unit_test(test_file),
-		cmocka_unit_test(test_value_parsers),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_example),
+	    cmocka_unit_test(test_continuation_and_new_policy),
+	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_long_line_refused),
+	    cmocka_unit_test(test_file),
+	    cmocka_unit_test(test_value_parsers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

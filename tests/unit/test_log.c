@@ -45,8 +45,8 @@ static void test_levels_and_stderr(void **state)
 	log_debug("hidden");
 	close_streams(&s);
 	assert_string_equal(s.err_s, "zkeep: error: cannot open 'tank/a'\n"
-				     "zkeep: warn: careful\n"
-				     "zkeep: hello\n");
+	                             "zkeep: warn: careful\n"
+	                             "zkeep: hello\n");
 	assert_string_equal(s.out_s, "");
 	free_streams(&s);
 }
@@ -80,7 +80,8 @@ static void test_json_lines(void **state)
 	assert_non_null(j);
 	assert_string_equal(json_string_value(json_object_get(j, "level")), "warn");
 	assert_string_equal(json_string_value(json_object_get(j, "ident")), "zkeep-api");
-	assert_string_equal(json_string_value(json_object_get(j, "msg")), "odd \"name\"\n\x01 here");
+	assert_string_equal(json_string_value(json_object_get(j, "msg")),
+	                    "odd \"name\"\n\x01 here");
 	const char *ts = json_string_value(json_object_get(j, "ts"));
 	assert_int_equal(strlen(ts), 24); /* 2026-11-26T07:00:00.123Z */
 	assert_int_equal(ts[23], 'Z');
@@ -107,10 +108,10 @@ static void test_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_levels_and_stderr),
-		cmocka_unit_test(test_compat_style),
-		cmocka_unit_test(test_json_lines),
-		cmocka_unit_test(test_parse),
+	    cmocka_unit_test(test_levels_and_stderr),
+	    cmocka_unit_test(test_compat_style),
+	    cmocka_unit_test(test_json_lines),
+	    cmocka_unit_test(test_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,10 +32,10 @@ static void test_capture_output_and_status(void **state)
 	(void)state;
 	struct proc_capture c = PROC_CAPTURE_INIT(1 << 20, 4096);
 	struct zerr e = ZERR_INIT;
-	assert_int_equal(run((const char *const[]){"sh", "-c", "printf 'a\\tb\\n'; echo oops >&2; exit 3",
-						  NULL},
-			     &c, 5000, &e),
-			 0);
+	assert_int_equal(
+	    run((const char *const[]){"sh", "-c", "printf 'a\\tb\\n'; echo oops >&2; exit 3", NULL},
+	        &c, 5000, &e),
+	    0);
 	assert_string_equal(c.out.s, "a\tb\n");
 	assert_string_equal(c.err.s, "oops\n");
 	assert_int_equal(c.st.code, 3);
@@ -43,8 +43,8 @@ static void test_capture_output_and_status(void **state)
 	proc_capture_free(&c);
 
 	struct proc_capture k = PROC_CAPTURE_INIT(1024, 1024);
-	assert_int_equal(run((const char *const[]){"sh", "-c", "kill -TERM $$", NULL}, &k, 5000, &e),
-			 0);
+	assert_int_equal(
+	    run((const char *const[]){"sh", "-c", "kill -TERM $$", NULL}, &k, 5000, &e), 0);
 	assert_int_equal(k.st.signal, SIGTERM);
 	assert_int_equal(k.st.code, 128 + SIGTERM);
 	proc_capture_free(&k);
@@ -56,10 +56,10 @@ static void test_exec_errors_are_reported(void **state)
 	struct proc_capture c = PROC_CAPTURE_INIT(1024, 1024);
 	struct zerr e = ZERR_INIT;
 	assert_int_equal(run((const char *const[]){"zkeep-no-such-command", NULL}, &c, 5000, &e),
-			 -ENOENT);
+	                 -ENOENT);
 	assert_non_null(strstr(e.msg, "zkeep-no-such-command"));
 	assert_int_equal(run((const char *const[]){"/nonexistent/bin/x", NULL}, &c, 5000, &e),
-			 -ENOENT);
+	                 -ENOENT);
 	/* a file that exists but is not executable: the child's execve fails */
 	char tmpl[] = "/tmp/zk-noexec-XXXXXX";
 	int fd = mkstemp(tmpl);
@@ -107,10 +107,10 @@ static void test_output_caps(void **state)
 
 	/* stderr is kept up to its cap and drained: the child is not blocked */
 	struct proc_capture d = PROC_CAPTURE_INIT(1024, 100);
-	assert_int_equal(run((const char *const[]){"sh", "-c", "head -c 300000 /dev/zero >&2; echo ok",
-						  NULL},
-			     &d, 5000, &e),
-			 0);
+	assert_int_equal(
+	    run((const char *const[]){"sh", "-c", "head -c 300000 /dev/zero >&2; echo ok", NULL},
+	        &d, 5000, &e),
+	    0);
 	assert_true(d.err_truncated);
 	assert_int_equal(d.err.len, 100);
 	assert_string_equal(d.out.s, "ok\n");
@@ -173,10 +173,10 @@ static void test_child_signals_and_fds(void **state)
 	assert_int_equal(leak, 57);
 
 	struct proc_capture c = PROC_CAPTURE_INIT(65536, 1024);
-	assert_int_equal(run((const char *const[]){"grep", "-E", "^Sig(Ign|Blk)",
-						  "/proc/self/status", NULL},
-			     &c, 5000, &e),
-			 0);
+	assert_int_equal(
+	    run((const char *const[]){"grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status", NULL}, &c,
+	        5000, &e),
+	    0);
 	assert_non_null(strstr(c.out.s, "SigBlk:\t0000000000000000"));
 	assert_non_null(strstr(c.out.s, "SigIgn:\t0000000000000000"));
 	proc_capture_free(&c);
@@ -259,15 +259,15 @@ static void test_pipeline_receiver_error_first(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_capture_output_and_status),
-		cmocka_unit_test(test_exec_errors_are_reported),
-		cmocka_unit_test(test_timeout_kills),
-		cmocka_unit_test(test_output_caps),
-		cmocka_unit_test(test_input_large),
-		cmocka_unit_test(test_child_environment),
-		cmocka_unit_test(test_child_signals_and_fds),
-		cmocka_unit_test(test_pipeline),
-		cmocka_unit_test(test_pipeline_receiver_error_first),
+	    cmocka_unit_test(test_capture_output_and_status),
+	    cmocka_unit_test(test_exec_errors_are_reported),
+	    cmocka_unit_test(test_timeout_kills),
+	    cmocka_unit_test(test_output_caps),
+	    cmocka_unit_test(test_input_large),
+	    cmocka_unit_test(test_child_environment),
+	    cmocka_unit_test(test_child_signals_and_fds),
+	    cmocka_unit_test(test_pipeline),
+	    cmocka_unit_test(test_pipeline_receiver_error_first),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

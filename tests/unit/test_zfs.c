@@ -9,8 +9,9 @@
 static const char *const flavours[] = {"2.1", "2.3"};
 #define FOR_FLAVOURS(var, name, path)                                                              \
 	for (size_t var##_i = 0; var##_i < 2; var##_i++)                                           \
-		for (int var##_once = snprintf(path, sizeof(path), "%s/%s", flavours[var##_i], name), \
-			 var = fixture_exists(path);                                               \
+		for (int var##_once =                                                              \
+		         snprintf(path, sizeof(path), "%s/%s", flavours[var##_i], name),           \
+		         var = fixture_exists(path);                                               \
 		     var##_once >= 0 && var; var##_once = -1, var = 0)
 
 static size_t count_lines(const char *s)
@@ -33,33 +34,34 @@ static void test_names(void **state)
 {
 	(void)state;
 	static const char *const good[] = {
-		"tank", "tank/a", "tank/with space", "t/a.b:c-d_e", "tank/a@snap",
-		"tank@autosnap_2026-01-21_14:00:00_hourly", "tank/a#bm",
+	    "tank",        "tank/a",      "tank/with space",
+	    "t/a.b:c-d_e", "tank/a@snap", "tank@autosnap_2026-01-21_14:00:00_hourly",
+	    "tank/a#bm",
 	};
 	static const struct {
 		const char *name;
 		unsigned types;
 	} bad[] = {
-		{"", ZFS_TYPE_DATASET},
-		{"/tank", ZFS_TYPE_DATASET},
-		{"tank/", ZFS_TYPE_DATASET},
-		{"tank//a", ZFS_TYPE_DATASET},
-		{"tank/../etc", ZFS_TYPE_DATASET},
-		{"tank/.", ZFS_TYPE_DATASET},
-		{"1tank", ZFS_TYPE_DATASET},
-		{"tank/it's", ZFS_TYPE_DATASET},
-		{"tank/\"q\"", ZFS_TYPE_DATASET},
-		{"tank/$(x)", ZFS_TYPE_DATASET},
-		{"tank/a;b", ZFS_TYPE_DATASET},
-		{"tank/`x`", ZFS_TYPE_DATASET},
-		{"tank/new\nline", ZFS_TYPE_DATASET},
-		{"tank/tab\t", ZFS_TYPE_DATASET},
-		{"tank@a@b", ZFS_TYPE_SNAPSHOT},
-		{"tank@", ZFS_TYPE_SNAPSHOT},
-		{"tank@a/b", ZFS_TYPE_SNAPSHOT},
-		{"tank@a#b", ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK},
-		{"tank@snap", ZFS_TYPE_DATASET},
-		{"tank/a", ZFS_TYPE_SNAPSHOT},
+	    {"", ZFS_TYPE_DATASET},
+	    {"/tank", ZFS_TYPE_DATASET},
+	    {"tank/", ZFS_TYPE_DATASET},
+	    {"tank//a", ZFS_TYPE_DATASET},
+	    {"tank/../etc", ZFS_TYPE_DATASET},
+	    {"tank/.", ZFS_TYPE_DATASET},
+	    {"1tank", ZFS_TYPE_DATASET},
+	    {"tank/it's", ZFS_TYPE_DATASET},
+	    {"tank/\"q\"", ZFS_TYPE_DATASET},
+	    {"tank/$(x)", ZFS_TYPE_DATASET},
+	    {"tank/a;b", ZFS_TYPE_DATASET},
+	    {"tank/`x`", ZFS_TYPE_DATASET},
+	    {"tank/new\nline", ZFS_TYPE_DATASET},
+	    {"tank/tab\t", ZFS_TYPE_DATASET},
+	    {"tank@a@b", ZFS_TYPE_SNAPSHOT},
+	    {"tank@", ZFS_TYPE_SNAPSHOT},
+	    {"tank@a/b", ZFS_TYPE_SNAPSHOT},
+	    {"tank@a#b", ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK},
+	    {"tank@snap", ZFS_TYPE_DATASET},
+	    {"tank/a", ZFS_TYPE_SNAPSHOT},
 	};
 	struct zerr e = ZERR_INIT;
 	unsigned all = ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK;
@@ -86,13 +88,13 @@ static void test_list_argv(void **state)
 	(void)state;
 	struct strvec v = STRVEC_INIT;
 	zfs_list_argv(&v, ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, false, true,
-		      (const char *const[]){"tank/a", "tank/b c", NULL});
+	              (const char *const[]){"tank/a", "tank/b c", NULL});
 	struct buf all = BUF_INIT;
 	for (size_t i = 0; i < v.n; i++)
 		buf_addf(&all, "%s|", v.v[i]);
 	assert_string_equal(all.s, "zfs|list|-Hp|-t|snapshot,bookmark|-o|name,type,guid,createtxg,"
-				   "creation,used,available,referenced|-s|createtxg|-r|tank/a|"
-				   "tank/b c|");
+	                           "creation,used,available,referenced|-s|createtxg|-r|tank/a|"
+	                           "tank/b c|");
 	buf_free(&all);
 	strvec_clear(&v);
 }
@@ -120,7 +122,8 @@ static void test_list_fixture(void **state)
 		assert_non_null(sp);
 		const struct zfs_obj *vol = find(&l, "fixt/vol");
 		assert_int_equal(vol->type, ZFS_TYPE_VOLUME);
-		const struct zfs_obj *snap = find(&l, "fixt/data@autosnap_2026-01-22_00:15:00_daily");
+		const struct zfs_obj *snap =
+		    find(&l, "fixt/data@autosnap_2026-01-22_00:15:00_daily");
 		const struct zfs_obj *bm = find(&l, "fixt/data#zkeep-base");
 		assert_non_null(snap);
 		assert_non_null(bm);
@@ -177,10 +180,10 @@ static void test_list_malformed(void **state)
 	static const struct {
 		const char *from, *to, *msg;
 	} edits[] = {
-		{"\tfilesystem\t", "\tpony\t", "unknown type"},
-		{"\tfilesystem\t", "\tfilesystem\t\t", "more than 8 fields"},
-		{"\tfilesystem\t", "\t", "expected 8 fields"},
-		{"fixt\t", "fixt;rm -rf /\t", "invalid name"},
+	    {"\tfilesystem\t", "\tpony\t", "unknown type"},
+	    {"\tfilesystem\t", "\tfilesystem\t\t", "more than 8 fields"},
+	    {"\tfilesystem\t", "\t", "expected 8 fields"},
+	    {"fixt\t", "fixt;rm -rf /\t", "invalid name"},
 	};
 	struct zerr e = ZERR_INIT;
 	struct zfs_list l;
@@ -320,7 +323,7 @@ static void test_props_and_holds_fixture(void **state)
 		int zk = 0;
 		for (size_t i = 0; i < h.n; i++) {
 			assert_string_equal(h.v[i].snapshot,
-					    "fixt/data@autosnap_2026-01-22_00:15:00_daily");
+			                    "fixt/data@autosnap_2026-01-22_00:15:00_daily");
 			zk += !strcmp(h.v[i].tag, "zkeep:pull-a");
 		}
 		assert_int_equal(zk, 1);
@@ -378,7 +381,7 @@ static void test_zpool_status_fixture(void **state)
 		assert_int_equal(zpool_status_parse(&s, two.s, two.len, &e), -EPROTO);
 		assert_int_equal(zpool_status_parse(&s, "config:\n", 8, &e), -EPROTO);
 		const char *bad = "  pool: x\n state: ONLINE\nconfig:\n\n\tNAME STATE READ WRITE "
-				  "CKSUM\n\tx ONLINE 0 zero 0\n";
+		                  "CKSUM\n\tx ONLINE 0 zero 0\n";
 		assert_int_equal(zpool_status_parse(&s, bad, strlen(bad), &e), -EPROTO);
 		assert_non_null(strstr(e.msg, "WRITE"));
 		buf_free(&two);
@@ -423,15 +426,15 @@ static void test_version(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_list_argv),
-		cmocka_unit_test(test_list_fixture),
-		cmocka_unit_test(test_list_snapshots_changed),
-		cmocka_unit_test(test_list_malformed),
-		cmocka_unit_test(test_zpool_list_fixture),
-		cmocka_unit_test(test_props_and_holds_fixture),
-		cmocka_unit_test(test_zpool_status_fixture),
-		cmocka_unit_test(test_version),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_list_argv),
+	    cmocka_unit_test(test_list_fixture),
+	    cmocka_unit_test(test_list_snapshots_changed),
+	    cmocka_unit_test(test_list_malformed),
+	    cmocka_unit_test(test_zpool_list_fixture),
+	    cmocka_unit_test(test_props_and_holds_fixture),
+	    cmocka_unit_test(test_zpool_status_fixture),
+	    cmocka_unit_test(test_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

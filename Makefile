@@ -67,21 +67,21 @@ $(BUILD)/tests/helpers/%: tests/helpers/%.c $(LIBZK)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBZK) $(PKG_LIBS) $(LDFLAGS)
 
 check: all
-	ZKEEP_BUILD=$(BUILD) tests/run
+	ZKEEP_BUILDS=$(BUILD) tests/run
 
 check-unit: all
-	ZKEEP_BUILD=$(BUILD) tests/run --unit
+	ZKEEP_BUILDS=$(BUILD) tests/run --unit
 
 check-it: all
-	ZKEEP_BUILD=$(BUILD) tests/run --it
+	ZKEEP_BUILDS=$(BUILD) tests/run --it
 
 check-asan:
 	$(MAKE) BUILD=build-asan SAN=1 all
-	ZKEEP_BUILD=build-asan tests/run
+	ZKEEP_BUILDS=build-asan tests/run
 
 check-unit-asan:
 	$(MAKE) BUILD=build-asan SAN=1 all
-	ZKEEP_BUILD=build-asan tests/run --unit
+	ZKEEP_BUILDS=build-asan tests/run --unit
 
 # Every header compiles on its own.
 check-headers:

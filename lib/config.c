@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "host.h"
 #include "xalloc.h"
 #include "zfs.h"
 #include "banned.h"
@@ -418,19 +419,11 @@ static int key_remote(struct parse *ps, struct zk_remote *r, const char *k, cons
 {
 	struct zerr e = ZERR_INIT;
 	long n = 0;
-	if (!strcmp(k, "host")) {
-		static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		                         "0123456789.-_:[]%";
-		if (!*v || v[0] == '-' || strspn(v, ok) != strlen(v))
-			return fail(ps, ps->line, "host: invalid host name '%s'", v);
-		return set_str(ps, &r->host, v);
-	}
-	if (!strcmp(k, "user")) {
-		static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		                         "0123456789.-_";
-		if (!*v || v[0] == '-' || strspn(v, ok) != strlen(v))
-			return fail(ps, ps->line, "user: invalid user name '%s'", v);
-		return set_str(ps, &r->user, v);
+	if (!strcmp(k, "host") || !strcmp(k, "user")) {
+		bool is_host = k[0] == 'h';
+		if ((is_host ? host_check_name(v, &e) : host_check_user(v, &e)) < 0)
+			return fail(ps, ps->line, "%s: %s", k, e.msg);
+		return set_str(ps, is_host ? &r->host : &r->user, v);
 	}
 	if (!strcmp(k, "port")) {
 		if (config_parse_int(v, 1, 65535, &n, &e) < 0)

@@ -37,17 +37,27 @@ static int check_word(const char *what, const char *s, const char *allowed, stru
 	return 0;
 }
 
-int host_init_ssh(struct host *h, const char *user, const char *name, int port, struct zerr *e)
+int host_check_name(const char *name, struct zerr *e)
 {
 	static const char host_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	                                 "0123456789.-_:[]%";
+	return check_word("host", name, host_chars, e);
+}
+
+int host_check_user(const char *user, struct zerr *e)
+{
 	static const char user_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	                                 "0123456789.-_";
+	return check_word("user", user, user_chars, e);
+}
+
+int host_init_ssh(struct host *h, const char *user, const char *name, int port, struct zerr *e)
+{
 	int r;
 	host_init_local(h);
-	if ((r = check_word("host", name, host_chars, e)) < 0)
+	if ((r = host_check_name(name, e)) < 0)
 		return r;
-	if (user && (r = check_word("user", user, user_chars, e)) < 0)
+	if (user && (r = host_check_user(user, e)) < 0)
 		return r;
 	if (port < 0 || port > 65535)
 		return zerr_set(e, -EINVAL, "invalid ssh port %d for '%s'", port, name);

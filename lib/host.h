@@ -42,6 +42,9 @@ void host_init_local(struct host *h);
  * would read specially): -EINVAL with a message naming the bad part. */
 int host_init_ssh(struct host *h, const char *user, const char *name, int port, struct zerr *e);
 void host_free(struct host *h);
+/* The checks host_init_ssh applies, for config and flag parsers. */
+int host_check_name(const char *name, struct zerr *e);
+int host_check_user(const char *user, struct zerr *e);
 bool host_is_local(const struct host *h);
 
 /* Appends argv as one remote command line (see above for quoting). */

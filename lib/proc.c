@@ -131,6 +131,32 @@ static int setup_io(enum proc_io mode, int given, int is_input, int *child, int 
 	return zerr_set(e, -EINVAL, "bad stream mode");
 }
 
+/* Every signal back to its default action. glibc's sigaction() refuses
+ * signals 32 and 33 (its own), yet a parent such as make may have left them
+ * ignored, and an ignored signal stays ignored across execve; so on Linux
+ * the kernel is asked directly. Fails harmlessly for KILL and STOP. */
+static void reset_signals(void)
+{
+#if defined(__linux__) && defined(SYS_rt_sigaction)
+	struct {
+		void *handler; /* SIG_DFL is 0 */
+		unsigned long flags;
+		void *restorer;
+		unsigned long mask;
+	} k;
+	for (int sig = 1; sig < NSIG; sig++) {
+		memset(&k, 0, sizeof(k));
+		syscall(SYS_rt_sigaction, sig, &k, NULL, sizeof(k.mask));
+	}
+#else
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		sigaction(sig, &dfl, NULL);
+#endif
+}
+
 /* In the child, between fork and exec: async-signal-safe calls only. */
 static void __attribute__((noreturn))
 child_exec(const char *path, char *const argv[], char *const envp[], int fd[3], int report)
@@ -138,11 +164,7 @@ child_exec(const char *path, char *const argv[], char *const envp[], int fd[3], 
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	struct sigaction dfl;
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++)
-		sigaction(sig, &dfl, NULL); /* fails harmlessly for KILL/STOP */
+	reset_signals();
 
 	/* Move the fds out of 0..2 first so no dup2 clobbers a later source. */
 	int moved[3];

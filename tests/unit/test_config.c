@@ -160,7 +160,7 @@ static void test_refused(void **state)
 	    {"[dataset tank/it's]\npolicy = low\n", "c:1:", "invalid name"},
 	    {"[dataset tank/a]\npolicy = low\ndiscover_children = maybe\n",
 	     "c:3:", "not a boolean"},
-	    {"[pull h]\nhost = -oProxyCommand=x\n", "c:2:", "invalid host"},
+	    {"[pull h]\nhost = -oProxyCommand=x\n", "c:2:", "host: invalid ssh host"},
 	    {"[pull h]\nhost = h\ndatasets = tank/a\n", "c:1:", "needs destination"},
 	    {"[pull h]\nhost = h\ndestination = b\n", "c:1:", "needs datasets"},
 	    {"[pull h]\nhost = h\ndatasets = tank/a;id\ndestination = b\n", "c:3:", "invalid name"},

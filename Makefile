@@ -111,11 +111,33 @@ install: $(BUILD)/zkeep
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/zkeep
 	for n in $(SEED_NAMES); do rm -f $(DESTDIR)$(BINDIR)/$$n; done
+	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-clang build-fuzz
 
 .PHONY: all check check-unit check-it check-asan check-unit-asan check-headers lint format \
 	install uninstall clean
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# libFuzzer targets (clang), each run for FUZZ_SECONDS on a corpus seeded
+# from the real fixtures and the config examples.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Ilib $(PKG_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+	@mkdir -p build-fuzz
+	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
+
+fuzz: $(FUZZ_TARGETS)
+	@mkdir -p build-fuzz/corpus-zfs build-fuzz/corpus-config
+	for f in tests/fixtures/*/*.out; do \
+		cp $$f build-fuzz/corpus-zfs/$$(basename $$(dirname $$f))-$$(basename $$f); done
+	cp deploy/zkeep.conf.example build-fuzz/corpus-config/
+	build-fuzz/fuzz_zfs -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus-zfs
+	build-fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus-config
+
+.PHONY: fuzz

@@ -235,6 +235,19 @@ static void test_file(void **state)
 	config_free(&c);
 }
 
+/* The example shipped for admins must load as it is. */
+static void test_shipped_example(void **state)
+{
+	(void)state;
+	struct zk_config c;
+	struct zerr e = ZERR_INIT;
+	config_init(&c);
+	if (config_load_file(&c, "deploy/zkeep.conf.example", &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(c.n_jobs, 2);
+	config_free(&c);
+}
+
 static void test_value_parsers(void **state)
 {
 	(void)state;
@@ -270,6 +283,7 @@ int main(void)
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_long_line_refused),
 	    cmocka_unit_test(test_file),
+	    cmocka_unit_test(test_shipped_example),
 	    cmocka_unit_test(test_value_parsers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,6 +34,7 @@ LIB_SRC := $(wildcard lib/*.c)
 CMD_SRC := $(wildcard cmd/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
+FORMAT_SRC := $(wildcard lib/*.[ch] cmd/*.[ch] tests/unit/*.[ch] tests/helpers/*.c tests/fuzz/*.c)
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ := $(CMD_SRC:%.c=$(BUILD)/%.o)
@@ -93,12 +94,10 @@ lint: check-headers
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -Ilib lib cmd
 	clang-tidy --quiet $(LIB_SRC) $(CMD_SRC) -- -std=c11 -D_GNU_SOURCE -Ilib $(PKG_CFLAGS)
-	clang-format --dry-run --Werror lib/*.c lib/*.h cmd/*.c cmd/*.h tests/unit/*.c \
-		tests/unit/*.h tests/helpers/*.c
+	clang-format --dry-run --Werror $(FORMAT_SRC)
 
 format:
-	clang-format -i lib/*.c lib/*.h cmd/*.c cmd/*.h tests/unit/*.c tests/unit/*.h \
-		tests/helpers/*.c
+	clang-format -i $(FORMAT_SRC)
 
 install: $(BUILD)/zkeep
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR)

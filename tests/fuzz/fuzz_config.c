@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	config_init(&c);
 	if (config_load_string(&c, "fuzz", text, &e) == 0) {
 		for (size_t i = 0; i < c.n_jobs; i++)
-			if (!c.jobs[i].remote.host || !c.jobs[i].datasets.n || !c.jobs[i].destination)
+			if (!c.jobs[i].remote.host || !c.jobs[i].datasets.n ||
+			    !c.jobs[i].destination)
 				abort(); /* accepted a job that cannot run */
 	} else if (strncmp(e.msg, "fuzz:", 5) != 0) {
 		abort(); /* a refusal must say where */

@@ -4,7 +4,9 @@
  * Subcommands are matched by exact name only: a verb that destroys data is
  * never reached by a prefix or a typo.
  */
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,8 +73,23 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* Started by cron or a daemon with fd 0, 1 or 2 closed, the next open()
+ * would land there and a child's output would go into it. */
+static void ensure_stdio(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0) {
+			int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+			if (n >= 0 && n != fd) {
+				dup2(n, fd);
+				close(n);
+			}
+		}
+}
+
 int main(int argc, char **argv)
 {
+	ensure_stdio();
 	/* Writes to a dead child must fail with EPIPE, not kill us. */
 	signal(SIGPIPE, SIG_IGN);
 	log_setup("zkeep", LOG_SINK_STDERR, LOG_LVL_INFO);

@@ -84,7 +84,7 @@ int config_parse_rate(const char *s, uint64_t *out, struct zerr *e)
 		if (*suf)
 			goto bad;
 	}
-	if (v == 0 || v > (UINT64_MAX >> 40))
+	if (v == 0 || v > (UINT64_MAX >> (shift + 1)))
 		goto bad;
 	*out = v << shift;
 	return 0;
@@ -286,16 +286,21 @@ static void open_section(struct parse *ps, const char *raw)
 	ps->obj = NULL;
 	ps->sect = S_NONE;
 
-	if (strvec_has(&ps->seen_sections, text)) {
-		fail(ps, ps->line, "duplicate section [%s]", text);
-		return;
-	}
-	strvec_push(&ps->seen_sections, text);
-
-	const char *sp = strchr(text, ' ');
+	const char *sp = strpbrk(text, " \t");
 	size_t tlen = sp ? (size_t)(sp - text) : strlen(text);
 	char *arg = xstrdup(sp ? sp + 1 : "");
 	trim(arg);
+	/* "[pull  a]" is "[pull a]": compare what the section means */
+	struct buf key = BUF_INIT;
+	buf_addf(&key, "%.*s %s", (int)tlen, text, arg);
+	bool dup = strvec_has(&ps->seen_sections, key.s);
+	strvec_push(&ps->seen_sections, key.s);
+	buf_free(&key);
+	if (dup) {
+		fail(ps, ps->line, "duplicate section [%s]", text);
+		free(arg);
+		return;
+	}
 	struct zerr ne = ZERR_INIT;
 	int line = ps->line;
 
@@ -393,8 +398,8 @@ static char *reader(char *str, int num, void *stream)
 
 	const char *p = str + strspn(str, " \t");
 	bool blank = !*p || *p == '\n' || *p == '\r' || *p == ';' || *p == '#';
-	ps->continuation = !blank && p != str;
-	if (*p == '[' && p == str) {
+	ps->continuation = !blank && p != str && *p != '[';
+	if (*p == '[') {
 		const char *close = strchr(p, ']');
 		if (!close) {
 			fail(ps, ps->line, "section header without ']'");
@@ -545,6 +550,10 @@ static int parse_listen(struct parse *ps, const char *v)
 	if (h[0] == '[' && hl > 2 && h[hl - 1] == ']') { /* [::1]:8000 */
 		memmove(h, h + 1, hl - 2);
 		h[hl - 2] = '\0';
+	} else if (strchr(h, ':')) { /* "::1" would read as host ":" port 1 */
+		free(h);
+		return fail(ps, ps->line,
+		            "listen: write an IPv6 address in brackets, e.g. [::1]:8000");
 	}
 	if (strspn(h, "0123456789abcdefABCDEF.:") != strlen(h) &&
 	    strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=

@@ -10,7 +10,7 @@
  * List values (datasets, ssh_options) may continue on indented lines:
  *   datasets = tank/a tank/b
  *       tank/c
- * Lines are limited to 199 characters (inih's line buffer); a longer line
+ * Lines are limited to 198 characters (inih's line buffer); a longer line
  * is refused rather than silently split.
  *
  * Ownership: everything hangs off struct zk_config and is freed by

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -159,12 +161,16 @@ static void reset_signals(void)
 
 /* In the child, between fork and exec: async-signal-safe calls only. */
 static void __attribute__((noreturn))
-child_exec(const char *path, char *const argv[], char *const envp[], int fd[3], int report)
+child_exec(const char *path, char *const argv[], char *const envp[], int fd[3], int report,
+           int maxfd)
 {
+	/* Signals stay blocked (by the parent, across fork) until every handler
+	 * is back to default: a signal in between must not run the parent's
+	 * handler in the child. */
+	reset_signals();
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	reset_signals();
 
 	/* Move the fds out of 0..2 first so no dup2 clobbers a later source. */
 	int moved[3];
@@ -178,11 +184,16 @@ child_exec(const char *path, char *const argv[], char *const envp[], int fd[3], 
 	for (int i = 0; i < 3; i++)
 		if (moved[i] >= 3 && moved[i] != report)
 			close(moved[i]);
+	long cr = -1;
 #ifdef SYS_close_range
-	if (report > 3)
-		syscall(SYS_close_range, 3, (unsigned)report - 1, 0);
-	syscall(SYS_close_range, (unsigned)report + 1, ~0U, 0);
+	cr = report > 3 ? syscall(SYS_close_range, 3, (unsigned)report - 1, 0) : 0;
+	if (cr == 0)
+		cr = syscall(SYS_close_range, (unsigned)report + 1, ~0U, 0);
 #endif
+	if (cr != 0) /* no close_range (Linux < 5.9): one by one */
+		for (int i = 3; i < maxfd; i++)
+			if (i != report)
+				close(i);
 	execve(path, argv, envp);
 fail:;
 	int err = errno;
@@ -214,15 +225,37 @@ int proc_start(struct proc *p, struct zerr *e)
 		ret = zerr_set(e, -errno, "cannot make a pipe: %s", strerror(errno));
 		goto out;
 	}
-
-	pid_t pid = fork();
-	if (pid < 0) {
-		ret =
-		    zerr_set(e, -errno, "cannot fork for '%s': %s", p->argv.v[0], strerror(errno));
+	/* Started with a standard fd closed, the report pipe could sit on
+	 * 0..2, where the child's dup2 would overwrite it. */
+	for (int i = 0; i < 2; i++)
+		if (report[i] < 3) {
+			int hi = fcntl(report[i], F_DUPFD_CLOEXEC, 3);
+			close(report[i]);
+			report[i] = hi;
+		}
+	if (report[0] < 0 || report[1] < 0) {
+		ret = zerr_set(e, -EMFILE, "cannot make a pipe: out of file descriptors");
 		goto out;
 	}
+	struct rlimit rl;
+	int maxfd = 65536;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)maxfd)
+		maxfd = (int)rl.rlim_cur;
+
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid_t pid = fork();
 	if (pid == 0)
-		child_exec(path.s, p->argv.v, env.v, child, report[1]);
+		child_exec(path.s, p->argv.v, env.v, child, report[1], maxfd);
+	int fork_errno = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		ret = zerr_set(e, -fork_errno, "cannot fork for '%s': %s", p->argv.v[0],
+		               strerror(fork_errno));
+		goto out;
+	}
 
 	close_fd(&report[1]);
 	int child_errno = 0;
@@ -349,7 +382,16 @@ static int wait_deadline(struct proc *p, int64_t deadline, struct proc_status *s
 	r = wait_until(p, now_ms() + 2000, st, e);
 	if (r == 0) {
 		proc_kill(p, SIGKILL);
-		r = wait_until(p, -1, st, e);
+		/* A process in uninterruptible sleep (zfs on a suspended pool)
+		 * outlives SIGKILL: give up on it rather than hang with it. The
+		 * pid stays set; the zombie is reaped by a later wait, if ever. */
+		r = wait_until(p, now_ms() + 5000, st, e);
+		if (r == 0) {
+			st->timed_out = true;
+			return zerr_set(e, -ETIMEDOUT,
+			                "'%s' did not exit after SIGKILL (stuck in the kernel?)",
+			                p->argv.v[0]);
+		}
 	}
 	st->timed_out = true;
 	return r < 0 ? r : 0;
@@ -367,6 +409,12 @@ void proc_capture_free(struct proc_capture *c)
 		return;
 	buf_free(&c->out);
 	buf_free(&c->err);
+}
+
+static bool pipe_has_data(int fd)
+{
+	struct pollfd pf = {fd, POLLIN, 0};
+	return poll(&pf, 1, 0) > 0 && (pf.revents & POLLIN);
 }
 
 /* Reads what is there from fd into b; 0 at EOF, 1 more may come, -errno. */
@@ -405,15 +453,20 @@ int proc_capture(struct proc *p, const void *input, size_t input_len, int timeou
 	if (p->in_fd >= 0)
 		fcntl(p->in_fd, F_SETFL, O_NONBLOCK);
 
+	bool reaped = false;
 	while (p->out_fd >= 0 || p->err_fd >= 0) {
-		struct pollfd pf[3];
-		int n = 0, iout = -1, ierr = -1, iin = -1;
+		struct pollfd pf[4];
+		int n = 0, iout = -1, ierr = -1, iin = -1, ipid = -1;
 		if (p->out_fd >= 0)
 			pf[iout = n++] = (struct pollfd){p->out_fd, POLLIN, 0};
 		if (p->err_fd >= 0)
 			pf[ierr = n++] = (struct pollfd){p->err_fd, POLLIN, 0};
 		if (p->in_fd >= 0)
 			pf[iin = n++] = (struct pollfd){p->in_fd, POLLOUT, 0};
+		/* The child's end, not EOF, ends the capture: a daemon it left
+		 * behind may hold its stdout open for ever. */
+		if (p->pidfd >= 0 && !reaped)
+			pf[ipid = n++] = (struct pollfd){p->pidfd, POLLIN, 0};
 		int left = -1;
 		if (deadline >= 0) {
 			int64_t l = deadline - now_ms();
@@ -454,14 +507,48 @@ int proc_capture(struct proc *p, const void *input, size_t input_len, int timeou
 			if ((w < 0 && errno != EAGAIN && errno != EINTR) || in_off == input_len)
 				close_fd(&p->in_fd);
 		}
+		if (ipid >= 0 && pf[ipid].revents) {
+			if ((ret = try_reap(p, &c->st, e)) < 0)
+				goto kill;
+			if (ret == 1) {
+				/* What the child wrote is in the pipes already: take
+				 * it without waiting for writers it left behind. */
+				reaped = true;
+				if (p->out_fd >= 0)
+					fcntl(p->out_fd, F_SETFL, O_NONBLOCK);
+				if (p->err_fd >= 0)
+					fcntl(p->err_fd, F_SETFL, O_NONBLOCK);
+			}
+		}
+		if (reaped) {
+			while (p->out_fd >= 0 &&
+			       drain(p->out_fd, &c->out, c->out_cap, &out_cut) > 0 && !out_cut &&
+			       pipe_has_data(p->out_fd))
+				;
+			while (p->err_fd >= 0 &&
+			       drain(p->err_fd, &c->err, c->err_cap, &c->err_truncated) > 0 &&
+			       pipe_has_data(p->err_fd))
+				;
+			if (out_cut) {
+				ret =
+				    zerr_set(e, -E2BIG,
+				             "output of '%s' is larger than the %zu bytes allowed",
+				             p->argv.v[0], c->out_cap);
+				close_our_pipes(p);
+				return ret;
+			}
+			close_our_pipes(p);
+		}
 	}
 	close_fd(&p->in_fd);
+	if (reaped)
+		return 0;
 	return wait_deadline(p, deadline, &c->st, e);
 kill:
 	close_our_pipes(p);
 	proc_kill(p, SIGKILL);
 	struct proc_status st;
-	wait_deadline(p, -1, &st, NULL);
+	wait_deadline(p, now_ms() + 1000, &st, NULL);
 	c->st = st;
 	c->st.timed_out = ret == -ETIMEDOUT;
 	return ret;
@@ -477,8 +564,8 @@ const char *proc_status_str(const struct proc_status *st, char *buf, size_t len)
 		             strsignal(st->signal));
 	else
 		n = snprintf(buf, len, "exited %d", st->code);
-	if (n < 0 || (size_t)n >= len)
-		buf[len ? len - 1 : 0] = '\0';
+	if ((n < 0 || (size_t)n >= len) && len)
+		buf[len - 1] = '\0';
 	return buf;
 }
 
@@ -490,6 +577,11 @@ int proc_pipeline(struct proc *stages, size_t n, int timeout_ms, struct proc_sta
 	size_t started = 0;
 	int ret = 0;
 
+	for (size_t i = 0; i < n; i++)
+		if (stages[i].err == PROC_IO_PIPE || (i == 0 && stages[i].in == PROC_IO_PIPE) ||
+		    (i + 1 == n && stages[i].out == PROC_IO_PIPE))
+			/* nobody would read or write them: the stage would block */
+			return zerr_set(e, -EINVAL, "a pipeline stage cannot use PROC_IO_PIPE");
 	if (!st)
 		st = local = xcalloc(n, sizeof(*st));
 	for (size_t i = 0; i < n; i++)
@@ -531,7 +623,8 @@ int proc_pipeline(struct proc *stages, size_t n, int timeout_ms, struct proc_sta
 			proc_kill(&stages[i], SIGTERM);
 	for (size_t i = 0; i < started; i++) {
 		struct zerr we = ZERR_INIT;
-		int r = wait_deadline(&stages[i], ret < 0 ? -1 : deadline, &st[i], &we);
+		int r =
+		    wait_deadline(&stages[i], ret < 0 ? now_ms() + 5000 : deadline, &st[i], &we);
 		if (r < 0 && ret == 0)
 			ret = zerr_set(e, r, "%s", we.msg);
 	}

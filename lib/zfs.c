@@ -302,7 +302,9 @@ int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, bool snapsh
 		                   &o.available, &o.referenced, &o.snapshots_changed};
 		o.snapshots_changed = ZFS_NONE;
 		for (size_t i = 0; i + 2 < nf; i++)
-			if ((r = parse_u64(&t, cols[i], f[i + 2], true, num[i], e)) < 0)
+			/* identity (guid, createtxg, creation) is never '-': a
+			 * missing guid must not match another missing guid */
+			if ((r = parse_u64(&t, cols[i], f[i + 2], i >= 3, num[i], e)) < 0)
 				break;
 		if (r < 0)
 			break;
@@ -347,8 +349,9 @@ int zpool_list_parse(struct zpool_list *l, const char *text, size_t len, struct 
 		}
 		uint64_t *num[] = {&p.size, &p.allocated, &p.free, &p.fragmentation, &p.capacity};
 		for (size_t i = 0; i < 5; i++) {
-			/* Only fragmentation may be '-' (pools without spacemap_histogram). */
-			if ((r = parse_u64(&t, cols[i], f[i + 1], i == 3, num[i], e)) < 0)
+			/* '-': fragmentation without spacemap_histogram, and every
+			 * number of an UNAVAIL or FAULTED pool */
+			if ((r = parse_u64(&t, cols[i], f[i + 1], true, num[i], e)) < 0)
 				break;
 		}
 		if (r < 0)
@@ -396,9 +399,20 @@ int zfs_props_parse(struct zfs_props *p, const char *text, size_t len, struct ze
 			             f[1]);
 			break;
 		}
+		/* A user property's value may hold a tab and a newline, and so
+		 * fake a row: a property seen twice for one dataset is refused. */
+		for (size_t k = p->n; k-- > 0 && !strcmp(p->v[k].dataset, f[0]);)
+			if (!strcmp(p->v[k].property, f[1])) {
+				r = zerr_set(e, -EPROTO,
+				             "zfs get output line %zu: property '%.60s' of '%.60s' "
+				             "appears twice",
+				             t.lineno, f[1], f[0]);
+				goto done;
+			}
 		GROW(p, p->n + 1);
 		p->v[p->n++] = (struct zfs_prop){f[0], f[1], f[2], f[3]};
 	}
+done:
 	if (r < 0)
 		zfs_props_free(p);
 	return r;
@@ -471,6 +485,25 @@ static char *header_key(char *line, char **value)
 	return k;
 }
 
+static const char *const vdev_states[] = {"ONLINE",  "DEGRADED", "FAULTED", "OFFLINE", "UNAVAIL",
+                                          "REMOVED", "AVAIL",    "INUSE",   "SPLIT",   NULL};
+
+/* The first whitespace-delimited vdev state word after the first word. */
+static char *find_state(char *s)
+{
+	char *p = s + strcspn(s, " \t");
+	while (*p) {
+		while (is_space(*p))
+			p++;
+		size_t len = strcspn(p, " \t");
+		for (const char *const *st = vdev_states; *st; st++)
+			if (len == strlen(*st) && !strncmp(p, *st, len))
+				return p;
+		p += len;
+	}
+	return NULL;
+}
+
 static char *next_word(char **p)
 {
 	while (is_space(**p))
@@ -539,15 +572,29 @@ int zpool_status_parse(struct zpool_status *s, const char *text, size_t len, str
 			while (p[spaces] == ' ')
 				spaces++;
 			char *rest = p;
-			char *name = next_word(&rest);
-			if (!name)
+			char *name = rest + spaces;
+			if (!*name)
 				continue;
 			if (!saw_header) {
-				saw_header = !strcmp(name, "NAME");
+				saw_header = !strncmp(name, "NAME", 4) && is_space(name[4]);
 				continue;
 			}
-			char *state = next_word(&rest);
-			struct zpool_vdev v = {name, state ? state : "", spaces / 2, 0, 0, 0};
+			/* A name may hold spaces (file vdevs, pools): it ends where
+			 * the first state word stands on its own. */
+			char *state = find_state(name);
+			if (!state) {
+				r = zerr_set(e, -EPROTO,
+				             "zpool status output line %zu: no state in '%.60s'",
+				             lineno, name);
+				goto out;
+			}
+			char *end = state;
+			while (end > name && is_space(end[-1]))
+				end--;
+			*end = '\0';
+			rest = state;
+			state = next_word(&rest);
+			struct zpool_vdev v = {name, state, spaces / 2, 0, 0, 0};
 			uint64_t *num[] = {&v.read_errors, &v.write_errors, &v.checksum_errors};
 			static const char *const ncol[] = {"READ", "WRITE", "CKSUM"};
 			for (int i = 0; i < 3; i++) {

@@ -175,6 +175,11 @@ static void test_refused(void **state)
 	    {"[push o]\nhost = o\ndatasets = t/a\ndestination = b\nbwlimit = 0\n",
 	     "c:5:", "invalid rate"},
 	    {"[api]\nlisten = 8000\n", "c:2:", "HOST:PORT"},
+	    {"[api]\nlisten = ::1\n", "c:2:", "brackets"},
+	    {"[pull a]\n [pull b]\nhost = h\n", "c:1:", "[pull a] needs host"},
+	    {"[policy p]\nhourly = 1\n[policy  p]\n", "c:3:", "duplicate section"},
+	    {"[pull a]\nhost = h\ndatasets = t/a\ndestination = b\n[pull\ta]\n",
+	     "c:5:", "duplicate section"},
 	    {"[api]\nlisten = 127.0.0.1:99999\n", "c:2:", "out of range"},
 	    {"[api]\nlog_dir = relative/dir\n", "c:2:", "absolute path"},
 	    {"key = value\n", "c:1:", "outside any section"},
@@ -258,6 +263,8 @@ static void test_value_parsers(void **state)
 	assert_true(r == 3u << 20);
 	assert_int_equal(config_parse_rate("1g", &r, NULL), 0);
 	assert_true(r == 1u << 30);
+	assert_int_equal(config_parse_rate("20000000", &r, NULL), 0);
+	assert_true(r == 20000000);
 	assert_int_equal(config_parse_rate("10KB", &r, NULL), 0);
 	assert_true(r == 10240);
 	static const char *const bad[] = {"",   "M", "3MM", "-1", "1.5M", "99999999999999999999G",

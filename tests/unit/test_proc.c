@@ -256,6 +256,58 @@ static void test_pipeline_receiver_error_first(void **state)
 	proc_free(&st[1]);
 }
 
+/* A child that leaves a daemon holding its stdout is done when it exits. */
+static void test_capture_ends_with_child(void **state)
+{
+	(void)state;
+	struct proc_capture c = PROC_CAPTURE_INIT(1024, 1024);
+	struct zerr e = ZERR_INIT;
+	double t0 = now_s();
+	assert_int_equal(
+	    run((const char *const[]){"sh", "-c", "sleep 30 & echo hi", NULL}, &c, 10000, &e), 0);
+	assert_true(now_s() - t0 < 5);
+	assert_string_equal(c.out.s, "hi\n");
+	assert_int_equal(c.st.code, 0);
+	proc_capture_free(&c);
+}
+
+/* Started with stdin and stderr closed, exec errors still come back. */
+static void test_closed_stdio(void **state)
+{
+	(void)state;
+	int saved0 = dup(0), saved2 = dup(2);
+	close(0);
+	close(2);
+	struct proc_capture c = PROC_CAPTURE_INIT(1024, 1024);
+	struct zerr e = ZERR_INIT;
+	int r = run((const char *const[]){"/nonexistent/bin/x", NULL}, &c, 5000, &e);
+	int r2 =
+	    run((const char *const[]){"sh", "-c", "echo out; echo err >&2", NULL}, &c, 5000, &e);
+	dup2(saved0, 0);
+	dup2(saved2, 2);
+	close(saved0);
+	close(saved2);
+	assert_int_equal(r, -ENOENT);
+	assert_int_equal(r2, 0);
+	assert_string_equal(c.out.s, "out\n");
+	assert_string_equal(c.err.s, "err\n");
+	proc_capture_free(&c);
+}
+
+static void test_pipeline_refuses_unread_pipes(void **state)
+{
+	(void)state;
+	struct zerr e = ZERR_INIT;
+	struct proc st[2];
+	add_stage(&st[0], (const char *const[]){"printf", "x", NULL});
+	add_stage(&st[1], (const char *const[]){"cat", NULL});
+	st[0].err = PROC_IO_PIPE;
+	assert_int_equal(proc_pipeline(st, 2, 5000, NULL, &e), -EINVAL);
+	assert_int_equal(st[0].pid, 0);
+	proc_free(&st[0]);
+	proc_free(&st[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +320,9 @@ int main(void)
 	    cmocka_unit_test(test_child_signals_and_fds),
 	    cmocka_unit_test(test_pipeline),
 	    cmocka_unit_test(test_pipeline_receiver_error_first),
+	    cmocka_unit_test(test_capture_ends_with_child),
+	    cmocka_unit_test(test_closed_stdio),
+	    cmocka_unit_test(test_pipeline_refuses_unread_pipes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

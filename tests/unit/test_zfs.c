@@ -210,6 +210,14 @@ static void test_list_malformed(void **state)
 		assert_non_null(strstr(e.msg, "guid"));
 		buf_free(&bad);
 	}
+	/* '-' is "none" for sizes, never for identity (guid, createtxg, creation) */
+	const char dash_guid[] = "fixt\tfilesystem\t-\t1\t1\t1\t1\t1\n";
+	assert_int_equal(zfs_list_parse(&l, dash_guid, sizeof(dash_guid) - 1, false, &e), -EPROTO);
+	const char dash_txg[] = "fixt\tfilesystem\t5\t-\t1\t1\t1\t1\n";
+	assert_int_equal(zfs_list_parse(&l, dash_txg, sizeof(dash_txg) - 1, false, &e), -EPROTO);
+	const char dash_used[] = "fixt#b\tbookmark\t5\t1\t1\t-\t-\t1\n";
+	assert_int_equal(zfs_list_parse(&l, dash_used, sizeof(dash_used) - 1, false, &e), 0);
+	zfs_list_free(&l);
 	/* NUL and CR bytes, an overlong line, oversized output */
 	const char nul[] = "fixt\tfilesystem\t1\t1\t1\t1\t1\t1\n\0";
 	assert_int_equal(zfs_list_parse(&l, nul, sizeof(nul) - 1, false, &e), -EPROTO);
@@ -268,7 +276,13 @@ static void test_zpool_list_fixture(void **state)
 		assert_true(l.v[0].fragmentation == ZFS_NONE);
 		zpool_list_free(&l);
 		buf_reset(&dash);
-		buf_adds(&dash, "tank\t-\t1\t1\t1\t1\tONLINE\n");
+		/* an UNAVAIL or FAULTED pool: zpool prints '-' for every number */
+		buf_adds(&dash, "tank\t-\t-\t-\t-\t-\tFAULTED\n");
+		assert_int_equal(zpool_list_parse(&l, dash.s, dash.len, &e), 0);
+		assert_true(l.v[0].size == ZFS_NONE && l.v[0].capacity == ZFS_NONE);
+		zpool_list_free(&l);
+		buf_reset(&dash);
+		buf_adds(&dash, "tank\tbig\t1\t1\t1\t1\tONLINE\n");
 		assert_int_equal(zpool_list_parse(&l, dash.s, dash.len, &e), -EPROTO);
 		buf_reset(&dash);
 		buf_adds(&dash, "tank/x\t1\t1\t1\t1\t1\tONLINE\n");
@@ -309,6 +323,14 @@ static void test_props_and_holds_fixture(void **state)
 		}
 		assert_int_equal(found, 2);
 		zfs_props_free(&p);
+		/* a user property whose value fakes a second row is refused */
+		struct buf forged = BUF_INIT;
+		buf_add(&forged, text.s, text.len);
+		buf_adds(&forged,
+		         "fixt/data\tcom.x:note\tv\tlocal\nfixt/data\tcompression\toff\tlocal\n");
+		assert_int_equal(zfs_props_parse(&p, forged.s, forged.len, &e), -EPROTO);
+		assert_non_null(strstr(e.msg, "appears twice"));
+		buf_free(&forged);
 		buf_free(&text);
 	}
 	FOR_FLAVOURS(ok2, "zfs-holds.out", path)
@@ -357,6 +379,19 @@ static void test_zpool_status_fixture(void **state)
 		assert_int_equal(s.vdevs[3].depth, 2);
 		assert_string_equal(s.text, text.s);
 		zpool_status_free(&s);
+		/* file vdevs may have spaces in their names */
+		struct buf sp = BUF_INIT;
+		const char *at = strstr(text.s, "/var/tmp/fixt-a");
+		assert_non_null(at);
+		buf_add(&sp, text.s, (size_t)(at - text.s));
+		buf_adds(&sp, "/var/tmp/fixt a");
+		buf_adds(&sp, at + strlen("/var/tmp/fixt-a"));
+		if (zpool_status_parse(&s, sp.s, sp.len, &e) < 0)
+			fail_msg("%s", e.msg);
+		assert_string_equal(s.vdevs[2].name, "/var/tmp/fixt a");
+		assert_string_equal(s.vdevs[2].state, "ONLINE");
+		zpool_status_free(&s);
+		buf_free(&sp);
 		buf_free(&text);
 	}
 	FOR_FLAVOURS(ok2, "zpool-status-degraded.out", path)

@@ -160,7 +160,7 @@ int cmd_status(int argc, char **argv, const struct cmd *self)
 	host_init_local(&local);
 	if (zfs_probe(&local, 60000, &caps, &e) < 0 ||
 	    zpool_list_run(&local, 60000, &pools, &e) < 0 ||
-	    zfs_list_run(&local, &caps, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK,
+	    zfs_list_run(&local, &caps, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, 0,
 	                 true, NULL, 300000, &objs, &e) < 0) {
 		log_error("%s", e.msg);
 		goto out;

@@ -125,16 +125,15 @@ static void push_types(struct strvec *argv, unsigned types)
 	buf_free(&t);
 }
 
-void zfs_list_argv(struct strvec *argv, unsigned types, bool snapshots_changed, bool recursive,
+void zfs_list_argv(struct strvec *argv, unsigned types, unsigned cols, bool recursive,
                    const char *const *datasets)
 {
 	strvec_pushv(argv, (const char *const[]){"zfs", "list", "-Hp", NULL});
 	push_types(argv, types);
 	strvec_push(argv, "-o");
-	strvec_push(argv, snapshots_changed
-	                      ? "name,type,guid,createtxg,creation,used,available,referenced,"
-	                        "snapshots_changed"
-	                      : "name,type,guid,createtxg,creation,used,available,referenced");
+	strvec_pushf(argv, "name,type,guid,createtxg,creation,used,available,referenced%s%s",
+	             cols & ZFS_COL_SNAPSHOTS_CHANGED ? ",snapshots_changed" : "",
+	             cols & ZFS_COL_USERREFS ? ",userrefs" : "");
 	/* createtxg order is the order of history; creation has 1 s resolution. */
 	strvec_pushv(argv, (const char *const[]){"-s", "createtxg", NULL});
 	if (recursive)
@@ -266,20 +265,27 @@ static int parse_name(struct tsv *t, const char *s, unsigned types, struct zerr 
 
 #define GROW(obj, want) ((obj)->v = xgrow((obj)->v, &(obj)->alloc, (want), sizeof(*(obj)->v)))
 
-int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, bool snapshots_changed,
-                   struct zerr *e)
+int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned cols, struct zerr *e)
 {
-	static const char *const cols[] = {"guid",      "createtxg",  "creation",         "used",
-	                                   "available", "referenced", "snapshots_changed"};
+	static const char *const names[] = {
+	    "guid",      "createtxg",  "creation",          "used",
+	    "available", "referenced", "snapshots_changed", "userrefs"};
 	memset(l, 0, sizeof(*l));
-	l->has_snapshots_changed = snapshots_changed;
+	l->cols = cols;
 	int r = take_text(&l->text, text, len, "zfs list", e);
 	if (r < 0)
 		return r;
 	struct tsv t = {l->text, l->text + len, 0, "zfs list"};
-	size_t nf = snapshots_changed ? 9 : 8;
-	char *f[9];
-	while ((r = tsv_next(&t, f, nf, e)) > 0) {
+	/* the numeric columns present, by their index in names[] */
+	size_t idx[8], nnum = 0;
+	for (size_t i = 0; i < 6; i++)
+		idx[nnum++] = i;
+	if (cols & ZFS_COL_SNAPSHOTS_CHANGED)
+		idx[nnum++] = 6;
+	if (cols & ZFS_COL_USERREFS)
+		idx[nnum++] = 7;
+	char *f[10];
+	while ((r = tsv_next(&t, f, nnum + 2, e)) > 0) {
 		struct zfs_obj o;
 		memset(&o, 0, sizeof(o));
 		o.name = f[0];
@@ -298,13 +304,14 @@ int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, bool snapsh
 		}
 		if ((r = parse_name(&t, o.name, o.type, e)) < 0)
 			break;
-		uint64_t *num[] = {&o.guid,      &o.createtxg,  &o.creation,         &o.used,
-		                   &o.available, &o.referenced, &o.snapshots_changed};
-		o.snapshots_changed = ZFS_NONE;
-		for (size_t i = 0; i + 2 < nf; i++)
+		uint64_t *num[] = {&o.guid,      &o.createtxg,  &o.creation,          &o.used,
+		                   &o.available, &o.referenced, &o.snapshots_changed, &o.userrefs};
+		o.snapshots_changed = o.userrefs = ZFS_NONE;
+		for (size_t i = 0; i < nnum; i++)
 			/* identity (guid, createtxg, creation) is never '-': a
 			 * missing guid must not match another missing guid */
-			if ((r = parse_u64(&t, cols[i], f[i + 2], i >= 3, num[i], e)) < 0)
+			if ((r = parse_u64(&t, names[idx[i]], f[i + 2], idx[i] >= 3, num[idx[i]],
+			                   e)) < 0)
 				break;
 		if (r < 0)
 			break;
@@ -314,6 +321,14 @@ int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, bool snapsh
 	if (r < 0)
 		zfs_list_free(l);
 	return r;
+}
+
+const struct zfs_obj *zfs_list_find(const struct zfs_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].name, name))
+			return &l->v[i];
+	return NULL;
 }
 
 void zfs_list_free(struct zfs_list *l)
@@ -731,16 +746,18 @@ int zfs_probe(const struct host *h, int timeout_ms, struct zfs_caps *c, struct z
 	return r;
 }
 
-int zfs_list_run(const struct host *h, const struct zfs_caps *c, unsigned types, bool recursive,
-                 const char *const *datasets, int timeout_ms, struct zfs_list *l, struct zerr *e)
+int zfs_list_run(const struct host *h, const struct zfs_caps *c, unsigned types, unsigned cols,
+                 bool recursive, const char *const *datasets, int timeout_ms, struct zfs_list *l,
+                 struct zerr *e)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct buf out = BUF_INIT;
-	bool sc = c && c->snapshots_changed;
-	zfs_list_argv(&argv, types, sc, recursive, datasets);
+	if (c && c->snapshots_changed)
+		cols |= ZFS_COL_SNAPSHOTS_CHANGED;
+	zfs_list_argv(&argv, types, cols, recursive, datasets);
 	int r = host_run(h, (const char *const *)argv.v, &out, ZFS_OUTPUT_MAX, timeout_ms, e);
 	if (r == 0)
-		r = zfs_list_parse(l, out.s, out.len, sc, e);
+		r = zfs_list_parse(l, out.s, out.len, cols, e);
 	strvec_clear(&argv);
 	buf_free(&out);
 	return r;

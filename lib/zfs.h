@@ -35,20 +35,26 @@ enum zfs_type {
 };
 #define ZFS_TYPE_DATASET (ZFS_TYPE_FILESYSTEM | ZFS_TYPE_VOLUME)
 
+/* Optional columns of a listing, after the fixed ones, in this order. */
+#define ZFS_COL_SNAPSHOTS_CHANGED (1u << 0) /* OpenZFS >= 2.2 */
+#define ZFS_COL_USERREFS          (1u << 1) /* holds on a snapshot */
+
 /* One row of zkeep's listing: name,type,guid,createtxg,creation,used,
- * available,referenced[,snapshots_changed]. ZFS_NONE where zfs printed '-'. */
+ * available,referenced[,snapshots_changed][,userrefs]. ZFS_NONE where zfs
+ * printed '-' or the column was not listed. */
 struct zfs_obj {
 	const char *name;
 	enum zfs_type type;
 	uint64_t guid, createtxg, creation, used, available, referenced;
-	uint64_t snapshots_changed; /* ZFS_NONE unless listed (OpenZFS >= 2.2) */
+	uint64_t snapshots_changed;
+	uint64_t userrefs;
 };
 
 struct zfs_list {
 	char *text;
 	struct zfs_obj *v;
 	size_t n, alloc;
-	bool has_snapshots_changed;
+	unsigned cols; /* the ZFS_COL_* listed */
 };
 
 /* What the running OpenZFS can do, from `zfs version`. The feature flags
@@ -119,7 +125,7 @@ int zfs_name_check(const char *name, unsigned types, struct zerr *e);
 int zfs_name_pool(const char *name, char *out, size_t len);
 
 /* argv builders. datasets may be NULL/empty for "everything". */
-void zfs_list_argv(struct strvec *argv, unsigned types, bool snapshots_changed, bool recursive,
+void zfs_list_argv(struct strvec *argv, unsigned types, unsigned cols, bool recursive,
                    const char *const *datasets);
 void zpool_list_argv(struct strvec *argv);
 void zfs_get_argv(struct strvec *argv, const char *props, const char *const *datasets);
@@ -127,8 +133,7 @@ void zfs_holds_argv(struct strvec *argv, const char *const *snapshots, bool pars
 void zpool_status_argv(struct strvec *argv, const char *pool);
 
 /* Parsers: take len bytes of text (copied; the caller keeps its own). */
-int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, bool snapshots_changed,
-                   struct zerr *e);
+int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned cols, struct zerr *e);
 void zfs_list_free(struct zfs_list *l);
 int zpool_list_parse(struct zpool_list *l, const char *text, size_t len, struct zerr *e);
 void zpool_list_free(struct zpool_list *l);
@@ -142,10 +147,14 @@ int zfs_version_parse(struct zfs_caps *c, const char *text, size_t len, struct z
 
 const char *zfs_type_name(enum zfs_type t);
 
-/* Runners: one zfs call on h, parsed. timeout_ms as for host_run. */
+/* Runners: one zfs call on h, parsed. timeout_ms as for host_run.
+ * zfs_list_run lists cols, plus snapshots_changed where c says it exists. */
 int zfs_probe(const struct host *h, int timeout_ms, struct zfs_caps *c, struct zerr *e);
-int zfs_list_run(const struct host *h, const struct zfs_caps *c, unsigned types, bool recursive,
-                 const char *const *datasets, int timeout_ms, struct zfs_list *l, struct zerr *e);
+int zfs_list_run(const struct host *h, const struct zfs_caps *c, unsigned types, unsigned cols,
+                 bool recursive, const char *const *datasets, int timeout_ms, struct zfs_list *l,
+                 struct zerr *e);
+/* The object named name in l, or NULL (linear; for tests and small lists). */
+const struct zfs_obj *zfs_list_find(const struct zfs_list *l, const char *name);
 int zpool_list_run(const struct host *h, int timeout_ms, struct zpool_list *l, struct zerr *e);
 
 #endif

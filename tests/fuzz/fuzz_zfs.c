@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *t = (const char *)data;
 	struct zerr e = ZERR_INIT;
 	struct zfs_list l;
-	for (int sc = 0; sc < 2; sc++) {
+	for (unsigned sc = 0; sc < 4; sc++) {
 		if (zfs_list_parse(&l, t, size, sc, &e) == 0) {
 			for (size_t i = 0; i < l.n; i++)
 				if (zfs_name_check(l.v[i].name, l.v[i].type, NULL) != 0)

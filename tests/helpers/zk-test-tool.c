@@ -139,8 +139,8 @@ int main(int argc, char **argv)
 		struct zfs_list l;
 		r = zfs_probe(&h, 60000, &caps, &e);
 		if (!r)
-			r = zfs_list_run(&h, &caps, types, recursive, *rest ? rest : NULL, 300000,
-			                 &l, &e);
+			r = zfs_list_run(&h, &caps, types, 0, recursive, *rest ? rest : NULL,
+			                 300000, &l, &e);
 		if (!r) {
 			for (size_t i = 0; i < l.n; i++) {
 				const struct zfs_obj *o = &l.v[i];
@@ -150,9 +150,12 @@ int main(int argc, char **argv)
 				put_num(o->creation, '\t');
 				put_num(o->used, '\t');
 				put_num(o->available, '\t');
-				put_num(o->referenced, l.has_snapshots_changed ? '\t' : '\n');
-				if (l.has_snapshots_changed)
-					put_num(o->snapshots_changed, '\n');
+				put_num(o->referenced, l.cols ? '\t' : '\n');
+				if (l.cols & ZFS_COL_SNAPSHOTS_CHANGED)
+					put_num(o->snapshots_changed,
+					        l.cols & ZFS_COL_USERREFS ? '\t' : '\n');
+				if (l.cols & ZFS_COL_USERREFS)
+					put_num(o->userrefs, '\n');
 			}
 			zfs_list_free(&l);
 		}

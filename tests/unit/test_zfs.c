@@ -22,14 +22,6 @@ static size_t count_lines(const char *s)
 	return n;
 }
 
-static const struct zfs_obj *find(const struct zfs_list *l, const char *name)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->v[i].name, name))
-			return &l->v[i];
-	return NULL;
-}
-
 static void test_names(void **state)
 {
 	(void)state;
@@ -87,7 +79,7 @@ static void test_list_argv(void **state)
 {
 	(void)state;
 	struct strvec v = STRVEC_INIT;
-	zfs_list_argv(&v, ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, false, true,
+	zfs_list_argv(&v, ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, 0, true,
 	              (const char *const[]){"tank/a", "tank/b c", NULL});
 	struct buf all = BUF_INIT;
 	for (size_t i = 0; i < v.n; i++)
@@ -111,20 +103,20 @@ static void test_list_fixture(void **state)
 		struct zfs_list l;
 		struct zerr e = ZERR_INIT;
 		fixture_read(path, &text);
-		if (zfs_list_parse(&l, text.s, text.len, false, &e) < 0)
+		if (zfs_list_parse(&l, text.s, text.len, 0, &e) < 0)
 			fail_msg("%s: %s", path, e.msg);
 		assert_int_equal(l.n, count_lines(text.s));
-		const struct zfs_obj *root = find(&l, "fixt");
+		const struct zfs_obj *root = zfs_list_find(&l, "fixt");
 		assert_non_null(root);
 		assert_int_equal(root->type, ZFS_TYPE_FILESYSTEM);
 		assert_true(root->available != ZFS_NONE && root->guid != 0);
-		const struct zfs_obj *sp = find(&l, "fixt/data/with space");
+		const struct zfs_obj *sp = zfs_list_find(&l, "fixt/data/with space");
 		assert_non_null(sp);
-		const struct zfs_obj *vol = find(&l, "fixt/vol");
+		const struct zfs_obj *vol = zfs_list_find(&l, "fixt/vol");
 		assert_int_equal(vol->type, ZFS_TYPE_VOLUME);
 		const struct zfs_obj *snap =
-		    find(&l, "fixt/data@autosnap_2026-01-22_00:15:00_daily");
-		const struct zfs_obj *bm = find(&l, "fixt/data#zkeep-base");
+		    zfs_list_find(&l, "fixt/data@autosnap_2026-01-22_00:15:00_daily");
+		const struct zfs_obj *bm = zfs_list_find(&l, "fixt/data#zkeep-base");
 		assert_non_null(snap);
 		assert_non_null(bm);
 		assert_int_equal(snap->type, ZFS_TYPE_SNAPSHOT);
@@ -154,13 +146,13 @@ static void test_list_snapshots_changed(void **state)
 		struct zfs_list l;
 		struct zerr e = ZERR_INIT;
 		fixture_read(path, &text);
-		if (zfs_list_parse(&l, text.s, text.len, true, &e) < 0)
+		if (zfs_list_parse(&l, text.s, text.len, ZFS_COL_SNAPSHOTS_CHANGED, &e) < 0)
 			fail_msg("%s: %s", path, e.msg);
-		const struct zfs_obj *d = find(&l, "fixt/data");
+		const struct zfs_obj *d = zfs_list_find(&l, "fixt/data");
 		assert_true(d->snapshots_changed != ZFS_NONE && d->snapshots_changed > 0);
 		/* and the 8-column parse refuses the 9-column text */
 		struct zfs_list l8;
-		assert_int_equal(zfs_list_parse(&l8, text.s, text.len, false, &e), -EPROTO);
+		assert_int_equal(zfs_list_parse(&l8, text.s, text.len, 0, &e), -EPROTO);
 		zfs_list_free(&l);
 		buf_free(&text);
 	}
@@ -196,7 +188,7 @@ static void test_list_malformed(void **state)
 		buf_adds(&bad, edits[i].to);
 		buf_adds(&bad, at + strlen(edits[i].from));
 		buf_addch(&bad, '\n');
-		assert_int_equal(zfs_list_parse(&l, bad.s, bad.len, false, &e), -EPROTO);
+		assert_int_equal(zfs_list_parse(&l, bad.s, bad.len, 0, &e), -EPROTO);
 		if (!strstr(e.msg, edits[i].msg) || !strstr(e.msg, "line 2"))
 			fail_msg("edit %zu: unexpected message '%s'", i, e.msg);
 		buf_free(&bad);
@@ -206,34 +198,34 @@ static void test_list_malformed(void **state)
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
 		struct buf bad = BUF_INIT;
 		buf_addf(&bad, "fixt\tfilesystem\t%s\t1\t1\t1\t1\t1\n", nums[i]);
-		assert_int_equal(zfs_list_parse(&l, bad.s, bad.len, false, &e), -EPROTO);
+		assert_int_equal(zfs_list_parse(&l, bad.s, bad.len, 0, &e), -EPROTO);
 		assert_non_null(strstr(e.msg, "guid"));
 		buf_free(&bad);
 	}
 	/* '-' is "none" for sizes, never for identity (guid, createtxg, creation) */
 	const char dash_guid[] = "fixt\tfilesystem\t-\t1\t1\t1\t1\t1\n";
-	assert_int_equal(zfs_list_parse(&l, dash_guid, sizeof(dash_guid) - 1, false, &e), -EPROTO);
+	assert_int_equal(zfs_list_parse(&l, dash_guid, sizeof(dash_guid) - 1, 0, &e), -EPROTO);
 	const char dash_txg[] = "fixt\tfilesystem\t5\t-\t1\t1\t1\t1\n";
-	assert_int_equal(zfs_list_parse(&l, dash_txg, sizeof(dash_txg) - 1, false, &e), -EPROTO);
+	assert_int_equal(zfs_list_parse(&l, dash_txg, sizeof(dash_txg) - 1, 0, &e), -EPROTO);
 	const char dash_used[] = "fixt#b\tbookmark\t5\t1\t1\t-\t-\t1\n";
-	assert_int_equal(zfs_list_parse(&l, dash_used, sizeof(dash_used) - 1, false, &e), 0);
+	assert_int_equal(zfs_list_parse(&l, dash_used, sizeof(dash_used) - 1, 0, &e), 0);
 	zfs_list_free(&l);
 	/* NUL and CR bytes, an overlong line, oversized output */
 	const char nul[] = "fixt\tfilesystem\t1\t1\t1\t1\t1\t1\n\0";
-	assert_int_equal(zfs_list_parse(&l, nul, sizeof(nul) - 1, false, &e), -EPROTO);
+	assert_int_equal(zfs_list_parse(&l, nul, sizeof(nul) - 1, 0, &e), -EPROTO);
 	const char cr[] = "fixt\tfilesystem\t1\t1\t1\t1\t1\t1\r\n";
-	assert_int_equal(zfs_list_parse(&l, cr, sizeof(cr) - 1, false, &e), -EPROTO);
+	assert_int_equal(zfs_list_parse(&l, cr, sizeof(cr) - 1, 0, &e), -EPROTO);
 	struct buf huge = BUF_INIT;
 	buf_adds(&huge, "fixt/");
 	for (int i = 0; i < ZFS_LINE_MAX; i++)
 		buf_addch(&huge, 'a');
 	buf_adds(&huge, "\tfilesystem\t1\t1\t1\t1\t1\t1\n");
-	assert_int_equal(zfs_list_parse(&l, huge.s, huge.len, false, &e), -E2BIG);
+	assert_int_equal(zfs_list_parse(&l, huge.s, huge.len, 0, &e), -E2BIG);
 	assert_non_null(strstr(e.msg, "longer than"));
 	/* the size check comes before the text is touched */
-	assert_int_equal(zfs_list_parse(&l, "", ZFS_OUTPUT_MAX + 1, false, &e), -E2BIG);
+	assert_int_equal(zfs_list_parse(&l, "", ZFS_OUTPUT_MAX + 1, 0, &e), -E2BIG);
 	/* empty output is an empty list */
-	assert_int_equal(zfs_list_parse(&l, "", 0, false, &e), 0);
+	assert_int_equal(zfs_list_parse(&l, "", 0, 0, &e), 0);
 	assert_int_equal(l.n, 0);
 	zfs_list_free(&l);
 	buf_free(&huge);

@@ -693,14 +693,40 @@ static int handler(void *user, const char *section, const char *name, const char
 	return 1;
 }
 
+/* The policy a [dataset] without one inherits: that of its nearest
+ * declared ancestor, when that ancestor says children_inherit_policy. */
+static const char *inherit_policy(const struct zk_config *c, const char *name, int depth)
+{
+	size_t len = strlen(name);
+	const char *slash;
+	while (depth < 64 && (slash = memrchr(name, '/', len))) {
+		len = (size_t)(slash - name);
+		for (size_t i = 0; i < c->n_datasets; i++) {
+			const struct zk_dataset_cfg *a = &c->datasets[i];
+			if (strlen(a->name) != len || strncmp(a->name, name, len))
+				continue;
+			if (!a->children_inherit_policy)
+				return NULL;
+			return a->policy ? a->policy : inherit_policy(c, a->name, depth + 1);
+		}
+	}
+	return NULL;
+}
+
 /* Checks that need the whole file: references and required keys. */
 static void validate(struct parse *ps)
 {
 	struct zk_config *c = ps->c;
 	for (size_t i = 0; i < c->n_datasets && !ps->failed; i++) {
 		struct zk_dataset_cfg *d = &c->datasets[i];
+		const char *inherited = d->policy ? NULL : inherit_policy(c, d->name, 0);
+		if (inherited)
+			d->policy = xstrdup(inherited);
 		if (!d->policy)
-			fail(ps, d->line, "[dataset %s] has no policy", d->name);
+			fail(ps, d->line,
+			     "[dataset %s] has no policy (and no ancestor with "
+			     "children_inherit_policy)",
+			     d->name);
 		else if (!config_policy(c, d->policy))
 			fail(ps, d->line, "[dataset %s]: unknown policy '%s'", d->name, d->policy);
 		for (size_t k = 0; k < i && !ps->failed; k++)

@@ -23,9 +23,29 @@ struct cmd {
 extern const char zkeep_version[];
 
 int cmd_status(int argc, char **argv, const struct cmd *self);
+int cmd_snapshot(int argc, char **argv, const struct cmd *self);
+int cmd_prune(int argc, char **argv, const struct cmd *self);
+int cmd_report(int argc, char **argv, const struct cmd *self);
 int cmd_not_yet(int argc, char **argv, const struct cmd *self);
 
 /* The usage line as printed by --help and on misuse. */
 void cmd_print_usage(const struct cmd *self, int to_stderr);
+
+/* Misuse: "zkeep NAME: msg", the usage on stderr; returns EXIT_USAGE. */
+int cmd_usage_error(const struct cmd *self, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Logging for a command: the seed's "* " style when run under the seed
+ * tool's name (argv0), zkeep's own otherwise; -q keeps errors only. */
+void cmd_setup_log(const struct cmd *self, const char *argv0, int quiet, int debug);
+
+struct zk_config;
+/* Loads path (or /etc/zkeep/zkeep.conf when NULL) over the defaults.
+ * Returns EXIT_OK, or EXIT_USAGE after logging why. */
+int cmd_load_config(struct zk_config *c, const char *path);
+
+/* The time jobs run at: $ZKEEP_NOW (seconds since the epoch) when set, so
+ * tests can stand on any instant, else the clock. */
+long long cmd_now(void);
 
 #endif

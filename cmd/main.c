@@ -20,12 +20,13 @@
 const char zkeep_version[] = ZKEEP_VERSION;
 
 static const struct cmd commands[] = {
-    {"snapshot", "zfs-snapshot", cmd_not_yet,
-     "--type hourly|daily|monthly|yearly [--dry-run] [--debug]",
+    {"snapshot", "zfs-snapshot", cmd_snapshot,
+     "--type hourly|daily|monthly|yearly [--dry-run] [--debug] [-q] [--config FILE]",
      "take the policy snapshots due for one interval, in one zfs call"},
-    {"prune", "zfs-prune", cmd_not_yet, "[--dry-run] [--debug]",
+    {"prune", "zfs-prune", cmd_prune, "[--dry-run] [--debug] [-q] [--config FILE]",
      "destroy expired policy snapshots"},
-    {"report", "zfs-snapshot-report", cmd_not_yet, "[--json] [--debug] [--cache-file PATH]",
+    {"report", "zfs-snapshot-report", cmd_report,
+     "[--json] [--debug] [--cache-file PATH] [--config FILE]",
      "policy compliance as a table or JSON"},
     {"pull", "zfs-pull-backups", cmd_not_yet,
      "--host H --datasets DS... [--user U] [--destination D] [--name N] [-q] [--debug]",

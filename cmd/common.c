@@ -1,0 +1,62 @@
+/*
+ * What every subcommand does the same way: misuse messages, logging set-up,
+ * loading the config, and the clock.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "log.h"
+#include "banned.h"
+
+int cmd_usage_error(const struct cmd *self, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "zkeep %s: ", self->name);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	cmd_print_usage(self, 1);
+	return EXIT_USAGE;
+}
+
+void cmd_setup_log(const struct cmd *self, const char *argv0, int quiet, int debug)
+{
+	const char *base = strrchr(argv0, '/');
+	base = base ? base + 1 : argv0;
+	bool seed = self->seed_name && !strcmp(base, self->seed_name);
+	enum log_level lvl = debug ? LOG_LVL_DEBUG : quiet ? LOG_LVL_ERROR : LOG_LVL_INFO;
+	log_setup(seed ? self->seed_name : "zkeep", seed ? LOG_SINK_COMPAT : LOG_SINK_STDERR, lvl);
+}
+
+int cmd_load_config(struct zk_config *c, const char *path)
+{
+	struct zerr e = ZERR_INIT;
+	if (config_load_file(c, path ? path : ZK_DEFAULT_CONFIG, &e) < 0) {
+		log_error("%s", e.msg);
+		if (e.code == -ENOENT && !path)
+			log_error("write one (see /usr/share/doc/zkeep/zkeep.conf.example) or pass "
+			          "--config FILE");
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+long long cmd_now(void)
+{
+	const char *s = getenv("ZKEEP_NOW");
+	if (s && *s) {
+		char *end;
+		long long v = strtoll(s, &end, 10);
+		if (!*end && v > 0)
+			return v;
+		log_warn("ignoring ZKEEP_NOW='%s': not a number of seconds", s);
+	}
+	return (long long)time(NULL);
+}

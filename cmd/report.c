@@ -1,0 +1,159 @@
+/*
+ * zkeep report / zfs-snapshot-report: policy compliance per dataset and
+ * interval, as a table, as JSON (the seed's shape plus zkeep's fields), or
+ * written atomically to a cache file for the api. See zkeep-report(1).
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "autosnap.h"
+#include "cmd.h"
+#include "config.h"
+#include "log.h"
+#include "state.h"
+#include "banned.h"
+
+static void when(char *out, size_t len, json_t *t)
+{
+	if (!json_is_integer(t)) {
+		snprintf(out, len, "-");
+		return;
+	}
+	time_t v = (time_t)json_integer_value(t);
+	struct tm tm;
+	localtime_r(&v, &tm);
+	if (!strftime(out, len, "%Y-%m-%d %H:%M", &tm))
+		snprintf(out, len, "?");
+}
+
+static void print_table(json_t *report)
+{
+	json_t *managed = json_object_get(report, "managed");
+	size_t i;
+	json_t *d;
+	printf("%-32s %-9s %-8s %5s %5s %6s %-7s %-16s %-16s\n", "DATASET", "POLICY", "INTERVAL",
+	       "COUNT", "KEEP", "PCT", "STATE", "NEWEST", "OLDEST");
+	json_array_foreach(managed, i, d)
+	{
+		for (int k = 0; k < ZK_N_INTERVALS; k++) {
+			const char *iv = zk_interval_names[k];
+			json_int_t count =
+			    json_integer_value(json_object_get(json_object_get(d, "counts"), iv));
+			json_int_t keep = json_integer_value(
+			    json_object_get(json_object_get(d, "retention"), iv));
+			if (!count && !keep)
+				continue;
+			json_int_t pct = json_integer_value(
+			    json_object_get(json_object_get(d, "compliance"), iv));
+			bool fresh = json_is_true(json_object_get(json_object_get(d, "fresh"), iv));
+			const char *state = pct < 100 ? "LOW" : !fresh ? "STALE" : "ok";
+			char newest[32], oldest[32];
+			when(newest, sizeof(newest),
+			     json_object_get(json_object_get(d, "newest"), iv));
+			when(oldest, sizeof(oldest),
+			     json_object_get(json_object_get(d, "oldest"), iv));
+			printf("%-32s %-9s %-8s %5lld %5lld %5lld%% %-7s %-16s %-16s\n",
+			       json_string_value(json_object_get(d, "dataset")),
+			       json_string_value(json_object_get(d, "policy")), iv,
+			       (long long)count, (long long)keep, (long long)pct, state, newest,
+			       oldest);
+		}
+	}
+	json_t *un = json_object_get(report, "unmanaged");
+	if (json_array_size(un))
+		printf("\n%zu unmanaged datasets (no policy): see --json\n", json_array_size(un));
+}
+
+int cmd_report(int argc, char **argv, const struct cmd *self)
+{
+	static const struct option opts[] = {
+	    {"json", no_argument, NULL, 'j'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"cache-file", required_argument, NULL, 'f'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *config = NULL, *cache = NULL;
+	int json = 0, debug = 0, quiet = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":jdqf:c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'f':
+			cache = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			cmd_print_usage(self, 0);
+			return EXIT_OK;
+		case ':':
+			return cmd_usage_error(self, "'%s' needs a value", argv[optind - 1]);
+		default:
+			return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
+	cmd_setup_log(self, argv[0], quiet, debug);
+
+	struct zk_config cfg;
+	struct host local;
+	struct autosnap a;
+	struct zerr e = ZERR_INIT;
+	json_t *report = NULL;
+	char *text = NULL;
+	int ret;
+	config_init(&cfg);
+	host_init_local(&local);
+	memset(&a, 0, sizeof(a));
+	if ((ret = cmd_load_config(&cfg, config)) != EXIT_OK)
+		goto out;
+	if (autosnap_load(&a, &cfg, &local, cfg.zfs_timeout * 1000, &e) < 0) {
+		log_error("%s", e.msg);
+		ret = EXIT_FAILED;
+		goto out;
+	}
+	for (size_t i = 0; i < a.ix.missing.n; i++)
+		log_warn("'%s' is declared in %s but does not exist", a.ix.missing.v[i], cfg.path);
+	report = autosnap_report(&a, (time_t)cmd_now());
+	text = json_dumps(report, JSON_INDENT(2));
+	if (cache) {
+		size_t len = strlen(text);
+		text[len] = '\n'; /* json_dumps' NUL becomes the final newline */
+		int r = state_write_atomic(cache, text, len + 1, 0644, &e);
+		text[len] = '\0';
+		if (r < 0) {
+			log_error("%s", e.msg);
+			ret = EXIT_FAILED;
+			goto out;
+		}
+		log_debug("wrote %s", cache);
+	}
+	if (json)
+		printf("%s\n", text);
+	else if (!cache)
+		print_table(report);
+out:
+	free(text);
+	json_decref(report);
+	autosnap_free(&a);
+	host_free(&local);
+	config_free(&cfg);
+	return ret;
+}

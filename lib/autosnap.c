@@ -1,0 +1,211 @@
+#include "autosnap.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "banned.h"
+
+#define OUT_CAP ((size_t)1 << 20)
+
+int autosnap_load(struct autosnap *a, const struct zk_config *c, const struct host *h,
+                  int timeout_ms, struct zerr *e)
+{
+	memset(a, 0, sizeof(*a));
+	a->cfg = c;
+	a->host = h;
+	a->timeout_ms = timeout_ms;
+	int r = zfs_probe(h, timeout_ms, &a->caps, e);
+	a->zfs_calls++;
+	if (r < 0)
+		return r;
+	r = zfs_list_run(h, &a->caps, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT, ZFS_COL_USERREFS, true,
+	                 NULL, timeout_ms, &a->list, e);
+	a->zfs_calls++;
+	if (r < 0)
+		return r;
+	policy_index_build(&a->ix, &a->list, c);
+	return 0;
+}
+
+void autosnap_free(struct autosnap *a)
+{
+	if (!a)
+		return;
+	policy_index_free(&a->ix);
+	zfs_list_free(&a->list);
+	memset(a, 0, sizeof(*a));
+}
+
+static int run(struct autosnap *a, const char *const *argv, struct zerr *e)
+{
+	struct buf out = BUF_INIT;
+	a->zfs_calls++;
+	int r = host_run(a->host, argv, &out, OUT_CAP, a->timeout_ms, e);
+	buf_free(&out);
+	return r;
+}
+
+int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool dry_run,
+                      struct autosnap_result *res)
+{
+	const char *prefix = a->cfg->snapshot_prefix;
+	const char *ivn = zk_interval_names[iv];
+	struct buf name = BUF_INIT;
+	struct strvec argv = STRVEC_INIT;
+	struct zerr e = ZERR_INIT;
+
+	memset(res, 0, sizeof(*res));
+	policy_snapname(&name, prefix, iv, now);
+	for (size_t i = 0; i < a->ix.missing.n; i++) {
+		log_error("cannot snapshot '%s': dataset does not exist (declared in %s)",
+		          a->ix.missing.v[i], a->cfg->path ? a->cfg->path : "the config");
+		res->failed++;
+	}
+	strvec_pushv(&argv, (const char *const[]){"zfs", "snapshot", NULL});
+	for (size_t i = 0; i < a->ix.n; i++) {
+		const struct policy_dataset *d = &a->ix.v[i];
+		if (!d->policy || !d->policy->autosnap || d->policy->keep[iv] <= 0)
+			continue;
+		if (!policy_is_due(&d->snaps, prefix, iv, now)) {
+			log_debug("%s already has its %s snapshot for this period", d->obj->name,
+			          ivn);
+			res->skipped++;
+			continue;
+		}
+		strvec_pushf(&argv, "%s@%s", d->obj->name, name.s);
+	}
+	size_t want = argv.n - 2;
+	if (!want) {
+		log_info("no %s snapshots are due", ivn);
+	} else if (dry_run) {
+		for (size_t i = 2; i < argv.n; i++)
+			log_info("would snapshot %s", argv.v[i]);
+		res->done = (unsigned)want;
+	} else if (run(a, (const char *const *)argv.v, &e) == 0) {
+		for (size_t i = 2; i < argv.n; i++)
+			log_info("created %s", argv.v[i]);
+		res->done = (unsigned)want;
+	} else {
+		/* One dataset can make the atomic call fail for all: take the
+		 * others one by one, and name each that still fails. */
+		log_warn("one snapshot call for %zu datasets failed (%s); retrying them one by one",
+		         want, e.msg);
+		for (size_t i = 2; i < argv.n; i++) {
+			struct zerr one = ZERR_INIT;
+			if (run(a, (const char *const[]){"zfs", "snapshot", argv.v[i], NULL},
+			        &one) == 0) {
+				log_info("created %s", argv.v[i]);
+				res->done++;
+			} else {
+				log_error("cannot snapshot '%s': %s", argv.v[i], one.msg);
+				res->failed++;
+			}
+		}
+	}
+	strvec_clear(&argv);
+	buf_free(&name);
+	return res->failed ? -EIO : 0;
+}
+
+int autosnap_prune(struct autosnap *a, bool dry_run, struct autosnap_result *res)
+{
+	const char *prefix = a->cfg->snapshot_prefix;
+	memset(res, 0, sizeof(*res));
+	for (size_t i = 0; i < a->ix.n; i++) {
+		const struct policy_dataset *d = &a->ix.v[i];
+		if (!d->policy || !d->policy->autoprune)
+			continue;
+		struct policy_snaps out = {0}, held = {0};
+		for (int iv = 0; iv < ZK_N_INTERVALS; iv++)
+			policy_expired(&d->snaps, prefix, (enum zk_interval)iv, d->policy->keep[iv],
+			               &out, &held);
+		for (size_t k = 0; k < held.n; k++) {
+			log_info("keeping %s: expired but held (%llu holds)", held.v[k]->name,
+			         (unsigned long long)held.v[k]->userrefs);
+			res->skipped++;
+		}
+		if (out.n) {
+			/* one destroy per dataset: "ds@a,b,c" */
+			struct buf list = BUF_INIT;
+			buf_adds(&list, d->obj->name);
+			for (size_t k = 0; k < out.n; k++)
+				buf_addf(&list, "%c%s", k ? ',' : '@',
+				         strchr(out.v[k]->name, '@') + 1);
+			struct zerr e = ZERR_INIT;
+			if (dry_run) {
+				for (size_t k = 0; k < out.n; k++)
+					log_info("would destroy %s", out.v[k]->name);
+				res->done += (unsigned)out.n;
+			} else if (run(a, (const char *const[]){"zfs", "destroy", list.s, NULL},
+			               &e) == 0) {
+				for (size_t k = 0; k < out.n; k++)
+					log_info("destroyed %s", out.v[k]->name);
+				res->done += (unsigned)out.n;
+			} else {
+				log_error("cannot prune '%s': %s", d->obj->name, e.msg);
+				res->failed++;
+			}
+			buf_free(&list);
+		}
+		policy_snaps_free(&out);
+		policy_snaps_free(&held);
+	}
+	if (!res->done && !res->failed)
+		log_info("nothing to prune");
+	return res->failed ? -EIO : 0;
+}
+
+static json_t *per_interval_int(const unsigned v[ZK_N_INTERVALS])
+{
+	json_t *o = json_object();
+	for (int i = 0; i < ZK_N_INTERVALS; i++)
+		json_object_set_new(o, zk_interval_names[i], json_integer(v[i]));
+	return o;
+}
+
+static json_t *ts_or_null(uint64_t t)
+{
+	return t == ZFS_NONE ? json_null() : json_integer((json_int_t)t);
+}
+
+json_t *autosnap_report(const struct autosnap *a, time_t now)
+{
+	const char *prefix = a->cfg->snapshot_prefix;
+	json_t *managed = json_array(), *unmanaged = json_array();
+	for (size_t i = 0; i < a->ix.n; i++) {
+		const struct policy_dataset *d = &a->ix.v[i];
+		unsigned counts[ZK_N_INTERVALS], total;
+		policy_counts(&d->snaps, prefix, counts, &total);
+		if (!d->policy) {
+			json_array_append_new(
+			    unmanaged, json_pack("{s:s, s:I, s:I, s:o}", "dataset", d->obj->name,
+			                         "total_snapshots", (json_int_t)d->snaps.n,
+			                         "autosnap_snapshots", (json_int_t)total, "counts",
+			                         per_interval_int(counts)));
+			continue;
+		}
+		struct policy_compliance c[ZK_N_INTERVALS];
+		policy_compliance(&d->snaps, prefix, d->policy, now, a->cfg->compliance_age_factor,
+		                  c);
+		json_t *ret = json_object(), *pct = json_object(), *fresh = json_object(),
+		       *ok = json_object(), *newest = json_object(), *oldest = json_object();
+		for (int k = 0; k < ZK_N_INTERVALS; k++) {
+			const char *n = zk_interval_names[k];
+			json_object_set_new(ret, n, json_integer(c[k].retention));
+			json_object_set_new(pct, n, json_integer(c[k].percent));
+			json_object_set_new(fresh, n, json_boolean(c[k].fresh));
+			json_object_set_new(ok, n, json_boolean(c[k].compliant));
+			json_object_set_new(newest, n, ts_or_null(c[k].newest));
+			json_object_set_new(oldest, n, ts_or_null(c[k].oldest));
+		}
+		json_array_append_new(
+		    managed,
+		    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "dataset",
+		              d->obj->name, "policy", d->policy->name, "counts",
+		              per_interval_int(counts), "retention", ret, "compliance", pct,
+		              "fresh", fresh, "compliant", ok, "newest", newest, "oldest", oldest,
+		              "total_snapshots", (json_int_t)d->snaps.n));
+	}
+	return json_pack("{s:o, s:o}", "managed", managed, "unmanaged", unmanaged);
+}

@@ -1,0 +1,66 @@
+/*
+ * The policy jobs on one host: take the snapshots that are due, destroy
+ * the ones that expired, report compliance. All three start from one
+ * listing (zfs version, then one recursive zfs list of filesystems,
+ * volumes and snapshots with their holds count) indexed by policy.
+ *
+ * Snapshots are taken in ONE `zfs snapshot` call (atomic: the same txg for
+ * every dataset). Should that call fail, each dataset is retried on its
+ * own so one bad dataset cannot stop the others, and the failures are
+ * named. Expired snapshots are destroyed with one `zfs destroy
+ * ds@a,b,c` per dataset; held snapshots are kept and said to be.
+ *
+ * Messages go through log (info for what is done, debug for what is not,
+ * error for each failure).
+ */
+#ifndef ZK_AUTOSNAP_H
+#define ZK_AUTOSNAP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "config.h"
+#include "host.h"
+#include "policy.h"
+#include "zfs.h"
+
+struct autosnap {
+	const struct zk_config *cfg; /* not owned */
+	const struct host *host;     /* not owned */
+	int timeout_ms;
+	struct zfs_caps caps;
+	struct zfs_list list;
+	struct policy_index ix;
+	unsigned zfs_calls; /* zfs processes started, for the benchmarks */
+};
+
+struct autosnap_result {
+	unsigned done;    /* snapshots taken / destroyed */
+	unsigned failed;  /* datasets that failed */
+	unsigned skipped; /* not due, or held */
+};
+
+/* Probes and lists h. Errors: the zfs call's, with its message. */
+int autosnap_load(struct autosnap *a, const struct zk_config *c, const struct host *h,
+                  int timeout_ms, struct zerr *e);
+void autosnap_free(struct autosnap *a);
+
+/* Snapshots every managed dataset whose policy has autosnap and keeps iv,
+ * unless it already has iv's snapshot for now's local period. Declared
+ * datasets that do not exist count as failed. Returns 0, or -EIO when any
+ * dataset failed (each one logged). */
+int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool dry_run,
+                      struct autosnap_result *res);
+
+/* Destroys, per managed dataset with autoprune, the policy snapshots past
+ * what the policy keeps. Returns 0, or -EIO when any dataset failed. */
+int autosnap_prune(struct autosnap *a, bool dry_run, struct autosnap_result *res);
+
+/* The seed's report: {"managed": [...], "unmanaged": [...]}, managed
+ * entries with the seed's dataset, policy, counts and retention, plus
+ * compliance, fresh, compliant, newest, oldest (per interval) and
+ * total_snapshots. The caller owns the result (json_decref). */
+json_t *autosnap_report(const struct autosnap *a, time_t now);
+
+#endif

@@ -18,8 +18,6 @@ int zerr_set(struct zerr *e, int code, const char *fmt, ...)
 		return code;
 	va_list ap;
 	va_start(ap, fmt);
-	/* clang 14's analyser misreads va_start here */
-	// NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
 	int n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
 	if (n < 0)
@@ -38,8 +36,6 @@ int zerr_prefix(struct zerr *e, const char *fmt, ...)
 	memcpy(old, e->msg, sizeof(old));
 	va_list ap;
 	va_start(ap, fmt);
-	/* clang 14's analyser misreads va_start here */
-	// NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized)
 	int n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= sizeof(e->msg)) {

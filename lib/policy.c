@@ -85,13 +85,13 @@ int64_t policy_period(enum zk_interval iv, const struct tm *tm)
 
 int64_t policy_interval_seconds(enum zk_interval iv)
 {
-	static const int64_t secs[ZK_N_INTERVALS] = {3600, 86400, 31 * 86400, 366 * 86400};
+	static const int64_t secs[ZK_N_INTERVALS] = {3600, 86400, 31LL * 86400, 366LL * 86400};
 	return secs[iv];
 }
 
 void policy_snaps_push(struct policy_snaps *s, const struct zfs_obj *o)
 {
-	s->v = xgrow(s->v, &s->alloc, s->n + 1, sizeof(*s->v));
+	s->v = xgrow(s->v, &s->alloc, s->n + 1, sizeof(const struct zfs_obj *));
 	s->v[s->n++] = o;
 }
 

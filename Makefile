@@ -132,11 +132,15 @@ build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
 fuzz: $(FUZZ_TARGETS)
-	@mkdir -p build-fuzz/corpus-zfs build-fuzz/corpus-config
+	@mkdir -p build-fuzz/corpus-zfs build-fuzz/corpus-config build-fuzz/corpus-gate
 	for f in tests/fixtures/*/*.out; do \
 		cp $$f build-fuzz/corpus-zfs/$$(basename $$(dirname $$f))-$$(basename $$f); done
 	cp deploy/zkeep.conf.example build-fuzz/corpus-config/
+	printf 'zfs receive -F -u tank/b/x' >build-fuzz/corpus-gate/recv
+	printf 'zfs list -t snapshot -H -o name -s creation -r tank/b' >build-fuzz/corpus-gate/list
+	printf 'zfs send -w -I tank/b@a tank/b@b' >build-fuzz/corpus-gate/send
 	build-fuzz/fuzz_zfs -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus-zfs
 	build-fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus-config
+	build-fuzz/fuzz_gate -max_total_time=$(FUZZ_SECONDS) -max_len=512 build-fuzz/corpus-gate
 
 .PHONY: fuzz

@@ -39,7 +39,7 @@ static const struct cmd commands[] = {
      "the per-host HTTP daemon: JSON API and /metrics"},
     {"status", NULL, cmd_status, "[--json] [--config FILE]",
      "one screen: OpenZFS version, pools, datasets and snapshots"},
-    {"gate", NULL, cmd_not_yet, "--allow OPS --prefix DS [--compat seed] [--dry-run]",
+    {"gate", NULL, cmd_gate, "--allow OPS | --compat seed --prefix DS [--prefix DS]... [--dry-run]",
      "an ssh forced command for backup keys"},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

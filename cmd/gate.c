@@ -1,0 +1,164 @@
+/*
+ * zkeep gate: an OpenSSH forced command for backup keys. Reads
+ * SSH_ORIGINAL_COMMAND, lets through only the operations the key was given
+ * on datasets under its prefixes (lib/gate), and execs zfs directly with
+ * an argv and a fixed environment, never through a shell. Every decision
+ * goes to syslog (auth facility) with the client's address.
+ * See zkeep-gate(1).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "gate.h"
+#include "host.h"
+#include "banned.h"
+
+/* The command as it may go into a log line: printable ASCII, the rest as
+ * \xNN, at most 400 bytes of it. */
+static void escape(struct buf *out, const char *s)
+{
+	size_t n = 0;
+	for (; *s && n < 400; s++, n++) {
+		unsigned char c = (unsigned char)*s;
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			buf_addch(out, (char)c);
+		else
+			buf_addf(out, "\\x%02x", c);
+	}
+	if (*s)
+		buf_adds(out, "...");
+}
+
+static const char *client(void)
+{
+	static char addr[64];
+	const char *c = getenv("SSH_CLIENT");
+	if (!c)
+		return "unknown";
+	size_t n = strcspn(c, " ");
+	if (n >= sizeof(addr))
+		n = sizeof(addr) - 1;
+	memcpy(addr, c, n);
+	addr[n] = '\0';
+	return addr;
+}
+
+static const char *find_zfs(void)
+{
+	static const char *const paths[] = {"/usr/sbin/zfs", "/sbin/zfs", "/usr/local/sbin/zfs",
+	                                    NULL};
+	for (const char *const *p = paths; *p; p++)
+		if (access(*p, X_OK) == 0)
+			return *p;
+	return "/sbin/zfs";
+}
+
+int cmd_gate(int argc, char **argv, const struct cmd *self)
+{
+	static const struct option opts[] = {
+	    {"allow", required_argument, NULL, 'a'},
+	    {"prefix", required_argument, NULL, 'p'},
+	    {"compat", required_argument, NULL, 'c'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"zfs", required_argument, NULL, 'z'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct gate g;
+	struct zerr e = ZERR_INIT;
+	int dry = 0, c, ret = EXIT_USAGE;
+	gate_init(&g);
+	g.zfs = find_zfs();
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":a:p:c:nz:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			if (gate_parse_allow(optarg, &g.allow, &e) < 0) {
+				ret = cmd_usage_error(self, "--allow: %s", e.msg);
+				goto out;
+			}
+			break;
+		case 'p':
+			if (gate_add_prefix(&g, optarg, &e) < 0) {
+				ret = cmd_usage_error(self, "--prefix: %s", e.msg);
+				goto out;
+			}
+			break;
+		case 'c':
+			if (strcmp(optarg, "seed")) {
+				ret = cmd_usage_error(self, "--compat takes only 'seed'");
+				goto out;
+			}
+			g.seed = true;
+			break;
+		case 'n':
+			dry = 1;
+			break;
+		case 'z':
+			if (optarg[0] != '/') {
+				ret = cmd_usage_error(self, "--zfs needs an absolute path");
+				goto out;
+			}
+			g.zfs = optarg;
+			break;
+		case 'h':
+			cmd_print_usage(self, 0);
+			ret = EXIT_OK;
+			goto out;
+		case ':':
+			ret = cmd_usage_error(self, "'%s' needs a value", argv[optind - 1]);
+			goto out;
+		default:
+			ret = cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		ret = cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
+		goto out;
+	}
+	if (!g.prefixes.n || (!g.allow && !g.seed)) {
+		ret = cmd_usage_error(self, "needs --prefix and --allow (or --compat seed)");
+		goto out;
+	}
+
+	openlog("zkeep-gate", LOG_PID, LOG_AUTHPRIV);
+	const char *line = getenv("SSH_ORIGINAL_COMMAND");
+	struct strvec exec_argv = STRVEC_INIT;
+	struct buf shown = BUF_INIT;
+	int r = line ? gate_check(&g, line, &exec_argv, &e)
+	             : zerr_set(&e, -1, "no command (interactive login)");
+	escape(&shown, line ? line : "");
+	if (r < 0) {
+		syslog(LOG_WARNING, "refused from %s: \"%s\": %s", client(), shown.s, e.msg);
+		fprintf(stderr, "zkeep gate: command not permitted: %s\n", e.msg);
+		ret = EXIT_FAILED;
+	} else if (dry) {
+		struct buf q = BUF_INIT;
+		host_quote(&q, (const char *const *)exec_argv.v, false, NULL);
+		printf("%s\n", q.s);
+		buf_free(&q);
+		ret = EXIT_OK;
+	} else {
+		syslog(LOG_INFO, "allowed from %s: \"%s\"", client(), shown.s);
+		char *env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+		fflush(NULL);
+		execve(exec_argv.v[0], exec_argv.v, env);
+		fprintf(stderr, "zkeep gate: cannot run '%s': %s\n", exec_argv.v[0],
+		        strerror(errno));
+		syslog(LOG_ERR, "cannot run '%s': %m", exec_argv.v[0]);
+		ret = EXIT_FAILED;
+	}
+	strvec_clear(&exec_argv);
+	buf_free(&shown);
+	closelog();
+out:
+	gate_free(&g);
+	return ret;
+}

@@ -1,0 +1,58 @@
+/*
+ * The ssh forced-command gate, pure part: from the command line a client
+ * asked for (SSH_ORIGINAL_COMMAND) to the argv to exec, or a refusal.
+ *
+ * The line is split into words without any shell: only plain words
+ * separated by single spaces are accepted; quotes, backslashes, '$', '`',
+ * ';', '|', '&', '<', '>', '*', '?', newlines and control characters are
+ * refused outright. The words must then match one operation of the
+ * grammar the key was given (GATE_OP_*), with every dataset confined to
+ * one of the prefixes (whole path components only). In seed mode only the
+ * seed's five command lines, byte for byte, are accepted.
+ *
+ * Nothing here runs anything; cmd/gate.c execs the result.
+ */
+#ifndef ZK_GATE_H
+#define ZK_GATE_H
+
+#include <stdbool.h>
+
+#include "err.h"
+#include "strvec.h"
+
+#define GATE_LINE_MAX 4096 /* longer command lines are refused */
+
+enum gate_op {
+	GATE_OP_LS = 1 << 0,       /* "ls" */
+	GATE_OP_LIST = 1 << 1,     /* zfs list / get / holds / version, read only */
+	GATE_OP_CREATE = 1 << 2,   /* zfs create -o canmount=off DS */
+	GATE_OP_RECEIVE = 1 << 3,  /* zfs receive [-F] [-u] [-s] DS, zfs receive -A DS */
+	GATE_OP_SEND = 1 << 4,     /* zfs send of allowed snapshots, or -t TOKEN */
+	GATE_OP_HOLD = 1 << 5,     /* zfs hold zkeep:TAG SNAP... */
+	GATE_OP_RELEASE = 1 << 6,  /* zfs release zkeep:TAG SNAP... */
+	GATE_OP_BOOKMARK = 1 << 7, /* zfs bookmark SNAP DS#zkeep... */
+};
+
+struct gate {
+	unsigned allow;         /* GATE_OP_* */
+	bool seed;              /* --compat seed: the five lines, nothing more */
+	struct strvec prefixes; /* datasets must be these or below them */
+	const char *zfs;        /* absolute path of zfs */
+	const char *ls;         /* absolute path of ls */
+};
+
+void gate_init(struct gate *g);
+void gate_free(struct gate *g);
+/* "ls,list,receive" -> GATE_OP_* bits; -EINVAL naming an unknown one. */
+int gate_parse_allow(const char *s, unsigned *out, struct zerr *e);
+/* Adds a prefix after checking it is a valid dataset name. */
+int gate_add_prefix(struct gate *g, const char *prefix, struct zerr *e);
+
+/* Splits line into words (see above). -EPERM with the reason. */
+int gate_split(const char *line, struct strvec *words, struct zerr *e);
+
+/* Decides: 0 and argv (absolute program first) to exec when line is
+ * allowed, -EPERM with the reason otherwise. argv is cleared first. */
+int gate_check(const struct gate *g, const char *line, struct strvec *argv, struct zerr *e);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * libFuzzer target: the gate's tokenizer and matcher on arbitrary command
+ * lines, for a seed-mode key and a full-grammar key. Beyond "no crash",
+ * the harness asserts that nothing outside the grammar is ever accepted:
+ * an accepted line has only permitted bytes, runs zfs (or ls), uses no
+ * verb that changes state beyond the grammar, and names no dataset
+ * outside the prefix.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gate.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check_accepted(const struct strvec *argv)
+{
+	static const char *const verbs[] = {"list",    "get",      "holds", "version",
+	                                    "create",  "receive",  "send",  "hold",
+	                                    "release", "bookmark", NULL};
+	if (!argv->n)
+		abort();
+	if (!strcmp(argv->v[0], "/bin/ls")) {
+		if (argv->n != 1)
+			abort();
+		return;
+	}
+	if (strcmp(argv->v[0], "/sbin/zfs") || argv->n < 2)
+		abort();
+	const char *const *v = verbs;
+	while (*v && strcmp(*v, argv->v[1]))
+		v++;
+	if (!*v)
+		abort();
+	for (size_t i = 1; i < argv->n; i++) {
+		const char *w = argv->v[i];
+		if (strspn(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@#/"
+		              "_-.:,=") != strlen(w))
+			abort();
+		/* a dataset-like word: it must be under the prefix */
+		if (strpbrk(w, "/@#") && w[0] != '-' && strncmp(w, "name,", 5)) {
+			size_t d = strcspn(w, "@#");
+			if (d < 6 || strncmp(w, "tank/b", 6) || (d > 6 && w[6] != '/'))
+				abort();
+		}
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *line = strndup((const char *)data, size);
+	struct gate seed, full;
+	gate_init(&seed);
+	gate_init(&full);
+	seed.seed = true;
+	full.allow = ~0u;
+	gate_add_prefix(&seed, "tank/b", NULL);
+	gate_add_prefix(&full, "tank/b", NULL);
+	struct strvec argv = STRVEC_INIT;
+	struct zerr e = ZERR_INIT;
+	if (gate_check(&seed, line, &argv, &e) == 0) {
+		check_accepted(&argv);
+		if (argv.n > 11) /* the longest seed line */
+			abort();
+	}
+	if (gate_check(&full, line, &argv, &e) == 0)
+		check_accepted(&argv);
+	strvec_clear(&argv);
+	gate_free(&seed);
+	gate_free(&full);
+	free(line);
+	return 0;
+}

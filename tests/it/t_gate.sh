@@ -1,0 +1,84 @@
+# zkeep gate as a real OpenSSH forced command (root -> zkb@localhost):
+# a seed-mode key takes full and incremental raw pushes and refuses the
+# rest; a pull key may send, list, hold and release under its prefix only.
+. ./lib.sh
+
+pool_create zkg
+key=/var/tmp/zk-gate-key
+printf 'secretsecret\n' >$key
+on_exit rm -f $key
+log_must zfs create -o encryption=on -o keyformat=passphrase -o keylocation=file://$key zkg/data
+log_must zfs create zkg/backups
+dd if=/dev/urandom of=/zkg/data/f bs=64k count=16 status=none
+log_must zfs snapshot zkg/data@s1
+log_must zfs allow zkb create,mount,receive zkg/backups
+log_must zfs allow zkb send,hold,release zkg/data
+
+d=$(mktemp -d)
+on_exit rm -rf "$d"
+ssh-keygen -q -t ed25519 -N '' -f "$d/seed"
+ssh-keygen -q -t ed25519 -N '' -f "$d/pull"
+ak=/home/zkb/.ssh/authorized_keys
+cp $ak "$d/ak.orig"
+on_exit cp "$d/ak.orig" $ak
+{
+	echo "command=\"$ZK gate --compat seed --prefix zkg/backups\",restrict $(cat "$d/seed.pub")"
+	echo "command=\"$ZK gate --allow send,list,hold,release --prefix zkg/data\",restrict $(cat "$d/pull.pub")"
+	cat "$d/ak.orig"
+} >$ak
+S=(ssh -o BatchMode=yes -o IdentitiesOnly=yes -i "$d/seed" zkb@localhost)
+P=(ssh -o BatchMode=yes -o IdentitiesOnly=yes -i "$d/pull" zkb@localhost)
+
+# the seed's push, byte for byte its five command lines
+log_must "${S[@]}" ls >/dev/null
+log_must "${S[@]}" zfs list zkg/backups >/dev/null
+log_must "${S[@]}" zfs create -o canmount=off zkg/backups/raw
+zfs send -w zkg/data@s1 | "${S[@]}" zfs receive -F -u zkg/backups/raw/data ||
+	log_fail "full raw push through the gate failed"
+dd if=/dev/urandom of=/zkg/data/g bs=64k count=4 status=none
+log_must zfs snapshot zkg/data@s2
+zfs send -w -i zkg/data@s1 zkg/data@s2 | "${S[@]}" zfs receive -F -u zkg/backups/raw/data ||
+	log_fail "incremental raw push through the gate failed"
+out=$(log_must "${S[@]}" zfs list -t snapshot -H -o name -s creation -r zkg/backups/raw/data)
+assert_eq "$out" $'zkg/backups/raw/data@s1\nzkg/backups/raw/data@s2' "snapshots pushed"
+assert_eq "$(zfs get -H -o value encryption zkg/backups/raw/data)" "aes-256-gcm" "raw stream kept encryption"
+assert_eq "$(zfs get -H -o value keystatus zkg/backups/raw/data)" "unavailable" "no key on the receiver"
+
+# and nothing else
+rm -f /tmp/zk-pwned
+for cmd in "zfs destroy zkg/backups/raw/data" "zfs receive -F -u zkg/data2" \
+	"zfs list zkg/backups;touch /tmp/zk-pwned" 'zfs list $(touch /tmp/zk-pwned)' \
+	"zfs list zkg/backups && touch /tmp/zk-pwned" "zfs list zkg/backups | touch /tmp/zk-pwned" \
+	'zfs list `touch /tmp/zk-pwned`' "zfs receive -F -u zkg/backupsX" "zfs send zkg/data@s1" \
+	"touch /tmp/zk-pwned" "zfs list -r zkg"; do
+	err=$("${S[@]}" "$cmd" 2>&1 </dev/null)
+	[ $? -eq 1 ] || log_fail "seed key: '$cmd' was not refused with exit 1"
+	assert_contains "$err" "command not permitted" "refusal of '$cmd'"
+done
+err=$("${S[@]}" 2>&1 </dev/null)
+[ $? -ne 0 ] || log_fail "interactive login was not refused"
+[ -e /tmp/zk-pwned ] && log_fail "an injection ran a command"
+log_must zfs list zkg/backups/raw/data >/dev/null
+journalctl -t zkeep-gate --no-pager 2>/dev/null | grep -q 'refused from 127.0.0.1' ||
+	log_fail "no syslog line for a refused command"
+
+# the pull key: send, list, hold, release under zkg/data, nothing else
+n=$("${P[@]}" zfs send zkg/data@s1 | wc -c)
+[ "$n" -gt 100000 ] || log_fail "send through the pull key gave $n bytes"
+log_must "${P[@]}" zfs hold zkeep:pull-t zkg/data@s2
+assert_contains "$(zfs holds -H zkg/data@s2)" "zkeep:pull-t"
+log_must "${P[@]}" zfs release zkeep:pull-t zkg/data@s2
+log_must "${P[@]}" zfs list -Hp -t snapshot -o name,guid -s createtxg -r zkg/data >/dev/null
+for cmd in "zfs receive -u zkg/data/x" "zfs destroy zkg/data@s1" "zfs hold mine zkg/data@s1" \
+	"zfs send zkg/backups/raw/data@s1" "zfs create -o canmount=off zkg/data/x" "ls"; do
+	"${P[@]}" "$cmd" </dev/null >/dev/null 2>&1
+	[ $? -eq 1 ] || log_fail "pull key: '$cmd' was not refused"
+done
+
+# --dry-run, for an admin checking a key
+out=$(SSH_ORIGINAL_COMMAND="zfs list zkg/backups" log_must $ZK gate --compat seed --prefix zkg/backups --dry-run)
+assert_contains "$out" "/zfs list zkg/backups"
+SSH_ORIGINAL_COMMAND="zfs destroy zkg/backups" $ZK gate --compat seed --prefix zkg/backups --dry-run 2>/dev/null
+assert_eq $? 1 "dry-run exit code of a refused command"
+$ZK gate --compat seed >/dev/null 2>&1
+assert_eq $? 2 "exit code without --prefix"

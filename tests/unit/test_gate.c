@@ -1,0 +1,237 @@
+#include "unit.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "gate.h"
+
+struct row {
+	const char *line;
+	const char *want; /* the exec'd argv joined by '|', or NULL: refused */
+};
+
+static void check_rows(const struct gate *g, const struct row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct strvec argv = STRVEC_INIT;
+		struct zerr e = ZERR_INIT;
+		int r = gate_check(g, rows[i].line, &argv, &e);
+		struct buf got = BUF_INIT;
+		for (size_t k = 0; k < argv.n; k++)
+			buf_addf(&got, "%s%s", k ? "|" : "", argv.v[k]);
+		if (rows[i].want && (r != 0 || strcmp(got.s, rows[i].want)))
+			fail_msg("'%s': want [%s], got %d [%s] %s", rows[i].line, rows[i].want, r,
+			         got.s, e.msg);
+		if (!rows[i].want && (r != -EPERM || argv.n || !e.msg[0]))
+			fail_msg("'%s' was allowed as [%s]", rows[i].line, got.s);
+		strvec_clear(&argv);
+		buf_free(&got);
+	}
+}
+
+static void test_seed_compat(void **state)
+{
+	(void)state;
+	struct gate g;
+	gate_init(&g);
+	g.seed = true;
+	g.zfs = "/sbin/zfs";
+	assert_int_equal(gate_add_prefix(&g, "fastpool/backups", NULL), 0);
+	static const struct row rows[] = {
+	    {"ls", "/bin/ls"},
+	    {"zfs list fastpool/backups", "/sbin/zfs|list|fastpool/backups"},
+	    {"zfs list fastpool/backups/raw/host-a/x_y-z",
+	     "/sbin/zfs|list|fastpool/backups/raw/host-a/x_y-z"},
+	    {"zfs list -t snapshot -H -o name -s creation -r fastpool/backups/raw",
+	     "/sbin/zfs|list|-t|snapshot|-H|-o|name|-s|creation|-r|fastpool/backups/raw"},
+	    {"zfs create -o canmount=off fastpool/backups/raw",
+	     "/sbin/zfs|create|-o|canmount=off|fastpool/backups/raw"},
+	    {"zfs receive -F -u fastpool/backups/raw/a",
+	     "/sbin/zfs|receive|-F|-u|fastpool/backups/raw/a"},
+	    /* anything else: refused */
+	    {"zfs destroy fastpool/backups/raw/a", NULL},
+	    {"zfs receive -u -F fastpool/backups/raw/a", NULL},
+	    {"zfs receive -F -u -s fastpool/backups/raw/a", NULL},
+	    {"zfs receive -F -u fastpool/other", NULL},
+	    {"zfs receive -F -u fastpool/backupsX", NULL},
+	    {"zfs receive -F -u fastpool", NULL},
+	    {"zfs list fastpool/backups/a.b", NULL}, /* '.' is outside the seed's DS */
+	    {"zfs list fastpool/backups/a b", NULL},
+	    {"zfs list -t snapshot -H -o name -s creation fastpool/backups", NULL},
+	    {"zfs list fastpool/backups extra", NULL},
+	    {"zfs send fastpool/backups@x", NULL},
+	    {"zfs list fastpool/backups/../x", NULL},
+	    {"zfs list fastpool/backups//x", NULL},
+	    {"zfs create -o canmount=on fastpool/backups/x", NULL},
+	    {"ls -la", NULL},
+	    {"bash", NULL},
+	    {"", NULL},
+	};
+	check_rows(&g, rows, sizeof(rows) / sizeof(rows[0]));
+	gate_free(&g);
+}
+
+static void test_metacharacters_refused(void **state)
+{
+	(void)state;
+	struct gate g;
+	gate_init(&g);
+	g.seed = true;
+	gate_add_prefix(&g, "tank/b", NULL);
+	static const char *const metas[] = {"'",    "\"", "\\", "$", "`",  ";",  "|",  "&",
+	                                    "<",    ">",  "*",  "?", "\n", "\t", "\r", "\x01",
+	                                    "\x7f", "(",  ")",  "{", "}",  "!",  "~",  "\xc3\xa9"};
+	for (size_t i = 0; i < sizeof(metas) / sizeof(metas[0]); i++) {
+		struct buf line = BUF_INIT;
+		struct strvec argv = STRVEC_INIT;
+		struct zerr e = ZERR_INIT;
+		buf_addf(&line, "zfs list tank/b%s", metas[i]);
+		assert_int_equal(gate_check(&g, line.s, &argv, &e), -EPERM);
+		assert_non_null(strstr(e.msg, "not allowed"));
+		buf_reset(&line);
+		buf_addf(&line, "zfs list tank/b;zfs destroy tank/b%s", metas[i]);
+		assert_int_equal(gate_check(&g, line.s, &argv, &e), -EPERM);
+		buf_free(&line);
+		strvec_clear(&argv);
+	}
+	/* spacing: leading, trailing, double */
+	static const char *const spaced[] = {" zfs list tank/b", "zfs list tank/b ",
+	                                     "zfs  list tank/b"};
+	for (size_t i = 0; i < 3; i++) {
+		struct strvec argv = STRVEC_INIT;
+		struct zerr e = ZERR_INIT;
+		assert_int_equal(gate_check(&g, spaced[i], &argv, &e), -EPERM);
+		assert_non_null(strstr(e.msg, "single spaces"));
+	}
+	/* over-long */
+	struct buf big = BUF_INIT;
+	buf_adds(&big, "zfs list tank/b/");
+	for (int i = 0; i < GATE_LINE_MAX; i++)
+		buf_addch(&big, 'a');
+	struct strvec argv = STRVEC_INIT;
+	struct zerr e = ZERR_INIT;
+	assert_int_equal(gate_check(&g, big.s, &argv, &e), -EPERM);
+	assert_non_null(strstr(e.msg, "longer than"));
+	buf_free(&big);
+	gate_free(&g);
+}
+
+static void test_grammar(void **state)
+{
+	(void)state;
+	struct gate g;
+	struct zerr e = ZERR_INIT;
+	gate_init(&g);
+	g.zfs = "/sbin/zfs";
+	assert_int_equal(gate_parse_allow("send,list,hold,release", &g.allow, &e), 0);
+	gate_add_prefix(&g, "tank/data", NULL);
+	gate_add_prefix(&g, "tank/more", NULL);
+	static const struct row rows[] = {
+	    {"zfs version", "/sbin/zfs|version"},
+	    {"zfs list -Hp -t filesystem,volume,snapshot -o name,type,guid,createtxg,creation,used,"
+	     "available,referenced,snapshots_changed -s createtxg -r tank/data tank/more/x",
+	     "/sbin/"
+	     "zfs|list|-Hp|-t|filesystem,volume,snapshot|-o|name,type,guid,createtxg,creation,"
+	     "used,available,referenced,snapshots_changed|-s|createtxg|-r|tank/data|tank/more/x"},
+	    {"zfs get -Hp -o name,property,value,source receive_resume_token tank/data/a",
+	     "/sbin/zfs|get|-Hp|-o|name,property,value,source|receive_resume_token|tank/data/a"},
+	    {"zfs holds -H tank/data@s1 tank/data/a@s2",
+	     "/sbin/zfs|holds|-H|tank/data@s1|tank/data/a@s2"},
+	    {"zfs send -w -L -e -c tank/data@s1", "/sbin/zfs|send|-w|-L|-e|-c|tank/data@s1"},
+	    {"zfs send -I tank/data@s1 tank/data@s9",
+	     "/sbin/zfs|send|-I|tank/data@s1|tank/data@s9"},
+	    {"zfs send -w -i tank/data#zkeep-base tank/data@s9",
+	     "/sbin/zfs|send|-w|-i|tank/data#zkeep-base|tank/data@s9"},
+	    {"zfs send -n -v -P tank/data@s9", "/sbin/zfs|send|-n|-v|-P|tank/data@s9"},
+	    {"zfs send -t 1-abc123-def", "/sbin/zfs|send|-t|1-abc123-def"},
+	    {"zfs hold zkeep:pull-host-a tank/data@s9",
+	     "/sbin/zfs|hold|zkeep:pull-host-a|tank/data@s9"},
+	    {"zfs release zkeep:pull-host-a tank/data@s1 tank/data/a@s1",
+	     "/sbin/zfs|release|zkeep:pull-host-a|tank/data@s1|tank/data/a@s1"},
+	    /* refused */
+	    {"zfs send tank/other@s1", NULL},
+	    {"zfs send -I tank/other@s1 tank/data@s9", NULL},
+	    {"zfs send -R tank/data@s9", NULL},
+	    {"zfs send -w -w tank/data@s9", NULL},
+	    {"zfs send tank/data", NULL},
+	    {"zfs send -t zz;rm", NULL},
+	    {"zfs send -t ../../x", NULL},
+	    {"zfs hold keep tank/data@s9", NULL},
+	    {"zfs release mytag tank/data@s9", NULL},
+	    {"zfs receive -F tank/data/x", NULL}, /* not allowed for this key */
+	    {"zfs create -o canmount=off tank/data/x", NULL},
+	    {"zfs destroy tank/data@s1", NULL},
+	    {"zfs bookmark tank/data@s1 tank/data#zkeep1", NULL},
+	    {"zfs get -Hp -o name,property,value,source all tank/data", NULL},
+	    {"zfs list -Hp -t filesystem -o name,mountpoint -s createtxg tank/data", NULL},
+	    {"zfs list -Hp -t filesystem -o name -s createtxg tank/datax", NULL},
+	    {"zfs list -Hp -t filesystem -o name -s createtxg -r", NULL},
+	    {"zfs list -Hp -t filesystem -o name -s createtxg -- tank/data", NULL},
+	    {"zfs send -- tank/data@s1", NULL},
+	    {"ls", NULL},
+	    {"zfs", NULL},
+	    {"/sbin/zfs list tank/data", NULL},
+	    {"sudo zfs list tank/data", NULL},
+	};
+	check_rows(&g, rows, sizeof(rows) / sizeof(rows[0]));
+
+	/* a receiving key */
+	struct gate r;
+	gate_init(&r);
+	r.zfs = "/sbin/zfs";
+	assert_int_equal(gate_parse_allow("ls,list,create,receive,bookmark", &r.allow, &e), 0);
+	gate_add_prefix(&r, "slow/backups", NULL);
+	static const struct row rrows[] = {
+	    {"ls", "/bin/ls"},
+	    {"zfs receive -s -u slow/backups/h/a", "/sbin/zfs|receive|-s|-u|slow/backups/h/a"},
+	    {"zfs receive -F -u -s slow/backups/h/a",
+	     "/sbin/zfs|receive|-F|-u|-s|slow/backups/h/a"},
+	    {"zfs receive -A slow/backups/h/a", "/sbin/zfs|receive|-A|slow/backups/h/a"},
+	    {"zfs create -o canmount=off slow/backups/h",
+	     "/sbin/zfs|create|-o|canmount=off|slow/backups/h"},
+	    {"zfs bookmark slow/backups/a@s1 slow/backups/a#zkeep-s1",
+	     "/sbin/zfs|bookmark|slow/backups/a@s1|slow/backups/a#zkeep-s1"},
+	    {"zfs receive -F -F slow/backups/h/a", NULL},
+	    {"zfs receive -d slow/backups/h/a", NULL},
+	    {"zfs receive -o mountpoint=/etc slow/backups/h/a", NULL},
+	    {"zfs receive -A -F slow/backups/h/a", NULL},
+	    {"zfs receive -u slow/backups", "/sbin/zfs|receive|-u|slow/backups"},
+	    {"zfs receive -u slow", NULL},
+	    {"zfs bookmark slow/backups/a@s1 slow/backups/b#zkeep-s1", NULL},
+	    {"zfs bookmark slow/backups/a@s1 slow/backups/a#mine", NULL},
+	    {"zfs send slow/backups/a@s1", NULL},
+	};
+	check_rows(&r, rrows, sizeof(rrows) / sizeof(rrows[0]));
+	gate_free(&r);
+	gate_free(&g);
+}
+
+static void test_setup_errors(void **state)
+{
+	(void)state;
+	unsigned allow;
+	struct zerr e = ZERR_INIT;
+	assert_int_equal(gate_parse_allow("list,destroy", &allow, &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "'destroy'"));
+	assert_int_equal(gate_parse_allow("", &allow, &e), -EINVAL);
+	struct gate g;
+	gate_init(&g);
+	assert_int_equal(gate_add_prefix(&g, "tank/../x", &e), -EINVAL);
+	assert_int_equal(gate_add_prefix(&g, "", &e), -EINVAL);
+	/* no prefix: nothing passes, not even ls */
+	g.seed = true;
+	struct strvec argv = STRVEC_INIT;
+	assert_int_equal(gate_check(&g, "ls", &argv, &e), -EPERM);
+	gate_free(&g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_seed_compat),
+	    cmocka_unit_test(test_metacharacters_refused),
+	    cmocka_unit_test(test_grammar),
+	    cmocka_unit_test(test_setup_errors),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -11,7 +11,7 @@ log_must zfs create -o encryption=on -o keyformat=passphrase -o keylocation=file
 log_must zfs create zkg/backups
 dd if=/dev/urandom of=/zkg/data/f bs=64k count=16 status=none
 log_must zfs snapshot zkg/data@s1
-log_must zfs allow zkb create,mount,receive zkg/backups
+log_must zfs allow zkb create,mount,receive,canmount zkg/backups
 log_must zfs allow zkb send,hold,release zkg/data
 
 d=$(mktemp -d)
@@ -59,7 +59,7 @@ err=$("${S[@]}" 2>&1 </dev/null)
 [ $? -ne 0 ] || log_fail "interactive login was not refused"
 [ -e /tmp/zk-pwned ] && log_fail "an injection ran a command"
 log_must zfs list zkg/backups/raw/data >/dev/null
-journalctl -t zkeep-gate --no-pager 2>/dev/null | grep -q 'refused from 127.0.0.1' ||
+journalctl -t zkeep-gate --no-pager 2>/dev/null | grep -Eq 'refused from (127\.0\.0\.1|::1): "zfs destroy zkg/backups/raw/data"' ||
 	log_fail "no syslog line for a refused command"
 
 # the pull key: send, list, hold, release under zkg/data, nothing else

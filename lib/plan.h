@@ -1,0 +1,67 @@
+/*
+ * The replication plan for one dataset, from the two snapshot lists: what
+ * to send so the target catches up with the source. Pure: no zfs calls.
+ *
+ * The common base is the newest source snapshot whose guid the target also
+ * has (by name only for a restricted remote that lists names, not guids).
+ * A source bookmark with the base's guid stands in for a base snapshot
+ * that has since been destroyed (send -i from the bookmark).
+ *
+ *   target has no snapshot        full send of the oldest (or, with
+ *                                 full_newest, the newest) source snapshot,
+ *                                 then -I to the newest
+ *   base is the source's newest   up to date: nothing to send
+ *   base found                    -I base newest (or -i bookmark newest)
+ *   target has snapshots after    diverged: refused, unless force, which
+ *   its copy of the base          rolls the target back (receive -F)
+ *   no common snapshot at all     diverged: refused, even with force, since
+ *                                 only a full replace could continue and
+ *                                 zkeep never destroys a target to do it
+ */
+#ifndef ZK_PLAN_H
+#define ZK_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "zfs.h"
+
+enum plan_kind {
+	PLAN_UP_TO_DATE,
+	PLAN_SEND,        /* steps to run */
+	PLAN_DIVERGED,    /* refused: see reason */
+	PLAN_NO_SNAPSHOT, /* the source has no snapshot to send */
+};
+
+struct plan_step {
+	const char *from;   /* full name of the base snapshot or bookmark, NULL: full */
+	const char *to;     /* full name of the snapshot to send up to */
+	bool intermediates; /* -I (every snapshot in between) rather than -i */
+};
+
+struct plan_input {
+	const struct zfs_obj *const *src; /* source snapshots, createtxg order */
+	size_t n_src;
+	const struct zfs_obj *const *bookmarks; /* source bookmarks */
+	size_t n_bookmarks;
+	const struct zfs_obj *const *dst; /* target snapshots, createtxg order */
+	size_t n_dst;
+	bool by_name;     /* match names, not guids (restricted remote) */
+	bool full_newest; /* a first sync sends only the newest */
+	bool force;       /* roll back a diverged target to the base */
+};
+
+struct plan {
+	enum plan_kind kind;
+	struct plan_step steps[2];
+	size_t n_steps;
+	const struct zfs_obj *base_src; /* the common base on the source, or NULL */
+	const struct zfs_obj *base_dst; /* its copy on the target, or NULL */
+	bool rollback;                  /* receive with -F */
+	bool matched_by_name;
+	char reason[512]; /* for DIVERGED and NO_SNAPSHOT */
+};
+
+void plan_make(const struct plan_input *in, struct plan *out);
+
+#endif

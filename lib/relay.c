@@ -1,0 +1,135 @@
+#include "relay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "banned.h"
+
+#define CHUNK ((size_t)1 << 20)
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Waits until fd is ready for ev, or the stall limit passes. */
+static int wait_fd(int fd, short ev, int timeout_ms, struct zerr *e)
+{
+	for (;;) {
+		struct pollfd p = {fd, ev, 0};
+		int r = poll(&p, 1, timeout_ms > 0 ? timeout_ms : -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return zerr_set(e, -errno, "poll: %s", strerror(errno));
+		if (r == 0)
+			return zerr_set(e, -ETIMEDOUT, "the stream stalled: no data for %d s",
+			                timeout_ms / 1000);
+		if (ev == POLLOUT && (p.revents & (POLLERR | POLLHUP)) && !(p.revents & POLLOUT))
+			return zerr_set(e, -EPIPE, "the receiving side closed the stream");
+		return 0;
+	}
+}
+
+/* Sleeps as long as it takes for bytes moved since t0 to stay within the
+ * limit. */
+static void throttle(uint64_t limit, uint64_t bytes, double t0)
+{
+	if (!limit)
+		return;
+	double ahead = (double)bytes / (double)limit - (now_s() - t0);
+	if (ahead > 0) {
+		struct timespec ts = {(time_t)ahead, (long)((ahead - (double)(time_t)ahead) * 1e9)};
+		nanosleep(&ts, NULL);
+	}
+}
+
+int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_stats *st,
+              struct zerr *e)
+{
+	static const struct relay_opts none = {0, 0, 0, NULL, NULL};
+	if (!o)
+		o = &none;
+	memset(st, 0, sizeof(*st));
+	double t0 = now_s(), last_progress = t0;
+	size_t chunk = CHUNK;
+	if (o->bwlimit && o->bwlimit / 10 < chunk)
+		chunk = o->bwlimit / 10 > 4096 ? (size_t)(o->bwlimit / 10) : 4096;
+	int in_fl = fcntl(in_fd, F_GETFL), out_fl = fcntl(out_fd, F_GETFL);
+	fcntl(in_fd, F_SETFL, in_fl | O_NONBLOCK);
+	fcntl(out_fd, F_SETFL, out_fl | O_NONBLOCK);
+	char *buf = NULL;
+	size_t pending = 0, off = 0; /* read/write fallback: bytes in buf */
+	bool use_splice = true;
+	int r = 0;
+
+	for (;;) {
+		ssize_t n;
+		if (use_splice) {
+			if ((r = wait_fd(in_fd, POLLIN, o->stall_timeout_ms, e)) < 0)
+				break;
+			if ((r = wait_fd(out_fd, POLLOUT, o->stall_timeout_ms, e)) < 0)
+				break;
+			n = splice(in_fd, NULL, out_fd, NULL, chunk,
+			           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n < 0 && (errno == EINVAL || errno == ENOSYS) && st->bytes == 0) {
+				use_splice = false; /* not two pipes: copy instead */
+				buf = malloc(chunk);
+				if (!buf) {
+					r = zerr_set(e, -ENOMEM, "out of memory");
+					break;
+				}
+				continue;
+			}
+		} else if (pending) {
+			if ((r = wait_fd(out_fd, POLLOUT, o->stall_timeout_ms, e)) < 0)
+				break;
+			n = write(out_fd, buf + off, pending);
+			if (n > 0) {
+				off += (size_t)n;
+				pending -= (size_t)n;
+			}
+		} else {
+			if ((r = wait_fd(in_fd, POLLIN, o->stall_timeout_ms, e)) < 0)
+				break;
+			n = read(in_fd, buf, chunk);
+			if (n > 0) {
+				pending = (size_t)n;
+				off = 0;
+				continue; /* counted once written */
+			}
+		}
+		if (n == 0 && (use_splice || !pending))
+			break; /* EOF from the sender */
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			r = errno == EPIPE
+			        ? zerr_set(e, -EPIPE, "the receiving side closed the stream")
+			        : zerr_set(e, -errno, "relay: %s", strerror(errno));
+			break;
+		}
+		st->bytes += (uint64_t)n;
+		throttle(o->bwlimit, st->bytes, t0);
+		if (o->progress && o->progress_ms &&
+		    (now_s() - last_progress) * 1000 >= o->progress_ms) {
+			last_progress = now_s();
+			o->progress(o->arg, st->bytes, last_progress - t0);
+		}
+	}
+	st->seconds = now_s() - t0;
+	st->spliced = use_splice;
+	if (r == 0 && o->progress)
+		o->progress(o->arg, st->bytes, st->seconds);
+	fcntl(in_fd, F_SETFL, in_fl);
+	fcntl(out_fd, F_SETFL, out_fl);
+	free(buf);
+	return r;
+}

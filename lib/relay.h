@@ -1,0 +1,38 @@
+/*
+ * The relay: zkeep moves a zfs stream from the sender's stdout to the
+ * receiver's stdin itself, so it can count the bytes, limit the rate, show
+ * progress and notice a stall, without a pv or mbuffer in between.
+ *
+ * On Linux the bytes go pipe to pipe by splice(2) and never enter user
+ * space; where splice cannot be used (an fd that is not a pipe on either
+ * side, or another kernel) it falls back to read/write through one buffer.
+ */
+#ifndef ZK_RELAY_H
+#define ZK_RELAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct relay_opts {
+	uint64_t bwlimit;     /* bytes per second, 0 = no limit */
+	int stall_timeout_ms; /* no byte moved for this long: give up; 0 = never */
+	int progress_ms;      /* how often progress is called, 0 = never */
+	void (*progress)(void *arg, uint64_t bytes, double seconds);
+	void *arg;
+};
+
+struct relay_stats {
+	uint64_t bytes;
+	double seconds;
+	bool spliced; /* the zero-copy path was used */
+};
+
+/* Moves everything from in_fd to out_fd until EOF on in_fd. Neither fd is
+ * closed. Errors: -ETIMEDOUT (stall), -EPIPE (the receiver went away),
+ * other -errno; the stats say how far it got. */
+int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_stats *st,
+              struct zerr *e);
+
+#endif

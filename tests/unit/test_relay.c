@@ -1,0 +1,214 @@
+#include "unit.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "relay.h"
+
+/* A child writing n pseudo-random bytes to fd (seeded, so the reader can
+ * check them), pausing pause_ms after the first KiB. */
+/* In a child: keep only fd (as fd 3) and stdio, so no pipe end stays open
+ * by accident and every EOF arrives. */
+static int only(int fd)
+{
+	if (dup2(fd, 100) < 0 || dup2(100, 3) < 0)
+		_exit(9);
+	for (int i = 4; i < 1024; i++)
+		close(i);
+	return 3;
+}
+
+static pid_t writer(int fd, size_t n, int pause_ms)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		fd = only(fd);
+		unsigned x = 12345;
+		char b[65536];
+		size_t done = 0;
+		while (done < n) {
+			size_t k = n - done < sizeof(b) ? n - done : sizeof(b);
+			if (pause_ms && done == 0)
+				k = 1024;
+			for (size_t i = 0; i < k; i++)
+				b[i] = (char)((x = x * 1103515245 + 12345) >> 16);
+			if (write(fd, b, k) != (ssize_t)k)
+				_exit(1);
+			done += k;
+			if (pause_ms && done == 1024) {
+				struct timespec ts = {pause_ms / 1000,
+				                      (long)(pause_ms % 1000) * 1000000L};
+				nanosleep(&ts, NULL);
+			}
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+/* A child reading fd to EOF (or stop bytes), exiting 0 when every byte
+ * matches the writer's sequence and the count is want. */
+static pid_t reader(int fd, size_t want, size_t stop)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		fd = only(fd);
+		unsigned x = 12345;
+		char b[65536];
+		size_t got = 0;
+		ssize_t k;
+		while ((k = read(fd, b, sizeof(b))) > 0) {
+			for (ssize_t i = 0; i < k; i++)
+				if (b[i] != (char)((x = x * 1103515245 + 12345) >> 16))
+					_exit(2);
+			got += (size_t)k;
+			if (stop && got >= stop)
+				_exit(0);
+		}
+		_exit(got == want ? 0 : 3);
+	}
+	return pid;
+}
+
+static int status_of(pid_t pid)
+{
+	int st;
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void progress(void *arg, uint64_t bytes, double secs)
+{
+	(void)secs;
+	uint64_t *last = arg;
+	assert_true(bytes >= *last);
+	*last = bytes;
+}
+
+static void test_relay_bytes(void **state)
+{
+	(void)state;
+	int a[2], b[2];
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(b), 0);
+	size_t n = (size_t)48 << 20;
+	pid_t w = writer(a[1], n, 0);
+	pid_t r = reader(b[0], n, 0);
+	close(a[1]);
+	close(b[0]);
+	uint64_t last = 0;
+	struct relay_opts o = {0, 5000, 1, progress, &last};
+	struct relay_stats st;
+	struct zerr e = ZERR_INIT;
+	assert_int_equal(relay_run(a[0], b[1], &o, &st, &e), 0);
+	close(a[0]);
+	close(b[1]);
+	assert_int_equal(status_of(w), 0);
+	assert_int_equal(status_of(r), 0);
+	assert_true(st.bytes == n);
+	assert_true(last == n); /* the final progress call has the total */
+	assert_true(st.spliced);
+}
+
+static void test_relay_not_pipes(void **state)
+{
+	(void)state;
+	/* a regular file in, a pipe out: the copy path */
+	char path[] = "/tmp/zk-relay-XXXXXX";
+	int fd = mkstemp(path);
+	int b[2];
+	assert_int_equal(pipe(b), 0);
+	pid_t w = writer(fd, (size_t)3 << 20, 0);
+	assert_int_equal(status_of(w), 0);
+	lseek(fd, 0, SEEK_SET);
+	pid_t r = reader(b[0], (size_t)3 << 20, 0);
+	close(b[0]);
+	struct relay_stats st;
+	struct zerr e = ZERR_INIT;
+	assert_int_equal(relay_run(fd, b[1], NULL, &st, &e), 0);
+	close(b[1]);
+	assert_int_equal(status_of(r), 0);
+	assert_true(st.bytes == (size_t)3 << 20);
+	close(fd);
+	unlink(path);
+}
+
+static void test_relay_bwlimit(void **state)
+{
+	(void)state;
+	int a[2], b[2];
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(b), 0);
+	size_t n = (size_t)2 << 20;
+	pid_t w = writer(a[1], n, 0);
+	pid_t r = reader(b[0], n, 0);
+	close(a[1]);
+	close(b[0]);
+	struct relay_opts o = {(uint64_t)4 << 20, 5000, 0, NULL, NULL};
+	struct relay_stats st;
+	struct zerr e = ZERR_INIT;
+	assert_int_equal(relay_run(a[0], b[1], &o, &st, &e), 0);
+	close(a[0]);
+	close(b[1]);
+	status_of(w);
+	assert_int_equal(status_of(r), 0);
+	/* 2 MiB at 4 MiB/s: at least about half a second, and not much more */
+	assert_true(st.seconds >= 0.45);
+	assert_true(st.seconds < 3.0);
+}
+
+static void test_relay_stall_and_epipe(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	int a[2], b[2];
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(b), 0);
+	pid_t w = writer(a[1], (size_t)1 << 20, 20000); /* 1 KiB, then 20 s silence */
+	pid_t r = reader(b[0], 0, 0);
+	close(a[1]);
+	close(b[0]);
+	struct relay_opts o = {0, 300, 0, NULL, NULL};
+	struct relay_stats st;
+	struct zerr e = ZERR_INIT;
+	assert_int_equal(relay_run(a[0], b[1], &o, &st, &e), -ETIMEDOUT);
+	assert_non_null(strstr(e.msg, "stalled"));
+	assert_true(st.bytes == 1024);
+	kill(w, SIGKILL);
+	status_of(w);
+	close(a[0]);
+	close(b[1]);
+	status_of(r);
+
+	/* the receiver reads 1 MiB and goes away */
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(b), 0);
+	w = writer(a[1], (size_t)16 << 20, 0);
+	r = reader(b[0], 0, (size_t)1 << 20);
+	close(a[1]);
+	close(b[0]);
+	o.stall_timeout_ms = 5000;
+	assert_int_equal(relay_run(a[0], b[1], &o, &st, &e), -EPIPE);
+	assert_non_null(strstr(e.msg, "receiving side"));
+	close(a[0]);
+	close(b[1]);
+	status_of(w);
+	assert_int_equal(status_of(r), 0);
+	signal(SIGPIPE, SIG_DFL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_relay_bytes),
+	    cmocka_unit_test(test_relay_not_pipes),
+	    cmocka_unit_test(test_relay_bwlimit),
+	    cmocka_unit_test(test_relay_stall_and_epipe),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

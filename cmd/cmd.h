@@ -26,6 +26,7 @@ int cmd_status(int argc, char **argv, const struct cmd *self);
 int cmd_snapshot(int argc, char **argv, const struct cmd *self);
 int cmd_prune(int argc, char **argv, const struct cmd *self);
 int cmd_report(int argc, char **argv, const struct cmd *self);
+int cmd_pull(int argc, char **argv, const struct cmd *self);
 int cmd_gate(int argc, char **argv, const struct cmd *self);
 int cmd_not_yet(int argc, char **argv, const struct cmd *self);
 

@@ -28,8 +28,9 @@ static const struct cmd commands[] = {
     {"report", "zfs-snapshot-report", cmd_report,
      "[--json] [--debug] [--cache-file PATH] [--config FILE]",
      "policy compliance as a table or JSON"},
-    {"pull", "zfs-pull-backups", cmd_not_yet,
-     "--host H --datasets DS... [--user U] [--destination D] [--name N] [-q] [--debug]",
+    {"pull", "zfs-pull-backups", cmd_pull,
+     "--host H --datasets DS... --destination D [--user U] [--name N] [-q] [--debug] [--dry-run] "
+     "[--force] [--full-newest] [--bwlimit RATE] [--wait[=S]] [--config FILE]",
      "pull datasets from a client host over ssh"},
     {"push", "zfs-push-backups", cmd_not_yet,
      "--host H --datasets DS... --destination D [--user U] [--strip-prefix P] "

@@ -139,7 +139,8 @@ static void ssh_argv(const struct host *h, const char *ctl, struct strvec *v)
 		strvec_pushf(v, "%d", h->port);
 	}
 	if (h->identity) {
-		strvec_push(v, "-i");
+		/* only this key: a forced-command key must not lose to an agent's */
+		strvec_pushv(v, (const char *const[]){"-o", "IdentitiesOnly=yes", "-i", NULL});
 		strvec_push(v, h->identity);
 	}
 	if (h->control_dir) {

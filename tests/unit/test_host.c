@@ -112,12 +112,12 @@ static void test_ssh_command(void **state)
 	struct buf all = BUF_INIT;
 	for (size_t i = 0; i < p.argv.n; i++)
 		buf_addf(&all, "%s|", p.argv.v[i]);
-	assert_string_equal(all.s,
-	                    "ssh|-o|BatchMode=yes|-o|ServerAliveInterval=15|-o|"
-	                    "ServerAliveCountMax=4|-o|ConnectTimeout=30|-p|2222|-i|"
-	                    "/root/.ssh/id_backup|-o|ControlMaster=auto|-o|ControlPersist=60|"
-	                    "-o|ControlPath=/run/zkeep/cm-%C|-o|Compression=no|-l|zfsbackup|--|"
-	                    "10.0.0.5|zfs list 'tank/a b'|");
+	assert_string_equal(
+	    all.s, "ssh|-o|BatchMode=yes|-o|ServerAliveInterval=15|-o|"
+	           "ServerAliveCountMax=4|-o|ConnectTimeout=30|-p|2222|-o|IdentitiesOnly=yes|-i|"
+	           "/root/.ssh/id_backup|-o|ControlMaster=auto|-o|ControlPersist=60|"
+	           "-o|ControlPath=/run/zkeep/cm-%C|-o|Compression=no|-l|zfsbackup|--|"
+	           "10.0.0.5|zfs list 'tank/a b'|");
 	buf_free(&all);
 	proc_free(&p);
 	host_free(&h);

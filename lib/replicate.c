@@ -1,0 +1,402 @@
+#include "replicate.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "plan.h"
+#include "policy.h"
+#include "proc.h"
+#include "relay.h"
+#include "state.h"
+#include "xalloc.h"
+#include "zfs.h"
+#include "banned.h"
+
+#define ERR_CAP 65536
+
+static unsigned list_types(void)
+{
+	return ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK;
+}
+
+static struct repl_dataset *add_dataset(struct repl_result *res, const char *src, const char *dst)
+{
+	res->v = xgrow(res->v, &res->alloc, res->n + 1, sizeof(*res->v));
+	struct repl_dataset *d = &res->v[res->n++];
+	memset(d, 0, sizeof(*d));
+	d->source = xstrdup(src);
+	d->target = xstrdup(dst);
+	d->start = time(NULL);
+	return d;
+}
+
+static void fail_dataset(struct repl_dataset *d, const char *msg)
+{
+	d->outcome = REPL_FAILED;
+	free(d->error);
+	d->error = xstrdup(msg);
+	log_error("%s: %s", d->source, msg);
+}
+
+/* The target of source dataset name. */
+static void target_of(const struct repl_job *j, const char *name, struct buf *out)
+{
+	if (j->is_push) {
+		size_t pl = j->strip_prefix ? strlen(j->strip_prefix) : 0;
+		if (pl && !strncmp(name, j->strip_prefix, pl) && name[pl] == '/')
+			name += pl + 1;
+		buf_addf(out, "%s/%s", j->destination, name);
+	} else {
+		buf_addf(out, "%s/%s/%s", j->destination, j->name, name);
+	}
+}
+
+/* First line of a captured stderr file, for a one-line message. */
+static void err_line(FILE *f, char *out, size_t len)
+{
+	out[0] = '\0';
+	if (!f)
+		return;
+	rewind(f);
+	if (!fgets(out, (int)len, f))
+		out[0] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+}
+
+static void show_progress(void *arg, uint64_t bytes, double secs)
+{
+	const char *what = arg;
+	double mib = (double)bytes / 1048576.0;
+	fprintf(stderr, "\r%s: %.1f MiB, %.1f MiB/s   ", what, mib, secs > 0 ? mib / secs : 0.0);
+	fflush(stderr);
+}
+
+/* One send | relay | receive. Receiver errors are reported ahead of the
+ * sender's (whose broken pipe is only the echo of them). */
+static int transfer(const struct repl_job *j, const struct plan_step *s, const char *target,
+                    bool rollback, uint64_t *bytes, struct zerr *e)
+{
+	struct strvec sargv = STRVEC_INIT, rargv = STRVEC_INIT;
+	struct proc snd, rcv;
+	FILE *serr = tmpfile(), *rerr = tmpfile();
+	struct relay_stats st = {0, 0, false};
+	struct zerr re = ZERR_INIT;
+	int r, rr = 0;
+
+	proc_init(&snd);
+	proc_init(&rcv);
+	strvec_pushv(&sargv, (const char *const[]){"zfs", "send", NULL});
+	if (j->raw)
+		strvec_push(&sargv, "-w");
+	if (s->from) {
+		strvec_push(&sargv, s->intermediates ? "-I" : "-i");
+		strvec_push(&sargv, s->from);
+	}
+	strvec_push(&sargv, s->to);
+	strvec_pushv(&rargv, (const char *const[]){"zfs", "receive", "-u", NULL});
+	if (rollback)
+		strvec_push(&rargv, "-F");
+	strvec_push(&rargv, target);
+
+	if (!serr || !rerr) {
+		r = zerr_set(e, -errno, "cannot make a temporary file: %s", strerror(errno));
+		goto out;
+	}
+	if ((r = host_command(j->src, (const char *const *)sargv.v, &snd, e)) < 0 ||
+	    (r = host_command(j->dst, (const char *const *)rargv.v, &rcv, e)) < 0)
+		goto out;
+	rcv.in = PROC_IO_PIPE;
+	rcv.out = PROC_IO_NULL;
+	rcv.err = PROC_IO_FD;
+	rcv.err_fd = fileno(rerr);
+	snd.in = PROC_IO_NULL;
+	snd.out = PROC_IO_PIPE;
+	snd.err = PROC_IO_FD;
+	snd.err_fd = fileno(serr);
+	if ((r = proc_start(&rcv, e)) < 0)
+		goto out;
+	if ((r = proc_start(&snd, e)) < 0) {
+		proc_kill(&rcv, SIGTERM);
+		struct proc_status ignored;
+		proc_wait(&rcv, 10000, &ignored, NULL);
+		goto out;
+	}
+	struct relay_opts ro = {j->bwlimit, j->stall_timeout_ms, j->progress ? 1000 : 0,
+	                        j->progress ? show_progress : NULL, (void *)s->to};
+	rr = relay_run(snd.out_fd, rcv.in_fd, &ro, &st, &re);
+	if (j->progress)
+		fputc('\n', stderr);
+	*bytes += st.bytes;
+	if (rr < 0) /* the stream is broken: the sender must not hang on */
+		proc_kill(&snd, SIGTERM);
+	struct proc_status ss, rs;
+	/* closing our pipe ends gives the receiver its EOF */
+	proc_wait(&rcv, j->timeout_ms, &rs, NULL);
+	proc_wait(&snd, j->timeout_ms, &ss, NULL);
+	char line[512], sbuf[64];
+	if (rs.code != 0) {
+		err_line(rerr, line, sizeof(line));
+		r = zerr_set(e, -EIO, "receive into '%s' %s%s%s", target,
+		             proc_status_str(&rs, sbuf, sizeof(sbuf)), *line ? ": " : "", line);
+	} else if (ss.code != 0) {
+		err_line(serr, line, sizeof(line));
+		r = zerr_set(e, -EIO, "send of '%s' %s%s%s", s->to,
+		             proc_status_str(&ss, sbuf, sizeof(sbuf)), *line ? ": " : "", line);
+	} else if (rr < 0) {
+		r = zerr_set(e, rr, "%s", re.msg);
+	} else {
+		r = 0;
+	}
+out:
+	if (serr)
+		fclose(serr);
+	if (rerr)
+		fclose(rerr);
+	proc_free(&snd);
+	proc_free(&rcv);
+	strvec_clear(&sargv);
+	strvec_clear(&rargv);
+	return r;
+}
+
+static bool in_list(const struct zfs_list *l, const char *name)
+{
+	return zfs_list_find(l, name) != NULL;
+}
+
+/* Creates the missing ancestors of target below the destination (down to,
+ * not including, target itself). */
+static int make_parents(const struct repl_job *j, const char *target, const struct zfs_list *dl,
+                        struct strvec *made, struct zerr *e)
+{
+	/* only below the destination, which must exist already */
+	size_t root = strlen(j->destination);
+	for (const char *p = target + root; (p = strchr(p + 1, '/'));) {
+		char *parent = xstrndup(target, (size_t)(p - target));
+		int r = 0;
+		if (!in_list(dl, parent) && !strvec_has(made, parent)) {
+			if (j->dry_run) {
+				log_info("would create %s", parent);
+			} else {
+				struct buf out = BUF_INIT;
+				r = host_run(j->dst,
+				             (const char *const[]){"zfs", "create", "-o",
+				                                   "canmount=off", parent, NULL},
+				             &out, 4096, j->timeout_ms, e);
+				buf_free(&out);
+				if (r == 0)
+					log_info("created %s", parent);
+			}
+			strvec_push(made, parent);
+		}
+		free(parent);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Lists the target tree; a tree that does not exist yet is empty, as long
+ * as the destination itself exists. */
+static int list_target(const struct repl_job *j, const char *root, struct zfs_list *dl,
+                       struct zerr *e)
+{
+	int r = zfs_list_run(j->dst, NULL, list_types(), 0, true, (const char *const[]){root, NULL},
+	                     j->timeout_ms, dl, e);
+	if (r == 0 || !strstr(e->msg, "does not exist"))
+		return r;
+	struct zerr de = ZERR_INIT;
+	r = zfs_list_run(j->dst, NULL, ZFS_TYPE_DATASET, 0, false,
+	                 (const char *const[]){j->destination, NULL}, j->timeout_ms, dl, &de);
+	if (r < 0)
+		return zerr_set(e, -ENOENT, "destination '%s' does not exist on %s", j->destination,
+		                j->dst->label);
+	zfs_list_free(dl);
+	memset(dl, 0, sizeof(*dl));
+	return 0;
+}
+
+static void write_record(const struct repl_job *j, const struct repl_result *res)
+{
+	if (!j->state_dir || j->dry_run)
+		return;
+	json_t *ds = json_array();
+	static const char *const outcome[] = {"ok", "up_to_date", "failed", "skipped"};
+	for (size_t i = 0; i < res->n; i++) {
+		const struct repl_dataset *d = &res->v[i];
+		json_t *newest = d->newest ? json_pack("{s:s, s:I, s:I}", "name", d->newest, "guid",
+		                                       (json_int_t)d->newest_guid, "creation",
+		                                       (json_int_t)d->newest_creation)
+		                           : json_null();
+		json_array_append_new(
+		    ds, json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:b}", "source",
+		                  d->source, "target", d->target, "result", outcome[d->outcome],
+		                  "error", d->error ? json_string(d->error) : json_null(), "bytes",
+		                  (json_int_t)d->bytes, "start", (json_int_t)d->start, "end",
+		                  (json_int_t)d->end, "newest", newest, "resume_token", json_null(),
+		                  "matched_by_name", d->matched_by_name));
+	}
+	bool failed = res->error != NULL;
+	for (size_t i = 0; i < res->n; i++)
+		failed |= res->v[i].outcome == REPL_FAILED;
+	json_t *rec =
+	    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o}", "job", j->name, "kind",
+	              j->is_push ? "push" : "pull", "source_host", j->src->label,
+	              "destination_host", j->dst->label, "start", (json_int_t)res->start, "end",
+	              (json_int_t)res->end, "result", failed ? "failed" : "ok", "error",
+	              res->error ? json_string(res->error) : json_null(), "datasets", ds);
+	char *text = json_dumps(rec, JSON_INDENT(1));
+	struct buf path = BUF_INIT;
+	buf_addf(&path, "%s/%s-", j->state_dir, j->is_push ? "push" : "pull");
+	for (const char *p = j->name; *p; p++)
+		buf_addch(&path, strchr("/\\", *p) || *p == '.' ? '-' : *p);
+	buf_adds(&path, ".json");
+	struct zerr e = ZERR_INIT;
+	if (!text || state_write_atomic(path.s, text, strlen(text), 0644, &e) < 0)
+		log_warn("cannot write the run record: %s", e.msg);
+	free(text);
+	buf_free(&path);
+	json_decref(rec);
+}
+
+int repl_run(const struct repl_job *j, struct repl_result *res)
+{
+	struct zfs_list sl = {0}, dl = {0};
+	struct policy_index si = {0}, di = {0};
+	struct strvec made = STRVEC_INIT, seen = STRVEC_INIT;
+	struct buf troot = BUF_INIT;
+	struct zerr e = ZERR_INIT;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	res->start = time(NULL);
+	/* one listing per side */
+	if ((r = zfs_list_run(j->src, NULL, list_types(), 0, true, j->datasets, j->timeout_ms, &sl,
+	                      &e)) < 0) {
+		zerr_prefix(&e, "cannot list the source datasets");
+		goto job_failed;
+	}
+	if (j->is_push)
+		buf_adds(&troot, j->destination);
+	else
+		buf_addf(&troot, "%s/%s", j->destination, j->name);
+	if ((r = list_target(j, troot.s, &dl, &e)) < 0)
+		goto job_failed;
+	policy_index_build(&si, &sl, NULL);
+	policy_index_build(&di, &dl, NULL);
+
+	/* every source dataset, parents first (createtxg order), once */
+	for (size_t i = 0; i < sl.n; i++) {
+		const struct zfs_obj *o = &sl.v[i];
+		if (!(o->type & ZFS_TYPE_DATASET) || strvec_has(&seen, o->name))
+			continue;
+		strvec_push(&seen, o->name);
+		struct buf tname = BUF_INIT;
+		target_of(j, o->name, &tname);
+		struct repl_dataset *d = add_dataset(res, o->name, tname.s);
+		struct policy_dataset *sd = policy_index_find(&si, o->name);
+		struct policy_dataset *dd = policy_index_find(&di, tname.s);
+		/* the source's bookmarks of this dataset */
+		const struct zfs_obj **bms = NULL;
+		size_t nbm = 0, abm = 0, olen = strlen(o->name);
+		for (size_t k = 0; k < sl.n; k++)
+			if (sl.v[k].type == ZFS_TYPE_BOOKMARK &&
+			    !strncmp(sl.v[k].name, o->name, olen) && sl.v[k].name[olen] == '#') {
+				bms = xgrow(bms, &abm, nbm + 1, sizeof(const struct zfs_obj *));
+				bms[nbm++] = &sl.v[k];
+			}
+		struct plan_input in = {sd ? sd->snaps.v : NULL,
+		                        sd ? sd->snaps.n : 0,
+		                        bms,
+		                        nbm,
+		                        dd ? dd->snaps.v : NULL,
+		                        dd ? dd->snaps.n : 0,
+		                        false,
+		                        j->full_newest,
+		                        j->force};
+		struct plan p;
+		plan_make(&in, &p);
+		free(bms);
+		d->matched_by_name = p.matched_by_name;
+		if (p.kind == PLAN_UP_TO_DATE) {
+			d->outcome = REPL_UP_TO_DATE;
+			log_info("Up to date: %s", tname.s);
+		} else if (p.kind == PLAN_NO_SNAPSHOT) {
+			d->outcome = REPL_SKIPPED;
+			log_warn("%s: no snapshot to send, skipped", o->name);
+		} else if (p.kind == PLAN_DIVERGED) {
+			fail_dataset(d, p.reason);
+		} else if (make_parents(j, tname.s, &dl, &made, &e) < 0) {
+			fail_dataset(d, e.msg);
+		} else {
+			for (size_t k = 0; k < p.n_steps && d->outcome != REPL_FAILED; k++) {
+				const struct plan_step *s = &p.steps[k];
+				if (s->from)
+					log_info("Incremental send %s -> %s into %s", s->from,
+					         s->to, tname.s);
+				else
+					log_info("Full send of %s into %s", s->to, tname.s);
+				if (j->dry_run)
+					continue;
+				if (transfer(j, s, tname.s, p.rollback && k == 0, &d->bytes, &e) <
+				    0)
+					fail_dataset(d, e.msg);
+			}
+			if (d->outcome != REPL_FAILED)
+				d->outcome = REPL_OK;
+		}
+		/* the newest snapshot the target has now */
+		const struct zfs_obj *newest = NULL;
+		if (d->outcome == REPL_OK && sd && sd->snaps.n)
+			newest = sd->snaps.v[sd->snaps.n - 1];
+		else if (d->outcome == REPL_UP_TO_DATE && p.base_src)
+			newest = p.base_src;
+		if (newest) {
+			d->newest = xstrdup(newest->name);
+			d->newest_guid = newest->guid;
+			d->newest_creation = newest->creation;
+		}
+		d->end = time(NULL);
+		buf_free(&tname);
+	}
+	r = 0;
+	for (size_t i = 0; i < res->n; i++)
+		if (res->v[i].outcome == REPL_FAILED)
+			r = -EIO;
+	goto done;
+job_failed:
+	res->error = xstrdup(e.msg);
+	log_error("%s", e.msg);
+done:
+	res->end = time(NULL);
+	write_record(j, res);
+	policy_index_free(&si);
+	policy_index_free(&di);
+	zfs_list_free(&sl);
+	zfs_list_free(&dl);
+	strvec_clear(&made);
+	strvec_clear(&seen);
+	buf_free(&troot);
+	return r;
+}
+
+void repl_result_free(struct repl_result *res)
+{
+	if (!res)
+		return;
+	for (size_t i = 0; i < res->n; i++) {
+		free(res->v[i].source);
+		free(res->v[i].target);
+		free(res->v[i].error);
+		free(res->v[i].newest);
+	}
+	free(res->v);
+	free(res->error);
+	memset(res, 0, sizeof(*res));
+}

@@ -1,0 +1,74 @@
+/*
+ * Replication of one job: the datasets of a source host into a target
+ * dataset tree, over ssh on one side (pull: the source is remote; push:
+ * the target is). Per job: one recursive listing per side, a plan per
+ * dataset (lib/plan: common base by guid), then for each step
+ *   source: zfs send [-w] [-I|-i base] snap  ->  relay  ->  target: zfs receive -u [-s] [-F] T
+ * with zkeep itself relaying the bytes (lib/relay). One failing dataset
+ * does not stop the others; the result lists every dataset's outcome.
+ *
+ * Target layout, as the seed's: pull  DEST/<name>/<source dataset>
+ *                                push  DEST/<source dataset minus strip_prefix/>
+ * Missing parents are created with `zfs create -o canmount=off`.
+ *
+ * Messages go through log in the seed's wording ("Up to date", "Full
+ * send", "Incremental send"). Nothing here takes the job lock; cmd/ does.
+ */
+#ifndef ZK_REPLICATE_H
+#define ZK_REPLICATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "err.h"
+#include "host.h"
+#include "strvec.h"
+
+struct repl_job {
+	const char *name; /* the job: pull's <name>, push's host */
+	bool is_push;
+	const struct host *src;      /* where the datasets are */
+	const struct host *dst;      /* where they go */
+	const char *const *datasets; /* source roots, each with its descendants */
+	const char *destination;     /* target root */
+	const char *strip_prefix;    /* push: removed from source names */
+	bool raw;                    /* send -w */
+	bool force;                  /* roll back a diverged target */
+	bool full_newest;            /* a first sync sends the newest only */
+	bool dry_run;
+	uint64_t bwlimit; /* bytes/s, 0 = none */
+	int stall_timeout_ms;
+	int timeout_ms;        /* every non-streaming zfs/ssh call */
+	bool progress;         /* progress lines on stderr */
+	const char *state_dir; /* run records go here; NULL: none */
+};
+
+enum repl_outcome { REPL_OK, REPL_UP_TO_DATE, REPL_FAILED, REPL_SKIPPED };
+
+struct repl_dataset {
+	char *source, *target;
+	enum repl_outcome outcome;
+	char *error; /* REPL_FAILED: why */
+	uint64_t bytes;
+	time_t start, end;
+	char *newest; /* newest snapshot on the target after the run */
+	uint64_t newest_guid, newest_creation;
+	bool matched_by_name;
+};
+
+struct repl_result {
+	struct repl_dataset *v;
+	size_t n, alloc;
+	time_t start, end;
+	char *error; /* a failure of the whole job (listing, destination) */
+};
+
+/* Runs the job. Returns 0 when every dataset is replicated or up to date,
+ * -EIO when any failed (see res), or the error that stopped the job before
+ * any dataset (res->error says it too). Writes the run record when
+ * state_dir is set. */
+int repl_run(const struct repl_job *j, struct repl_result *res);
+void repl_result_free(struct repl_result *res);
+
+#endif

@@ -1,0 +1,101 @@
+# zkeep pull over real ssh (zkb@localhost, with send delegated) into a
+# backup pool: continues a target the seed's scripts made, full and
+# incremental sends by guid, up to date, divergence refused unless --force,
+# the seed's lock, run records, and every failure named.
+. ./lib.sh
+
+pool_create zsrc
+pool_create zdst
+for d in a a/c "with space" b; do log_must zfs create "zsrc/$d"; done
+dd if=/dev/urandom of=/zsrc/a/f bs=64k count=32 status=none
+log_must zfs snapshot -r zsrc@s1
+log_must zfs allow zkb send zsrc
+st=$(mktemp -d)
+locks=$(mktemp -d)
+on_exit rm -rf "$st" "$locks"
+conf=$st/zkeep.conf
+printf '[global]\nstate_dir = %s\nlock_dir = %s\n' "$st" "$locks" >"$conf"
+PULL=($ZK pull --config "$conf" --host localhost --user zkb --destination zdst --name h)
+
+# the seed's first backup of zsrc/a, in its exact form
+log_must zfs create -o canmount=off zdst/h
+log_must zfs create -o canmount=off zdst/h/zsrc
+zfs send zsrc/a@s1 | zfs receive -F -u zdst/h/zsrc/a || log_fail "seed-form first backup"
+log_must zfs snapshot -r zsrc@s2
+
+out=$(log_must "${PULL[@]}" --datasets zsrc/a "zsrc/with space")
+assert_contains "$out" "Incremental send zsrc/a@s1 -> zsrc/a@s2 into zdst/h/zsrc/a"
+assert_contains "$out" "Full send of zsrc/a/c@s1 into zdst/h/zsrc/a/c"
+assert_contains "$out" "Full send of zsrc/with space@s1 into zdst/h/zsrc/with space"
+guids() { zfs list -H -p -o guid -t snapshot -s createtxg "$1"; }
+for d in a a/c "with space"; do
+	assert_eq "$(guids "zdst/h/zsrc/$d")" "$(guids "zsrc/$d")" "snapshot guids of $d"
+done
+assert_eq "$(zfs list -H -o name zdst/h/zsrc/b 2>/dev/null)" "" "a dataset not asked for"
+python3 - "$st/pull-h.json" <<'PY' || log_fail "run record"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["job"] == "h" and r["kind"] == "pull" and r["result"] == "ok", r
+d = {x["source"]: x for x in r["datasets"]}
+assert d["zsrc/a"]["result"] == "ok" and d["zsrc/a"]["bytes"] > 0, d
+assert d["zsrc/a"]["newest"]["name"] == "zsrc/a@s2", d
+assert d["zsrc/with space"]["target"] == "zdst/h/zsrc/with space", d
+PY
+
+# nothing new: nothing sent
+out=$(log_must "${PULL[@]}" --datasets zsrc/a "zsrc/with space")
+assert_contains "$out" "Up to date: zdst/h/zsrc/a"
+assert_contains "$out" "Up to date: zdst/h/zsrc/a/c"
+[[ "$out" == *"send"* ]] && log_fail "a no-op pull sent something: $out"
+
+# a target with its own snapshot after the base: refused, named; the
+# other datasets still pulled; --force rolls it back
+log_must zfs snapshot zdst/h/zsrc/a@local
+log_must zfs snapshot -r zsrc@s3
+out=$("${PULL[@]}" --datasets zsrc/a "zsrc/with space" 2>&1)
+assert_eq $? 1 "exit code with a diverged target"
+assert_contains "$out" "zdst/h/zsrc/a@local"
+assert_contains "$out" "--force"
+log_must zfs list "zdst/h/zsrc/with space@s3" >/dev/null
+log_mustnot zfs list zdst/h/zsrc/a@s3
+out=$(log_must "${PULL[@]}" --force --datasets zsrc/a)
+log_must zfs list zdst/h/zsrc/a@s3 >/dev/null
+log_mustnot zfs list zdst/h/zsrc/a@local
+
+# the seed's lock: another holder -> message, exit 0, nothing done
+log_must zfs snapshot -r zsrc@s4
+flock "$locks/zfs-pull-backups-h.lock" sleep 20 &
+fpid=$!
+on_exit kill $fpid
+sleep 1
+out=$(log_must "${PULL[@]}" --datasets zsrc/a)
+assert_contains "$out" "another instance is already running"
+log_mustnot zfs list zdst/h/zsrc/a@s4
+kill $fpid; wait $fpid 2>/dev/null
+out=$(log_must "${PULL[@]}" --datasets zsrc/a)
+log_must zfs list zdst/h/zsrc/a@s4 >/dev/null
+
+# bad input: each a clear error, nothing changed
+before=$(zfs list -H -o name -t all -r zdst | md5sum)
+out=$("${PULL[@]}" --datasets zsrc/nope 2>&1)
+assert_eq $? 1 "exit code for a missing source dataset"
+assert_contains "$out" "zsrc/nope"
+out=$($ZK pull --config "$conf" --host localhost --user zkb --destination zdst/nope --name h --datasets zsrc/a 2>&1)
+assert_eq $? 1 "exit code for a missing destination"
+assert_contains "$out" "destination 'zdst/nope' does not exist"
+out=$($ZK pull --config "$conf" --host localhost --user nobody-here --destination zdst --name h --datasets zsrc/a 2>&1)
+assert_eq $? 1 "exit code for an unreachable host"
+assert_contains "$out" "cannot reach nobody-here@localhost"
+$ZK pull --config "$conf" --host localhost --datasets "zsrc/a;id" --destination zdst >/dev/null 2>&1
+assert_eq $? 2 "exit code for an invalid dataset name"
+$ZK pull --config "$conf" --host localhost --datasets zsrc/a --destination zdst --bwlimit 3X >/dev/null 2>&1
+assert_eq $? 2 "exit code for a bad --bwlimit"
+assert_eq "$(zfs list -H -o name -t all -r zdst | md5sum)" "$before" "target after refused runs"
+
+# the seed's name, and --bwlimit through zkeep's own relay
+d=$(mktemp -d)
+on_exit rm -rf "$d"
+ln -s $ZK "$d/zfs-pull-backups"
+log_must zfs snapshot -r zsrc@s5
+out=$(log_must "$d/zfs-pull-backups" --config "$conf" --host localhost --user zkb --destination zdst --name h --datasets zsrc/a --bwlimit 10M)
+assert_contains "$out" "* Incremental send zsrc/a@s4 -> zsrc/a@s5"

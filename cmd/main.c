@@ -32,9 +32,9 @@ static const struct cmd commands[] = {
      "--host H --datasets DS... --destination D [--user U] [--name N] [-q] [--debug] [--dry-run] "
      "[--force] [--full-newest] [--bwlimit RATE] [--wait[=S]] [--config FILE]",
      "pull datasets from a client host over ssh"},
-    {"push", "zfs-push-backups", cmd_not_yet,
-     "--host H --datasets DS... --destination D [--user U] [--strip-prefix P] "
-     "[--bwlimit RATE] [-q] [--debug]",
+    {"push", "zfs-push-backups", cmd_push,
+     "--host H --datasets DS... --destination D [--user U] [--strip-prefix P] [--restricted] "
+     "[--bwlimit RATE] [-q] [--debug] [--dry-run] [--force] [--wait[=S]] [--config FILE]",
      "push raw streams to an offsite host over ssh"},
     {"api", "zfs-api", cmd_not_yet, "[--listen HOST:PORT] [--config FILE]",
      "the per-host HTTP daemon: JSON API and /metrics"},

@@ -99,8 +99,11 @@ static int transfer(const struct repl_job *j, const struct plan_step *s, const c
 		strvec_push(&sargv, s->from);
 	}
 	strvec_push(&sargv, s->to);
-	strvec_pushv(&rargv, (const char *const[]){"zfs", "receive", "-u", NULL});
-	if (rollback)
+	if (j->restricted) /* the only receive the seed's remote accepts */
+		strvec_pushv(&rargv, (const char *const[]){"zfs", "receive", "-F", "-u", NULL});
+	else
+		strvec_pushv(&rargv, (const char *const[]){"zfs", "receive", "-u", NULL});
+	if (rollback && !j->restricted)
 		strvec_push(&rargv, "-F");
 	strvec_push(&rargv, target);
 
@@ -180,7 +183,17 @@ static int make_parents(const struct repl_job *j, const char *target, const stru
 	for (const char *p = target + root; (p = strchr(p + 1, '/'));) {
 		char *parent = xstrndup(target, (size_t)(p - target));
 		int r = 0;
-		if (!in_list(dl, parent) && !strvec_has(made, parent)) {
+		bool exists = in_list(dl, parent) || strvec_has(made, parent);
+		if (!exists && j->restricted) {
+			/* names-only listings show no dataset without snapshots */
+			struct buf out = BUF_INIT;
+			struct zerr le = ZERR_INIT;
+			exists =
+			    host_run(j->dst, (const char *const[]){"zfs", "list", parent, NULL},
+			             &out, 65536, j->timeout_ms, &le) == 0;
+			buf_free(&out);
+		}
+		if (!exists) {
 			if (j->dry_run) {
 				log_info("would create %s", parent);
 			} else {
@@ -207,6 +220,27 @@ static int make_parents(const struct repl_job *j, const char *target, const stru
 static int list_target(const struct repl_job *j, const char *root, struct zfs_list *dl,
                        struct zerr *e)
 {
+	if (j->restricted) {
+		/* the seed's two list forms, byte for byte */
+		struct buf out = BUF_INIT;
+		int r = host_run(j->dst, (const char *const[]){"zfs", "list", j->destination, NULL},
+		                 &out, ZFS_OUTPUT_MAX, j->timeout_ms, e);
+		if (r < 0) {
+			buf_free(&out);
+			return zerr_set(e, -ENOENT, "destination '%s' does not exist on %s (%s)",
+			                j->destination, j->dst->label, e->msg);
+		}
+		buf_reset(&out);
+		r = host_run(j->dst,
+		             (const char *const[]){"zfs", "list", "-t", "snapshot", "-H", "-o",
+		                                   "name", "-s", "creation", "-r", j->destination,
+		                                   NULL},
+		             &out, ZFS_OUTPUT_MAX, j->timeout_ms, e);
+		if (r == 0)
+			r = zfs_names_parse(dl, out.s, out.len, e);
+		buf_free(&out);
+		return r;
+	}
 	int r = zfs_list_run(j->dst, NULL, list_types(), 0, true, (const char *const[]){root, NULL},
 	                     j->timeout_ms, dl, e);
 	if (r == 0 || !strstr(e->msg, "does not exist"))
@@ -317,7 +351,7 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 		                        nbm,
 		                        dd ? dd->snaps.v : NULL,
 		                        dd ? dd->snaps.n : 0,
-		                        false,
+		                        j->restricted,
 		                        j->full_newest,
 		                        j->force};
 		struct plan p;

@@ -34,6 +34,8 @@ struct repl_job {
 	const char *destination;     /* target root */
 	const char *strip_prefix;    /* push: removed from source names */
 	bool raw;                    /* send -w */
+	bool restricted;             /* the target takes the seed's five command lines only:
+	                              * names, not guids; always receive -F -u */
 	bool force;                  /* roll back a diverged target */
 	bool full_newest;            /* a first sync sends the newest only */
 	bool dry_run;

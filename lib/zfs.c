@@ -323,6 +323,34 @@ int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned co
 	return r;
 }
 
+int zfs_names_parse(struct zfs_list *l, const char *text, size_t len, struct zerr *e)
+{
+	char *copy = NULL;
+	struct buf rows = BUF_INIT, last = BUF_INIT;
+	int r = take_text(&copy, text, len, "zfs list", e);
+	if (r < 0)
+		return r;
+	struct tsv t = {copy, copy + len, 0, "zfs list"};
+	char *f[1];
+	while ((r = tsv_next(&t, f, 1, e)) > 0) {
+		if ((r = parse_name(&t, f[0], ZFS_TYPE_SNAPSHOT, e)) < 0)
+			break;
+		size_t dl = strcspn(f[0], "@");
+		if (last.len != dl || strncmp(last.s, f[0], dl)) {
+			buf_reset(&last);
+			buf_add(&last, f[0], dl);
+			buf_addf(&rows, "%s\tfilesystem\t0\t%zu\t0\t-\t-\t-\n", last.s, t.lineno);
+		}
+		buf_addf(&rows, "%s\tsnapshot\t0\t%zu\t0\t-\t-\t-\n", f[0], t.lineno);
+	}
+	if (r == 0)
+		r = zfs_list_parse(l, rows.s, rows.len, 0, e);
+	free(copy);
+	buf_free(&rows);
+	buf_free(&last);
+	return r;
+}
+
 const struct zfs_obj *zfs_list_find(const struct zfs_list *l, const char *name)
 {
 	for (size_t i = 0; i < l->n; i++)

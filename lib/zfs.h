@@ -135,6 +135,11 @@ void zpool_status_argv(struct strvec *argv, const char *pool);
 /* Parsers: take len bytes of text (copied; the caller keeps its own). */
 int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned cols, struct zerr *e);
 void zfs_list_free(struct zfs_list *l);
+/* The seed's names-only snapshot listing (`zfs list -t snapshot -H -o name
+ * -s creation -r DS`, all a restricted remote answers) as a zfs_list: a
+ * filesystem row for each dataset seen, then its snapshots, in the order
+ * listed (createtxg numbers them), guid 0. */
+int zfs_names_parse(struct zfs_list *l, const char *text, size_t len, struct zerr *e);
 int zpool_list_parse(struct zpool_list *l, const char *text, size_t len, struct zerr *e);
 void zpool_list_free(struct zpool_list *l);
 int zfs_props_parse(struct zfs_props *p, const char *text, size_t len, struct zerr *e);

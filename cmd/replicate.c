@@ -1,9 +1,13 @@
 /*
  * zkeep pull / zfs-pull-backups: pull datasets from client hosts over ssh
- * into DEST/<name>/<dataset>. With --host, one job from the flags (the
- * seed's interface, no config needed); without, every [pull NAME] section
- * of the config, one after the other. Each job holds the seed's per-host
- * lock while it runs. See zkeep-pull(1).
+ * into DEST/<name>/<dataset>.
+ * zkeep push / zfs-push-backups: push raw streams of local datasets to an
+ * offsite host, into DEST/<dataset minus the strip prefix>, optionally
+ * through the seed's five-line allowlist (--restricted).
+ * With --host, one job from the flags (the seed's interface, no config
+ * needed); without, every [pull NAME] / [push NAME] section of the config,
+ * one after the other. Each job holds the seed's per-host lock while it
+ * runs. See zkeep-pull(1), zkeep-push(1).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,35 +40,46 @@ static void on_signal(int sig)
 	_exit(1);
 }
 
-struct pull_opts {
-	const char *host, *user, *destination, *name, *config, *lock_dir, *identity;
+struct repl_opts {
+	bool push;
+	const char *host, *user, *destination, *name, *config, *lock_dir, *identity, *strip;
 	struct strvec datasets;
 	int port, wait_s, stall_s;
-	bool dry_run, force, full_newest, progress;
+	bool dry_run, force, full_newest, progress, restricted;
 	uint64_t bwlimit;
 };
 
-static int run_job(const struct pull_opts *o, const struct zk_config *cfg, const char *name,
-                   const char *hostname, const char *user, int port, const char *identity,
-                   const struct strvec *datasets, const char *destination, uint64_t bwlimit)
+/* One job: the remote side and what to do there. */
+struct job_spec {
+	const char *name, *host, *user, *identity, *destination, *strip;
+	int port;
+	const struct strvec *datasets;
+	uint64_t bwlimit;
+	bool restricted;
+};
+
+static int run_job(const struct repl_opts *o, const struct zk_config *cfg,
+                   const struct job_spec *js)
 {
-	struct host src, dst;
+	struct host remote, local;
 	struct zerr e = ZERR_INIT;
 	struct buf lpath = BUF_INIT;
 	struct repl_result res;
 	int ret = EXIT_FAILED;
 	pid_t holder = 0;
 
-	host_init_local(&dst);
-	if (host_init_ssh(&src, user, hostname, port, &e) < 0) {
+	host_init_local(&local);
+	if (host_init_ssh(&remote, js->user, js->host, js->port, &e) < 0) {
 		log_error("%s", e.msg);
-		host_free(&src);
-		host_free(&dst);
+		host_free(&remote);
+		host_free(&local);
 		return EXIT_USAGE;
 	}
-	if (identity)
-		src.identity = strdup(identity);
-	lock_path(&lpath, o->lock_dir ? o->lock_dir : cfg->lock_dir, "pull", name);
+	if (js->identity)
+		remote.identity = strdup(js->identity);
+	remote.exact = js->restricted;
+	lock_path(&lpath, o->lock_dir ? o->lock_dir : cfg->lock_dir, o->push ? "push" : "pull",
+	          js->name);
 	int r = lock_acquire(&held, lpath.s, o->wait_s, &holder, &e);
 	if (r == -EWOULDBLOCK || r == -ETIMEDOUT) {
 		/* the seed's later behaviour: say so, exit 0, cron stays quiet */
@@ -77,15 +92,19 @@ static int run_job(const struct pull_opts *o, const struct zk_config *cfg, const
 		goto out;
 	}
 	struct repl_job j = {
-	    .name = name,
-	    .src = &src,
-	    .dst = &dst,
-	    .datasets = (const char *const *)datasets->v,
-	    .destination = destination,
+	    .name = js->name,
+	    .is_push = o->push,
+	    .src = o->push ? &local : &remote,
+	    .dst = o->push ? &remote : &local,
+	    .datasets = (const char *const *)js->datasets->v,
+	    .destination = js->destination,
+	    .strip_prefix = js->strip,
+	    .raw = o->push, /* the offsite host never sees keys */
+	    .restricted = js->restricted,
 	    .force = o->force,
 	    .full_newest = o->full_newest,
 	    .dry_run = o->dry_run,
-	    .bwlimit = bwlimit,
+	    .bwlimit = js->bwlimit,
 	    .stall_timeout_ms = o->stall_s * 1000,
 	    .timeout_ms = cfg->zfs_timeout * 1000,
 	    .progress = o->progress,
@@ -95,8 +114,12 @@ static int run_job(const struct pull_opts *o, const struct zk_config *cfg, const
 		log_debug("no run record: cannot write to %s", cfg->state_dir);
 		j.state_dir = NULL;
 	}
-	log_info("Pulling %zu dataset(s) from %s into %s/%s", datasets->n, src.label, destination,
-	         name);
+	if (o->push)
+		log_info("Pushing %zu dataset(s) to %s:%s%s", js->datasets->n, remote.label,
+		         js->destination, js->restricted ? " (restricted)" : "");
+	else
+		log_info("Pulling %zu dataset(s) from %s into %s/%s", js->datasets->n, remote.label,
+		         js->destination, js->name);
 	r = repl_run(&j, &res);
 	size_t ok = 0, failed = 0;
 	for (size_t i = 0; i < res.n; i++)
@@ -104,21 +127,23 @@ static int run_job(const struct pull_opts *o, const struct zk_config *cfg, const
 	if (r == 0)
 		log_info("Done: %zu dataset(s) up to date", ok);
 	else if (res.error)
-		log_error("pull from %s failed: %s", src.label, res.error);
+		log_error("%s %s failed: %s", o->push ? "push to" : "pull from", remote.label,
+		          res.error);
 	else
-		log_error("pull from %s: %zu dataset(s) failed, %zu fine", src.label, failed, ok);
+		log_error("%s %s: %zu dataset(s) failed, %zu fine",
+		          o->push ? "push to" : "pull from", remote.label, failed, ok);
 	ret = r == 0 ? EXIT_OK : EXIT_FAILED;
 	repl_result_free(&res);
 	lock_release(&held);
 out:
-	host_disconnect(&src);
-	host_free(&src);
-	host_free(&dst);
+	host_disconnect(&remote);
+	host_free(&remote);
+	host_free(&local);
 	buf_free(&lpath);
 	return ret;
 }
 
-int cmd_pull(int argc, char **argv, const struct cmd *self)
+static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool push)
 {
 	static const struct option opts[] = {
 	    {"host", required_argument, NULL, 'H'},
@@ -141,21 +166,25 @@ int cmd_pull(int argc, char **argv, const struct cmd *self)
 	    {"port", required_argument, NULL, 'p'},
 	    {"identity", required_argument, NULL, 'i'},
 	    {"jobs", required_argument, NULL, 'j'},
+	    {"strip-prefix", required_argument, NULL, 'S'},
+	    {"restricted", no_argument, NULL, 'R'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct pull_opts o;
+	struct repl_opts o;
 	struct zerr e = ZERR_INIT;
 	int debug = 0, quiet = 0, c, ret = EXIT_USAGE;
 	long n;
 	memset(&o, 0, sizeof(o));
 	strvec_init(&o.datasets);
+	o.push = push;
 	o.stall_s = 600;
 	o.progress = isatty(STDERR_FILENO);
 	optind = 1;
 	/* '+': stop at the first non-option, so --datasets can take a list */
-	while ((c = getopt_long(argc, argv, "+:H:D:u:d:N:gGqc:nfFb:Ps:w::l:p:i:j:h", opts, NULL)) !=
-	       -1) {
+	const char *optstr = push ? "+:H:D:u:d:gGqc:nfFb:Ps:w::l:p:i:j:S:Rh"
+	                          : "+:H:D:u:d:N:gGqc:nfFb:Ps:w::l:p:i:j:h";
+	while ((c = getopt_long(argc, argv, optstr, opts, NULL)) != -1) {
 		switch (c) {
 		case 'H':
 			o.host = optarg;
@@ -173,6 +202,12 @@ int cmd_pull(int argc, char **argv, const struct cmd *self)
 			break;
 		case 'N':
 			o.name = optarg;
+			break;
+		case 'S':
+			o.strip = optarg;
+			break;
+		case 'R':
+			o.restricted = true;
 			break;
 		case 'g':
 			debug = 1;
@@ -247,6 +282,14 @@ int cmd_pull(int argc, char **argv, const struct cmd *self)
 		ret = cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
+	if (!push && (o.strip || o.restricted)) {
+		ret = cmd_usage_error(self, "--strip-prefix and --restricted are for push");
+		goto out;
+	}
+	if (push && o.name) {
+		ret = cmd_usage_error(self, "--name is for pull");
+		goto out;
+	}
 	for (size_t i = 0; i < o.datasets.n; i++)
 		if (zfs_name_check(o.datasets.v[i], ZFS_TYPE_DATASET, &e) < 0) {
 			ret = cmd_usage_error(self, "--datasets: %s", e.msg);
@@ -254,6 +297,10 @@ int cmd_pull(int argc, char **argv, const struct cmd *self)
 		}
 	if (o.destination && zfs_name_check(o.destination, ZFS_TYPE_DATASET, &e) < 0) {
 		ret = cmd_usage_error(self, "--destination: %s", e.msg);
+		goto out;
+	}
+	if (o.strip && zfs_name_check(o.strip, ZFS_TYPE_DATASET, &e) < 0) {
+		ret = cmd_usage_error(self, "--strip-prefix: %s", e.msg);
 		goto out;
 	}
 	cmd_setup_log(self, argv[0], quiet, debug);
@@ -272,29 +319,57 @@ int cmd_pull(int argc, char **argv, const struct cmd *self)
 			ret = cmd_usage_error(self, "--host needs --datasets and --destination");
 			goto out_cfg;
 		}
-		ret = run_job(&o, &cfg, o.name ? o.name : o.host, o.host, o.user, o.port,
-		              o.identity, &o.datasets, o.destination, o.bwlimit);
+		struct job_spec js = {o.name ? o.name : o.host,
+		                      o.host,
+		                      o.user,
+		                      o.identity,
+		                      o.destination,
+		                      o.strip,
+		                      o.port,
+		                      &o.datasets,
+		                      o.bwlimit,
+		                      o.restricted};
+		ret = run_job(&o, &cfg, &js);
 	} else {
 		ret = EXIT_OK;
 		size_t jobs = 0;
 		for (size_t i = 0; i < cfg.n_jobs; i++) {
 			const struct zk_job *jb = &cfg.jobs[i];
-			if (jb->is_push)
+			if (jb->is_push != push)
 				continue;
 			jobs++;
-			int r = run_job(&o, &cfg, jb->name, jb->remote.host, jb->remote.user,
-			                jb->remote.port, jb->remote.identity_file, &jb->datasets,
-			                jb->destination, o.bwlimit ? o.bwlimit : jb->bwlimit);
+			/* a push job's lock and name are its host, as the seed's */
+			struct job_spec js = {push ? jb->remote.host : jb->name,
+			                      jb->remote.host,
+			                      jb->remote.user,
+			                      jb->remote.identity_file,
+			                      jb->destination,
+			                      jb->strip_prefix,
+			                      jb->remote.port,
+			                      &jb->datasets,
+			                      o.bwlimit ? o.bwlimit : jb->bwlimit,
+			                      jb->restricted || o.restricted};
+			int r = run_job(&o, &cfg, &js);
 			if (r != EXIT_OK && ret != EXIT_USAGE)
 				ret = r;
 		}
 		if (!jobs)
-			log_warn("no [pull NAME] sections in %s and no --host: nothing to do",
-			         cfg.path);
+			log_warn("no [%s NAME] sections in %s and no --host: nothing to do",
+			         push ? "push" : "pull", cfg.path);
 	}
 out_cfg:
 	config_free(&cfg);
 out:
 	strvec_clear(&o.datasets);
 	return ret;
+}
+
+int cmd_pull(int argc, char **argv, const struct cmd *self)
+{
+	return cmd_replicate(argc, argv, self, false);
+}
+
+int cmd_push(int argc, char **argv, const struct cmd *self)
+{
+	return cmd_replicate(argc, argv, self, true);
 }

@@ -142,15 +142,24 @@ static int transfer(const struct repl_job *j, const struct plan_step *s, const c
 	/* closing our pipe ends gives the receiver its EOF */
 	proc_wait(&rcv, j->timeout_ms, &rs, NULL);
 	proc_wait(&snd, j->timeout_ms, &ss, NULL);
-	char line[512], sbuf[64];
-	if (rs.code != 0) {
-		err_line(rerr, line, sizeof(line));
-		r = zerr_set(e, -EIO, "receive into '%s' %s%s%s", target,
-		             proc_status_str(&rs, sbuf, sizeof(sbuf)), *line ? ": " : "", line);
+	char sline[512], rline[512], sbuf[64], rbuf[64];
+	err_line(serr, sline, sizeof(sline));
+	err_line(rerr, rline, sizeof(rline));
+	proc_status_str(&ss, sbuf, sizeof(sbuf));
+	proc_status_str(&rs, rbuf, sizeof(rbuf));
+	/* The receiver's error comes first, unless the sender failed on its
+	 * own (not of the broken pipe the receiver left): then the receiver's
+	 * "failed to read from stream" is only the echo of it. */
+	bool sender_first = ss.code != 0 && ss.signal != SIGPIPE && !(ss.signal && rr < 0);
+	if (sender_first) {
+		r = zerr_set(e, -EIO, "send of '%s' %s%s%s%s%s", s->to, sbuf, *sline ? ": " : "",
+		             sline, rs.code ? "; receive: " : "", rs.code ? rline : "");
+	} else if (rs.code != 0) {
+		r = zerr_set(e, -EIO, "receive into '%s' %s%s%s", target, rbuf, *rline ? ": " : "",
+		             rline);
 	} else if (ss.code != 0) {
-		err_line(serr, line, sizeof(line));
-		r = zerr_set(e, -EIO, "send of '%s' %s%s%s", s->to,
-		             proc_status_str(&ss, sbuf, sizeof(sbuf)), *line ? ": " : "", line);
+		r = zerr_set(e, -EIO, "send of '%s' %s%s%s", s->to, sbuf, *sline ? ": " : "",
+		             sline);
 	} else if (rr < 0) {
 		r = zerr_set(e, rr, "%s", re.msg);
 	} else {

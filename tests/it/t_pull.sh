@@ -9,7 +9,8 @@ pool_create zdst
 for d in a a/c "with space" b; do log_must zfs create "zsrc/$d"; done
 dd if=/dev/urandom of=/zsrc/a/f bs=64k count=32 status=none
 log_must zfs snapshot -r zsrc@s1
-log_must zfs allow zkb send zsrc
+# the seed's delegation (incremental sends need hold as well as send)
+log_must zfs allow zkb mount,send,hold,snapshot,destroy,release zsrc
 st=$(mktemp -d)
 locks=$(mktemp -d)
 on_exit rm -rf "$st" "$locks"
@@ -64,7 +65,8 @@ log_mustnot zfs list zdst/h/zsrc/a@local
 
 # the seed's lock: another holder -> message, exit 0, nothing done
 log_must zfs snapshot -r zsrc@s4
-flock "$locks/zfs-pull-backups-h.lock" sleep 20 &
+# -o: flock itself holds the lock, so killing it frees the lock
+flock -o "$locks/zfs-pull-backups-h.lock" sleep 20 &
 fpid=$!
 on_exit kill $fpid
 sleep 1

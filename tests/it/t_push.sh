@@ -67,7 +67,7 @@ assert_eq "$(guids zpoff/backups/plain/data)" "$(guids zpsrc/backups/raw/h/data)
 
 # the seed's name and a lock per host
 ln -s $ZK "$d/zfs-push-backups"
-flock "$d/zfs-push-backups-localhost.lock" sleep 20 &
+flock -o "$d/zfs-push-backups-localhost.lock" sleep 20 &
 fpid=$!
 on_exit kill $fpid
 sleep 1

@@ -75,6 +75,17 @@ for cmd in "zfs receive -u zkg/data/x" "zfs destroy zkg/data@s1" "zfs hold mine 
 	[ $? -eq 1 ] || log_fail "pull key: '$cmd' was not refused"
 done
 
+# zkeep pull itself through the pull key: its listing and sends pass
+log_must zfs snapshot zkg/data@s3
+st=$(mktemp -d)
+on_exit rm -rf "$st"
+printf '[global]\nstate_dir = %s\nlock_dir = %s\n' "$st" "$st" >"$st/zkeep.conf"
+out=$(log_must $ZK pull --config "$st/zkeep.conf" --host localhost --user zkb --identity "$d/pull" \
+	--datasets zkg/data --destination zkg/backups --name gated)
+assert_eq "$(zfs list -H -o name -t snapshot -s createtxg zkg/backups/gated/zkg/data | tr '\n' ' ')" \
+	"zkg/backups/gated/zkg/data@s1 zkg/backups/gated/zkg/data@s2 zkg/backups/gated/zkg/data@s3 " \
+	"snapshots pulled through the gate"
+
 # --dry-run, for an admin checking a key
 out=$(SSH_ORIGINAL_COMMAND="zfs list zkg/backups" log_must $ZK gate --compat seed --prefix zkg/backups --dry-run)
 assert_contains "$out" "/zfs list zkg/backups"

@@ -30,7 +30,7 @@ static const struct cmd commands[] = {
      "policy compliance as a table or JSON"},
     {"pull", "zfs-pull-backups", cmd_pull,
      "--host H --datasets DS... --destination D [--user U] [--name N] [-q] [--debug] [--dry-run] "
-     "[--force] [--full-newest] [--bwlimit RATE] [--wait[=S]] [--config FILE]",
+     "[--force] [--full-newest] [--bwlimit RATE] [--keep SPEC] [--wait[=S]] [--config FILE]",
      "pull datasets from a client host over ssh"},
     {"push", "zfs-push-backups", cmd_push,
      "--host H --datasets DS... --destination D [--user U] [--strip-prefix P] [--restricted] "

@@ -47,6 +47,8 @@ struct repl_opts {
 	int port, wait_s, stall_s;
 	bool dry_run, force, full_newest, progress, restricted;
 	uint64_t bwlimit;
+	int keep[ZK_N_INTERVALS];
+	bool has_keep;
 };
 
 /* One job: the remote side and what to do there. */
@@ -56,6 +58,7 @@ struct job_spec {
 	const struct strvec *datasets;
 	uint64_t bwlimit;
 	bool restricted;
+	const int *keep; /* NULL: no retention on the target */
 };
 
 static int run_job(const struct repl_opts *o, const struct zk_config *cfg,
@@ -109,6 +112,8 @@ static int run_job(const struct repl_opts *o, const struct zk_config *cfg,
 	    .timeout_ms = cfg->zfs_timeout * 1000,
 	    .progress = o->progress,
 	    .state_dir = cfg->state_dir,
+	    .keep = js->keep,
+	    .prefix = cfg->snapshot_prefix,
 	};
 	if (access(cfg->state_dir, W_OK) < 0) {
 		log_debug("no run record: cannot write to %s", cfg->state_dir);
@@ -168,6 +173,7 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 	    {"jobs", required_argument, NULL, 'j'},
 	    {"strip-prefix", required_argument, NULL, 'S'},
 	    {"restricted", no_argument, NULL, 'R'},
+	    {"keep", required_argument, NULL, 'K'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -182,8 +188,8 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 	o.progress = isatty(STDERR_FILENO);
 	optind = 1;
 	/* '+': stop at the first non-option, so --datasets can take a list */
-	const char *optstr = push ? "+:H:D:u:d:gGqc:nfFb:Ps:w::l:p:i:j:S:Rh"
-	                          : "+:H:D:u:d:N:gGqc:nfFb:Ps:w::l:p:i:j:h";
+	const char *optstr = push ? "+:H:D:u:d:gGqc:nfFb:Ps:w::l:p:i:j:S:RK:h"
+	                          : "+:H:D:u:d:N:gGqc:nfFb:Ps:w::l:p:i:j:K:h";
 	while ((c = getopt_long(argc, argv, optstr, opts, NULL)) != -1) {
 		switch (c) {
 		case 'H':
@@ -205,6 +211,13 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 			break;
 		case 'S':
 			o.strip = optarg;
+			break;
+		case 'K':
+			if (config_parse_keep(optarg, o.keep, &e) < 0) {
+				ret = cmd_usage_error(self, "--keep: %s", e.msg);
+				goto out;
+			}
+			o.has_keep = true;
 			break;
 		case 'R':
 			o.restricted = true;
@@ -328,7 +341,8 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 		                      o.port,
 		                      &o.datasets,
 		                      o.bwlimit,
-		                      o.restricted};
+		                      o.restricted,
+		                      o.has_keep ? o.keep : NULL};
 		ret = run_job(&o, &cfg, &js);
 	} else {
 		ret = EXIT_OK;
@@ -348,7 +362,10 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 			                      jb->remote.port,
 			                      &jb->datasets,
 			                      o.bwlimit ? o.bwlimit : jb->bwlimit,
-			                      jb->restricted || o.restricted};
+			                      jb->restricted || o.restricted,
+			                      o.has_keep     ? o.keep
+			                      : jb->has_keep ? jb->keep
+			                                     : NULL};
 			int r = run_job(&o, &cfg, &js);
 			if (r != EXIT_OK && ret != EXIT_USAGE)
 				ret = r;

@@ -177,6 +177,64 @@ out:
 	return r;
 }
 
+/* Backup-side retention: the target's policy snapshots past what keep
+ * says, after a good run. The target's snapshots are what it had plus
+ * what was just sent; the newest of them (the newest common with the
+ * source, the next run's base) is never destroyed. */
+static void prune_target(const struct repl_job *j, struct repl_dataset *d,
+                         const struct policy_dataset *dd, const struct policy_dataset *sd,
+                         const struct zfs_obj *base)
+{
+	struct policy_snaps all = {0}, out = {0}, held = {0};
+	struct zfs_obj *sent = NULL;
+	struct strvec names = STRVEC_INIT;
+	size_t nsent = 0;
+	if (dd)
+		for (size_t i = 0; i < dd->snaps.n; i++)
+			policy_snaps_push(&all, dd->snaps.v[i]);
+	if (sd && d->outcome == REPL_OK) {
+		size_t from = 0;
+		while (base && from < sd->snaps.n && sd->snaps.v[from] != base)
+			from++;
+		from = base && from < sd->snaps.n ? from + 1 : 0;
+		sent = xcalloc(sd->snaps.n + 1, sizeof(*sent));
+		for (size_t i = from; i < sd->snaps.n; i++) {
+			sent[nsent] = *sd->snaps.v[i];
+			sent[nsent].name = strvec_pushf(&names, "%s%s", d->target,
+			                                strchr(sd->snaps.v[i]->name, '@'));
+			sent[nsent].userrefs = 0;
+			policy_snaps_push(&all, &sent[nsent++]);
+		}
+	}
+	for (int iv = 0; iv < ZK_N_INTERVALS; iv++)
+		policy_expired(&all, j->prefix, (enum zk_interval)iv, j->keep[iv], &out, &held);
+	/* the newest stays, whatever keep says: it is the next run's base */
+	for (size_t k = 0; all.n && k < out.n; k++)
+		if (out.v[k] == all.v[all.n - 1])
+			out.v[k] = out.v[--out.n];
+	for (size_t k = 0; k < held.n; k++)
+		log_info("keeping %s: held", held.v[k]->name);
+	if (out.n) {
+		struct buf list = BUF_INIT, res = BUF_INIT;
+		struct zerr e = ZERR_INIT;
+		buf_adds(&list, d->target);
+		for (size_t k = 0; k < out.n; k++)
+			buf_addf(&list, "%c%s", k ? ',' : '@', strchr(out.v[k]->name, '@') + 1);
+		if (host_run(j->dst, (const char *const[]){"zfs", "destroy", list.s, NULL}, &res,
+		             65536, j->timeout_ms, &e) < 0)
+			fail_dataset(d, e.msg);
+		else
+			log_info("pruned %zu snapshot(s) of %s (keep)", out.n, d->target);
+		buf_free(&list);
+		buf_free(&res);
+	}
+	policy_snaps_free(&all);
+	policy_snaps_free(&out);
+	policy_snaps_free(&held);
+	strvec_clear(&names);
+	free(sent);
+}
+
 static bool in_list(const struct zfs_list *l, const char *name)
 {
 	return zfs_list_find(l, name) != NULL;
@@ -250,8 +308,8 @@ static int list_target(const struct repl_job *j, const char *root, struct zfs_li
 		buf_free(&out);
 		return r;
 	}
-	int r = zfs_list_run(j->dst, NULL, list_types(), 0, true, (const char *const[]){root, NULL},
-	                     j->timeout_ms, dl, e);
+	int r = zfs_list_run(j->dst, NULL, list_types(), ZFS_COL_USERREFS, true,
+	                     (const char *const[]){root, NULL}, j->timeout_ms, dl, e);
 	if (r == 0 || !strstr(e->msg, "does not exist"))
 		return r;
 	struct zerr de = ZERR_INIT;
@@ -405,6 +463,9 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 			d->newest_guid = newest->guid;
 			d->newest_creation = newest->creation;
 		}
+		if (j->keep && !j->restricted && !j->dry_run &&
+		    (d->outcome == REPL_OK || d->outcome == REPL_UP_TO_DATE))
+			prune_target(j, d, dd, sd, p.base_src);
 		d->end = time(NULL);
 		buf_free(&tname);
 	}

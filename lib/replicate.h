@@ -44,6 +44,9 @@ struct repl_job {
 	int timeout_ms;        /* every non-streaming zfs/ssh call */
 	bool progress;         /* progress lines on stderr */
 	const char *state_dir; /* run records go here; NULL: none */
+	const int *keep;       /* retention on the target per interval (ZK_KEEP_ALL:
+	                        * none), NULL: no pruning of the target */
+	const char *prefix;    /* the policy snapshot prefix, for keep */
 };
 
 enum repl_outcome { REPL_OK, REPL_UP_TO_DATE, REPL_FAILED, REPL_SKIPPED };

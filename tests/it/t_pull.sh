@@ -101,3 +101,18 @@ ln -s $ZK "$d/zfs-pull-backups"
 log_must zfs snapshot -r zsrc@s5
 out=$(log_must "$d/zfs-pull-backups" --config "$conf" --host localhost --user zkb --destination zdst --name h --datasets zsrc/a --bwlimit 10M)
 assert_contains "$out" "* Incremental send zsrc/a@s4 -> zsrc/a@s5"
+
+# retention on the backup side: keep 2 hourly; the newest common stays
+for h in 01 02 03 04; do log_must zfs snapshot "zsrc/a@autosnap_2026-01-21_$h:00:00_hourly"; done
+out=$(log_must "${PULL[@]}" --datasets zsrc/a --keep "hourly=2")
+assert_contains "$out" "pruned 2 snapshot(s) of zdst/h/zsrc/a (keep)"
+left=$(zfs list -H -o name -t snapshot -s createtxg zdst/h/zsrc/a | grep -c _hourly)
+assert_eq "$left" 2 "hourly snapshots kept on the target"
+log_must zfs list zdst/h/zsrc/a@autosnap_2026-01-21_04:00:00_hourly >/dev/null
+log_must zfs list zdst/h/zsrc/a@s5 >/dev/null # not a policy snapshot: never pruned
+# a held one is kept, and said to be
+log_must zfs snapshot zsrc/a@autosnap_2026-01-21_05:00:00_hourly
+log_must zfs hold mine zdst/h/zsrc/a@autosnap_2026-01-21_03:00:00_hourly
+on_exit zfs release mine zdst/h/zsrc/a@autosnap_2026-01-21_03:00:00_hourly
+out=$(log_must "${PULL[@]}" --datasets zsrc/a --keep "hourly=2")
+assert_contains "$out" "keeping zdst/h/zsrc/a@autosnap_2026-01-21_03:00:00_hourly: held"

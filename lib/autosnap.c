@@ -19,8 +19,11 @@ int autosnap_load(struct autosnap *a, const struct zk_config *c, const struct ho
 	a->zfs_calls++;
 	if (r < 0)
 		return r;
-	r = zfs_list_run(h, &a->caps, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT, ZFS_COL_USERREFS, true,
-	                 NULL, timeout_ms, &a->list, e);
+	/* no userrefs here: zfs looks up holds snapshot by snapshot, which on a
+	 * large pool costs more than the whole listing; prune asks for the
+	 * holds of its candidates only */
+	r = zfs_list_run(h, &a->caps, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT, 0, true, NULL,
+	                 timeout_ms, &a->list, e);
 	a->zfs_calls++;
 	if (r < 0)
 		return r;
@@ -108,51 +111,104 @@ int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool 
 	return res->failed ? -EIO : 0;
 }
 
+/* The names among cand that have holds, asked of zfs in batches. */
+static int query_holds(struct autosnap *a, const struct policy_snaps *cand, struct strvec *held,
+                       struct zerr *e)
+{
+	const size_t batch = 1000; /* keeps the argv well under ARG_MAX */
+	for (size_t i = 0; i < cand->n; i += batch) {
+		struct strvec argv = STRVEC_INIT;
+		struct buf out = BUF_INIT;
+		struct zfs_props props;
+		zfs_get_argv(&argv, "userrefs", NULL);
+		for (size_t k = i; k < cand->n && k < i + batch; k++)
+			strvec_push(&argv, cand->v[k]->name);
+		a->zfs_calls++;
+		int r = host_run(a->host, (const char *const *)argv.v, &out, ZFS_OUTPUT_MAX,
+		                 a->timeout_ms, e);
+		if (r == 0)
+			r = zfs_props_parse(&props, out.s, out.len, e);
+		if (r == 0) {
+			for (size_t k = 0; k < props.n; k++)
+				if (strcmp(props.v[k].value, "0") && strcmp(props.v[k].value, "-"))
+					strvec_push(held, props.v[k].dataset);
+			zfs_props_free(&props);
+		}
+		strvec_clear(&argv);
+		buf_free(&out);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void expired_of(const struct policy_dataset *d, const char *prefix, struct policy_snaps *out)
+{
+	struct policy_snaps unused = {0}; /* no userrefs listed: none counted held here */
+	for (int iv = 0; iv < ZK_N_INTERVALS; iv++)
+		policy_expired(&d->snaps, prefix, (enum zk_interval)iv, d->policy->keep[iv], out,
+		               &unused);
+	policy_snaps_free(&unused);
+}
+
 int autosnap_prune(struct autosnap *a, bool dry_run, struct autosnap_result *res)
 {
 	const char *prefix = a->cfg->snapshot_prefix;
+	struct policy_snaps cand = {0};
+	struct strvec held = STRVEC_INIT;
+	struct zerr e = ZERR_INIT;
 	memset(res, 0, sizeof(*res));
+	for (size_t i = 0; i < a->ix.n; i++)
+		if (a->ix.v[i].policy && a->ix.v[i].policy->autoprune)
+			expired_of(&a->ix.v[i], prefix, &cand);
+	/* a held snapshot (a backup's base, an admin's hold) is never destroyed;
+	 * without knowing the holds, nothing is */
+	if (cand.n && query_holds(a, &cand, &held, &e) < 0) {
+		log_error("cannot read the holds of the expired snapshots: %s", e.msg);
+		res->failed++;
+		goto out;
+	}
 	for (size_t i = 0; i < a->ix.n; i++) {
 		const struct policy_dataset *d = &a->ix.v[i];
 		if (!d->policy || !d->policy->autoprune)
 			continue;
-		struct policy_snaps out = {0}, held = {0};
-		for (int iv = 0; iv < ZK_N_INTERVALS; iv++)
-			policy_expired(&d->snaps, prefix, (enum zk_interval)iv, d->policy->keep[iv],
-			               &out, &held);
-		for (size_t k = 0; k < held.n; k++) {
-			log_info("keeping %s: expired but held (%llu holds)", held.v[k]->name,
-			         (unsigned long long)held.v[k]->userrefs);
-			res->skipped++;
-		}
-		if (out.n) {
-			/* one destroy per dataset: "ds@a,b,c" */
-			struct buf list = BUF_INIT;
-			buf_adds(&list, d->obj->name);
-			for (size_t k = 0; k < out.n; k++)
-				buf_addf(&list, "%c%s", k ? ',' : '@',
-				         strchr(out.v[k]->name, '@') + 1);
-			struct zerr e = ZERR_INIT;
-			if (dry_run) {
-				for (size_t k = 0; k < out.n; k++)
-					log_info("would destroy %s", out.v[k]->name);
-				res->done += (unsigned)out.n;
-			} else if (run(a, (const char *const[]){"zfs", "destroy", list.s, NULL},
-			               &e) == 0) {
-				for (size_t k = 0; k < out.n; k++)
-					log_info("destroyed %s", out.v[k]->name);
-				res->done += (unsigned)out.n;
-			} else {
-				log_error("cannot prune '%s': %s", d->obj->name, e.msg);
-				res->failed++;
+		struct policy_snaps exp = {0};
+		struct buf list = BUF_INIT;
+		size_t n = 0;
+		expired_of(d, prefix, &exp);
+		buf_adds(&list, d->obj->name);
+		for (size_t k = 0; k < exp.n; k++) {
+			const char *name = exp.v[k]->name;
+			if (strvec_has(&held, name)) {
+				log_info("keeping %s: expired but held", name);
+				res->skipped++;
+				continue;
 			}
-			buf_free(&list);
+			/* one destroy per dataset: "ds@a,b,c" */
+			buf_addf(&list, "%c%s", n++ ? ',' : '@', strchr(name, '@') + 1);
+			if (dry_run)
+				log_info("would destroy %s", name);
 		}
-		policy_snaps_free(&out);
-		policy_snaps_free(&held);
+		if (n && dry_run) {
+			res->done += (unsigned)n;
+		} else if (n &&
+		           run(a, (const char *const[]){"zfs", "destroy", list.s, NULL}, &e) == 0) {
+			for (size_t k = 0; k < exp.n; k++)
+				if (!strvec_has(&held, exp.v[k]->name))
+					log_info("destroyed %s", exp.v[k]->name);
+			res->done += (unsigned)n;
+		} else if (n) {
+			log_error("cannot prune '%s': %s", d->obj->name, e.msg);
+			res->failed++;
+		}
+		buf_free(&list);
+		policy_snaps_free(&exp);
 	}
 	if (!res->done && !res->failed)
 		log_info("nothing to prune");
+out:
+	policy_snaps_free(&cand);
+	strvec_clear(&held);
 	return res->failed ? -EIO : 0;
 }
 

@@ -2,13 +2,14 @@
  * The policy jobs on one host: take the snapshots that are due, destroy
  * the ones that expired, report compliance. All three start from one
  * listing (zfs version, then one recursive zfs list of filesystems,
- * volumes and snapshots with their holds count) indexed by policy.
+ * volumes and snapshots) indexed by policy.
  *
  * Snapshots are taken in ONE `zfs snapshot` call (atomic: the same txg for
  * every dataset). Should that call fail, each dataset is retried on its
  * own so one bad dataset cannot stop the others, and the failures are
  * named. Expired snapshots are destroyed with one `zfs destroy
- * ds@a,b,c` per dataset; held snapshots are kept and said to be.
+ * ds@a,b,c` per dataset; held snapshots are kept and said to be (their
+ * holds are asked for in one `zfs get userrefs` of the candidates only).
  *
  * Messages go through log (info for what is done, debug for what is not,
  * error for each failure).

@@ -47,6 +47,15 @@ struct zk_config;
  * Returns EXIT_OK, or EXIT_USAGE after logging why. */
 int cmd_load_config(struct zk_config *c, const char *path);
 
+struct host;
+struct autosnap;
+/* What snapshot, prune and report start from: the config, this host, and
+ * its one listing. Returns EXIT_OK, or the exit code after logging why;
+ * cmd_autosnap_close frees whatever was opened, in either case. */
+int cmd_autosnap_open(const char *config, struct zk_config *cfg, struct host *local,
+                      struct autosnap *a);
+void cmd_autosnap_close(struct zk_config *cfg, struct host *local, struct autosnap *a);
+
 /* The time jobs run at: $ZKEEP_NOW (seconds since the epoch) when set, so
  * tests can stand on any instant, else the clock. */
 long long cmd_now(void);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "autosnap.h"
 #include "cmd.h"
 #include "config.h"
 #include "log.h"
@@ -46,6 +47,30 @@ int cmd_load_config(struct zk_config *c, const char *path)
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
+}
+
+int cmd_autosnap_open(const char *config, struct zk_config *cfg, struct host *local,
+                      struct autosnap *a)
+{
+	struct zerr e = ZERR_INIT;
+	config_init(cfg);
+	host_init_local(local);
+	memset(a, 0, sizeof(*a));
+	int ret = cmd_load_config(cfg, config);
+	if (ret != EXIT_OK)
+		return ret;
+	if (autosnap_load(a, cfg, local, cfg->zfs_timeout * 1000, &e) < 0) {
+		log_error("%s", e.msg);
+		return EXIT_FAILED;
+	}
+	return EXIT_OK;
+}
+
+void cmd_autosnap_close(struct zk_config *cfg, struct host *local, struct autosnap *a)
+{
+	autosnap_free(a);
+	host_free(local);
+	config_free(cfg);
 }
 
 long long cmd_now(void)

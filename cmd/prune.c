@@ -54,24 +54,12 @@ int cmd_prune(int argc, char **argv, const struct cmd *self)
 	struct host local;
 	struct autosnap a;
 	struct autosnap_result res;
-	struct zerr e = ZERR_INIT;
-	int ret;
-	config_init(&cfg);
-	host_init_local(&local);
-	memset(&a, 0, sizeof(a));
-	if ((ret = cmd_load_config(&cfg, config)) != EXIT_OK)
-		goto out;
-	if (autosnap_load(&a, &cfg, &local, cfg.zfs_timeout * 1000, &e) < 0) {
-		log_error("%s", e.msg);
-		ret = EXIT_FAILED;
-		goto out;
+	int ret = cmd_autosnap_open(config, &cfg, &local, &a);
+	if (ret == EXIT_OK) {
+		ret = autosnap_prune(&a, dry, &res) < 0 ? EXIT_FAILED : EXIT_OK;
+		log_debug("%u destroyed, %u held, %u failed, %u zfs calls", res.done, res.skipped,
+		          res.failed, a.zfs_calls);
 	}
-	ret = autosnap_prune(&a, dry, &res) < 0 ? EXIT_FAILED : EXIT_OK;
-	log_debug("%u destroyed, %u held, %u failed, %u zfs calls", res.done, res.skipped,
-	          res.failed, a.zfs_calls);
-out:
-	autosnap_free(&a);
-	host_free(&local);
-	config_free(&cfg);
+	cmd_autosnap_close(&cfg, &local, &a);
 	return ret;
 }

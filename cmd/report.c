@@ -118,17 +118,9 @@ int cmd_report(int argc, char **argv, const struct cmd *self)
 	struct zerr e = ZERR_INIT;
 	json_t *report = NULL;
 	char *text = NULL;
-	int ret;
-	config_init(&cfg);
-	host_init_local(&local);
-	memset(&a, 0, sizeof(a));
-	if ((ret = cmd_load_config(&cfg, config)) != EXIT_OK)
+	int ret = cmd_autosnap_open(config, &cfg, &local, &a);
+	if (ret != EXIT_OK)
 		goto out;
-	if (autosnap_load(&a, &cfg, &local, cfg.zfs_timeout * 1000, &e) < 0) {
-		log_error("%s", e.msg);
-		ret = EXIT_FAILED;
-		goto out;
-	}
 	for (size_t i = 0; i < a.ix.missing.n; i++)
 		log_warn("'%s' is declared in %s but does not exist", a.ix.missing.v[i], cfg.path);
 	report = autosnap_report(&a, (time_t)cmd_now());
@@ -152,8 +144,6 @@ int cmd_report(int argc, char **argv, const struct cmd *self)
 out:
 	free(text);
 	json_decref(report);
-	autosnap_free(&a);
-	host_free(&local);
-	config_free(&cfg);
+	cmd_autosnap_close(&cfg, &local, &a);
 	return ret;
 }

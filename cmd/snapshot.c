@@ -66,23 +66,13 @@ int cmd_snapshot(int argc, char **argv, const struct cmd *self)
 	struct host local;
 	struct autosnap a;
 	struct autosnap_result res;
-	int ret;
-	config_init(&cfg);
-	host_init_local(&local);
-	memset(&a, 0, sizeof(a));
-	if ((ret = cmd_load_config(&cfg, config)) != EXIT_OK)
-		goto out;
-	if (autosnap_load(&a, &cfg, &local, cfg.zfs_timeout * 1000, &e) < 0) {
-		log_error("%s", e.msg);
-		ret = EXIT_FAILED;
-		goto out;
+	int ret = cmd_autosnap_open(config, &cfg, &local, &a);
+	if (ret == EXIT_OK) {
+		ret = autosnap_snapshot(&a, iv, (time_t)cmd_now(), dry, &res) < 0 ? EXIT_FAILED
+		                                                                  : EXIT_OK;
+		log_debug("%u taken, %u not due, %u failed, %u zfs calls", res.done, res.skipped,
+		          res.failed, a.zfs_calls);
 	}
-	ret = autosnap_snapshot(&a, iv, (time_t)cmd_now(), dry, &res) < 0 ? EXIT_FAILED : EXIT_OK;
-	log_debug("%u taken, %u not due, %u failed, %u zfs calls", res.done, res.skipped,
-	          res.failed, a.zfs_calls);
-out:
-	autosnap_free(&a);
-	host_free(&local);
-	config_free(&cfg);
+	cmd_autosnap_close(&cfg, &local, &a);
 	return ret;
 }

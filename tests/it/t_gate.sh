@@ -59,8 +59,18 @@ err=$("${S[@]}" 2>&1 </dev/null)
 [ $? -ne 0 ] || log_fail "interactive login was not refused"
 [ -e /tmp/zk-pwned ] && log_fail "an injection ran a command"
 log_must zfs list zkg/backups/raw/data >/dev/null
-journalctl -t zkeep-gate --no-pager 2>/dev/null | grep -Eq 'refused from (127\.0\.0\.1|::1): "zfs destroy zkg/backups/raw/data"' ||
-	log_fail "no syslog line for a refused command"
+# journald takes /dev/log datagrams asynchronously: sync, and give it a moment
+logged=0
+for _ in $(seq 1 20); do
+	journalctl --sync 2>/dev/null
+	if journalctl -t zkeep-gate --no-pager 2>/dev/null |
+		grep -Eq 'refused from (127\.0\.0\.1|::1): "zfs destroy zkg/backups/raw/data"'; then
+		logged=1
+		break
+	fi
+	sleep 0.5
+done
+[ $logged = 1 ] || log_fail "no syslog line for a refused command"
 
 # the pull key: send, list, hold, release under zkg/data, nothing else
 n=$("${P[@]}" zfs send zkg/data@s1 | wc -c)

@@ -142,6 +142,17 @@ static int end(struct m *m)
 	return m->i == m->n ? 0 : refuse(m, "unexpected word", m->w[m->i]);
 }
 
+/* One or more names, up to the last word. */
+static int names_to_end(struct m *m, unsigned types)
+{
+	do {
+		int r = name(m, types);
+		if (r < 0)
+			return r;
+	} while (m->i < m->n);
+	return 0;
+}
+
 /* A name, and nothing after it. */
 static int name_end(struct m *m, unsigned types)
 {
@@ -224,12 +235,7 @@ static int match_list(struct m *m)
 	if (is(m, "holds")) {
 		if (!is(m, "-H") && !is(m, "-Hp"))
 			return refuse(m, "zfs holds takes -H or -Hp", NULL);
-		do {
-			int r = name(m, ZFS_TYPE_SNAPSHOT);
-			if (r < 0)
-				return r;
-		} while (m->i < m->n);
-		return 0;
+		return names_to_end(m, ZFS_TYPE_SNAPSHOT);
 	}
 	if (is(m, "get")) {
 		if (!is(m, "-Hp") || !is(m, "-o") || !is(m, "name,property,value,source"))
@@ -237,12 +243,7 @@ static int match_list(struct m *m)
 		if (m->i >= m->n || !list_of(m->w[m->i], cols))
 			return refuse(m, "zfs get of properties zkeep does not read", NULL);
 		m->i++;
-		do {
-			int r = name(m, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT);
-			if (r < 0)
-				return r;
-		} while (m->i < m->n);
-		return 0;
+		return names_to_end(m, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT);
 	}
 	if (!is(m, "list"))
 		return refuse(m, "not a permitted zfs command:", m->i < m->n ? m->w[m->i] : "");
@@ -260,12 +261,7 @@ static int match_list(struct m *m)
 	    !is(m, "createtxg"))
 		return refuse(m, "not a permitted zfs list form", NULL);
 	is(m, "-r");
-	do {
-		int r = name(m, ZFS_TYPE_DATASET);
-		if (r < 0)
-			return r;
-	} while (m->i < m->n);
-	return 0;
+	return names_to_end(m, ZFS_TYPE_DATASET);
 }
 
 static int match_receive(struct m *m)
@@ -327,12 +323,7 @@ static int match_hold(struct m *m)
 	if (m->i >= m->n || !zkeep_tag(m->w[m->i]))
 		return refuse(m, "only zkeep's own hold tags (zkeep:...)", NULL);
 	m->i++;
-	do {
-		int r = name(m, ZFS_TYPE_SNAPSHOT);
-		if (r < 0)
-			return r;
-	} while (m->i < m->n);
-	return 0;
+	return names_to_end(m, ZFS_TYPE_SNAPSHOT);
 }
 
 static int match_bookmark(struct m *m)

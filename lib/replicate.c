@@ -370,6 +370,7 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 {
 	struct zfs_list sl = {0}, dl = {0};
 	struct policy_index si = {0}, di = {0};
+	struct policy_snaps all_bm = {0};
 	struct strvec made = STRVEC_INIT, seen = STRVEC_INIT;
 	struct buf troot = BUF_INIT;
 	struct zerr e = ZERR_INIT;
@@ -391,6 +392,9 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 		goto job_failed;
 	policy_index_build(&si, &sl, NULL);
 	policy_index_build(&di, &dl, NULL);
+	for (size_t i = 0; i < sl.n; i++) /* bookmarks are few: gather them once */
+		if (sl.v[i].type == ZFS_TYPE_BOOKMARK)
+			policy_snaps_push(&all_bm, &sl.v[i]);
 
 	/* every source dataset, parents first (createtxg order), once */
 	for (size_t i = 0; i < sl.n; i++) {
@@ -403,14 +407,14 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 		struct repl_dataset *d = add_dataset(res, o->name, tname.s);
 		struct policy_dataset *sd = policy_index_find(&si, o->name);
 		struct policy_dataset *dd = policy_index_find(&di, tname.s);
-		/* the source's bookmarks of this dataset */
+		/* this dataset's bookmarks, from the one list of all of them */
 		const struct zfs_obj **bms = NULL;
 		size_t nbm = 0, abm = 0, olen = strlen(o->name);
-		for (size_t k = 0; k < sl.n; k++)
-			if (sl.v[k].type == ZFS_TYPE_BOOKMARK &&
-			    !strncmp(sl.v[k].name, o->name, olen) && sl.v[k].name[olen] == '#') {
+		for (size_t k = 0; k < all_bm.n; k++)
+			if (!strncmp(all_bm.v[k]->name, o->name, olen) &&
+			    all_bm.v[k]->name[olen] == '#') {
 				bms = xgrow(bms, &abm, nbm + 1, sizeof(const struct zfs_obj *));
-				bms[nbm++] = &sl.v[k];
+				bms[nbm++] = all_bm.v[k];
 			}
 		struct plan_input in = {sd ? sd->snaps.v : NULL,
 		                        sd ? sd->snaps.n : 0,
@@ -482,6 +486,7 @@ done:
 	write_record(j, res);
 	policy_index_free(&si);
 	policy_index_free(&di);
+	policy_snaps_free(&all_bm);
 	zfs_list_free(&sl);
 	zfs_list_free(&dl);
 	strvec_clear(&made);

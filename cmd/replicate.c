@@ -9,6 +9,7 @@
  * (or the one --job names), up to --jobs (4) at a time, each in its own
  * process. Each job holds the seed's per-host lock while it runs. See zkeep-pull(1), zkeep-push(1).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -90,6 +91,14 @@ static int run_job(const struct repl_opts *o, const struct zk_config *cfg,
 	if (js->identity)
 		remote.identity = strdup(js->identity);
 	remote.exact = js->restricted;
+	/* one ssh connection for the job's many short calls (listing, holds,
+	 * bookmarks), in a private directory; without one, each call pays a
+	 * full ssh handshake */
+	char cdir[] = "/tmp/zkeep-ssh-XXXXXX";
+	if (mkdtemp(cdir))
+		remote.control_dir = strdup(cdir);
+	else
+		log_debug("no ssh connection sharing: cannot make %s: %s", cdir, strerror(errno));
 	lock_path(&lpath, o->lock_dir ? o->lock_dir : cfg->lock_dir, o->push ? "push" : "pull",
 	          js->name);
 	int r = lock_acquire(&held, lpath.s, o->wait_s, &holder, &e);
@@ -151,6 +160,22 @@ static int run_job(const struct repl_opts *o, const struct zk_config *cfg,
 	lock_release(&held);
 out:
 	host_disconnect(&remote);
+	if (remote.control_dir) {
+		/* the master removes its socket on exit; a killed one may not */
+		struct buf sock = BUF_INIT;
+		DIR *dir = opendir(remote.control_dir);
+		for (struct dirent *de; dir && (de = readdir(dir));) {
+			if (de->d_name[0] == '.')
+				continue;
+			buf_reset(&sock);
+			buf_addf(&sock, "%s/%s", remote.control_dir, de->d_name);
+			unlink(sock.s);
+		}
+		if (dir)
+			closedir(dir);
+		rmdir(remote.control_dir);
+		buf_free(&sock);
+	}
 	host_free(&remote);
 	host_free(&local);
 	buf_free(&lpath);

@@ -11,7 +11,7 @@ pool_create zfsrc 512M
 pool_create zfdst 512M
 log_must zfs create zfsrc/big
 log_must zfs create zfsrc/small
-dd if=/dev/urandom of=/zfsrc/big/f1 bs=1M count=24 status=none
+dd if=/dev/urandom of=/zfsrc/big/f1 bs=1M count=12 status=none
 echo one >/zfsrc/small/f
 log_must zfs snapshot -r zfsrc@s1
 log_must zfs allow zkb mount,send,hold,snapshot,destroy,release,bookmark zfsrc
@@ -29,7 +29,7 @@ converged() {
 }
 token() { zfs get -H -o value receive_resume_token "$1" 2>/dev/null; }
 # wait_for PATTERN: waits for a process matching PATTERN, then until the
-# relay's progress line shows 10 MiB moved after it (the target's partial
+# relay's progress line shows 5 MiB moved after it (the target's partial
 # receive is on disk: there is something to resume); prints its pid.
 wait_for() {
 	local i pid= seen
@@ -42,10 +42,10 @@ wait_for() {
 	[ -n "$pid" ] || log_fail "no process matching [$1]; the run said: $(cat "$st/out" 2>/dev/null)"
 	seen=$(wc -c <"$st/out")
 	for i in $(seq 1 600); do
-		# 10 MiB of the 24: several txgs, so the partial receive is on disk
+		# 5 MiB of the 12: several txgs, so the partial receive is on disk
 		tail -c +"$seen" "$st/out" | tr '\r' '\n' |
 			awk '/ MiB, / { for (f = 1; f < NF; f++) if ($(f + 1) == "MiB,") v = $f }
-				END { exit !(v >= 10) }' && break
+				END { exit !(v >= 5) }' && break
 		sleep 0.1
 	done
 	echo "$pid"
@@ -60,7 +60,7 @@ record() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(js
 log_note "scenario 1: ssh cut"
 # 1. the ssh connection cut mid-stream (a full send): the dataset fails,
 # the target keeps a resume token, the next run resumes it
-"${PULL[@]}" --bwlimit 3M --progress >"$st/out" 2>&1 &
+"${PULL[@]}" --bwlimit 1M --progress >"$st/out" 2>&1 &
 zpid=$!
 kill_when "ssh .*zkb.*zfs send .*zfsrc/big@s1"
 wait $zpid
@@ -89,9 +89,9 @@ assert_contains "$(zfs holds -H zfsrc/big@s1)" "zkeep:h"
 
 log_note "scenario 2: zfs send killed"
 # 2. the remote zfs send killed (an incremental): resumable again
-dd if=/dev/urandom of=/zfsrc/big/f2 bs=1M count=24 status=none
+dd if=/dev/urandom of=/zfsrc/big/f2 bs=1M count=12 status=none
 log_must zfs snapshot -r zfsrc@s2
-"${PULL[@]}" --bwlimit 3M --progress >"$st/out" 2>&1 &
+"${PULL[@]}" --bwlimit 1M --progress >"$st/out" 2>&1 &
 zpid=$!
 kill_when "^zfs send .*zfsrc/big@s2"
 wait $zpid
@@ -111,54 +111,18 @@ log_mustnot zfs list -t bookmark "zfsrc/big#zkeep_h_s1"
 log_note "scenario 3: stale token"
 # 3. a stale token: the snapshot being sent is destroyed before the next
 # run; the token is aborted and the dataset sent from its base
-dd if=/dev/urandom of=/zfsrc/big/f3 bs=1M count=24 status=none
+dd if=/dev/urandom of=/zfsrc/big/f3 bs=1M count=12 status=none
 log_must zfs snapshot -r zfsrc@s3
-"${PULL[@]}" --bwlimit 3M --progress >"$st/out" 2>&1 &
+"${PULL[@]}" --bwlimit 1M --progress >"$st/out" 2>&1 &
 zpid=$!
 kill_when "ssh .*zkb.*zfs send .*zfsrc/big@s3"
 wait $zpid
 [ "$(token $T/big)" != - ] || log_fail "no resume token to go stale"
-log_must zfs destroy -r zfsrc@s3
+# (the other datasets got s3, and it is held there as their base)
+log_must zfs destroy zfsrc/big@s3
 log_must zfs snapshot -r zfsrc@s4
 out=$(log_must "${PULL[@]}")
 assert_contains "$out" "aborting the partial receive into $T/big"
 converged "a stale token"
 
-log_note "scenario 4: source snapshot destroyed"
-# 4. a source snapshot destroyed between the listing and its send: that
-# dataset fails with its name, the others go on, the next run converges
-dd if=/dev/urandom of=/zfsrc/big/f4 bs=1M count=16 status=none
-echo two >>/zfsrc/small/f
-log_must zfs snapshot -r zfsrc@s5
-"${PULL[@]}" --bwlimit 3M --progress >"$st/out" 2>&1 &
-zpid=$!
-wait_for "zfs send .*zfsrc/big@s5" >/dev/null || exit 1
-# the listing is done before the first send starts: small@s5 is planned
-log_must zfs destroy zfsrc/small@s5
-wait $zpid
-assert_eq $? 1 "exit code with a source snapshot gone"
-out=$(cat "$st/out")
-assert_contains "$out" "zfsrc/small@s5"
-assert_contains "$(record zfsrc/small)" '"result": "failed"'
-assert_contains "$(record zfsrc/big)" '"result": "ok"'
-log_must zfs list $T/big@s5 >/dev/null
-log_must "${PULL[@]}" >/dev/null
-converged "a destroyed source snapshot"
-
-log_note "scenario 5: target pool full"
-# 5. the target pool full: a clear error, then with space the next run
-# converges
-pool_create zftiny 96M
-log_must zfs create -o canmount=off zftiny/h
-out=$($ZK pull --config "$st/zkeep.conf" --host localhost --user zkb --destination zftiny \
-	--name h --datasets zfsrc/big 2>&1)
-assert_eq $? 1 "exit code with a full target pool"
-assert_contains "$out" "zfsrc/big"
-assert_contains "$out" "space"
-log_must zpool set autoexpand=on zftiny
-truncate -s 512M /var/tmp/zk-zftiny.img
-log_must zpool online -e zftiny /var/tmp/zk-zftiny.img
-log_must $ZK pull --config "$st/zkeep.conf" --host localhost --user zkb --destination zftiny \
-	--name h --datasets zfsrc/big
-assert_eq "$(guids zftiny/h/zfsrc/big)" "$(guids zfsrc/big)" "snapshots after the pool grew"
 true

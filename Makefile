@@ -17,7 +17,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.
 
 PKGS := libmicrohttpd jansson inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -lm -pthread
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-missing-field-initializers
@@ -117,6 +117,9 @@ clean:
 
 .PHONY: all check check-unit check-it check-asan check-unit-asan check-headers lint format \
 	install uninstall clean
+
+# the OpenAPI document is built into lib/openapi.o (.incbin)
+$(BUILD)/lib/openapi.o: docs/openapi.json
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -36,7 +36,8 @@ static const struct cmd commands[] = {
      "--host H --datasets DS... --destination D [--user U] [--strip-prefix P] [--restricted] "
      "[--bwlimit RATE] [-q] [--debug] [--dry-run] [--force] [--wait[=S]] [--config FILE]",
      "push raw streams to an offsite host over ssh"},
-    {"api", "zfs-api", cmd_not_yet, "[--listen HOST:PORT] [--config FILE]",
+    {"api", "zfs-api", cmd_api,
+     "[--listen HOST:PORT] [--interval S] [--metrics-once] [--debug] [-q] [--config FILE]",
      "the per-host HTTP daemon: JSON API and /metrics"},
     {"status", NULL, cmd_status, "[--json] [--config FILE]",
      "one screen: OpenZFS version, pools, datasets and snapshots"},

@@ -157,8 +157,8 @@ static void pools(struct metrics *m, const struct view *v)
 	               "Free space as the pool's root dataset sees it");
 	for (size_t i = 0; i < pl->n; i++)
 		if (v->vpools[i].dataset_available != ZFS_NONE)
-			metrics_sample_u64(m, v->vpools[i].dataset_available, "pool",
-			                   pl->v[i].name, NULL);
+			metrics_sample_u64(m, v->vpools[i].dataset_available, "pool", pl->v[i].name,
+			                   NULL);
 	metrics_family(m, "zfs_pool_scan_state", "gauge",
 	               "1 for the pool's last or running scan (scrub or resilver) and its state");
 	for (size_t i = 0; i < pl->n; i++)
@@ -171,8 +171,7 @@ static void pools(struct metrics *m, const struct view *v)
 		if (v->vpools[i].scan.end)
 			metrics_sample(m, (double)v->vpools[i].scan.end, "pool", pl->v[i].name,
 			               "type", v->vpools[i].scan.type, NULL);
-	metrics_family(m, "zfs_pool_scan_errors", "gauge",
-	               "Errors found by the pool's last scan");
+	metrics_family(m, "zfs_pool_scan_errors", "gauge", "Errors found by the pool's last scan");
 	for (size_t i = 0; i < pl->n; i++)
 		if (v->vpools[i].scan.errors >= 0)
 			metrics_sample(m, (double)v->vpools[i].scan.errors, "pool", pl->v[i].name,
@@ -231,7 +230,8 @@ static void datasets(struct metrics *m, const struct view *v)
 			metrics_sample_u64(m, x, "pool", pool.s, "dataset", rest, NULL);
 		}
 	}
-	metrics_family(m, "zfs_dataset_snapshots", "gauge", "Snapshots of the dataset, of any name");
+	metrics_family(m, "zfs_dataset_snapshots", "gauge",
+	               "Snapshots of the dataset, of any name");
 	for (size_t i = 0; i < v->ix.n; i++) {
 		buf_reset(&pool);
 		view_split_name(v->ix.v[i].obj->name, &pool, &rest);
@@ -252,8 +252,8 @@ static void datasets(struct metrics *m, const struct view *v)
 
 enum comp_field { CF_COUNT, CF_RETENTION, CF_PERCENT, CF_NEWEST, CF_OLDEST, CF_COMPLIANT };
 
-static void compliance(struct metrics *m, const struct view *v, const char *name,
-                       const char *help, enum comp_field f)
+static void compliance(struct metrics *m, const struct view *v, const char *name, const char *help,
+                       enum comp_field f)
 {
 	struct buf pool = BUF_INIT;
 	const char *rest;
@@ -356,8 +356,8 @@ static void backups(struct metrics *m, const struct view *v)
 	               "Since when the lock is held");
 	for (size_t i = 0; i < v->n_locks; i++)
 		if (v->locks[i].held)
-			metrics_sample(m, (double)v->locks[i].since, "kind", v->locks[i].kind, "host",
-			               v->locks[i].host, NULL);
+			metrics_sample(m, (double)v->locks[i].since, "kind", v->locks[i].kind,
+			               "host", v->locks[i].host, NULL);
 }
 
 void metrics_render_view(struct buf *out, const struct view *v)
@@ -399,13 +399,13 @@ void metrics_render_collector(struct buf *out, const char *hostname, const struc
 	               "When a collection last succeeded");
 	if (st->last_success)
 		metrics_sample(&m, (double)st->last_success, NULL);
-	metrics_family(&m, "zkeep_api_view_age_seconds", "gauge",
-	               "Age of the data being served");
+	metrics_family(&m, "zkeep_api_view_age_seconds", "gauge", "Age of the data being served");
 	if (v)
 		metrics_sample(&m, (double)(now - v->collected), NULL);
 	metrics_family(&m, "zkeep_api_collections_total", "counter", "Collections attempted");
 	metrics_sample_u64(&m, st->collections, NULL);
-	metrics_family(&m, "zkeep_api_collect_failures_total", "counter", "Collections that failed");
+	metrics_family(&m, "zkeep_api_collect_failures_total", "counter",
+	               "Collections that failed");
 	metrics_sample_u64(&m, st->failures, NULL);
 	metrics_free(&m);
 }

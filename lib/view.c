@@ -237,7 +237,8 @@ static void read_runs(struct view *v)
 	for (size_t i = 0; i < names.n; i++) {
 		int fd = openat(dirfd(d), names.v[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 		struct stat st;
-		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > RECORD_MAX) {
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    st.st_size > RECORD_MAX) {
 			warn(v, "cannot read run record '%s/%s': %s", dir, names.v[i],
 			     fd < 0 ? strerror(errno) : "not a regular file of sane size");
 			if (fd >= 0)
@@ -429,7 +430,8 @@ int view_build(const struct view_opts *o, const struct view_texts *t, const stru
 		if (st) {
 			struct zerr se = ZERR_INIT;
 			if (zpool_status_parse(&p->status, st, strlen(st), &se) < 0) {
-				warn(v, "zpool status of '%s' not understood: %s", p->zp->name, se.msg);
+				warn(v, "zpool status of '%s' not understood: %s", p->zp->name,
+				     se.msg);
 				memset(&p->status, 0, sizeof(p->status));
 			} else {
 				p->have_status = true;
@@ -489,9 +491,9 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 	strvec_clear(&argv);
 	{
 		struct zerr ge = ZERR_INIT;
-		strvec_pushv(&argv,
-		             (const char *const[]){"zfs", "get", "-Hp", "-o", "name,property,value,source",
-		                                   "-t", "filesystem,volume", "all", NULL});
+		strvec_pushv(&argv, (const char *const[]){"zfs", "get", "-Hp", "-o",
+		                                          "name,property,value,source", "-t",
+		                                          "filesystem,volume", "all", NULL});
 		if (run_text(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, &zget, &ge) < 0)
 			log_warn("%s", ge.msg);
 		strvec_clear(&argv);
@@ -508,14 +510,15 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 		if (run_text(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, &status[i], &pe) < 0)
 			log_warn("%s", pe.msg);
 		strvec_clear(&argv);
-		strvec_pushv(&argv, (const char *const[]){"zpool", "iostat", "-v", pl.v[i].name,
-		                                          NULL});
+		strvec_pushv(&argv,
+		             (const char *const[]){"zpool", "iostat", "-v", pl.v[i].name, NULL});
 		if (run_text(o, (const char *const *)argv.v, IOSTAT_CAP, &iostat[i], &pe) < 0)
 			log_warn("%s", pe.msg);
 		strvec_clear(&argv);
 	}
-	struct view_texts t = {version, zpools, zlist, zget, (const char *const *)status,
-	                       (const char *const *)iostat, cols};
+	struct view_texts t = {
+	    version, zpools, zlist, zget, (const char *const *)status, (const char *const *)iostat,
+	    cols};
 	struct view_opts o2 = *o;
 	o2.now = time(NULL);
 	r = view_build(&o2, &t, prev, out, e);

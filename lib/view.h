@@ -61,8 +61,8 @@ struct view_pool {
 	struct zpool_status status; /* all zero when !have_status */
 	bool have_status;
 	struct view_scan scan;
-	char *iostat;                /* the text of `zpool iostat -v POOL`, or NULL */
-	uint64_t dataset_available;  /* free space as the root dataset sees it, or ZFS_NONE */
+	char *iostat;               /* the text of `zpool iostat -v POOL`, or NULL */
+	uint64_t dataset_available; /* free space as the root dataset sees it, or ZFS_NONE */
 };
 
 /* A filesystem or volume. pd->snaps are its snapshots in createtxg order. */
@@ -84,16 +84,16 @@ struct view_backup {
 	int64_t run_start, run_end;
 	const char *source, *target, *result, *error; /* error may be NULL */
 	int64_t start, end, bytes;
-	const char *newest_name;  /* the newest snapshot on the target, or NULL */
-	int64_t newest_creation;  /* 0 when none */
-	bool resume_pending;      /* a resume token was left */
-	int64_t last_success;     /* end of the last good run known, 0 when none known */
+	const char *newest_name; /* the newest snapshot on the target, or NULL */
+	int64_t newest_creation; /* 0 when none */
+	bool resume_pending;     /* a resume token was left */
+	int64_t last_success;    /* end of the last good run known, 0 when none known */
 };
 
 struct view_lock {
 	char *job, *kind, *host, *path;
 	bool held;
-	pid_t pid;   /* 0 when not held or not written */
+	pid_t pid; /* 0 when not held or not written */
 	time_t since;
 };
 

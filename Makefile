@@ -135,7 +135,7 @@ build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
 fuzz: $(FUZZ_TARGETS)
-	@mkdir -p build-fuzz/corpus-zfs build-fuzz/corpus-config build-fuzz/corpus-gate
+	@mkdir -p build-fuzz/corpus-zfs build-fuzz/corpus-config build-fuzz/corpus-gate build-fuzz/corpus-http
 	for f in tests/fixtures/*/*.out; do \
 		cp $$f build-fuzz/corpus-zfs/$$(basename $$(dirname $$f))-$$(basename $$f); done
 	cp deploy/zkeep.conf.example build-fuzz/corpus-config/
@@ -145,5 +145,9 @@ fuzz: $(FUZZ_TARGETS)
 	build-fuzz/fuzz_zfs -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus-zfs
 	build-fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus-config
 	build-fuzz/fuzz_gate -max_total_time=$(FUZZ_SECONDS) -max_len=512 build-fuzz/corpus-gate
+	printf '/api/v1/backups/logs/pull.log\0001000' >build-fuzz/corpus-http/log
+	printf '/api/v1/datasets/tank/a b/snapshots/' >build-fuzz/corpus-http/ds
+	printf '/api/v1/pools/tank/status' >build-fuzz/corpus-http/pool
+	build-fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus-http
 
 .PHONY: fuzz

@@ -485,7 +485,8 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 		goto out;
 	strvec_clear(&argv);
 	unsigned cols = caps.snapshots_changed ? ZFS_COL_SNAPSHOTS_CHANGED : 0;
-	zfs_list_argv(&argv, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT, cols, true, NULL);
+	zfs_list_argv(&argv, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, cols, true,
+	              NULL);
 	if ((r = run_text(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, &zlist, e)) < 0)
 		goto out;
 	strvec_clear(&argv);

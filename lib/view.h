@@ -8,7 +8,7 @@
  *   zpool list -Hp                       pools
  *   zpool status -p POOL                 per pool (health, scan, vdev errors)
  *   zpool iostat -v POOL                 per pool, kept as text
- *   zfs list -Hp ... -t fs,vol,snapshot  every dataset and snapshot
+ *   zfs list -Hp ... -t fs,vol,snap,bookmark  every dataset, snapshot and bookmark
  *   zfs get -Hp ... -t fs,vol all        every property of every dataset
  * and reads, without running anything, the run records in state_dir
  * ({pull,push}-NAME.json) and the lock files of the configured jobs.
@@ -107,7 +107,7 @@ struct view {
 
 	struct zpool_list pools;
 	struct view_pool *vpools; /* pools.n of them, same order */
-	struct zfs_list list;     /* datasets and snapshots */
+	struct zfs_list list;     /* datasets, snapshots and bookmarks */
 	struct zfs_props props;
 	struct policy_index ix;  /* datasets by name, with snapshots and policies */
 	struct view_dataset *ds; /* ix.n of them, same order (sorted by name) */

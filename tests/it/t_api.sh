@@ -40,12 +40,18 @@ cat >"$work/state/pull-h1.json" <<'REC'
  "newest": {"name": "autosnap_2026-11-26_07:00:00_hourly", "guid": 1, "creation": 1795670000},
  "resume_token": null, "matched_by_name": false}]}
 REC
-# a held lock, the way pull holds it
+# a held lock, the way pull holds it (flock on the file, the PID in it); the
+# holder is the process that holds the fd, so killing it frees the lock, and
+# its output goes nowhere near run-inside's pipe
 lockf="$work/locks/zfs-pull-backups-client.example.lock"
-flock -o "$lockf" sleep 300 &
+(
+	exec 9>"$lockf"
+	flock 9
+	echo -n "$BASHPID" >"$lockf"
+	exec sleep 120
+) >/dev/null 2>&1 &
 holder=$!
 on_exit kill "$holder"
-echo -n "$holder" >"$lockf"
 
 api_pid=""
 start_api() { # [env VAR=value ...] [prefix command ...]
@@ -172,3 +178,19 @@ wait_data -H "X-API-Key: file-key-123"
 assert_eq "$(code "$BASE/api/v1/pools")" 401 "key file: no key"
 stop_api
 true
+
+# ---- the systemd unit: unprivileged and sandboxed, zfs still works
+install -m 0755 $ZK /usr/bin/zkeep
+on_exit rm -f /usr/bin/zkeep
+id zkeep-api >/dev/null 2>&1 || log_must useradd --system --no-create-home zkeep-api
+cp /opt/zkeep/deploy/systemd/zkeep-api.service /etc/systemd/system/
+mkdir -p /etc/systemd/system/zkeep-api.service.d
+printf '[Service]\nEnvironment=ZFS_API_PORT=%s\n' "$PORT" >/etc/systemd/system/zkeep-api.service.d/port.conf
+on_exit 'systemctl stop zkeep-api; rm -rf /etc/systemd/system/zkeep-api.service*; systemctl daemon-reload'
+log_must systemctl daemon-reload
+log_must systemctl start zkeep-api
+wait_data
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert "zka" in [p["name"] for p in d["pools"]], d' \
+	"$work/body" || log_fail "the unit's api does not see zka: $(cat "$work/body")"
+assert_eq "$(ps -o uid= -p "$(systemctl show -p MainPID --value zkeep-api)" | tr -d ' ')" \
+	"$(id -u zkeep-api)" "the unit's user"

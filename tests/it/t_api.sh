@@ -48,7 +48,7 @@ lockf="$work/locks/zfs-pull-backups-client.example.lock"
 	exec 9>"$lockf"
 	flock 9
 	echo -n "$BASHPID" >"$lockf"
-	exec sleep 120
+	exec sleep 900 # killed at exit; long enough for a slow TCG run
 ) >/dev/null 2>&1 &
 holder=$!
 on_exit kill "$holder"

@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+"""Synthetic series for the rule and dashboard tests: what VictoriaMetrics
+would hold after scraping zkeep api on a small fleet for HOURS hours up to
+END (unix seconds), one sample every STEP seconds, labelled as the shipped
+scrape config labels them (job=zfs, service=zfs-api, instance, backup_job).
+This is sample data, NOT the live exporter: the live test scrapes zkeep api.
+
+  sample-data.py END HOURS STEP > data.prom   (Prometheus text, ms timestamps)
+
+The scenario (each alert's expected outcome is in expected-alerts.txt):
+  nas1     fastpool ONLINE, 50% full but filling (free space falls 1 TB in
+           14 h, 5 TB left: full within 7 days), scrubbed a day ago.
+           tank DEGRADED, 85% full, scrub 40 days ago with 3 errors,
+           2 checksum errors.
+           fastpool/home (high): fresh hourly/daily snapshots, 100%.
+           fastpool/data (high): newest hourly 5 h old, compliance 40%.
+           fastpool/scratch (low): yearly retention 0 with no snapshot.
+  backup1  slowpool ONLINE 30%, scrub 50 days ago but one is running.
+           pull job pull-nas1: home fresh, data last success 20 h ago;
+           push job push-offsite: home last run failed (last success 25 h
+           ago, within the push allowance), resume token pending for 13 h;
+           lock pull-nas1 held for 13 h, lock push held for 1 h.
+           collector failing, view 2000 s old.
+  offsite1 not scrapable (up 0).
+  gone1    scraped until 2 h before END, then nothing.
+  empty1   scraped (up 1) but exports no pool metrics.
+"""
+import sys
+
+END = int(sys.argv[1])
+HOURS = float(sys.argv[2])
+STEP = int(sys.argv[3])
+START = END - int(HOURS * 3600)
+H, D = 3600, 86400
+TB = 10**12
+
+out = sys.stdout
+
+
+def lab(d):
+    return ",".join('%s="%s"' % (k, v) for k, v in d.items())
+
+
+def emit(name, labels, value, t):
+    out.write("%s{%s} %s %d\n" % (name, lab(labels), repr(float(value)), t * 1000))
+
+
+def host(h):
+    return {"job": "zfs", "instance": h + ":8000", "service": "zfs-api", "hostname": h}
+
+
+def pool(h, p, t, state, size, alloc, frag, scrub_end, scrub_err, cksum, scanning):
+    b = dict(host(h), pool=p)
+    emit("zfs_pool_health", dict(b, state=state), 1 if state == "ONLINE" else 0, t)
+    for s in ("ONLINE", "DEGRADED", "FAULTED", "OFFLINE", "UNAVAIL", "REMOVED", "SUSPENDED"):
+        emit("zfs_pool_state", dict(b, state=s), 1 if s == state else 0, t)
+    emit("zfs_pool_size_bytes", b, size, t)
+    emit("zfs_pool_allocated_bytes", b, alloc, t)
+    emit("zfs_pool_free_bytes", b, size - alloc, t)
+    emit("zfs_pool_capacity_percent", b, int(alloc * 100 / size), t)
+    emit("zfs_pool_fragmentation_percent", b, frag, t)
+    emit("zfs_pool_scrub_errors", b, scrub_err, t)
+    emit("zfs_pool_scrub_end_timestamp_seconds", b, scrub_end, t)
+    for ty in ("scrub", "resilver"):
+        emit("zfs_pool_scan_in_progress", dict(b, type=ty), 1 if (scanning and ty == "scrub") else 0, t)
+    emit("zfs_pool_read_errors", b, 0, t)
+    emit("zfs_pool_write_errors", b, 0, t)
+    emit("zfs_pool_checksum_errors", b, cksum, t)
+
+
+def dataset(h, p, ds, t, used, avail, ref):
+    b = dict(host(h), pool=p, dataset=ds)
+    emit("zfs_dataset_used_bytes", b, used, t)
+    emit("zfs_dataset_available_bytes", b, avail, t)
+    emit("zfs_dataset_referenced_bytes", b, ref, t)
+
+
+def snaps(h, p, ds, policy, t, per_interval, last_created):
+    # per_interval: interval -> (count, retention, compliance, newest, oldest)
+    for iv, (count, ret, comp, newest, oldest) in per_interval.items():
+        b = dict(host(h), pool=p, dataset=ds, policy=policy, interval=iv)
+        emit("zfs_snapshot_count", b, count, t)
+        emit("zfs_snapshot_retention", b, ret, t)
+        emit("zfs_snapshot_compliance_percent", b, comp, t)
+        emit("zfs_snapshot_compliant", b, 1 if comp >= 100 else 0, t)
+        if newest is not None:
+            emit("zfs_snapshot_newest_timestamp_seconds", b, newest, t)
+            emit("zfs_snapshot_oldest_timestamp_seconds", b, oldest, t)
+    emit("zfs_snapshot_last_created_timestamp", dict(host(h), pool=p, dataset=ds), last_created, t)
+
+
+def backup(h, bjob, kind, src, ds, dst, t, last_ok, last_run, ok, dur, nbytes, newest, resume):
+    b = dict(host(h), backup_job=bjob, kind=kind, source=src, dataset=ds, destination=dst)
+    emit("zfs_backup_last_success_timestamp", b, last_ok, t)
+    emit("zfs_backup_last_run_timestamp_seconds", b, last_run, t)
+    emit("zfs_backup_last_run_success", b, 1 if ok else 0, t)
+    emit("zfs_backup_duration_seconds", b, dur, t)
+    emit("zfs_backup_bytes", b, nbytes, t)
+    emit("zfs_backup_newest_snapshot_timestamp_seconds", b, newest, t)
+    emit("zfs_backup_resume_pending", b, resume, t)
+
+
+def lock(h, name, t, held, since, pid):
+    b = dict(host(h), lock=name)
+    emit("zkeep_lock_held", b, held, t)
+    emit("zkeep_lock_holder_pid", b, pid if held else 0, t)
+    emit("zkeep_lock_since_timestamp_seconds", b, since if held else 0, t)
+
+
+def exporter(h, t, ok, age, dur):
+    emit("zkeep_collector_success", host(h), ok, t)
+    emit("zkeep_view_age_seconds", host(h), age, t)
+    emit("zkeep_collector_duration_seconds", host(h), dur, t)
+
+
+def up(h, t, v):
+    emit("up", {"job": "zfs", "instance": h + ":8000", "service": "zfs-api"}, v, t)
+
+
+t = START
+while t <= END:
+    frac = (t - START) / (END - START)
+    hour = t - t % H
+    day = t - t % D
+    # nas1
+    up("nas1", t, 1)
+    pool("nas1", "fastpool", t, "ONLINE", 10 * TB, int(5 * TB + frac * TB), 12, END - D, 0, 0, False)
+    pool("nas1", "tank", t, "DEGRADED", 4 * TB, int(3.4 * TB), 30, END - 40 * D, 3, 2, False)
+    dataset("nas1", "fastpool", "", t, int(TB + frac * TB * 0.98), int(TB - frac * TB), 100 * 2**10)
+    dataset("nas1", "fastpool", "home", t, int(0.6 * TB + frac * 0.5 * TB), int(TB - frac * TB), int(0.5 * TB))
+    dataset("nas1", "fastpool", "data", t, int(0.3 * TB + frac * 0.48 * TB), int(TB - frac * TB), int(0.2 * TB))
+    dataset("nas1", "fastpool", "scratch", t, 5 * 2**30, int(TB - frac * TB), 5 * 2**30)
+    dataset("nas1", "tank", "", t, int(3.4 * TB), int(0.5 * TB), 2**20)
+    dataset("nas1", "tank", "media", t, int(3.3 * TB), int(0.5 * TB), int(3.3 * TB))
+    snaps("nas1", "fastpool", "home", "high", t, {
+        "hourly": (24, 24, 100, hour, hour - 23 * H),
+        "daily": (14, 14, 100, day, day - 13 * D),
+        "monthly": (1, 1, 100, END - 20 * D, END - 20 * D),
+        "yearly": (1, 1, 100, END - 200 * D, END - 200 * D)}, hour)
+    snaps("nas1", "fastpool", "data", "high", t, {
+        "hourly": (10, 24, 40, END - 5 * H, END - 15 * H),
+        "daily": (14, 14, 100, day, day - 13 * D),
+        "monthly": (1, 1, 100, END - 20 * D, END - 20 * D),
+        "yearly": (1, 1, 100, END - 200 * D, END - 200 * D)}, END - 5 * H)
+    snaps("nas1", "fastpool", "scratch", "low", t, {
+        "hourly": (3, 3, 100, hour, hour - 2 * H),
+        "daily": (7, 7, 100, day, day - 6 * D),
+        "monthly": (1, 1, 100, END - 20 * D, END - 20 * D),
+        "yearly": (0, 0, 100, None, None)}, hour)
+    exporter("nas1", t, 1, 40, 0.8)
+    lock("nas1", "zfs-snapshot", t, 0, 0, 0)
+    # backup1
+    up("backup1", t, 1)
+    pool("backup1", "slowpool", t, "ONLINE", 8 * TB, int(2.4 * TB), 3, END - 50 * D, 0, 0, True)
+    dataset("backup1", "slowpool", "backups/nas1/fastpool/home", t, int(0.7 * TB), int(5 * TB), int(0.5 * TB))
+    dataset("backup1", "slowpool", "backups/nas1/fastpool/data", t, int(0.3 * TB), int(5 * TB), int(0.2 * TB))
+    last_pull = t - (t % (2 * H))  # runs every 2 h here, always good
+    backup("backup1", "pull-nas1", "pull", "nas1", "fastpool/home", "slowpool/backups/nas1", t,
+           last_pull, last_pull, True, 95, 3 * 2**30 + int(frac * 2**30), hour - H, 0)
+    backup("backup1", "pull-nas1", "pull", "nas1", "fastpool/data", "slowpool/backups/nas1", t,
+           END - 20 * H, last_pull, True, 40, 2**28, END - 20 * H, 0)
+    backup("backup1", "push-offsite", "push", "backup1", "slowpool/backups/nas1/fastpool/home", "offsite1:fastpool/backups/raw", t,
+           END - 25 * H, END - 13 * H, False, 700, 0, END - 26 * H, 1)
+    lock("backup1", "pull-nas1", t, 1, END - 13 * H, 4242)
+    lock("backup1", "push", t, 1 if t >= END - H else 0, END - H, 4343)
+    exporter("backup1", t, 0, 2000, 1.5)
+    # the others
+    up("offsite1", t, 0)
+    if t <= END - 2 * H:
+        up("gone1", t, 1)
+        pool("gone1", "rpool", t, "ONLINE", TB, int(0.2 * TB), 1, END - 3 * D, 0, 0, False)
+        exporter("gone1", t, 1, 30, 0.5)
+    up("empty1", t, 1)
+    t += STEP

@@ -43,18 +43,14 @@ while IFS=$'\t' read -r name sev summary desc; do
 	[ ${#summary} -ge 20 ] || fail "$name: summary too short"
 	[ ${#desc} -ge 120 ] || fail "$name: description too short to say what to do"
 done < <(/usr/bin/python3 - "$A/zkeep-alerts.yml" <<'PY'
-import re, sys
-# no YAML module in Debian's python3-minimal: vmalert already parsed the file;
-# here the alert blocks are cut by their "- alert:" lines.
-txt = open(sys.argv[1]).read()
-for blk in re.split(r"\n      - alert: ", txt)[1:]:
-    name = blk.split("\n", 1)[0].strip()
-    sev = re.search(r"severity: (\S+)", blk)
-    summ = re.search(r'summary: "(.*)"', blk)
-    desc = re.search(r"description: >-\n((?:            .*\n?)+)", blk)
-    print("\t".join([name, sev.group(1) if sev else "",
-                     summ.group(1) if summ else "",
-                     " ".join(desc.group(1).split()) if desc else ""]))
+import sys, yaml
+for g in yaml.safe_load(open(sys.argv[1]))["groups"]:
+    for r in g["rules"]:
+        if "alert" in r:
+            a = r.get("annotations", {})
+            print("\t".join([r["alert"], r.get("labels", {}).get("severity", ""),
+                             " ".join(a.get("summary", "").split()),
+                             " ".join(a.get("description", "").split())]))
 PY
 )
 [ $n -ge 15 ] || fail "only $n alerts found"

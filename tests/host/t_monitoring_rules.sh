@@ -14,7 +14,7 @@ end=$(date +%s)
 vm_start -retentionPeriod=1y
 vm_import "$T/data.prom"
 n=$(vm_query 'count(zfs_pool_health)' "$end" | jq -r '.data.result[0].value[1]')
-[ "$n" = 3 ] || fail "sample data not in: count(zfs_pool_health)=$n"
+[ "$n" = 5 ] || fail "sample data not in: count(zfs_pool_health)=$n"
 
 # --- replay the whole window. The step of the replay's range queries must be
 # the groups' 1m interval: with vmalert 1.79's default -datasource.queryStep
@@ -82,9 +82,9 @@ for _ in $(seq 1 150); do
 done
 [ -n "$got" ] || fail "ZfsBackupFailed (for: 0m) never reached the notifier"
 s=$(jq -r .annotations.summary <<<"$got")
-[ "$s" = "Last push run of slowpool/backups/nas1/fastpool/home from backup1 to offsite1:fastpool/backups/raw failed" ] ||
+[ "$s" = "Last push run of slowpool/backups/nas1/fastpool/home from backup1 to offsite1:fastpool/backups/raw/nas1/fastpool/home failed" ] ||
 	fail "summary rendered as: $s"
-jq -r .annotations.description <<<"$got" | grep -q 'The last run of job push-offsite on backup1 failed' ||
+jq -r .annotations.description <<<"$got" | grep -q "The last run of job offsite on backup1 failed" ||
 	fail "description not rendered: $(jq -r .annotations.description <<<"$got")"
 ! grep -l 'no value' "$T/sink"/*.json || fail "an annotation rendered '<no value>'"
 echo "monitoring rules: ok"

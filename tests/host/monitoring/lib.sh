@@ -9,12 +9,11 @@ DEPLOY=$TOP/deploy
 T=$(mktemp -d)
 _pids=()
 _cleanup() {
-	local p
-	for p in "${_pids[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
-	for p in "${_pids[@]}"; do
-		wait "$p" 2>/dev/null || true
+	local i
+	# the last started first: vmalert and vmagent before the store they use
+	for ((i = ${#_pids[@]} - 1; i >= 0; i--)); do
+		kill "${_pids[i]}" 2>/dev/null || true
+		wait "${_pids[i]}" 2>/dev/null || true
 	done
 	rm -rf "$T"
 }

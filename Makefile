@@ -17,7 +17,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.
 
 PKGS := libmicrohttpd jansson inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -lm -pthread
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-missing-field-initializers
@@ -118,6 +118,9 @@ clean:
 .PHONY: all check check-unit check-it check-asan check-unit-asan check-headers lint format \
 	install uninstall clean
 
+# the OpenAPI document is built into lib/openapi.o (.incbin)
+$(BUILD)/lib/openapi.o: docs/openapi.json
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # libFuzzer targets (clang), each run for FUZZ_SECONDS on a corpus seeded
@@ -132,7 +135,7 @@ build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
 	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
 
 fuzz: $(FUZZ_TARGETS)
-	@mkdir -p build-fuzz/corpus-zfs build-fuzz/corpus-config build-fuzz/corpus-gate
+	@mkdir -p build-fuzz/corpus-zfs build-fuzz/corpus-config build-fuzz/corpus-gate build-fuzz/corpus-http
 	for f in tests/fixtures/*/*.out; do \
 		cp $$f build-fuzz/corpus-zfs/$$(basename $$(dirname $$f))-$$(basename $$f); done
 	cp deploy/zkeep.conf.example build-fuzz/corpus-config/
@@ -142,5 +145,9 @@ fuzz: $(FUZZ_TARGETS)
 	build-fuzz/fuzz_zfs -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus-zfs
 	build-fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus-config
 	build-fuzz/fuzz_gate -max_total_time=$(FUZZ_SECONDS) -max_len=512 build-fuzz/corpus-gate
+	printf '/api/v1/backups/logs/pull.log\0001000' >build-fuzz/corpus-http/log
+	printf '/api/v1/datasets/tank/a b/snapshots/' >build-fuzz/corpus-http/ds
+	printf '/api/v1/pools/tank/status' >build-fuzz/corpus-http/pool
+	build-fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus-http
 
 .PHONY: fuzz

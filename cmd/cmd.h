@@ -28,6 +28,7 @@ int cmd_prune(int argc, char **argv, const struct cmd *self);
 int cmd_report(int argc, char **argv, const struct cmd *self);
 int cmd_pull(int argc, char **argv, const struct cmd *self);
 int cmd_push(int argc, char **argv, const struct cmd *self);
+int cmd_api(int argc, char **argv, const struct cmd *self);
 int cmd_gate(int argc, char **argv, const struct cmd *self);
 int cmd_not_yet(int argc, char **argv, const struct cmd *self);
 

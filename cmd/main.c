@@ -36,10 +36,11 @@ static const struct cmd commands[] = {
      "--host H --datasets DS... --destination D [--user U] [--strip-prefix P] [--restricted] "
      "[--bwlimit RATE] [-q] [--debug] [--dry-run] [--force] [--wait[=S]] [--config FILE]",
      "push raw streams to an offsite host over ssh"},
-    {"api", "zfs-api", cmd_not_yet, "[--listen HOST:PORT] [--config FILE]",
+    {"api", "zfs-api", cmd_api,
+     "[--listen HOST:PORT] [--interval S] [--metrics-once] [--debug] [-q] [--config FILE]",
      "the per-host HTTP daemon: JSON API and /metrics"},
-    {"status", NULL, cmd_status, "[--json] [--config FILE]",
-     "one screen: OpenZFS version, pools, datasets and snapshots"},
+    {"status", NULL, cmd_status, "[--json] [--color auto|always|never] [--config FILE]",
+     "one screen: pools, policy compliance, backups and locks; exit 1 on trouble"},
     {"gate", NULL, cmd_gate, "--allow OPS | --compat seed --prefix DS [--prefix DS]... [--dry-run]",
      "an ssh forced command for backup keys"},
 };

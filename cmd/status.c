@@ -1,23 +1,30 @@
 /*
- * zkeep status: one screen of what this host's ZFS looks like.
+ * zkeep status: one screen of what this host's ZFS looks like, from the
+ * same collection the api daemon makes (lib/view), run once.
  *
- * Today: the OpenZFS version and capabilities, every pool with health and
- * space, and per pool how many filesystems, volumes, snapshots and
- * bookmarks it holds, from one zpool and one zfs listing. The api issue
- * adds policy compliance, backups and locks to the same screen.
- * Exit 1 when a pool is not ONLINE, so cron and Nagios-style checks notice.
+ * The OpenZFS version and capabilities; every pool with health, space,
+ * object counts and its last scrub; policy compliance per managed dataset
+ * and interval; every backup's last result, last success, age and lag from
+ * the run records; the pull/push locks held. Exit 1 when anything needs
+ * attention (a pool not ONLINE or with errors, an interval not compliant,
+ * a declared dataset missing, a backup whose last run failed), so cron
+ * mail and Nagios-style checks notice; the reasons are listed at the end.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
+#include "config.h"
 #include "fmt.h"
 #include "host.h"
 #include "log.h"
-#include "zfs.h"
+#include "view.h"
 #include "banned.h"
 
 struct pool_counts {
@@ -49,81 +56,294 @@ static void count(const struct zfs_list *l, const char *pool, struct pool_counts
 	}
 }
 
-static void print_text(const char *hostname, const struct zfs_caps *caps,
-                       const struct zpool_list *pools, const struct zfs_list *objs)
+static bool color;
+
+static const char *paint(const char *s, bool bad)
 {
-	printf("host %s, OpenZFS %d.%d.%d (%s, %s)\n", hostname, caps->major, caps->minor,
+	static char b[4][160];
+	static int k;
+	if (!color)
+		return s;
+	char *o = b[k++ % 4];
+	snprintf(o, sizeof(b[0]), "\033[%sm%s\033[0m", bad ? "1;31" : "32", s);
+	return o;
+}
+
+static void when(char *out, size_t len, int64_t t)
+{
+	if (!t) {
+		snprintf(out, len, "-");
+		return;
+	}
+	time_t v = (time_t)t;
+	struct tm tm;
+	localtime_r(&v, &tm);
+	if (!strftime(out, len, "%Y-%m-%d %H:%M", &tm))
+		snprintf(out, len, "?");
+}
+
+static void age(char *out, size_t len, int64_t secs)
+{
+	if (secs < 0)
+		snprintf(out, len, "-");
+	else if (secs < 3600)
+		snprintf(out, len, "%lldm", (long long)secs / 60);
+	else if (secs < 2 * 86400)
+		snprintf(out, len, "%lldh", (long long)secs / 3600);
+	else
+		snprintf(out, len, "%lldd", (long long)secs / 86400);
+}
+
+static bool pool_errors(const struct view_pool *p)
+{
+	if (p->scan.errors > 0)
+		return true;
+	for (size_t d = 0; p->have_status && d < p->status.n_vdevs; d++) {
+		const struct zpool_vdev *v = &p->status.vdevs[d];
+		if ((v->read_errors && v->read_errors != ZFS_NONE) ||
+		    (v->write_errors && v->write_errors != ZFS_NONE) ||
+		    (v->checksum_errors && v->checksum_errors != ZFS_NONE))
+			return true;
+	}
+	return false;
+}
+
+static bool backup_ok(const struct view_backup *b)
+{
+	return !strcmp(b->result, "ok") || !strcmp(b->result, "up_to_date") ||
+	       !strcmp(b->result, "skipped");
+}
+
+/* What needs attention, one line each. */
+static void attention(const struct view *v, struct strvec *out)
+{
+	for (size_t i = 0; i < v->pools.n; i++) {
+		const struct view_pool *p = &v->vpools[i];
+		if (strcmp(p->zp->health, "ONLINE"))
+			strvec_pushf(out, "pool '%s' is %s", p->zp->name, p->zp->health);
+		if (pool_errors(p))
+			strvec_pushf(out, "pool '%s' has read, write, checksum or scan errors",
+			             p->zp->name);
+	}
+	for (size_t i = 0; i < v->ix.missing.n; i++)
+		strvec_pushf(out, "'%s' is declared in the config but does not exist",
+		             v->ix.missing.v[i]);
+	for (size_t i = 0; i < v->ix.n; i++) {
+		const struct view_dataset *d = &v->ds[i];
+		if (!d->pd->policy)
+			continue;
+		for (int k = 0; k < ZK_N_INTERVALS; k++)
+			if (d->comp[k].retention > 0 && !d->comp[k].compliant)
+				strvec_pushf(out, "'%s' %s: %u of %d snapshots%s", d->pd->obj->name,
+				             zk_interval_names[k], d->comp[k].count,
+				             d->comp[k].retention,
+				             d->comp[k].fresh ? "" : ", newest too old");
+	}
+	for (size_t i = 0; i < v->n_backups; i++)
+		if (!backup_ok(&v->backups[i]))
+			strvec_pushf(out, "backup %s '%s' -> '%s' failed: %s", v->backups[i].job,
+			             v->backups[i].source, v->backups[i].target,
+			             v->backups[i].error ? v->backups[i].error
+			                                 : "see the run record");
+}
+
+static void print_text(const struct view *v, const struct strvec *att, time_t now)
+{
+	const struct zfs_caps *caps = &v->caps;
+	printf("host %s, OpenZFS %d.%d.%d (%s, %s)\n", v->hostname, caps->major, caps->minor,
 	       caps->patch, caps->userland, *caps->kmod ? caps->kmod : "no kernel module");
 	printf("features: resume %s, raw send %s, bookmarks %s, snapshots_changed %s\n\n",
 	       caps->resume ? "yes" : "no", caps->raw_send ? "yes" : "no",
 	       caps->bookmarks ? "yes" : "no", caps->snapshots_changed ? "yes" : "no");
-	if (!pools->n) {
+	if (!v->pools.n) {
 		printf("no pools\n");
-		return;
+	} else {
+		printf("%-16s %-9s %12s %12s %12s %4s %5s %6s %6s %9s %9s  %s\n", "POOL", "HEALTH",
+		       "SIZE", "ALLOC", "FREE", "CAP", "FRAG", "FS", "VOL", "SNAPSHOTS",
+		       "BOOKMARKS", "LAST SCAN");
 	}
-	printf("%-16s %-9s %12s %12s %12s %4s %5s %6s %6s %9s %9s\n", "POOL", "HEALTH", "SIZE",
-	       "ALLOC", "FREE", "CAP", "FRAG", "FS", "VOL", "SNAPSHOTS", "BOOKMARKS");
-	for (size_t i = 0; i < pools->n; i++) {
-		const struct zpool *p = &pools->v[i];
+	for (size_t i = 0; i < v->pools.n; i++) {
+		const struct view_pool *vp = &v->vpools[i];
+		const struct zpool *p = vp->zp;
 		struct pool_counts c;
 		struct buf sz = BUF_INIT, al = BUF_INIT, fr = BUF_INIT;
-		count(objs, p->name, &c);
+		count(&v->list, p->name, &c);
 		fmt_bytes_human(&sz, p->size);
 		fmt_bytes_human(&al, p->allocated);
 		fmt_bytes_human(&fr, p->free);
-		char frag[32];
+		char frag[32], end[32], health[64];
 		if (p->fragmentation == ZFS_NONE)
 			snprintf(frag, sizeof(frag), "-");
 		else
 			snprintf(frag, sizeof(frag), "%llu%%",
 			         (unsigned long long)p->fragmentation);
-		printf("%-16s %-9s %12s %12s %12s %3llu%% %5s %6zu %6zu %9zu %9zu\n", p->name,
-		       p->health, sz.s, al.s, fr.s, (unsigned long long)p->capacity, frag, c.fs,
-		       c.vol, c.snap, c.bm);
+		when(end, sizeof(end), vp->scan.end);
+		snprintf(health, sizeof(health), "%-9s", p->health);
+		printf("%-16s %s %12s %12s %12s %3llu%% %5s %6zu %6zu %9zu %9zu  %s %s%s%s\n",
+		       p->name, paint(health, strcmp(p->health, "ONLINE") != 0), sz.s, al.s, fr.s,
+		       (unsigned long long)p->capacity, frag, c.fs, c.vol, c.snap, c.bm,
+		       vp->scan.type, vp->scan.state, vp->scan.end ? " " : "",
+		       vp->scan.end ? end : "");
 		buf_free(&sz);
 		buf_free(&al);
 		buf_free(&fr);
 	}
+
+	bool any = false;
+	for (size_t i = 0; i < v->ix.n; i++) {
+		const struct view_dataset *d = &v->ds[i];
+		if (!d->pd->policy)
+			continue;
+		if (!any)
+			printf("\n%-40s %-9s %-8s %-8s %-8s %-8s %s\n", "DATASET", "POLICY",
+			       "HOURLY", "DAILY", "MONTHLY", "YEARLY", "NEWEST");
+		any = true;
+		bool ok = true;
+		char cells[ZK_N_INTERVALS][32];
+		for (int k = 0; k < ZK_N_INTERVALS; k++) {
+			const struct policy_compliance *pc = &d->comp[k];
+			snprintf(cells[k], sizeof(cells[k]), "%u/%d%s", pc->count, pc->retention,
+			         pc->retention > 0 && !pc->fresh ? "!" : "");
+			ok &= pc->retention <= 0 || pc->compliant;
+		}
+		char newest[48], a[32];
+		age(a, sizeof(a),
+		    d->newest_snapshot == ZFS_NONE ? -1
+		                                   : (int64_t)now - (int64_t)d->newest_snapshot);
+		snprintf(newest, sizeof(newest), "%s ago", a);
+		printf("%-40s %-9s %-8s %-8s %-8s %-8s %s %s\n", d->pd->obj->name,
+		       d->pd->policy->name, cells[0], cells[1], cells[2], cells[3],
+		       d->newest_snapshot == ZFS_NONE ? "-" : newest,
+		       paint(ok ? "ok" : "LOW", !ok));
+	}
+	if (v->n_backups)
+		printf("\n%-14s %-4s %-32s %-10s %-16s %-8s %s\n", "JOB", "KIND", "SOURCE",
+		       "RESULT", "LAST SUCCESS", "LAG", "TARGET");
+	for (size_t i = 0; i < v->n_backups; i++) {
+		const struct view_backup *b = &v->backups[i];
+		char ls[32], lag[32];
+		when(ls, sizeof(ls), b->last_success);
+		age(lag, sizeof(lag), b->newest_creation ? (int64_t)now - b->newest_creation : -1);
+		char res[32];
+		snprintf(res, sizeof(res), "%-10s", b->result);
+		printf("%-14s %-4s %-32s %s %-16s %-8s %s\n", b->job, b->kind, b->source,
+		       paint(res, !backup_ok(b)), ls, lag, b->target);
+	}
+	for (size_t i = 0; i < v->n_locks; i++) {
+		const struct view_lock *l = &v->locks[i];
+		if (!l->held)
+			continue;
+		char since[32];
+		when(since, sizeof(since), l->since);
+		printf("\nlock: %s %s held by pid %d since %s", l->kind, l->host, (int)l->pid,
+		       since);
+	}
+	printf("\n");
+	if (att->n) {
+		printf("\n%s\n", paint("needs attention:", true));
+		for (size_t i = 0; i < att->n; i++)
+			printf("  %s\n", att->v[i]);
+	}
+	for (size_t i = 0; i < v->warnings.n; i++)
+		printf("warning: %s\n", v->warnings.v[i]);
 }
 
-static json_t *to_json(const char *hostname, const struct zfs_caps *caps,
-                       const struct zpool_list *pools, const struct zfs_list *objs)
+static json_t *to_json(const struct view *v, const struct strvec *att, time_t now)
 {
+	const struct zfs_caps *caps = &v->caps;
 	json_t *jp = json_array();
-	for (size_t i = 0; i < pools->n; i++) {
-		const struct zpool *p = &pools->v[i];
+	for (size_t i = 0; i < v->pools.n; i++) {
+		const struct view_pool *vp = &v->vpools[i];
+		const struct zpool *p = vp->zp;
 		struct pool_counts c;
-		count(objs, p->name, &c);
+		count(&v->list, p->name, &c);
 		json_array_append_new(
-		    jp, json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I}", "name",
-		                  p->name, "health", p->health, "size_bytes", (json_int_t)p->size,
-		                  "allocated_bytes", (json_int_t)p->allocated, "free_bytes",
-		                  (json_int_t)p->free, "fragmentation_percent",
-		                  p->fragmentation == ZFS_NONE
-		                      ? json_null()
-		                      : json_integer((json_int_t)p->fragmentation),
-		                  "capacity_percent", (json_int_t)p->capacity, "filesystems",
-		                  (json_int_t)c.fs, "volumes", (json_int_t)c.vol, "snapshots",
-		                  (json_int_t)c.snap, "bookmarks", (json_int_t)c.bm));
+		    jp,
+		    json_pack(
+		        "{s:s, s:s, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:{s:s, s:s, "
+		        "s:o, s:o}}",
+		        "name", p->name, "health", p->health, "size_bytes", (json_int_t)p->size,
+		        "allocated_bytes", (json_int_t)p->allocated, "free_bytes",
+		        (json_int_t)p->free, "fragmentation_percent",
+		        p->fragmentation == ZFS_NONE ? json_null()
+		                                     : json_integer((json_int_t)p->fragmentation),
+		        "capacity_percent", (json_int_t)p->capacity, "filesystems",
+		        (json_int_t)c.fs, "volumes", (json_int_t)c.vol, "snapshots",
+		        (json_int_t)c.snap, "bookmarks", (json_int_t)c.bm, "scan", "type",
+		        vp->scan.type, "state", vp->scan.state, "end",
+		        vp->scan.end ? json_integer(vp->scan.end) : json_null(), "errors",
+		        vp->scan.errors >= 0 ? json_integer(vp->scan.errors) : json_null()));
 	}
-	return json_pack("{s:s, s:{s:s, s:s, s:b, s:b, s:b, s:b}, s:o}", "hostname", hostname,
-	                 "openzfs", "userland", caps->userland, "kmod", caps->kmod, "resume",
-	                 caps->resume, "raw_send", caps->raw_send, "bookmarks", caps->bookmarks,
-	                 "snapshots_changed", caps->snapshots_changed, "pools", jp);
+	json_t *jc = json_array();
+	for (size_t i = 0; i < v->ix.n; i++) {
+		const struct view_dataset *d = &v->ds[i];
+		if (!d->pd->policy)
+			continue;
+		json_t *iv = json_object();
+		for (int k = 0; k < ZK_N_INTERVALS; k++) {
+			const struct policy_compliance *pc = &d->comp[k];
+			json_object_set_new(
+			    iv, zk_interval_names[k],
+			    json_pack(
+			        "{s:I, s:i, s:i, s:b, s:b, s:o}", "count", (json_int_t)pc->count,
+			        "retention", pc->retention, "percent", pc->percent, "fresh",
+			        pc->fresh, "compliant", pc->compliant, "newest",
+			        pc->newest == ZFS_NONE ? json_null()
+			                               : json_integer((json_int_t)pc->newest)));
+		}
+		json_array_append_new(jc,
+		                      json_pack("{s:s, s:s, s:o}", "dataset", d->pd->obj->name,
+		                                "policy", d->pd->policy->name, "intervals", iv));
+	}
+	json_t *jb = json_array();
+	for (size_t i = 0; i < v->n_backups; i++) {
+		const struct view_backup *b = &v->backups[i];
+		json_array_append_new(
+		    jb,
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:I, s:o, s:o, s:I}", "job", b->job,
+		              "kind", b->kind, "source", b->source, "target", b->target, "result",
+		              b->result, "error", b->error ? json_string(b->error) : json_null(),
+		              "last_run", (json_int_t)b->end, "last_success",
+		              b->last_success ? json_integer(b->last_success) : json_null(),
+		              "lag_seconds",
+		              b->newest_creation ? json_integer(now - b->newest_creation)
+		                                 : json_null(),
+		              "bytes", (json_int_t)b->bytes));
+	}
+	json_t *jl = json_array();
+	for (size_t i = 0; i < v->n_locks; i++) {
+		const struct view_lock *l = &v->locks[i];
+		json_array_append_new(
+		    jl, json_pack("{s:s, s:s, s:b, s:o, s:o}", "kind", l->kind, "host", l->host,
+		                  "held", l->held, "pid",
+		                  l->held && l->pid ? json_integer(l->pid) : json_null(), "since",
+		                  l->held ? json_integer(l->since) : json_null()));
+	}
+	json_t *ja = json_array(), *jw = json_array();
+	for (size_t i = 0; i < att->n; i++)
+		json_array_append_new(ja, json_string(att->v[i]));
+	for (size_t i = 0; i < v->warnings.n; i++)
+		json_array_append_new(jw, json_string(v->warnings.v[i]));
+	return json_pack("{s:s, s:{s:s, s:s, s:b, s:b, s:b, s:b}, s:o, s:o, s:o, s:o, s:o, s:o}",
+	                 "hostname", v->hostname, "openzfs", "userland", caps->userland, "kmod",
+	                 caps->kmod, "resume", caps->resume, "raw_send", caps->raw_send,
+	                 "bookmarks", caps->bookmarks, "snapshots_changed", caps->snapshots_changed,
+	                 "pools", jp, "compliance", jc, "backups", jb, "locks", jl, "attention", ja,
+	                 "warnings", jw);
 }
 
 int cmd_status(int argc, char **argv, const struct cmd *self)
 {
 	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"debug", no_argument, NULL, 'd'},
-	    {NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
+	    {"debug", no_argument, NULL, 'd'},       {"config", required_argument, NULL, 'c'},
+	    {"color", required_argument, NULL, 'C'}, {NULL, 0, NULL, 0},
 	};
 	bool json = false;
+	const char *config = NULL, *col = "auto";
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":jhd", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jhdc:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -131,55 +351,67 @@ int cmd_status(int argc, char **argv, const struct cmd *self)
 		case 'd':
 			log_set_level(LOG_LVL_DEBUG);
 			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'C':
+			col = optarg;
+			break;
 		case 'h':
 			cmd_print_usage(self, 0);
 			return EXIT_OK;
+		case ':':
+			return cmd_usage_error(self, "'%s' needs a value", argv[optind - 1]);
 		default:
-			fprintf(stderr, "zkeep status: unknown option '%s'\n", argv[optind - 1]);
-			cmd_print_usage(self, 1);
-			return EXIT_USAGE;
+			return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "zkeep status: unexpected argument '%s'\n", argv[optind]);
-		cmd_print_usage(self, 1);
-		return EXIT_USAGE;
-	}
+	if (optind < argc)
+		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
+	if (strcmp(col, "auto") && strcmp(col, "always") && strcmp(col, "never"))
+		return cmd_usage_error(self, "--color: '%s' is not auto, always or never", col);
+	color = !strcmp(col, "always") ||
+	        (!strcmp(col, "auto") && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
 
+	struct zk_config cfg;
 	struct host local;
-	struct zfs_caps caps;
-	struct zpool_list pools = {0};
-	struct zfs_list objs = {0};
 	struct zerr e = ZERR_INIT;
-	int ret = EXIT_FAILED;
+	struct view *v = NULL;
+	struct strvec att = STRVEC_INIT;
+	int ret = EXIT_USAGE;
 	char hostname[256];
 	if (gethostname(hostname, sizeof(hostname)) < 0)
 		snprintf(hostname, sizeof(hostname), "unknown");
 	hostname[sizeof(hostname) - 1] = '\0';
-
+	config_init(&cfg);
 	host_init_local(&local);
-	if (zfs_probe(&local, 60000, &caps, &e) < 0 ||
-	    zpool_list_run(&local, 60000, &pools, &e) < 0 ||
-	    zfs_list_run(&local, &caps, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, 0,
-	                 true, NULL, 300000, &objs, &e) < 0) {
+	/* without a config file: the pools and datasets, no policies */
+	if (config_load_file(&cfg, config ? config : ZK_DEFAULT_CONFIG, &e) < 0 &&
+	    (config || e.code != -ENOENT)) {
 		log_error("%s", e.msg);
 		goto out;
 	}
+	time_t now = (time_t)cmd_now();
+	struct view_opts vo = {&cfg, &local, hostname, cfg.zfs_timeout * 1000, now};
+	if (view_collect(&vo, NULL, &v, &e) < 0) {
+		log_error("%s", e.msg);
+		ret = EXIT_FAILED;
+		goto out;
+	}
+	attention(v, &att);
 	if (json) {
-		json_t *j = to_json(hostname, &caps, &pools, &objs);
+		json_t *j = to_json(v, &att, now);
 		json_dumpf(j, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(j);
 	} else {
-		print_text(hostname, &caps, &pools, &objs);
+		print_text(v, &att, now);
 	}
-	ret = EXIT_OK;
-	for (size_t i = 0; i < pools.n; i++)
-		if (strcmp(pools.v[i].health, "ONLINE"))
-			ret = EXIT_FAILED;
+	ret = att.n ? EXIT_FAILED : EXIT_OK;
 out:
-	zpool_list_free(&pools);
-	zfs_list_free(&objs);
+	strvec_clear(&att);
+	view_put(v);
 	host_free(&local);
+	config_free(&cfg);
 	return ret;
 }

@@ -1,0 +1,349 @@
+/*
+ * zkeep api / zfs-api: the per-host HTTP daemon (JSON API and /metrics).
+ *
+ * The main thread is the collector: it collects a view, swaps it in, and
+ * sleeps --interval seconds (SIGHUP collects at once; SIGTERM and SIGINT
+ * stop). libmicrohttpd's threads serve requests from the current view and
+ * never run zfs. The server starts before the first collection so
+ * /api/v1/health and /metrics answer at once, even when zfs is missing.
+ *
+ * Settings, strongest first: flags, the seed's environment variables,
+ * the [api] section of the config, the defaults (127.0.0.1:8000, 30 s).
+ * See zkeep-api(1).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "view.h"
+#include "xalloc.h"
+#include "banned.h"
+
+struct api_settings {
+	char *host;
+	int port;
+	int interval;
+	int timeout_s;
+	bool auth;
+	char *key;
+	char *cors;
+	char *hostname;
+	enum log_level level;
+};
+
+static void set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+}
+
+static int parse_listen(const char *v, struct api_settings *s)
+{
+	const char *colon = strrchr(v, ':');
+	struct zerr e = ZERR_INIT;
+	long port;
+	if (!colon || colon == v || config_parse_int(colon + 1, 1, 65535, &port, &e) < 0)
+		return -EINVAL;
+	char *h = xstrndup(v, (size_t)(colon - v));
+	size_t hl = strlen(h);
+	if (h[0] == '[' && hl > 2 && h[hl - 1] == ']') {
+		memmove(h, h + 1, hl - 2);
+		h[hl - 2] = '\0';
+	}
+	free(s->host);
+	s->host = h;
+	s->port = (int)port;
+	return 0;
+}
+
+/* The seed's levels were uvicorn's: critical and trace too. */
+static int parse_level(const char *v, enum log_level *out)
+{
+	if (!strcasecmp(v, "critical")) {
+		*out = LOG_LVL_ERROR;
+		return 0;
+	}
+	if (!strcasecmp(v, "trace")) {
+		*out = LOG_LVL_DEBUG;
+		return 0;
+	}
+	return log_level_parse(v, out);
+}
+
+/* The key file: its first line, which must not be empty. */
+static int read_key_file(const char *path, char **out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		log_error("cannot read the API key file '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (st.st_mode & S_IROTH)
+		log_warn("the API key file '%s' is readable by everyone", path);
+	char b[4097];
+	ssize_t n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	b[n] = '\0';
+	b[strcspn(b, "\r\n")] = '\0';
+	if (!*b) {
+		log_error("the API key file '%s' holds no key", path);
+		return -1;
+	}
+	*out = xstrdup(b);
+	return 0;
+}
+
+/* env over config: returns EXIT_OK or EXIT_USAGE after logging why */
+static int apply_env(struct api_settings *s)
+{
+	const char *v;
+	struct zerr e = ZERR_INIT;
+	long n;
+	if ((v = getenv("ZFS_API_HOST")) && *v)
+		set_str(&s->host, v);
+	if ((v = getenv("ZFS_API_PORT")) && *v) {
+		if (config_parse_int(v, 1, 65535, &n, &e) < 0) {
+			log_error("ZFS_API_PORT: %s", e.msg);
+			return EXIT_USAGE;
+		}
+		s->port = (int)n;
+	}
+	if ((v = getenv("ZFS_API_LOG_LEVEL")) && *v && parse_level(v, &s->level) < 0) {
+		log_error("ZFS_API_LOG_LEVEL: unknown level '%s'", v);
+		return EXIT_USAGE;
+	}
+	if ((v = getenv("ZFS_API_CORS_ORIGINS")))
+		set_str(&s->cors, v);
+	if ((v = getenv("ZFS_API_COMMAND_TIMEOUT")) && *v) {
+		if (config_parse_int(v, 1, 86400, &n, &e) < 0) {
+			log_error("ZFS_API_COMMAND_TIMEOUT: %s", e.msg);
+			return EXIT_USAGE;
+		}
+		s->timeout_s = (int)n;
+	}
+	if ((v = getenv("HOSTNAME")) && *v)
+		set_str(&s->hostname, v);
+	if ((v = getenv("ZFS_API_AUTH_ENABLED")) && *v) {
+		bool b;
+		if (config_parse_bool(v, &b, &e) < 0) {
+			log_error("ZFS_API_AUTH_ENABLED: %s", e.msg);
+			return EXIT_USAGE;
+		}
+		s->auth = b;
+	}
+	if ((v = getenv("ZFS_API_API_KEY")) && *v)
+		set_str(&s->key, v);
+	if ((v = getenv("ZFS_SNAPSHOT_REPORT_CACHE")) && *v)
+		log_debug("ZFS_SNAPSHOT_REPORT_CACHE='%s' is not needed: compliance is computed "
+		          "from each collection",
+		          v);
+	return EXIT_OK;
+}
+
+static int collect_once(const struct view_opts *vo, struct view_holder *h)
+{
+	struct zerr e = ZERR_INIT;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct view *prev = view_holder_get(h, NULL), *v = NULL;
+	struct view_opts o = *vo;
+	o.now = time(NULL);
+	int r = view_collect(&o, prev, &v, &e);
+	view_put(prev);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double d = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (r < 0)
+		log_error("collection failed: %s", e.msg);
+	else
+		log_debug("collected in %.3f s: %zu pools, %zu datasets, %zu objects", d,
+		          v->pools.n, v->ix.n, v->list.n);
+	view_holder_update(h, r < 0 ? NULL : v, d, &e);
+	return r;
+}
+
+int cmd_api(int argc, char **argv, const struct cmd *self)
+{
+	static const struct option opts[] = {
+	    {"listen", required_argument, NULL, 'l'},
+	    {"interval", required_argument, NULL, 'i'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"metrics-once", no_argument, NULL, 'M'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *config = NULL, *listen = NULL, *interval = NULL;
+	int debug = 0, quiet = 0, once = 0, c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":l:i:c:dqh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			listen = optarg;
+			break;
+		case 'i':
+			interval = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'M':
+			once = 1;
+			break;
+		case 'h':
+			cmd_print_usage(self, 0);
+			return EXIT_OK;
+		case 'V':
+			printf("zkeep %s\n", zkeep_version);
+			return EXIT_OK;
+		case ':':
+			return cmd_usage_error(self, "'%s' needs a value", argv[optind - 1]);
+		default:
+			return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
+	log_setup("zkeep-api", LOG_SINK_STDERR, LOG_LVL_INFO);
+
+	struct zk_config cfg;
+	struct api_settings s;
+	struct zerr e = ZERR_INIT;
+	struct view_holder holder;
+	struct http_server *srv = NULL;
+	struct host local;
+	int ret = EXIT_USAGE;
+	memset(&s, 0, sizeof(s));
+	config_init(&cfg);
+	host_init_local(&local);
+	view_holder_init(&holder);
+	if (config_load_file(&cfg, config ? config : ZK_DEFAULT_CONFIG, &e) < 0 &&
+	    (config || e.code != -ENOENT)) {
+		log_error("%s", e.msg);
+		goto out;
+	}
+	s.host = xstrdup(cfg.api.listen_host);
+	s.port = cfg.api.listen_port;
+	s.interval = cfg.api.interval;
+	s.timeout_s = cfg.zfs_timeout;
+	s.auth = cfg.api.auth;
+	s.level = LOG_LVL_INFO;
+	if (cfg.api.cors_origins)
+		s.cors = xstrdup(cfg.api.cors_origins);
+	{
+		char hn[256];
+		if (gethostname(hn, sizeof(hn)) < 0)
+			snprintf(hn, sizeof(hn), "unknown");
+		hn[sizeof(hn) - 1] = '\0';
+		s.hostname = xstrdup(hn);
+	}
+	if ((ret = apply_env(&s)) != EXIT_OK)
+		goto out;
+	ret = EXIT_USAGE;
+	if (listen && parse_listen(listen, &s) < 0) {
+		ret = cmd_usage_error(self, "--listen: '%s' is not HOST:PORT", listen);
+		goto out;
+	}
+	if (interval) {
+		long n;
+		if (config_parse_int(interval, 1, 86400, &n, &e) < 0) {
+			ret = cmd_usage_error(self, "--interval: %s", e.msg);
+			goto out;
+		}
+		s.interval = (int)n;
+	}
+	log_set_level(debug ? LOG_LVL_DEBUG : quiet ? LOG_LVL_ERROR : s.level);
+	if (s.auth && !s.key) {
+		if (!cfg.api.api_key_file) {
+			log_error(
+			    "auth is on but no key is given (ZFS_API_API_KEY or api_key_file)");
+			goto out;
+		}
+		if (read_key_file(cfg.api.api_key_file, &s.key) < 0)
+			goto out;
+	}
+	if (!s.auth) {
+		free(s.key);
+		s.key = NULL;
+	}
+
+	struct view_opts vo = {&cfg, &local, s.hostname, s.timeout_s * 1000, 0};
+	if (once) { /* for checks and benchmarks: one collection, its /metrics, exit */
+		int r = collect_once(&vo, &holder);
+		struct view_status st;
+		struct view *v = view_holder_get(&holder, &st);
+		struct buf b = BUF_INIT;
+		if (v)
+			buf_add(&b, v->metrics.s, v->metrics.len);
+		metrics_render_collector(&b, s.hostname, &st, v, time(NULL));
+		fwrite(b.s, 1, b.len, stdout);
+		buf_free(&b);
+		view_put(v);
+		ret = r < 0 ? EXIT_FAILED : EXIT_OK;
+		goto out;
+	}
+
+	/* the signals are taken by sigtimedwait below, in every thread's mask */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	struct http_opts ho = {s.host,          s.port,     s.key, s.cors,
+	                       cfg.api.log_dir, s.hostname, 4,     &holder};
+	if (http_start(&ho, &srv, &e) < 0) {
+		log_error("%s", e.msg);
+		ret = EXIT_FAILED;
+		goto out;
+	}
+	log_info("listening on %s:%d (auth %s), collecting every %d s", s.host, s.port,
+	         s.key ? "on" : "off", s.interval);
+	for (;;) {
+		collect_once(&vo, &holder);
+		struct timespec ts = {s.interval, 0};
+		int sig = sigtimedwait(&sigs, NULL, &ts);
+		if (sig == SIGTERM || sig == SIGINT) {
+			log_info("stopping on signal %d", sig);
+			break;
+		}
+		if (sig == SIGHUP)
+			log_info("SIGHUP: collecting now");
+	}
+	ret = EXIT_OK;
+out:
+	http_stop(srv);
+	view_holder_free(&holder);
+	host_free(&local);
+	config_free(&cfg);
+	free(s.host);
+	free(s.key);
+	free(s.cors);
+	free(s.hostname);
+	return ret;
+}

@@ -1,0 +1,628 @@
+#include "api.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fmt.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#ifndef ZKEEP_VERSION
+#define ZKEEP_VERSION "0.0.0-dev"
+#endif
+
+#define LOG_FILE_MAX ((off_t)64 << 20) /* a backup log larger than this is not tailed */
+
+void api_error(struct api_response *res, int status, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	res->status = status;
+	res->content_type = "application/json";
+	buf_reset(&res->body);
+	buf_adds(&res->body, "{\"detail\":");
+	buf_add_json_str(&res->body, msg.s, msg.len);
+	buf_adds(&res->body, "}");
+	buf_free(&msg);
+}
+
+static void reply(struct api_response *res, int status, json_t *j)
+{
+	res->status = status;
+	res->content_type = "application/json";
+	buf_reset(&res->body);
+	char *s = json_dumps(j, JSON_COMPACT);
+	if (s)
+		buf_adds(&res->body, s);
+	free(s);
+	json_decref(j);
+}
+
+static json_t *human(uint64_t n)
+{
+	struct buf b = BUF_INIT;
+	fmt_bytes_human(&b, n == ZFS_NONE ? 0 : n);
+	json_t *j = json_string(b.s);
+	buf_free(&b);
+	return j;
+}
+
+static json_t *num(uint64_t n)
+{
+	return n == ZFS_NONE ? json_null() : json_integer((json_int_t)n);
+}
+
+static json_t *iso(int64_t t)
+{
+	char s[64];
+	struct tm tm;
+	time_t tt = (time_t)t;
+	if (!gmtime_r(&tt, &tm) || !strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return json_null();
+	return json_string(s);
+}
+
+/* A string zfs printed, where "-" means none. */
+static json_t *str_or_null(const char *s)
+{
+	return s && strcmp(s, "-") ? json_string(s) : json_null();
+}
+
+/* ---- pools ----------------------------------------------------------- */
+
+static json_t *pool_json(const struct zpool *p)
+{
+	json_t *j = json_object();
+	json_object_set_new(j, "name", json_string(p->name));
+	json_object_set_new(j, "health", json_string(p->health));
+	json_object_set_new(j, "size_bytes", num(p->size));
+	json_object_set_new(j, "allocated_bytes", num(p->allocated));
+	json_object_set_new(j, "free_bytes", num(p->free));
+	json_object_set_new(j, "capacity_percent", num(p->capacity));
+	json_object_set_new(j, "fragmentation_percent", num(p->fragmentation));
+	json_object_set_new(j, "size_human", human(p->size));
+	json_object_set_new(j, "allocated_human", human(p->allocated));
+	json_object_set_new(j, "free_human", human(p->free));
+	return j;
+}
+
+static void pools(const struct view *v, struct api_response *res)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < v->pools.n; i++)
+		json_array_append_new(a, pool_json(&v->pools.v[i]));
+	reply(res, 200, json_pack("{s:o, s:I}", "pools", a, "count", (json_int_t)v->pools.n));
+}
+
+static void pool_status(const struct view_pool *p, struct api_response *res)
+{
+	if (!p->have_status) {
+		api_error(res, 503, "the status of pool '%s' could not be collected", p->zp->name);
+		return;
+	}
+	const struct zpool_status *s = &p->status;
+	json_t *cfg = json_array();
+	for (size_t i = 0; i < s->n_vdevs; i++) {
+		const struct zpool_vdev *d = &s->vdevs[i];
+		json_array_append_new(
+		    cfg, json_pack("{s:s, s:s, s:o, s:o, s:o, s:I}", "name", d->name, "state",
+		                   d->state ? d->state : "", "read_errors", num(d->read_errors),
+		                   "write_errors", num(d->write_errors), "checksum_errors",
+		                   num(d->checksum_errors), "depth", (json_int_t)d->depth));
+	}
+	json_t *scan =
+	    json_pack("{s:s, s:s, s:o, s:o, s:o}", "type", p->scan.type, "status", p->scan.state,
+	              "errors", p->scan.errors >= 0 ? json_integer(p->scan.errors) : json_null(),
+	              "end_time", p->scan.end ? iso(p->scan.end) : json_null(), "text",
+	              s->scan ? json_string(s->scan) : json_null());
+	json_t *j = json_object();
+	json_object_set_new(j, "pool", json_string(p->zp->name));
+	json_object_set_new(j, "state", s->state ? json_string(s->state) : json_null());
+	json_object_set_new(j, "status", s->status ? json_string(s->status) : json_null());
+	json_object_set_new(j, "action", s->action ? json_string(s->action) : json_null());
+	json_object_set_new(j, "scan", scan);
+	json_object_set_new(j, "config", cfg);
+	json_object_set_new(j, "errors", s->errors ? json_string(s->errors) : json_null());
+	json_object_set_new(j, "raw_output", json_string(s->text ? s->text : ""));
+	reply(res, 200, j);
+}
+
+/* ---- datasets -------------------------------------------------------- */
+
+static json_t *dataset_json(const struct view_dataset *d)
+{
+	const struct zfs_obj *o = d->pd->obj;
+	json_t *j = json_object();
+	json_object_set_new(j, "name", json_string(o->name));
+	json_object_set_new(j, "used_bytes", num(o->used));
+	json_object_set_new(j, "available_bytes", num(o->available));
+	json_object_set_new(j, "referenced_bytes", num(o->referenced));
+	json_object_set_new(j, "mountpoint", str_or_null(d->mountpoint));
+	json_object_set_new(j, "compression", str_or_null(d->compression));
+	char *end = NULL;
+	double ratio = strcmp(d->compressratio, "-") ? strtod(d->compressratio, &end) : 0;
+	bool ok = end && end != d->compressratio && (!*end || !strcmp(end, "x")) && ratio > 0;
+	json_object_set_new(j, "compression_ratio", ok ? json_real(ratio) : json_null());
+	json_object_set_new(j, "used_human", human(o->used));
+	json_object_set_new(j, "available_human", human(o->available));
+	json_object_set_new(j, "referenced_human", human(o->referenced));
+	json_object_set_new(j, "compression_savings_percent",
+	                    ok ? json_real(round((1.0 - 1.0 / ratio) * 10000.0) / 100.0)
+	                       : json_null());
+	json_object_set_new(j, "type", json_string(zfs_type_name(o->type)));
+	json_object_set_new(j, "snapshot_count", json_integer((json_int_t)d->pd->snaps.n));
+	return j;
+}
+
+static void datasets(const struct view *v, struct api_response *res)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < v->ix.n; i++)
+		json_array_append_new(a, dataset_json(&v->ds[i]));
+	reply(res, 200, json_pack("{s:o, s:I}", "datasets", a, "count", (json_int_t)v->ix.n));
+}
+
+static void dataset(const struct view_dataset *d, struct api_response *res)
+{
+	json_t *props = json_object();
+	for (size_t i = 0; i < d->n_props; i++)
+		json_object_set_new(props, d->props[i].property, json_string(d->props[i].value));
+	reply(res, 200, json_pack("{s:s, s:o}", "name", d->pd->obj->name, "properties", props));
+}
+
+static json_t *snapshot_json(const struct zfs_obj *s)
+{
+	const char *at = strchr(s->name, '@');
+	json_t *j = json_object();
+	json_object_set_new(j, "name", json_string(at ? at + 1 : s->name));
+	json_object_set_new(j, "full_name", json_string(s->name));
+	json_object_set_new(j, "creation_timestamp", num(s->creation));
+	json_object_set_new(j, "used_bytes", num(s->used));
+	json_object_set_new(j, "referenced_bytes", num(s->referenced));
+	json_object_set_new(j, "used_human", human(s->used));
+	json_object_set_new(j, "referenced_human", human(s->referenced));
+	json_object_set_new(j, "creation_iso",
+	                    s->creation == ZFS_NONE ? json_null() : iso((int64_t)s->creation));
+	json_object_set_new(j, "guid", num(s->guid));
+	json_object_set_new(j, "createtxg", num(s->createtxg));
+	return j;
+}
+
+static json_t *snapshot_list(const struct view_dataset *d)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < d->pd->snaps.n; i++)
+		json_array_append_new(a, snapshot_json(d->pd->snaps.v[i]));
+	return a;
+}
+
+/* /api/v1/snapshots/{path} and each group of _all */
+static json_t *snapshot_group(const struct view_dataset *d)
+{
+	return json_pack("{s:s, s:I, s:I, s:o, s:o}", "dataset", d->pd->obj->name, "snapshot_count",
+	                 (json_int_t)d->pd->snaps.n, "total_used_bytes",
+	                 (json_int_t)d->snapshots_used, "total_used_human",
+	                 human(d->snapshots_used), "snapshots", snapshot_list(d));
+}
+
+static void snapshots_all(const struct view *v, struct api_response *res)
+{
+	json_t *a = json_array();
+	size_t total = 0;
+	for (size_t i = 0; i < v->ix.n; i++) {
+		if (!v->ds[i].pd->snaps.n)
+			continue;
+		total += v->ds[i].pd->snaps.n;
+		json_array_append_new(a, snapshot_group(&v->ds[i]));
+	}
+	reply(res, 200,
+	      json_pack("{s:I, s:I, s:o}", "dataset_count", (json_int_t)json_array_size(a),
+	                "snapshot_count", (json_int_t)total, "datasets", a));
+}
+
+/* The seed's compliance report, from the view. avg_compliance averages
+ * the intervals the policy keeps; "low" is any such interval under 80. */
+static void compliance_report(const struct api_ctx *c, struct api_response *res)
+{
+	const struct view *v = c->v;
+	json_t *list = json_array(), *low = json_array();
+	size_t total_snaps = 0, n = 0;
+	double sum = 0;
+	for (size_t i = 0; i < v->ix.n; i++) {
+		const struct view_dataset *d = &v->ds[i];
+		if (!d->pd->policy)
+			continue;
+		json_t *counts = json_object(), *ret = json_object(), *pct = json_object(),
+		       *fresh = json_object(), *ok = json_object(), *newest = json_object();
+		double dsum = 0;
+		int kept = 0;
+		bool is_low = false;
+		for (int k = 0; k < ZK_N_INTERVALS; k++) {
+			const struct policy_compliance *pc = &d->comp[k];
+			const char *iv = zk_interval_names[k];
+			json_object_set_new(counts, iv, json_integer(d->counts[k]));
+			json_object_set_new(ret, iv, json_integer(pc->retention));
+			json_object_set_new(pct, iv, json_integer(pc->percent));
+			json_object_set_new(fresh, iv, json_boolean(pc->fresh));
+			json_object_set_new(ok, iv, json_boolean(pc->compliant));
+			json_object_set_new(newest, iv,
+			                    pc->newest == ZFS_NONE
+			                        ? json_null()
+			                        : json_integer((json_int_t)pc->newest));
+			if (pc->retention > 0) {
+				dsum += pc->percent;
+				kept++;
+				is_low |= pc->percent < 80;
+			}
+		}
+		double avg = kept ? round(dsum / kept * 100.0) / 100.0 : 100.0;
+		sum += avg;
+		n++;
+		total_snaps += d->pd->snaps.n;
+		json_array_append_new(
+		    list, json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:f}", "dataset",
+		                    d->pd->obj->name, "policy", d->pd->policy->name, "counts",
+		                    counts, "retention", ret, "compliance", pct, "total_snapshots",
+		                    (json_int_t)d->pd->snaps.n, "fresh", fresh, "compliant", ok,
+		                    "newest", newest, "avg_compliance", avg));
+		if (is_low)
+			json_array_append_new(
+			    low, json_pack("{s:s, s:s, s:f}", "dataset", d->pd->obj->name, "policy",
+			                   d->pd->policy->name, "avg_compliance", avg));
+	}
+	json_t *summary = json_pack("{s:I, s:I, s:f, s:I}", "total_datasets", (json_int_t)n,
+	                            "total_snapshots", (json_int_t)total_snaps, "avg_compliance",
+	                            n ? round(sum / (double)n * 100.0) / 100.0 : 100.0,
+	                            "low_compliance_count", (json_int_t)json_array_size(low));
+	reply(res, 200,
+	      json_pack("{s:s, s:o, s:o, s:o, s:{s:o}}", "hostname", c->hostname, "timestamp",
+	                iso(v->collected), "datasets", list, "summary", summary, "alerts",
+	                "low_compliance_datasets", low));
+}
+
+/* ---- backups --------------------------------------------------------- */
+
+static json_t *backup_entry(const struct view_dataset *d)
+{
+	const struct zfs_obj *o = d->pd->obj;
+	return json_pack("{s:s, s:o, s:o, s:o, s:o}", "name", o->name, "used_bytes", num(o->used),
+	                 "used_human", human(o->used), "available_bytes", num(o->available),
+	                 "available_human", human(o->available));
+}
+
+static json_t *runs_json(const struct api_ctx *c)
+{
+	const struct view *v = c->v;
+	json_t *a = json_array();
+	for (size_t i = 0; i < v->n_backups; i++) {
+		const struct view_backup *b = &v->backups[i];
+		json_t *j = json_object();
+		json_object_set_new(j, "job", json_string(b->job));
+		json_object_set_new(j, "kind", json_string(b->kind));
+		json_object_set_new(j, "source_host", json_string(b->source_host));
+		json_object_set_new(j, "destination_host", json_string(b->destination_host));
+		json_object_set_new(j, "source", json_string(b->source));
+		json_object_set_new(j, "target", json_string(b->target));
+		json_object_set_new(j, "last_result", json_string(b->result));
+		json_object_set_new(j, "last_error",
+		                    b->error ? json_string(b->error) : json_null());
+		json_object_set_new(j, "last_run", b->end ? iso(b->end) : json_null());
+		json_object_set_new(j, "last_run_timestamp", json_integer(b->end));
+		json_object_set_new(j, "last_success",
+		                    b->last_success ? iso(b->last_success) : json_null());
+		json_object_set_new(j, "last_success_timestamp",
+		                    b->last_success ? json_integer(b->last_success) : json_null());
+		json_object_set_new(j, "bytes", json_integer(b->bytes));
+		json_object_set_new(j, "duration_seconds",
+		                    json_integer(b->end >= b->start ? b->end - b->start : 0));
+		json_object_set_new(j, "newest_snapshot",
+		                    b->newest_name ? json_string(b->newest_name) : json_null());
+		json_object_set_new(j, "newest_snapshot_timestamp",
+		                    b->newest_creation ? json_integer(b->newest_creation)
+		                                       : json_null());
+		/* lag: how far behind now the newest replicated snapshot is */
+		json_object_set_new(j, "lag_seconds",
+		                    b->newest_creation ? json_integer(c->now - b->newest_creation)
+		                                       : json_null());
+		json_object_set_new(j, "resume_pending", json_boolean(b->resume_pending));
+		json_object_set_new(j, "run_result", json_string(b->run_result));
+		json_object_set_new(j, "run_error",
+		                    b->run_error ? json_string(b->run_error) : json_null());
+		json_array_append_new(a, j);
+	}
+	return a;
+}
+
+static json_t *locks_json(const struct view *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < v->n_locks; i++) {
+		const struct view_lock *l = &v->locks[i];
+		json_array_append_new(
+		    a, json_pack("{s:s, s:s, s:s, s:s, s:b, s:o, s:o}", "job", l->job, "kind",
+		                 l->kind, "host", l->host, "path", l->path, "held", l->held, "pid",
+		                 l->held && l->pid ? json_integer(l->pid) : json_null(), "since",
+		                 l->held ? iso(l->since) : json_null()));
+	}
+	return a;
+}
+
+static void backups(const struct api_ctx *c, struct api_response *res)
+{
+	const struct view *v = c->v;
+	json_t *local = json_array(), *offsite = json_array();
+	uint64_t lsum = 0, osum = 0;
+	for (size_t i = 0; i < v->ix.n; i++) {
+		const struct view_dataset *d = &v->ds[i];
+		const char *n = d->pd->obj->name;
+		uint64_t used = d->pd->obj->used == ZFS_NONE ? 0 : d->pd->obj->used;
+		if (strstr(n, "/encryptedbackups/")) {
+			json_array_append_new(offsite, backup_entry(d));
+			osum += used;
+		} else if (strstr(n, "/backups/")) {
+			json_array_append_new(local, backup_entry(d));
+			lsum += used;
+		}
+	}
+	json_t *j = json_object();
+	json_object_set_new(j, "local_backups", local);
+	json_object_set_new(j, "offsite_backups", offsite);
+	json_object_set_new(j, "total_local_bytes", json_integer((json_int_t)lsum));
+	json_object_set_new(j, "total_local_human", human(lsum));
+	json_object_set_new(j, "total_offsite_bytes", json_integer((json_int_t)osum));
+	json_object_set_new(j, "total_offsite_human", human(osum));
+	json_object_set_new(j, "note",
+	                    json_string("datasets are grouped by name (/backups/ local, "
+	                                "/encryptedbackups/ offsite); runs and locks come from "
+	                                "zkeep's run records and lock files"));
+	json_object_set_new(j, "runs", runs_json(c));
+	json_object_set_new(j, "locks", locks_json(v));
+	reply(res, 200, j);
+}
+
+static void logs(const struct api_ctx *c, struct api_response *res)
+{
+	json_t *a = json_array();
+	DIR *d = c->log_dir ? opendir(c->log_dir) : NULL;
+	if (d) {
+		struct strvec names = STRVEC_INIT;
+		const struct dirent *de;
+		while ((de = readdir(d)))
+			if (http_log_name_ok(de->d_name))
+				strvec_push(&names, de->d_name);
+		for (size_t i = 0; i < names.n; i++) {
+			struct stat st;
+			if (fstatat(dirfd(d), names.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    !S_ISREG(st.st_mode))
+				continue;
+			struct buf path = BUF_INIT;
+			buf_addf(&path, "%s/%s", c->log_dir, names.v[i]);
+			json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:o}", "filename",
+			                                   names.v[i], "path", path.s, "size_bytes",
+			                                   (json_int_t)st.st_size, "modified",
+			                                   iso(st.st_mtime)));
+			buf_free(&path);
+		}
+		strvec_clear(&names);
+		closedir(d);
+	}
+	json_t *j = json_pack("{s:b, s:o, s:I, s:o}", "available", d != NULL, "log_directory",
+	                      c->log_dir ? json_string(c->log_dir) : json_null(), "log_count",
+	                      (json_int_t)json_array_size(a), "logs", a);
+	reply(res, 200, j);
+}
+
+static void log_tail(const struct api_ctx *c, const char *name, const char *lines_arg,
+                     struct api_response *res)
+{
+	int want;
+	if (http_parse_lines(lines_arg, &want) < 0) {
+		api_error(res, 400, "lines must be a positive number (at most %d are returned)",
+		          HTTP_LINES_MAX);
+		return;
+	}
+	if (!http_log_name_ok(name)) {
+		api_error(res, 400, "invalid log file name");
+		return;
+	}
+	if (!c->log_dir) {
+		api_error(res, 404, "no backup log directory is configured");
+		return;
+	}
+	/* relative to the directory, no symlink followed: nothing outside it */
+	int dfd = open(c->log_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = dfd < 0 ? -1 : openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	int err = errno;
+	if (dfd >= 0)
+		close(dfd);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		api_error(res, 404, "log file '%s' not found", name);
+		(void)err;
+		return;
+	}
+	if (st.st_size > LOG_FILE_MAX) {
+		close(fd);
+		api_error(res, 413, "log file '%s' is larger than %lld bytes", name,
+		          (long long)LOG_FILE_MAX);
+		return;
+	}
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	ssize_t n;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && (off_t)b.len <= LOG_FILE_MAX)
+		buf_add(&b, chunk, (size_t)n);
+	close(fd);
+	size_t total = 0;
+	for (size_t i = 0; i < b.len; i++)
+		total += b.s[i] == '\n';
+	if (b.len && b.s[b.len - 1] != '\n')
+		total++;
+	/* the start of the last `want` lines */
+	size_t end = b.len && b.s[b.len - 1] == '\n' ? b.len - 1 : b.len, start = end;
+	int got = 0;
+	if (b.len) {
+		got = 1;
+		while (start > 0) {
+			if (b.s[start - 1] == '\n') {
+				if (got == want)
+					break;
+				got++;
+			}
+			start--;
+		}
+	}
+	json_t *j = json_object();
+	json_object_set_new(j, "filename", json_string(name));
+	json_object_set_new(j, "lines_requested", json_integer(want));
+	json_object_set_new(j, "lines_returned", json_integer(got));
+	json_object_set_new(j, "total_lines", json_integer((json_int_t)total));
+	/* valid UTF-8 in JSON even when the log is not */
+	struct buf s = BUF_INIT;
+	buf_add_json_str(&s, b.s + start, end - start);
+	json_error_t je;
+	json_t *content = json_loadb(s.s, s.len, JSON_DECODE_ANY, &je);
+	json_object_set_new(j, "content", content ? content : json_string(""));
+	buf_free(&s);
+	buf_free(&b);
+	reply(res, 200, j);
+}
+
+/* ---- dispatch -------------------------------------------------------- */
+
+static void root(struct api_response *res)
+{
+	reply(res, 200,
+	      json_pack("{s:s, s:s, s:s, s:s}", "message", "ZFS API (zkeep)", "version",
+	                ZKEEP_VERSION, "documentation", "man zkeep-api", "openapi",
+	                "/api/openapi.json"));
+}
+
+static void health(const struct api_ctx *c, struct api_response *res)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "status", "healthy", "service", "zfs-api",
+	                      "version", ZKEEP_VERSION, "timestamp", iso(c->now));
+	json_object_set_new(j, "collector_ok", json_boolean(c->st && c->st->last_ok));
+	json_object_set_new(j, "view_age_seconds",
+	                    c->v ? json_integer(c->now - c->v->collected) : json_null());
+	reply(res, 200, j);
+}
+
+void api_handle(const struct api_ctx *c, const struct http_route *r, const char *lines,
+                struct api_response *res)
+{
+	res->status = 500;
+	res->content_type = "application/json";
+	if (http_route_needs_view(r->id) && !c->v) {
+		api_error(res, 503, "no data collected yet%s%s",
+		          c->st && *c->st->last_error ? ": " : "",
+		          c->st && *c->st->last_error ? c->st->last_error : "");
+		return;
+	}
+	const struct view *v = c->v;
+	const struct view_dataset *d;
+	const struct view_pool *p;
+	switch (r->id) {
+	case ROUTE_ROOT:
+		root(res);
+		return;
+	case ROUTE_HEALTH:
+		health(c, res);
+		return;
+	case ROUTE_OPENAPI:
+		res->status = 200;
+		buf_reset(&res->body);
+		buf_adds(&res->body, api_openapi_json);
+		return;
+	case ROUTE_POOLS:
+		pools(v, res);
+		return;
+	case ROUTE_POOL:
+	case ROUTE_POOL_STATUS:
+	case ROUTE_POOL_IOSTAT:
+		if (!(p = view_pool(v, r->arg))) {
+			api_error(res, 404, "pool '%s' not found", r->arg);
+			return;
+		}
+		if (r->id == ROUTE_POOL)
+			reply(res, 200, pool_json(p->zp));
+		else if (r->id == ROUTE_POOL_STATUS)
+			pool_status(p, res);
+		else if (!p->iostat)
+			api_error(res, 503, "the iostat of pool '%s' could not be collected",
+			          r->arg);
+		else
+			reply(res, 200,
+			      json_pack("{s:s, s:s}", "pool", p->zp->name, "iostat", p->iostat));
+		return;
+	case ROUTE_DATASETS:
+		datasets(v, res);
+		return;
+	case ROUTE_DATASET_SNAPSHOTS:
+		if ((d = view_dataset(v, r->arg))) {
+			reply(res, 200,
+			      json_pack("{s:s, s:o, s:I}", "dataset", d->pd->obj->name, "snapshots",
+			                snapshot_list(d), "count", (json_int_t)d->pd->snaps.n));
+			return;
+		}
+		{ /* not a dataset: maybe the dataset ".../snapshots" itself */
+			struct buf full = BUF_INIT;
+			buf_addf(&full, "%s/snapshots", r->arg);
+			d = view_dataset(v, full.s);
+			buf_free(&full);
+		}
+		if (d)
+			dataset(d, res);
+		else
+			api_error(res, 404, "dataset '%s' not found", r->arg);
+		return;
+	case ROUTE_DATASET:
+		if ((d = view_dataset(v, r->arg)))
+			dataset(d, res);
+		else
+			api_error(res, 404, "dataset '%s' not found", r->arg);
+		return;
+	case ROUTE_SNAPSHOTS:
+		compliance_report(c, res);
+		return;
+	case ROUTE_SNAPSHOTS_ALL:
+		snapshots_all(v, res);
+		return;
+	case ROUTE_SNAPSHOTS_DATASET:
+		if ((d = view_dataset(v, r->arg)))
+			reply(res, 200, snapshot_group(d));
+		else
+			api_error(res, 404, "dataset '%s' not found", r->arg);
+		return;
+	case ROUTE_BACKUPS:
+		backups(c, res);
+		return;
+	case ROUTE_BACKUP_LOGS:
+		logs(c, res);
+		return;
+	case ROUTE_BACKUP_LOG:
+		log_tail(c, r->arg, lines, res);
+		return;
+	case ROUTE_UI:
+		api_error(res, 404, "the status page is not built in this version");
+		return;
+	case ROUTE_METRICS: /* served by the http module from the view's text */
+	case ROUTE_NONE:
+		break;
+	}
+	api_error(res, 404, "not found");
+}

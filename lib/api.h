@@ -1,0 +1,40 @@
+/*
+ * The api's endpoints: what each route answers, from a view. Pure of I/O
+ * except the backup log endpoints, which read the configured log
+ * directory. JSON shapes are the seed's (seed-system.md section 5), with
+ * zkeep's additions as extra fields; docs/openapi.json is the contract.
+ */
+#ifndef ZK_API_H
+#define ZK_API_H
+
+#include <time.h>
+
+#include "buf.h"
+#include "http.h"
+#include "view.h"
+
+struct api_ctx {
+	const struct view *v; /* NULL before the first collection */
+	const struct view_status *st;
+	const char *hostname;
+	const char *log_dir; /* NULL: none configured */
+	time_t now;
+};
+
+struct api_response {
+	int status;
+	const char *content_type;
+	struct buf body;
+};
+
+/* Fills res for route r; lines is the raw ?lines= value or NULL. */
+void api_handle(const struct api_ctx *c, const struct http_route *r, const char *lines,
+                struct api_response *res);
+/* A JSON error body {"detail": msg}. */
+void api_error(struct api_response *res, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The OpenAPI document built into the binary (docs/openapi.json). */
+extern const char api_openapi_json[];
+
+#endif

@@ -1,0 +1,389 @@
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "api.h"
+#include "log.h"
+#include "metrics.h"
+#include "xalloc.h"
+#include "banned.h"
+
+/* ---- routing ---------------------------------------------------------- */
+
+static const struct {
+	const char *path;
+	enum http_route_id id;
+} exact[] = {
+    {"/", ROUTE_ROOT},
+    {"/api/v1/health", ROUTE_HEALTH},
+    {"/api/openapi.json", ROUTE_OPENAPI},
+    {"/metrics", ROUTE_METRICS},
+    {"/api/v1/pools", ROUTE_POOLS},
+    {"/api/v1/datasets", ROUTE_DATASETS},
+    {"/api/v1/snapshots", ROUTE_SNAPSHOTS},
+    {"/api/v1/snapshots/_all", ROUTE_SNAPSHOTS_ALL},
+    {"/api/v1/backups", ROUTE_BACKUPS},
+    {"/api/v1/backups/logs", ROUTE_BACKUP_LOGS},
+    {"/ui", ROUTE_UI},
+};
+
+static bool has_prefix(const char *s, size_t len, const char *p, size_t *rest)
+{
+	size_t n = strlen(p);
+	if (len <= n || strncmp(s, p, n))
+		return false;
+	*rest = n;
+	return true;
+}
+
+static int found(struct http_route *r, enum http_route_id id, const char *arg, size_t len)
+{
+	r->id = id;
+	r->arg = arg ? xstrndup(arg, len) : NULL;
+	return 0;
+}
+
+int http_route_parse(const char *path, struct http_route *r)
+{
+	r->id = ROUTE_NONE;
+	r->arg = NULL;
+	if (!path || path[0] != '/')
+		return -ENOENT;
+	size_t len = strlen(path), off;
+	if (len > HTTP_URL_MAX)
+		return -ENOENT;
+	if (len > 1 && path[len - 1] == '/')
+		len--;
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+		if (strlen(exact[i].path) == len && !strncmp(exact[i].path, path, len))
+			return found(r, exact[i].id, NULL, 0);
+	if (has_prefix(path, len, "/ui/", &off))
+		return found(r, ROUTE_UI, path + off, len - off);
+	if (has_prefix(path, len, "/api/v1/pools/", &off)) {
+		const char *a = path + off;
+		size_t n = len - off;
+		const char *slash = memchr(a, '/', n);
+		if (!slash)
+			return found(r, ROUTE_POOL, a, n);
+		size_t pl = (size_t)(slash - a), tl = n - pl - 1;
+		if (!pl)
+			return -ENOENT;
+		if (tl == 6 && !strncmp(slash + 1, "status", 6))
+			return found(r, ROUTE_POOL_STATUS, a, pl);
+		if (tl == 6 && !strncmp(slash + 1, "iostat", 6))
+			return found(r, ROUTE_POOL_IOSTAT, a, pl);
+		return -ENOENT;
+	}
+	if (has_prefix(path, len, "/api/v1/datasets/", &off)) {
+		const char *a = path + off;
+		size_t n = len - off;
+		if (a[0] == '/')
+			return -ENOENT;
+		if (n > 10 && !strncmp(a + n - 10, "/snapshots", 10))
+			return found(r, ROUTE_DATASET_SNAPSHOTS, a, n - 10);
+		return found(r, ROUTE_DATASET, a, n);
+	}
+	if (has_prefix(path, len, "/api/v1/snapshots/", &off)) {
+		if (path[off] == '/')
+			return -ENOENT;
+		return found(r, ROUTE_SNAPSHOTS_DATASET, path + off, len - off);
+	}
+	if (has_prefix(path, len, "/api/v1/backups/logs/", &off)) {
+		if (memchr(path + off, '/', len - off))
+			return -ENOENT;
+		return found(r, ROUTE_BACKUP_LOG, path + off, len - off);
+	}
+	return -ENOENT;
+}
+
+void http_route_free(struct http_route *r)
+{
+	free(r->arg);
+	r->arg = NULL;
+}
+
+bool http_route_needs_view(enum http_route_id id)
+{
+	switch (id) {
+	case ROUTE_POOLS:
+	case ROUTE_POOL:
+	case ROUTE_POOL_STATUS:
+	case ROUTE_POOL_IOSTAT:
+	case ROUTE_DATASETS:
+	case ROUTE_DATASET:
+	case ROUTE_DATASET_SNAPSHOTS:
+	case ROUTE_SNAPSHOTS:
+	case ROUTE_SNAPSHOTS_ALL:
+	case ROUTE_SNAPSHOTS_DATASET:
+	case ROUTE_BACKUPS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool http_route_needs_auth(enum http_route_id id)
+{
+	return id != ROUTE_HEALTH;
+}
+
+int http_parse_lines(const char *s, int *out)
+{
+	if (!s) {
+		*out = HTTP_LINES_DEFAULT;
+		return 0;
+	}
+	size_t n = strlen(s);
+	if (!n || n > 18 || strspn(s, "0123456789") != n)
+		return -EINVAL;
+	long long v = strtoll(s, NULL, 10);
+	if (v < 1)
+		return -EINVAL;
+	*out = v > HTTP_LINES_MAX ? HTTP_LINES_MAX : (int)v;
+	return 0;
+}
+
+bool http_log_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (!n || n > 255 || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)name[i];
+		if (ch < 0x20 || ch == 0x7f || ch == '/' || ch == '\\')
+			return false;
+	}
+	return true;
+}
+
+bool http_key_equal(const char *given, const char *want)
+{
+	size_t gl = strlen(given), wl = strlen(want);
+	/* walk given's length whatever want is, so timing shows no prefix */
+	volatile unsigned char diff = gl != wl;
+	for (size_t i = 0; i < gl; i++)
+		diff |= (unsigned char)given[i] ^ (unsigned char)(wl ? want[i % wl] : 0);
+	return wl > 0 && diff == 0;
+}
+
+bool http_origin_allowed(const char *origins, const char *origin)
+{
+	if (!origins || !origin || !*origin)
+		return false;
+	size_t ol = strlen(origin);
+	const char *p = origins;
+	while (*p) {
+		p += strspn(p, ", \t");
+		size_t n = strcspn(p, ", \t");
+		if ((n == 1 && *p == '*') || (n == ol && !strncmp(p, origin, n)))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/* ---- the server ------------------------------------------------------- */
+
+struct http_server {
+	struct MHD_Daemon *d;
+	struct http_opts o;
+	char *api_key, *cors, *log_dir, *hostname;
+};
+
+static void client_addr(struct MHD_Connection *c, char *out, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	snprintf(out, len, "?");
+	if (!ci || !ci->client_addr)
+		return;
+	const struct sockaddr *sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+		          (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		          out, (socklen_t)len);
+}
+
+static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
+                               struct api_response *res, bool allow)
+{
+	size_t len;
+	char *body = buf_detach(&res->body, &len);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (allow)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	if (s->cors && http_origin_allowed(s->cors, origin)) {
+		MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
+		MHD_add_response_header(r, "Vary", "Origin");
+	}
+	enum MHD_Result ret = MHD_queue_response(c, (unsigned)res->status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static void metrics_body(struct http_server *s, const struct view *v, const struct view_status *st,
+                         time_t now, struct api_response *res)
+{
+	res->status = 200;
+	res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	buf_reset(&res->body);
+	if (v)
+		buf_add(&res->body, v->metrics.s, v->metrics.len);
+	metrics_render_collector(&res->body, s->hostname, st, v, now);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+                              const char *method, const char *version, const char *upload,
+                              size_t *upload_size, void **con_cls)
+{
+	struct http_server *s = cls;
+	(void)version;
+	(void)upload;
+	(void)con_cls;
+	struct api_response res = {0, "application/json", BUF_INIT};
+	struct http_route r = {ROUTE_NONE, NULL};
+	char addr[64];
+	enum MHD_Result ret;
+	bool allow = false;
+	client_addr(c, addr, sizeof(addr));
+	*upload_size = 0; /* bodies are never read: a GET has none worth reading */
+
+	if (!strcmp(method, "OPTIONS") && s->cors) {
+		const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+		struct MHD_Response *pr =
+		    MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		if (!pr)
+			return MHD_NO;
+		if (http_origin_allowed(s->cors, origin)) {
+			MHD_add_response_header(pr, "Access-Control-Allow-Origin", origin);
+			MHD_add_response_header(pr, "Access-Control-Allow-Methods", "GET, HEAD");
+			MHD_add_response_header(pr, "Access-Control-Allow-Headers", "X-API-Key");
+			MHD_add_response_header(pr, "Access-Control-Max-Age", "600");
+			MHD_add_response_header(pr, "Vary", "Origin");
+		}
+		ret = MHD_queue_response(c, MHD_HTTP_NO_CONTENT, pr);
+		MHD_destroy_response(pr);
+		return ret;
+	}
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		api_error(&res, 405, "method %s is not allowed; use GET or HEAD", method);
+		allow = true;
+		goto reply;
+	}
+	if (strlen(url) > HTTP_URL_MAX) {
+		api_error(&res, 414, "URL too long");
+		goto reply;
+	}
+	if (http_route_parse(url, &r) < 0) {
+		api_error(&res, 404, "not found");
+		goto reply;
+	}
+	if (s->api_key && http_route_needs_auth(r.id)) {
+		const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
+		if (!key || !http_key_equal(key, s->api_key)) {
+			log_warn("401 %s %s from %s: %s API key", method, url, addr,
+			         key ? "wrong" : "no");
+			api_error(&res, 401, "%s", key ? "invalid API key" : "missing API key");
+			goto reply;
+		}
+	}
+	{
+		struct view_status st;
+		struct view *v = view_holder_get(s->o.views, &st);
+		time_t now = time(NULL);
+		if (r.id == ROUTE_METRICS) {
+			metrics_body(s, v, &st, now, &res);
+		} else {
+			struct api_ctx ctx = {v, &st, s->hostname, s->log_dir, now};
+			api_handle(&ctx, &r,
+			           MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lines"),
+			           &res);
+		}
+		view_put(v);
+	}
+reply:
+	log_debug("%s %s from %s: %d", method, url, addr, res.status);
+	ret = respond(s, c, &res, allow);
+	buf_free(&res.body);
+	http_route_free(&r);
+	return ret;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	struct buf b = BUF_INIT;
+	buf_vaddf(&b, fmt, ap);
+	buf_rtrim(&b);
+	log_debug("http: %s", b.s);
+	buf_free(&b);
+}
+
+int http_start(const struct http_opts *o, struct http_server **out, struct zerr *e)
+{
+	struct addrinfo hints, *ai = NULL;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	char port[16];
+	snprintf(port, sizeof(port), "%d", o->port);
+	int gr = getaddrinfo(o->host, port, &hints, &ai);
+	if (gr != 0)
+		return zerr_set(e, -EINVAL, "cannot resolve listen address '%s': %s", o->host,
+		                gai_strerror(gr));
+	struct http_server *s = xcalloc(1, sizeof(*s));
+	s->o = *o;
+	s->api_key = o->api_key ? xstrdup(o->api_key) : NULL;
+	s->cors = o->cors_origins && *o->cors_origins ? xstrdup(o->cors_origins) : NULL;
+	s->log_dir = o->log_dir ? xstrdup(o->log_dir) : NULL;
+	s->hostname = xstrdup(o->hostname);
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	s->d = MHD_start_daemon(
+	    flags, (uint16_t)o->port, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+	    NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
+	    o->threads ? o->threads : 2u, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)HTTP_CONN_TIMEOUT, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_IP,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY, MHD_OPTION_END);
+	int err = errno;
+	freeaddrinfo(ai);
+	if (!s->d) {
+		http_stop(s);
+		return zerr_set(e, -(err ? err : EADDRINUSE), "cannot listen on %s:%d: %s", o->host,
+		                o->port, strerror(err ? err : EADDRINUSE));
+	}
+	*out = s;
+	return 0;
+}
+
+void http_stop(struct http_server *s)
+{
+	if (!s)
+		return;
+	if (s->d)
+		MHD_stop_daemon(s->d);
+	free(s->api_key);
+	free(s->cors);
+	free(s->log_dir);
+	free(s->hostname);
+	free(s);
+}

@@ -1,0 +1,103 @@
+/*
+ * The api's HTTP side: request routing and query parsing (pure, fuzzed),
+ * and the server (libmicrohttpd, its own threads) with auth and limits.
+ *
+ * Limits, so one client cannot hurt the others or the host:
+ *  - requests whose headers do not fit HTTP_CONN_MEMORY are refused by
+ *    libmicrohttpd (431/413); URLs longer than HTTP_URL_MAX get 414;
+ *  - an idle or slow connection is closed after HTTP_CONN_TIMEOUT seconds
+ *    (slowloris); at most HTTP_MAX_CONNS connections, HTTP_MAX_PER_IP per
+ *    client address;
+ *  - only GET and HEAD (405 with Allow otherwise; OPTIONS only as a CORS
+ *    preflight when CORS is configured); request bodies are never read.
+ * Every error is JSON: {"detail": "..."} with the proper status.
+ *
+ * Auth: when a key is configured, every path but /api/v1/health needs the
+ * X-API-Key header, compared in time independent of where it differs; a
+ * missing or wrong key is a 401 JSON error, logged with the client address
+ * and path, never the key.
+ */
+#ifndef ZK_HTTP_H
+#define ZK_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "view.h"
+
+#define HTTP_URL_MAX       4096
+#define HTTP_CONN_MEMORY   (32 * 1024)
+#define HTTP_CONN_TIMEOUT  15
+#define HTTP_MAX_CONNS     256
+#define HTTP_MAX_PER_IP    32
+#define HTTP_LINES_DEFAULT 100
+#define HTTP_LINES_MAX     1000
+
+enum http_route_id {
+	ROUTE_NONE = 0,
+	ROUTE_ROOT,
+	ROUTE_HEALTH,
+	ROUTE_OPENAPI,
+	ROUTE_METRICS,
+	ROUTE_POOLS,
+	ROUTE_POOL,
+	ROUTE_POOL_STATUS,
+	ROUTE_POOL_IOSTAT,
+	ROUTE_DATASETS,
+	ROUTE_DATASET,
+	ROUTE_DATASET_SNAPSHOTS,
+	ROUTE_SNAPSHOTS,
+	ROUTE_SNAPSHOTS_ALL,
+	ROUTE_SNAPSHOTS_DATASET,
+	ROUTE_BACKUPS,
+	ROUTE_BACKUP_LOGS,
+	ROUTE_BACKUP_LOG,
+	ROUTE_UI, /* /ui and /ui/...: the HTML status page (issue 6) hooks in here */
+};
+
+struct http_route {
+	enum http_route_id id;
+	char *arg; /* the pool, dataset or file named in the path (owned), or NULL */
+};
+
+/* Routes a decoded path (no query string). Returns 0 with r filled, or
+ * -ENOENT for a path no route takes. /api/v1/datasets/X/snapshots is the
+ * snapshots of X (the handler falls back to the dataset "X/snapshots"
+ * when X has no such route target but that dataset exists). One trailing
+ * slash is ignored. */
+int http_route_parse(const char *path, struct http_route *r);
+void http_route_free(struct http_route *r);
+/* Whether the route serves data from the view (503 until the first
+ * collection) and whether it needs the key when auth is on. */
+bool http_route_needs_view(enum http_route_id id);
+bool http_route_needs_auth(enum http_route_id id);
+
+/* ?lines=N: NULL gives HTTP_LINES_DEFAULT; a positive decimal is capped at
+ * HTTP_LINES_MAX; anything else -EINVAL. */
+int http_parse_lines(const char *s, int *out);
+/* A log file name: one path component, no leading dot, printable, short. */
+bool http_log_name_ok(const char *name);
+/* Constant-time in the content of want: only given's length shows. */
+bool http_key_equal(const char *given, const char *want);
+/* origins: comma/space separated list or "*". */
+bool http_origin_allowed(const char *origins, const char *origin);
+
+struct http_opts {
+	const char *host; /* address or name to listen on */
+	int port;
+	const char *api_key; /* NULL: no auth */
+	const char *cors_origins;
+	const char *log_dir;
+	const char *hostname;
+	unsigned threads;
+	struct view_holder *views;
+};
+
+struct http_server;
+
+/* Binds and starts serving in libmicrohttpd's threads. */
+int http_start(const struct http_opts *o, struct http_server **out, struct zerr *e);
+void http_stop(struct http_server *s); /* NULL is fine */
+
+#endif

@@ -1,0 +1,594 @@
+#include "view.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lock.h"
+#include "log.h"
+#include "metrics.h"
+#include "xalloc.h"
+#include "banned.h"
+
+#define RECORD_MAX ((off_t)16 << 20) /* a run record larger than this is not ours */
+#define IOSTAT_CAP ((size_t)4 << 20)
+
+/* ---- names and scan lines ------------------------------------------- */
+
+void view_split_name(const char *name, struct buf *pool, const char **rest)
+{
+	size_t n = strcspn(name, "/@#");
+	buf_add(pool, name, n);
+	*rest = name[n] == '/' ? name + n + 1 : "";
+}
+
+void view_scan_parse(const char *scan, struct view_scan *out)
+{
+	out->type = "none";
+	out->state = "none";
+	out->errors = -1;
+	out->end = 0;
+	if (!scan)
+		return;
+	if (!strncmp(scan, "scrub", 5))
+		out->type = "scrub";
+	else if (!strncmp(scan, "resilver", 8))
+		out->type = "resilver";
+	else
+		return;
+	if (strstr(scan, "in progress"))
+		out->state = "in_progress";
+	else if (strstr(scan, "canceled"))
+		out->state = "canceled";
+	else if (strstr(scan, "paused"))
+		out->state = "paused";
+	else if (strstr(scan, "repaired") || strstr(scan, "resilvered"))
+		out->state = "finished";
+	const char *w = strstr(scan, " with ");
+	if (w) {
+		char *end;
+		long long n = strtoll(w + 6, &end, 10);
+		if (end != w + 6 && !strncmp(end, " error", 6) && n >= 0)
+			out->errors = n;
+	}
+	/* "... on Thu Nov 26 07:50:59 2026": zpool prints local time */
+	if (!strcmp(out->state, "finished") || !strcmp(out->state, "canceled")) {
+		const char *on = NULL;
+		for (const char *p = strstr(scan, " on "); p; p = strstr(p + 1, " on "))
+			on = p;
+		if (on) {
+			struct tm tm;
+			memset(&tm, 0, sizeof(tm));
+			const char *end = strptime(on + 4, "%a %b %d %H:%M:%S %Y", &tm);
+			if (end && (!*end || *end == ' ')) {
+				tm.tm_isdst = -1;
+				time_t t = mktime(&tm);
+				if (t != (time_t)-1)
+					out->end = (int64_t)t;
+			}
+		}
+	}
+}
+
+/* ---- references ------------------------------------------------------ */
+
+struct view *view_ref(struct view *v)
+{
+	if (v)
+		__atomic_add_fetch(&v->refs, 1, __ATOMIC_RELAXED);
+	return v;
+}
+
+void view_put(struct view *v)
+{
+	if (!v || __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) > 0)
+		return;
+	for (size_t i = 0; i < v->pools.n && v->vpools; i++) {
+		zpool_status_free(&v->vpools[i].status);
+		free(v->vpools[i].iostat);
+	}
+	free(v->vpools);
+	zpool_list_free(&v->pools);
+	policy_index_free(&v->ix);
+	zfs_list_free(&v->list);
+	zfs_props_free(&v->props);
+	free(v->ds);
+	free(v->backups);
+	json_decref(v->runs);
+	for (size_t i = 0; i < v->n_locks; i++) {
+		free(v->locks[i].job);
+		free(v->locks[i].kind);
+		free(v->locks[i].host);
+		free(v->locks[i].path);
+	}
+	free(v->locks);
+	strvec_clear(&v->warnings);
+	buf_free(&v->metrics);
+	free(v->hostname);
+	free(v);
+}
+
+/* ---- lookups --------------------------------------------------------- */
+
+const struct view_dataset *view_dataset(const struct view *v, const char *name)
+{
+	const struct policy_dataset *pd = policy_index_find(&v->ix, name);
+	return pd ? &v->ds[pd - v->ix.v] : NULL;
+}
+
+const struct view_pool *view_pool(const struct view *v, const char *name)
+{
+	for (size_t i = 0; i < v->pools.n; i++)
+		if (!strcmp(v->pools.v[i].name, name))
+			return &v->vpools[i];
+	return NULL;
+}
+
+/* ---- building -------------------------------------------------------- */
+
+static void warn(struct view *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct view *v, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	log_warn("%s", b.s);
+	strvec_push(&v->warnings, b.s);
+	buf_free(&b);
+}
+
+static void index_props(struct view *v)
+{
+	size_t i = 0;
+	while (i < v->props.n) {
+		size_t j = i;
+		while (j < v->props.n && !strcmp(v->props.v[j].dataset, v->props.v[i].dataset))
+			j++;
+		const struct policy_dataset *pd = policy_index_find(&v->ix, v->props.v[i].dataset);
+		if (pd) {
+			struct view_dataset *d = &v->ds[pd - v->ix.v];
+			d->props = &v->props.v[i];
+			d->n_props = j - i;
+			for (size_t k = i; k < j; k++) {
+				const struct zfs_prop *p = &v->props.v[k];
+				if (!strcmp(p->property, "mountpoint"))
+					d->mountpoint = p->value;
+				else if (!strcmp(p->property, "compression"))
+					d->compression = p->value;
+				else if (!strcmp(p->property, "compressratio"))
+					d->compressratio = p->value;
+			}
+		}
+		i = j;
+	}
+}
+
+static void build_datasets(struct view *v, time_t now)
+{
+	const char *prefix = v->cfg->snapshot_prefix;
+	v->ds = xcalloc(v->ix.n ? v->ix.n : 1, sizeof(*v->ds));
+	for (size_t i = 0; i < v->ix.n; i++) {
+		struct view_dataset *d = &v->ds[i];
+		const struct policy_dataset *pd = &v->ix.v[i];
+		unsigned total;
+		d->pd = pd;
+		d->mountpoint = d->compression = d->compressratio = "-";
+		policy_counts(&pd->snaps, prefix, d->counts, &total);
+		if (pd->policy)
+			policy_compliance(&pd->snaps, prefix, pd->policy, now,
+			                  v->cfg->compliance_age_factor, d->comp);
+		d->newest_snapshot = ZFS_NONE;
+		for (size_t k = 0; k < pd->snaps.n; k++) {
+			const struct zfs_obj *s = pd->snaps.v[k];
+			if (s->creation != ZFS_NONE &&
+			    (d->newest_snapshot == ZFS_NONE || s->creation > d->newest_snapshot))
+				d->newest_snapshot = s->creation;
+			if (s->used != ZFS_NONE)
+				d->snapshots_used += s->used;
+		}
+	}
+}
+
+static int64_t jint(json_t *o, const char *k)
+{
+	json_t *x = json_object_get(o, k);
+	return json_is_integer(x) ? (int64_t)json_integer_value(x) : 0;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The run records, sorted by file name so the order is stable. */
+static void read_runs(struct view *v)
+{
+	v->runs = json_array();
+	const char *dir = v->cfg->state_dir;
+	DIR *d = dir ? opendir(dir) : NULL;
+	if (!d) {
+		if (dir && errno != ENOENT)
+			warn(v, "cannot read run records in '%s': %s", dir, strerror(errno));
+		return;
+	}
+	struct strvec names = STRVEC_INIT;
+	const struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		if ((strncmp(de->d_name, "pull-", 5) && strncmp(de->d_name, "push-", 5)) || n < 6 ||
+		    strcmp(de->d_name + n - 5, ".json"))
+			continue;
+		strvec_push(&names, de->d_name);
+	}
+	qsort(names.v, names.n, sizeof(*names.v), cmp_name);
+	for (size_t i = 0; i < names.n; i++) {
+		int fd = openat(dirfd(d), names.v[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+		    st.st_size > RECORD_MAX) {
+			warn(v, "cannot read run record '%s/%s': %s", dir, names.v[i],
+			     fd < 0 ? strerror(errno) : "not a regular file of sane size");
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		json_error_t je;
+		json_t *rec = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+		close(fd);
+		if (!json_is_object(rec) || !json_is_array(json_object_get(rec, "datasets")) ||
+		    !jstr(rec, "job") || !jstr(rec, "kind")) {
+			warn(v, "run record '%s/%s' is not a zkeep run record%s%s", dir, names.v[i],
+			     rec ? "" : ": ", rec ? "" : je.text);
+			json_decref(rec);
+			continue;
+		}
+		json_object_set_new(rec, "file", json_string(names.v[i]));
+		json_array_append_new(v->runs, rec);
+	}
+	strvec_clear(&names);
+	closedir(d);
+}
+
+static const struct view_backup *prev_backup(const struct view *prev, const struct view_backup *b)
+{
+	for (size_t i = 0; prev && i < prev->n_backups; i++) {
+		const struct view_backup *p = &prev->backups[i];
+		if (!strcmp(p->job, b->job) && !strcmp(p->kind, b->kind) &&
+		    !strcmp(p->source, b->source) && !strcmp(p->target, b->target))
+			return p;
+	}
+	return NULL;
+}
+
+static void build_backups(struct view *v, const struct view *prev)
+{
+	size_t n = 0, i;
+	json_t *rec;
+	json_array_foreach(v->runs, i, rec) n += json_array_size(json_object_get(rec, "datasets"));
+	v->backups = xcalloc(n ? n : 1, sizeof(*v->backups));
+	json_array_foreach(v->runs, i, rec)
+	{
+		size_t k;
+		json_t *d;
+		json_array_foreach(json_object_get(rec, "datasets"), k, d)
+		{
+			if (!jstr(d, "source") || !jstr(d, "target") || !jstr(d, "result"))
+				continue;
+			struct view_backup *b = &v->backups[v->n_backups++];
+			b->job = jstr(rec, "job");
+			b->kind = jstr(rec, "kind");
+			b->source_host = jstr(rec, "source_host") ? jstr(rec, "source_host") : "";
+			b->destination_host =
+			    jstr(rec, "destination_host") ? jstr(rec, "destination_host") : "";
+			b->run_result = jstr(rec, "result") ? jstr(rec, "result") : "unknown";
+			b->run_error = jstr(rec, "error");
+			b->run_start = jint(rec, "start");
+			b->run_end = jint(rec, "end");
+			b->source = jstr(d, "source");
+			b->target = jstr(d, "target");
+			b->result = jstr(d, "result");
+			b->error = jstr(d, "error");
+			b->start = jint(d, "start");
+			b->end = jint(d, "end");
+			b->bytes = jint(d, "bytes");
+			json_t *nw = json_object_get(d, "newest");
+			b->newest_name = jstr(nw, "name");
+			b->newest_creation = jint(nw, "creation");
+			b->resume_pending = json_is_string(json_object_get(d, "resume_token"));
+			/* a run record holds the last run only: an older success is
+			 * remembered from the previous view while the daemon lives */
+			if (!strcmp(b->result, "ok") || !strcmp(b->result, "up_to_date")) {
+				b->last_success = b->end;
+			} else {
+				const struct view_backup *p = prev_backup(prev, b);
+				b->last_success = p ? p->last_success : 0;
+			}
+		}
+	}
+}
+
+static void add_lock(struct view *v, const char *job, const char *kind, const char *host,
+                     const char *path)
+{
+	for (size_t i = 0; i < v->n_locks; i++)
+		if (!strcmp(v->locks[i].path, path))
+			return;
+	v->locks = xreallocarray(v->locks, v->n_locks + 1, sizeof(*v->locks));
+	struct view_lock *l = &v->locks[v->n_locks++];
+	memset(l, 0, sizeof(*l));
+	l->job = xstrdup(job ? job : "");
+	l->kind = xstrdup(kind);
+	l->host = xstrdup(host);
+	l->path = xstrdup(path);
+	struct zerr e = ZERR_INIT;
+	if (lock_probe(path, &l->held, &l->pid, &l->since, &e) < 0)
+		warn(v, "%s", e.msg);
+}
+
+/* The configured jobs' locks, and any other zkeep/seed lock file in
+ * lock_dir (jobs started from the command line have no config entry). */
+static void read_locks(struct view *v)
+{
+	const struct zk_config *c = v->cfg;
+	for (size_t i = 0; i < c->n_jobs; i++) {
+		const struct zk_job *j = &c->jobs[i];
+		if (!j->remote.host)
+			continue;
+		struct buf p = BUF_INIT;
+		const char *kind = j->is_push ? "push" : "pull";
+		lock_path(&p, c->lock_dir, kind, j->remote.host);
+		add_lock(v, j->name, kind, j->remote.host, p.s);
+		buf_free(&p);
+	}
+	DIR *d = c->lock_dir ? opendir(c->lock_dir) : NULL;
+	if (!d)
+		return;
+	const struct dirent *de;
+	struct strvec names = STRVEC_INIT;
+	while ((de = readdir(d)))
+		strvec_push(&names, de->d_name);
+	closedir(d);
+	qsort(names.v, names.n, sizeof(*names.v), cmp_name);
+	for (size_t i = 0; i < names.n; i++) {
+		const char *n = names.v[i];
+		size_t len = strlen(n);
+		const char *kind = !strncmp(n, "zfs-pull-backups-", 17)   ? "pull"
+		                   : !strncmp(n, "zfs-push-backups-", 17) ? "push"
+		                                                          : NULL;
+		if (!kind || len <= 17 + 5 || strcmp(n + len - 5, ".lock"))
+			continue;
+		char *host = xstrndup(n + 17, len - 17 - 5);
+		struct buf p = BUF_INIT;
+		buf_addf(&p, "%s/%s", c->lock_dir, n);
+		add_lock(v, NULL, kind, host, p.s);
+		buf_free(&p);
+		free(host);
+	}
+	strvec_clear(&names);
+}
+
+static int parse_all(struct view *v, const struct view_texts *t, struct zerr *e)
+{
+	int r;
+	const char *ver = t->version ? t->version : "";
+	if ((r = zfs_version_parse(&v->caps, ver, strlen(ver), e)) < 0)
+		return r;
+	const char *zp = t->zpool_list ? t->zpool_list : "";
+	if ((r = zpool_list_parse(&v->pools, zp, strlen(zp), e)) < 0)
+		return r;
+	const char *zl = t->zfs_list ? t->zfs_list : "";
+	if ((r = zfs_list_parse(&v->list, zl, strlen(zl), t->list_cols, e)) < 0)
+		return r;
+	return 0;
+}
+
+int view_build(const struct view_opts *o, const struct view_texts *t, const struct view *prev,
+               struct view **out, struct zerr *e)
+{
+	struct view *v = xcalloc(1, sizeof(*v));
+	v->refs = 1;
+	v->cfg = o->cfg;
+	v->hostname = xstrdup(o->hostname);
+	v->collected = o->now;
+	strvec_init(&v->warnings);
+	buf_init(&v->metrics);
+	int r = parse_all(v, t, e);
+	if (r < 0) {
+		view_put(v);
+		return r;
+	}
+	policy_index_build(&v->ix, &v->list, o->cfg);
+	build_datasets(v, o->now);
+	if (t->zfs_get) {
+		struct zerr pe = ZERR_INIT;
+		if (zfs_props_parse(&v->props, t->zfs_get, strlen(t->zfs_get), &pe) < 0)
+			warn(v, "dataset properties not available: %s", pe.msg);
+		else
+			index_props(v);
+	}
+	v->vpools = xcalloc(v->pools.n ? v->pools.n : 1, sizeof(*v->vpools));
+	for (size_t i = 0; i < v->pools.n; i++) {
+		struct view_pool *p = &v->vpools[i];
+		p->zp = &v->pools.v[i];
+		view_scan_parse(NULL, &p->scan);
+		const struct policy_dataset *root = policy_index_find(&v->ix, p->zp->name);
+		p->dataset_available = root ? root->obj->available : ZFS_NONE;
+		const char *st = t->status ? t->status[i] : NULL;
+		if (st) {
+			struct zerr se = ZERR_INIT;
+			if (zpool_status_parse(&p->status, st, strlen(st), &se) < 0) {
+				warn(v, "zpool status of '%s' not understood: %s", p->zp->name,
+				     se.msg);
+				memset(&p->status, 0, sizeof(p->status));
+			} else {
+				p->have_status = true;
+				view_scan_parse(p->status.scan, &p->scan);
+			}
+		}
+		if (t->iostat && t->iostat[i])
+			p->iostat = xstrdup(t->iostat[i]);
+	}
+	read_runs(v);
+	build_backups(v, prev);
+	read_locks(v);
+	metrics_render_view(&v->metrics, v);
+	*out = v;
+	return 0;
+}
+
+static int run_text(const struct view_opts *o, const char *const *argv, size_t cap, char **out,
+                    struct zerr *e)
+{
+	struct buf b = BUF_INIT;
+	int r = host_run(o->host, argv, &b, cap, o->timeout_ms, e);
+	if (r < 0) {
+		buf_free(&b);
+		return r;
+	}
+	*out = buf_detach(&b, NULL);
+	return 0;
+}
+
+int view_collect(const struct view_opts *o, const struct view *prev, struct view **out,
+                 struct zerr *e)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	char *version = NULL, *zpools = NULL, *zlist = NULL, *zget = NULL;
+	char **status = NULL, **iostat = NULL;
+	struct zpool_list pl = {0};
+	struct zfs_caps caps;
+	struct strvec argv = STRVEC_INIT;
+	size_t npools = 0;
+	int r;
+
+	if ((r = run_text(o, (const char *const[]){"zfs", "version", NULL}, 65536, &version, e)) <
+	    0)
+		goto out;
+	if ((r = zfs_version_parse(&caps, version, strlen(version), e)) < 0)
+		goto out;
+	zpool_list_argv(&argv);
+	if ((r = run_text(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, &zpools, e)) < 0)
+		goto out;
+	strvec_clear(&argv);
+	unsigned cols = caps.snapshots_changed ? ZFS_COL_SNAPSHOTS_CHANGED : 0;
+	zfs_list_argv(&argv, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, cols, true,
+	              NULL);
+	if ((r = run_text(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, &zlist, e)) < 0)
+		goto out;
+	strvec_clear(&argv);
+	{
+		struct zerr ge = ZERR_INIT;
+		strvec_pushv(&argv, (const char *const[]){"zfs", "get", "-Hp", "-o",
+		                                          "name,property,value,source", "-t",
+		                                          "filesystem,volume", "all", NULL});
+		if (run_text(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, &zget, &ge) < 0)
+			log_warn("%s", ge.msg);
+		strvec_clear(&argv);
+	}
+	/* the pools as listed, to ask each one's status and iostat */
+	if ((r = zpool_list_parse(&pl, zpools, strlen(zpools), e)) < 0)
+		goto out;
+	npools = pl.n;
+	status = xcalloc(npools + 1, sizeof(*status));
+	iostat = xcalloc(npools + 1, sizeof(*iostat));
+	for (size_t i = 0; i < npools; i++) {
+		struct zerr pe = ZERR_INIT;
+		zpool_status_argv(&argv, pl.v[i].name);
+		if (run_text(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, &status[i], &pe) < 0)
+			log_warn("%s", pe.msg);
+		strvec_clear(&argv);
+		strvec_pushv(&argv,
+		             (const char *const[]){"zpool", "iostat", "-v", pl.v[i].name, NULL});
+		if (run_text(o, (const char *const *)argv.v, IOSTAT_CAP, &iostat[i], &pe) < 0)
+			log_warn("%s", pe.msg);
+		strvec_clear(&argv);
+	}
+	struct view_texts t = {
+	    version, zpools, zlist, zget, (const char *const *)status, (const char *const *)iostat,
+	    cols};
+	struct view_opts o2 = *o;
+	o2.now = time(NULL);
+	r = view_build(&o2, &t, prev, out, e);
+	if (r == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		(*out)->duration =
+		    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	}
+out:
+	for (size_t i = 0; i < npools; i++) {
+		free(status[i]);
+		free(iostat[i]);
+	}
+	free(status);
+	free(iostat);
+	zpool_list_free(&pl);
+	strvec_clear(&argv);
+	free(version);
+	free(zpools);
+	free(zlist);
+	free(zget);
+	return r;
+}
+
+/* ---- the holder ------------------------------------------------------ */
+
+void view_holder_init(struct view_holder *h)
+{
+	memset(h, 0, sizeof(*h));
+	pthread_mutex_init(&h->mu, NULL);
+}
+
+void view_holder_free(struct view_holder *h)
+{
+	view_put(h->cur);
+	h->cur = NULL;
+	pthread_mutex_destroy(&h->mu);
+}
+
+struct view *view_holder_get(struct view_holder *h, struct view_status *st)
+{
+	pthread_mutex_lock(&h->mu);
+	struct view *v = view_ref(h->cur);
+	if (st)
+		*st = h->st;
+	pthread_mutex_unlock(&h->mu);
+	return v;
+}
+
+void view_holder_update(struct view_holder *h, struct view *v, double duration,
+                        const struct zerr *e)
+{
+	struct view *old = NULL;
+	pthread_mutex_lock(&h->mu);
+	h->st.last_attempt = (int64_t)time(NULL);
+	h->st.last_duration = duration;
+	h->st.collections++;
+	if (v) {
+		old = h->cur;
+		h->cur = v;
+		h->st.last_ok = true;
+		h->st.last_success = h->st.last_attempt;
+		h->st.last_error[0] = '\0';
+	} else {
+		h->st.last_ok = false;
+		h->st.failures++;
+		snprintf(h->st.last_error, sizeof(h->st.last_error), "%s",
+		         e && *e->msg ? e->msg : "collection failed");
+	}
+	pthread_mutex_unlock(&h->mu);
+	view_put(old); /* the last reader of the old view may be us: free outside the lock */
+}

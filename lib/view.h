@@ -1,0 +1,192 @@
+/*
+ * The api's view of this host: one immutable snapshot of everything the
+ * JSON endpoints, /metrics, `zkeep status` and the /ui/ page show, built by
+ * one collection and never changed afterwards.
+ *
+ * One collection runs, on the local host, each with the configured timeout:
+ *   zfs version                          capabilities
+ *   zpool list -Hp                       pools
+ *   zpool status -p POOL                 per pool (health, scan, vdev errors)
+ *   zpool iostat -v POOL                 per pool, kept as text
+ *   zfs list -Hp ... -t fs,vol,snap,bookmark  every dataset, snapshot and bookmark
+ *   zfs get -Hp ... -t fs,vol all        every property of every dataset
+ * and reads, without running anything, the run records in state_dir
+ * ({pull,push}-NAME.json) and the lock files of the configured jobs.
+ *
+ * The `zfs get all` costs about as much as the listing itself at 500
+ * datasets (80 lines per dataset, none per snapshot); it is what lets
+ * /api/v1/datasets/{path} answer without a zfs call. The zpool and zfs list
+ * calls must succeed for the collection to succeed; a pool whose status or
+ * iostat fails, properties that do not parse, unreadable run records and
+ * lock files are noted in warnings and the rest is still used.
+ *
+ * Sharing: a view is reference counted. The collector builds a new view and
+ * swaps it into a struct view_holder; readers take a reference under the
+ * holder's mutex (view_holder_get) and drop it when done (view_put), so a
+ * reader never sees a half-built view and an old view lives until its last
+ * reader lets go. Nothing in a view may be written after view_collect
+ * returns.
+ *
+ * Ownership: every pointer inside a view points into memory the view owns,
+ * except cfg, which must outlive every view built from it.
+ */
+#ifndef ZK_VIEW_H
+#define ZK_VIEW_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "buf.h"
+#include "config.h"
+#include "err.h"
+#include "host.h"
+#include "policy.h"
+#include "strvec.h"
+#include "zfs.h"
+
+/* The pool's last or running scrub/resilver, from the "scan:" line. */
+struct view_scan {
+	const char *type;  /* "scrub", "resilver" or "none" */
+	const char *state; /* "finished", "in_progress", "canceled", "paused", "none" */
+	int64_t errors;    /* "with N errors", -1 when not said */
+	int64_t end;       /* when it finished or was canceled (epoch), 0 when unknown */
+};
+
+struct view_pool {
+	const struct zpool *zp;     /* into view.pools */
+	struct zpool_status status; /* all zero when !have_status */
+	bool have_status;
+	struct view_scan scan;
+	char *iostat;               /* the text of `zpool iostat -v POOL`, or NULL */
+	uint64_t dataset_available; /* free space as the root dataset sees it, or ZFS_NONE */
+};
+
+/* A filesystem or volume. pd->snaps are its snapshots in createtxg order. */
+struct view_dataset {
+	const struct policy_dataset *pd; /* into view.ix */
+	const struct zfs_prop *props;    /* its `zfs get all` rows (n_props), or NULL */
+	size_t n_props;
+	const char *mountpoint, *compression, *compressratio; /* "-" when not known */
+	unsigned counts[ZK_N_INTERVALS];                      /* policy snapshots per interval */
+	struct policy_compliance comp[ZK_N_INTERVALS];        /* when pd->policy */
+	uint64_t newest_snapshot;                             /* creation, or ZFS_NONE */
+	uint64_t snapshots_used;                              /* sum of the snapshots' used */
+};
+
+/* One dataset of one run record (the last run of a pull or push job). */
+struct view_backup {
+	const char *job, *kind, *source_host, *destination_host; /* of the run */
+	const char *run_result, *run_error;                      /* run_error may be NULL */
+	int64_t run_start, run_end;
+	const char *source, *target, *result, *error; /* error may be NULL */
+	int64_t start, end, bytes;
+	const char *newest_name; /* the newest snapshot on the target, or NULL */
+	int64_t newest_creation; /* 0 when none */
+	bool resume_pending;     /* a resume token was left */
+	int64_t last_success;    /* end of the last good run known, 0 when none known */
+};
+
+struct view_lock {
+	char *job, *kind, *host, *path;
+	bool held;
+	pid_t pid; /* 0 when not held or not written */
+	time_t since;
+};
+
+struct view {
+	int refs; /* see view_holder */
+	const struct zk_config *cfg;
+	char *hostname;
+	time_t collected; /* when the collection finished */
+	double duration;  /* seconds it took */
+	struct zfs_caps caps;
+
+	struct zpool_list pools;
+	struct view_pool *vpools; /* pools.n of them, same order */
+	struct zfs_list list;     /* datasets, snapshots and bookmarks */
+	struct zfs_props props;
+	struct policy_index ix;  /* datasets by name, with snapshots and policies */
+	struct view_dataset *ds; /* ix.n of them, same order (sorted by name) */
+
+	json_t *runs; /* array of the run records as read (for /api/v1/backups) */
+	struct view_backup *backups;
+	size_t n_backups;
+	struct view_lock *locks;
+	size_t n_locks;
+
+	struct strvec warnings; /* partial failures of this collection */
+	struct buf metrics;     /* /metrics for this view, rendered once */
+};
+
+struct view_opts {
+	const struct zk_config *cfg;
+	const struct host *host;
+	const char *hostname;
+	int timeout_ms; /* per zfs/zpool call */
+	time_t now;     /* for compliance */
+};
+
+/* Runs one collection. prev (may be NULL) carries backups' last success
+ * over runs whose record no longer shows one. On success *out is a new view
+ * with one reference; on failure (zfs or zpool missing, failing, timing
+ * out or printing what does not parse) a negative errno and e. */
+int view_collect(const struct view_opts *o, const struct view *prev, struct view **out,
+                 struct zerr *e);
+
+/* Builds a view from outputs already captured (the unit tests' fixtures);
+ * NULL texts are treated as empty output. status and iostat are indexed
+ * like the pools of zpool_text. */
+struct view_texts {
+	const char *version, *zpool_list, *zfs_list, *zfs_get;
+	const char *const *status; /* may be NULL */
+	const char *const *iostat; /* may be NULL */
+	unsigned list_cols;        /* ZFS_COL_* in zfs_list */
+};
+int view_build(const struct view_opts *o, const struct view_texts *t, const struct view *prev,
+               struct view **out, struct zerr *e);
+
+struct view *view_ref(struct view *v);
+void view_put(struct view *v); /* NULL is fine */
+
+/* Lookups (binary search where the data is sorted). */
+const struct view_dataset *view_dataset(const struct view *v, const char *name);
+const struct view_pool *view_pool(const struct view *v, const char *name);
+
+/* The pool of a dataset name and the rest ("" for the pool's root), as the
+ * seed's metrics label them. */
+void view_split_name(const char *name, struct buf *pool, const char **rest);
+
+/* Parses a zpool status scan line (the text after "scan:"). */
+void view_scan_parse(const char *scan, struct view_scan *out);
+
+/* ---- sharing between the collector and readers --------------------- */
+
+struct view_status {
+	int64_t last_attempt, last_success; /* epoch, 0 = never */
+	double last_duration;               /* seconds, of the last attempt */
+	bool last_ok;
+	uint64_t collections, failures;
+	char last_error[ZERR_MSG_MAX];
+};
+
+struct view_holder {
+	pthread_mutex_t mu;
+	struct view *cur; /* NULL until the first collection succeeds */
+	struct view_status st;
+};
+
+void view_holder_init(struct view_holder *h);
+void view_holder_free(struct view_holder *h);
+/* The current view with a reference taken (view_put it), or NULL; and a
+ * copy of the collector's status when st is not NULL. */
+struct view *view_holder_get(struct view_holder *h, struct view_status *st);
+/* Records one attempt; v (may be NULL on failure) replaces the current
+ * view, the holder taking over the caller's reference. */
+void view_holder_update(struct view_holder *h, struct view *v, double duration,
+                        const struct zerr *e);
+
+#endif

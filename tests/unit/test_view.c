@@ -1,0 +1,523 @@
+/*
+ * view, metrics and api from outputs captured on real OpenZFS
+ * (tests/fixtures/2.1 and 2.3): the same code the daemon runs after its
+ * zfs calls, with run records and lock files in a temporary directory.
+ */
+#include "unit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "config.h"
+#include "metrics.h"
+#include "state.h"
+#include "view.h"
+
+struct fx {
+	struct buf version, zpools, zlist, zget, st_deg, st_fixt, io;
+	struct zk_config cfg;
+	char dir[64];
+	struct view *v;
+};
+
+static void fx_load(struct fx *f, const char *fl)
+{
+	struct buf p = BUF_INIT;
+#define READ(b, name)                                                                              \
+	do {                                                                                       \
+		buf_reset(&p);                                                                     \
+		buf_addf(&p, "%s/%s", fl, name);                                                   \
+		fixture_read(p.s, &(b));                                                           \
+	} while (0)
+	READ(f->version, "version.out");
+	READ(f->zpools, "zpool-list.out");
+	READ(f->zlist, "zfs-list.out");
+	READ(f->zget, "zfs-get-all.out");
+	READ(f->st_deg, "zpool-status-degraded.out");
+	READ(f->st_fixt, "zpool-status.out");
+#undef READ
+	buf_free(&p);
+}
+
+static int setup(void **state, const char *fl)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	buf_init(&f->version);
+	buf_init(&f->zpools);
+	buf_init(&f->zlist);
+	buf_init(&f->zget);
+	buf_init(&f->st_deg);
+	buf_init(&f->st_fixt);
+	buf_init(&f->io);
+	fx_load(f, fl);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/zk-test-view-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	config_init(&f->cfg);
+	struct buf conf = BUF_INIT;
+	buf_addf(&conf,
+	         "[global]\nstate_dir = %s\nlock_dir = %s\n"
+	         "[dataset fixt/data]\npolicy = low\ndiscover_children = yes\n"
+	         "[pull fixt-host]\nhost = client.example\ndatasets = tank/a\n"
+	         "destination = fixt/backups\n",
+	         f->dir, f->dir);
+	struct zerr e = ZERR_INIT;
+	if (config_load_string(&f->cfg, "test.conf", conf.s, &e) < 0)
+		fail_msg("config: %s", e.msg);
+	buf_free(&conf);
+	*state = f;
+	return 0;
+}
+
+static int setup23(void **state)
+{
+	return setup(state, "2.3");
+}
+
+static int setup21(void **state)
+{
+	return setup(state, "2.1");
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	view_put(f->v);
+	config_free(&f->cfg);
+	struct buf cmd = BUF_INIT;
+	buf_addf(&cmd, "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd.s), 0);
+	buf_free(&cmd);
+	buf_free(&f->version);
+	buf_free(&f->zpools);
+	buf_free(&f->zlist);
+	buf_free(&f->zget);
+	buf_free(&f->st_deg);
+	buf_free(&f->st_fixt);
+	buf_free(&f->io);
+	free(f);
+	return 0;
+}
+
+static void write_file(struct fx *f, const char *name, const char *text)
+{
+	struct buf p = BUF_INIT;
+	struct zerr e = ZERR_INIT;
+	buf_addf(&p, "%s/%s", f->dir, name);
+	if (state_write_atomic(p.s, text, strlen(text), 0644, &e) < 0)
+		fail_msg("%s", e.msg);
+	buf_free(&p);
+}
+
+static const char record_ok[] =
+    "{\"job\": \"fixt-host\", \"kind\": \"pull\", \"source_host\": \"client.example\","
+    " \"destination_host\": \"local\", \"start\": 1795679000, \"end\": 1795679100,"
+    " \"result\": \"ok\", \"error\": null, \"datasets\": [{\"source\": \"tank/a\","
+    " \"target\": \"fixt/backups/fixt-host/tank/a\", \"result\": \"ok\", \"error\": null,"
+    " \"bytes\": 4096, \"start\": 1795679010, \"end\": 1795679070, \"newest\": {\"name\":"
+    " \"autosnap_2026-11-26_07:00:00_hourly\", \"guid\": 1, \"creation\": 1795670000},"
+    " \"resume_token\": null, \"matched_by_name\": false}]}";
+
+static const char record_failed[] =
+    "{\"job\": \"fixt-host\", \"kind\": \"pull\", \"source_host\": \"client.example\","
+    " \"destination_host\": \"local\", \"start\": 1795689000, \"end\": 1795689100,"
+    " \"result\": \"failed\", \"error\": null, \"datasets\": [{\"source\": \"tank/a\","
+    " \"target\": \"fixt/backups/fixt-host/tank/a\", \"result\": \"failed\", \"error\":"
+    " \"ssh: connection refused\", \"bytes\": 0, \"start\": 1795689010, \"end\": 1795689020,"
+    " \"newest\": null, \"resume_token\": \"1-abc\", \"matched_by_name\": false}]}";
+
+static int build(struct fx *f, const struct view *prev, struct view **out)
+{
+	const char *status[] = {f->st_deg.s, f->st_fixt.s};
+	const char *iostat[] = {NULL, "iostat text"};
+	struct view_texts t = {f->version.s, f->zpools.s, f->zlist.s, f->zget.s, status, iostat, 0};
+	struct view_opts o = {&f->cfg, NULL, "host\"1", 0, 1795680000};
+	struct zerr e = ZERR_INIT;
+	int r = view_build(&o, &t, prev, out, &e);
+	if (r < 0)
+		fail_msg("view_build: %s", e.msg);
+	return r;
+}
+
+static void test_pools(void **state)
+{
+	struct fx *f = *state;
+	build(f, NULL, &f->v);
+	const struct view *v = f->v;
+	assert_int_equal(v->pools.n, 2);
+	const struct view_pool *deg = view_pool(v, "deg"), *fixt = view_pool(v, "fixt");
+	assert_non_null(deg);
+	assert_non_null(fixt);
+	assert_null(view_pool(v, "nope"));
+	assert_true(deg->have_status);
+	assert_string_equal(deg->status.state, "DEGRADED");
+	assert_true(fixt->have_status);
+	assert_string_equal(fixt->scan.type, "scrub");
+	assert_string_equal(fixt->scan.state, "finished");
+	assert_int_equal(fixt->scan.errors, 0);
+	assert_true(fixt->scan.end > 1700000000);
+	assert_string_equal(fixt->iostat, "iostat text");
+	assert_null(deg->iostat);
+	assert_int_equal(fixt->dataset_available, view_dataset(v, "fixt")->pd->obj->available);
+	assert_int_equal(deg->dataset_available, ZFS_NONE); /* not in this listing */
+}
+
+static void test_datasets(void **state)
+{
+	struct fx *f = *state;
+	build(f, NULL, &f->v);
+	const struct view *v = f->v;
+	const struct view_dataset *d = view_dataset(v, "fixt/data");
+	assert_non_null(d);
+	assert_true(d->n_props > 50);
+	assert_string_equal(d->mountpoint, "/fixt/data");
+	assert_string_equal(d->compressratio, "1.00");
+	assert_int_equal(d->pd->snaps.n, 3);
+	assert_string_equal(d->pd->policy->name, "low");
+	assert_int_equal(d->counts[ZK_HOURLY], 1);
+	assert_int_equal(d->counts[ZK_DAILY], 1);
+	assert_int_equal(d->comp[ZK_HOURLY].retention, 3);
+	assert_int_equal(d->comp[ZK_HOURLY].percent, 33);
+	assert_int_equal(d->newest_snapshot, d->pd->snaps.v[d->pd->snaps.n - 1]->creation);
+	const struct view_dataset *sp = view_dataset(v, "fixt/data/with space");
+	assert_non_null(sp);
+	assert_string_equal(sp->pd->policy->name, "low"); /* discovered child */
+	assert_string_equal(sp->mountpoint, "-");         /* no properties captured */
+	const struct view_dataset *root = view_dataset(v, "fixt");
+	assert_null(root->pd->policy);
+	assert_int_equal(root->newest_snapshot, ZFS_NONE);
+}
+
+static void test_scan_lines(void **state)
+{
+	(void)state;
+	struct view_scan s;
+	view_scan_parse("none requested", &s);
+	assert_string_equal(s.type, "none");
+	view_scan_parse("scrub in progress since Thu Nov 26 07:50:59 2026 1.2G scanned", &s);
+	assert_string_equal(s.type, "scrub");
+	assert_string_equal(s.state, "in_progress");
+	assert_int_equal(s.end, 0);
+	view_scan_parse("resilvered 1.50M in 00:00:01 with 2 errors on Thu Nov 26 07:50:59 2026",
+	                &s);
+	assert_string_equal(s.type, "resilver");
+	assert_string_equal(s.state, "finished");
+	assert_int_equal(s.errors, 2);
+	assert_true(s.end > 0);
+	view_scan_parse("scrub canceled on Thu Nov 26 07:50:59 2026", &s);
+	assert_string_equal(s.state, "canceled");
+	assert_true(s.end > 0);
+	view_scan_parse("scrub repaired 0B in 00:00:01 with 0 errors on garbage", &s);
+	assert_string_equal(s.state, "finished");
+	assert_int_equal(s.end, 0);
+	view_scan_parse(NULL, &s);
+	assert_string_equal(s.type, "none");
+}
+
+/* a family's HELP and TYPE appear exactly once */
+static void once(const char *text, const char *family)
+{
+	struct buf h = BUF_INIT;
+	buf_addf(&h, "# HELP %s ", family);
+	const char *p = strstr(text, h.s);
+	if (!p)
+		fail_msg("no HELP for %s", family);
+	if (strstr(p + 1, h.s))
+		fail_msg("HELP for %s twice", family);
+	buf_free(&h);
+}
+
+static void has(const char *text, const char *line)
+{
+	if (!strstr(text, line))
+		fail_msg("metrics lack [%s]", line);
+}
+
+static void test_metrics(void **state)
+{
+	struct fx *f = *state;
+	write_file(f, "pull-fixt-host.json", record_ok);
+	write_file(f, "zfs-pull-backups-client.example.lock", "4242");
+	build(f, NULL, &f->v);
+	const char *m = f->v->metrics.s;
+	static const char *const seed[] = {
+	    "zfs_pool_health",
+	    "zfs_pool_capacity_percent",
+	    "zfs_pool_size_bytes",
+	    "zfs_pool_allocated_bytes",
+	    "zfs_pool_free_bytes",
+	    "zfs_pool_fragmentation_percent",
+	    "zfs_dataset_used_bytes",
+	    "zfs_dataset_available_bytes",
+	    "zfs_dataset_referenced_bytes",
+	    "zfs_snapshot_count",
+	    "zfs_snapshot_retention",
+	    "zfs_snapshot_compliance_percent",
+	    "zfs_pool_state",
+	    "zfs_snapshot_last_created_timestamp",
+	    "zfs_snapshot_compliant",
+	    "zfs_backup_last_success_timestamp",
+	    "zfs_backup_duration_seconds",
+	    "zfs_backup_lock_held",
+	};
+	for (size_t i = 0; i < sizeof(seed) / sizeof(seed[0]); i++)
+		once(m, seed[i]);
+	/* label escaping of the hostname, the seed's labels */
+	has(m, "zfs_pool_health{hostname=\"host\\\"1\",pool=\"deg\",state=\"DEGRADED\"} 0\n");
+	has(m, "zfs_pool_health{hostname=\"host\\\"1\",pool=\"fixt\",state=\"ONLINE\"} 1\n");
+	has(m, "zfs_pool_state{hostname=\"host\\\"1\",pool=\"deg\",state=\"DEGRADED\"} 1\n");
+	has(m, "zfs_pool_state{hostname=\"host\\\"1\",pool=\"deg\",state=\"ONLINE\"} 0\n");
+	has(m, "zfs_pool_size_bytes{hostname=\"host\\\"1\",pool=\"fixt\"} 251658240\n");
+	has(m, "zfs_pool_fragmentation_percent{hostname=\"host\\\"1\",pool=\"fixt\"} 4\n");
+	has(m, "zfs_dataset_used_bytes{hostname=\"host\\\"1\",pool=\"fixt\",dataset=\"\"} "
+	       "26497024\n");
+	has(m, "zfs_dataset_used_bytes{hostname=\"host\\\"1\",pool=\"fixt\",dataset=\"data/with "
+	       "space\"} 98304\n");
+	has(m, "zfs_snapshot_count{hostname=\"host\\\"1\",pool=\"fixt\",dataset=\"data\",policy="
+	       "\"low\",interval=\"hourly\"} 1\n");
+	has(m, "zfs_snapshot_retention{hostname=\"host\\\"1\",pool=\"fixt\",dataset=\"data\","
+	       "policy=\"low\",interval=\"daily\"} 7\n");
+	has(m, "zfs_snapshot_compliance_percent{hostname=\"host\\\"1\",pool=\"fixt\",dataset="
+	       "\"data\",policy=\"low\",interval=\"yearly\"} 100\n");
+	has(m, "zfs_snapshot_last_created_timestamp{hostname=\"host\\\"1\",pool=\"fixt\",dataset="
+	       "\"data\"} 1795679456\n");
+	has(m, "zfs_vdev_checksum_errors{hostname=\"host\\\"1\",pool=\"deg\",vdev=\"/var/tmp/"
+	       "deg-b\"} 0\n");
+	has(m, "zfs_pool_scan_state{hostname=\"host\\\"1\",pool=\"fixt\",type=\"scrub\",state="
+	       "\"finished\"} 1\n");
+	const char *bl = "{hostname=\"host\\\"1\",job=\"fixt-host\",kind=\"pull\",source=\"client."
+	                 "example\",dataset=\"tank/a\",destination=\"local\",target=\"fixt/backups/"
+	                 "fixt-host/tank/a\"} ";
+	struct buf want = BUF_INIT;
+	buf_addf(&want, "zfs_backup_last_success_timestamp%s1795679070\n", bl);
+	has(m, want.s);
+	buf_reset(&want);
+	buf_addf(&want, "zfs_backup_duration_seconds%s60\n", bl);
+	has(m, want.s);
+	buf_free(&want);
+	/* the lock file is there but nobody holds it */
+	has(m, "zfs_backup_lock_held{hostname=\"host\\\"1\",kind=\"pull\",host=\"client.example\"} "
+	       "0\n");
+}
+
+static void test_backups_carry_success(void **state)
+{
+	struct fx *f = *state;
+	write_file(f, "pull-fixt-host.json", record_ok);
+	struct view *v1 = NULL, *v2 = NULL;
+	build(f, NULL, &v1);
+	assert_int_equal(v1->n_backups, 1);
+	assert_int_equal(v1->backups[0].last_success, 1795679070);
+	write_file(f, "pull-fixt-host.json", record_failed);
+	write_file(f, "push-broken.json", "{not json");
+	build(f, v1, &v2);
+	assert_int_equal(v2->n_backups, 1);
+	assert_string_equal(v2->backups[0].result, "failed");
+	assert_int_equal(v2->backups[0].last_success, 1795679070); /* carried over */
+	assert_true(v2->backups[0].resume_pending);
+	assert_int_equal(v2->warnings.n, 1); /* the broken record, named */
+	assert_non_null(strstr(v2->warnings.v[0], "push-broken.json"));
+	struct view *v3 = NULL;
+	build(f, NULL, &v3); /* a fresh daemon does not know the old success */
+	assert_int_equal(v3->backups[0].last_success, 0);
+	assert_null(strstr(v3->metrics.s, "zfs_backup_last_success_timestamp{"));
+	view_put(v1);
+	view_put(v2);
+	view_put(v3);
+}
+
+static void test_fragmentation_dash(void **state)
+{
+	struct fx *f = *state;
+	buf_reset(&f->zpools);
+	buf_adds(&f->zpools, "fixt\t251658240\t7954432\t243703808\t-\t3\tONLINE\n");
+	const char *status[] = {NULL};
+	struct view_texts t = {f->version.s, f->zpools.s, f->zlist.s, NULL, status, NULL, 0};
+	struct view_opts o = {&f->cfg, NULL, "h", 0, 1795680000};
+	struct zerr e = ZERR_INIT;
+	assert_int_equal(view_build(&o, &t, NULL, &f->v, &e), 0);
+	assert_null(strstr(f->v->metrics.s, "zfs_pool_fragmentation_percent{"));
+	has(f->v->metrics.s, "zfs_pool_capacity_percent{hostname=\"h\",pool=\"fixt\"} 3\n");
+	assert_false(view_pool(f->v, "fixt")->have_status);
+	struct view_status st = {0};
+	struct api_ctx c = {f->v, &st, "h", NULL, 1795680000};
+	struct http_route r = {ROUTE_POOL, (char *)"fixt"};
+	struct api_response res = {0, NULL, BUF_INIT};
+	api_handle(&c, &r, NULL, &res);
+	assert_int_equal(res.status, 200);
+	json_t *j = json_loads(res.body.s, 0, NULL);
+	assert_true(json_is_null(json_object_get(j, "fragmentation_percent")));
+	assert_string_equal(json_string_value(json_object_get(j, "free_human")), "232.41 MB");
+	json_decref(j);
+	r.id = ROUTE_POOL_STATUS;
+	api_handle(&c, &r, NULL, &res);
+	assert_int_equal(res.status, 503);
+	buf_free(&res.body);
+}
+
+static void test_bad_listing_fails(void **state)
+{
+	struct fx *f = *state;
+	struct view_texts t = {
+	    f->version.s, "fixt\tnot a number\n", f->zlist.s, NULL, NULL, NULL, 0};
+	struct view_opts o = {&f->cfg, NULL, "h", 0, 1795680000};
+	struct zerr e = ZERR_INIT;
+	struct view *v = NULL;
+	assert_true(view_build(&o, &t, NULL, &v, &e) < 0);
+	assert_null(v);
+	assert_true(strlen(e.msg) > 0);
+}
+
+/* ---- api over the view ----------------------------------------------- */
+
+static json_t *get(struct fx *f, enum http_route_id id, const char *arg, const char *lines,
+                   int want_status)
+{
+	struct view_status st = {0};
+	struct api_ctx c = {f->v, &st, "h", f->dir, 1795680000};
+	struct http_route r = {id, (char *)arg};
+	struct api_response res = {0, NULL, BUF_INIT};
+	api_handle(&c, &r, lines, &res);
+	if (res.status != want_status)
+		fail_msg("route %d '%s': status %d, want %d: %s", id, arg ? arg : "", res.status,
+		         want_status, res.body.s);
+	assert_string_equal(res.content_type, "application/json");
+	json_error_t je;
+	json_t *j = json_loads(res.body.s, 0, &je);
+	if (!j)
+		fail_msg("not JSON: %s: %s", je.text, res.body.s);
+	buf_free(&res.body);
+	return j;
+}
+
+#define S(j, k) json_string_value(json_object_get((j), (k)))
+#define I(j, k) json_integer_value(json_object_get((j), (k)))
+
+static void test_api(void **state)
+{
+	struct fx *f = *state;
+	write_file(f, "pull-fixt-host.json", record_ok);
+	build(f, NULL, &f->v);
+	json_t *j = get(f, ROUTE_POOLS, NULL, NULL, 200);
+	assert_int_equal(I(j, "count"), 2);
+	json_t *p = json_array_get(json_object_get(j, "pools"), 1);
+	assert_string_equal(S(p, "name"), "fixt");
+	assert_string_equal(S(p, "health"), "ONLINE");
+	assert_int_equal(I(p, "capacity_percent"), 3);
+	assert_int_equal(I(p, "fragmentation_percent"), 4);
+	assert_string_equal(S(p, "size_human"), "240.00 MB");
+	json_decref(j);
+	json_decref(get(f, ROUTE_POOL, "nope", NULL, 404));
+	j = get(f, ROUTE_POOL_STATUS, "deg", NULL, 200);
+	assert_string_equal(S(j, "state"), "DEGRADED");
+	assert_int_equal(json_array_size(json_object_get(j, "config")), 4);
+	assert_string_equal(S(json_array_get(json_object_get(j, "config"), 3), "state"), "OFFLINE");
+	json_decref(j);
+	json_decref(get(f, ROUTE_POOL_IOSTAT, "deg", NULL, 503));
+	j = get(f, ROUTE_POOL_IOSTAT, "fixt", NULL, 200);
+	assert_string_equal(S(j, "iostat"), "iostat text");
+	json_decref(j);
+
+	j = get(f, ROUTE_DATASETS, NULL, NULL, 200);
+	assert_int_equal(I(j, "count"), 6);
+	json_decref(j);
+	j = get(f, ROUTE_DATASET, "fixt/data", NULL, 200);
+	assert_string_equal(S(json_object_get(j, "properties"), "mountpoint"), "/fixt/data");
+	json_decref(j);
+	json_decref(get(f, ROUTE_DATASET, "fixt/nope", NULL, 404));
+	j = get(f, ROUTE_DATASET_SNAPSHOTS, "fixt/data", NULL, 200);
+	assert_int_equal(I(j, "count"), 3);
+	json_t *s0 = json_array_get(json_object_get(j, "snapshots"), 0);
+	assert_string_equal(S(s0, "name"), "autosnap_2026-01-21_14:00:00_hourly");
+	assert_string_equal(S(s0, "full_name"), "fixt/data@autosnap_2026-01-21_14:00:00_hourly");
+	assert_string_equal(S(s0, "used_human"), "0.00 B");
+	assert_string_equal(S(s0, "creation_iso"), "2026-11-26T07:50:56Z");
+	json_decref(j);
+	j = get(f, ROUTE_SNAPSHOTS_DATASET, "fixt/data/with space", NULL, 200);
+	assert_int_equal(I(j, "snapshot_count"), 2);
+	json_decref(j);
+	j = get(f, ROUTE_SNAPSHOTS_ALL, NULL, NULL, 200);
+	assert_int_equal(I(j, "snapshot_count"), 8);
+	json_decref(j);
+	j = get(f, ROUTE_SNAPSHOTS, NULL, NULL, 200);
+	assert_string_equal(S(j, "hostname"), "h");
+	assert_int_equal(I(json_object_get(j, "summary"), "total_datasets"), 3);
+	assert_int_equal(I(json_object_get(j, "summary"), "low_compliance_count"), 3);
+	json_decref(j);
+	j = get(f, ROUTE_BACKUPS, NULL, NULL, 200);
+	json_t *run = json_array_get(json_object_get(j, "runs"), 0);
+	assert_string_equal(S(run, "last_result"), "ok");
+	assert_int_equal(I(run, "lag_seconds"), 10000);
+	assert_int_equal(I(run, "last_success_timestamp"), 1795679070);
+	json_decref(j);
+	j = get(f, ROUTE_HEALTH, NULL, NULL, 200);
+	assert_string_equal(S(j, "status"), "healthy");
+	assert_string_equal(S(j, "service"), "zfs-api");
+	json_decref(j);
+}
+
+static void test_api_before_collection(void **state)
+{
+	struct fx *f = *state;
+	json_t *j = get(f, ROUTE_POOLS, NULL, NULL, 503);
+	assert_non_null(S(j, "detail"));
+	json_decref(j);
+	json_decref(get(f, ROUTE_HEALTH, NULL, NULL, 200));
+	json_decref(get(f, ROUTE_ROOT, NULL, NULL, 200));
+	json_decref(get(f, ROUTE_BACKUP_LOGS, NULL, NULL, 200));
+}
+
+static void test_logs(void **state)
+{
+	struct fx *f = *state;
+	write_file(f, "pull.log", "one\ntwo\nthree\n");
+	write_file(f, "noeol.log", "a\nb");
+	struct buf p = BUF_INIT;
+	buf_addf(&p, "%s/link.log", f->dir);
+	assert_int_equal(symlink("/etc/passwd", p.s), 0);
+	buf_free(&p);
+	json_t *j = get(f, ROUTE_BACKUP_LOGS, NULL, NULL, 200);
+	assert_true(json_is_true(json_object_get(j, "available")));
+	assert_int_equal(I(j, "log_count"), 2); /* not the symlink, not the lock/records */
+	json_decref(j);
+	j = get(f, ROUTE_BACKUP_LOG, "pull.log", "2", 200);
+	assert_string_equal(S(j, "content"), "two\nthree");
+	assert_int_equal(I(j, "lines_returned"), 2);
+	assert_int_equal(I(j, "total_lines"), 3);
+	assert_int_equal(I(j, "lines_requested"), 2);
+	json_decref(j);
+	j = get(f, ROUTE_BACKUP_LOG, "pull.log", NULL, 200);
+	assert_string_equal(S(j, "content"), "one\ntwo\nthree");
+	json_decref(j);
+	j = get(f, ROUTE_BACKUP_LOG, "noeol.log", "1", 200);
+	assert_string_equal(S(j, "content"), "b");
+	assert_int_equal(I(j, "total_lines"), 2);
+	json_decref(j);
+	json_decref(get(f, ROUTE_BACKUP_LOG, "link.log", NULL, 404));
+	json_decref(get(f, ROUTE_BACKUP_LOG, "..", NULL, 400));
+	json_decref(get(f, ROUTE_BACKUP_LOG, "pull.log", "abc", 400));
+	json_decref(get(f, ROUTE_BACKUP_LOG, "missing.log", NULL, 404));
+}
+
+int main(void)
+{
+	setenv("TZ", "UTC", 1);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_pools, setup23, teardown),
+	    cmocka_unit_test_setup_teardown(test_pools, setup21, teardown),
+	    cmocka_unit_test_setup_teardown(test_datasets, setup23, teardown),
+	    cmocka_unit_test_setup_teardown(test_datasets, setup21, teardown),
+	    cmocka_unit_test(test_scan_lines),
+	    cmocka_unit_test_setup_teardown(test_metrics, setup23, teardown),
+	    cmocka_unit_test_setup_teardown(test_backups_carry_success, setup23, teardown),
+	    cmocka_unit_test_setup_teardown(test_fragmentation_dash, setup23, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_listing_fails, setup23, teardown),
+	    cmocka_unit_test_setup_teardown(test_api, setup23, teardown),
+	    cmocka_unit_test_setup_teardown(test_api_before_collection, setup23, teardown),
+	    cmocka_unit_test_setup_teardown(test_logs, setup23, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

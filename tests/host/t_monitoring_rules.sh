@@ -74,7 +74,7 @@ bg vmalert -loggerLevel=ERROR -rule="$T/alerts-2s.yml" -datasource.url="$VM" \
 got=""
 for _ in $(seq 1 150); do
 	if ls "$T/sink"/*.json >/dev/null 2>&1 &&
-		got=$(jq -cs '[.[][] | select(.labels.alertname == "ZfsBackupFailed")] | .[0] // empty' "$T/sink"/*.json) &&
+		got=$(jq -cs '[.[].alerts[] | select(.labels.alertname == "ZfsBackupFailed")] | .[0] // empty' "$T/sink"/*.json) &&
 		[ -n "$got" ]; then
 		break
 	fi

@@ -7,14 +7,17 @@
       KEY, requests without "X-API-Key: KEY" get 401. Every request is logged
       to FILE.requests as "path key-ok|key-bad".
   httpsink.py record DIR PORTFILE
-      Alertmanager stand-in: every POST body (vmalert sends JSON on
-      /api/v2/alerts) is saved as DIR/NNNN.json.
+      Alertmanager stand-in: every POST (vmalert sends a JSON list of alerts
+      to /api/v2/alerts) is saved as DIR/NNNN.json:
+      {"received": unix time, "path": ..., "alerts": the body as sent}.
 
 Binds 127.0.0.1 on a free port and writes the port to PORTFILE.
 """
 import http.server
+import json
 import os
 import sys
+import time
 
 
 def main():
@@ -58,8 +61,10 @@ def main():
             if mode == "record":
                 count[0] += 1
                 p = os.path.join(outdir, "%04d.json" % count[0])
-                with open(p + ".tmp", "wb") as f:
-                    f.write(body)
+                rec = {"received": time.time(), "path": self.path,
+                       "alerts": json.loads(body or b"null")}
+                with open(p + ".tmp", "w") as f:
+                    json.dump(rec, f)
                 os.rename(p + ".tmp", p)
             self.send_response(200)
             self.send_header("Content-Length", "0")

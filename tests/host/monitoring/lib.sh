@@ -1,7 +1,7 @@
 # Helpers for tests/host/t_monitoring_*.sh: real victoria-metrics, vmalert
 # and vmagent (Debian's victoria-metrics package) started on loopback in a
 # temp dir, stopped on exit. Source it; it sets T (the temp dir) and MON
-# (this directory), and `set -euo pipefail`.
+# (this directory), and `set -euo pipefail`. ZKEEP_MON_KEEP=1 keeps T.
 set -euo pipefail
 MON=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$MON/../../.." && pwd)
@@ -15,7 +15,11 @@ _cleanup() {
 		kill "${_pids[i]}" 2>/dev/null || true
 		wait "${_pids[i]}" 2>/dev/null || true
 	done
-	rm -rf "$T"
+	if [ -n "${ZKEEP_MON_KEEP:-}" ]; then
+		echo "kept $T"
+	else
+		rm -rf "$T"
+	fi
 }
 trap _cleanup EXIT
 

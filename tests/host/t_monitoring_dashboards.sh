@@ -4,7 +4,7 @@
 # query and variable query with the variables substituted returns status
 # success and data from a real victoria-metrics holding 2 h of SAMPLE data
 # (tests/host/monitoring/sample-data.py, not the live exporter: the live test
-# is tests/monitoring-live); the provisioning files are valid YAML that point
+# is tests/host/t_monitoring_live.sh); the provisioning files are valid YAML that point
 # at the right places; the example queries in docs/monitoring.md answer with
 # data. Grafana itself is not in Debian 12 and is not started.
 source "$(dirname "$0")/monitoring/lib.sh"

@@ -22,10 +22,11 @@ ZK=$TOP/$BUILD/zkeep
 VMCTL=$TOP/tests/vm/vm
 fl=${ZKEEP_MON_FLAVOUR:-2.3}
 name=zkeep-mon-$$
+rd=${ZKEEP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zkeep}/run/$name
 "$VMCTL" start "$fl" "$name" >"$T/vm-start.log" 2>&1 || { cat "$T/vm-start.log"; fail "vm start $fl"; }
 # stopped after everything else (the trap runs _cleanup, which stops our
 # processes first, then this)
-trap '_cleanup; "$VMCTL" stop "$name" >/dev/null 2>&1 || true' EXIT
+trap '_cleanup; "$VMCTL" stop "$name" >/dev/null 2>&1 || true; rm -rf "$rd"' EXIT
 vssh() { "$VMCTL" ssh "$name" "$@"; }
 
 vssh 'mkdir -p /opt/zkmon'
@@ -67,7 +68,6 @@ exit 1
 SETUP
 
 # the tunnel: loopback port -> the VM's 127.0.0.1:8000
-rd=${ZKEEP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zkeep}/run/$name
 lport=$(free_port)
 bg ssh -N -L "127.0.0.1:$lport:127.0.0.1:8000" -i "$(cat "$rd/image")/id_ed25519" -p "$(cat "$rd/port")" \
 	-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \

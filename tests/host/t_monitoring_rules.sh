@@ -1,7 +1,7 @@
 # deploy/vmalert rules evaluated by a real vmalert against a real
 # victoria-metrics holding 14 h of SAMPLE data (tests/host/monitoring/
 # sample-data.py: a scripted fleet, not the live exporter; the live test is
-# tests/monitoring-live). Checks:
+# tests/host/t_monitoring_live.sh). Checks:
 #  - replaying the 14 h (vmalert -replay, so `for` durations count), exactly
 #    the alerts in expected-alerts.txt fire, with those labels: no more, no less;
 #  - every recording rule produces series, and one value is checked;

@@ -4,7 +4,7 @@ would hold after scraping zkeep api on a small fleet for HOURS hours up to
 END (unix seconds), one sample every STEP seconds, labelled as the shipped
 scrape config labels them (job=zfs, service=zfs-api, instance, backup_job),
 with the names and labels of the api branch's lib/metrics.c.
-This is sample data, NOT the live exporter: the live test scrapes zkeep api.
+This is sample data, NOT the live exporter: the live test, t_monitoring_live.sh, scrapes zkeep api.
 
   sample-data.py END HOURS STEP > data.prom   (Prometheus text, ms timestamps)
 

@@ -4,8 +4,10 @@
 # the checks bite), the shipped flags start a real victoria-metrics with 1
 # year retention, and the shipped scrape config really scrapes: job=zfs,
 # service=zfs-api, the X-API-Key header sent when uncommented, the exporter's
-# backup `job` label arriving as backup_job. The target here is a static
-# text server standing in for zkeep api (the live test scrapes the real one).
+# backup `job` label arriving as backup_job. Every metric the rules,
+# dashboards and docs name is one that lib/metrics.c writes. The scrape
+# target here is a static text server standing in for zkeep api (the live
+# test, t_monitoring_live.sh, scrapes the real one).
 source "$(dirname "$0")/monitoring/lib.sh"
 V=$DEPLOY/victoriametrics
 A=$DEPLOY/vmalert
@@ -62,6 +64,18 @@ for a in ZfsPoolNotOnline ZfsPoolCapacityHigh ZfsPoolFullIn7Days ZfsPoolScrubErr
 done
 # the seed's rule, unchanged
 grep -A2 'alert: ZfsPoolNotOnline' "$A/zkeep-alerts.yml" | grep -q 'expr: zfs_pool_health < 1$' || fail "seed rule changed"
+
+# every exporter metric the rules, dashboards and docs name is one that
+# zkeep api writes (the names are string literals in lib/metrics.c); the
+# recording rules' own names (level:metric:op) are not exporter metrics
+[ -f "$TOP/lib/metrics.c" ] || fail "no lib/metrics.c (the exporter) to check the metric names against"
+grep -ohE '"(zfs|zkeep)_[a-z_]+"' "$TOP/lib/metrics.c" | tr -d '"' | sort -u >"$T/exported.txt"
+[ "$(wc -l <"$T/exported.txt")" -ge 30 ] || fail "too few metric names found in lib/metrics.c"
+grep -ohP '(?<![:A-Za-z0-9_])(zfs|zkeep)_[a-z_]+(?![:a-z_])' "$A"/*.yml "$DEPLOY"/grafana/dashboards/*.json \
+	"$DEPLOY"/grafana/dashboards.py "$TOP/docs/monitoring.md" | sort -u >"$T/used.txt"
+[ "$(wc -l <"$T/used.txt")" -ge 30 ] || fail "too few metric names found in the rules and dashboards"
+unknown=$(comm -23 "$T/used.txt" "$T/exported.txt")
+[ -z "$unknown" ] || fail "named but not exported by zkeep api: $unknown"
 
 # vmalert's shipped flags check out (paths pointed at the repo)
 ( . "$A/vmalert.default"; vmalert -loggerLevel=ERROR -dryRun ${ARGS//\/etc\/vmalert\//$A/} ) || fail "vmalert.default ARGS rejected"

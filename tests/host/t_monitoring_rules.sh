@@ -11,6 +11,11 @@ source "$(dirname "$0")/monitoring/lib.sh"
 A=$DEPLOY/vmalert
 end=$(date +%s)
 /usr/bin/python3 "$MON/sample-data.py" "$end" 14 60 >"$T/data.prom"
+# the sample data uses only names zkeep api writes (and the scraper's `up`)
+grep -ohE '"(zfs|zkeep)_[a-z_]+"' "$TOP/lib/metrics.c" | tr -d '"' | sort -u >"$T/exported.txt"
+sed 's/{.*//' "$T/data.prom" | sort -u | grep -vx up >"$T/sample-names.txt"
+unknown=$(comm -23 "$T/sample-names.txt" "$T/exported.txt")
+[ -z "$unknown" ] || fail "sample data names metrics zkeep api does not write: $unknown"
 vm_start -retentionPeriod=1y
 vm_import "$T/data.prom"
 n=$(vm_query 'count(zfs_pool_health)' "$end" | jq -r '.data.result[0].value[1]')

@@ -277,20 +277,6 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 		s.interval = (int)n;
 	}
 	log_set_level(debug ? LOG_LVL_DEBUG : quiet ? LOG_LVL_ERROR : s.level);
-	if (s.auth && !s.key) {
-		if (!cfg.api.api_key_file) {
-			log_error(
-			    "auth is on but no key is given (ZFS_API_API_KEY or api_key_file)");
-			goto out;
-		}
-		if (read_key_file(cfg.api.api_key_file, &s.key) < 0)
-			goto out;
-	}
-	if (!s.auth) {
-		free(s.key);
-		s.key = NULL;
-	}
-
 	struct view_opts vo = {&cfg, &local, s.hostname, s.timeout_s * 1000, 0};
 	if (once) { /* for checks and benchmarks: one collection, its /metrics, exit */
 		int r = collect_once(&vo, &holder);
@@ -305,6 +291,20 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 		view_put(v);
 		ret = r < 0 ? EXIT_FAILED : EXIT_OK;
 		goto out;
+	}
+
+	if (s.auth && !s.key) {
+		if (!cfg.api.api_key_file) {
+			log_error(
+			    "auth is on but no key is given (ZFS_API_API_KEY or api_key_file)");
+			goto out;
+		}
+		if (read_key_file(cfg.api.api_key_file, &s.key) < 0)
+			goto out;
+	}
+	if (!s.auth) {
+		free(s.key);
+		s.key = NULL;
 	}
 
 	/* the signals are taken by sigtimedwait below, in every thread's mask */

@@ -88,7 +88,7 @@ static void age(char *out, size_t len, int64_t secs)
 		snprintf(out, len, "-");
 	else if (secs < 3600)
 		snprintf(out, len, "%lldm", (long long)secs / 60);
-	else if (secs < 2 * 86400)
+	else if (secs < 2LL * 86400)
 		snprintf(out, len, "%lldh", (long long)secs / 3600);
 	else
 		snprintf(out, len, "%lldd", (long long)secs / 86400);

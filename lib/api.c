@@ -444,7 +444,6 @@ static void log_tail(const struct api_ctx *c, const char *name, const char *line
 	/* relative to the directory, no symlink followed: nothing outside it */
 	int dfd = open(c->log_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int fd = dfd < 0 ? -1 : openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	int err = errno;
 	if (dfd >= 0)
 		close(dfd);
 	struct stat st;
@@ -452,7 +451,6 @@ static void log_tail(const struct api_ctx *c, const char *name, const char *line
 		if (fd >= 0)
 			close(fd);
 		api_error(res, 404, "log file '%s' not found", name);
-		(void)err;
 		return;
 	}
 	if (st.st_size > LOG_FILE_MAX) {

@@ -1,7 +1,6 @@
 #include "metrics.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <string.h>
 
 #include "log.h"
@@ -60,30 +59,25 @@ void metrics_family(struct metrics *m, const char *name, const char *type, const
 	buf_addf(m->out, "\n# TYPE %s %s\n", name, type);
 }
 
-static void labels(struct metrics *m, va_list ap)
+static void labels(struct metrics *m, const char *const *l)
 {
 	buf_adds(m->out, m->family);
 	buf_adds(m->out, "{hostname=\"");
 	metrics_escape(m->out, m->hostname);
 	buf_addch(m->out, '"');
-	const char *k;
-	while ((k = va_arg(ap, const char *))) {
-		const char *v = va_arg(ap, const char *);
-		buf_addf(m->out, ",%s=\"", k);
-		metrics_escape(m->out, v ? v : "");
+	for (; l && l[0]; l += 2) { /* keys are never NULL: the terminator is */
+		buf_addf(m->out, ",%s=\"", l[0]);
+		metrics_escape(m->out, l[1] ? l[1] : "");
 		buf_addch(m->out, '"');
 	}
 	buf_adds(m->out, "} ");
 }
 
-void metrics_sample(struct metrics *m, double value, ...)
+void metrics_sample(struct metrics *m, double value, const char *const *l)
 {
 	if (!m->family)
 		return;
-	va_list ap;
-	va_start(ap, value);
-	labels(m, ap);
-	va_end(ap);
+	labels(m, l);
 	if (isnan(value))
 		buf_adds(m->out, "NaN");
 	else if (isinf(value))
@@ -95,14 +89,11 @@ void metrics_sample(struct metrics *m, double value, ...)
 	buf_addch(m->out, '\n');
 }
 
-void metrics_sample_u64(struct metrics *m, uint64_t value, ...)
+void metrics_sample_u64(struct metrics *m, uint64_t value, const char *const *l)
 {
 	if (!m->family)
 		return;
-	va_list ap;
-	va_start(ap, value);
-	labels(m, ap);
-	va_end(ap);
+	labels(m, l);
 	buf_addf(m->out, "%llu\n", (unsigned long long)value);
 }
 
@@ -117,8 +108,8 @@ static void pools(struct metrics *m, const struct view *v)
 	const struct zpool_list *pl = &v->pools;
 	metrics_family(m, "zfs_pool_health", "gauge", "1 when the pool is ONLINE, else 0");
 	for (size_t i = 0; i < pl->n; i++)
-		metrics_sample(m, strcmp(pl->v[i].health, "ONLINE") ? 0 : 1, "pool", pl->v[i].name,
-		               "state", pl->v[i].health, NULL);
+		metrics_sample(m, strcmp(pl->v[i].health, "ONLINE") ? 0 : 1,
+		               ML("pool", pl->v[i].name, "state", pl->v[i].health));
 	static const struct {
 		const char *name, *help;
 		size_t off;
@@ -138,7 +129,7 @@ static void pools(struct metrics *m, const struct view *v)
 			uint64_t x;
 			memcpy(&x, (const char *)&pl->v[i] + num[k].off, sizeof(x));
 			if (x != ZFS_NONE)
-				metrics_sample_u64(m, x, "pool", pl->v[i].name, NULL);
+				metrics_sample_u64(m, x, ML("pool", pl->v[i].name));
 		}
 	}
 	metrics_family(m, "zfs_pool_state", "gauge",
@@ -147,35 +138,36 @@ static void pools(struct metrics *m, const struct view *v)
 		bool known = false;
 		for (size_t s = 0; s < N_POOL_STATES; s++) {
 			known |= !strcmp(pl->v[i].health, pool_states[s]);
-			metrics_sample(m, strcmp(pl->v[i].health, pool_states[s]) ? 0 : 1, "pool",
-			               pl->v[i].name, "state", pool_states[s], NULL);
+			metrics_sample(m, strcmp(pl->v[i].health, pool_states[s]) ? 0 : 1,
+			               ML("pool", pl->v[i].name, "state", pool_states[s]));
 		}
 		if (!known)
-			metrics_sample(m, 1, "pool", pl->v[i].name, "state", pl->v[i].health, NULL);
+			metrics_sample(m, 1, ML("pool", pl->v[i].name, "state", pl->v[i].health));
 	}
 	metrics_family(m, "zfs_pool_dataset_available_bytes", "gauge",
 	               "Free space as the pool's root dataset sees it");
 	for (size_t i = 0; i < pl->n; i++)
 		if (v->vpools[i].dataset_available != ZFS_NONE)
-			metrics_sample_u64(m, v->vpools[i].dataset_available, "pool", pl->v[i].name,
-			                   NULL);
+			metrics_sample_u64(m, v->vpools[i].dataset_available,
+			                   ML("pool", pl->v[i].name));
 	metrics_family(m, "zfs_pool_scan_state", "gauge",
 	               "1 for the pool's last or running scan (scrub or resilver) and its state");
 	for (size_t i = 0; i < pl->n; i++)
 		if (v->vpools[i].have_status)
-			metrics_sample(m, 1, "pool", pl->v[i].name, "type", v->vpools[i].scan.type,
-			               "state", v->vpools[i].scan.state, NULL);
+			metrics_sample(m, 1,
+			               ML("pool", pl->v[i].name, "type", v->vpools[i].scan.type,
+			                  "state", v->vpools[i].scan.state));
 	metrics_family(m, "zfs_pool_scan_end_timestamp_seconds", "gauge",
 	               "When the pool's last scan finished or was canceled");
 	for (size_t i = 0; i < pl->n; i++)
 		if (v->vpools[i].scan.end)
-			metrics_sample(m, (double)v->vpools[i].scan.end, "pool", pl->v[i].name,
-			               "type", v->vpools[i].scan.type, NULL);
+			metrics_sample(m, (double)v->vpools[i].scan.end,
+			               ML("pool", pl->v[i].name, "type", v->vpools[i].scan.type));
 	metrics_family(m, "zfs_pool_scan_errors", "gauge", "Errors found by the pool's last scan");
 	for (size_t i = 0; i < pl->n; i++)
 		if (v->vpools[i].scan.errors >= 0)
-			metrics_sample(m, (double)v->vpools[i].scan.errors, "pool", pl->v[i].name,
-			               "type", v->vpools[i].scan.type, NULL);
+			metrics_sample(m, (double)v->vpools[i].scan.errors,
+			               ML("pool", pl->v[i].name, "type", v->vpools[i].scan.type));
 	static const struct {
 		const char *name, *help;
 		size_t off;
@@ -195,8 +187,9 @@ static void pools(struct metrics *m, const struct view *v)
 				uint64_t x;
 				memcpy(&x, (const char *)&s->vdevs[d] + errs[k].off, sizeof(x));
 				if (x != ZFS_NONE)
-					metrics_sample_u64(m, x, "pool", pl->v[i].name, "vdev",
-					                   s->vdevs[d].name, NULL);
+					metrics_sample_u64(
+					    m, x,
+					    ML("pool", pl->v[i].name, "vdev", s->vdevs[d].name));
 			}
 		}
 	}
@@ -227,7 +220,7 @@ static void datasets(struct metrics *m, const struct view *v)
 				continue;
 			buf_reset(&pool);
 			view_split_name(o->name, &pool, &rest);
-			metrics_sample_u64(m, x, "pool", pool.s, "dataset", rest, NULL);
+			metrics_sample_u64(m, x, ML("pool", pool.s, "dataset", rest));
 		}
 	}
 	metrics_family(m, "zfs_dataset_snapshots", "gauge",
@@ -235,7 +228,7 @@ static void datasets(struct metrics *m, const struct view *v)
 	for (size_t i = 0; i < v->ix.n; i++) {
 		buf_reset(&pool);
 		view_split_name(v->ix.v[i].obj->name, &pool, &rest);
-		metrics_sample_u64(m, v->ix.v[i].snaps.n, "pool", pool.s, "dataset", rest, NULL);
+		metrics_sample_u64(m, v->ix.v[i].snaps.n, ML("pool", pool.s, "dataset", rest));
 	}
 	metrics_family(m, "zfs_snapshot_last_created_timestamp", "gauge",
 	               "Creation time of the dataset's newest snapshot, of any name");
@@ -244,8 +237,8 @@ static void datasets(struct metrics *m, const struct view *v)
 			continue;
 		buf_reset(&pool);
 		view_split_name(v->ix.v[i].obj->name, &pool, &rest);
-		metrics_sample_u64(m, v->ds[i].newest_snapshot, "pool", pool.s, "dataset", rest,
-		                   NULL);
+		metrics_sample_u64(m, v->ds[i].newest_snapshot,
+		                   ML("pool", pool.s, "dataset", rest));
 	}
 	buf_free(&pool);
 }
@@ -289,17 +282,18 @@ static void compliance(struct metrics *m, const struct view *v, const char *name
 			}
 			if (x == ZFS_NONE)
 				continue;
-			metrics_sample_u64(m, x, "pool", pool.s, "dataset", rest, "policy",
-			                   d->pd->policy->name, "interval", zk_interval_names[k],
-			                   NULL);
+			metrics_sample_u64(m, x,
+			                   ML("pool", pool.s, "dataset", rest, "policy",
+			                      d->pd->policy->name, "interval",
+			                      zk_interval_names[k]));
 		}
 	}
 	buf_free(&pool);
 }
 
 #define BACKUP_LABELS(b)                                                                           \
-	"job", (b)->job, "kind", (b)->kind, "source", (b)->source_host, "dataset", (b)->source,    \
-	    "destination", (b)->destination_host, "target", (b)->target
+	ML("job", (b)->job, "kind", (b)->kind, "source", (b)->source_host, "dataset", (b)->source, \
+	   "destination", (b)->destination_host, "target", (b)->target)
 
 static void backups(struct metrics *m, const struct view *v)
 {
@@ -308,56 +302,56 @@ static void backups(struct metrics *m, const struct view *v)
 	for (size_t i = 0; i < v->n_backups; i++)
 		if (v->backups[i].last_success)
 			metrics_sample(m, (double)v->backups[i].last_success,
-			               BACKUP_LABELS(&v->backups[i]), NULL);
+			               BACKUP_LABELS(&v->backups[i]));
 	metrics_family(m, "zfs_backup_last_run_timestamp_seconds", "gauge",
 	               "End of the dataset's last replication attempt");
 	for (size_t i = 0; i < v->n_backups; i++)
-		metrics_sample(m, (double)v->backups[i].end, BACKUP_LABELS(&v->backups[i]), NULL);
+		metrics_sample(m, (double)v->backups[i].end, BACKUP_LABELS(&v->backups[i]));
 	metrics_family(m, "zfs_backup_last_run_success", "gauge",
 	               "1 when the dataset's last replication succeeded (or was up to date)");
 	for (size_t i = 0; i < v->n_backups; i++) {
 		const char *r = v->backups[i].result;
 		metrics_sample(m, !strcmp(r, "ok") || !strcmp(r, "up_to_date") ? 1 : 0,
-		               BACKUP_LABELS(&v->backups[i]), NULL);
+		               BACKUP_LABELS(&v->backups[i]));
 	}
 	metrics_family(m, "zfs_backup_duration_seconds", "gauge",
 	               "How long the dataset's last replication took");
 	for (size_t i = 0; i < v->n_backups; i++)
 		if (v->backups[i].end >= v->backups[i].start)
 			metrics_sample(m, (double)(v->backups[i].end - v->backups[i].start),
-			               BACKUP_LABELS(&v->backups[i]), NULL);
+			               BACKUP_LABELS(&v->backups[i]));
 	metrics_family(m, "zfs_backup_bytes", "gauge",
 	               "Bytes sent by the dataset's last replication");
 	for (size_t i = 0; i < v->n_backups; i++)
-		metrics_sample(m, (double)v->backups[i].bytes, BACKUP_LABELS(&v->backups[i]), NULL);
+		metrics_sample(m, (double)v->backups[i].bytes, BACKUP_LABELS(&v->backups[i]));
 	metrics_family(m, "zfs_backup_newest_snapshot_timestamp_seconds", "gauge",
 	               "Creation time of the newest snapshot on the backup target");
 	for (size_t i = 0; i < v->n_backups; i++)
 		if (v->backups[i].newest_creation)
 			metrics_sample(m, (double)v->backups[i].newest_creation,
-			               BACKUP_LABELS(&v->backups[i]), NULL);
+			               BACKUP_LABELS(&v->backups[i]));
 	metrics_family(m, "zfs_backup_resume_pending", "gauge",
 	               "1 when an interrupted transfer left a resume token");
 	for (size_t i = 0; i < v->n_backups; i++)
 		metrics_sample(m, v->backups[i].resume_pending ? 1 : 0,
-		               BACKUP_LABELS(&v->backups[i]), NULL);
+		               BACKUP_LABELS(&v->backups[i]));
 
 	metrics_family(m, "zfs_backup_lock_held", "gauge",
 	               "1 while a pull or push holds its per-host lock");
 	for (size_t i = 0; i < v->n_locks; i++)
-		metrics_sample(m, v->locks[i].held ? 1 : 0, "kind", v->locks[i].kind, "host",
-		               v->locks[i].host, NULL);
+		metrics_sample(m, v->locks[i].held ? 1 : 0,
+		               ML("kind", v->locks[i].kind, "host", v->locks[i].host));
 	metrics_family(m, "zfs_backup_lock_holder_pid", "gauge", "PID of the lock's holder");
 	for (size_t i = 0; i < v->n_locks; i++)
 		if (v->locks[i].held && v->locks[i].pid)
-			metrics_sample(m, (double)v->locks[i].pid, "kind", v->locks[i].kind, "host",
-			               v->locks[i].host, NULL);
+			metrics_sample(m, (double)v->locks[i].pid,
+			               ML("kind", v->locks[i].kind, "host", v->locks[i].host));
 	metrics_family(m, "zfs_backup_lock_since_timestamp_seconds", "gauge",
 	               "Since when the lock is held");
 	for (size_t i = 0; i < v->n_locks; i++)
 		if (v->locks[i].held)
-			metrics_sample(m, (double)v->locks[i].since, "kind", v->locks[i].kind,
-			               "host", v->locks[i].host, NULL);
+			metrics_sample(m, (double)v->locks[i].since,
+			               ML("kind", v->locks[i].kind, "host", v->locks[i].host));
 }
 
 void metrics_render_view(struct buf *out, const struct view *v)

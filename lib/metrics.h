@@ -34,11 +34,13 @@ void metrics_init(struct metrics *m, struct buf *out, const char *hostname);
 void metrics_free(struct metrics *m);
 /* Starts a family: type is "gauge" or "counter". */
 void metrics_family(struct metrics *m, const char *name, const char *type, const char *help);
-/* One sample of the current family. The labels are name, value pairs
- * ending with NULL; hostname is added first. Integral values are written
- * without a decimal point. */
-void metrics_sample(struct metrics *m, double value, ...) __attribute__((sentinel));
-void metrics_sample_u64(struct metrics *m, uint64_t value, ...) __attribute__((sentinel));
+/* One sample of the current family. labels is NULL or a NULL-terminated
+ * array of name, value pairs (ML() makes one); hostname is added first; a
+ * NULL value is written as "". Integral values are written without a
+ * decimal point. */
+void metrics_sample(struct metrics *m, double value, const char *const *labels);
+void metrics_sample_u64(struct metrics *m, uint64_t value, const char *const *labels);
+#define ML(...) ((const char *const[]){__VA_ARGS__, NULL})
 /* Appends s as an escaped label value (no quotes). */
 void metrics_escape(struct buf *out, const char *s);
 

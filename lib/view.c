@@ -462,11 +462,94 @@ static int run_text(const struct view_opts *o, const char *const *argv, size_t c
 	return 0;
 }
 
+/* One listing row as zfs prints it with -Hp, from the parsed object. */
+static void format_row(struct buf *b, const struct zfs_obj *o, unsigned cols)
+{
+	const uint64_t v[] = {o->guid, o->createtxg, o->creation,
+	                      o->used, o->available, o->referenced};
+	buf_addf(b, "%s\t%s", o->name, zfs_type_name(o->type));
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (v[i] == ZFS_NONE)
+			buf_adds(b, "\t-");
+		else
+			buf_addf(b, "\t%llu", (unsigned long long)v[i]);
+	}
+	if (cols & ZFS_COL_SNAPSHOTS_CHANGED) {
+		if (o->snapshots_changed == ZFS_NONE)
+			buf_adds(b, "\t-");
+		else
+			buf_addf(b, "\t%llu", (unsigned long long)o->snapshots_changed);
+	}
+	buf_addch(b, '\n');
+}
+
+#define RELIST_BATCH 256 /* dataset names per zfs list call */
+
+/* OpenZFS >= 2.2: list the datasets only, and the snapshots only of those
+ * whose snapshots_changed moved since prev; the others' snapshot rows are
+ * prev's, written back as text so one parse builds the view as always.
+ * Snapshot rows carried over keep prev's used (which moves as the live
+ * dataset diverges), so a full listing is made every VIEW_FULL_EVERY
+ * collections. Bookmarks are not carried (only zkeep status counts them,
+ * and it always lists in full). */
+static int list_incremental(const struct view_opts *o, const struct view *prev, unsigned cols,
+                            char **out, size_t *relisted, size_t *total, struct zerr *e)
+{
+	struct strvec argv = STRVEC_INIT, changed = STRVEC_INIT;
+	struct buf text = BUF_INIT, b = BUF_INIT;
+	struct zfs_list dl = {0};
+	int r;
+	zfs_list_argv(&argv, ZFS_TYPE_DATASET, cols, true, NULL);
+	r = host_run(o->host, (const char *const *)argv.v, &b, ZFS_OUTPUT_MAX, o->timeout_ms, e);
+	strvec_clear(&argv);
+	if (r < 0 || (r = zfs_list_parse(&dl, b.s, b.len, cols, e)) < 0)
+		goto out;
+	buf_add(&text, b.s, b.len);
+	*total = dl.n;
+	for (size_t i = 0; i < dl.n; i++) {
+		const struct zfs_obj *d = &dl.v[i];
+		const struct policy_dataset *pd = policy_index_find(&prev->ix, d->name);
+		/* seconds only: a change in the second prev's listing started may
+		 * not be in it, so that second counts as changed too */
+		if (!pd || d->snapshots_changed == ZFS_NONE ||
+		    pd->obj->snapshots_changed != d->snapshots_changed ||
+		    d->snapshots_changed + 1 >= (uint64_t)prev->started) {
+			strvec_push(&changed, d->name);
+			continue;
+		}
+		for (size_t k = 0; k < pd->snaps.n; k++)
+			format_row(&text, pd->snaps.v[k], cols);
+	}
+	*relisted = changed.n;
+	for (size_t i = 0; i < changed.n; i += RELIST_BATCH) {
+		zfs_list_argv(&argv, ZFS_TYPE_SNAPSHOT, cols, false, NULL);
+		strvec_pushv(&argv, (const char *const[]){"-d", "1", NULL});
+		for (size_t k = i; k < changed.n && k < i + RELIST_BATCH; k++)
+			strvec_push(&argv, changed.v[k]);
+		buf_reset(&b);
+		r = host_run(o->host, (const char *const *)argv.v, &b, ZFS_OUTPUT_MAX,
+		             o->timeout_ms, e);
+		strvec_clear(&argv);
+		if (r < 0)
+			goto out;
+		buf_add(&text, b.s, b.len);
+	}
+	*out = buf_detach(&text, NULL);
+out:
+	zfs_list_free(&dl);
+	strvec_clear(&argv);
+	strvec_clear(&changed);
+	buf_free(&text);
+	buf_free(&b);
+	return r;
+}
+
 int view_collect(const struct view_opts *o, const struct view *prev, struct view **out,
                  struct zerr *e)
 {
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	time_t started = time(NULL);
 	char *version = NULL, *zpools = NULL, *zlist = NULL, *zget = NULL;
 	char **status = NULL, **iostat = NULL;
 	struct zpool_list pl = {0};
@@ -485,11 +568,22 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 		goto out;
 	strvec_clear(&argv);
 	unsigned cols = caps.snapshots_changed ? ZFS_COL_SNAPSHOTS_CHANGED : 0;
-	zfs_list_argv(&argv, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, cols, true,
-	              NULL);
-	if ((r = run_text(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, &zlist, e)) < 0)
-		goto out;
-	strvec_clear(&argv);
+	unsigned since_full = 0;
+	if (cols && prev && prev->caps.snapshots_changed &&
+	    prev->since_full + 1 < VIEW_FULL_EVERY) {
+		size_t relisted = 0, total = 0;
+		if ((r = list_incremental(o, prev, cols, &zlist, &relisted, &total, e)) < 0)
+			goto out;
+		since_full = prev->since_full + 1;
+		log_debug("snapshots re-read for %zu of %zu datasets", relisted, total);
+	} else {
+		zfs_list_argv(&argv, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, cols,
+		              true, NULL);
+		if ((r = run_text(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, &zlist, e)) < 0)
+			goto out;
+		strvec_clear(&argv);
+		log_debug("snapshots listed in full");
+	}
 	{
 		struct zerr ge = ZERR_INIT;
 		strvec_pushv(&argv, (const char *const[]){"zfs", "get", "-Hp", "-o",
@@ -524,6 +618,8 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 	o2.now = time(NULL);
 	r = view_build(&o2, &t, prev, out, e);
 	if (r == 0) {
+		(*out)->since_full = since_full;
+		(*out)->started = started;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		(*out)->duration =
 		    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

@@ -9,6 +9,8 @@
  *   zpool status -p POOL                 per pool (health, scan, vdev errors)
  *   zpool iostat -v POOL                 per pool, kept as text
  *   zfs list -Hp ... -t fs,vol,snap,bookmark  every dataset, snapshot and bookmark
+ *     (on OpenZFS >= 2.2, with a previous view: the datasets, then the
+ *     snapshots of those whose snapshots_changed moved; see VIEW_FULL_EVERY)
  *   zfs get -Hp ... -t fs,vol all        every property of every dataset
  * and reads, without running anything, the run records in state_dir
  * ({pull,push}-NAME.json) and the lock files of the configured jobs.
@@ -101,6 +103,7 @@ struct view {
 	int refs; /* see view_holder */
 	const struct zk_config *cfg;
 	char *hostname;
+	time_t started;   /* when the collection began (its listings are not older) */
 	time_t collected; /* when the collection finished */
 	double duration;  /* seconds it took */
 	struct zfs_caps caps;
@@ -118,9 +121,15 @@ struct view {
 	struct view_lock *locks;
 	size_t n_locks;
 
+	unsigned since_full;    /* collections since the last full snapshot listing */
 	struct strvec warnings; /* partial failures of this collection */
 	struct buf metrics;     /* /metrics for this view, rendered once */
 };
+
+/* On OpenZFS >= 2.2 a collection re-reads the snapshots only of datasets
+ * whose snapshots_changed moved; every VIEW_FULL_EVERY-th lists all (the
+ * used of carried-over snapshots moves as their datasets diverge). */
+#define VIEW_FULL_EVERY 10
 
 struct view_opts {
 	const struct zk_config *cfg;

@@ -1,7 +1,7 @@
 # The live test of deploy/: a real victoria-metrics on loopback scrapes a real
-# `zkeep api` running in the QEMU test VM on real OpenZFS (port forwarded over
-# the VM's ssh), with the shipped scrape config (interval cut to 2 s, target
-# pointed at the tunnel); a real vmalert evaluates the shipped rules against
+# `zkeep api` running with an API key in the QEMU test VM on real OpenZFS
+# (port forwarded over the VM's ssh), with the shipped scrape config (interval
+# cut to 2 s, target pointed at the tunnel, the key header uncommented); a real vmalert evaluates the shipped rules against
 # it and notifies an HTTP sink. In the VM: a mirror pool with a policy
 # dataset, snapshots made by `zkeep snapshot`, a backup made by a real
 # `zkeep pull` over ssh to localhost, a pull lock held the way pull holds it,
@@ -27,11 +27,30 @@ rd=${ZKEEP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zkeep}/run/$name
 # stopped after everything else (the trap runs _cleanup, which stops our
 # processes first, then this)
 trap '_cleanup; "$VMCTL" stop "$name" >/dev/null 2>&1 || true; rm -rf "$rd"' EXIT
-vssh() { "$VMCTL" ssh "$name" "$@"; }
+# vssh CMD (stdin /dev/null) and vssh_in CMD (stdin passed): run CMD in the
+# VM; a connection that fails (ssh's 255: on a loaded machine the guest can
+# miss ssh's 5 s banner timeout) is retried, as the command never ran
+vssh_in() {
+	local in=$T/vssh.$RANDOM rc
+	cat >"$in"
+	for _ in 1 2 3 4 5; do
+		rc=0
+		"$VMCTL" ssh "$name" "$@" <"$in" || rc=$?
+		[ $rc -eq 255 ] || return $rc
+		sleep 3
+	done
+	return 255
+}
+vssh() { vssh_in "$@" </dev/null; }
 
 vssh 'mkdir -p /opt/zkmon'
-"$VMCTL" put "$name" "$ZK" /opt/zkmon/
-vssh 'bash -s' >"$T/setup.log" 2>&1 <<'SETUP' || { cat "$T/setup.log"; fail "setup in the VM"; }
+for i in 1 2 3 4 5; do
+	"$VMCTL" put "$name" "$ZK" /opt/zkmon/ && break
+	[ "$i" -lt 5 ] || fail "could not copy zkeep into the VM"
+	sleep 3
+done
+key=k$RANDOM$RANDOM$RANDOM
+vssh_in "ZKMON_KEY=$key bash -s" >"$T/setup.log" 2>&1 <<'SETUP' || { cat "$T/setup.log"; fail "setup in the VM"; }
 set -eux
 truncate -s 256M /var/tmp/zkmon-a /var/tmp/zkmon-b /var/tmp/zkmon-c
 zpool create -f zkmon mirror /var/tmp/zkmon-a /var/tmp/zkmon-b
@@ -46,7 +65,11 @@ state_dir = /var/tmp/zkmon-st
 lock_dir = /var/tmp/zkmon-locks
 [dataset zkmon/data]
 policy = low
+[api]
+api_key_file = /var/tmp/zkmon-key
 CONF
+printf '%s' "$ZKMON_KEY" >/var/tmp/zkmon-key
+chmod 600 /var/tmp/zkmon-key
 Z="/opt/zkmon/zkeep"
 C="--config /var/tmp/zkmon.conf"
 $Z snapshot $C --type hourly
@@ -60,7 +83,7 @@ echo -n $! >"$lockf"
 zpool scrub -w zkmon
 setsid $Z api $C --listen 127.0.0.1:8000 --interval 2 </dev/null >/var/tmp/zkmon-api.log 2>&1 &
 for i in $(seq 1 100); do
-	curl -s 127.0.0.1:8000/metrics | grep -q '^zfs_pool_health' && exit 0
+	curl -s -H "X-API-Key: $ZKMON_KEY" 127.0.0.1:8000/metrics | grep -q '^zfs_pool_health' && exit 0
 	sleep 0.5
 done
 cat /var/tmp/zkmon-api.log
@@ -71,14 +94,20 @@ SETUP
 lport=$(free_port)
 bg ssh -N -L "127.0.0.1:$lport:127.0.0.1:8000" -i "$(cat "$rd/image")/id_ed25519" -p "$(cat "$rd/port")" \
 	-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-	-o ExitOnForwardFailure=yes root@127.0.0.1
-wait_http "http://127.0.0.1:$lport/metrics" 30
+	-o ExitOnForwardFailure=yes -o ConnectTimeout=30 root@127.0.0.1
+wait_http "http://127.0.0.1:$lport/api/v1/health" 30
+# the api wants its key on /metrics
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lport/metrics")" = 401 ] ||
+	fail "zkeep api with a key served /metrics without it"
 
-# victoria-metrics with the shipped scrape config, 2 s instead of 60 s
+# victoria-metrics with the shipped scrape config, 2 s instead of 60 s, the
+# key header uncommented
 sed -e 's/scrape_interval: 60s/scrape_interval: 2s/' -e 's/scrape_timeout: 30s/scrape_timeout: 2s/' \
+	-e 's/^    # headers:/    headers:/' -e "s/^    #   - \"X-API-Key: CHANGE-ME\"/      - \"X-API-Key: $key\"/" \
 	-e "s/- fileserver1.example.net:8000/- 127.0.0.1:$lport/" -e '/example.net:8000/d' \
 	"$DEPLOY/victoriametrics/scrape.yml" >"$T/scrape.yml"
 grep -q "127.0.0.1:$lport" "$T/scrape.yml" || fail "could not point scrape.yml at the tunnel"
+grep -q "X-API-Key: $key" "$T/scrape.yml" || fail "could not uncomment the key header in scrape.yml"
 vm_start -promscrape.config="$T/scrape.yml"
 
 # vmalert with the shipped rules, groups every 2 s
@@ -99,7 +128,7 @@ PY
 vmalert -dryRun -loggerLevel=ERROR -rule="$T/alerts.yml" -rule="$T/recording.yml" || fail "test copy of the rules"
 bg vmalert -loggerLevel=ERROR -rule="$T/alerts.yml" -rule="$T/recording.yml" -datasource.url="$VM" \
 	-remoteWrite.url="$VM" -notifier.url="$SINK" -evaluationInterval=2s \
-	-httpListenAddr="127.0.0.1:$(free_port)"
+	-httpListenAddr="127.0.0.1:$(free_port)" >"$T/vmalert.log" 2>&1
 
 # until a few collections have been scraped (view age resets each time)
 ok=0
@@ -150,7 +179,7 @@ t_off=$(date +%s)
 vssh 'zpool offline zkmon /var/tmp/zkmon-b && zpool status -x zkmon | grep -q DEGRADED' || fail "zpool offline"
 echo "zpool offline took $(($(date +%s) - t_off)) s"
 # the run record as if the pull had last run 20 h ago
-vssh '/usr/bin/python3 - /var/tmp/zkmon-st/pull-h.json' <<'PY' || fail "aging the run record"
+vssh_in '/usr/bin/python3 - /var/tmp/zkmon-st/pull-h.json' <<'PY' || fail "aging the run record"
 import json, os, sys
 p = sys.argv[1]
 r = json.load(open(p))

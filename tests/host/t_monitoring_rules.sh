@@ -75,7 +75,7 @@ sed 's/^    interval: 1m$/    interval: 2s/' "$A/zkeep-alerts.yml" >"$T/alerts-2
 grep -q 'interval: 2s' "$T/alerts-2s.yml" || fail "could not shorten the group interval"
 bg vmalert -loggerLevel=ERROR -rule="$T/alerts-2s.yml" -datasource.url="$VM" \
 	-notifier.url="$SINK" -evaluationInterval=2s -httpListenAddr="127.0.0.1:$(free_port)" \
-	-external.url=http://grafana.example.net
+	-external.url=http://grafana.example.net >"$T/vmalert.log" 2>&1
 got=""
 for _ in $(seq 1 150); do
 	if ls "$T/sink"/*.json >/dev/null 2>&1 &&

@@ -55,7 +55,18 @@ def zkeep_pushers_to(servers, hostvars, offsite):
             if "zkeep_push_to" in hostvars[s] and hostvars[s]["zkeep_push_to"] == offsite]
 
 
+def zkeep_endpoints(jobs):
+    """The distinct (host, port) pairs of jobs, in order, as dicts."""
+    out = []
+    for j in jobs:
+        e = {"host": j["host"], "port": j.get("port", "")}
+        if e not in out:
+            out.append(e)
+    return out
+
+
 class FilterModule:
     def filters(self):
         return {"zkeep_datasets": zkeep_datasets, "zkeep_select": zkeep_select,
-                "zkeep_pullers_of": zkeep_pullers_of, "zkeep_pushers_to": zkeep_pushers_to}
+                "zkeep_pullers_of": zkeep_pullers_of, "zkeep_pushers_to": zkeep_pushers_to,
+                "zkeep_endpoints": zkeep_endpoints}

@@ -30,11 +30,13 @@ static const struct cmd commands[] = {
      "policy compliance as a table or JSON"},
     {"pull", "zfs-pull-backups", cmd_pull,
      "--host H --datasets DS... --destination D [--user U] [--name N] [-q] [--debug] [--dry-run] "
-     "[--force] [--full-newest] [--bwlimit RATE] [--keep SPEC] [--wait[=S]] [--config FILE]",
+     "[--force] [--full-newest] [--bwlimit RATE] [--keep SPEC] [--wait[=S]] [--config FILE] "
+     "[--job NAME] [--jobs N]",
      "pull datasets from a client host over ssh"},
     {"push", "zfs-push-backups", cmd_push,
      "--host H --datasets DS... --destination D [--user U] [--strip-prefix P] [--restricted] "
-     "[--bwlimit RATE] [-q] [--debug] [--dry-run] [--force] [--wait[=S]] [--config FILE]",
+     "[--bwlimit RATE] [-q] [--debug] [--dry-run] [--force] [--wait[=S]] [--config FILE] "
+     "[--job NAME] [--jobs N]",
      "push raw streams to an offsite host over ssh"},
     {"api", "zfs-api", cmd_not_yet, "[--listen HOST:PORT] [--config FILE]",
      "the per-host HTTP daemon: JSON API and /metrics"},

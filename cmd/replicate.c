@@ -5,9 +5,9 @@
  * offsite host, into DEST/<dataset minus the strip prefix>, optionally
  * through the seed's five-line allowlist (--restricted).
  * With --host, one job from the flags (the seed's interface, no config
- * needed); without, every [pull NAME] / [push NAME] section of the config,
- * one after the other. Each job holds the seed's per-host lock while it
- * runs. See zkeep-pull(1), zkeep-push(1).
+ * needed); without, every [pull NAME] / [push NAME] section of the config
+ * (or the one --job names), up to --jobs (4) at a time, each in its own
+ * process. Each job holds the seed's per-host lock while it runs. See zkeep-pull(1), zkeep-push(1).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -22,17 +23,24 @@
 #include "lock.h"
 #include "log.h"
 #include "replicate.h"
+#include "xalloc.h"
 #include "zfs.h"
 #include "banned.h"
 
 /* The lock held right now, for the signal handler. */
 static struct lock held = LOCK_INIT;
+/* With --jobs: the job processes running now (0: a free slot). */
+#define MAX_JOBS 64
+static volatile pid_t workers[MAX_JOBS];
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	/* async-signal-safe: unlink + close, then leave; the children see
-	 * their pipes break and the receive is abandoned, never half-applied */
+	/* async-signal-safe: pass the signal on to the job processes, unlink +
+	 * close our lock, then leave; the zfs children see their pipes break
+	 * and the receive is abandoned (or left resumable), never half-applied */
+	for (int i = 0; i < MAX_JOBS; i++)
+		if (workers[i] > 0)
+			kill(workers[i], sig);
 	if (held.fd >= 0) {
 		unlink(held.path);
 		close(held.fd);
@@ -43,8 +51,9 @@ static void on_signal(int sig)
 struct repl_opts {
 	bool push;
 	const char *host, *user, *destination, *name, *config, *lock_dir, *identity, *strip;
+	const char *job; /* --job: only this config section */
 	struct strvec datasets;
-	int port, wait_s, stall_s;
+	int port, wait_s, stall_s, jobs;
 	bool dry_run, force, full_newest, progress, restricted;
 	uint64_t bwlimit;
 	int keep[ZK_N_INTERVALS];
@@ -148,6 +157,69 @@ out:
 	return ret;
 }
 
+/* Folds one job's exit code into the run's: a usage error wins, then any
+ * failure. */
+static int fold_exit(int ret, int r)
+{
+	return ret == EXIT_USAGE || r == EXIT_OK ? ret : r;
+}
+
+/* Waits for one job process; frees its slot. */
+static int reap_one(int ret)
+{
+	int st;
+	pid_t pid = wait(&st);
+	if (pid < 0)
+		return fold_exit(ret, EXIT_FAILED);
+	for (int i = 0; i < MAX_JOBS; i++)
+		if (workers[i] == pid)
+			workers[i] = 0;
+	return fold_exit(ret, WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_FAILED);
+}
+
+/* The config's jobs, up to --jobs at a time, each in its own process (its
+ * own lock, ssh master and run record); one job runs right here. */
+static int run_jobs(const struct repl_opts *o, const struct zk_config *cfg,
+                    const struct job_spec *specs, size_t n)
+{
+	int ret = EXIT_OK, running = 0;
+	if (n == 1 || o->jobs == 1) {
+		for (size_t i = 0; i < n; i++)
+			ret = fold_exit(ret, run_job(o, cfg, &specs[i]));
+		return ret;
+	}
+	for (size_t i = 0; i < n; i++) {
+		while (running >= o->jobs) {
+			ret = reap_one(ret);
+			running--;
+		}
+		fflush(NULL); /* nothing buffered is written twice */
+		pid_t pid = fork();
+		if (pid < 0) {
+			log_error("cannot start the job for %s: %s", specs[i].name,
+			          strerror(errno));
+			ret = fold_exit(ret, EXIT_FAILED);
+			continue;
+		}
+		if (pid == 0) {
+			for (int k = 0; k < MAX_JOBS; k++)
+				workers[k] = 0;
+			int r = run_job(o, cfg, &specs[i]);
+			fflush(NULL);
+			_exit(r);
+		}
+		for (int k = 0; k < MAX_JOBS; k++)
+			if (!workers[k]) {
+				workers[k] = pid;
+				break;
+			}
+		running++;
+	}
+	while (running-- > 0)
+		ret = reap_one(ret);
+	return ret;
+}
+
 static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool push)
 {
 	static const struct option opts[] = {
@@ -171,6 +243,7 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 	    {"port", required_argument, NULL, 'p'},
 	    {"identity", required_argument, NULL, 'i'},
 	    {"jobs", required_argument, NULL, 'j'},
+	    {"job", required_argument, NULL, 'J'},
 	    {"strip-prefix", required_argument, NULL, 'S'},
 	    {"restricted", no_argument, NULL, 'R'},
 	    {"keep", required_argument, NULL, 'K'},
@@ -185,11 +258,12 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 	strvec_init(&o.datasets);
 	o.push = push;
 	o.stall_s = 600;
+	o.jobs = 4;
 	o.progress = isatty(STDERR_FILENO);
 	optind = 1;
 	/* '+': stop at the first non-option, so --datasets can take a list */
-	const char *optstr = push ? "+:H:D:u:d:gGqc:nfFb:Ps:w::l:p:i:j:S:RK:h"
-	                          : "+:H:D:u:d:N:gGqc:nfFb:Ps:w::l:p:i:j:K:h";
+	const char *optstr = push ? "+:H:D:u:d:gGqc:nfFb:Ps:w::l:p:i:j:J:S:RK:h"
+	                          : "+:H:D:u:d:N:gGqc:nfFb:Ps:w::l:p:i:j:J:K:h";
 	while ((c = getopt_long(argc, argv, optstr, opts, NULL)) != -1) {
 		switch (c) {
 		case 'H':
@@ -261,7 +335,10 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 				o.wait_s = -1;
 				break;
 			}
-			if (config_parse_int(optarg, c == 'p' ? 1 : 0, c == 'p' ? 65535 : 86400 * 7,
+			if (config_parse_int(optarg, c == 'p' || c == 'j' ? 1 : 0,
+			                     c == 'p'   ? 65535
+			                     : c == 'j' ? MAX_JOBS
+			                                : 86400 * 7,
 			                     &n, &e) < 0) {
 				ret = cmd_usage_error(self, "%s: %s", argv[optind - 1], e.msg);
 				goto out;
@@ -272,9 +349,14 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 				o.wait_s = (int)n;
 			else if (c == 'p')
 				o.port = (int)n;
+			else
+				o.jobs = (int)n;
 			break;
 		case 'l':
 			o.lock_dir = optarg;
+			break;
+		case 'J':
+			o.job = optarg;
 			break;
 		case 'i':
 			o.identity = optarg;
@@ -332,6 +414,11 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 			ret = cmd_usage_error(self, "--host needs --datasets and --destination");
 			goto out_cfg;
 		}
+		if (o.job) {
+			ret = cmd_usage_error(self,
+			                      "--job selects a config section: not with --host");
+			goto out_cfg;
+		}
 		struct job_spec js = {o.name ? o.name : o.host,
 		                      o.host,
 		                      o.user,
@@ -345,34 +432,39 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 		                      o.has_keep ? o.keep : NULL};
 		ret = run_job(&o, &cfg, &js);
 	} else {
-		ret = EXIT_OK;
-		size_t jobs = 0;
+		struct job_spec *specs = xcalloc(cfg.n_jobs + 1, sizeof(*specs));
+		size_t njobs = 0;
 		for (size_t i = 0; i < cfg.n_jobs; i++) {
 			const struct zk_job *jb = &cfg.jobs[i];
-			if (jb->is_push != push)
+			if (jb->is_push != push || (o.job && strcmp(o.job, jb->name)))
 				continue;
-			jobs++;
 			/* a push job's lock and name are its host, as the seed's */
-			struct job_spec js = {push ? jb->remote.host : jb->name,
-			                      jb->remote.host,
-			                      jb->remote.user,
-			                      jb->remote.identity_file,
-			                      jb->destination,
-			                      jb->strip_prefix,
-			                      jb->remote.port,
-			                      &jb->datasets,
-			                      o.bwlimit ? o.bwlimit : jb->bwlimit,
-			                      jb->restricted || o.restricted,
-			                      o.has_keep     ? o.keep
-			                      : jb->has_keep ? jb->keep
-			                                     : NULL};
-			int r = run_job(&o, &cfg, &js);
-			if (r != EXIT_OK && ret != EXIT_USAGE)
-				ret = r;
+			specs[njobs++] = (struct job_spec){push ? jb->remote.host : jb->name,
+			                                   jb->remote.host,
+			                                   jb->remote.user,
+			                                   jb->remote.identity_file,
+			                                   jb->destination,
+			                                   jb->strip_prefix,
+			                                   jb->remote.port,
+			                                   &jb->datasets,
+			                                   o.bwlimit ? o.bwlimit : jb->bwlimit,
+			                                   jb->restricted || o.restricted,
+			                                   o.has_keep     ? o.keep
+			                                   : jb->has_keep ? jb->keep
+			                                                  : NULL};
 		}
-		if (!jobs)
+		if (o.job && !njobs) {
+			log_error("no [%s %s] section in %s", push ? "push" : "pull", o.job,
+			          cfg.path);
+			ret = EXIT_USAGE;
+		} else if (!njobs) {
 			log_warn("no [%s NAME] sections in %s and no --host: nothing to do",
 			         push ? "push" : "pull", cfg.path);
+			ret = EXIT_OK;
+		} else {
+			ret = run_jobs(&o, &cfg, specs, njobs);
+		}
+		free(specs);
 	}
 out_cfg:
 	config_free(&cfg);

@@ -341,6 +341,17 @@ static int match_bookmark(struct m *m)
 	return r < 0 ? r : name(m, ZFS_TYPE_BOOKMARK);
 }
 
+/* zfs destroy DS#zkeep...: only the job's own bookmarks, which hold no
+ * data; never a snapshot or a dataset. */
+static int match_destroy_bookmark(struct m *m)
+{
+	const char *hash = m->i + 1 == m->n ? strchr(m->w[m->i], '#') : NULL;
+	if (!hash || strncmp(hash + 1, "zkeep", 5))
+		return refuse(m, "zfs destroy takes only one of zkeep's bookmarks (DS#zkeep...)",
+		              NULL);
+	return name_end(m, ZFS_TYPE_BOOKMARK);
+}
+
 int gate_check(const struct gate *g, const char *line, struct strvec *argv, struct zerr *e)
 {
 	struct strvec words = STRVEC_INIT;
@@ -378,6 +389,7 @@ int gate_check(const struct gate *g, const char *line, struct strvec *argv, stru
 		                : !strcmp(verb, "hold")     ? GATE_OP_HOLD
 		                : !strcmp(verb, "release")  ? GATE_OP_RELEASE
 		                : !strcmp(verb, "bookmark") ? GATE_OP_BOOKMARK
+		                : !strcmp(verb, "destroy")  ? GATE_OP_BOOKMARK
 		                                            : 0;
 		if (!(g->allow & need)) {
 			r = refuse(&m, "operation not allowed for this key: zfs", verb);
@@ -405,7 +417,8 @@ int gate_check(const struct gate *g, const char *line, struct strvec *argv, stru
 			r = match_hold(&m);
 			break;
 		default:
-			r = match_bookmark(&m);
+			r = strcmp(verb, "destroy") ? match_bookmark(&m)
+			                            : match_destroy_bookmark(&m);
 			break;
 		}
 	}

@@ -30,7 +30,7 @@ enum gate_op {
 	GATE_OP_SEND = 1 << 4,     /* zfs send of allowed snapshots, or -t TOKEN */
 	GATE_OP_HOLD = 1 << 5,     /* zfs hold zkeep:TAG SNAP... */
 	GATE_OP_RELEASE = 1 << 6,  /* zfs release zkeep:TAG SNAP... */
-	GATE_OP_BOOKMARK = 1 << 7, /* zfs bookmark SNAP DS#zkeep... */
+	GATE_OP_BOOKMARK = 1 << 7, /* zfs bookmark SNAP DS#zkeep..., zfs destroy DS#zkeep... */
 };
 
 struct gate {

@@ -77,34 +77,55 @@ static void show_progress(void *arg, uint64_t bytes, double secs)
 	fflush(stderr);
 }
 
-/* One send | relay | receive. Receiver errors are reported ahead of the
+/* What this run found out about the two sides, and what they refused. */
+struct run {
+	bool resume;      /* the target receives with -s (and lists tokens) */
+	bool bookmarks;   /* the source can bookmark */
+	bool hold_failed; /* a refusal warned about once: not tried again */
+	bool bookmark_failed;
+	struct buf tag;    /* zkeep:<job> */
+	struct buf bmname; /* zkeep_<job>_ : the job's bookmark names start so */
+};
+
+/* One send | relay | receive: the step s, or, with token, the rest of an
+ * interrupted one (send -t; s->to then only names it). Receiver errors are reported ahead of the
  * sender's (whose broken pipe is only the echo of them). */
-static int transfer(const struct repl_job *j, const struct plan_step *s, const char *target,
-                    bool rollback, uint64_t *bytes, struct zerr *e)
+static int transfer(const struct repl_job *j, const struct run *rn, const struct plan_step *s,
+                    const char *token, const char *target, bool rollback, uint64_t *bytes,
+                    struct zerr *e)
 {
 	struct strvec sargv = STRVEC_INIT, rargv = STRVEC_INIT;
 	struct proc snd, rcv;
 	FILE *serr = tmpfile(), *rerr = tmpfile();
 	struct relay_stats st = {0, 0, false};
 	struct zerr re = ZERR_INIT;
+	struct buf lbl = BUF_INIT;
 	int r, rr = 0;
 
 	proc_init(&snd);
 	proc_init(&rcv);
+	const char *what = s->to;
+	buf_addf(&lbl, token ? "resumed send into '%s'" : "send of '%s'", what);
 	strvec_pushv(&sargv, (const char *const[]){"zfs", "send", NULL});
-	if (j->raw)
-		strvec_push(&sargv, "-w");
-	if (s->from) {
-		strvec_push(&sargv, s->intermediates ? "-I" : "-i");
-		strvec_push(&sargv, s->from);
+	if (token) { /* the token carries every flag of the first send */
+		strvec_pushv(&sargv, (const char *const[]){"-t", token, NULL});
+	} else {
+		if (j->raw)
+			strvec_push(&sargv, "-w");
+		if (s->from) {
+			strvec_push(&sargv, s->intermediates ? "-I" : "-i");
+			strvec_push(&sargv, s->from);
+		}
+		strvec_push(&sargv, s->to);
 	}
-	strvec_push(&sargv, s->to);
 	if (j->restricted) /* the only receive the seed's remote accepts */
 		strvec_pushv(&rargv, (const char *const[]){"zfs", "receive", "-F", "-u", NULL});
 	else
 		strvec_pushv(&rargv, (const char *const[]){"zfs", "receive", "-u", NULL});
 	if (rollback && !j->restricted)
 		strvec_push(&rargv, "-F");
+	if (rn->resume && !j->restricted) /* an interruption leaves a token */
+		strvec_push(&rargv, "-s");
 	strvec_push(&rargv, target);
 
 	if (!serr || !rerr) {
@@ -131,7 +152,7 @@ static int transfer(const struct repl_job *j, const struct plan_step *s, const c
 		goto out;
 	}
 	struct relay_opts ro = {j->bwlimit, j->stall_timeout_ms, j->progress ? 1000 : 0,
-	                        j->progress ? show_progress : NULL, (void *)s->to};
+	                        j->progress ? show_progress : NULL, (void *)what};
 	rr = relay_run(snd.out_fd, rcv.in_fd, &ro, &st, &re);
 	if (j->progress)
 		fputc('\n', stderr);
@@ -142,24 +163,28 @@ static int transfer(const struct repl_job *j, const struct plan_step *s, const c
 	/* closing our pipe ends gives the receiver its EOF */
 	proc_wait(&rcv, j->timeout_ms, &rs, NULL);
 	proc_wait(&snd, j->timeout_ms, &ss, NULL);
-	char sline[512], rline[512], sbuf[64], rbuf[64];
+	char sline[512], rline[512], sbuf[320], rbuf[320];
 	err_line(serr, sline, sizeof(sline));
 	err_line(rerr, rline, sizeof(rline));
 	proc_status_str(&ss, sbuf, sizeof(sbuf));
 	proc_status_str(&rs, rbuf, sizeof(rbuf));
+	/* ssh's own exit code: the connection, not zfs, went away */
+	if (!host_is_local(j->src) && ss.code == 255 && !ss.signal)
+		snprintf(sbuf, sizeof(sbuf), "lost its ssh connection to %s", j->src->label);
+	if (!host_is_local(j->dst) && rs.code == 255 && !rs.signal)
+		snprintf(rbuf, sizeof(rbuf), "lost its ssh connection to %s", j->dst->label);
 	/* The receiver's error comes first, unless the sender failed on its
 	 * own (not of the broken pipe the receiver left): then the receiver's
 	 * "failed to read from stream" is only the echo of it. */
 	bool sender_first = ss.code != 0 && ss.signal != SIGPIPE && !(ss.signal && rr < 0);
 	if (sender_first) {
-		r = zerr_set(e, -EIO, "send of '%s' %s%s%s%s%s", s->to, sbuf, *sline ? ": " : "",
-		             sline, rs.code ? "; receive: " : "", rs.code ? rline : "");
+		r = zerr_set(e, -EIO, "%s %s%s%s%s%s", lbl.s, sbuf, *sline ? ": " : "", sline,
+		             rs.code ? "; receive: " : "", rs.code ? rline : "");
 	} else if (rs.code != 0) {
 		r = zerr_set(e, -EIO, "receive into '%s' %s%s%s", target, rbuf, *rline ? ": " : "",
 		             rline);
 	} else if (ss.code != 0) {
-		r = zerr_set(e, -EIO, "send of '%s' %s%s%s", s->to, sbuf, *sline ? ": " : "",
-		             sline);
+		r = zerr_set(e, -EIO, "%s %s%s%s", lbl.s, sbuf, *sline ? ": " : "", sline);
 	} else if (rr < 0) {
 		r = zerr_set(e, rr, "%s", re.msg);
 	} else {
@@ -174,6 +199,7 @@ out:
 	proc_free(&rcv);
 	strvec_clear(&sargv);
 	strvec_clear(&rargv);
+	buf_free(&lbl);
 	return r;
 }
 
@@ -243,7 +269,7 @@ static bool in_list(const struct zfs_list *l, const char *name)
 /* Creates the missing ancestors of target below the destination (down to,
  * not including, target itself). */
 static int make_parents(const struct repl_job *j, const char *target, const struct zfs_list *dl,
-                        struct strvec *made, struct zerr *e)
+                        const struct repl_result *res, struct strvec *made, struct zerr *e)
 {
 	/* only below the destination, which must exist already */
 	size_t root = strlen(j->destination);
@@ -251,6 +277,22 @@ static int make_parents(const struct repl_job *j, const char *target, const stru
 		char *parent = xstrndup(target, (size_t)(p - target));
 		int r = 0;
 		bool exists = in_list(dl, parent) || strvec_has(made, parent);
+		/* a parent that is itself replicated in this run exists if its
+		 * receive did; an empty stand-in for a failed one would stop
+		 * its next full receive ("destination exists") */
+		for (size_t k = 0; !exists && k < res->n; k++) {
+			if (strcmp(res->v[k].target, parent))
+				continue;
+			if (res->v[k].outcome != REPL_FAILED) {
+				/* received, or an empty stand-in made below */
+				exists = res->v[k].outcome != REPL_SKIPPED;
+			} else if (!j->dry_run) {
+				r = zerr_set(e, -ENOENT, "its parent '%s' was not received",
+				             parent);
+				free(parent);
+				return r;
+			}
+		}
 		if (!exists && j->restricted) {
 			/* names-only listings show no dataset without snapshots */
 			struct buf out = BUF_INIT;
@@ -284,8 +326,8 @@ static int make_parents(const struct repl_job *j, const char *target, const stru
 
 /* Lists the target tree; a tree that does not exist yet is empty, as long
  * as the destination itself exists. */
-static int list_target(const struct repl_job *j, const char *root, struct zfs_list *dl,
-                       struct zerr *e)
+static int list_target(const struct repl_job *j, const char *root, unsigned cols,
+                       struct zfs_list *dl, struct zerr *e)
 {
 	if (j->restricted) {
 		/* the seed's two list forms, byte for byte */
@@ -308,7 +350,7 @@ static int list_target(const struct repl_job *j, const char *root, struct zfs_li
 		buf_free(&out);
 		return r;
 	}
-	int r = zfs_list_run(j->dst, NULL, list_types(), ZFS_COL_USERREFS, true,
+	int r = zfs_list_run(j->dst, NULL, list_types(), ZFS_COL_USERREFS | cols, true,
 	                     (const char *const[]){root, NULL}, j->timeout_ms, dl, e);
 	if (r == 0 || !strstr(e->msg, "does not exist"))
 		return r;
@@ -340,7 +382,8 @@ static void write_record(const struct repl_job *j, const struct repl_result *res
 		                  d->source, "target", d->target, "result", outcome[d->outcome],
 		                  "error", d->error ? json_string(d->error) : json_null(), "bytes",
 		                  (json_int_t)d->bytes, "start", (json_int_t)d->start, "end",
-		                  (json_int_t)d->end, "newest", newest, "resume_token", json_null(),
+		                  (json_int_t)d->end, "newest", newest, "resume_token",
+		                  d->resume_token ? json_string(d->resume_token) : json_null(),
 		                  "matched_by_name", d->matched_by_name));
 	}
 	bool failed = res->error != NULL;
@@ -366,6 +409,149 @@ static void write_record(const struct repl_job *j, const struct repl_result *res
 	json_decref(rec);
 }
 
+/* Runs a short zfs command on h; an error whose stderr says `benign` (e.g.
+ * "already exists") counts as success. */
+static int run_quiet(const struct repl_job *j, const struct host *h, const char *const *argv,
+                     const char *benign, struct zerr *e)
+{
+	struct buf out = BUF_INIT;
+	int r = host_run(h, argv, &out, 65536, j->timeout_ms, e);
+	buf_free(&out);
+	if (r < 0 && benign && strstr(e->msg, benign))
+		r = 0;
+	return r;
+}
+
+/* Keeps the source from losing the next run's base. First a bookmark of
+ * the newest replicated snapshot (a base even after the snapshot is
+ * pruned), then a hold tagged zkeep:<job> on it, then the job's previous
+ * marks go: the hold on the previous base, and each older bookmark of the
+ * job together with the hold on its snapshot. That order leaves no stale
+ * hold behind a crash: every held snapshot has a bookmark of the job until
+ * a later run releases both. bms: the dataset's bookmarks as listed; sd:
+ * its snapshots. Failures are warnings: the data on the target is safe
+ * either way, only the next run's base is less protected. */
+static void protect_base(const struct repl_job *j, struct run *rn, const struct zfs_obj *newest,
+                         const struct zfs_obj *prev, const struct policy_dataset *sd,
+                         const struct zfs_obj *const *bms, size_t nbm)
+{
+	struct zerr e = ZERR_INIT;
+	const char *at = strchr(newest->name, '@');
+	size_t dslen = (size_t)(at - newest->name);
+	struct buf bm = BUF_INIT, snap = BUF_INIT;
+	bool marked = false; /* the new bookmark exists: the old ones may go */
+	buf_add(&bm, newest->name, dslen);
+	buf_addf(&bm, "#%s%s", rn->bmname.s, at + 1);
+	if (rn->bookmarks && !rn->bookmark_failed &&
+	    zfs_name_check(bm.s, ZFS_TYPE_BOOKMARK, &e) == 0) {
+		for (size_t k = 0; k < nbm; k++)
+			marked |= !strcmp(bms[k]->name, bm.s);
+		if (!marked &&
+		    run_quiet(j, j->src,
+		              (const char *const[]){"zfs", "bookmark", newest->name, bm.s, NULL},
+		              "already exists", &e) < 0) {
+			rn->bookmark_failed = true;
+			log_info("no bookmarks of the replicated snapshots on %s (%s); allow "
+			         "'bookmark' to keep the chain across a prune",
+			         j->src->label, e.msg);
+		} else {
+			marked = true;
+		}
+	}
+	if (!rn->hold_failed &&
+	    run_quiet(j, j->src,
+	              (const char *const[]){"zfs", "hold", rn->tag.s, newest->name, NULL},
+	              "tag already exists", &e) < 0) {
+		rn->hold_failed = true;
+		log_warn("cannot hold the replicated snapshots on %s (%s); going on without holds",
+		         j->src->label, e.msg);
+	}
+	/* the previous marks: release and destroy, ignoring what is gone */
+	if (!rn->hold_failed && prev && prev != newest && prev->type == ZFS_TYPE_SNAPSHOT &&
+	    run_quiet(j, j->src,
+	              (const char *const[]){"zfs", "release", rn->tag.s, prev->name, NULL},
+	              "no such tag", &e) < 0)
+		log_warn("cannot release %s from %s: %s", rn->tag.s, prev->name, e.msg);
+	for (size_t k = 0; marked && k < nbm; k++) {
+		const char *h = strchr(bms[k]->name, '#') + 1;
+		if (strncmp(h, rn->bmname.s, rn->bmname.len) || !strcmp(bms[k]->name, bm.s))
+			continue;
+		buf_reset(&snap);
+		buf_add(&snap, newest->name, dslen);
+		buf_addf(&snap, "@%s", h + rn->bmname.len);
+		bool exists = false;
+		for (size_t m = 0; sd && m < sd->snaps.n; m++)
+			exists |= !strcmp(sd->snaps.v[m]->name, snap.s);
+		if (exists && !rn->hold_failed && strcmp(snap.s, newest->name) &&
+		    run_quiet(j, j->src,
+		              (const char *const[]){"zfs", "release", rn->tag.s, snap.s, NULL},
+		              "no such tag", &e) < 0)
+			log_warn("cannot release %s from %s: %s", rn->tag.s, snap.s, e.msg);
+		if (run_quiet(j, j->src,
+		              (const char *const[]){"zfs", "destroy", bms[k]->name, NULL},
+		              "could not find", &e) < 0)
+			log_warn("cannot destroy the old bookmark %s: %s", bms[k]->name, e.msg);
+	}
+	buf_free(&bm);
+	buf_free(&snap);
+}
+
+/* The target's pending resume token, read after a failed transfer. */
+static char *read_token(const struct repl_job *j, const char *target)
+{
+	struct zfs_props p;
+	struct buf out = BUF_INIT;
+	struct strvec argv = STRVEC_INIT;
+	struct zerr e = ZERR_INIT;
+	char *tok = NULL;
+	zfs_get_argv(&argv, "receive_resume_token", (const char *const[]){target, NULL});
+	if (host_run(j->dst, (const char *const *)argv.v, &out, 65536, j->timeout_ms, &e) == 0 &&
+	    zfs_props_parse(&p, out.s, out.len, &e) == 0) {
+		if (p.n == 1 && strcmp(p.v[0].value, "-") &&
+		    strspn(p.v[0].value, "0123456789abcdef-") == strlen(p.v[0].value))
+			tok = xstrdup(p.v[0].value);
+		zfs_props_free(&p);
+	}
+	buf_free(&out);
+	strvec_clear(&argv);
+	return tok;
+}
+
+/* A target left with a resume token: finish that transfer first. Returns 1
+ * when it was resumed (the target's snapshots have changed: list again),
+ * 0 when there was nothing to resume or the token was stale and is now
+ * aborted (the target is as listed), -1 when the dataset failed. */
+static int resume_pending(const struct repl_job *j, const struct run *rn, struct repl_dataset *d,
+                          const char *token)
+{
+	struct zerr e = ZERR_INIT;
+	if (!token)
+		return 0;
+	if (j->dry_run) {
+		log_info("would resume the interrupted receive into %s", d->target);
+		return 0;
+	}
+	log_info("Resuming the interrupted receive into %s", d->target);
+	const struct plan_step step = {NULL, d->target, false}; /* for messages */
+	if (transfer(j, rn, &step, token, d->target, false, &d->bytes, &e) == 0)
+		return 1;
+	if (!strstr(e.msg, "cannot resume send")) {
+		fail_dataset(d, e.msg);
+		d->resume_token = read_token(j, d->target);
+		return -1;
+	}
+	/* the sender refuses the token (its snapshot is gone, say): start over */
+	log_warn("%s; aborting the partial receive into %s and sending from the base", e.msg,
+	         d->target);
+	struct zerr ae = ZERR_INIT;
+	if (run_quiet(j, j->dst, (const char *const[]){"zfs", "receive", "-A", d->target, NULL},
+	              NULL, &ae) < 0) {
+		fail_dataset(d, ae.msg);
+		return -1;
+	}
+	return 0;
+}
+
 int repl_run(const struct repl_job *j, struct repl_result *res)
 {
 	struct zfs_list sl = {0}, dl = {0};
@@ -373,11 +559,29 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 	struct policy_snaps all_bm = {0};
 	struct strvec made = STRVEC_INIT, seen = STRVEC_INIT;
 	struct buf troot = BUF_INIT;
+	struct run rn = {false, false, false, false, BUF_INIT, BUF_INIT};
 	struct zerr e = ZERR_INIT;
 	int r;
 
 	memset(res, 0, sizeof(*res));
 	res->start = time(NULL);
+	/* Resume and bookmarks are assumed (OpenZFS >= 0.7) rather than probed,
+	 * which would cost a zfs process per side: a target that does not know
+	 * receive_resume_token fails its listing and is listed again without,
+	 * and a refused bookmark turns bookmarks off for the job. A restricted
+	 * remote is asked nothing beyond its five lines. */
+	rn.resume = rn.bookmarks = !j->restricted;
+	buf_adds(&rn.tag, "zkeep:");
+	buf_adds(&rn.bmname, "zkeep_");
+	for (const char *p = j->name; *p; p++) { /* name chars a tag and a bookmark take */
+		char c =
+		    strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", *p)
+		        ? *p
+		        : '-';
+		buf_addch(&rn.tag, c);
+		buf_addch(&rn.bmname, c);
+	}
+	buf_addch(&rn.bmname, '_');
 	/* one listing per side */
 	if ((r = zfs_list_run(j->src, NULL, list_types(), 0, true, j->datasets, j->timeout_ms, &sl,
 	                      &e)) < 0) {
@@ -388,7 +592,14 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 		buf_adds(&troot, j->destination);
 	else
 		buf_addf(&troot, "%s/%s", j->destination, j->name);
-	if ((r = list_target(j, troot.s, &dl, &e)) < 0)
+	r = list_target(j, troot.s, rn.resume ? ZFS_COL_RESUME_TOKEN : 0, &dl, &e);
+	if (r < 0 && rn.resume && strstr(e.msg, "receive_resume_token")) {
+		log_debug("no resumable receives on %s: %s", j->dst->label, e.msg);
+		rn.resume = false;
+		e = (struct zerr)ZERR_INIT;
+		r = list_target(j, troot.s, 0, &dl, &e);
+	}
+	if (r < 0)
 		goto job_failed;
 	policy_index_build(&si, &sl, NULL);
 	policy_index_build(&di, &dl, NULL);
@@ -407,6 +618,21 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 		struct repl_dataset *d = add_dataset(res, o->name, tname.s);
 		struct policy_dataset *sd = policy_index_find(&si, o->name);
 		struct policy_dataset *dd = policy_index_find(&di, tname.s);
+		struct zfs_list rl = {0}; /* the target again, after a resume */
+		struct policy_index ri = {0};
+		const struct zfs_obj *tobj = zfs_list_find(&dl, tname.s);
+		int rs = resume_pending(j, &rn, d, tobj ? tobj->resume_token : NULL);
+		if (rs > 0) {
+			if (zfs_list_run(j->dst, NULL, list_types(), ZFS_COL_USERREFS, true,
+			                 (const char *const[]){tname.s, NULL}, j->timeout_ms, &rl,
+			                 &e) < 0) {
+				fail_dataset(d, e.msg);
+				rs = -1;
+			} else {
+				policy_index_build(&ri, &rl, NULL);
+				dd = policy_index_find(&ri, tname.s);
+			}
+		}
 		/* this dataset's bookmarks, from the one list of all of them */
 		const struct zfs_obj **bms = NULL;
 		size_t nbm = 0, abm = 0, olen = strlen(o->name);
@@ -427,17 +653,18 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 		                        j->force};
 		struct plan p;
 		plan_make(&in, &p);
-		free(bms);
 		d->matched_by_name = p.matched_by_name;
-		if (p.kind == PLAN_UP_TO_DATE) {
-			d->outcome = REPL_UP_TO_DATE;
+		if (rs < 0) {
+			/* failed above: the error is said */
+		} else if (p.kind == PLAN_UP_TO_DATE) {
+			d->outcome = rs > 0 ? REPL_OK : REPL_UP_TO_DATE;
 			log_info("Up to date: %s", tname.s);
 		} else if (p.kind == PLAN_NO_SNAPSHOT) {
 			d->outcome = REPL_SKIPPED;
 			log_warn("%s: no snapshot to send, skipped", o->name);
 		} else if (p.kind == PLAN_DIVERGED) {
 			fail_dataset(d, p.reason);
-		} else if (make_parents(j, tname.s, &dl, &made, &e) < 0) {
+		} else if (make_parents(j, tname.s, &dl, res, &made, &e) < 0) {
 			fail_dataset(d, e.msg);
 		} else {
 			for (size_t k = 0; k < p.n_steps && d->outcome != REPL_FAILED; k++) {
@@ -449,13 +676,18 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 					log_info("Full send of %s into %s", s->to, tname.s);
 				if (j->dry_run)
 					continue;
-				if (transfer(j, s, tname.s, p.rollback && k == 0, &d->bytes, &e) <
-				    0)
+				if (transfer(j, &rn, s, NULL, tname.s, p.rollback && k == 0,
+				             &d->bytes, &e) < 0) {
 					fail_dataset(d, e.msg);
+					if (rn.resume)
+						d->resume_token = read_token(j, tname.s);
+				}
 			}
 			if (d->outcome != REPL_FAILED)
 				d->outcome = REPL_OK;
 		}
+		if (j->dry_run && tobj && tobj->resume_token)
+			d->resume_token = xstrdup(tobj->resume_token);
 		/* the newest snapshot the target has now */
 		const struct zfs_obj *newest = NULL;
 		if (d->outcome == REPL_OK && sd && sd->snaps.n)
@@ -467,10 +699,24 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 			d->newest_guid = newest->guid;
 			d->newest_creation = newest->creation;
 		}
+		/* protect the next run's base: after a transfer, or when an up to
+		 * date dataset has no bookmark of the job yet (a target another
+		 * tool made, say) */
+		bool marked = false;
+		for (size_t k = 0; newest && k < nbm; k++)
+			marked |=
+			    bms[k]->guid == newest->guid &&
+			    !strncmp(strchr(bms[k]->name, '#') + 1, rn.bmname.s, rn.bmname.len);
+		if (newest && !j->restricted && !j->dry_run && newest->type == ZFS_TYPE_SNAPSHOT &&
+		    (d->outcome == REPL_OK || (rn.bookmarks && !marked)))
+			protect_base(j, &rn, newest, p.base_src, sd, bms, nbm);
+		free(bms);
 		if (j->keep && !j->restricted && !j->dry_run &&
 		    (d->outcome == REPL_OK || d->outcome == REPL_UP_TO_DATE))
 			prune_target(j, d, dd, sd, p.base_src);
 		d->end = time(NULL);
+		policy_index_free(&ri);
+		zfs_list_free(&rl);
 		buf_free(&tname);
 	}
 	r = 0;
@@ -492,6 +738,8 @@ done:
 	strvec_clear(&made);
 	strvec_clear(&seen);
 	buf_free(&troot);
+	buf_free(&rn.tag);
+	buf_free(&rn.bmname);
 	return r;
 }
 
@@ -504,6 +752,7 @@ void repl_result_free(struct repl_result *res)
 		free(res->v[i].target);
 		free(res->v[i].error);
 		free(res->v[i].newest);
+		free(res->v[i].resume_token);
 	}
 	free(res->v);
 	free(res->error);

@@ -7,6 +7,20 @@
  * with zkeep itself relaying the bytes (lib/relay). One failing dataset
  * does not stop the others; the result lists every dataset's outcome.
  *
+ * Beyond the seed (none of it on a restricted remote, which takes five
+ * command lines and nothing else):
+ *  - receives run with -s where the target's OpenZFS can resume; a target
+ *    left with a receive_resume_token is resumed first (send -t). A token
+ *    the sender refuses ("cannot resume send") is aborted (receive -A) and
+ *    the dataset is sent from its base as if nothing had happened; any
+ *    other failure keeps the token for the next run.
+ *  - after a good transfer the newest replicated snapshot is protected on
+ *    the source: a hold tagged zkeep:<job> (released from the previous
+ *    base), and, where bookmarks exist, a bookmark DS#zkeep_<job>_<snap>
+ *    (older ones of the job destroyed), so the chain survives a prune. A
+ *    source that refuses either (a gate key without hold or bookmark) gets
+ *    one warning per job and the replication goes on without it.
+ *
  * Target layout, as the seed's: pull  DEST/<name>/<source dataset>
  *                                push  DEST/<source dataset minus strip_prefix/>
  * Missing parents are created with `zfs create -o canmount=off`.
@@ -60,6 +74,7 @@ struct repl_dataset {
 	char *newest; /* newest snapshot on the target after the run */
 	uint64_t newest_guid, newest_creation;
 	bool matched_by_name;
+	char *resume_token; /* the target's pending token after the run, or NULL */
 };
 
 struct repl_result {

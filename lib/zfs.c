@@ -131,9 +131,10 @@ void zfs_list_argv(struct strvec *argv, unsigned types, unsigned cols, bool recu
 	strvec_pushv(argv, (const char *const[]){"zfs", "list", "-Hp", NULL});
 	push_types(argv, types);
 	strvec_push(argv, "-o");
-	strvec_pushf(argv, "name,type,guid,createtxg,creation,used,available,referenced%s%s",
+	strvec_pushf(argv, "name,type,guid,createtxg,creation,used,available,referenced%s%s%s",
 	             cols & ZFS_COL_SNAPSHOTS_CHANGED ? ",snapshots_changed" : "",
-	             cols & ZFS_COL_USERREFS ? ",userrefs" : "");
+	             cols & ZFS_COL_USERREFS ? ",userrefs" : "",
+	             cols & ZFS_COL_RESUME_TOKEN ? ",receive_resume_token" : "");
 	/* createtxg order is the order of history; creation has 1 s resolution. */
 	strvec_pushv(argv, (const char *const[]){"-s", "createtxg", NULL});
 	if (recursive)
@@ -284,8 +285,9 @@ int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned co
 		idx[nnum++] = 6;
 	if (cols & ZFS_COL_USERREFS)
 		idx[nnum++] = 7;
-	char *f[10];
-	while ((r = tsv_next(&t, f, nnum + 2, e)) > 0) {
+	char *f[11];
+	size_t nf = nnum + 2 + (cols & ZFS_COL_RESUME_TOKEN ? 1 : 0);
+	while ((r = tsv_next(&t, f, nf, e)) > 0) {
 		struct zfs_obj o;
 		memset(&o, 0, sizeof(o));
 		o.name = f[0];
@@ -315,6 +317,18 @@ int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned co
 				break;
 		if (r < 0)
 			break;
+		if (cols & ZFS_COL_RESUME_TOKEN) {
+			const char *tok = f[nf - 1];
+			/* it goes into a send -t argument: hex and dashes only */
+			if (strcmp(tok, "-") &&
+			    (!tok[0] || strspn(tok, "0123456789abcdef-") != strlen(tok))) {
+				r = zerr_set(e, -EPROTO,
+				             "zfs list output line %zu: not a resume token '%.40s'",
+				             t.lineno, tok);
+				break;
+			}
+			o.resume_token = strcmp(tok, "-") ? tok : NULL;
+		}
 		GROW(l, l->n + 1);
 		l->v[l->n++] = o;
 	}

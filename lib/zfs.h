@@ -38,16 +38,19 @@ enum zfs_type {
 /* Optional columns of a listing, after the fixed ones, in this order. */
 #define ZFS_COL_SNAPSHOTS_CHANGED (1u << 0) /* OpenZFS >= 2.2 */
 #define ZFS_COL_USERREFS          (1u << 1) /* holds on a snapshot */
+#define ZFS_COL_RESUME_TOKEN      (1u << 2) /* receive_resume_token (0.7) */
 
 /* One row of zkeep's listing: name,type,guid,createtxg,creation,used,
- * available,referenced[,snapshots_changed][,userrefs]. ZFS_NONE where zfs
- * printed '-' or the column was not listed. */
+ * available,referenced[,snapshots_changed][,userrefs][,receive_resume_token].
+ * ZFS_NONE where zfs printed '-' or the column was not listed;
+ * resume_token is NULL then (a token is hex digits and dashes only). */
 struct zfs_obj {
 	const char *name;
 	enum zfs_type type;
 	uint64_t guid, createtxg, creation, used, available, referenced;
 	uint64_t snapshots_changed;
 	uint64_t userrefs;
+	const char *resume_token;
 };
 
 struct zfs_list {

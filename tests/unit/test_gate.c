@@ -200,6 +200,15 @@ static void test_grammar(void **state)
 	    {"zfs bookmark slow/backups/a@s1 slow/backups/b#zkeep-s1", NULL},
 	    {"zfs bookmark slow/backups/a@s1 slow/backups/a#mine", NULL},
 	    {"zfs send slow/backups/a@s1", NULL},
+	    /* bookmark also lets zkeep destroy its own bookmarks, nothing else */
+	    {"zfs destroy slow/backups/a#zkeep_j_s1",
+	     "/sbin/zfs|destroy|slow/backups/a#zkeep_j_s1"},
+	    {"zfs destroy slow/backups/a#mine", NULL},
+	    {"zfs destroy slow/backups/a@zkeep_s1", NULL},
+	    {"zfs destroy slow/backups/a", NULL},
+	    {"zfs destroy -r slow/backups/a#zkeep_j_s1", NULL},
+	    {"zfs destroy slow/backups/a#zkeep_1 slow/backups/a#zkeep_2", NULL},
+	    {"zfs destroy other/a#zkeep_j_s1", NULL},
 	};
 	check_rows(&r, rrows, sizeof(rrows) / sizeof(rrows[0]));
 	gate_free(&r);

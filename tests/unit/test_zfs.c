@@ -158,6 +158,50 @@ static void test_list_snapshots_changed(void **state)
 	}
 }
 
+/* receive_resume_token: captured from a real interrupted `receive -s` of
+ * a full stream (the partial dataset lists with its token). */
+static void test_list_resume_token(void **state)
+{
+	(void)state;
+	struct buf text = BUF_INIT;
+	struct zfs_list l;
+	struct zerr e = ZERR_INIT;
+	fixture_read("2.3/zfs-list-resume.out", &text);
+	if (zfs_list_parse(&l, text.s, text.len, ZFS_COL_RESUME_TOKEN, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(l.n, 1);
+	assert_non_null(l.v[0].resume_token);
+	assert_true(!strncmp(l.v[0].resume_token, "1-", 2));
+	assert_true(strlen(l.v[0].resume_token) > 100);
+	zfs_list_free(&l);
+
+	/* '-' is no token; anything but hex and dashes is refused */
+	const char *tab = strrchr(text.s, '\t');
+	assert_non_null(tab);
+	static const char *const bad[] = {"1-abc;rm -rf /", "", "1-ABC", "1 2", NULL};
+	for (int k = -1; k < 0 || bad[k]; k++) {
+		struct buf edit = BUF_INIT;
+		buf_add(&edit, text.s, (size_t)(tab + 1 - text.s));
+		buf_addf(&edit, "%s\n", k < 0 ? "-" : bad[k]);
+		int r = zfs_list_parse(&l, edit.s, edit.len, ZFS_COL_RESUME_TOKEN, &e);
+		if (k < 0) {
+			assert_int_equal(r, 0);
+			assert_null(l.v[0].resume_token);
+			zfs_list_free(&l);
+		} else {
+			assert_int_equal(r, -EPROTO);
+			assert_non_null(strstr(e.msg, "line 1"));
+		}
+		buf_free(&edit);
+	}
+	/* the column is asked for by name */
+	struct strvec argv = STRVEC_INIT;
+	zfs_list_argv(&argv, ZFS_TYPE_DATASET, ZFS_COL_RESUME_TOKEN, true, NULL);
+	assert_non_null(strstr(argv.v[6], ",referenced,receive_resume_token"));
+	strvec_clear(&argv);
+	buf_free(&text);
+}
+
 /* Malformed input: every variant of a real line is refused with its line. */
 static void test_list_malformed(void **state)
 {
@@ -458,6 +502,7 @@ int main(void)
 	    cmocka_unit_test(test_list_fixture),
 	    cmocka_unit_test(test_list_snapshots_changed),
 	    cmocka_unit_test(test_list_malformed),
+	    cmocka_unit_test(test_list_resume_token),
 	    cmocka_unit_test(test_zpool_list_fixture),
 	    cmocka_unit_test(test_props_and_holds_fixture),
 	    cmocka_unit_test(test_zpool_status_fixture),

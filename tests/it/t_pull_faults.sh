@@ -1,0 +1,164 @@
+# zkeep pull when things go wrong mid-stream, over real ssh: the ssh
+# connection cut, the remote zfs send killed, a resume token gone stale, a
+# source snapshot destroyed between listing and send, the target pool
+# full. Each time: a clear error naming the dataset, a target that is
+# unchanged or resumable, and a next run that converges. Plus the base
+# protection (hold and bookmark of the job on the source).
+# zkeep-it: once
+. ./lib.sh
+
+pool_create zfsrc 512M
+pool_create zfdst 512M
+log_must zfs create zfsrc/big
+log_must zfs create zfsrc/small
+dd if=/dev/urandom of=/zfsrc/big/f1 bs=1M count=24 status=none
+echo one >/zfsrc/small/f
+log_must zfs snapshot -r zfsrc@s1
+log_must zfs allow zkb mount,send,hold,snapshot,destroy,release,bookmark zfsrc
+st=$(mktemp -d)
+on_exit rm -rf "$st"
+printf '[global]\nstate_dir = %s\nlock_dir = %s\n' "$st" "$st" >"$st/zkeep.conf"
+PULL=($ZK pull --config "$st/zkeep.conf" --host localhost --user zkb --destination zfdst --name h
+	--datasets zfsrc)
+T=zfdst/h/zfsrc
+guids() { zfs list -H -p -o guid -t snapshot -s createtxg "$1" 2>/dev/null; }
+converged() {
+	for d in big small; do
+		assert_eq "$(guids "$T/$d")" "$(guids "zfsrc/$d")" "snapshots of $d after ${1}"
+	done
+}
+token() { zfs get -H -o value receive_resume_token "$1" 2>/dev/null; }
+# wait_for PATTERN: waits for a process matching PATTERN, then until the
+# relay's progress line shows 10 MiB moved after it (the target's partial
+# receive is on disk: there is something to resume); prints its pid.
+wait_for() {
+	local i pid= seen
+	for i in $(seq 1 600); do
+		pid=$(pgrep -n -f "$1") && break
+		kill -0 "$zpid" 2>/dev/null ||
+			log_fail "the run ended before [$1] was seen: $(cat "$st/out" 2>/dev/null)"
+		sleep 0.1
+	done
+	[ -n "$pid" ] || log_fail "no process matching [$1]; the run said: $(cat "$st/out" 2>/dev/null)"
+	seen=$(wc -c <"$st/out")
+	for i in $(seq 1 600); do
+		# 10 MiB of the 24: several txgs, so the partial receive is on disk
+		tail -c +"$seen" "$st/out" | tr '\r' '\n' |
+			awk '/ MiB, / { for (f = 1; f < NF; f++) if ($(f + 1) == "MiB,") v = $f }
+				END { exit !(v >= 10) }' && break
+		sleep 0.1
+	done
+	echo "$pid"
+}
+kill_when() {
+	local pid
+	pid=$(wait_for "$1") || exit 1
+	kill "$pid"
+}
+record() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps({d["source"]: d for d in r["datasets"]}[sys.argv[2]]))' "$st/pull-h.json" "$1"; }
+
+log_note "scenario 1: ssh cut"
+# 1. the ssh connection cut mid-stream (a full send): the dataset fails,
+# the target keeps a resume token, the next run resumes it
+"${PULL[@]}" --bwlimit 3M --progress >"$st/out" 2>&1 &
+zpid=$!
+kill_when "ssh .*zkb.*zfs send .*zfsrc/big@s1"
+wait $zpid
+assert_eq $? 1 "exit code after the ssh connection was cut"
+out=$(cat "$st/out")
+# ssh killed once connected exits 255: zkeep calls that a lost connection
+[[ "$out" == *"send of 'zfsrc/big@s1' lost its ssh connection to zkb@localhost"* ||
+	"$out" == *"send of 'zfsrc/big@s1' killed by signal 15"* ]] ||
+	log_fail "no clear error for the cut connection: $out"
+tok=$(token $T/big)
+[ -n "$tok" ] && [ "$tok" != - ] || log_fail "no resume token on $T/big: $out"
+rec=$(record zfsrc/big)
+assert_contains "$rec" "\"resume_token\": \"$tok\""
+assert_contains "$rec" '"result": "failed"'
+full=$(zfs send -nvP zfsrc/big@s1 | awk '$1 == "size" {print $2}')
+out=$(log_must "${PULL[@]}")
+assert_contains "$out" "Resuming the interrupted receive into $T/big"
+converged "the resumed full send"
+resumed=$(record zfsrc/big | python3 -c 'import json,sys; print(json.load(sys.stdin)["bytes"])')
+[ "$resumed" -lt "$full" ] || log_fail "the resumed run sent $resumed bytes of $full: not a resume"
+assert_eq "$(token $T/big)" "-" "token after the resume"
+
+# the base is protected on the source: a bookmark and a hold of the job
+log_must zfs list -t bookmark "zfsrc/big#zkeep_h_s1" >/dev/null
+assert_contains "$(zfs holds -H zfsrc/big@s1)" "zkeep:h"
+
+log_note "scenario 2: zfs send killed"
+# 2. the remote zfs send killed (an incremental): resumable again
+dd if=/dev/urandom of=/zfsrc/big/f2 bs=1M count=24 status=none
+log_must zfs snapshot -r zfsrc@s2
+"${PULL[@]}" --bwlimit 3M --progress >"$st/out" 2>&1 &
+zpid=$!
+kill_when "^zfs send .*zfsrc/big@s2"
+wait $zpid
+assert_eq $? 1 "exit code after zfs send was killed"
+assert_contains "$(cat "$st/out")" "zfsrc/big@s2"
+[ "$(token $T/big)" != - ] || log_fail "no resume token after the killed send"
+log_mustnot zfs list $T/big@s2
+out=$(log_must "${PULL[@]}")
+assert_contains "$out" "Resuming the interrupted receive into $T/big"
+converged "the resumed incremental"
+# the hold moved with the base; the old bookmark went
+assert_contains "$(zfs holds -H zfsrc/big@s2)" "zkeep:h"
+[[ "$(zfs holds -H zfsrc/big@s1)" == *zkeep:h* ]] && log_fail "the old base is still held"
+log_must zfs list -t bookmark "zfsrc/big#zkeep_h_s2" >/dev/null
+log_mustnot zfs list -t bookmark "zfsrc/big#zkeep_h_s1"
+
+log_note "scenario 3: stale token"
+# 3. a stale token: the snapshot being sent is destroyed before the next
+# run; the token is aborted and the dataset sent from its base
+dd if=/dev/urandom of=/zfsrc/big/f3 bs=1M count=24 status=none
+log_must zfs snapshot -r zfsrc@s3
+"${PULL[@]}" --bwlimit 3M --progress >"$st/out" 2>&1 &
+zpid=$!
+kill_when "ssh .*zkb.*zfs send .*zfsrc/big@s3"
+wait $zpid
+[ "$(token $T/big)" != - ] || log_fail "no resume token to go stale"
+log_must zfs destroy -r zfsrc@s3
+log_must zfs snapshot -r zfsrc@s4
+out=$(log_must "${PULL[@]}")
+assert_contains "$out" "aborting the partial receive into $T/big"
+converged "a stale token"
+
+log_note "scenario 4: source snapshot destroyed"
+# 4. a source snapshot destroyed between the listing and its send: that
+# dataset fails with its name, the others go on, the next run converges
+dd if=/dev/urandom of=/zfsrc/big/f4 bs=1M count=16 status=none
+echo two >>/zfsrc/small/f
+log_must zfs snapshot -r zfsrc@s5
+"${PULL[@]}" --bwlimit 3M --progress >"$st/out" 2>&1 &
+zpid=$!
+wait_for "zfs send .*zfsrc/big@s5" >/dev/null || exit 1
+# the listing is done before the first send starts: small@s5 is planned
+log_must zfs destroy zfsrc/small@s5
+wait $zpid
+assert_eq $? 1 "exit code with a source snapshot gone"
+out=$(cat "$st/out")
+assert_contains "$out" "zfsrc/small@s5"
+assert_contains "$(record zfsrc/small)" '"result": "failed"'
+assert_contains "$(record zfsrc/big)" '"result": "ok"'
+log_must zfs list $T/big@s5 >/dev/null
+log_must "${PULL[@]}" >/dev/null
+converged "a destroyed source snapshot"
+
+log_note "scenario 5: target pool full"
+# 5. the target pool full: a clear error, then with space the next run
+# converges
+pool_create zftiny 96M
+log_must zfs create -o canmount=off zftiny/h
+out=$($ZK pull --config "$st/zkeep.conf" --host localhost --user zkb --destination zftiny \
+	--name h --datasets zfsrc/big 2>&1)
+assert_eq $? 1 "exit code with a full target pool"
+assert_contains "$out" "zfsrc/big"
+assert_contains "$out" "space"
+log_must zpool set autoexpand=on zftiny
+truncate -s 512M /var/tmp/zk-zftiny.img
+log_must zpool online -e zftiny /var/tmp/zk-zftiny.img
+log_must $ZK pull --config "$st/zkeep.conf" --host localhost --user zkb --destination zftiny \
+	--name h --datasets zfsrc/big
+assert_eq "$(guids zftiny/h/zfsrc/big)" "$(guids zfsrc/big)" "snapshots after the pool grew"
+true

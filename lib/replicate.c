@@ -708,7 +708,7 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 			    bms[k]->guid == newest->guid &&
 			    !strncmp(strchr(bms[k]->name, '#') + 1, rn.bmname.s, rn.bmname.len);
 		if (newest && !j->restricted && !j->dry_run && newest->type == ZFS_TYPE_SNAPSHOT &&
-		    (d->outcome == REPL_OK || (rn.bookmarks && !marked)))
+		    (d->outcome == REPL_OK || (rn.bookmarks && !rn.bookmark_failed && !marked)))
 			protect_base(j, &rn, newest, p.base_src, sd, bms, nbm);
 		free(bms);
 		if (j->keep && !j->restricted && !j->dry_run &&

@@ -30,7 +30,6 @@ int cmd_pull(int argc, char **argv, const struct cmd *self);
 int cmd_push(int argc, char **argv, const struct cmd *self);
 int cmd_api(int argc, char **argv, const struct cmd *self);
 int cmd_gate(int argc, char **argv, const struct cmd *self);
-int cmd_not_yet(int argc, char **argv, const struct cmd *self);
 
 /* The usage line as printed by --help and on misuse. */
 void cmd_print_usage(const struct cmd *self, int to_stderr);

@@ -5,6 +5,7 @@
 # unchanged or resumable, and a next run that converges. Plus the base
 # protection (hold and bookmark of the job on the source).
 # zkeep-it: once
+# zkeep-it: flavour 2.3
 . ./lib.sh
 
 pool_create zfsrc 512M

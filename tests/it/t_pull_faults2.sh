@@ -3,6 +3,7 @@
 # the target pool full. Each time: a clear error naming the dataset, a
 # target that is unchanged or resumable, and a next run that converges.
 # zkeep-it: once
+# zkeep-it: flavour 2.3
 . ./lib.sh
 
 pool_create zgsrc 512M

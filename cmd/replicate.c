@@ -144,11 +144,14 @@ static int run_job(const struct repl_opts *o, const struct zk_config *cfg,
 		log_info("Pulling %zu dataset(s) from %s into %s/%s", js->datasets->n, remote.label,
 		         js->destination, js->name);
 	r = repl_run(&j, &res);
-	size_t ok = 0, failed = 0;
-	for (size_t i = 0; i < res.n; i++)
+	size_t ok = 0, failed = 0, n[4] = {0, 0, 0, 0};
+	for (size_t i = 0; i < res.n; i++) {
 		res.v[i].outcome == REPL_FAILED ? failed++ : ok++;
+		n[res.v[i].outcome]++;
+	}
 	if (r == 0)
-		log_info("Done: %zu dataset(s) up to date", ok);
+		log_info("Done: %zu dataset(s) replicated, %zu up to date, %zu skipped", n[REPL_OK],
+		         n[REPL_UP_TO_DATE], n[REPL_SKIPPED]);
 	else if (res.error)
 		log_error("%s %s failed: %s", o->push ? "push to" : "pull from", remote.label,
 		          res.error);

@@ -7,56 +7,8 @@
 # zkeep-it: once
 # zkeep-it: flavour 2.3
 . ./lib.sh
-
-pool_create zfsrc 512M
-pool_create zfdst 512M
-log_must zfs create zfsrc/big
-log_must zfs create zfsrc/small
-dd if=/dev/urandom of=/zfsrc/big/f1 bs=1M count=12 status=none
-echo one >/zfsrc/small/f
-log_must zfs snapshot -r zfsrc@s1
-log_must zfs allow zkb mount,send,hold,snapshot,destroy,release,bookmark zfsrc
-st=$(mktemp -d)
-on_exit rm -rf "$st"
-printf '[global]\nstate_dir = %s\nlock_dir = %s\n' "$st" "$st" >"$st/zkeep.conf"
-PULL=($ZK pull --config "$st/zkeep.conf" --host localhost --user zkb --destination zfdst --name h
-	--datasets zfsrc)
-T=zfdst/h/zfsrc
-guids() { zfs list -H -p -o guid -t snapshot -s createtxg "$1" 2>/dev/null; }
-converged() {
-	for d in big small; do
-		assert_eq "$(guids "$T/$d")" "$(guids "zfsrc/$d")" "snapshots of $d after ${1}"
-	done
-}
-token() { zfs get -H -o value receive_resume_token "$1" 2>/dev/null; }
-# wait_for PATTERN: waits for a process matching PATTERN, then until the
-# relay's progress line shows 5 MiB moved after it (the target's partial
-# receive is on disk: there is something to resume); prints its pid.
-wait_for() {
-	local i pid= seen
-	for i in $(seq 1 600); do
-		pid=$(pgrep -n -f "$1") && break
-		kill -0 "$zpid" 2>/dev/null ||
-			log_fail "the run ended before [$1] was seen: $(cat "$st/out" 2>/dev/null)"
-		sleep 0.1
-	done
-	[ -n "$pid" ] || log_fail "no process matching [$1]; the run said: $(cat "$st/out" 2>/dev/null)"
-	seen=$(wc -c <"$st/out")
-	for i in $(seq 1 600); do
-		# 5 MiB of the 12: several txgs, so the partial receive is on disk
-		tail -c +"$seen" "$st/out" | tr '\r' '\n' |
-			awk '/ MiB, / { for (f = 1; f < NF; f++) if ($(f + 1) == "MiB,") v = $f }
-				END { exit !(v >= 5) }' && break
-		sleep 0.1
-	done
-	echo "$pid"
-}
-kill_when() {
-	local pid
-	pid=$(wait_for "$1") || exit 1
-	kill "$pid"
-}
-record() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(json.dumps({d["source"]: d for d in r["datasets"]}[sys.argv[2]]))' "$st/pull-h.json" "$1"; }
+S=zfsrc D=zfdst
+. ./faults.sh
 
 log_note "scenario 1: ssh cut"
 # 1. the ssh connection cut mid-stream (a full send): the dataset fails,

@@ -292,8 +292,8 @@ static void compliance(struct metrics *m, const struct view *v, const char *name
 }
 
 #define BACKUP_LABELS(b)                                                                           \
-	ML("job", (b)->job, "kind", (b)->kind, "source", (b)->source_host, "dataset", (b)->source, \
-	   "destination", (b)->destination_host, "target", (b)->target)
+	ML("backup_job", (b)->job, "kind", (b)->kind, "source", (b)->source_host, "dataset",       \
+	   (b)->source, "destination", (b)->destination_host, "target", (b)->target)
 
 static void backups(struct metrics *m, const struct view *v)
 {

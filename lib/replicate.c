@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ static struct repl_dataset *add_dataset(struct repl_result *res, const char *src
 	d->source = xstrdup(src);
 	d->target = xstrdup(dst);
 	d->start = time(NULL);
+	d->src_changed = d->dst_changed = ZFS_NONE;
 	return d;
 }
 
@@ -69,12 +71,52 @@ static void err_line(FILE *f, char *out, size_t len)
 	out[strcspn(out, "\n")] = '\0';
 }
 
+/* What a progress line shows: the stream, and its size as zfs estimated
+ * it (0: not known). */
+struct progress {
+	const char *what;
+	uint64_t estimate;
+};
+
 static void show_progress(void *arg, uint64_t bytes, double secs)
 {
-	const char *what = arg;
-	double mib = (double)bytes / 1048576.0;
-	fprintf(stderr, "\r%s: %.1f MiB, %.1f MiB/s   ", what, mib, secs > 0 ? mib / secs : 0.0);
+	const struct progress *pg = arg;
+	double mib = (double)bytes / 1048576.0, rate = secs > 0 ? mib / secs : 0.0;
+	if (pg->estimate && bytes <= pg->estimate && rate > 0) {
+		double left = (double)(pg->estimate - bytes) / 1048576.0 / rate;
+		fprintf(stderr, "\r%s: %.1f of %.1f MiB (%d%%), %.1f MiB/s, ETA %dm%02ds   ",
+		        pg->what, mib, (double)pg->estimate / 1048576.0,
+		        (int)(100.0 * (double)bytes / (double)pg->estimate), rate, (int)left / 60,
+		        (int)left % 60);
+	} else {
+		fprintf(stderr, "\r%s: %.1f MiB, %.1f MiB/s   ", pg->what, mib, rate);
+	}
 	fflush(stderr);
+}
+
+/* The size of the stream sargv (zfs send ...) will make, from the same
+ * send with -nvP: its last "size" line. 0 when zfs does not say; only a
+ * progress line depends on it. */
+static uint64_t send_estimate(const struct repl_job *j, const struct strvec *sargv)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct buf out = BUF_INIT;
+	struct zerr e = ZERR_INIT;
+	uint64_t size = 0;
+	strvec_pushv(&argv, (const char *const[]){"zfs", "send", "-nvP", NULL});
+	for (size_t i = 2; i < sargv->n; i++)
+		strvec_push(&argv, sargv->v[i]);
+	if (host_run(j->src, (const char *const *)argv.v, &out, 65536, j->timeout_ms, &e) == 0) {
+		for (const char *l = out.s; l && *l;
+		     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+			if (!strncmp(l, "size\t", 5))
+				size = strtoull(l + 5, NULL, 10);
+	} else {
+		log_debug("no size estimate: %s", e.msg);
+	}
+	strvec_clear(&argv);
+	buf_free(&out);
+	return size;
 }
 
 /* What this run found out about the two sides, and what they refused. */
@@ -83,6 +125,9 @@ struct run {
 	bool bookmarks;   /* the source can bookmark */
 	bool hold_failed; /* a refusal warned about once: not tried again */
 	bool bookmark_failed;
+	bool changed;    /* both sides are asked for snapshots_changed */
+	bool no_changed; /* a side has no snapshots_changed (OpenZFS < 2.2) */
+	time_t listed_at;
 	struct buf tag;    /* zkeep:<job> */
 	struct buf bmname; /* zkeep_<job>_ : the job's bookmark names start so */
 };
@@ -151,8 +196,9 @@ static int transfer(const struct repl_job *j, const struct run *rn, const struct
 		proc_wait(&rcv, 10000, &ignored, NULL);
 		goto out;
 	}
+	struct progress pg = {what, j->progress ? send_estimate(j, &sargv) : 0};
 	struct relay_opts ro = {j->bwlimit, j->stall_timeout_ms, j->progress ? 1000 : 0,
-	                        j->progress ? show_progress : NULL, (void *)what};
+	                        j->progress ? show_progress : NULL, &pg};
 	rr = relay_run(snd.out_fd, rcv.in_fd, &ro, &st, &re);
 	if (j->progress)
 		fputc('\n', stderr);
@@ -261,14 +307,35 @@ static void prune_target(const struct repl_job *j, struct repl_dataset *d,
 	free(sent);
 }
 
-static bool in_list(const struct zfs_list *l, const char *name)
+static int cmp_obj_name(const void *a, const void *b)
 {
-	return zfs_list_find(l, name) != NULL;
+	return strcmp((*(const struct zfs_obj *const *)a)->name,
+	              (*(const struct zfs_obj *const *)b)->name);
+}
+
+/* Where the bookmarks of ds start among the name-sorted bookmarks bm: the
+ * first name at or after "ds#". All names that begin "ds#" sort next to
+ * each other, so they are the run from there. */
+static size_t first_bookmark(const struct policy_snaps *bm, const char *ds)
+{
+	size_t lo = 0, hi = bm->n, len = strlen(ds);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const char *n = bm->v[mid]->name;
+		int c = strncmp(n, ds, len);
+		if (c == 0)
+			c = (unsigned char)n[len] - (unsigned char)'#';
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /* Creates the missing ancestors of target below the destination (down to,
  * not including, target itself). */
-static int make_parents(const struct repl_job *j, const char *target, const struct zfs_list *dl,
+static int make_parents(const struct repl_job *j, const char *target, const struct policy_index *di,
                         const struct repl_result *res, struct strvec *made, struct zerr *e)
 {
 	/* only below the destination, which must exist already */
@@ -276,7 +343,7 @@ static int make_parents(const struct repl_job *j, const char *target, const stru
 	for (const char *p = target + root; (p = strchr(p + 1, '/'));) {
 		char *parent = xstrndup(target, (size_t)(p - target));
 		int r = 0;
-		bool exists = in_list(dl, parent) || strvec_has(made, parent);
+		bool exists = policy_index_find(di, parent) || strvec_has(made, parent);
 		/* a parent that is itself replicated in this run exists if its
 		 * receive did; an empty stand-in for a failed one would stop
 		 * its next full receive ("destination exists") */
@@ -365,7 +432,268 @@ static int list_target(const struct repl_job *j, const char *root, unsigned cols
 	return 0;
 }
 
-static void write_record(const struct repl_job *j, const struct repl_result *res)
+/* How old a snapshots_changed must be, by our clock, to be trusted: it
+ * has one-second resolution, so a snapshot made in the second a listing
+ * ran may be missing from it while the value no longer moves. The margin
+ * also covers clocks between the hosts that disagree by less than it. */
+#define CHANGED_MARGIN 60
+
+/* What the last run's record says of one target dataset. */
+struct prev_ds {
+	const char *source, *target;
+	bool ok; /* it was replicated or up to date */
+	uint64_t src_changed, dst_changed;
+	const char *newest;
+	uint64_t newest_guid, newest_creation;
+	time_t last_success; /* 0: none recorded */
+};
+
+/* The last run's record, sorted by target. no_changed: a side listed no
+ * snapshots_changed then (OpenZFS < 2.2), so it is not asked for now. */
+struct prev_run {
+	json_t *rec;
+	struct prev_ds *v;
+	size_t n;
+	bool no_changed;
+};
+
+static void record_path(const struct repl_job *j, struct buf *path)
+{
+	buf_addf(path, "%s/%s-", j->state_dir, j->is_push ? "push" : "pull");
+	for (const char *p = j->name; *p; p++)
+		buf_addch(path, strchr("/\\", *p) || *p == '.' ? '-' : *p);
+	buf_adds(path, ".json");
+}
+
+static int cmp_prev(const void *a, const void *b)
+{
+	return strcmp(((const struct prev_ds *)a)->target, ((const struct prev_ds *)b)->target);
+}
+
+static uint64_t json_u64(const json_t *o, const char *k)
+{
+	json_t *x = json_object_get(o, k);
+	return json_is_integer(x) && json_integer_value(x) >= 0 ? (uint64_t)json_integer_value(x)
+	                                                        : ZFS_NONE;
+}
+
+/* Reads the job's last record. Anything missing or malformed leaves pr
+ * empty: the run then lists everything, which is always right. */
+static void prev_load(const struct repl_job *j, struct prev_run *pr)
+{
+	struct buf path = BUF_INIT;
+	json_error_t je;
+	memset(pr, 0, sizeof(*pr));
+	if (!j->state_dir)
+		return;
+	record_path(j, &path);
+	pr->rec = json_load_file(path.s, 0, &je);
+	buf_free(&path);
+	json_t *ds = json_object_get(pr->rec, "datasets");
+	if (!json_is_array(ds))
+		return;
+	pr->no_changed = json_is_false(json_object_get(pr->rec, "snapshots_changed"));
+	pr->v = xcalloc(json_array_size(ds) + 1, sizeof(*pr->v));
+	size_t i;
+	json_t *d;
+	json_array_foreach(ds, i, d)
+	{
+		const char *src = json_string_value(json_object_get(d, "source"));
+		const char *t = json_string_value(json_object_get(d, "target"));
+		const char *res = json_string_value(json_object_get(d, "result"));
+		json_t *sc = json_object_get(d, "snapshots_changed");
+		json_t *nw = json_object_get(d, "newest");
+		if (!src || !t || !res)
+			continue;
+		struct prev_ds *p = &pr->v[pr->n++];
+		p->source = src;
+		p->target = t;
+		p->ok = !strcmp(res, "ok") || !strcmp(res, "up_to_date");
+		p->src_changed = json_u64(sc, "source");
+		p->dst_changed = json_u64(sc, "target");
+		p->newest = json_string_value(json_object_get(nw, "name"));
+		/* written as a signed integer: a guid may come back negative */
+		p->newest_guid = (uint64_t)json_integer_value(json_object_get(nw, "guid"));
+		p->newest_creation = json_u64(nw, "creation");
+		uint64_t ls = json_u64(d, "last_success");
+		if (ls == ZFS_NONE && p->ok) /* a record from before last_success */
+			ls = json_u64(d, "end");
+		p->last_success = ls == ZFS_NONE ? 0 : (time_t)ls;
+	}
+	if (pr->n)
+		qsort(pr->v, pr->n, sizeof(*pr->v), cmp_prev);
+}
+
+static const struct prev_ds *prev_find(const struct prev_run *pr, const char *target)
+{
+	struct prev_ds key = {.target = target};
+	return pr->n ? bsearch(&key, pr->v, pr->n, sizeof(*pr->v), cmp_prev) : NULL;
+}
+
+static void prev_free(struct prev_run *pr)
+{
+	free(pr->v);
+	json_decref(pr->rec);
+	memset(pr, 0, sizeof(*pr));
+}
+
+/* What a dataset's record keeps across runs: the last success, and, for a
+ * failed dataset, the newest snapshot the last good run left on the target
+ * (a failed transfer leaves that one in place). */
+static void carry_over(struct repl_dataset *d, const struct prev_ds *p)
+{
+	if (d->outcome == REPL_OK || d->outcome == REPL_UP_TO_DATE) {
+		d->last_success = d->end;
+		return;
+	}
+	if (!p)
+		return;
+	d->last_success = p->last_success;
+	if (d->outcome == REPL_FAILED && !d->newest && p->newest) {
+		d->newest = xstrdup(p->newest);
+		d->newest_guid = p->newest_guid;
+		d->newest_creation = p->newest_creation;
+	}
+}
+
+/* One listing command and what it answered. */
+struct listing {
+	const struct host *h;
+	struct strvec argv;
+	struct buf out;
+	struct zerr e;
+	int timeout_ms, r;
+};
+
+static void *listing_run(void *arg)
+{
+	struct listing *l = arg;
+	if (l->argv.n)
+		l->r = host_run(l->h, (const char *const *)l->argv.v, &l->out, ZFS_OUTPUT_MAX,
+		                l->timeout_ms, &l->e);
+	strvec_clear(&l->argv);
+	return NULL;
+}
+
+/* Runs both listings at once (one side is always local, so no ssh
+ * connection is shared): a run costs the slower of them, not the sum. */
+static void listing_both(struct listing *a, struct listing *b)
+{
+	pthread_t t;
+	bool threaded = pthread_create(&t, NULL, listing_run, b) == 0;
+	listing_run(a);
+	if (threaded)
+		pthread_join(t, NULL);
+	else
+		listing_run(b);
+}
+
+/* The snapshot rows (and bookmarks) of names, depth 1, appended to l->out
+ * in batches of argv-friendly size; a and b run side by side. */
+#define LIST_BATCH 256
+
+static int list_snapshots_of(const struct strvec *an, unsigned acols, struct listing *a,
+                             const struct strvec *bn, unsigned bcols, struct listing *b)
+{
+	for (size_t i = 0; i < an->n || i < bn->n; i += LIST_BATCH) {
+		const struct strvec *names[2] = {an, bn};
+		struct listing *ls[2] = {a, b};
+		unsigned cols[2] = {acols, bcols};
+		for (int s = 0; s < 2; s++) {
+			if (i >= names[s]->n)
+				continue;
+			zfs_list_argv(&ls[s]->argv, ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, cols[s],
+			              false, NULL);
+			strvec_pushv(&ls[s]->argv, (const char *const[]){"-d", "1", NULL});
+			for (size_t k = i; k < names[s]->n && k < i + LIST_BATCH; k++)
+				strvec_push(&ls[s]->argv, names[s]->v[k]);
+		}
+		listing_both(a, b);
+		if (a->r < 0 || b->r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Both sides listed at once. With snapshots_changed on both (rn->changed)
+ * and a record of the last run, the datasets first, then the snapshots of
+ * only those whose snapshots_changed moved on either side since the
+ * record; the others go into unchanged. Returns 0, or -1 for anything
+ * out of the ordinary (a side without the property, a target tree not
+ * made yet, a refused listing): e says it, and the caller lists the
+ * careful way. */
+static int list_fast(const struct repl_job *j, const struct run *rn, const char *troot,
+                     const struct prev_run *pr, struct zfs_list *sl, struct zfs_list *dl,
+                     struct strvec *unchanged, struct zerr *e)
+{
+	unsigned scol = rn->changed ? ZFS_COL_SNAPSHOTS_CHANGED : 0;
+	unsigned dcol = ZFS_COL_USERREFS | ZFS_COL_RESUME_TOKEN | scol;
+	bool incremental = scol && pr->n;
+	unsigned types = incremental ? ZFS_TYPE_DATASET : list_types();
+	struct listing a = {j->src, STRVEC_INIT, BUF_INIT, ZERR_INIT, j->timeout_ms, 0};
+	struct listing b = {j->dst, STRVEC_INIT, BUF_INIT, ZERR_INIT, j->timeout_ms, 0};
+	struct zfs_list sd = {0}, dd = {0};
+	struct policy_index di = {0};
+	struct strvec cs = STRVEC_INIT, cd = STRVEC_INIT;
+	struct buf tname = BUF_INIT;
+	struct zerr pe = ZERR_INIT;
+	int r = -1;
+
+	zfs_list_argv(&a.argv, types, scol, true, j->datasets);
+	zfs_list_argv(&b.argv, types, dcol, true, (const char *const[]){troot, NULL});
+	listing_both(&a, &b);
+	if (a.r < 0 || b.r < 0)
+		goto out;
+	if (incremental) {
+		if (zfs_list_parse(&sd, a.out.s, a.out.len, scol, &pe) < 0 ||
+		    zfs_list_parse(&dd, b.out.s, b.out.len, dcol, &pe) < 0)
+			goto out;
+		policy_index_build(&di, &dd, NULL);
+		for (size_t i = 0; i < sd.n; i++) {
+			const struct zfs_obj *o = &sd.v[i];
+			buf_reset(&tname);
+			target_of(j, o->name, &tname);
+			const struct policy_dataset *t = policy_index_find(&di, tname.s);
+			const struct prev_ds *p = prev_find(pr, tname.s);
+			if (p && p->ok && t && !t->obj->resume_token &&
+			    o->snapshots_changed != ZFS_NONE &&
+			    t->obj->snapshots_changed != ZFS_NONE &&
+			    p->src_changed == o->snapshots_changed &&
+			    p->dst_changed == t->obj->snapshots_changed) {
+				strvec_push(unchanged, o->name);
+				continue;
+			}
+			strvec_push(&cs, o->name);
+			if (t)
+				strvec_push(&cd, tname.s);
+		}
+		log_debug("snapshots listed for %zu of %zu datasets (the others unchanged)", cs.n,
+		          sd.n);
+		if (list_snapshots_of(&cs, scol, &a, &cd, dcol, &b) < 0)
+			goto out;
+	}
+	if (zfs_list_parse(sl, a.out.s, a.out.len, scol, &pe) < 0 ||
+	    zfs_list_parse(dl, b.out.s, b.out.len, dcol, &pe) < 0)
+		goto out;
+	r = 0;
+out:
+	if (r < 0)
+		zerr_set(e, -EIO, "%s", a.r < 0 ? a.e.msg : b.r < 0 ? b.e.msg : pe.msg);
+	policy_index_free(&di);
+	zfs_list_free(&sd);
+	zfs_list_free(&dd);
+	strvec_clear(&a.argv);
+	strvec_clear(&b.argv);
+	strvec_clear(&cs);
+	strvec_clear(&cd);
+	buf_free(&a.out);
+	buf_free(&b.out);
+	buf_free(&tname);
+	return r;
+}
+
+static void write_record(const struct repl_job *j, const struct run *rn,
+                         const struct repl_result *res)
 {
 	if (!j->state_dir || j->dry_run)
 		return;
@@ -377,30 +705,37 @@ static void write_record(const struct repl_job *j, const struct repl_result *res
 		                                       (json_int_t)d->newest_guid, "creation",
 		                                       (json_int_t)d->newest_creation)
 		                           : json_null();
+		/* trusted next time only if old enough (see CHANGED_MARGIN) */
+		json_t *changed = json_null();
+		if (d->src_changed != ZFS_NONE && d->dst_changed != ZFS_NONE &&
+		    d->src_changed + CHANGED_MARGIN < (uint64_t)rn->listed_at &&
+		    d->dst_changed + CHANGED_MARGIN < (uint64_t)rn->listed_at)
+			changed = json_pack("{s:I, s:I}", "source", (json_int_t)d->src_changed,
+			                    "target", (json_int_t)d->dst_changed);
 		json_array_append_new(
-		    ds, json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:b}", "source",
-		                  d->source, "target", d->target, "result", outcome[d->outcome],
-		                  "error", d->error ? json_string(d->error) : json_null(), "bytes",
+		    ds, json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:b, s:o, s:o}",
+		                  "source", d->source, "target", d->target, "result",
+		                  outcome[d->outcome], "error",
+		                  d->error ? json_string(d->error) : json_null(), "bytes",
 		                  (json_int_t)d->bytes, "start", (json_int_t)d->start, "end",
 		                  (json_int_t)d->end, "newest", newest, "resume_token",
 		                  d->resume_token ? json_string(d->resume_token) : json_null(),
-		                  "matched_by_name", d->matched_by_name));
+		                  "matched_by_name", d->matched_by_name, "snapshots_changed",
+		                  changed, "last_success",
+		                  d->last_success ? json_integer(d->last_success) : json_null()));
 	}
 	bool failed = res->error != NULL;
 	for (size_t i = 0; i < res->n; i++)
 		failed |= res->v[i].outcome == REPL_FAILED;
-	json_t *rec =
-	    json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:o}", "job", j->name, "kind",
-	              j->is_push ? "push" : "pull", "source_host", j->src->label,
-	              "destination_host", j->dst->label, "start", (json_int_t)res->start, "end",
-	              (json_int_t)res->end, "result", failed ? "failed" : "ok", "error",
-	              res->error ? json_string(res->error) : json_null(), "datasets", ds);
+	json_t *rec = json_pack(
+	    "{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:b, s:o}", "job", j->name, "kind",
+	    j->is_push ? "push" : "pull", "source_host", j->src->label, "destination_host",
+	    j->dst->label, "start", (json_int_t)res->start, "end", (json_int_t)res->end, "result",
+	    failed ? "failed" : "ok", "error", res->error ? json_string(res->error) : json_null(),
+	    "snapshots_changed", !rn->no_changed, "datasets", ds);
 	char *text = json_dumps(rec, JSON_INDENT(1));
 	struct buf path = BUF_INIT;
-	buf_addf(&path, "%s/%s-", j->state_dir, j->is_push ? "push" : "pull");
-	for (const char *p = j->name; *p; p++)
-		buf_addch(&path, strchr("/\\", *p) || *p == '.' ? '-' : *p);
-	buf_adds(&path, ".json");
+	record_path(j, &path);
 	struct zerr e = ZERR_INIT;
 	if (!text || state_write_atomic(path.s, text, strlen(text), 0644, &e) < 0)
 		log_warn("cannot write the run record: %s", e.msg);
@@ -557,9 +892,12 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 	struct zfs_list sl = {0}, dl = {0};
 	struct policy_index si = {0}, di = {0};
 	struct policy_snaps all_bm = {0};
-	struct strvec made = STRVEC_INIT, seen = STRVEC_INIT;
+	struct strvec made = STRVEC_INIT;
+	bool *done = NULL, *skip = NULL;
 	struct buf troot = BUF_INIT;
-	struct run rn = {false, false, false, false, BUF_INIT, BUF_INIT};
+	struct run rn = {false, false, false, false, false, false, 0, BUF_INIT, BUF_INIT};
+	struct prev_run pr;
+	struct strvec unchanged = STRVEC_INIT;
 	struct zerr e = ZERR_INIT;
 	int r;
 
@@ -582,16 +920,39 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 		buf_addch(&rn.bmname, c);
 	}
 	buf_addch(&rn.bmname, '_');
-	/* one listing per side */
+	if (j->is_push)
+		buf_adds(&troot, j->destination);
+	else
+		buf_addf(&troot, "%s/%s", j->destination, j->name);
+	/* one listing per side, both at once */
+	prev_load(j, &pr);
+	rn.changed = !j->restricted && !pr.no_changed;
+	rn.listed_at = time(NULL);
+	r = j->restricted ? -1 : list_fast(j, &rn, troot.s, &pr, &sl, &dl, &unchanged, &e);
+	if (r < 0 && rn.changed && strstr(e.msg, "invalid property 'snapshots_changed'")) {
+		log_debug("no snapshots_changed: %s", e.msg);
+		rn.changed = false;
+		rn.no_changed = true;
+		zfs_list_free(&sl);
+		zfs_list_free(&dl);
+		e = (struct zerr)ZERR_INIT;
+		r = list_fast(j, &rn, troot.s, &pr, &sl, &dl, &unchanged, &e);
+	}
+	if (r == 0)
+		goto listed;
+	/* the careful way, one side after the other, with its fallbacks */
+	if (!j->restricted)
+		log_debug("listing one side after the other: %s", e.msg);
+	rn.changed = false;
+	zfs_list_free(&sl);
+	zfs_list_free(&dl);
+	strvec_clear(&unchanged);
+	e = (struct zerr)ZERR_INIT;
 	if ((r = zfs_list_run(j->src, NULL, list_types(), 0, true, j->datasets, j->timeout_ms, &sl,
 	                      &e)) < 0) {
 		zerr_prefix(&e, "cannot list the source datasets");
 		goto job_failed;
 	}
-	if (j->is_push)
-		buf_adds(&troot, j->destination);
-	else
-		buf_addf(&troot, "%s/%s", j->destination, j->name);
 	r = list_target(j, troot.s, rn.resume ? ZFS_COL_RESUME_TOKEN : 0, &dl, &e);
 	if (r < 0 && rn.resume && strstr(e.msg, "receive_resume_token")) {
 		log_debug("no resumable receives on %s: %s", j->dst->label, e.msg);
@@ -601,26 +962,58 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 	}
 	if (r < 0)
 		goto job_failed;
+listed:
 	policy_index_build(&si, &sl, NULL);
 	policy_index_build(&di, &dl, NULL);
-	for (size_t i = 0; i < sl.n; i++) /* bookmarks are few: gather them once */
+	/* the bookmarks in name order: each dataset's are one run of them */
+	for (size_t i = 0; i < sl.n; i++)
 		if (sl.v[i].type == ZFS_TYPE_BOOKMARK)
 			policy_snaps_push(&all_bm, &sl.v[i]);
+	if (all_bm.n)
+		qsort(all_bm.v, all_bm.n, sizeof(const struct zfs_obj *), cmp_obj_name);
+	/* per source dataset (by its place in si): done, and unchanged */
+	done = xcalloc(si.n + 1, sizeof(*done));
+	skip = xcalloc(si.n + 1, sizeof(*skip));
+	for (size_t i = 0; i < unchanged.n; i++) {
+		const struct policy_dataset *u = policy_index_find(&si, unchanged.v[i]);
+		if (u)
+			skip[u - si.v] = true;
+	}
 
-	/* every source dataset, parents first (createtxg order), once */
+	/* every source dataset, parents first (createtxg order), once (roots
+	 * that overlap list some twice) */
 	for (size_t i = 0; i < sl.n; i++) {
 		const struct zfs_obj *o = &sl.v[i];
-		if (!(o->type & ZFS_TYPE_DATASET) || strvec_has(&seen, o->name))
+		struct policy_dataset *sd =
+		    o->type & ZFS_TYPE_DATASET ? policy_index_find(&si, o->name) : NULL;
+		if (!sd || done[sd - si.v])
 			continue;
-		strvec_push(&seen, o->name);
+		done[sd - si.v] = true;
 		struct buf tname = BUF_INIT;
 		target_of(j, o->name, &tname);
 		struct repl_dataset *d = add_dataset(res, o->name, tname.s);
-		struct policy_dataset *sd = policy_index_find(&si, o->name);
 		struct policy_dataset *dd = policy_index_find(&di, tname.s);
+		const struct zfs_obj *tobj = dd ? dd->obj : NULL;
+		if (skip[sd - si.v]) {
+			/* neither side's snapshots moved since the record said
+			 * up to date: it still is, and its newest is the same */
+			const struct prev_ds *pd = prev_find(&pr, tname.s);
+			d->outcome = REPL_UP_TO_DATE;
+			d->src_changed = o->snapshots_changed;
+			d->dst_changed = tobj->snapshots_changed;
+			if (pd->newest) {
+				d->newest = xstrdup(pd->newest);
+				d->newest_guid = pd->newest_guid;
+				d->newest_creation = pd->newest_creation;
+			}
+			log_info("Up to date: %s", tname.s);
+			d->end = time(NULL);
+			carry_over(d, pd);
+			buf_free(&tname);
+			continue;
+		}
 		struct zfs_list rl = {0}; /* the target again, after a resume */
 		struct policy_index ri = {0};
-		const struct zfs_obj *tobj = zfs_list_find(&dl, tname.s);
 		int rs = resume_pending(j, &rn, d, tobj ? tobj->resume_token : NULL);
 		if (rs > 0) {
 			if (zfs_list_run(j->dst, NULL, list_types(), ZFS_COL_USERREFS, true,
@@ -636,12 +1029,13 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 		/* this dataset's bookmarks, from the one list of all of them */
 		const struct zfs_obj **bms = NULL;
 		size_t nbm = 0, abm = 0, olen = strlen(o->name);
-		for (size_t k = 0; k < all_bm.n; k++)
-			if (!strncmp(all_bm.v[k]->name, o->name, olen) &&
-			    all_bm.v[k]->name[olen] == '#') {
-				bms = xgrow(bms, &abm, nbm + 1, sizeof(const struct zfs_obj *));
-				bms[nbm++] = all_bm.v[k];
-			}
+		for (size_t k = first_bookmark(&all_bm, o->name);
+		     k < all_bm.n && !strncmp(all_bm.v[k]->name, o->name, olen) &&
+		     all_bm.v[k]->name[olen] == '#';
+		     k++) {
+			bms = xgrow(bms, &abm, nbm + 1, sizeof(const struct zfs_obj *));
+			bms[nbm++] = all_bm.v[k];
+		}
 		struct plan_input in = {sd ? sd->snaps.v : NULL,
 		                        sd ? sd->snaps.n : 0,
 		                        bms,
@@ -658,13 +1052,17 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 			/* failed above: the error is said */
 		} else if (p.kind == PLAN_UP_TO_DATE) {
 			d->outcome = rs > 0 ? REPL_OK : REPL_UP_TO_DATE;
+			if (rs == 0 && tobj) {
+				d->src_changed = o->snapshots_changed;
+				d->dst_changed = tobj->snapshots_changed;
+			}
 			log_info("Up to date: %s", tname.s);
 		} else if (p.kind == PLAN_NO_SNAPSHOT) {
 			d->outcome = REPL_SKIPPED;
 			log_warn("%s: no snapshot to send, skipped", o->name);
 		} else if (p.kind == PLAN_DIVERGED) {
 			fail_dataset(d, p.reason);
-		} else if (make_parents(j, tname.s, &dl, res, &made, &e) < 0) {
+		} else if (make_parents(j, tname.s, &di, res, &made, &e) < 0) {
 			fail_dataset(d, e.msg);
 		} else {
 			for (size_t k = 0; k < p.n_steps && d->outcome != REPL_FAILED; k++) {
@@ -715,6 +1113,7 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 		    (d->outcome == REPL_OK || d->outcome == REPL_UP_TO_DATE))
 			prune_target(j, d, dd, sd, p.base_src);
 		d->end = time(NULL);
+		carry_over(d, prev_find(&pr, tname.s));
 		policy_index_free(&ri);
 		zfs_list_free(&rl);
 		buf_free(&tname);
@@ -727,16 +1126,29 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 job_failed:
 	res->error = xstrdup(e.msg);
 	log_error("%s", e.msg);
+	/* every dataset of the last run failed with the job, so the record
+	 * (and the backup metrics made from it) keeps them, with their last
+	 * success, rather than forgetting them */
+	for (size_t i = 0; i < pr.n; i++) {
+		struct repl_dataset *d = add_dataset(res, pr.v[i].source, pr.v[i].target);
+		d->outcome = REPL_FAILED;
+		d->error = xstrdup(e.msg);
+		d->end = time(NULL);
+		carry_over(d, &pr.v[i]);
+	}
 done:
 	res->end = time(NULL);
-	write_record(j, res);
+	write_record(j, &rn, res);
 	policy_index_free(&si);
 	policy_index_free(&di);
 	policy_snaps_free(&all_bm);
 	zfs_list_free(&sl);
 	zfs_list_free(&dl);
 	strvec_clear(&made);
-	strvec_clear(&seen);
+	free(done);
+	free(skip);
+	strvec_clear(&unchanged);
+	prev_free(&pr);
 	buf_free(&troot);
 	buf_free(&rn.tag);
 	buf_free(&rn.bmname);

@@ -21,6 +21,12 @@
  *    source that refuses either (a gate key without hold or bookmark) gets
  *    one warning per job and the replication goes on without it.
  *
+ *  - OpenZFS >= 2.2 on both sides: a dataset found up to date is recorded
+ *    with both sides' snapshots_changed; while neither moves, the next
+ *    runs list that dataset's filesystem row only, not its snapshots, and
+ *    report it up to date from the record. The source and target listings
+ *    run at the same time.
+ *
  * Target layout, as the seed's: pull  DEST/<name>/<source dataset>
  *                                push  DEST/<source dataset minus strip_prefix/>
  * Missing parents are created with `zfs create -o canmount=off`.
@@ -75,6 +81,13 @@ struct repl_dataset {
 	uint64_t newest_guid, newest_creation;
 	bool matched_by_name;
 	char *resume_token; /* the target's pending token after the run, or NULL */
+	/* snapshots_changed of source and target as listed when the dataset
+	 * was found up to date (ZFS_NONE otherwise): the next run skips it
+	 * while both stay the same */
+	uint64_t src_changed, dst_changed;
+	/* the end of the last run that left it replicated or up to date, this
+	 * one or (from the previous record) an earlier one; 0: never */
+	time_t last_success;
 };
 
 struct repl_result {

@@ -308,9 +308,12 @@ static void build_backups(struct view *v, const struct view *prev)
 			b->newest_name = jstr(nw, "name");
 			b->newest_creation = jint(nw, "creation");
 			b->resume_pending = json_is_string(json_object_get(d, "resume_token"));
-			/* a run record holds the last run only: an older success is
+			/* the record carries the last success across failed runs;
+			 * a record from before that field: an older success is
 			 * remembered from the previous view while the daemon lives */
-			if (!strcmp(b->result, "ok") || !strcmp(b->result, "up_to_date")) {
+			if (json_is_integer(json_object_get(d, "last_success"))) {
+				b->last_success = jint(d, "last_success");
+			} else if (!strcmp(b->result, "ok") || !strcmp(b->result, "up_to_date")) {
 				b->last_success = b->end;
 			} else {
 				const struct view_backup *p = prev_backup(prev, b);

@@ -4,7 +4,7 @@
 # the checks bite), the shipped flags start a real victoria-metrics with 1
 # year retention, and the shipped scrape config really scrapes: job=zfs,
 # service=zfs-api, the X-API-Key header sent when uncommented, the exporter's
-# backup `job` label arriving as backup_job. Every metric the rules,
+# backup job label arriving as backup_job. Every metric the rules,
 # dashboards and docs name is one that lib/metrics.c writes. The scrape
 # target here is a static text server standing in for zkeep api (the live
 # test, t_monitoring_live.sh, scrapes the real one).
@@ -104,7 +104,7 @@ cat >"$T/exporter.prom" <<PROM
 # TYPE zfs_pool_health gauge
 zfs_pool_health{hostname="nas1",pool="tank",state="ONLINE"} 1
 # TYPE zfs_backup_last_run_success gauge
-zfs_backup_last_run_success{hostname="nas1",job="pull-nas2",kind="pull",source="nas2",dataset="tank/home",destination="slowpool/backups/nas2"} 1
+zfs_backup_last_run_success{hostname="nas1",backup_job="pull-nas2",kind="pull",source="nas2",dataset="tank/home",destination="slowpool/backups/nas2"} 1
 PROM
 sink_start serve "$T/exporter.prom" "$key"
 target=${SINK#http://}
@@ -122,7 +122,7 @@ grep -q '^/metrics key-ok$' "$T/exporter.prom.requests" || fail "X-API-Key heade
 ! grep -q 'key-bad' "$T/exporter.prom.requests" || fail "a scrape came without the key"
 b=$(vm_query 'zfs_backup_last_run_success' | jq -c '.data.result[0].metric')
 [ "$(jq -r .job <<<"$b")" = zfs ] || fail "backup series lost job=zfs: $b"
-[ "$(jq -r .backup_job <<<"$b")" = pull-nas2 ] || fail "backup job label not renamed to backup_job: $b"
+[ "$(jq -r .backup_job <<<"$b")" = pull-nas2 ] || fail "backup job label is not backup_job: $b"
 [ "$(jq -r '.exported_job // "none"' <<<"$b")" = none ] || fail "exported_job left on the series: $b"
 [ "$(vm_query 'up{job="zfs"}' | jq -r '.data.result[0].value[1]')" = 1 ] || fail "up{job=zfs} is not 1"
 

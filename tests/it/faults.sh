@@ -10,14 +10,8 @@ log_must zfs create $S/small
 dd if=/dev/urandom of=/$S/big/f1 bs=1M count=12 status=none
 echo one >/$S/small/f
 log_must zfs snapshot -r $S@s1
-log_must zfs allow zkb mount,send,hold,snapshot,destroy,release,bookmark $S
-st=$(mktemp -d)
-on_exit rm -rf "$st"
-printf '[global]\nstate_dir = %s\nlock_dir = %s\n' "$st" "$st" >"$st/zkeep.conf"
-PULL=($ZK pull --config "$st/zkeep.conf" --host localhost --user zkb --destination $D --name h
-	--datasets $S)
+pull_job $S $D h
 T=$D/h/$S
-guids() { zfs list -H -p -o guid -t snapshot -s createtxg "$1" 2>/dev/null; }
 converged() {
 	for d in big small; do
 		assert_eq "$(guids "$T/$d")" "$(guids "$S/$d")" "snapshots of $d after ${1}"

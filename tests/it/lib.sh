@@ -46,6 +46,23 @@ pool_create() {
 
 on_exit() { _cleanups+=("$*"); }
 
+# pull_job SRC DST NAME [ARG...]: the zkb user may send from SRC (the
+# seed's delegation plus bookmark); $st is a state and lock directory with
+# a zkeep.conf naming it, removed at exit; PULL is the zkeep pull of SRC
+# over ssh to localhost into DST as job NAME, with ARGs.
+pull_job() {
+	local src=$1 dst=$2 name=$3
+	shift 3
+	log_must zfs allow zkb mount,send,hold,snapshot,destroy,release,bookmark "$src"
+	st=$(mktemp -d)
+	on_exit rm -rf "$st"
+	printf '[global]\nstate_dir = %s\nlock_dir = %s\n' "$st" "$st" >"$st/zkeep.conf"
+	PULL=("$ZK" pull --config "$st/zkeep.conf" --host localhost --user zkb
+		--destination "$dst" --name "$name" --datasets "$src" "$@")
+}
+# The guids of a dataset's snapshots in history order (none if it is gone).
+guids() { zfs list -H -p -o guid -t snapshot -s createtxg "$1" 2>/dev/null; }
+
 _cleanup() {
 	local c p
 	for c in "${_cleanups[@]}"; do eval "$c" >/dev/null 2>&1 || true; done

@@ -13,13 +13,7 @@ for d in a b; do
 	dd if=/dev/urandom of="/zksrc/$d/f" bs=1M count=4 status=none
 done
 log_must zfs snapshot -r zksrc@k0
-log_must zfs allow zkb mount,send,hold,snapshot,destroy,release,bookmark zksrc
-st=$(mktemp -d)
-on_exit rm -rf "$st"
-printf '[global]\nstate_dir = %s\nlock_dir = %s\n' "$st" "$st" >"$st/zkeep.conf"
-PULL=($ZK pull --config "$st/zkeep.conf" --host localhost --user zkb --destination zkdst --name k
-	--datasets zksrc)
-guids() { zfs list -H -p -o guid -t snapshot -s createtxg "$1" 2>/dev/null; }
+pull_job zksrc zkdst k
 
 # the random points: seeded, so a failure can be replayed
 seed=${ZKEEP_SEED:-$RANDOM}

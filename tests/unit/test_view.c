@@ -129,6 +129,16 @@ static const char record_failed[] =
     " \"ssh: connection refused\", \"bytes\": 0, \"start\": 1795689010, \"end\": 1795689020,"
     " \"newest\": null, \"resume_token\": \"1-abc\", \"matched_by_name\": false}]}";
 
+/* as zkeep pull writes it now: the last success carried in the record */
+static const char record_failed_carried[] =
+    "{\"job\": \"fixt-host\", \"kind\": \"pull\", \"source_host\": \"client.example\","
+    " \"destination_host\": \"local\", \"start\": 1795689000, \"end\": 1795689100,"
+    " \"result\": \"failed\", \"error\": null, \"datasets\": [{\"source\": \"tank/a\","
+    " \"target\": \"fixt/backups/fixt-host/tank/a\", \"result\": \"failed\", \"error\":"
+    " \"ssh: connection refused\", \"bytes\": 0, \"start\": 1795689010, \"end\": 1795689020,"
+    " \"newest\": null, \"resume_token\": null, \"matched_by_name\": false,"
+    " \"last_success\": 1795600000}]}";
+
 static int build(struct fx *f, const struct view *prev, struct view **out)
 {
 	const char *status[] = {f->st_deg.s, f->st_fixt.s};
@@ -288,9 +298,10 @@ static void test_metrics(void **state)
 	       "deg-b\"} 0\n");
 	has(m, "zfs_pool_scan_state{hostname=\"host\\\"1\",pool=\"fixt\",type=\"scrub\",state="
 	       "\"finished\"} 1\n");
-	const char *bl = "{hostname=\"host\\\"1\",job=\"fixt-host\",kind=\"pull\",source=\"client."
-	                 "example\",dataset=\"tank/a\",destination=\"local\",target=\"fixt/backups/"
-	                 "fixt-host/tank/a\"} ";
+	const char *bl =
+	    "{hostname=\"host\\\"1\",backup_job=\"fixt-host\",kind=\"pull\",source=\"client."
+	    "example\",dataset=\"tank/a\",destination=\"local\",target=\"fixt/backups/"
+	    "fixt-host/tank/a\"} ";
 	struct buf want = BUF_INIT;
 	buf_addf(&want, "zfs_backup_last_success_timestamp%s1795679070\n", bl);
 	has(m, want.s);
@@ -324,9 +335,16 @@ static void test_backups_carry_success(void **state)
 	build(f, NULL, &v3); /* a fresh daemon does not know the old success */
 	assert_int_equal(v3->backups[0].last_success, 0);
 	assert_null(strstr(v3->metrics.s, "zfs_backup_last_success_timestamp{"));
+	/* unless the record carries it: then a fresh daemon knows it too */
+	struct view *v4 = NULL;
+	write_file(f, "pull-fixt-host.json", record_failed_carried);
+	build(f, NULL, &v4);
+	assert_int_equal(v4->backups[0].last_success, 1795600000);
+	assert_non_null(strstr(v4->metrics.s, "zfs_backup_last_success_timestamp{"));
 	view_put(v1);
 	view_put(v2);
 	view_put(v3);
+	view_put(v4);
 }
 
 static void test_fragmentation_dash(void **state)

@@ -247,8 +247,8 @@ static int url_parse(const char *url, struct url *u, struct zerr *e)
 		                "history_url '%s': only plain http:// is supported (put the store "
 		                "on loopback or a trusted network)",
 		                url);
-	const char *h = url + 7, *slash = h + strcspn(h, "/?#");
-	if (*slash && *slash != '/')
+	const char *h = url + 7, *slash = h + strcspn(h, "/");
+	if (strpbrk(h, "?#"))
 		return zerr_set(e, -EINVAL, "history_url '%s': no query or fragment, please", url);
 	const char *hend = slash, *colon = NULL;
 	if (*h == '[') { /* [v6]:port */

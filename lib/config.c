@@ -606,7 +606,7 @@ static int key_api(struct parse *ps, const char *k, const char *v)
 		return set_str(ps, &a->history_url, v);
 	}
 	if (!strcmp(k, "history_range")) {
-		if (config_parse_int(v, UI_HISTORY_POINTS, 366 * 86400, &n, &e) < 0)
+		if (config_parse_int(v, UI_HISTORY_POINTS, 366L * 86400, &n, &e) < 0)
 			return fail(ps, ps->line, "history_range: %s", e.msg);
 		a->history_range = (int)n;
 		return 1;

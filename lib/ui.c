@@ -6,6 +6,7 @@
 #include <math.h>
 #include <netdb.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,31 +26,39 @@
 
 void ui_escape(struct buf *out, const char *s)
 {
+	static const char *const ent[128] = {
+	    ['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;", ['"'] = "&quot;", ['\''] = "&#39;",
+	};
 	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-		switch (*p) {
-		case '&':
-			buf_adds(out, "&amp;");
-			break;
-		case '<':
-			buf_adds(out, "&lt;");
-			break;
-		case '>':
-			buf_adds(out, "&gt;");
-			break;
-		case '"':
-			buf_adds(out, "&quot;");
-			break;
-		case '\'':
-			buf_adds(out, "&#39;");
-			break;
-		default:
-			/* controls are not allowed in HTML text; a name may hold them */
-			if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
-				buf_adds(out, "&#xFFFD;");
-			else
-				buf_addch(out, (char)*p);
+		if (*p < 128 && ent[*p])
+			buf_adds(out, ent[*p]);
+		else if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+			buf_adds(out, "&#xFFFD;"); /* controls are not allowed in HTML; a name may
+			                              hold them */
+		else
+			buf_addch(out, (char)*p);
+	}
+}
+
+/* Appends fmt, where each %s is a string HTML-escaped (NULL as "") and %%
+ * a percent sign; nothing else is a conversion. Markup is the format's,
+ * data only ever an argument, so no string can slip in unescaped. */
+static void html(struct buf *o, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	for (const char *p = fmt; *p; p++) {
+		if (p[0] == '%' && p[1] == 's') {
+			ui_escape(o, va_arg(ap, const char *));
+			p++;
+		} else if (p[0] == '%' && p[1] == '%') {
+			buf_addch(o, '%');
+			p++;
+		} else {
+			buf_addch(o, *p);
 		}
 	}
+	va_end(ap);
 }
 
 /* ---- Accept ------------------------------------------------------------ */
@@ -237,6 +246,7 @@ static void url_free(struct url *u)
 	free(u->host);
 	free(u->port);
 	free(u->path);
+	memset(u, 0, sizeof(*u));
 }
 
 static int url_parse(const char *url, struct url *u, struct zerr *e)
@@ -499,9 +509,7 @@ static const char css[] =
 /* The class of a badge: ok, warn, bad or off. */
 static void badge(struct buf *o, const char *cls, const char *text)
 {
-	buf_addf(o, "<span class=\"b %s\">", cls);
-	ui_escape(o, text);
-	buf_adds(o, "</span>");
+	html(o, "<span class=\"b %s\">%s</span>", cls, text);
 }
 
 static void human(struct buf *o, uint64_t n)
@@ -592,17 +600,13 @@ static void pools(struct buf *o, const struct view *v, const struct ui_history *
 	buf_adds(o, "<table id=\"pools\"><tr><th>pool</th><th>health</th><th>capacity</th>");
 	if (hist)
 		buf_adds(o, "<th>history</th>");
-	buf_adds(o, "<th>size</th><th>free</th><th>frag</th><th>last scan</th><th>errors</th>"
+	buf_adds(o, "<th>size</th><th>available</th><th>frag</th><th>last scan</th><th>errors</th>"
 	            "</tr>\n");
 	for (size_t i = 0; i < v->pools.n; i++) {
 		const struct view_pool *p = &v->vpools[i];
 		const struct zpool *z = p->zp;
 		bool errs = view_pool_has_errors(p);
-		buf_adds(o, "<tr class=\"pool\" data-pool=\"");
-		ui_escape(o, z->name);
-		buf_adds(o, "\"><td>");
-		ui_escape(o, z->name);
-		buf_adds(o, "</td><td>");
+		html(o, "<tr class=\"pool\" data-pool=\"%s\"><td>%s</td><td>", z->name, z->name);
 		badge(o, health_class(z->health), z->health);
 		buf_adds(o, "</td><td>");
 		capacity_bar(o, z->capacity);
@@ -620,9 +624,10 @@ static void pools(struct buf *o, const struct view *v, const struct ui_history *
 		else
 			buf_addf(o, "%llu%%", (unsigned long long)z->fragmentation);
 		buf_adds(o, "</td><td>");
-		ui_escape(o, p->scan.type);
-		buf_adds(o, " ");
-		ui_escape(o, p->scan.state);
+		if (!strcmp(p->scan.type, "none"))
+			buf_adds(o, "never");
+		else
+			html(o, "%s %s", p->scan.type, p->scan.state);
 		if (p->scan.end) {
 			buf_adds(o, " ");
 			when(o, p->scan.end);
@@ -649,13 +654,8 @@ static void compliance(struct buf *o, const struct view *v, time_t now)
 			buf_adds(o, "<th>newest</th></tr>\n");
 		}
 		any = true;
-		buf_adds(o, "<tr class=\"dataset\" data-dataset=\"");
-		ui_escape(o, d->pd->obj->name);
-		buf_adds(o, "\"><td>");
-		ui_escape(o, d->pd->obj->name);
-		buf_adds(o, "</td><td>");
-		ui_escape(o, d->pd->policy->name);
-		buf_adds(o, "</td>");
+		html(o, "<tr class=\"dataset\" data-dataset=\"%s\"><td>%s</td><td>%s</td>",
+		     d->pd->obj->name, d->pd->obj->name, d->pd->policy->name);
 		for (int k = 0; k < ZK_N_INTERVALS; k++) {
 			const struct policy_compliance *c = &d->comp[k];
 			struct buf t = BUF_INIT;
@@ -698,29 +698,16 @@ static void backups(struct buf *o, const struct view *v, time_t now)
 		                   : age > UI_BACKUP_STALE ? "bad"
 		                   : age > UI_BACKUP_OLD   ? "warn"
 		                                           : "ok";
-		buf_adds(o, "<tr class=\"backup\" data-job=\"");
-		ui_escape(o, b->job);
-		buf_adds(o, "\" data-source=\"");
-		ui_escape(o, b->source);
-		buf_adds(o, "\"><td>");
-		ui_escape(o, b->job);
-		buf_adds(o, "</td><td>");
-		ui_escape(o, b->kind);
-		buf_adds(o, "</td><td>");
-		ui_escape(o, b->source_host);
-		buf_adds(o, ":");
-		ui_escape(o, b->source);
-		buf_adds(o, "</td><td>");
-		ui_escape(o, b->target);
-		buf_adds(o, "</td><td>");
+		html(
+		    o,
+		    "<tr class=\"backup\" data-job=\"%s\" data-source=\"%s\"><td>%s</td><td>%s</td>"
+		    "<td>%s:%s</td><td>%s</td><td>",
+		    b->job, b->source, b->job, b->kind, b->source_host, b->source, b->target);
 		badge(o, view_backup_ok(b) ? "ok" : "bad", b->result);
 		if (b->resume_pending)
 			buf_adds(o, " <span class=\"sub\">resumable</span>");
-		if (b->error) {
-			buf_adds(o, "<div class=\"err\">");
-			ui_escape(o, b->error);
-			buf_adds(o, "</div>");
-		}
+		if (b->error)
+			html(o, "<div class=\"err\">%s</div>", b->error);
 		buf_adds(o, "</td><td>");
 		{
 			struct buf a = BUF_INIT;
@@ -737,8 +724,7 @@ static void backups(struct buf *o, const struct view *v, time_t now)
 		when(o, b->last_success);
 		buf_adds(o, "</span></td><td>");
 		if (b->newest_name) {
-			ui_escape(o, b->newest_name);
-			buf_adds(o, " <span class=\"sub\">(");
+			html(o, "%s <span class=\"sub\">(", b->newest_name);
 			fmt_age(o, b->newest_creation ? (int64_t)now - b->newest_creation : -1);
 			buf_adds(o, " old)</span>");
 		} else {
@@ -761,10 +747,7 @@ static void locks_and_warnings(struct buf *o, const struct view *v)
 		if (!any)
 			buf_adds(o, "<h2>Locks held</h2>\n<ul id=\"locks\">");
 		any = true;
-		buf_adds(o, "<li>");
-		ui_escape(o, l->kind);
-		buf_adds(o, " ");
-		ui_escape(o, l->host);
+		html(o, "<li>%s %s", l->kind, l->host);
 		buf_addf(o, " by pid %d since ", (int)l->pid);
 		when(o, l->since);
 		buf_adds(o, "</li>");
@@ -773,11 +756,8 @@ static void locks_and_warnings(struct buf *o, const struct view *v)
 		buf_adds(o, "</ul>\n");
 	if (v->warnings.n) {
 		buf_adds(o, "<h2>Collection warnings</h2>\n<ul id=\"warnings\">");
-		for (size_t i = 0; i < v->warnings.n; i++) {
-			buf_adds(o, "<li>");
-			ui_escape(o, v->warnings.v[i]);
-			buf_adds(o, "</li>");
-		}
+		for (size_t i = 0; i < v->warnings.n; i++)
+			html(o, "<li>%s</li>", v->warnings.v[i]);
 		buf_adds(o, "</ul>\n");
 	}
 }
@@ -791,10 +771,7 @@ static void attention(struct buf *o, const struct view *v, time_t now)
 		const struct zpool *z = v->vpools[i].zp;
 		if (strcmp(z->health, "ONLINE") || view_pool_has_errors(&v->vpools[i]) ||
 		    z->capacity >= 80) {
-			buf_adds(&a, "<li>pool ");
-			ui_escape(&a, z->name);
-			buf_adds(&a, ": ");
-			ui_escape(&a, z->health);
+			html(&a, "<li>pool %s: %s", z->name, z->health);
 			buf_addf(&a, ", %llu%% full%s</li>", (unsigned long long)z->capacity,
 			         view_pool_has_errors(&v->vpools[i]) ? ", errors" : "");
 			n++;
@@ -806,18 +783,13 @@ static void attention(struct buf *o, const struct view *v, time_t now)
 		for (int k = 0; d->pd->policy && k < ZK_N_INTERVALS; k++)
 			bad |= d->comp[k].retention > 0 && !d->comp[k].compliant;
 		if (bad) {
-			buf_adds(&a, "<li>snapshots of ");
-			ui_escape(&a, d->pd->obj->name);
-			buf_adds(&a, " are short of policy ");
-			ui_escape(&a, d->pd->policy->name);
-			buf_adds(&a, "</li>");
+			html(&a, "<li>snapshots of %s are short of policy %s</li>",
+			     d->pd->obj->name, d->pd->policy->name);
 			n++;
 		}
 	}
 	for (size_t i = 0; i < v->ix.missing.n; i++) {
-		buf_adds(&a, "<li>");
-		ui_escape(&a, v->ix.missing.v[i]);
-		buf_adds(&a, " is in the config but does not exist</li>");
+		html(&a, "<li>%s is in the config but does not exist</li>", v->ix.missing.v[i]);
 		n++;
 	}
 	for (size_t i = 0; i < v->n_backups; i++) {
@@ -825,14 +797,12 @@ static void attention(struct buf *o, const struct view *v, time_t now)
 		bool stale = !b->last_success || now - b->last_success > UI_BACKUP_STALE;
 		if (view_backup_ok(b) && !stale)
 			continue;
-		buf_adds(&a, "<li>backup ");
-		ui_escape(&a, b->job);
-		buf_adds(&a, " of ");
-		ui_escape(&a, b->source);
-		buf_adds(&a, view_backup_ok(b) ? ": no success for days" : ": last run ");
-		if (!view_backup_ok(b))
-			ui_escape(&a, b->result);
-		buf_adds(&a, "</li>");
+		if (view_backup_ok(b))
+			html(&a, "<li>backup %s of %s: no success for days</li>", b->job,
+			     b->source);
+		else
+			html(&a, "<li>backup %s of %s: last run %s</li>", b->job, b->source,
+			     b->result);
 		n++;
 	}
 	if (n)
@@ -851,10 +821,9 @@ void ui_render(const struct view *v, const struct view_status *st, const struct 
 	buf_adds(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	            "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
 	            "<meta http-equiv=\"refresh\" content=\"60\"><title>zkeep: ");
-	ui_escape(o, v ? v->hostname : "no data");
-	buf_addf(o, "</title><style>%s</style></head><body>\n<h1>", css);
-	ui_escape(o, v ? v->hostname : "zkeep");
-	buf_adds(o, "</h1>\n<p class=\"sub\">");
+	html(o, "%s</title><style>", v ? v->hostname : "no data");
+	buf_adds(o, css);
+	html(o, "</style></head><body>\n<h1>%s</h1>\n<p class=\"sub\">", v ? v->hostname : "zkeep");
 	if (v) {
 		buf_addf(o, "OpenZFS %d.%d.%d &middot; collected ", v->caps.major, v->caps.minor,
 		         v->caps.patch);

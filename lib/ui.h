@@ -33,13 +33,13 @@
 #include "err.h"
 #include "view.h"
 
-#define UI_HISTORY_RANGE   86400       /* seconds of history by default */
-#define UI_HISTORY_POINTS  120         /* samples asked for per series */
-#define UI_HISTORY_TIMEOUT 2000        /* ms for the whole fetch */
-#define UI_HISTORY_EVERY   30          /* seconds between fetches at most */
-#define UI_HISTORY_MAX     (4 << 20)   /* bytes of answer read at most */
-#define UI_BACKUP_OLD      (26 * 3600) /* a backup older than this is amber */
-#define UI_BACKUP_STALE    (3 * 86400) /* and older than this red */
+#define UI_HISTORY_RANGE   86400        /* seconds of history by default */
+#define UI_HISTORY_POINTS  120          /* samples asked for per series */
+#define UI_HISTORY_TIMEOUT 2000         /* ms for the whole fetch */
+#define UI_HISTORY_EVERY   30           /* seconds between fetches at most */
+#define UI_HISTORY_MAX     (4 << 20)    /* bytes of answer read at most */
+#define UI_BACKUP_OLD      (26L * 3600) /* a backup older than this is amber */
+#define UI_BACKUP_STALE    (3L * 86400) /* and older than this red */
 
 /* One series of the history: the values of one pool over time. */
 struct ui_series {

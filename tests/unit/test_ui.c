@@ -166,6 +166,7 @@ static void test_page(void **state)
 	has(r, "<svg class=\"cap\"");
 	has(r, "aria-label=\"0% used\"");
 	has(r, "<td class=\"n\">9%</td>"); /* fragmentation */
+	has(r, "<td>never</td>");          /* no scan line: never scrubbed */
 	free(r);
 	r = row(p, "class=\"pool\" data-pool=\"fixt\"");
 	has(r, "<span class=\"b ok\">ONLINE</span>");

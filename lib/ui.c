@@ -92,7 +92,7 @@ bool ui_accept_prefers_html(const char *accept)
 {
 	if (!accept)
 		return false;
-	double html = -1, json = -1, any = -1;
+	double qhtml = -1, qjson = -1, qany = -1;
 	const char *p = accept;
 	while (*p) {
 		p += strspn(p, ", ");
@@ -102,16 +102,16 @@ bool ui_accept_prefers_html(const char *accept)
 			t--;
 		double q = accept_q(p, n);
 		if (t == 9 && !strncasecmp(p, "text/html", 9))
-			html = q;
+			qhtml = q;
 		else if (t == 16 && !strncasecmp(p, "application/json", 16))
-			json = q;
+			qjson = q;
 		else if (t == 3 && !strncmp(p, "*/*", 3))
-			any = q;
+			qany = q;
 		p += n;
 	}
-	if (json < 0)
-		json = any;
-	return html > 0 && html > json;
+	if (qjson < 0)
+		qjson = qany;
+	return qhtml > 0 && qhtml > qjson;
 }
 
 /* ---- history ----------------------------------------------------------- */

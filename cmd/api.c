@@ -205,7 +205,8 @@ static void fetch_history(const struct api_settings *s, struct ui_history_holder
 	                     &hist, &e) < 0)
 		log_warn("history for /ui/ from '%s': %s", s->history_url, e.msg);
 	else
-		log_debug("history for /ui/: %zu series", hist->n);
+		log_debug("history for /ui/: %zu pools, %zu backups", hist->pools.n,
+		          hist->backups.n);
 	ui_history_holder_set(h, hist);
 }
 

@@ -123,16 +123,33 @@ struct ui_history *ui_history_ref(struct ui_history *h)
 	return h;
 }
 
+struct ui_history *ui_history_new(time_t start, time_t end)
+{
+	struct ui_history *h = xcalloc(1, sizeof(*h));
+	h->refs = 1;
+	h->start = start;
+	h->end = end;
+	return h;
+}
+
+void ui_series_set_free(struct ui_series_set *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		free(set->s[i].key);
+		free(set->s[i].t);
+		free(set->s[i].v);
+	}
+	free(set->s);
+	set->s = NULL;
+	set->n = 0;
+}
+
 void ui_history_put(struct ui_history *h)
 {
 	if (!h || __atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
-	for (size_t i = 0; i < h->n; i++) {
-		free(h->s[i].pool);
-		free(h->s[i].t);
-		free(h->s[i].v);
-	}
-	free(h->s);
+	ui_series_set_free(&h->pools);
+	ui_series_set_free(&h->backups);
 	free(h);
 }
 
@@ -166,14 +183,14 @@ void ui_history_holder_set(struct ui_history_holder *h, struct ui_history *hist)
 	ui_history_put(old);
 }
 
-static int series_parse(json_t *r, struct ui_series *s)
+static int series_parse(json_t *r, const char *label, struct ui_series *s)
 {
-	const char *pool = json_string_value(json_object_get(json_object_get(r, "metric"), "pool"));
+	const char *key = json_string_value(json_object_get(json_object_get(r, "metric"), label));
 	json_t *vals = json_object_get(r, "values");
-	if (!pool || !json_is_array(vals))
+	if (!key || !json_is_array(vals))
 		return -EINVAL;
 	size_t n = json_array_size(vals), k = 0;
-	s->pool = xstrdup(pool);
+	s->key = xstrdup(key);
 	s->t = xreallocarray(NULL, n ? n : 1, sizeof(double));
 	s->v = xreallocarray(NULL, n ? n : 1, sizeof(double));
 	for (size_t i = 0; i < n; i++) {
@@ -196,8 +213,8 @@ static int series_parse(json_t *r, struct ui_series *s)
 	return 0;
 }
 
-int ui_history_parse(const char *json, size_t len, time_t start, time_t end,
-                     struct ui_history **out, struct zerr *e)
+int ui_history_parse(const char *json, size_t len, const char *label, struct ui_series_set *out,
+                     struct zerr *e)
 {
 	json_error_t je;
 	json_t *j = json_loadb(json, len, 0, &je);
@@ -215,25 +232,21 @@ int ui_history_parse(const char *json, size_t len, time_t start, time_t end,
 		json_decref(j);
 		return r;
 	}
-	struct ui_history *h = xcalloc(1, sizeof(*h));
-	h->refs = 1;
-	h->start = start;
-	h->end = end;
 	size_t n = json_array_size(res);
-	h->s = xreallocarray(NULL, n ? n : 1, sizeof(*h->s));
+	ui_series_set_free(out);
+	out->s = xreallocarray(NULL, n ? n : 1, sizeof(*out->s));
 	for (size_t i = 0; i < n; i++) {
-		struct ui_series *s = &h->s[h->n];
+		struct ui_series *s = &out->s[out->n];
 		memset(s, 0, sizeof(*s));
-		if (series_parse(json_array_get(res, i), s) == 0) {
-			h->n++;
+		if (series_parse(json_array_get(res, i), label, s) == 0) {
+			out->n++;
 		} else {
-			free(s->pool);
+			free(s->key);
 			free(s->t);
 			free(s->v);
 		}
 	}
 	json_decref(j);
-	*out = h;
 	return 0;
 }
 
@@ -457,6 +470,24 @@ out:
 	return r;
 }
 
+/* One query_range of expr over [start, end] into set, keyed by label. */
+static int query(const struct url *u, const char *expr, time_t start, time_t end, int step,
+                 const char *label, int64_t deadline, struct ui_series_set *set, struct zerr *e)
+{
+	struct buf rest = BUF_INIT, body = BUF_INIT;
+	int64_t left = deadline - ms_now();
+	buf_adds(&rest, "/api/v1/query_range?query=");
+	url_encode(&rest, expr);
+	buf_addf(&rest, "&start=%lld&end=%lld&step=%ds", (long long)start, (long long)end, step);
+	int r = left <= 0 ? zerr_set(e, -ETIMEDOUT, "no time left for '%s'", expr)
+	                  : http_get(u, rest.s, (int)left, &body, e);
+	if (r == 0)
+		r = ui_history_parse(body.s, body.len, label, set, e);
+	buf_free(&rest);
+	buf_free(&body);
+	return r;
+}
+
 int ui_history_fetch(const char *base_url, const char *hostname, time_t now, int range,
                      int timeout_ms, struct ui_history **out, struct zerr *e)
 {
@@ -464,28 +495,34 @@ int ui_history_fetch(const char *base_url, const char *hostname, time_t now, int
 	int r = url_parse(base_url, &u, e);
 	if (r < 0)
 		return r;
-	struct buf q = BUF_INIT, rest = BUF_INIT, body = BUF_INIT;
+	int64_t deadline = ms_now() + timeout_ms;
 	if (range < UI_HISTORY_POINTS)
 		range = UI_HISTORY_POINTS;
-	time_t start = now - range;
 	int step = range / UI_HISTORY_POINTS;
+	struct ui_history *h = ui_history_new(now - range, now);
 	/* the hostname label as a PromQL string: backslash and quote escaped */
-	buf_adds(&q, "zfs_pool_capacity_percent{hostname=\"");
+	struct buf sel = BUF_INIT, q = BUF_INIT;
+	buf_adds(&sel, "{hostname=\"");
 	for (const char *p = hostname; *p; p++) {
 		if (*p == '\\' || *p == '"')
-			buf_addch(&q, '\\');
-		buf_addch(&q, *p);
+			buf_addch(&sel, '\\');
+		buf_addch(&sel, *p);
 	}
-	buf_adds(&q, "\"}");
-	buf_adds(&rest, "/api/v1/query_range?query=");
-	url_encode(&rest, q.s);
-	buf_addf(&rest, "&start=%lld&end=%lld&step=%ds", (long long)start, (long long)now, step);
-	r = http_get(&u, rest.s, timeout_ms, &body, e);
+	buf_adds(&sel, "\"}");
+	buf_addf(&q, "zfs_pool_capacity_percent%s", sel.s);
+	r = query(&u, q.s, h->start, now, step, "pool", deadline, &h->pools, e);
+	if (r == 0) {
+		/* a backup's age: keyed by its target dataset, one per backup row */
+		buf_reset(&q);
+		buf_addf(&q, "time() - zfs_backup_last_success_timestamp%s", sel.s);
+		r = query(&u, q.s, h->start, now, step, "target", deadline, &h->backups, e);
+	}
 	if (r == 0)
-		r = ui_history_parse(body.s, body.len, start, now, out, e);
+		*out = h;
+	else
+		ui_history_put(h);
+	buf_free(&sel);
 	buf_free(&q);
-	buf_free(&rest);
-	buf_free(&body);
 	url_free(&u);
 	return r;
 }
@@ -557,37 +594,52 @@ static void capacity_bar(struct buf *o, uint64_t cap)
 	         (unsigned long long)cap);
 }
 
-static const struct ui_series *series_of(const struct ui_history *h, const char *pool)
+static const struct ui_series *series_of(const struct ui_series_set *set, const char *key)
 {
-	for (size_t i = 0; h && i < h->n; i++)
-		if (!strcmp(h->s[i].pool, pool))
-			return &h->s[i];
+	for (size_t i = 0; i < set->n; i++)
+		if (!strcmp(set->s[i].key, key))
+			return &set->s[i];
 	return NULL;
 }
 
-/* Capacity over the history range, 0..100 % on a fixed scale so a flat
- * line at 95 % looks as full as it is. */
-static void sparkline(struct buf *o, const struct ui_history *h, const struct ui_series *s)
+/* A series over the history range as a line in a 160x28 box, values
+ * 0..top on a fixed scale (so a flat line at 95 % looks as full as it is,
+ * and an age line at the top means older than top); what says what it is. */
+static void sparkline(struct buf *o, const struct ui_history *h, const struct ui_series *s,
+                      double top, const char *what)
 {
 	const double W = 160, H = 28;
 	double span = (double)(h->end - h->start);
-	if (!s || s->n < 2 || span <= 0) {
+	if (!s || s->n < 2 || span <= 0 || top <= 0) {
 		buf_adds(o, "<span class=\"sub\">-</span>");
 		return;
 	}
-	buf_addf(o,
-	         "<svg class=\"spark\" width=\"%.0f\" height=\"%.0f\" role=\"img\" "
-	         "aria-label=\"capacity over the last %lld h\"><rect width=\"%.0f\" "
-	         "height=\"%.0f\" fill=\"#f0f2f5\"/><polyline fill=\"none\" stroke=\"#2b6cb0\" "
-	         "stroke-width=\"1.5\" points=\"",
-	         W, H, (long long)(span / 3600 + 0.5), W, H);
+	struct buf range = BUF_INIT;
+	fmt_age(&range, (int64_t)span);
+	html(o,
+	     "<svg class=\"spark\" width=\"160\" height=\"28\" role=\"img\" aria-label=\"%s over "
+	     "the last %s\">",
+	     what, range.s);
+	buf_free(&range);
+	buf_adds(o, "<rect width=\"160\" height=\"28\" fill=\"#f0f2f5\"/><polyline fill=\"none\" "
+	            "stroke=\"#2b6cb0\" stroke-width=\"1.5\" points=\"");
 	for (size_t i = 0; i < s->n; i++) {
 		double x = (s->t[i] - (double)h->start) / span * W;
-		double v = s->v[i] < 0 ? 0 : s->v[i] > 100 ? 100 : s->v[i];
+		double v = s->v[i] < 0 ? 0 : s->v[i] > top ? top : s->v[i];
 		x = x < 0 ? 0 : x > W ? W : x;
-		buf_addf(o, "%s%.1f,%.1f", i ? " " : "", x, H - 1 - v / 100 * (H - 2));
+		buf_addf(o, "%s%.1f,%.1f", i ? " " : "", x, H - 1 - v / top * (H - 2));
 	}
 	buf_addf(o, "\"/></svg>");
+}
+
+/* The age line's top: the amber threshold, or the oldest age shown. */
+static double age_top(const struct ui_series *s)
+{
+	double top = (double)UI_BACKUP_OLD;
+	for (size_t i = 0; s && i < s->n; i++)
+		if (s->v[i] > top)
+			top = s->v[i];
+	return top;
 }
 
 static void pools(struct buf *o, const struct view *v, const struct ui_history *hist)
@@ -612,7 +664,7 @@ static void pools(struct buf *o, const struct view *v, const struct ui_history *
 		capacity_bar(o, z->capacity);
 		if (hist) {
 			buf_adds(o, "</td><td>");
-			sparkline(o, hist, series_of(hist, z->name));
+			sparkline(o, hist, series_of(&hist->pools, z->name), 100, "capacity");
 		}
 		buf_adds(o, "</td><td class=\"n\">");
 		human(o, z->size);
@@ -681,7 +733,7 @@ static void compliance(struct buf *o, const struct view *v, time_t now)
 		buf_adds(o, "</table>\n");
 }
 
-static void backups(struct buf *o, const struct view *v, time_t now)
+static void backups(struct buf *o, const struct view *v, const struct ui_history *hist, time_t now)
 {
 	buf_adds(o, "<h2>Backups</h2>\n");
 	if (!v->n_backups) {
@@ -689,8 +741,10 @@ static void backups(struct buf *o, const struct view *v, time_t now)
 		return;
 	}
 	buf_adds(o, "<table id=\"backups\"><tr><th>job</th><th>kind</th><th>source</th>"
-	            "<th>target</th><th>last result</th><th>last success</th><th>newest "
-	            "snapshot</th><th>bytes</th></tr>\n");
+	            "<th>target</th><th>last result</th><th>last success</th>");
+	if (hist)
+		buf_adds(o, "<th>age history</th>");
+	buf_adds(o, "<th>newest snapshot</th><th>bytes</th></tr>\n");
 	for (size_t i = 0; i < v->n_backups; i++) {
 		const struct view_backup *b = &v->backups[i];
 		int64_t age = b->last_success ? (int64_t)now - b->last_success : -1;
@@ -723,6 +777,11 @@ static void backups(struct buf *o, const struct view *v, time_t now)
 		buf_adds(o, " <span class=\"sub\">");
 		when(o, b->last_success);
 		buf_adds(o, "</span></td><td>");
+		if (hist) {
+			const struct ui_series *s = series_of(&hist->backups, b->target);
+			sparkline(o, hist, s, age_top(s), "age of the last success");
+			buf_adds(o, "</td><td>");
+		}
 		if (b->newest_name) {
 			html(o, "%s <span class=\"sub\">(", b->newest_name);
 			fmt_age(o, b->newest_creation ? (int64_t)now - b->newest_creation : -1);
@@ -843,7 +902,7 @@ void ui_render(const struct view *v, const struct view_status *st, const struct 
 		attention(o, v, now);
 		pools(o, v, hist);
 		compliance(o, v, now);
-		backups(o, v, now);
+		backups(o, v, hist, now);
 		locks_and_warnings(o, v);
 	}
 	buf_adds(o, "<p class=\"sub\">JSON: <a href=\"/api/v1/pools\">/api/v1/pools</a>, "

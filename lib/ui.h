@@ -10,7 +10,8 @@
  *
  * History: when `[api] history_url` names a VictoriaMetrics (or any
  * Prometheus-compatible) base URL, the collector thread fetches the pools'
- * capacity over the last history range from /api/v1/query_range into a
+ * capacity and the backups' age (time since zfs_backup_last_success_timestamp)
+ * over the last history range from /api/v1/query_range into a
  * struct ui_history and swaps it into a holder, like the view. Requests
  * only read the holder: a slow or dead VictoriaMetrics costs the
  * collector at most the fetch timeout and the page its sparklines, never
@@ -41,34 +42,44 @@
 #define UI_BACKUP_OLD      (26L * 3600) /* a backup older than this is amber */
 #define UI_BACKUP_STALE    (3L * 86400) /* and older than this red */
 
-/* One series of the history: the values of one pool over time. */
+/* One series of the history: one pool's capacity or one backup's age. */
 struct ui_series {
-	char *pool;
+	char *key; /* the pool, or the backup's target dataset */
 	size_t n;
 	double *t, *v; /* n each, t ascending (epoch seconds) */
+};
+
+struct ui_series_set {
+	struct ui_series *s;
+	size_t n;
 };
 
 /* Immutable once built; reference counted like a view. */
 struct ui_history {
 	int refs;
-	time_t start, end; /* the range asked for */
-	struct ui_series *s;
-	size_t n;
+	time_t start, end;            /* the range asked for */
+	struct ui_series_set pools;   /* zfs_pool_capacity_percent by pool */
+	struct ui_series_set backups; /* seconds since the last success, by target */
 };
 
-/* Parses a /api/v1/query_range answer of zfs_pool_capacity_percent into a
- * new history (one reference), one series per "pool" label. Series
- * without that label and samples that are not numbers are skipped; an
- * answer that is not a successful matrix is -EINVAL. */
-int ui_history_parse(const char *json, size_t len, time_t start, time_t end,
-                     struct ui_history **out, struct zerr *e);
+/* A new empty history for [start, end], with one reference. */
+struct ui_history *ui_history_new(time_t start, time_t end);
+
+/* Parses a /api/v1/query_range answer into set (emptied first), one
+ * series per value of label. Series without that label and samples that
+ * are not finite numbers or not in time order are skipped; an answer that
+ * is not a successful matrix is -EINVAL and leaves set as it was. */
+int ui_history_parse(const char *json, size_t len, const char *label, struct ui_series_set *set,
+                     struct zerr *e);
+void ui_series_set_free(struct ui_series_set *set); /* empties it */
 
 /* Whether url is one ui_history_fetch can use: http://HOST[:PORT][/PATH]. */
 int ui_history_url_check(const char *url, struct zerr *e);
 
-/* Asks base_url for the capacity of this host's pools (the hostname label
- * the api's metrics carry) over [now - range, now], in at most timeout_ms.
- * On success *out is a new history with one reference. */
+/* Asks base_url for the capacity of this host's pools and the age of its
+ * backups (by the hostname label the api's metrics carry) over
+ * [now - range, now], two queries in at most timeout_ms together. On
+ * success *out is a new history with one reference. */
 int ui_history_fetch(const char *base_url, const char *hostname, time_t now, int range,
                      int timeout_ms, struct ui_history **out, struct zerr *e);
 

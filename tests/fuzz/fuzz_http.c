@@ -69,15 +69,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (strpbrk(esc.s, "<>\"'"))
 		abort();
 	buf_free(&esc);
-	struct ui_history *h = NULL;
-	if (ui_history_parse((const char *)data, size, 0, 86400, &h, NULL) == 0) {
-		for (size_t i = 0; i < h->n; i++)
-			for (size_t k = 0; k < h->s[i].n; k++)
-				if (!isfinite(h->s[i].v[k]) ||
-				    (k && h->s[i].t[k] < h->s[i].t[k - 1]))
+	struct ui_series_set set = {NULL, 0};
+	if (ui_history_parse((const char *)data, size, "pool", &set, NULL) == 0) {
+		for (size_t i = 0; i < set.n; i++)
+			for (size_t k = 0; k < set.s[i].n; k++)
+				if (!isfinite(set.s[i].v[k]) ||
+				    (k && set.s[i].t[k] < set.s[i].t[k - 1]))
 					abort();
-		ui_history_put(h);
 	}
+	ui_series_set_free(&set);
 	free(in);
 	return 0;
 }

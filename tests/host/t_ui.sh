@@ -11,7 +11,8 @@
 #  - /ui/ without the key is 401; / stays JSON unless Accept prefers HTML;
 #  - without history_url: no sparklines;
 #  - with it, once victoria-metrics holds a few scrapes: a capacity
-#    sparkline (an SVG polyline) on the pool's row;
+#    sparkline (an SVG polyline) on the pool's row, an age sparkline on the
+#    backup's;
 #  - victoria-metrics gone: the page loses the sparklines and the api says
 #    why in its log; requests keep being answered.
 # A screenshot is saved to $ZKEEP_ARTIFACTS/ui.png (default build/artifacts).
@@ -173,12 +174,13 @@ PB=$PY_URL
 ok=0
 for _ in $(seq 1 60); do
 	curl -fsS "$PB/ui/" >"$T/b-curl.html" 2>/dev/null &&
-		row "$T/b-curl.html" 'class="pool" data-pool="zkui"' | grep -q 'class="spark"' && { ok=1; break; }
+		row "$T/b-curl.html" 'class="pool" data-pool="zkui"' | grep -q 'class="spark"' &&
+		row "$T/b-curl.html" 'class="backup" data-job="h"' | grep -q 'class="spark"' && { ok=1; break; }
 	sleep 2
 done
 [ $ok = 1 ] || {
 	vssh 'cat /var/tmp/zkui-api-h.log' || true
-	fail "no sparkline for pool zkui with history_url set"
+	fail "no sparklines for pool zkui and the backup with history_url set"
 }
 chrome --dump-dom "$PB/ui/" >"$T/b.html" || fail "chromium --dump-dom of /ui/ with history"
 check_rows "$T/b.html"
@@ -191,6 +193,10 @@ for p in $pts; do
 	awk -F, -v p="$p" '{ if (!($1 >= 0 && $1 <= 160 && $2 >= 0 && $2 <= 28)) exit 1 }' <<<"$p" ||
 		fail "sparkline point $p outside its box"
 done
+r=$(row "$T/b.html" 'class="backup" data-job="h" data-source="zkui/data"')
+grep -q '<svg class="spark"[^>]*aria-label="age of the last success' <<<"$r" ||
+	fail "no age sparkline on the backup's row: $r"
+grep -q '<th>age history</th>' "$T/b.html" || fail "no age history column with history_url"
 chrome --window-size=1280,1000 --screenshot="$ART/ui.png" "$PB/ui/" >/dev/null ||
 	fail "chromium --screenshot"
 [ "$(head -c 8 "$ART/ui.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] ||

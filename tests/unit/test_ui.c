@@ -234,16 +234,25 @@ static const char range_answer[] =
     "{\"metric\":{\"hostname\":\"h\"},\"values\":[[1795679000,\"1\"]]}]},"
     "\"stats\":{\"seriesFetched\":\"3\"}}";
 
+/* time() - zfs_backup_last_success_timestamp: the good backup's age, 0 a
+ * day ago and 52 h now (over the 26 h amber line, so the line's top). */
+static const char age_answer[] =
+    "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":["
+    "{\"metric\":{\"backup_job\":\"h\",\"hostname\":\"h\",\"target\":"
+    "\"fixt/backups/h/tank/good\"},\"values\":[[1795593600,\"0\"],[1795680000,\"187200\"]]}]}}";
+
 static void test_history(void **state)
 {
 	struct uifx *f = *state;
-	struct ui_history *h = NULL;
+	struct ui_history *h = ui_history_new(NOW - 86400, NOW);
 	struct zerr e = ZERR_INIT;
 	assert_int_equal(
-	    ui_history_parse(range_answer, strlen(range_answer), NOW - 86400, NOW, &h, &e), 0);
-	assert_int_equal(h->n, 2);
-	assert_string_equal(h->s[0].pool, "fixt");
-	assert_int_equal(h->s[0].n, 3); /* NaN skipped */
+	    ui_history_parse(range_answer, strlen(range_answer), "pool", &h->pools, &e), 0);
+	assert_int_equal(h->pools.n, 2);
+	assert_string_equal(h->pools.s[0].key, "fixt");
+	assert_int_equal(h->pools.s[0].n, 3); /* NaN skipped */
+	assert_int_equal(
+	    ui_history_parse(age_answer, strlen(age_answer), "target", &h->backups, &e), 0);
 	struct buf b = BUF_INIT;
 	ui_render(f->v, NULL, h, NOW, &b);
 	has(b.s, "<th>history</th>");
@@ -256,6 +265,15 @@ static void test_history(void **state)
 	r = row(b.s, "class=\"pool\" data-pool=\"deg\"");
 	lacks(r, "class=\"spark\"");
 	free(r);
+	/* backups: the age line of the good one, none for the other */
+	has(b.s, "<th>age history</th>");
+	r = row(b.s, "class=\"backup\" data-job=\"h\"");
+	has(r, "aria-label=\"age of the last success over the last 24h\"");
+	has(r, "points=\"0.0,27.0 160.0,1.0\"");
+	free(r);
+	r = row(b.s, "class=\"backup\" data-job=\"&lt;script&gt;");
+	lacks(r, "class=\"spark\"");
+	free(r);
 	buf_free(&b);
 	ui_history_put(h);
 
@@ -264,9 +282,10 @@ static void test_history(void **state)
 	                     "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\","
 	                     "\"result\":[]}}"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		h = NULL;
-		assert_int_equal(ui_history_parse(bad[i], strlen(bad[i]), 0, 1, &h, &e), -EINVAL);
-		assert_null(h);
+		struct ui_series_set set = {NULL, 0};
+		assert_int_equal(ui_history_parse(bad[i], strlen(bad[i]), "pool", &set, &e),
+		                 -EINVAL);
+		assert_int_equal(set.n, 0);
 	}
 	has(e.msg, "query_range");
 }
@@ -315,30 +334,34 @@ static void test_url_check(void **state)
 struct srv {
 	int fd, port;
 	const char *answer; /* NULL: accept, read, and never answer */
-	char request[4096];
+	int conns;          /* connections to take */
+	char request[8192]; /* what they sent, one after the other */
 };
 
 static void *serve(void *arg)
 {
 	struct srv *s = arg;
-	int c = accept(s->fd, NULL, NULL);
-	if (c < 0)
-		return NULL;
 	size_t n = 0;
-	while (n + 1 < sizeof(s->request) && !strstr(s->request, "\r\n\r\n")) {
-		ssize_t r = read(c, s->request + n, sizeof(s->request) - 1 - n);
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		s->request[n] = '\0';
+	for (int k = 0; k < s->conns; k++) {
+		int c = accept(s->fd, NULL, NULL);
+		if (c < 0)
+			return NULL;
+		size_t start = n;
+		while (n + 1 < sizeof(s->request) && !strstr(s->request + start, "\r\n\r\n")) {
+			ssize_t r = read(c, s->request + n, sizeof(s->request) - 1 - n);
+			if (r <= 0)
+				break;
+			n += (size_t)r;
+			s->request[n] = '\0';
+		}
+		if (s->answer) {
+			ssize_t w = write(c, s->answer, strlen(s->answer));
+			(void)w;
+		} else {
+			usleep(800 * 1000); /* longer than the fetch's timeout */
+		}
+		close(c);
 	}
-	if (s->answer) {
-		ssize_t w = write(c, s->answer, strlen(s->answer));
-		(void)w;
-	} else {
-		usleep(800 * 1000); /* longer than the fetch's timeout */
-	}
-	close(c);
 	return NULL;
 }
 
@@ -375,12 +398,13 @@ static void test_fetch(void **state)
 	(void)state;
 	struct buf ans = BUF_INIT;
 	buf_addf(&ans, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n%s", range_answer);
-	struct srv s = {-1, 0, ans.s, ""};
+	struct srv s = {-1, 0, ans.s, 2, ""};
 	struct ui_history *h = NULL;
 	struct zerr e = ZERR_INIT;
 	if (fetch(&s, &h, &e) < 0)
 		fail_msg("fetch: %s", e.msg);
-	assert_int_equal(h->n, 2);
+	assert_int_equal(h->pools.n, 2);
+	assert_int_equal(h->backups.n, 0); /* the answer has no target labels */
 	assert_int_equal(h->end, NOW);
 	assert_int_equal(h->start, NOW - 86400);
 	ui_history_put(h);
@@ -389,19 +413,22 @@ static void test_fetch(void **state)
 	               "/vm/api/v1/"
 	               "query_range?query=zfs_pool_capacity_percent%7Bhostname%3D%22h%5C%221%22%7D&"
 	               "start=1795593600&end=1795680000&step=720s HTTP/1.0\r\n");
+	has(s.request, "GET /vm/api/v1/query_range?query=time%28%29%20-%20"
+	               "zfs_backup_last_success_timestamp%7Bhostname%3D%22h%5C%221%22%7D&"
+	               "start=1795593600&end=1795680000&step=720s HTTP/1.0\r\n");
 	buf_free(&ans);
 
-	struct srv s404 = {-1, 0, "HTTP/1.1 404 Not Found\r\n\r\nno", ""};
+	struct srv s404 = {-1, 0, "HTTP/1.1 404 Not Found\r\n\r\nno", 1, ""};
 	h = NULL;
 	assert_int_equal(fetch(&s404, &h, &e), -EPROTO);
 	assert_null(h);
 	has(e.msg, "answered 404");
 
-	struct srv chunked = {-1, 0,
-	                      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", ""};
+	struct srv chunked = {
+	    -1, 0, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 1, ""};
 	assert_int_equal(fetch(&chunked, &h, &e), -EPROTO);
 
-	struct srv slow = {-1, 0, NULL, ""};
+	struct srv slow = {-1, 0, NULL, 1, ""};
 	assert_int_equal(fetch(&slow, &h, &e), -ETIMEDOUT);
 	assert_null(h);
 

@@ -149,6 +149,8 @@ fuzz: $(FUZZ_TARGETS)
 	printf '/api/v1/backups/logs/pull.log\0001000' >build-fuzz/corpus-http/log
 	printf '/api/v1/datasets/tank/a b/snapshots/' >build-fuzz/corpus-http/ds
 	printf '/api/v1/pools/tank/status' >build-fuzz/corpus-http/pool
+	printf '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"pool":"t"},"values":[[1,"2"],[3,"NaN"]]}]}}' >build-fuzz/corpus-http/range
+	printf 'text/html,application/xhtml+xml,*/*;q=0.8' >build-fuzz/corpus-http/accept
 	build-fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus-http
 
 .PHONY: fuzz

@@ -1,7 +1,9 @@
 /*
- * zkeep api / zfs-api: the per-host HTTP daemon (JSON API and /metrics).
+ * zkeep api / zfs-api: the per-host HTTP daemon (JSON API, /metrics and
+ * the /ui/ status page).
  *
  * The main thread is the collector: it collects a view, swaps it in, and
+ * fetches the /ui/ sparklines' history when history_url is set, and
  * sleeps --interval seconds (SIGHUP collects at once; SIGTERM and SIGINT
  * stop). libmicrohttpd's threads serve requests from the current view and
  * never run zfs. The server starts before the first collection so
@@ -27,6 +29,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "ui.h"
 #include "view.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -40,6 +43,8 @@ struct api_settings {
 	char *key;
 	char *cors;
 	char *hostname;
+	char *history_url; /* NULL: no sparklines on /ui/ */
+	int history_range;
 	enum log_level level;
 };
 
@@ -150,6 +155,13 @@ static int apply_env(struct api_settings *s)
 	}
 	if ((v = getenv("ZFS_API_API_KEY")) && *v)
 		set_str(&s->key, v);
+	if ((v = getenv("ZFS_API_HISTORY_URL"))) {
+		if (*v && ui_history_url_check(v, &e) < 0) {
+			log_error("ZFS_API_HISTORY_URL: %s", e.msg);
+			return EXIT_USAGE;
+		}
+		set_str(&s->history_url, v); /* empty: none, over the config */
+	}
 	if ((v = getenv("ZFS_SNAPSHOT_REPORT_CACHE")) && *v)
 		log_debug("ZFS_SNAPSHOT_REPORT_CACHE='%s' is not needed: compliance is computed "
 		          "from each collection",
@@ -176,6 +188,26 @@ static int collect_once(const struct view_opts *vo, struct view_holder *h)
 		          v->pools.n, v->ix.n, v->list.n);
 	view_holder_update(h, r < 0 ? NULL : v, d, &e);
 	return r;
+}
+
+/* The sparklines' history into h, at most every UI_HISTORY_EVERY seconds,
+ * from the collector thread so no request waits for VictoriaMetrics. A
+ * failure leaves the page without sparklines and says why in the log. */
+static void fetch_history(const struct api_settings *s, struct ui_history_holder *h, time_t *last)
+{
+	time_t now = time(NULL);
+	if (!s->history_url || !*s->history_url || (*last && now - *last < UI_HISTORY_EVERY))
+		return;
+	*last = now;
+	struct zerr e = ZERR_INIT;
+	struct ui_history *hist = NULL;
+	if (ui_history_fetch(s->history_url, s->hostname, now, s->history_range, UI_HISTORY_TIMEOUT,
+	                     &hist, &e) < 0)
+		log_warn("history for /ui/ from '%s': %s", s->history_url, e.msg);
+	else
+		log_debug("history for /ui/: %zu pools, %zu backups", hist->pools.n,
+		          hist->backups.n);
+	ui_history_holder_set(h, hist);
 }
 
 int cmd_api(int argc, char **argv, const struct cmd *self)
@@ -234,6 +266,8 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 	struct api_settings s;
 	struct zerr e = ZERR_INIT;
 	struct view_holder holder;
+	struct ui_history_holder history;
+	time_t history_last = 0;
 	struct http_server *srv = NULL;
 	struct host local;
 	int ret = EXIT_USAGE;
@@ -241,6 +275,7 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 	config_init(&cfg);
 	host_init_local(&local);
 	view_holder_init(&holder);
+	ui_history_holder_init(&history);
 	if (config_load_file(&cfg, config ? config : ZK_DEFAULT_CONFIG, &e) < 0 &&
 	    (config || e.code != -ENOENT)) {
 		log_error("%s", e.msg);
@@ -254,6 +289,9 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 	s.level = LOG_LVL_INFO;
 	if (cfg.api.cors_origins)
 		s.cors = xstrdup(cfg.api.cors_origins);
+	if (cfg.api.history_url)
+		s.history_url = xstrdup(cfg.api.history_url);
+	s.history_range = cfg.api.history_range;
 	{
 		char hn[256];
 		if (gethostname(hn, sizeof(hn)) < 0)
@@ -315,8 +353,8 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-	struct http_opts ho = {s.host,          s.port,     s.key, s.cors,
-	                       cfg.api.log_dir, s.hostname, 4,     &holder};
+	struct http_opts ho = {s.host,     s.port, s.key,   s.cors,  cfg.api.log_dir,
+	                       s.hostname, 4,      &holder, &history};
 	if (http_start(&ho, &srv, &e) < 0) {
 		log_error("%s", e.msg);
 		ret = EXIT_FAILED;
@@ -324,8 +362,12 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 	}
 	log_info("listening on %s:%d (auth %s), collecting every %d s", s.host, s.port,
 	         s.key ? "on" : "off", s.interval);
+	if (s.history_url && *s.history_url)
+		log_info("/ui/ sparklines from %s (%d s of history)", s.history_url,
+		         s.history_range);
 	for (;;) {
 		collect_once(&vo, &holder);
+		fetch_history(&s, &history, &history_last);
 		struct timespec ts = {s.interval, 0};
 		int sig = sigtimedwait(&sigs, NULL, &ts);
 		if (sig == SIGTERM || sig == SIGINT) {
@@ -339,11 +381,13 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 out:
 	http_stop(srv);
 	view_holder_free(&holder);
+	ui_history_holder_free(&history);
 	host_free(&local);
 	config_free(&cfg);
 	free(s.host);
 	free(s.key);
 	free(s.cors);
 	free(s.hostname);
+	free(s.history_url);
 	return ret;
 }

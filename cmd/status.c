@@ -84,34 +84,10 @@ static void when(char *out, size_t len, int64_t t)
 
 static void age(char *out, size_t len, int64_t secs)
 {
-	if (secs < 0)
-		snprintf(out, len, "-");
-	else if (secs < 3600)
-		snprintf(out, len, "%lldm", (long long)secs / 60);
-	else if (secs < 2LL * 86400)
-		snprintf(out, len, "%lldh", (long long)secs / 3600);
-	else
-		snprintf(out, len, "%lldd", (long long)secs / 86400);
-}
-
-static bool pool_errors(const struct view_pool *p)
-{
-	if (p->scan.errors > 0)
-		return true;
-	for (size_t d = 0; p->have_status && d < p->status.n_vdevs; d++) {
-		const struct zpool_vdev *v = &p->status.vdevs[d];
-		if ((v->read_errors && v->read_errors != ZFS_NONE) ||
-		    (v->write_errors && v->write_errors != ZFS_NONE) ||
-		    (v->checksum_errors && v->checksum_errors != ZFS_NONE))
-			return true;
-	}
-	return false;
-}
-
-static bool backup_ok(const struct view_backup *b)
-{
-	return !strcmp(b->result, "ok") || !strcmp(b->result, "up_to_date") ||
-	       !strcmp(b->result, "skipped");
+	struct buf b = BUF_INIT;
+	fmt_age(&b, secs);
+	snprintf(out, len, "%s", b.s);
+	buf_free(&b);
 }
 
 /* What needs attention, one line each. */
@@ -121,7 +97,7 @@ static void attention(const struct view *v, struct strvec *out)
 		const struct view_pool *p = &v->vpools[i];
 		if (strcmp(p->zp->health, "ONLINE"))
 			strvec_pushf(out, "pool '%s' is %s", p->zp->name, p->zp->health);
-		if (pool_errors(p))
+		if (view_pool_has_errors(p))
 			strvec_pushf(out, "pool '%s' has read, write, checksum or scan errors",
 			             p->zp->name);
 	}
@@ -140,7 +116,7 @@ static void attention(const struct view *v, struct strvec *out)
 				             d->comp[k].fresh ? "" : ", newest too old");
 	}
 	for (size_t i = 0; i < v->n_backups; i++)
-		if (!backup_ok(&v->backups[i]))
+		if (!view_backup_ok(&v->backups[i]))
 			strvec_pushf(out, "backup %s '%s' -> '%s' failed: %s", v->backups[i].job,
 			             v->backups[i].source, v->backups[i].target,
 			             v->backups[i].error ? v->backups[i].error
@@ -227,7 +203,7 @@ static void print_text(const struct view *v, const struct strvec *att, time_t no
 		char res[32];
 		snprintf(res, sizeof(res), "%-10s", b->result);
 		printf("%-14s %-4s %-32s %s %-16s %-8s %s\n", b->job, b->kind, b->source,
-		       paint(res, !backup_ok(b)), ls, lag, b->target);
+		       paint(res, !view_backup_ok(b)), ls, lag, b->target);
 	}
 	for (size_t i = 0; i < v->n_locks; i++) {
 		const struct view_lock *l = &v->locks[i];

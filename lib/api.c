@@ -536,6 +536,12 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 	const struct view_pool *p;
 	switch (r->id) {
 	case ROUTE_ROOT:
+		if (ui_accept_prefers_html(c->accept)) {
+			/* a browser: the page; API clients keep the seed's JSON */
+			api_error(res, 303, "see /ui/");
+			res->location = "/ui/";
+			return;
+		}
 		root(res);
 		return;
 	case ROUTE_HEALTH:
@@ -616,7 +622,15 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 		log_tail(c, r->arg, lines, res);
 		return;
 	case ROUTE_UI:
-		api_error(res, 404, "the status page is not built in this version");
+		if (r->arg) { /* one page; nothing lives below it */
+			api_error(res, 404, "not found");
+			return;
+		}
+		/* before the first collection the page says so, with a 503 */
+		res->status = v ? 200 : 503;
+		res->content_type = "text/html; charset=utf-8";
+		buf_reset(&res->body);
+		ui_render(v, c->st, c->history, c->now, &res->body);
 		return;
 	case ROUTE_METRICS: /* served by the http module from the view's text */
 	case ROUTE_NONE:

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "http.h"
+#include "ui.h"
 #include "view.h"
 
 struct api_ctx {
@@ -19,15 +20,19 @@ struct api_ctx {
 	const char *hostname;
 	const char *log_dir; /* NULL: none configured */
 	time_t now;
+	const struct ui_history *history; /* for /ui/; NULL: no sparklines */
+	const char *accept;               /* the request's Accept header, or NULL */
 };
 
 struct api_response {
 	int status;
 	const char *content_type;
 	struct buf body;
+	const char *location; /* a redirect's Location (static), or NULL */
 };
 
-/* Fills res for route r; lines is the raw ?lines= value or NULL. */
+/* Fills res for route r; lines is the raw ?lines= value or NULL. / answers
+ * the seed's JSON, or a redirect to /ui/ when c->accept prefers HTML. */
 void api_handle(const struct api_ctx *c, const struct http_route *r, const char *lines,
                 struct api_response *res);
 /* A JSON error body {"detail": msg}. */

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "host.h"
+#include "ui.h"
 #include "xalloc.h"
 #include "zfs.h"
 #include "banned.h"
@@ -165,6 +166,7 @@ void config_init(struct zk_config *c)
 	c->api.listen_host = xstrdup("127.0.0.1");
 	c->api.listen_port = 8000;
 	c->api.interval = 30;
+	c->api.history_range = UI_HISTORY_RANGE;
 }
 
 static void job_free(struct zk_job *j)
@@ -598,9 +600,16 @@ static int key_api(struct parse *ps, const char *k, const char *v)
 	if (!strcmp(k, "cors_origins"))
 		return set_str(ps, &a->cors_origins, v);
 	if (!strcmp(k, "history_url")) {
-		if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
-			return fail(ps, ps->line, "history_url: '%s' is not an http(s) URL", v);
+		/* what the page's built-in HTTP client can fetch (lib/ui.h) */
+		if (ui_history_url_check(v, &e) < 0)
+			return fail(ps, ps->line, "%s", e.msg);
 		return set_str(ps, &a->history_url, v);
+	}
+	if (!strcmp(k, "history_range")) {
+		if (config_parse_int(v, UI_HISTORY_POINTS, 366L * 86400, &n, &e) < 0)
+			return fail(ps, ps->line, "history_range: %s", e.msg);
+		a->history_range = (int)n;
+		return 1;
 	}
 	return -1;
 }

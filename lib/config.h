@@ -75,7 +75,8 @@ struct zk_api_cfg {
 	char *report_cache;
 	int interval; /* seconds between collections */
 	char *cors_origins;
-	char *history_url;
+	char *history_url; /* VictoriaMetrics for /ui/'s sparklines, or NULL */
+	int history_range; /* seconds of history the sparklines show */
 };
 
 struct zk_config {

@@ -12,4 +12,8 @@
  * steps of 1024: 0 -> "0.00 B", 1536 -> "1.50 KB". */
 void fmt_bytes_human(struct buf *b, uint64_t n);
 
+/* A short age for humans: "-" when secs < 0, else minutes under an hour
+ * ("42m"), hours under two days ("30h"), days after ("9d"). */
+void fmt_age(struct buf *b, int64_t secs);
+
 #endif

@@ -228,6 +228,13 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (allow)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	if (!strncmp(res->content_type, "text/html",
+	             9)) /* the page: no scripts, nothing from outside */
+		MHD_add_response_header(r, "Content-Security-Policy",
+		                        "default-src 'none'; style-src 'unsafe-inline'; "
+		                        "frame-ancestors 'none'");
+	if (res->location)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, res->location);
 	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
 	if (s->cors && http_origin_allowed(s->cors, origin)) {
 		MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
@@ -257,7 +264,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	(void)version;
 	(void)upload;
 	(void)con_cls;
-	struct api_response res = {0, "application/json", BUF_INIT};
+	struct api_response res = {0, "application/json", BUF_INIT, NULL};
 	struct http_route r = {ROUTE_NONE, NULL};
 	char addr[64];
 	enum MHD_Result ret;
@@ -307,15 +314,26 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	{
 		struct view_status st;
 		struct view *v = view_holder_get(s->o.views, &st);
+		struct ui_history *hist = NULL;
 		time_t now = time(NULL);
 		if (r.id == ROUTE_METRICS) {
 			metrics_body(s, v, &st, now, &res);
 		} else {
-			struct api_ctx ctx = {v, &st, s->hostname, s->log_dir, now};
+			if (r.id == ROUTE_UI && s->o.history)
+				hist = ui_history_holder_get(s->o.history);
+			struct api_ctx ctx = {v,
+			                      &st,
+			                      s->hostname,
+			                      s->log_dir,
+			                      now,
+			                      hist,
+			                      MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+			                                                  MHD_HTTP_HEADER_ACCEPT)};
 			api_handle(&ctx, &r,
 			           MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lines"),
 			           &res);
 		}
+		ui_history_put(hist);
 		view_put(v);
 	}
 reply:

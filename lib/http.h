@@ -24,6 +24,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "ui.h"
 #include "view.h"
 
 #define HTTP_URL_MAX       4096
@@ -53,7 +54,7 @@ enum http_route_id {
 	ROUTE_BACKUPS,
 	ROUTE_BACKUP_LOGS,
 	ROUTE_BACKUP_LOG,
-	ROUTE_UI, /* /ui and /ui/...: the HTML status page (issue 6) hooks in here */
+	ROUTE_UI, /* /ui and /ui/: the HTML status page (lib/ui.h) */
 };
 
 struct http_route {
@@ -92,6 +93,7 @@ struct http_opts {
 	const char *hostname;
 	unsigned threads;
 	struct view_holder *views;
+	struct ui_history_holder *history; /* /ui/'s sparklines; may be NULL */
 };
 
 struct http_server;

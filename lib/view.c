@@ -130,6 +130,26 @@ const struct view_pool *view_pool(const struct view *v, const char *name)
 	return NULL;
 }
 
+bool view_pool_has_errors(const struct view_pool *p)
+{
+	if (p->scan.errors > 0)
+		return true;
+	for (size_t d = 0; p->have_status && d < p->status.n_vdevs; d++) {
+		const struct zpool_vdev *vd = &p->status.vdevs[d];
+		if ((vd->read_errors && vd->read_errors != ZFS_NONE) ||
+		    (vd->write_errors && vd->write_errors != ZFS_NONE) ||
+		    (vd->checksum_errors && vd->checksum_errors != ZFS_NONE))
+			return true;
+	}
+	return false;
+}
+
+bool view_backup_ok(const struct view_backup *b)
+{
+	return !strcmp(b->result, "ok") || !strcmp(b->result, "up_to_date") ||
+	       !strcmp(b->result, "skipped");
+}
+
 /* ---- building -------------------------------------------------------- */
 
 static void warn(struct view *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -165,6 +165,12 @@ void view_put(struct view *v); /* NULL is fine */
 const struct view_dataset *view_dataset(const struct view *v, const char *name);
 const struct view_pool *view_pool(const struct view *v, const char *name);
 
+/* A pool with read, write or checksum errors on a vdev, or a scan that
+ * found errors. */
+bool view_pool_has_errors(const struct view_pool *p);
+/* A backup whose last run did what it should (ok, up to date, skipped). */
+bool view_backup_ok(const struct view_backup *b);
+
 /* The pool of a dataset name and the rest ("" for the pool's root), as the
  * seed's metrics label them. */
 void view_split_name(const char *name, struct buf *pool, const char **rest);

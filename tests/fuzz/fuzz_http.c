@@ -5,12 +5,18 @@
  * argument is a substring of the path, a log file argument is one path
  * component, pool arguments hold no '/', and lines is always 1..1000; a
  * log name accepted by http_log_name_ok never escapes its directory.
+ * The /ui/ page's parsers get the same input: the Accept rule, the
+ * history_url check, the query_range parser (whatever it accepts has
+ * ascending times and finite values), and the HTML escaper (its output
+ * holds no markup character).
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
+#include "ui.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -55,6 +61,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	(void)http_key_equal(path, lines ? lines : "");
 	(void)http_origin_allowed(path, lines);
+
+	(void)ui_accept_prefers_html(path);
+	(void)ui_history_url_check(path, NULL);
+	struct buf esc = BUF_INIT;
+	ui_escape(&esc, path);
+	if (strpbrk(esc.s, "<>\"'"))
+		abort();
+	buf_free(&esc);
+	struct ui_series_set set = {NULL, 0};
+	if (ui_history_parse((const char *)data, size, "pool", &set, NULL) == 0) {
+		for (size_t i = 0; i < set.n; i++)
+			for (size_t k = 0; k < set.s[i].n; k++)
+				if (!isfinite(set.s[i].v[k]) ||
+				    (k && set.s[i].t[k] < set.s[i].t[k - 1]))
+					abort();
+	}
+	ui_series_set_free(&set);
 	free(in);
 	return 0;
 }

@@ -20,36 +20,8 @@ BUILD=${ZKEEP_BUILD:-build}
 ZK=$TOP/$BUILD/zkeep
 [ -x "$ZK" ] || fail "no $ZK (make first)"
 "$ZK" api --help >/dev/null 2>&1 || fail "$ZK has no working 'zkeep api'"
-VMCTL=$TOP/tests/vm/vm
-fl=${ZKEEP_MON_FLAVOUR:-2.3}
-name=zkeep-mon-$$
-rd=${ZKEEP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zkeep}/run/$name
-"$VMCTL" start "$fl" "$name" >"$T/vm-start.log" 2>&1 || { cat "$T/vm-start.log"; fail "vm start $fl"; }
-# stopped after everything else (the trap runs _cleanup, which stops our
-# processes first, then this)
-trap '_cleanup; "$VMCTL" stop "$name" >/dev/null 2>&1 || true; rm -rf "$rd"' EXIT
-# vssh CMD (stdin /dev/null) and vssh_in CMD (stdin passed): run CMD in the
-# VM; a connection that fails (ssh's 255: on a loaded machine the guest can
-# miss ssh's 5 s banner timeout) is retried, as the command never ran
-vssh_in() {
-	local in=$T/vssh.$RANDOM rc
-	cat >"$in"
-	for _ in 1 2 3 4 5; do
-		rc=0
-		"$VMCTL" ssh "$name" "$@" <"$in" || rc=$?
-		[ $rc -eq 255 ] || return $rc
-		sleep 3
-	done
-	return 255
-}
-vssh() { vssh_in "$@" </dev/null; }
-
-vssh 'mkdir -p /opt/zkmon'
-for i in 1 2 3 4 5; do
-	"$VMCTL" put "$name" "$ZK" /opt/zkmon/ && break
-	[ "$i" -lt 5 ] || fail "could not copy zkeep into the VM"
-	sleep 3
-done
+vm_boot zkeep-mon-$$
+vm_put "$ZK" /opt/zkmon
 key=k$RANDOM$RANDOM$RANDOM
 vssh_in "ZKMON_KEY=$key bash -s" >"$T/setup.log" 2>&1 <<'SETUP' || { cat "$T/setup.log"; fail "setup in the VM"; }
 set -eux
@@ -93,9 +65,7 @@ SETUP
 
 # the tunnel: loopback port -> the VM's 127.0.0.1:8000
 lport=$(free_port)
-bg ssh -N -L "127.0.0.1:$lport:127.0.0.1:8000" -i "$(cat "$rd/image")/id_ed25519" -p "$(cat "$rd/port")" \
-	-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
-	-o ExitOnForwardFailure=yes -o ConnectTimeout=30 root@127.0.0.1
+vm_forward -L "127.0.0.1:$lport:127.0.0.1:8000"
 wait_http "http://127.0.0.1:$lport/api/v1/health" 30
 # the api wants its key on /metrics
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$lport/metrics")" = 401 ] ||

@@ -204,6 +204,16 @@ checked.add("/api/openapi.json")
 m = get("/metrics", raw=True)
 open(work + "/metrics.txt", "w").write(m)
 checked.add("/metrics")
+# the status page: HTML, this host's pool on it (tests/host/t_ui.sh renders
+# it in a real browser)
+req = urllib.request.Request(base + "/ui/")
+if key:
+    req.add_header("X-API-Key", key)
+with urllib.request.urlopen(req, timeout=10) as r:
+    ui, ctype = r.read().decode(), r.headers.get("Content-Type")
+if not ctype.startswith("text/html") or ('data-pool="%s"' % pool) not in ui:
+    fail("/ui/: %s, pool %s not on the page" % (ctype, pool))
+checked.add("/ui/")
 missing = set(doc["paths"]) - checked
 if missing:
     fail("paths of the document not checked: %s" % sorted(missing))

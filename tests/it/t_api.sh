@@ -192,7 +192,7 @@ ZKEY='k3y-Zq9-not-logged'
 start_api env ZFS_API_AUTH_ENABLED=true ZFS_API_API_KEY="$ZKEY"
 wait_data -H "X-API-Key: $ZKEY"
 assert_eq "$(code "$BASE/api/v1/health")" 200 "health stays open"
-for p in /api/v1/pools /metrics / /api/openapi.json /api/v1/backups/logs/pull.log; do
+for p in /api/v1/pools /metrics / /api/openapi.json /api/v1/backups/logs/pull.log /ui/; do
 	assert_eq "$(code "$BASE$p")" 401 "$p without a key"
 	is_json_error 401
 	assert_eq "$(code -H 'X-API-Key: wrong-guess' "$BASE$p")" 401 "$p with a wrong key"

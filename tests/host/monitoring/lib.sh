@@ -69,18 +69,23 @@ vm_query() {
 	curl -sS "${args[@]}" "$VM/api/v1/query"
 }
 
-# sink_start serve FILE [KEY] | record DIR: sets SINK (its URL).
-sink_start() {
-	local pf=$T/sink.port.$RANDOM
-	/usr/bin/python3 "$MON/httpsink.py" "$@" "$pf" &
-	_pids+=($!)
-	local i
+# py_start SCRIPT ARGS...: one of our stdlib servers (each writes its port
+# to the file given as its last argument), stopped on exit; sets PY_URL.
+py_start() {
+	local pf=$T/py.port.$RANDOM i
+	bg /usr/bin/python3 "$@" "$pf"
 	for i in $(seq 1 100); do
 		[ -s "$pf" ] && break
 		sleep 0.1
 	done
-	[ -s "$pf" ] || fail "httpsink $1 did not start"
-	SINK=http://127.0.0.1:$(cat "$pf")
+	[ -s "$pf" ] || fail "$(basename "$1") $2 did not start"
+	PY_URL=http://127.0.0.1:$(cat "$pf")
+}
+
+# sink_start serve FILE [KEY] | record DIR: sets SINK (its URL).
+sink_start() {
+	py_start "$MON/httpsink.py" "$@"
+	SINK=$PY_URL
 }
 
 # bg CMD...: start a long-running process, stopped on exit; sets BG_PID.
@@ -88,4 +93,54 @@ bg() {
 	"$@" &
 	BG_PID=$!
 	_pids+=($BG_PID)
+}
+
+# ---- the QEMU test VM, for the tests marked "# needs: vm"
+
+# vm_boot NAME: boots the test VM (OpenZFS $ZKEEP_MON_FLAVOUR, default 2.3)
+# as NAME, stopped on exit after everything else (the trap runs _cleanup,
+# which stops our processes first, tunnels included, then the VM); sets
+# VMNAME and VMRUN (its run dir: image, port).
+vm_boot() {
+	local fl=${ZKEEP_MON_FLAVOUR:-2.3}
+	VMCTL=$TOP/tests/vm/vm
+	VMNAME=$1
+	VMRUN=${ZKEEP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zkeep}/run/$VMNAME
+	"$VMCTL" start "$fl" "$VMNAME" >"$T/vm-start.log" 2>&1 || { cat "$T/vm-start.log"; fail "vm start $fl"; }
+	trap '_cleanup; "$VMCTL" stop "$VMNAME" >/dev/null 2>&1 || true; rm -rf "$VMRUN"' EXIT
+}
+
+# vssh CMD (stdin /dev/null) and vssh_in CMD (stdin passed): run CMD in the
+# VM; a connection that fails (ssh's 255: on a loaded machine the guest can
+# miss ssh's 5 s banner timeout) is retried, as the command never ran
+vssh_in() {
+	local in=$T/vssh.$RANDOM rc
+	cat >"$in"
+	for _ in 1 2 3 4 5; do
+		rc=0
+		"$VMCTL" ssh "$VMNAME" "$@" <"$in" || rc=$?
+		[ $rc -eq 255 ] || return $rc
+		sleep 3
+	done
+	return 255
+}
+vssh() { vssh_in "$@" </dev/null; }
+
+# vm_put FILE DIR: copies FILE into DIR (made) in the VM, with retries
+vm_put() {
+	local i
+	vssh "mkdir -p '$2'"
+	for i in 1 2 3 4 5; do
+		"$VMCTL" put "$VMNAME" "$1" "$2/" && return 0
+		sleep 3
+	done
+	fail "could not copy $1 into the VM"
+}
+
+# vm_forward FORWARDS...: one ssh to the VM holding the -L/-R forwards
+# given, stopped on exit
+vm_forward() {
+	bg ssh -N "$@" -i "$(cat "$VMRUN/image")/id_ed25519" -p "$(cat "$VMRUN/port")" \
+		-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+		-o ExitOnForwardFailure=yes -o ConnectTimeout=30 root@127.0.0.1
 }

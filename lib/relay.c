@@ -62,6 +62,13 @@ int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_st
 	size_t chunk = CHUNK;
 	if (o->bwlimit && o->bwlimit / 10 < chunk)
 		chunk = o->bwlimit / 10 > 4096 ? (size_t)(o->bwlimit / 10) : 4096;
+#ifdef F_SETPIPE_SZ
+	/* larger pipes: the sender writes more before it blocks and each
+	 * splice moves more (fails harmlessly on what is not a pipe, or past
+	 * the system's pipe-max-size) */
+	fcntl(in_fd, F_SETPIPE_SZ, (int)CHUNK);
+	fcntl(out_fd, F_SETPIPE_SZ, (int)CHUNK);
+#endif
 	int in_fl = fcntl(in_fd, F_GETFL), out_fl = fcntl(out_fd, F_GETFL);
 	fcntl(in_fd, F_SETFL, in_fl | O_NONBLOCK);
 	fcntl(out_fd, F_SETFL, out_fl | O_NONBLOCK);
@@ -73,12 +80,19 @@ int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_st
 	for (;;) {
 		ssize_t n;
 		if (use_splice) {
-			if ((r = wait_fd(in_fd, POLLIN, o->stall_timeout_ms, e)) < 0)
-				break;
-			if ((r = wait_fd(out_fd, POLLOUT, o->stall_timeout_ms, e)) < 0)
-				break;
+			/* splice first, wait only when it cannot move anything:
+			 * one syscall per move while the stream flows */
 			n = splice(in_fd, NULL, out_fd, NULL, chunk,
 			           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+			if (n < 0 && errno == EAGAIN) {
+				/* nothing to read, or no room to write: wait for
+				 * the one that is not ready (both return at once
+				 * when ready) */
+				if ((r = wait_fd(in_fd, POLLIN, o->stall_timeout_ms, e)) < 0 ||
+				    (r = wait_fd(out_fd, POLLOUT, o->stall_timeout_ms, e)) < 0)
+					break;
+				continue;
+			}
 			if (n < 0 && (errno == EINVAL || errno == ENOSYS) && st->bytes == 0) {
 				use_splice = false; /* not two pipes: copy instead */
 				buf = malloc(chunk);

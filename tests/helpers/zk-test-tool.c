@@ -8,6 +8,8 @@
  *   zk-test-tool probe [HOSTOPTS]                      zfs_probe
  *   zk-test-tool list [HOSTOPTS] [-r] [-t TYPES] DS... zfs_list_run, re-printed
  *   zk-test-tool zpool-list [HOSTOPTS]                 zpool_list_run, re-printed
+ *   zk-test-tool relay                                 relay_run stdin to stdout; its
+ *                                                      bytes and own CPU on stderr
  * HOSTOPTS: --ssh [USER@]HOST  --port N  --identity FILE  --control DIR
  * Exit 0 on success, 1 with the library's message on stderr otherwise.
  */
@@ -16,12 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "host.h"
+#include "relay.h"
 #include "zfs.h"
 
 static void usage(void)
 {
-	fputs("usage: zk-test-tool run|quote|probe|list|zpool-list [options] [--] [args]\n",
+	fputs("usage: zk-test-tool run|quote|probe|list|zpool-list|relay [options] [--] [args]\n",
 	      stderr);
 	exit(2);
 }
@@ -61,6 +67,23 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		usage();
 	const char *verb = argv[1];
+	if (!strcmp(verb, "relay")) {
+		/* what zkeep pull does between send and receive, alone: for
+		 * bench/replicate's CPU per GiB outside any zfs or ssh */
+		struct relay_stats st;
+		struct zerr re = ZERR_INIT;
+		struct rusage ru;
+		int rr = relay_run(STDIN_FILENO, STDOUT_FILENO, NULL, &st, &re);
+		getrusage(RUSAGE_SELF, &ru);
+		double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+		             (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+		fprintf(stderr, "relay: %llu bytes in %.2f s, %s, cpu %.3f s\n",
+		        (unsigned long long)st.bytes, st.seconds, st.spliced ? "spliced" : "copied",
+		        cpu);
+		if (rr < 0)
+			fprintf(stderr, "zk-test-tool: %s\n", re.msg);
+		return rr < 0 ? 1 : 0;
+	}
 	char *ssh = NULL, *identity = NULL, *control = NULL;
 	int port = 0, c;
 	bool exact = false, recursive = false;

@@ -19,12 +19,16 @@ converged() {
 }
 token() { zfs get -H -o value receive_resume_token "$1" 2>/dev/null; }
 # wait_for PATTERN: waits for a process matching PATTERN, then until the
-# relay's progress line shows 5 MiB moved after it (the target's partial
-# receive is on disk: there is something to resume); prints its pid.
+# relay's progress line ("X MiB, ..." or "X of Y MiB (P%), ...") shows
+# 5 MiB moved after it (the target's partial
+# receive is on disk: there is something to resume); prints its pid. The
+# size estimate zkeep asks for first (zfs send -nvP, gone at once) is not
+# the send.
 wait_for() {
 	local i pid= seen
 	for i in $(seq 1 600); do
-		pid=$(pgrep -n -f "$1") && break
+		pid=$(pgrep -a -f "$1" | grep -v -e ' -nvP ' | tail -n 1 | cut -d' ' -f1)
+		[ -n "$pid" ] && break
 		kill -0 "$zpid" 2>/dev/null ||
 			log_fail "the run ended before [$1] was seen: $(cat "$st/out" 2>/dev/null)"
 		sleep 0.1
@@ -34,7 +38,8 @@ wait_for() {
 	for i in $(seq 1 600); do
 		# 5 MiB of the 12: several txgs, so the partial receive is on disk
 		tail -c +"$seen" "$st/out" | tr '\r' '\n' |
-			awk '/ MiB, / { for (f = 1; f < NF; f++) if ($(f + 1) == "MiB,") v = $f }
+			awk '/ MiB/ { for (f = 1; f < NF; f++)
+					if ($(f + 1) == "MiB," || ($(f + 1) == "of" && $(f + 3) == "MiB")) v = $f }
 				END { exit !(v >= 5) }' && break
 		sleep 0.1
 	done

@@ -29,19 +29,8 @@ rd=${ZKEEP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zkeep}/run/$name
 # processes first, then this)
 trap '_cleanup; "$VMCTL" stop "$name" >/dev/null 2>&1 || true; rm -rf "$rd"' EXIT
 # vssh CMD (stdin /dev/null) and vssh_in CMD (stdin passed): run CMD in the
-# VM; a connection that fails (ssh's 255: on a loaded machine the guest can
-# miss ssh's 5 s banner timeout) is retried, as the command never ran
-vssh_in() {
-	local in=$T/vssh.$RANDOM rc
-	cat >"$in"
-	for _ in 1 2 3 4 5; do
-		rc=0
-		"$VMCTL" ssh "$name" "$@" <"$in" || rc=$?
-		[ $rc -eq 255 ] || return $rc
-		sleep 3
-	done
-	return 255
-}
+# VM, a failed connection retried (tests/vm/remote.sh)
+vssh_in() { vm_ssh_retry "$name" "$@"; }
 vssh() { vssh_in "$@" </dev/null; }
 
 vssh 'mkdir -p /opt/zkmon'

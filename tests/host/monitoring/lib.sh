@@ -29,18 +29,12 @@ done
 
 fail() { echo "FAIL: $*"; exit 1; }
 
-free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# free_port, http_wait, vm_ssh_retry
+. "$TOP/tests/vm/remote.sh"
 
 # wait_http URL [SECONDS]: until URL answers 2xx
 wait_http() {
-	local i
-	for i in $(seq 1 $((${2:-20} * 10))); do
-		curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	fail "$1 did not come up"
+	http_wait "$@" || fail "$1 did not come up"
 }
 
 # vm_start [FLAGS...]: a victoria-metrics on a free loopback port, data in

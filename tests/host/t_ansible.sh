@@ -89,8 +89,12 @@ for t in zkeep-snapshot-hourly zkeep-snapshot-daily zkeep-snapshot-monthly zkeep
 	[ "$(v systemctl is-enabled $t.timer)" = enabled ] || fail "$t.timer not enabled"
 	[ "$(v systemctl is-active $t.timer)" = active ] || fail "$t.timer not active"
 done
-v 'grep -q "^\[dataset zc/data\]" /etc/zkeep/zkeep.conf && grep -q "^\[pull vm\]" /etc/zkeep/jobs/pull-vm.conf &&
-	grep -q "^restricted = yes" /etc/zkeep/jobs/push-vm.conf' || fail "rendered config: $(v cat /etc/zkeep/zkeep.conf)"
+# one file: the datasets and both jobs, which the templates run by --job
+v 'grep -q "^\[dataset zc/data\]" /etc/zkeep/zkeep.conf && grep -q "^\[pull vm\]" /etc/zkeep/zkeep.conf &&
+	sed -n "/^\[push vm\]/,/^\[/p" /etc/zkeep/zkeep.conf | grep -q "^restricted = yes" && test ! -e /etc/zkeep/jobs' ||
+	fail "rendered config: $(v cat /etc/zkeep/zkeep.conf)"
+[ "$(v systemctl show -P ExecStart zkeep-pull@vm.service | grep -o 'argv\[\]=[^;]*')" = "argv[]=/usr/bin/zkeep pull --job vm " ] ||
+	fail "zkeep-pull@vm.service: $(v systemctl show -P ExecStart zkeep-pull@vm.service)"
 v 'grep -q "^command=\"/usr/bin/zkeep gate --compat seed --prefix zo/backups/raw\",restrict ssh-ed25519 " \
 	/var/lib/zfsoffsite/.ssh/authorized_keys' || fail "no gated key for the offsite user"
 v 'zfs allow zc/data' | grep -q 'user zfsbackup .*send' || fail "no delegation on zc/data: $(v zfs allow zc/data)"

@@ -53,17 +53,21 @@ rm -f /var/cache/zfs-snapshot-report.json
 # zkb@localhost, send delegated) and logs to the journal under its name.
 pool_create zkud
 log_must zfs allow zkb mount,send,hold,snapshot,destroy,release zku
+# The job is a section of /etc/zkeep/zkeep.conf (the unit runs `zkeep pull
+# --job t`), next to a second job the unit must not run.
 st=/var/lib/zkeep-t-units
-mkdir -p /etc/zkeep/jobs $st
+mkdir -p $st
 on_exit rm -rf $st
-printf '[global]\nstate_dir = %s\n[pull t]\nhost = localhost\nuser = zkb\ndatasets = zku/d\ndestination = zkud\n' \
-	"$st" >/etc/zkeep/jobs/pull-t.conf
+printf '[global]\nstate_dir = %s\n[dataset zku/d]\npolicy = low\n[pull t]\nhost = localhost\nuser = zkb\ndatasets = zku/d\ndestination = zkud\n[pull other]\nhost = localhost\nuser = zkb\ndatasets = zku/d\ndestination = zkud/other\n' \
+	"$st" >/etc/zkeep/zkeep.conf
 since=$(date '+%Y-%m-%d %H:%M:%S')
 systemctl start zkeep-pull@t.service || log_fail "zkeep-pull@t.service failed: $(journalctl -u zkeep-pull@t.service --no-pager -o cat | tail -n 20)"
 assert_eq "$(systemctl show -P Result zkeep-pull@t.service)" success "pull service result"
 assert_eq "$(zfs list -H -o name -t snapshot zkud/t/zku/d | grep -c '@autosnap_.*_daily$')" 1 "snapshots pulled by the service"
 python3 -c "import json,sys; r=json.load(open('$st/pull-t.json')); sys.exit(r['result']!='ok')" ||
 	log_fail "pull run record"
+[ -e $st/pull-other.json ] && log_fail "zkeep-pull@t.service ran the job 'other' too"
+zfs list zkud/other >/dev/null 2>&1 && log_fail "zkeep-pull@t.service pulled into zkud/other"
 journalctl --sync
 journalctl -u zkeep-pull@t.service --since "$since" --no-pager -o cat | grep -q "Pulling 1 dataset" ||
 	log_fail "the pull's output is not in the journal"

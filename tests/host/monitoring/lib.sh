@@ -29,18 +29,12 @@ done
 
 fail() { echo "FAIL: $*"; exit 1; }
 
-free_port() {
-	/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+# free_port, http_wait, vm_ssh_retry
+. "$TOP/tests/vm/remote.sh"
 
 # wait_http URL [SECONDS]: until URL answers 2xx
 wait_http() {
-	local i
-	for i in $(seq 1 $((${2:-20} * 10))); do
-		curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	fail "$1 did not come up"
+	http_wait "$@" || fail "$1 did not come up"
 }
 
 # vm_start [FLAGS...]: a victoria-metrics on a free loopback port, data in
@@ -111,19 +105,8 @@ vm_boot() {
 }
 
 # vssh CMD (stdin /dev/null) and vssh_in CMD (stdin passed): run CMD in the
-# VM; a connection that fails (ssh's 255: on a loaded machine the guest can
-# miss ssh's 5 s banner timeout) is retried, as the command never ran
-vssh_in() {
-	local in=$T/vssh.$RANDOM rc
-	cat >"$in"
-	for _ in 1 2 3 4 5; do
-		rc=0
-		"$VMCTL" ssh "$VMNAME" "$@" <"$in" || rc=$?
-		[ $rc -eq 255 ] || return $rc
-		sleep 3
-	done
-	return 255
-}
+# VM, a failed connection retried (vm_ssh_retry, tests/vm/remote.sh)
+vssh_in() { vm_ssh_retry "$VMNAME" "$@"; }
 vssh() { vssh_in "$@" </dev/null; }
 
 # vm_put FILE DIR: copies FILE into DIR (made) in the VM, with retries

@@ -52,6 +52,15 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The version is compiled into these objects: they are rebuilt when it
+# changes (the stamp is rewritten only then), not only when their source does.
+VERSION_OBJ := $(BUILD)/cmd/main.o $(BUILD)/lib/api.o $(BUILD)/lib/ui.o
+$(BUILD)/version.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(VERSION)" ] || echo "$(VERSION)" >$@
+$(VERSION_OBJ): $(BUILD)/version.stamp
+FORCE:
+
 $(LIBZK): $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -115,7 +124,7 @@ uninstall:
 clean:
 	rm -rf build build-asan build-clang build-fuzz
 
-.PHONY: all check check-unit check-it check-asan check-unit-asan check-headers lint format \
+.PHONY: FORCE all check check-unit check-it check-asan check-unit-asan check-headers lint format \
 	install uninstall clean
 
 # the OpenAPI document is built into lib/openapi.o (.incbin)

@@ -449,7 +449,8 @@ struct prev_ds {
 };
 
 /* The last run's record, sorted by target. no_changed: a side listed no
- * snapshots_changed then (OpenZFS < 2.2), so it is not asked for now. */
+ * snapshots_changed then (OpenZFS < 2.2), less than a day ago, so it is
+ * not asked for now. */
 struct prev_run {
 	json_t *rec;
 	struct prev_ds *v;
@@ -492,7 +493,10 @@ static void prev_load(const struct repl_job *j, struct prev_run *pr)
 	json_t *ds = json_object_get(pr->rec, "datasets");
 	if (!json_is_array(ds))
 		return;
-	pr->no_changed = json_is_false(json_object_get(pr->rec, "snapshots_changed"));
+	/* asked again a day later: the hosts may have been upgraded */
+	uint64_t started = json_u64(pr->rec, "start");
+	pr->no_changed = json_is_false(json_object_get(pr->rec, "snapshots_changed")) &&
+	                 started != ZFS_NONE && started + 86400 > (uint64_t)time(NULL);
 	pr->v = xcalloc(json_array_size(ds) + 1, sizeof(*pr->v));
 	size_t i;
 	json_t *d;
@@ -926,6 +930,8 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 		buf_addf(&troot, "%s/%s", j->destination, j->name);
 	/* one listing per side, both at once */
 	prev_load(j, &pr);
+	/* a side without the property stays without it: not asked again */
+	rn.no_changed = pr.no_changed;
 	rn.changed = !j->restricted && !pr.no_changed;
 	rn.listed_at = time(NULL);
 	r = j->restricted ? -1 : list_fast(j, &rn, troot.s, &pr, &sl, &dl, &unchanged, &e);

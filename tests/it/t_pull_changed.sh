@@ -45,6 +45,7 @@ if [ "$FLAVOUR" = 2.1 ]; then
 	out=$(log_must "${PULL[@]}")
 	assert_contains "$out" "Up to date: zdst/h/zsrc/a/c"
 	[[ "$out" == *"snapshots listed for"* ]] && log_fail "2.1 cannot skip: $out"
+	[[ "$out" == *"no snapshots_changed"* ]] && log_fail "asked for the property again: $out"
 	record 'r["snapshots_changed"] is False'
 	exit 0
 fi

@@ -125,8 +125,9 @@ struct run {
 	bool bookmarks;   /* the source can bookmark */
 	bool hold_failed; /* a refusal warned about once: not tried again */
 	bool bookmark_failed;
-	bool changed;    /* both sides are asked for snapshots_changed */
-	bool no_changed; /* a side has no snapshots_changed (OpenZFS < 2.2) */
+	bool changed;            /* both sides are asked for snapshots_changed */
+	time_t no_changed_since; /* when a side had no snapshots_changed (OpenZFS
+	                          * < 2.2), 0: it has, or not known */
 	time_t listed_at;
 	struct buf tag;    /* zkeep:<job> */
 	struct buf bmname; /* zkeep_<job>_ : the job's bookmark names start so */
@@ -442,20 +443,29 @@ static int list_target(const struct repl_job *j, const char *root, unsigned cols
 struct prev_ds {
 	const char *source, *target;
 	bool ok; /* it was replicated or up to date */
-	uint64_t src_changed, dst_changed;
+	/* snapshots_changed of both sides as recorded (ZFS_NONE: none), the
+	 * guids of both datasets then, when a listing last read them, and
+	 * whether the base was protected (hold and bookmark) then */
+	uint64_t src_changed, dst_changed, src_guid, dst_guid;
+	time_t checked;
+	bool protected;
+	const char *resume_token;
 	const char *newest;
 	uint64_t newest_guid, newest_creation;
 	time_t last_success; /* 0: none recorded */
 };
 
-/* The last run's record, sorted by target. no_changed: a side listed no
- * snapshots_changed then (OpenZFS < 2.2), less than a day ago, so it is
- * not asked for now. */
+/* The last run's record, sorted by target. no_changed_since: when a side
+ * was found without snapshots_changed (OpenZFS < 2.2), if less than a day
+ * ago (then it is not asked for now), else 0. may_skip: the record is of
+ * this job as it is now (same hosts, same keep), so its values may let a
+ * dataset be skipped. */
 struct prev_run {
 	json_t *rec;
 	struct prev_ds *v;
 	size_t n;
-	bool no_changed;
+	time_t no_changed_since;
+	bool may_skip;
 };
 
 static void record_path(const struct repl_job *j, struct buf *path)
@@ -469,6 +479,22 @@ static void record_path(const struct repl_job *j, struct buf *path)
 static int cmp_prev(const void *a, const void *b)
 {
 	return strcmp(((const struct prev_ds *)a)->target, ((const struct prev_ds *)b)->target);
+}
+
+/* A guid as written (a signed integer: it may come back negative); 0 when
+ * missing, which no dataset has. */
+static uint64_t json_guid(const json_t *o, const char *k)
+{
+	return (uint64_t)json_integer_value(json_object_get(o, k));
+}
+
+/* The job's keep as the record stores it, to notice a changed one. */
+static json_t *keep_json(const struct repl_job *j)
+{
+	json_t *k = json_array();
+	for (int i = 0; j->keep && i < ZK_N_INTERVALS; i++)
+		json_array_append_new(k, json_integer(j->keep[i]));
+	return k;
 }
 
 static uint64_t json_u64(const json_t *o, const char *k)
@@ -494,9 +520,15 @@ static void prev_load(const struct repl_job *j, struct prev_run *pr)
 	if (!json_is_array(ds))
 		return;
 	/* asked again a day later: the hosts may have been upgraded */
-	uint64_t started = json_u64(pr->rec, "start");
-	pr->no_changed = json_is_false(json_object_get(pr->rec, "snapshots_changed")) &&
-	                 started != ZFS_NONE && started + 86400 > (uint64_t)time(NULL);
+	uint64_t since = json_u64(pr->rec, "no_snapshots_changed_since");
+	if (since != ZFS_NONE && since + 86400 > (uint64_t)time(NULL))
+		pr->no_changed_since = (time_t)since;
+	const char *sh = json_string_value(json_object_get(pr->rec, "source_host"));
+	const char *dh = json_string_value(json_object_get(pr->rec, "destination_host"));
+	json_t *keep = keep_json(j);
+	pr->may_skip = sh && dh && !strcmp(sh, j->src->label) && !strcmp(dh, j->dst->label) &&
+	               json_equal(keep, json_object_get(pr->rec, "keep"));
+	json_decref(keep);
 	pr->v = xcalloc(json_array_size(ds) + 1, sizeof(*pr->v));
 	size_t i;
 	json_t *d;
@@ -515,9 +547,13 @@ static void prev_load(const struct repl_job *j, struct prev_run *pr)
 		p->ok = !strcmp(res, "ok") || !strcmp(res, "up_to_date");
 		p->src_changed = json_u64(sc, "source");
 		p->dst_changed = json_u64(sc, "target");
+		p->src_guid = json_guid(sc, "source_guid");
+		p->dst_guid = json_guid(sc, "target_guid");
+		p->checked = (time_t)json_integer_value(json_object_get(sc, "checked"));
+		p->protected = json_is_true(json_object_get(sc, "protected"));
+		p->resume_token = json_string_value(json_object_get(d, "resume_token"));
 		p->newest = json_string_value(json_object_get(nw, "name"));
-		/* written as a signed integer: a guid may come back negative */
-		p->newest_guid = (uint64_t)json_integer_value(json_object_get(nw, "guid"));
+		p->newest_guid = json_guid(nw, "guid");
 		p->newest_creation = json_u64(nw, "creation");
 		uint64_t ls = json_u64(d, "last_success");
 		if (ls == ZFS_NONE && p->ok) /* a record from before last_success */
@@ -632,7 +668,7 @@ static int list_fast(const struct repl_job *j, const struct run *rn, const char 
 {
 	unsigned scol = rn->changed ? ZFS_COL_SNAPSHOTS_CHANGED : 0;
 	unsigned dcol = ZFS_COL_USERREFS | ZFS_COL_RESUME_TOKEN | scol;
-	bool incremental = scol && pr->n;
+	bool incremental = scol && pr->n && pr->may_skip;
 	unsigned types = incremental ? ZFS_TYPE_DATASET : list_types();
 	struct listing a = {j->src, STRVEC_INIT, BUF_INIT, ZERR_INIT, j->timeout_ms, 0};
 	struct listing b = {j->dst, STRVEC_INIT, BUF_INIT, ZERR_INIT, j->timeout_ms, 0};
@@ -659,11 +695,18 @@ static int list_fast(const struct repl_job *j, const struct run *rn, const char 
 			target_of(j, o->name, &tname);
 			const struct policy_dataset *t = policy_index_find(&di, tname.s);
 			const struct prev_ds *p = prev_find(pr, tname.s);
+			/* the same two datasets (a rename or a changed layout
+			 * may map another onto the target), neither side's
+			 * snapshots moved, and the base protected or checked
+			 * within a day (a hold or bookmark refused then may be
+			 * allowed now) */
 			if (p && p->ok && t && !t->obj->resume_token &&
-			    o->snapshots_changed != ZFS_NONE &&
+			    !strcmp(p->source, o->name) && p->src_guid == o->guid &&
+			    p->dst_guid == t->obj->guid && o->snapshots_changed != ZFS_NONE &&
 			    t->obj->snapshots_changed != ZFS_NONE &&
 			    p->src_changed == o->snapshots_changed &&
-			    p->dst_changed == t->obj->snapshots_changed) {
+			    p->dst_changed == t->obj->snapshots_changed &&
+			    (p->protected || p->checked + 86400 > rn->listed_at)) {
 				strvec_push(unchanged, o->name);
 				continue;
 			}
@@ -671,6 +714,9 @@ static int list_fast(const struct repl_job *j, const struct run *rn, const char 
 			if (t)
 				strvec_push(&cd, tname.s);
 		}
+		/* overlapping roots list a dataset twice: list its snapshots once */
+		strvec_sort_unique(&cs);
+		strvec_sort_unique(&cd);
 		log_debug("snapshots listed for %zu of %zu datasets (the others unchanged)", cs.n,
 		          sd.n);
 		if (list_snapshots_of(&cs, scol, &a, &cd, dcol, &b) < 0)
@@ -714,8 +760,11 @@ static void write_record(const struct repl_job *j, const struct run *rn,
 		if (d->src_changed != ZFS_NONE && d->dst_changed != ZFS_NONE &&
 		    d->src_changed + CHANGED_MARGIN < (uint64_t)rn->listed_at &&
 		    d->dst_changed + CHANGED_MARGIN < (uint64_t)rn->listed_at)
-			changed = json_pack("{s:I, s:I}", "source", (json_int_t)d->src_changed,
-			                    "target", (json_int_t)d->dst_changed);
+			changed = json_pack(
+			    "{s:I, s:I, s:I, s:I, s:I, s:b}", "source", (json_int_t)d->src_changed,
+			    "target", (json_int_t)d->dst_changed, "source_guid",
+			    (json_int_t)d->src_guid, "target_guid", (json_int_t)d->dst_guid,
+			    "checked", (json_int_t)d->checked, "protected", d->protected);
 		json_array_append_new(
 		    ds, json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:b, s:o, s:o}",
 		                  "source", d->source, "target", d->target, "result",
@@ -732,11 +781,13 @@ static void write_record(const struct repl_job *j, const struct run *rn,
 	for (size_t i = 0; i < res->n; i++)
 		failed |= res->v[i].outcome == REPL_FAILED;
 	json_t *rec = json_pack(
-	    "{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:b, s:o}", "job", j->name, "kind",
+	    "{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:b, s:o, s:o, s:o}", "job", j->name, "kind",
 	    j->is_push ? "push" : "pull", "source_host", j->src->label, "destination_host",
 	    j->dst->label, "start", (json_int_t)res->start, "end", (json_int_t)res->end, "result",
 	    failed ? "failed" : "ok", "error", res->error ? json_string(res->error) : json_null(),
-	    "snapshots_changed", !rn->no_changed, "datasets", ds);
+	    "snapshots_changed", !rn->no_changed_since, "no_snapshots_changed_since",
+	    rn->no_changed_since ? json_integer(rn->no_changed_since) : json_null(), "keep",
+	    keep_json(j), "datasets", ds);
 	char *text = json_dumps(rec, JSON_INDENT(1));
 	struct buf path = BUF_INIT;
 	record_path(j, &path);
@@ -899,7 +950,7 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 	struct strvec made = STRVEC_INIT;
 	bool *done = NULL, *skip = NULL;
 	struct buf troot = BUF_INIT;
-	struct run rn = {false, false, false, false, false, false, 0, BUF_INIT, BUF_INIT};
+	struct run rn = {false, false, false, false, false, 0, 0, BUF_INIT, BUF_INIT};
 	struct prev_run pr;
 	struct strvec unchanged = STRVEC_INIT;
 	struct zerr e = ZERR_INIT;
@@ -930,17 +981,18 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 		buf_addf(&troot, "%s/%s", j->destination, j->name);
 	/* one listing per side, both at once */
 	prev_load(j, &pr);
-	/* a side without the property stays without it: not asked again */
-	rn.no_changed = pr.no_changed;
-	rn.changed = !j->restricted && !pr.no_changed;
+	/* a side without the property stays without it for a day */
+	rn.no_changed_since = pr.no_changed_since;
+	rn.changed = !j->restricted && !pr.no_changed_since;
 	rn.listed_at = time(NULL);
 	r = j->restricted ? -1 : list_fast(j, &rn, troot.s, &pr, &sl, &dl, &unchanged, &e);
 	if (r < 0 && rn.changed && strstr(e.msg, "invalid property 'snapshots_changed'")) {
 		log_debug("no snapshots_changed: %s", e.msg);
 		rn.changed = false;
-		rn.no_changed = true;
+		rn.no_changed_since = time(NULL);
 		zfs_list_free(&sl);
 		zfs_list_free(&dl);
+		strvec_clear(&unchanged);
 		e = (struct zerr)ZERR_INIT;
 		r = list_fast(j, &rn, troot.s, &pr, &sl, &dl, &unchanged, &e);
 	}
@@ -1000,13 +1052,17 @@ listed:
 		struct repl_dataset *d = add_dataset(res, o->name, tname.s);
 		struct policy_dataset *dd = policy_index_find(&di, tname.s);
 		const struct zfs_obj *tobj = dd ? dd->obj : NULL;
-		if (skip[sd - si.v]) {
+		const struct prev_ds *pd = skip[sd - si.v] ? prev_find(&pr, tname.s) : NULL;
+		if (pd && tobj) {
 			/* neither side's snapshots moved since the record said
 			 * up to date: it still is, and its newest is the same */
-			const struct prev_ds *pd = prev_find(&pr, tname.s);
 			d->outcome = REPL_UP_TO_DATE;
 			d->src_changed = o->snapshots_changed;
 			d->dst_changed = tobj->snapshots_changed;
+			d->src_guid = o->guid;
+			d->dst_guid = tobj->guid;
+			d->checked = pd->checked;
+			d->protected = pd->protected;
 			if (pd->newest) {
 				d->newest = xstrdup(pd->newest);
 				d->newest_guid = pd->newest_guid;
@@ -1061,6 +1117,9 @@ listed:
 			if (rs == 0 && tobj) {
 				d->src_changed = o->snapshots_changed;
 				d->dst_changed = tobj->snapshots_changed;
+				d->src_guid = o->guid;
+				d->dst_guid = tobj->guid;
+				d->checked = rn.listed_at;
 			}
 			log_info("Up to date: %s", tname.s);
 		} else if (p.kind == PLAN_NO_SNAPSHOT) {
@@ -1114,6 +1173,10 @@ listed:
 		if (newest && !j->restricted && !j->dry_run && newest->type == ZFS_TYPE_SNAPSHOT &&
 		    (d->outcome == REPL_OK || (rn.bookmarks && !rn.bookmark_failed && !marked)))
 			protect_base(j, &rn, newest, p.base_src, sd, bms, nbm);
+		/* the next run's base has the job's bookmark and hold (an up to
+		 * date dataset skipped later relies on it) */
+		d->protected = !j->restricted && (marked || rn.bookmarks) && !rn.bookmark_failed &&
+		               !rn.hold_failed;
 		free(bms);
 		if (j->keep && !j->restricted && !j->dry_run &&
 		    (d->outcome == REPL_OK || d->outcome == REPL_UP_TO_DATE))
@@ -1140,6 +1203,8 @@ job_failed:
 		d->outcome = REPL_FAILED;
 		d->error = xstrdup(e.msg);
 		d->end = time(NULL);
+		if (pr.v[i].resume_token) /* still pending on the target */
+			d->resume_token = xstrdup(pr.v[i].resume_token);
 		carry_over(d, &pr.v[i]);
 	}
 done:

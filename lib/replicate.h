@@ -85,6 +85,9 @@ struct repl_dataset {
 	 * was found up to date (ZFS_NONE otherwise): the next run skips it
 	 * while both stay the same */
 	uint64_t src_changed, dst_changed;
+	uint64_t src_guid, dst_guid; /* the two datasets they were read from */
+	time_t checked;              /* when a listing read them */
+	bool protected;              /* the base had its hold and bookmark then */
 	/* the end of the last run that left it replicated or up to date, this
 	 * one or (from the previous record) an earlier one; 0: never */
 	time_t last_success;

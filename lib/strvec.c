@@ -78,3 +78,24 @@ int strvec_has(const struct strvec *sv, const char *s)
 			return 1;
 	return 0;
 }
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strvec_sort_unique(struct strvec *sv)
+{
+	if (sv->n < 2)
+		return;
+	qsort(sv->v, sv->n, sizeof(char *), cmp_str);
+	size_t w = 1;
+	for (size_t i = 1; i < sv->n; i++) {
+		if (strcmp(sv->v[i], sv->v[w - 1]))
+			sv->v[w++] = sv->v[i];
+		else
+			free(sv->v[i]);
+	}
+	sv->n = w;
+	sv->v[w] = NULL;
+}

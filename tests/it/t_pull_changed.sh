@@ -7,6 +7,8 @@
 #    are each noticed and listed again, and the target converges guid for
 #    guid;
 #  - values newer than the trust margin (60 s) are not recorded.
+#  - two source datasets swapped by renames are not skipped (the record
+#    keeps both datasets' guids).
 # On 2.1 the record says the sides have no snapshots_changed and every run
 # lists in full. Also: the progress line has an ETA from zfs send -nvP.
 . ./lib.sh
@@ -88,6 +90,23 @@ log_must zfs snapshot zsrc/n@s1
 out=$(log_must "${PULL[@]}")
 assert_contains "$out" "Full send of zsrc/n@s1 into zdst/h/zsrc/n"
 assert_eq "$(guids zdst/h/zsrc/n)" "$(guids zsrc/n)" "snapshot guids of the new dataset"
+
+# the record names both datasets by guid: zsrc/b and zsrc/a/c swapped by
+# renames (which move no snapshots_changed, and both were snapshotted in
+# the same second) are not taken for the datasets recorded there
+record 'all(x["snapshots_changed"]["source_guid"] != 0 and x["snapshots_changed"]["protected"] for x in r["datasets"] if x["snapshots_changed"])'
+sleep 62
+log_must "${PULL[@]}" >/dev/null
+out=$(log_must "${PULL[@]}")
+assert_contains "$out" "snapshots listed for 0 of 5 datasets"
+log_must zfs rename zsrc/b zsrc/tmp
+log_must zfs rename zsrc/a/c zsrc/b
+log_must zfs rename zsrc/tmp zsrc/a/c
+out=$("${PULL[@]}" 2>&1)
+assert_eq $? 1 "exit code with two source datasets swapped"
+[[ "$out" == *"Up to date: zdst/h/zsrc/b"* ]] && log_fail "a swapped dataset taken as up to date: $out"
+[[ "$out" == *"Up to date: zdst/h/zsrc/a/c"* ]] && log_fail "a swapped dataset taken as up to date: $out"
+assert_contains "$out" "snapshots listed for 2 of 5 datasets"
 
 # a run that fails as a whole (the source refuses the login) keeps every
 # dataset in the record, failed, with its last success and newest snapshot

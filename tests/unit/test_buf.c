@@ -95,6 +95,15 @@ static void test_strvec(void **state)
 	assert_string_equal(v.v[1002], "999");
 	assert_null(v.v[1003]);
 	strvec_clear(&v);
+	strvec_split(&v, "b a b c a");
+	strvec_sort_unique(&v);
+	assert_int_equal(v.n, 3);
+	assert_string_equal(v.v[0], "a");
+	assert_string_equal(v.v[2], "c");
+	assert_null(v.v[3]);
+	strvec_clear(&v);
+	strvec_sort_unique(&v); /* empty: nothing to do */
+	assert_int_equal(v.n, 0);
 }
 
 static void test_err(void **state)

@@ -82,12 +82,15 @@ static void show_progress(void *arg, uint64_t bytes, double secs)
 {
 	const struct progress *pg = arg;
 	double mib = (double)bytes / 1048576.0, rate = secs > 0 ? mib / secs : 0.0;
-	if (pg->estimate && bytes <= pg->estimate && rate > 0) {
-		double left = (double)(pg->estimate - bytes) / 1048576.0 / rate;
+	if (pg->estimate) {
+		/* the estimate is zfs's: the stream may run a little past it */
+		double left = bytes < pg->estimate && rate > 0
+		                  ? (double)(pg->estimate - bytes) / 1048576.0 / rate
+		                  : 0.0;
+		double pct = 100.0 * (double)bytes / (double)pg->estimate;
 		fprintf(stderr, "\r%s: %.1f of %.1f MiB (%d%%), %.1f MiB/s, ETA %dm%02ds   ",
-		        pg->what, mib, (double)pg->estimate / 1048576.0,
-		        (int)(100.0 * (double)bytes / (double)pg->estimate), rate, (int)left / 60,
-		        (int)left % 60);
+		        pg->what, mib, (double)pg->estimate / 1048576.0, pct > 100 ? 100 : (int)pct,
+		        rate, (int)left / 60, (int)left % 60);
 	} else {
 		fprintf(stderr, "\r%s: %.1f MiB, %.1f MiB/s   ", pg->what, mib, rate);
 	}

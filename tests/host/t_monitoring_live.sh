@@ -158,6 +158,8 @@ d = 20 * 3600
 r["start"] -= d; r["end"] -= d
 for x in r["datasets"]:
     x["start"] -= d; x["end"] -= d
+    if x.get("last_success"):  # what the api reads as the last success
+        x["last_success"] -= d
 json.dump(r, open(p + ".tmp", "w"))
 os.rename(p + ".tmp", p)
 PY

@@ -33,6 +33,8 @@ static struct lock held = LOCK_INIT;
 /* With --jobs: the job processes running now (0: a free slot). */
 #define MAX_JOBS 64
 static volatile pid_t workers[MAX_JOBS];
+/* The lock key of each running job process. */
+static const char *worker_lock[MAX_JOBS];
 
 static void on_signal(int sig)
 {
@@ -61,9 +63,13 @@ struct repl_opts {
 	bool has_keep;
 };
 
-/* One job: the remote side and what to do there. */
+/* One job: the remote side and what to do there. name keys its run record
+ * and hold tag (and, for a pull, its target's D/<name>/); lock keys its lock
+ * file, as the seed's: a pull's --name or host, a push's host, so that two
+ * [push] sections to one offsite host take turns but keep their own
+ * records. */
 struct job_spec {
-	const char *name, *host, *user, *identity, *destination, *strip;
+	const char *name, *lock, *host, *user, *identity, *destination, *strip;
 	int port;
 	const struct strvec *datasets;
 	uint64_t bwlimit;
@@ -100,7 +106,7 @@ static int run_job(const struct repl_opts *o, const struct zk_config *cfg,
 	else
 		log_debug("no ssh connection sharing: cannot make %s: %s", cdir, strerror(errno));
 	lock_path(&lpath, o->lock_dir ? o->lock_dir : cfg->lock_dir, o->push ? "push" : "pull",
-	          js->name);
+	          js->lock);
 	int r = lock_acquire(&held, lpath.s, o->wait_s, &holder, &e);
 	if (r == -EWOULDBLOCK || r == -ETIMEDOUT) {
 		/* the seed's later behaviour: say so, exit 0, cron stays quiet */
@@ -205,8 +211,20 @@ static int reap_one(int ret)
 	return fold_exit(ret, WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_FAILED);
 }
 
+/* Whether a running job process holds (or is taking) the lock key. */
+static bool lock_busy(const char *key)
+{
+	for (int k = 0; k < MAX_JOBS; k++)
+		if (workers[k] > 0 && !strcmp(worker_lock[k], key))
+			return true;
+	return false;
+}
+
 /* The config's jobs, up to --jobs at a time, each in its own process (its
- * own lock, ssh master and run record); one job runs right here. */
+ * own lock, ssh master and run record); one job runs right here. Jobs that
+ * share a lock (pushes to one host) run one after the other, in the
+ * config's order, instead of the later one finding the lock held and
+ * giving up. */
 static int run_jobs(const struct repl_opts *o, const struct zk_config *cfg,
                     const struct job_spec *specs, size_t n)
 {
@@ -217,7 +235,7 @@ static int run_jobs(const struct repl_opts *o, const struct zk_config *cfg,
 		return ret;
 	}
 	for (size_t i = 0; i < n; i++) {
-		while (running >= o->jobs) {
+		while (running >= o->jobs || (running > 0 && lock_busy(specs[i].lock))) {
 			ret = reap_one(ret);
 			running--;
 		}
@@ -239,6 +257,7 @@ static int run_jobs(const struct repl_opts *o, const struct zk_config *cfg,
 		for (int k = 0; k < MAX_JOBS; k++)
 			if (!workers[k]) {
 				workers[k] = pid;
+				worker_lock[k] = specs[i].lock;
 				break;
 			}
 		running++;
@@ -447,17 +466,19 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 			                      "--job selects a config section: not with --host");
 			goto out_cfg;
 		}
-		struct job_spec js = {o.name ? o.name : o.host,
-		                      o.host,
-		                      o.user,
-		                      o.identity,
-		                      o.destination,
-		                      o.strip,
-		                      o.port,
-		                      &o.datasets,
-		                      o.bwlimit,
-		                      o.restricted,
-		                      o.has_keep ? o.keep : NULL};
+		const char *name = o.name ? o.name : o.host;
+		struct job_spec js = {.name = name,
+		                      .lock = name,
+		                      .host = o.host,
+		                      .user = o.user,
+		                      .identity = o.identity,
+		                      .destination = o.destination,
+		                      .strip = o.strip,
+		                      .port = o.port,
+		                      .datasets = &o.datasets,
+		                      .bwlimit = o.bwlimit,
+		                      .restricted = o.restricted,
+		                      .keep = o.has_keep ? o.keep : NULL};
 		ret = run_job(&o, &cfg, &js);
 	} else {
 		struct job_spec *specs = xcalloc(cfg.n_jobs + 1, sizeof(*specs));
@@ -466,20 +487,21 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 			const struct zk_job *jb = &cfg.jobs[i];
 			if (jb->is_push != push || (o.job && strcmp(o.job, jb->name)))
 				continue;
-			/* a push job's lock and name are its host, as the seed's */
-			specs[njobs++] = (struct job_spec){push ? jb->remote.host : jb->name,
-			                                   jb->remote.host,
-			                                   jb->remote.user,
-			                                   jb->remote.identity_file,
-			                                   jb->destination,
-			                                   jb->strip_prefix,
-			                                   jb->remote.port,
-			                                   &jb->datasets,
-			                                   o.bwlimit ? o.bwlimit : jb->bwlimit,
-			                                   jb->restricted || o.restricted,
-			                                   o.has_keep     ? o.keep
-			                                   : jb->has_keep ? jb->keep
-			                                                  : NULL};
+			specs[njobs++] =
+			    (struct job_spec){.name = jb->name,
+			                      .lock = push ? jb->remote.host : jb->name,
+			                      .host = jb->remote.host,
+			                      .user = jb->remote.user,
+			                      .identity = jb->remote.identity_file,
+			                      .destination = jb->destination,
+			                      .strip = jb->strip_prefix,
+			                      .port = jb->remote.port,
+			                      .datasets = &jb->datasets,
+			                      .bwlimit = o.bwlimit ? o.bwlimit : jb->bwlimit,
+			                      .restricted = jb->restricted || o.restricted,
+			                      .keep = o.has_keep     ? o.keep
+			                              : jb->has_keep ? jb->keep
+			                                             : NULL};
 		}
 		if (o.job && !njobs) {
 			log_error("no [%s %s] section in %s", push ? "push" : "pull", o.job,

@@ -34,7 +34,6 @@ PUSH=($ZK push --config "$conf" --host localhost --user zkb --identity "$d/seed"
 
 out=$(log_must "${PUSH[@]}")
 assert_contains "$out" "Full send of zpsrc/backups/raw/h/data@autosnap_2026-01-21_00:15:00_daily into zpoff/backups/raw/h/data"
-guids() { zfs list -H -p -o guid -t snapshot -s createtxg "$1"; }
 assert_eq "$(guids zpoff/backups/raw/h/data)" "$(guids zpsrc/backups/raw/h/data)" "pushed snapshots"
 assert_eq "$(zfs get -H -o value keystatus zpoff/backups/raw/h/data)" unavailable "key on the offsite host"
 
@@ -74,3 +73,29 @@ sleep 1
 out=$(log_must "$d/zfs-push-backups" --config "$conf" --host localhost --user zkb --identity "$d/seed" \
 	--restricted --datasets zpsrc/backups/raw/h --strip-prefix zpsrc/backups/raw --destination zpoff/backups/raw)
 assert_contains "$out" "* another instance is already running"
+kill $fpid
+wait $fpid 2>/dev/null || true
+
+# two config sections pushing to one host: they take turns on the host's
+# lock (the second does not find it held and give up) and keep their own
+# run records and hold tags
+log_must zfs create zpoff/backups/sa
+log_must zfs create zpoff/backups/sb
+log_must zfs create zpsrc/backups/raw/h/other
+log_must zfs snapshot zpsrc/backups/raw/h/other@autosnap_2026-01-22_00:15:00_daily
+for s in a b; do
+	ds=data
+	[ $s = b ] && ds=other
+	printf '[push sect%s]\nhost = localhost\nuser = zkb\ndatasets = zpsrc/backups/raw/h/%s\nstrip_prefix = zpsrc/backups/raw/h\ndestination = zpoff/backups/s%s\n' \
+		$s $ds $s >>"$conf"
+done
+out=$(log_must $ZK push --config "$conf" --jobs 2)
+grep -q "another instance is already running" <<<"$out" && log_fail "a section gave up on its sibling's lock: $out"
+assert_eq "$(guids zpoff/backups/sa/data)" "$(guids zpsrc/backups/raw/h/data)" "section a's push"
+assert_eq "$(guids zpoff/backups/sb/other)" "$(guids zpsrc/backups/raw/h/other)" "section b's push"
+for s in a b; do
+	[ "$(jq -r '.result + " " + .job' "$d/push-sect$s.json")" = "ok sect$s" ] ||
+		log_fail "push-sect$s.json: $(cat "$d/push-sect$s.json")"
+done
+assert_contains "$(zfs holds -H zpsrc/backups/raw/h/data@autosnap_2026-01-22_00:15:00_daily)" "zkeep:secta"
+assert_contains "$(zfs holds -H zpsrc/backups/raw/h/other@autosnap_2026-01-22_00:15:00_daily)" "zkeep:sectb"

@@ -123,9 +123,27 @@ static void attention(const struct view *v, struct strvec *out)
 			                                 : "see the run record");
 }
 
+/* w widened to fit s: the name columns fit the longest name, so a long
+ * dataset or job name does not push the rest of its row out of line. */
+static int fit(int w, const char *s)
+{
+	size_t n = strlen(s);
+	return n > (size_t)w ? (int)n : w;
+}
+
 static void print_text(const struct view *v, const struct strvec *att, time_t now)
 {
 	const struct zfs_caps *caps = &v->caps;
+	int wp = 16, wd = 40, wj = 14, ws = 32;
+	for (size_t i = 0; i < v->pools.n; i++)
+		wp = fit(wp, v->vpools[i].zp->name);
+	for (size_t i = 0; i < v->ix.n; i++)
+		if (v->ds[i].pd->policy)
+			wd = fit(wd, v->ds[i].pd->obj->name);
+	for (size_t i = 0; i < v->n_backups; i++) {
+		wj = fit(wj, v->backups[i].job);
+		ws = fit(ws, v->backups[i].source);
+	}
 	printf("host %s, OpenZFS %d.%d.%d (%s, %s)\n", v->hostname, caps->major, caps->minor,
 	       caps->patch, caps->userland, *caps->kmod ? caps->kmod : "no kernel module");
 	printf("features: resume %s, raw send %s, bookmarks %s, snapshots_changed %s\n\n",
@@ -134,8 +152,8 @@ static void print_text(const struct view *v, const struct strvec *att, time_t no
 	if (!v->pools.n) {
 		printf("no pools\n");
 	} else {
-		printf("%-16s %-9s %12s %12s %12s %4s %5s %6s %6s %9s %9s  %s\n", "POOL", "HEALTH",
-		       "SIZE", "ALLOC", "FREE", "CAP", "FRAG", "FS", "VOL", "SNAPSHOTS",
+		printf("%-*s %-9s %12s %12s %12s %4s %5s %6s %6s %9s %9s  %s\n", wp, "POOL",
+		       "HEALTH", "SIZE", "ALLOC", "FREE", "CAP", "FRAG", "FS", "VOL", "SNAPSHOTS",
 		       "BOOKMARKS", "LAST SCAN");
 	}
 	for (size_t i = 0; i < v->pools.n; i++) {
@@ -155,7 +173,7 @@ static void print_text(const struct view *v, const struct strvec *att, time_t no
 			         (unsigned long long)p->fragmentation);
 		when(end, sizeof(end), vp->scan.end);
 		snprintf(health, sizeof(health), "%-9s", p->health);
-		printf("%-16s %s %12s %12s %12s %3llu%% %5s %6zu %6zu %9zu %9zu  %s %s%s%s\n",
+		printf("%-*s %s %12s %12s %12s %3llu%% %5s %6zu %6zu %9zu %9zu  %s %s%s%s\n", wp,
 		       p->name, paint(health, strcmp(p->health, "ONLINE") != 0), sz.s, al.s, fr.s,
 		       (unsigned long long)p->capacity, frag, c.fs, c.vol, c.snap, c.bm,
 		       vp->scan.type, vp->scan.state, vp->scan.end ? " " : "",
@@ -171,7 +189,7 @@ static void print_text(const struct view *v, const struct strvec *att, time_t no
 		if (!d->pd->policy)
 			continue;
 		if (!any)
-			printf("\n%-40s %-9s %-8s %-8s %-8s %-8s %s\n", "DATASET", "POLICY",
+			printf("\n%-*s %-9s %-8s %-8s %-8s %-8s %s\n", wd, "DATASET", "POLICY",
 			       "HOURLY", "DAILY", "MONTHLY", "YEARLY", "NEWEST");
 		any = true;
 		bool ok = true;
@@ -187,13 +205,13 @@ static void print_text(const struct view *v, const struct strvec *att, time_t no
 		    d->newest_snapshot == ZFS_NONE ? -1
 		                                   : (int64_t)now - (int64_t)d->newest_snapshot);
 		snprintf(newest, sizeof(newest), "%s ago", a);
-		printf("%-40s %-9s %-8s %-8s %-8s %-8s %s %s\n", d->pd->obj->name,
+		printf("%-*s %-9s %-8s %-8s %-8s %-8s %s %s\n", wd, d->pd->obj->name,
 		       d->pd->policy->name, cells[0], cells[1], cells[2], cells[3],
 		       d->newest_snapshot == ZFS_NONE ? "-" : newest,
 		       paint(ok ? "ok" : "LOW", !ok));
 	}
 	if (v->n_backups)
-		printf("\n%-14s %-4s %-32s %-10s %-16s %-8s %s\n", "JOB", "KIND", "SOURCE",
+		printf("\n%-*s %-4s %-*s %-10s %-16s %-8s %s\n", wj, "JOB", "KIND", ws, "SOURCE",
 		       "RESULT", "LAST SUCCESS", "LAG", "TARGET");
 	for (size_t i = 0; i < v->n_backups; i++) {
 		const struct view_backup *b = &v->backups[i];
@@ -202,7 +220,7 @@ static void print_text(const struct view *v, const struct strvec *att, time_t no
 		age(lag, sizeof(lag), b->newest_creation ? (int64_t)now - b->newest_creation : -1);
 		char res[32];
 		snprintf(res, sizeof(res), "%-10s", b->result);
-		printf("%-14s %-4s %-32s %s %-16s %-8s %s\n", b->job, b->kind, b->source,
+		printf("%-*s %-4s %-*s %s %-16s %-8s %s\n", wj, b->job, b->kind, ws, b->source,
 		       paint(res, !view_backup_ok(b)), ls, lag, b->target);
 	}
 	for (size_t i = 0; i < v->n_locks; i++) {

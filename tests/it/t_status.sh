@@ -78,3 +78,18 @@ b = d["backups"][0]
 assert b["job"] == "h1" and b["result"] == "failed", b
 assert len(d["attention"]) == 1 and "out of space" in d["attention"][0], d["attention"]
 PY
+
+# a long job or source name widens its column instead of pushing the rest
+# of its row out of line
+sed 's/"h1"/"a-job-name-longer-than-fourteen"/; s#tank/a#tank/a/a/source/dataset/longer/than/thirty-two#' \
+	"$work/state/pull-h1.json" >"$work/state/pull-long.json"
+out=$($ZK status --config "$work/zkeep.conf" --color never)
+python3 - "$out" <<'PY' || log_fail "status columns out of line: $out"
+import sys
+lines = sys.argv[1].splitlines()
+h = [l for l in lines if l.startswith("JOB ")][0]
+col = h.index("RESULT")
+rows = [l for l in lines[lines.index(h) + 1:] if " pull " in l]
+assert len(rows) == 2, rows
+assert all(r[col:].startswith("failed ") for r in rows), (col, rows)
+PY

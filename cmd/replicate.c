@@ -65,9 +65,9 @@ struct repl_opts {
 
 /* One job: the remote side and what to do there. name keys its run record
  * and hold tag (and, for a pull, its target's D/<name>/); lock keys its lock
- * file, as the seed's: a pull's --name or host, a push's host, so that two
- * [push] sections to one offsite host take turns but keep their own
- * records. */
+ * file: a pull's name (--name, the host or the config section), a push's
+ * host, as the seed's, so that two [push] sections to one offsite host take
+ * turns but keep their own records. */
 struct job_spec {
 	const char *name, *lock, *host, *user, *identity, *destination, *strip;
 	int port;
@@ -198,17 +198,27 @@ static int fold_exit(int ret, int r)
 	return ret == EXIT_USAGE || r == EXIT_OK ? ret : r;
 }
 
-/* Waits for one job process; frees its slot. */
+/* Waits for one job process to end; frees its slot. A child that is not a
+ * job process is reaped and not counted. */
 static int reap_one(int ret)
 {
-	int st;
-	pid_t pid = wait(&st);
-	if (pid < 0)
-		return fold_exit(ret, EXIT_FAILED);
-	for (int i = 0; i < MAX_JOBS; i++)
-		if (workers[i] == pid)
-			workers[i] = 0;
-	return fold_exit(ret, WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_FAILED);
+	for (;;) {
+		int st;
+		pid_t pid = wait(&st);
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0) { /* no children left: no slot is running */
+			for (int i = 0; i < MAX_JOBS; i++)
+				workers[i] = 0;
+			return fold_exit(ret, EXIT_FAILED);
+		}
+		for (int i = 0; i < MAX_JOBS; i++)
+			if (workers[i] == pid) {
+				workers[i] = 0;
+				return fold_exit(ret,
+				                 WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_FAILED);
+			}
+	}
 }
 
 /* Whether a running job process holds (or is taking) the lock key. */
@@ -224,7 +234,7 @@ static bool lock_busy(const char *key)
  * own lock, ssh master and run record); one job runs right here. Jobs that
  * share a lock (pushes to one host) run one after the other, in the
  * config's order, instead of the later one finding the lock held and
- * giving up. */
+ * giving up; meanwhile the jobs after them whose locks are free start. */
 static int run_jobs(const struct repl_opts *o, const struct zk_config *cfg,
                     const struct job_spec *specs, size_t n)
 {
@@ -234,11 +244,22 @@ static int run_jobs(const struct repl_opts *o, const struct zk_config *cfg,
 			ret = fold_exit(ret, run_job(o, cfg, &specs[i]));
 		return ret;
 	}
-	for (size_t i = 0; i < n; i++) {
-		while (running >= o->jobs || (running > 0 && lock_busy(specs[i].lock))) {
+	bool *started = xcalloc(n, sizeof(*started));
+	size_t left = n;
+	while (left > 0 || running > 0) {
+		/* the first job not started whose lock no running job holds; with
+		 * none running, that is the first job not started */
+		size_t i = n;
+		if (left > 0 && running < o->jobs)
+			for (i = 0; i < n && (started[i] || lock_busy(specs[i].lock)); i++)
+				;
+		if (i == n) {
 			ret = reap_one(ret);
 			running--;
+			continue;
 		}
+		started[i] = true;
+		left--;
 		fflush(NULL); /* nothing buffered is written twice */
 		pid_t pid = fork();
 		if (pid < 0) {
@@ -262,8 +283,7 @@ static int run_jobs(const struct repl_opts *o, const struct zk_config *cfg,
 			}
 		running++;
 	}
-	while (running-- > 0)
-		ret = reap_one(ret);
+	free(started);
 	return ret;
 }
 

@@ -975,7 +975,10 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 		        ? *p
 		        : '-';
 		buf_addch(&rn.tag, c);
-		buf_addch(&rn.bmname, c);
+		/* no '_' in the bookmark's job part: the job's bookmarks are found
+		 * by their prefix zkeep_<job>_, which job "off" would otherwise
+		 * share with every bookmark of job "off_eu", and destroy them */
+		buf_addch(&rn.bmname, c == '_' ? '-' : c);
 	}
 	buf_addch(&rn.bmname, '_');
 	if (j->is_push)

@@ -76,26 +76,28 @@ assert_contains "$out" "* another instance is already running"
 kill $fpid
 wait $fpid 2>/dev/null || true
 
-# two config sections pushing to one host: they take turns on the host's
-# lock (the second does not find it held and give up) and keep their own
-# run records and hold tags
-log_must zfs create zpoff/backups/sa
-log_must zfs create zpoff/backups/sb
-log_must zfs create zpsrc/backups/raw/h/other
-log_must zfs snapshot zpsrc/backups/raw/h/other@autosnap_2026-01-22_00:15:00_daily
-for s in a b; do
-	ds=data
-	[ $s = b ] && ds=other
-	printf '[push sect%s]\nhost = localhost\nuser = zkb\ndatasets = zpsrc/backups/raw/h/%s\nstrip_prefix = zpsrc/backups/raw/h\ndestination = zpoff/backups/s%s\n' \
-		$s $ds $s >>"$conf"
+# two config sections pushing one dataset to one host: they take turns on
+# the host's lock (the second does not find it held and give up) and keep
+# their own run records, hold tags and bookmarks ("off" must not take
+# "off_eu"'s bookmarks for its own: it runs second and cleans up its old ones)
+log_must zfs create zpoff/backups/eu
+log_must zfs create zpoff/backups/us
+for s in off_eu:eu off:us; do
+	printf '[push %s]\nhost = localhost\nuser = zkb\ndatasets = zpsrc/backups/raw/h/data\nstrip_prefix = zpsrc/backups/raw/h\ndestination = zpoff/backups/%s\n' \
+		"${s%:*}" "${s#*:}" >>"$conf"
 done
 out=$(log_must $ZK push --config "$conf" --jobs 2)
 grep -q "another instance is already running" <<<"$out" && log_fail "a section gave up on its sibling's lock: $out"
-assert_eq "$(guids zpoff/backups/sa/data)" "$(guids zpsrc/backups/raw/h/data)" "section a's push"
-assert_eq "$(guids zpoff/backups/sb/other)" "$(guids zpsrc/backups/raw/h/other)" "section b's push"
-for s in a b; do
-	[ "$(jq -r '.result + " " + .job' "$d/push-sect$s.json")" = "ok sect$s" ] ||
-		log_fail "push-sect$s.json: $(cat "$d/push-sect$s.json")"
+assert_eq "$(guids zpoff/backups/eu/data)" "$(guids zpsrc/backups/raw/h/data)" "section off_eu's push"
+assert_eq "$(guids zpoff/backups/us/data)" "$(guids zpsrc/backups/raw/h/data)" "section off's push"
+for s in off off_eu; do
+	[ "$(jq -r '.result + " " + .job' "$d/push-$s.json")" = "ok $s" ] ||
+		log_fail "push-$s.json: $(cat "$d/push-$s.json")"
 done
-assert_contains "$(zfs holds -H zpsrc/backups/raw/h/data@autosnap_2026-01-22_00:15:00_daily)" "zkeep:secta"
-assert_contains "$(zfs holds -H zpsrc/backups/raw/h/other@autosnap_2026-01-22_00:15:00_daily)" "zkeep:sectb"
+snap=autosnap_2026-01-22_00:15:00_daily
+holds=$(zfs holds -H zpsrc/backups/raw/h/data@$snap)
+assert_contains "$holds" "zkeep:off	"
+assert_contains "$holds" "zkeep:off_eu	"
+bms=$(zfs list -H -o name -t bookmark zpsrc/backups/raw/h/data)
+assert_contains "$bms" "data#zkeep_off_$snap"
+assert_contains "$bms" "data#zkeep_off-eu_$snap"

@@ -312,6 +312,9 @@ static void test_metrics(void **state)
 	/* the lock file is there but nobody holds it */
 	has(m, "zfs_backup_lock_held{hostname=\"host\\\"1\",kind=\"pull\",host=\"client.example\"} "
 	       "0\n");
+	/* the configured pull's lock is keyed by its name, as zkeep pull takes
+	 * it (zfs-pull-backups-fixt-host.lock), not by its host */
+	has(m, "zfs_backup_lock_held{hostname=\"host\\\"1\",kind=\"pull\",host=\"fixt-host\"} 0\n");
 }
 
 static void test_backups_carry_success(void **state)

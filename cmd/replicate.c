@@ -65,9 +65,8 @@ struct repl_opts {
 
 /* One job: the remote side and what to do there. name keys its run record
  * and hold tag (and, for a pull, its target's D/<name>/); lock keys its lock
- * file: a pull's name (--name, the host or the config section), a push's
- * host, as the seed's, so that two [push] sections to one offsite host take
- * turns but keep their own records. */
+ * file (config_job_lock_key; with --host, the name), so that two [push]
+ * sections to one offsite host take turns but keep their own records. */
 struct job_spec {
 	const char *name, *lock, *host, *user, *identity, *destination, *strip;
 	int port;
@@ -509,7 +508,7 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 				continue;
 			specs[njobs++] =
 			    (struct job_spec){.name = jb->name,
-			                      .lock = push ? jb->remote.host : jb->name,
+			                      .lock = config_job_lock_key(jb),
 			                      .host = jb->remote.host,
 			                      .user = jb->remote.user,
 			                      .identity = jb->remote.identity_file,

@@ -225,6 +225,11 @@ const struct zk_job *config_job(const struct zk_config *c, const char *name, boo
 	return NULL;
 }
 
+const char *config_job_lock_key(const struct zk_job *j)
+{
+	return j->is_push ? j->remote.host : j->name;
+}
+
 /* ---- parsing -------------------------------------------------------- */
 
 enum sect { S_NONE, S_GLOBAL, S_API, S_POLICY, S_DATASET, S_PULL, S_PUSH };

@@ -108,6 +108,10 @@ int config_load_string(struct zk_config *c, const char *name, const char *text, 
 
 const struct zk_policy *config_policy(const struct zk_config *c, const char *name);
 const struct zk_job *config_job(const struct zk_config *c, const char *name, bool is_push);
+/* The key of a job's lock file (lock_path's host), as the seed's: a pull's
+ * name (the seed's --name), a push's offsite host, so that sections that
+ * push to one host take turns. Owned by j. */
+const char *config_job_lock_key(const struct zk_job *j);
 
 /* Value parsers, shared with command-line flags. Each returns 0 or
  * -EINVAL with a message that names the value. */

@@ -372,10 +372,9 @@ static void read_locks(struct view *v)
 			continue;
 		struct buf p = BUF_INIT;
 		const char *kind = j->is_push ? "push" : "pull";
-		/* keyed as zkeep pull and push take them: a pull by its name (the
-		 * seed's --name), a push by its offsite host; the host label is
-		 * that key, as for the lock files found below */
-		const char *key = j->is_push ? j->remote.host : j->name;
+		/* where zkeep pull and push take it; the host label is that key,
+		 * as for the lock files found below */
+		const char *key = config_job_lock_key(j);
 		lock_path(&p, c->lock_dir, kind, key);
 		add_lock(v, j->name, kind, key, p.s);
 		buf_free(&p);

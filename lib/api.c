@@ -182,54 +182,183 @@ static void dataset(const struct view_dataset *d, struct api_response *res)
 	reply(res, 200, json_pack("{s:s, s:o}", "name", d->pd->obj->name, "properties", props));
 }
 
-static json_t *snapshot_json(const struct zfs_obj *s)
+/* ---- snapshot lists, streamed ---------------------------------------- */
+
+enum stream_shape {
+	SHAPE_ALL,     /* /api/v1/snapshots/_all: the groups of every dataset with snapshots */
+	SHAPE_GROUP,   /* /api/v1/snapshots/{path}: one group */
+	SHAPE_DATASET, /* /api/v1/datasets/{path}/snapshots */
+};
+
+struct api_stream {
+	struct view *v; /* referenced */
+	enum stream_shape shape;
+	size_t first, i, end; /* datasets [first, end) of v->ds; i the one being written */
+	size_t k;             /* its next snapshot */
+	size_t groups;        /* groups begun */
+	bool started, in_group, done;
+	struct buf pend; /* written and not yet read, from off */
+	size_t off;
+};
+
+/* The writers of one member: key is its text up to the value, as
+ * ",\"name\":". */
+static void put_num(struct buf *b, const char *key, uint64_t n)
+{
+	buf_adds(b, key);
+	if (n == ZFS_NONE)
+		buf_adds(b, "null");
+	else /* unsigned: half of all guids are above INT64_MAX */
+		buf_addf(b, "%llu", (unsigned long long)n);
+}
+
+static void put_human(struct buf *b, const char *key, uint64_t n)
+{
+	buf_adds(b, key);
+	buf_addch(b, '"');
+	fmt_bytes_human(b, n == ZFS_NONE ? 0 : n);
+	buf_addch(b, '"');
+}
+
+static void put_str(struct buf *b, const char *key, const char *s)
+{
+	buf_adds(b, key);
+	if (s)
+		buf_add_json_str(b, s, strlen(s));
+	else
+		buf_adds(b, "null");
+}
+
+/* One snapshot, with the fields (and in the order) of the seed's API. */
+static void snapshot_write(struct buf *b, const struct zfs_obj *s)
 {
 	const char *at = strchr(s->name, '@');
-	json_t *j = json_object();
-	json_object_set_new(j, "name", json_string(at ? at + 1 : s->name));
-	json_object_set_new(j, "full_name", json_string(s->name));
-	json_object_set_new(j, "creation_timestamp", num(s->creation));
-	json_object_set_new(j, "used_bytes", num(s->used));
-	json_object_set_new(j, "referenced_bytes", num(s->referenced));
-	json_object_set_new(j, "used_human", human(s->used));
-	json_object_set_new(j, "referenced_human", human(s->referenced));
-	json_object_set_new(j, "creation_iso",
-	                    s->creation == ZFS_NONE ? json_null() : iso((int64_t)s->creation));
-	json_object_set_new(j, "guid", num(s->guid));
-	json_object_set_new(j, "createtxg", num(s->createtxg));
-	return j;
+	char t[64];
+	struct tm tm;
+	time_t tt = (time_t)s->creation;
+	bool dated = s->creation != ZFS_NONE && gmtime_r(&tt, &tm) &&
+	             strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	put_str(b, "{\"name\":", at ? at + 1 : s->name);
+	put_str(b, ",\"full_name\":", s->name);
+	put_num(b, ",\"creation_timestamp\":", s->creation);
+	put_num(b, ",\"used_bytes\":", s->used);
+	put_num(b, ",\"referenced_bytes\":", s->referenced);
+	put_human(b, ",\"used_human\":", s->used);
+	put_human(b, ",\"referenced_human\":", s->referenced);
+	put_str(b, ",\"creation_iso\":", dated ? t : NULL);
+	put_num(b, ",\"guid\":", s->guid);
+	put_num(b, ",\"createtxg\":", s->createtxg);
+	buf_addch(b, '}');
 }
 
-static json_t *snapshot_list(const struct view_dataset *d)
+/* A group's fields before its snapshots; "]}" closes it. */
+static void group_head(struct buf *b, const struct view_dataset *d)
 {
-	json_t *a = json_array();
-	for (size_t i = 0; i < d->pd->snaps.n; i++)
-		json_array_append_new(a, snapshot_json(d->pd->snaps.v[i]));
-	return a;
+	put_str(b, "{\"dataset\":", d->pd->obj->name);
+	buf_addf(b, ",\"snapshot_count\":%zu,\"total_used_bytes\":%llu", d->pd->snaps.n,
+	         (unsigned long long)d->snapshots_used);
+	put_human(b, ",\"total_used_human\":", d->snapshots_used);
+	buf_adds(b, ",\"snapshots\":[");
 }
 
-/* /api/v1/snapshots/{path} and each group of _all */
-static json_t *snapshot_group(const struct view_dataset *d)
+/* Appends the next piece of the body to s->pend: its head, a group's
+ * head, one snapshot, a group's end, or the body's end. */
+static void stream_step(struct api_stream *s)
 {
-	return json_pack("{s:s, s:I, s:I, s:o, s:o}", "dataset", d->pd->obj->name, "snapshot_count",
-	                 (json_int_t)d->pd->snaps.n, "total_used_bytes",
-	                 (json_int_t)d->snapshots_used, "total_used_human",
-	                 human(d->snapshots_used), "snapshots", snapshot_list(d));
-}
-
-static void snapshots_all(const struct view *v, struct api_response *res)
-{
-	json_t *a = json_array();
-	size_t total = 0;
-	for (size_t i = 0; i < v->ix.n; i++) {
-		if (!v->ds[i].pd->snaps.n)
-			continue;
-		total += v->ds[i].pd->snaps.n;
-		json_array_append_new(a, snapshot_group(&v->ds[i]));
+	struct buf *b = &s->pend;
+	const struct view *v = s->v;
+	if (!s->started) {
+		s->started = true;
+		if (s->shape == SHAPE_ALL) {
+			size_t groups = 0, total = 0;
+			for (size_t i = 0; i < v->ix.n; i++) {
+				groups += v->ds[i].pd->snaps.n > 0;
+				total += v->ds[i].pd->snaps.n;
+			}
+			buf_addf(b, "{\"dataset_count\":%zu,\"snapshot_count\":%zu,\"datasets\":[",
+			         groups, total);
+		} else if (s->shape == SHAPE_DATASET) {
+			put_str(b, "{\"dataset\":", v->ds[s->first].pd->obj->name);
+			buf_adds(b, ",\"snapshots\":[");
+		}
+		return;
 	}
-	reply(res, 200,
-	      json_pack("{s:I, s:I, s:o}", "dataset_count", (json_int_t)json_array_size(a),
-	                "snapshot_count", (json_int_t)total, "datasets", a));
+	while (s->i < s->end) {
+		const struct view_dataset *d = &v->ds[s->i];
+		if (!s->in_group) {
+			if (s->shape == SHAPE_ALL && !d->pd->snaps.n) {
+				s->i++;
+				continue;
+			}
+			s->in_group = true;
+			s->k = 0;
+			if (s->shape == SHAPE_DATASET)
+				continue;
+			if (s->groups++)
+				buf_addch(b, ',');
+			group_head(b, d);
+			return;
+		}
+		if (s->k < d->pd->snaps.n) {
+			if (s->k)
+				buf_addch(b, ',');
+			snapshot_write(b, d->pd->snaps.v[s->k++]);
+			return;
+		}
+		s->in_group = false;
+		s->i++;
+		if (s->shape != SHAPE_DATASET) {
+			buf_adds(b, "]}");
+			return;
+		}
+	}
+	if (s->shape == SHAPE_ALL)
+		buf_adds(b, "]}");
+	else if (s->shape == SHAPE_DATASET)
+		buf_addf(b, "],\"count\":%zu}", v->ds[s->first].pd->snaps.n);
+	s->done = true;
+}
+
+size_t api_stream_read(struct api_stream *s, char *out, size_t max)
+{
+	if (s->off) { /* keep what is unread at the front, so pend stays small */
+		memmove(s->pend.s, s->pend.s + s->off, s->pend.len - s->off);
+		buf_setlen(&s->pend, s->pend.len - s->off);
+		s->off = 0;
+	}
+	while (s->pend.len < max && !s->done)
+		stream_step(s);
+	size_t n = s->pend.len < max ? s->pend.len : max;
+	memcpy(out, s->pend.s, n);
+	s->off = n;
+	return n;
+}
+
+void api_stream_free(struct api_stream *s)
+{
+	if (!s)
+		return;
+	view_put(s->v);
+	buf_free(&s->pend);
+	free(s);
+}
+
+/* Answers with the snapshots of datasets [first, end) of v, as shape. */
+static void snapshots_stream(const struct view *v, enum stream_shape shape, size_t first,
+                             size_t end, struct api_response *res)
+{
+	struct api_stream *s = xcalloc(1, sizeof(*s));
+	/* a reference, not a change: the view itself stays immutable */
+	s->v = view_ref((struct view *)v);
+	s->shape = shape;
+	s->first = s->i = first;
+	s->end = end;
+	buf_init(&s->pend);
+	res->status = 200;
+	res->content_type = "application/json";
+	buf_reset(&res->body);
+	api_stream_free(res->stream);
+	res->stream = s;
 }
 
 /* The seed's compliance report, from the view. avg_compliance averages
@@ -578,9 +707,8 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 		return;
 	case ROUTE_DATASET_SNAPSHOTS:
 		if ((d = view_dataset(v, r->arg))) {
-			reply(res, 200,
-			      json_pack("{s:s, s:o, s:I}", "dataset", d->pd->obj->name, "snapshots",
-			                snapshot_list(d), "count", (json_int_t)d->pd->snaps.n));
+			snapshots_stream(v, SHAPE_DATASET, (size_t)(d - v->ds),
+			                 (size_t)(d - v->ds) + 1, res);
 			return;
 		}
 		{ /* not a dataset: maybe the dataset ".../snapshots" itself */
@@ -604,11 +732,12 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 		compliance_report(c, res);
 		return;
 	case ROUTE_SNAPSHOTS_ALL:
-		snapshots_all(v, res);
+		snapshots_stream(v, SHAPE_ALL, 0, v->ix.n, res);
 		return;
 	case ROUTE_SNAPSHOTS_DATASET:
 		if ((d = view_dataset(v, r->arg)))
-			reply(res, 200, snapshot_group(d));
+			snapshots_stream(v, SHAPE_GROUP, (size_t)(d - v->ds),
+			                 (size_t)(d - v->ds) + 1, res);
 		else
 			api_error(res, 404, "dataset '%s' not found", r->arg);
 		return;

@@ -24,12 +24,23 @@ struct api_ctx {
 	const char *accept;               /* the request's Accept header, or NULL */
 };
 
+/* A body written as the client reads it: the snapshot lists, which built
+ * whole would cost per request a jansson object per snapshot (at 50,000
+ * snapshots, over 100 MB) and a copy of the text. It holds a reference
+ * to its view, so a collection may swap the view meanwhile. */
+struct api_stream;
+
 struct api_response {
 	int status;
 	const char *content_type;
 	struct buf body;
-	const char *location; /* a redirect's Location (static), or NULL */
+	const char *location;      /* a redirect's Location (static), or NULL */
+	struct api_stream *stream; /* when set (owned), the body is this, not body */
 };
+
+/* Copies the next at most max bytes of the body into out; 0 at its end. */
+size_t api_stream_read(struct api_stream *s, char *out, size_t max);
+void api_stream_free(struct api_stream *s); /* NULL is fine */
 
 /* Fills res for route r; lines is the raw ?lines= value or NULL. / answers
  * the seed's JSON, or a redirect to /ui/ when c->accept prefers HTML. */

@@ -213,15 +213,36 @@ static void client_addr(struct MHD_Connection *c, char *out, size_t len)
 		          out, (socklen_t)len);
 }
 
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+	(void)pos;
+	size_t n = api_stream_read(cls, out, max);
+	return n ? (ssize_t)n : (ssize_t)MHD_CONTENT_READER_END_OF_STREAM;
+}
+
+static void stream_free(void *cls)
+{
+	api_stream_free(cls);
+}
+
 static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
                                struct api_response *res, bool allow)
 {
-	size_t len;
-	char *body = buf_detach(&res->body, &len);
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return MHD_NO;
+	struct MHD_Response *r;
+	if (res->stream) { /* chunked, written as the client reads */
+		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK,
+		                                      stream_read, res->stream, stream_free);
+		if (!r)
+			return MHD_NO; /* the caller frees the stream */
+		res->stream = NULL;
+	} else {
+		size_t len;
+		char *body = buf_detach(&res->body, &len);
+		r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+		if (!r) {
+			free(body);
+			return MHD_NO;
+		}
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -264,7 +285,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	(void)version;
 	(void)upload;
 	(void)con_cls;
-	struct api_response res = {0, "application/json", BUF_INIT, NULL};
+	struct api_response res = {0, "application/json", BUF_INIT, NULL, NULL};
 	struct http_route r = {ROUTE_NONE, NULL};
 	char addr[64];
 	enum MHD_Result ret;
@@ -340,6 +361,7 @@ reply:
 	log_debug("%s %s from %s: %d", method, url, addr, res.status);
 	ret = respond(s, c, &res, allow);
 	buf_free(&res.body);
+	api_stream_free(res.stream); /* not handed over: the response failed */
 	http_route_free(&r);
 	return ret;
 }

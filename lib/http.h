@@ -34,6 +34,7 @@
 #define HTTP_MAX_PER_IP    32
 #define HTTP_LINES_DEFAULT 100
 #define HTTP_LINES_MAX     1000
+#define HTTP_STREAM_BLOCK  ((size_t)64 * 1024) /* a streamed body is written in pieces of this */
 
 enum http_route_id {
 	ROUTE_NONE = 0,

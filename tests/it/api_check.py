@@ -136,13 +136,15 @@ if props["name"] != sp or props["properties"].get("mountpoint") != zg["mountpoin
     fail("properties of %s: %s vs %s" % (sp, props, zg))
 api("/api/v1/datasets/{path}", "/api/v1/datasets/%s/nope" % pool, 404)
 snaps = api("/api/v1/datasets/{path}/snapshots", "/api/v1/datasets/%s/data/snapshots" % pool)
-zs = zfs("zfs", "list", "-Hp", "-t", "snapshot", "-o", "name,creation,used,refer", "-s",
+zs = zfs("zfs", "list", "-Hp", "-t", "snapshot", "-o", "name,creation,used,refer,guid", "-s",
          "createtxg", "-d", "1", pool + "/data").splitlines()
 if [s["full_name"] for s in snaps["snapshots"]] != [l.split("\t")[0] for l in zs] or \
         snaps["count"] != len(zs):
     fail("snapshots of %s/data: %s vs %s" % (pool, snaps, zs))
 for s, l in zip(snaps["snapshots"], zs):
-    if s["creation_timestamp"] != int(l.split("\t")[1]) or s["referenced_bytes"] != int(l.split("\t")[3]):
+    # guid as zfs prints it: unsigned 64 bits, half of them above 2^63
+    if s["creation_timestamp"] != int(l.split("\t")[1]) or s["referenced_bytes"] != int(l.split("\t")[3]) \
+            or s["guid"] != int(l.split("\t")[4]):
         fail("snapshot %s vs %s" % (s, l))
 # a dataset really named "snapshots" is still reachable
 sn = api("/api/v1/datasets/{path}/snapshots", "/api/v1/datasets/%s/data/snapshots/snapshots" % pool)

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,6 +345,13 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 		free(s.key);
 		s.key = NULL;
 	}
+
+	/* Each collection frees a view of tens of MB (50,000 snapshots: about
+	 * 20 MB). glibc's default thresholds rise after such frees, and the
+	 * memory then stays in the daemon's RSS (measured on 50,000 snapshots:
+	 * 54 MiB, against 31 MiB with this). A fixed threshold hands freed
+	 * memory back to the kernel and keeps large blocks in their own maps. */
+	mallopt(M_TRIM_THRESHOLD, 128 * 1024);
 
 	/* the signals are taken by sigtimedwait below, in every thread's mask */
 	sigset_t sigs;

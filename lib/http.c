@@ -225,11 +225,39 @@ static void stream_free(void *cls)
 	api_stream_free(cls);
 }
 
+/* /metrics: the view's families are rendered once per collection and sent
+ * from the view itself, held by a reference until the response is done;
+ * only the collector's lines (the view's age) are written per request. */
+struct metrics_resp {
+	struct view *v; /* referenced; NULL before the first collection */
+	struct buf tail;
+};
+
+static void metrics_resp_free(void *cls)
+{
+	struct metrics_resp *m = cls;
+	if (!m)
+		return;
+	view_put(m->v);
+	buf_free(&m->tail);
+	free(m);
+}
+
+/* Queues res, or *mr (taken over when it is set) for /metrics. */
 static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
-                               struct api_response *res, bool allow)
+                               struct api_response *res, bool allow, struct metrics_resp **mr)
 {
 	struct MHD_Response *r;
-	if (res->stream) { /* chunked, written as the client reads */
+	if (*mr) {
+		const struct view *v = (*mr)->v;
+		struct MHD_IoVec iov[2] = {{v ? v->metrics.s : NULL, v ? v->metrics.len : 0},
+		                           {(*mr)->tail.s, (*mr)->tail.len}};
+		r = MHD_create_response_from_iovec(v ? iov : iov + 1, v ? 2 : 1, metrics_resp_free,
+		                                   *mr);
+		if (!r)
+			return MHD_NO; /* the caller frees *mr */
+		*mr = NULL;
+	} else if (res->stream) { /* chunked, written as the client reads */
 		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK,
 		                                      stream_read, res->stream, stream_free);
 		if (!r)
@@ -266,17 +294,6 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
 	return ret;
 }
 
-static void metrics_body(struct http_server *s, const struct view *v, const struct view_status *st,
-                         time_t now, struct api_response *res)
-{
-	res->status = 200;
-	res->content_type = "text/plain; version=0.0.4; charset=utf-8";
-	buf_reset(&res->body);
-	if (v)
-		buf_add(&res->body, v->metrics.s, v->metrics.len);
-	metrics_render_collector(&res->body, s->hostname, st, v, now);
-}
-
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -289,6 +306,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct http_route r = {ROUTE_NONE, NULL};
 	char addr[64];
 	enum MHD_Result ret;
+	struct metrics_resp *mr = NULL;
 	bool allow = false;
 	client_addr(c, addr, sizeof(addr));
 	*upload_size = 0; /* bodies are never read: a GET has none worth reading */
@@ -338,7 +356,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		struct ui_history *hist = NULL;
 		time_t now = time(NULL);
 		if (r.id == ROUTE_METRICS) {
-			metrics_body(s, v, &st, now, &res);
+			mr = xcalloc(1, sizeof(*mr));
+			mr->v = view_ref(v);
+			buf_init(&mr->tail);
+			metrics_render_collector(&mr->tail, s->hostname, &st, v, now);
+			res.status = 200;
+			res.content_type = "text/plain; version=0.0.4; charset=utf-8";
 		} else {
 			if (r.id == ROUTE_UI && s->o.history)
 				hist = ui_history_holder_get(s->o.history);
@@ -359,9 +382,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 reply:
 	log_debug("%s %s from %s: %d", method, url, addr, res.status);
-	ret = respond(s, c, &res, allow);
+	ret = respond(s, c, &res, allow, &mr);
 	buf_free(&res.body);
-	api_stream_free(res.stream); /* not handed over: the response failed */
+	/* not handed over: the response failed */
+	api_stream_free(res.stream);
+	metrics_resp_free(mr);
 	http_route_free(&r);
 	return ret;
 }

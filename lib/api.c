@@ -64,14 +64,18 @@ static json_t *num(uint64_t n)
 	return n == ZFS_NONE ? json_null() : json_integer((json_int_t)n);
 }
 
+/* t as the API writes times (UTC, ISO 8601); false when it has none. */
+static bool iso_text(int64_t t, char out[64])
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	return gmtime_r(&tt, &tm) && strftime(out, 64, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 static json_t *iso(int64_t t)
 {
 	char s[64];
-	struct tm tm;
-	time_t tt = (time_t)t;
-	if (!gmtime_r(&tt, &tm) || !strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm))
-		return json_null();
-	return json_string(s);
+	return iso_text(t, s) ? json_string(s) : json_null();
 }
 
 /* A string zfs printed, where "-" means none. */
@@ -234,10 +238,7 @@ static void snapshot_write(struct buf *b, const struct zfs_obj *s)
 {
 	const char *at = strchr(s->name, '@');
 	char t[64];
-	struct tm tm;
-	time_t tt = (time_t)s->creation;
-	bool dated = s->creation != ZFS_NONE && gmtime_r(&tt, &tm) &&
-	             strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	bool dated = s->creation != ZFS_NONE && iso_text((int64_t)s->creation, t);
 	put_str(b, "{\"name\":", at ? at + 1 : s->name);
 	put_str(b, ",\"full_name\":", s->name);
 	put_num(b, ",\"creation_timestamp\":", s->creation);

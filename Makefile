@@ -15,7 +15,7 @@ BUILD ?= build
 CC ?= cc
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 
-PKGS := libmicrohttpd jansson inih
+PKGS := libmicrohttpd jansson inih zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -lm -pthread
 
@@ -160,6 +160,7 @@ fuzz: $(FUZZ_TARGETS)
 	printf '/api/v1/pools/tank/status' >build-fuzz/corpus-http/pool
 	printf '{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"pool":"t"},"values":[[1,"2"],[3,"NaN"]]}]}}' >build-fuzz/corpus-http/range
 	printf 'text/html,application/xhtml+xml,*/*;q=0.8' >build-fuzz/corpus-http/accept
+	printf 'gzip;q=0.5, deflate, *;q=0' >build-fuzz/corpus-http/encoding
 	build-fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus-http
 
 .PHONY: fuzz

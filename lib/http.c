@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "api.h"
@@ -189,6 +190,49 @@ bool http_origin_allowed(const char *origins, const char *origin)
 	return false;
 }
 
+/* A weight (RFC 9110 12.4.2: "0" or "1" with up to three decimals) above
+ * zero; a malformed one counts as zero, so it never enables an encoding. */
+static bool weight_nonzero(const char *q, size_t n)
+{
+	if (n == 0 || (q[0] != '0' && q[0] != '1') || n > 5 || (n > 1 && q[1] != '.'))
+		return false;
+	bool frac = false;
+	for (size_t i = 2; i < n; i++) {
+		if (q[i] < '0' || q[i] > '9' || (q[0] == '1' && q[i] != '0'))
+			return false;
+		frac |= q[i] != '0';
+	}
+	return q[0] == '1' || frac;
+}
+
+#define OWS " \t"
+
+bool http_accepts_gzip(const char *ae)
+{
+	int gzip = -1, star = -1; /* not named, or whether its weight admits it */
+	const char *p = ae;
+	while (p && *p) {
+		size_t n = strcspn(p, ","); /* one element: coding *( ";" param ) */
+		const char *end = p + n, *c = p + strspn(p, OWS);
+		size_t cl = strcspn(c, ";," OWS);
+		bool ok = true;
+		for (const char *q = c + cl; q < end && (q = memchr(q, ';', (size_t)(end - q)));) {
+			q++;
+			q += strspn(q, OWS);
+			if ((*q == 'q' || *q == 'Q') && q[1] == '=') {
+				ok = weight_nonzero(q + 2, strcspn(q + 2, ";," OWS));
+			}
+		}
+		if ((cl == 4 && !strncasecmp(c, "gzip", 4)) ||
+		    (cl == 6 && !strncasecmp(c, "x-gzip", 6)))
+			gzip = ok;
+		else if (cl == 1 && *c == '*')
+			star = ok;
+		p = *end ? end + 1 : end;
+	}
+	return gzip >= 0 ? gzip == 1 : star == 1;
+}
+
 /* ---- the server ------------------------------------------------------- */
 
 struct http_server {
@@ -227,9 +271,13 @@ static void stream_free(void *cls)
 
 /* /metrics: the view's families are rendered once per collection and sent
  * from the view itself, held by a reference until the response is done;
- * only the collector's lines (the view's age) are written per request. */
+ * only the collector's lines (the view's age) are written per request.
+ * Scrapers that take gzip (Prometheus and VictoriaMetrics ask for it) get
+ * the view's gzipped families, compressed once per collection, and the
+ * collector's lines appended to that gzip member (lib/gz.h). */
 struct metrics_resp {
 	struct view *v; /* referenced; NULL before the first collection */
+	bool gzip;      /* the body is v->metrics_gz.z and then tail */
 	struct buf tail;
 };
 
@@ -250,13 +298,19 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
 	struct MHD_Response *r;
 	if (*mr) {
 		const struct view *v = (*mr)->v;
-		struct MHD_IoVec iov[2] = {{v ? v->metrics.s : NULL, v ? v->metrics.len : 0},
+		bool gzip = (*mr)->gzip;
+		const struct buf *head = !v ? NULL : gzip ? &v->metrics_gz.z : &v->metrics;
+		struct MHD_IoVec iov[2] = {{head ? head->s : NULL, head ? head->len : 0},
 		                           {(*mr)->tail.s, (*mr)->tail.len}};
-		r = MHD_create_response_from_iovec(v ? iov : iov + 1, v ? 2 : 1, metrics_resp_free,
-		                                   *mr);
+		r = MHD_create_response_from_iovec(head ? iov : iov + 1, head ? 2 : 1,
+		                                   metrics_resp_free, *mr);
 		if (!r)
 			return MHD_NO; /* the caller frees *mr */
 		*mr = NULL;
+		/* caches must not give one scraper's encoding to another */
+		MHD_add_response_header(r, "Vary", "Accept-Encoding");
+		if (gzip)
+			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	} else if (res->stream) { /* chunked, written as the client reads */
 		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK,
 		                                      stream_read, res->stream, stream_free);
@@ -360,6 +414,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			mr->v = view_ref(v);
 			buf_init(&mr->tail);
 			metrics_render_collector(&mr->tail, s->hostname, &st, v, now);
+			if (v && v->metrics_gz.z.len &&
+			    http_accepts_gzip(MHD_lookup_connection_value(
+			        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
+				struct buf plain = mr->tail;
+				buf_init(&mr->tail);
+				gz_finish(&v->metrics_gz, plain.s, plain.len, &mr->tail);
+				buf_free(&plain);
+				mr->gzip = true;
+			}
 			res.status = 200;
 			res.content_type = "text/plain; version=0.0.4; charset=utf-8";
 		} else {
@@ -381,7 +444,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		view_put(v);
 	}
 reply:
-	log_debug("%s %s from %s: %d", method, url, addr, res.status);
+	log_debug("%s %s from %s: %d%s", method, url, addr, res.status,
+	          mr && mr->gzip ? " (gzip)" : "");
 	ret = respond(s, c, &res, allow, &mr);
 	buf_free(&res.body);
 	/* not handed over: the response failed */

@@ -84,6 +84,10 @@ bool http_log_name_ok(const char *name);
 bool http_key_equal(const char *given, const char *want);
 /* origins: comma/space separated list or "*". */
 bool http_origin_allowed(const char *origins, const char *origin);
+/* Whether an Accept-Encoding value admits gzip: "gzip" or "x-gzip" with a
+ * weight above zero, or "*" with one when gzip is not named (RFC 9110
+ * 12.5.3). NULL (no header) or anything malformed: identity only. */
+bool http_accepts_gzip(const char *accept_encoding);
 
 struct http_opts {
 	const char *host; /* address or name to listen on */

@@ -110,6 +110,7 @@ void view_put(struct view *v)
 	free(v->locks);
 	strvec_clear(&v->warnings);
 	buf_free(&v->metrics);
+	gz_prefix_free(&v->metrics_gz);
 	free(v->hostname);
 	free(v);
 }
@@ -431,6 +432,7 @@ int view_build(const struct view_opts *o, const struct view_texts *t, const stru
 	v->collected = o->now;
 	strvec_init(&v->warnings);
 	buf_init(&v->metrics);
+	gz_prefix_init(&v->metrics_gz);
 	int r = parse_all(v, t, e);
 	if (r < 0) {
 		view_put(v);
@@ -471,6 +473,10 @@ int view_build(const struct view_opts *o, const struct view_texts *t, const stru
 	build_backups(v, prev);
 	read_locks(v);
 	metrics_render_view(&v->metrics, v);
+	/* once per collection, not per scrape; failing (no memory) only
+	 * means scrapers get the text uncompressed */
+	if (o->gzip_metrics && gz_prefix_build(&v->metrics_gz, v->metrics.s, v->metrics.len) < 0)
+		warn(v, "cannot compress /metrics: out of memory; serving it uncompressed");
 	*out = v;
 	return 0;
 }

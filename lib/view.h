@@ -45,6 +45,7 @@
 #include "buf.h"
 #include "config.h"
 #include "err.h"
+#include "gz.h"
 #include "host.h"
 #include "policy.h"
 #include "strvec.h"
@@ -121,9 +122,10 @@ struct view {
 	struct view_lock *locks;
 	size_t n_locks;
 
-	unsigned since_full;    /* collections since the last full snapshot listing */
-	struct strvec warnings; /* partial failures of this collection */
-	struct buf metrics;     /* /metrics for this view, rendered once */
+	unsigned since_full;         /* collections since the last full snapshot listing */
+	struct strvec warnings;      /* partial failures of this collection */
+	struct buf metrics;          /* /metrics for this view, rendered once */
+	struct gz_prefix metrics_gz; /* the same, gzipped (lib/gz.h); empty unless asked for */
 };
 
 /* On OpenZFS >= 2.2 a collection re-reads the snapshots only of datasets
@@ -135,8 +137,9 @@ struct view_opts {
 	const struct zk_config *cfg;
 	const struct host *host;
 	const char *hostname;
-	int timeout_ms; /* per zfs/zpool call */
-	time_t now;     /* for compliance */
+	int timeout_ms;    /* per zfs/zpool call */
+	time_t now;        /* for compliance */
+	bool gzip_metrics; /* also keep /metrics gzipped (the api, for scrapers) */
 };
 
 /* Runs one collection. prev (may be NULL) carries backups' last success

@@ -2,7 +2,8 @@
 # Sourced by bench/api, on the host and (sent ahead of its script) in the
 # test VM.
 
-# wrk_passes WRK BASE_URL SECS: p50, p99 and requests/s of /metrics,
+# wrk_passes WRK BASE_URL SECS: p50, p99 and requests/s of /metrics (as
+# text, and gzipped as Prometheus and VictoriaMetrics ask for it),
 # /api/v1/pools, /api/v1/snapshots (the compliance report) and
 # /api/v1/snapshots/_all (every snapshot, streamed), first under load
 # (-t2 -c10: the load the goal is set for), then one request at a time
@@ -10,13 +11,16 @@
 # wrk's own 2 s timeout would drop the slow _all requests under TCG from
 # the figures, hence 60 s.
 wrk_passes() {
-	local wrk=$1 url=$2 secs=$3 out tc t c path
+	local wrk=$1 url=$2 secs=$3 out tc t c path ae
 	out=$(mktemp)
 	for tc in 2:10 1:1; do
 		t=${tc%:*} c=${tc#*:}
-		for path in /metrics /api/v1/pools /api/v1/snapshots /api/v1/snapshots/_all; do
-			"$wrk" -t"$t" -c"$c" -d"${secs}s" --timeout 60s --latency "$url$path" >"$out"
-			awk -v p="$path" -v t="$t" -v c="$c" '
+		for path in /metrics /metrics:gzip /api/v1/pools /api/v1/snapshots /api/v1/snapshots/_all; do
+			ae=identity
+			[ "${path#*:}" = gzip ] && ae=gzip
+			"$wrk" -t"$t" -c"$c" -d"${secs}s" --timeout 60s --latency \
+				-H "Accept-Encoding: $ae" "$url${path%:gzip}" >"$out"
+			awk -v p="${path/:gzip/ (gzip)}" -v t="$t" -v c="$c" '
 				$1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 }
 				$1 == "Requests/sec:" { rps = $2 }
 				$1 == "Non-2xx" { bad = ", NOT 2xx: " $NF }

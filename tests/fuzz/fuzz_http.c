@@ -5,6 +5,7 @@
  * argument is a substring of the path, a log file argument is one path
  * component, pool arguments hold no '/', and lines is always 1..1000; a
  * log name accepted by http_log_name_ok never escapes its directory.
+ * Accept-Encoding parsing admits gzip only when the value names gzip or *.
  * The /ui/ page's parsers get the same input: the Accept rule, the
  * history_url check, the query_range parser (whatever it accepts has
  * ascending times and finite values), and the HTML escaper (its output
@@ -61,6 +62,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	(void)http_key_equal(path, lines ? lines : "");
 	(void)http_origin_allowed(path, lines);
+	if (http_accepts_gzip(path) && !strcasestr(path, "gzip") && !strchr(path, '*'))
+		abort();
 
 	(void)ui_accept_prefers_html(path);
 	(void)ui_history_url_check(path, NULL);

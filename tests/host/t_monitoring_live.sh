@@ -7,6 +7,7 @@
 # dataset, snapshots made by `zkeep snapshot`, a backup made by a real
 # `zkeep pull` over ssh to localhost, a pull lock held the way pull holds it,
 # a finished scrub. Checks:
+#  - victoria-metrics scraped /metrics gzipped (it asks for gzip);
 #  - every dashboard panel's query (variables substituted) returns data, and
 #    the recording rules produce series;
 #  - `zpool offline` of one side of the mirror fires ZfsPoolNotOnline (the
@@ -54,7 +55,7 @@ lockf=/var/tmp/zkmon-locks/zfs-pull-backups-localhost.lock
 setsid flock -o "$lockf" sleep 1800 </dev/null >/dev/null 2>&1 &
 echo -n $! >"$lockf"
 zpool scrub -w zkmon
-setsid $Z api $C --listen 127.0.0.1:8000 --interval 2 </dev/null >/var/tmp/zkmon-api.log 2>&1 &
+setsid $Z api $C --listen 127.0.0.1:8000 --interval 2 --debug </dev/null >/var/tmp/zkmon-api.log 2>&1 &
 for i in $(seq 1 100); do
 	curl -s -H "X-API-Key: $ZKMON_KEY" 127.0.0.1:8000/metrics | grep -q '^zfs_pool_health' && exit 0
 	sleep 0.5
@@ -110,6 +111,10 @@ for _ in $(seq 1 120); do
 	sleep 1
 done
 [ $ok = 1 ] || fail "zkeep api's metrics never arrived in victoria-metrics"
+# victoria-metrics asks for gzip, as Prometheus does: the series above came
+# through zkeep's gzipped /metrics (the api's debug log marks each one)
+gz=$(vssh "grep -c 'GET /metrics from .*: 200 (gzip)\$' /var/tmp/zkmon-api.log" || true)
+[ "${gz:-0}" -gt 0 ] || fail "victoria-metrics was not sent /metrics gzipped: $(vssh 'tail -3 /var/tmp/zkmon-api.log')"
 
 # --- every panel query returns live data
 /usr/bin/python3 "$MON/check-dashboards.py" "$VM" "$(date +%s)" "$DEPLOY"/grafana/dashboards/*.json ||

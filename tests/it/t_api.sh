@@ -135,6 +135,22 @@ if [ -x /opt/zkeep/promtool ]; then
 else
 	log_note "promtool not in the VM: not checked"
 fi
+# gzip, as Prometheus and VictoriaMetrics ask for it: the same series,
+# decoded by gzip itself (one member, CRC and length checked); HEAD gives
+# the gzipped length; a client that does not ask gets text. The interval
+# is 1 s, so values may move between two requests: series are compared.
+series() { grep -v '^#' | sed 's/ [^ ]*$//' | sort; }
+curl -s -D "$work/gz.h" -H 'Accept-Encoding: deflate, gzip;q=0.9' -o "$work/metrics.gz" "$BASE/metrics"
+grep -qi '^content-encoding: gzip' "$work/gz.h" || log_fail "/metrics not gzipped: $(cat "$work/gz.h")"
+grep -qi '^vary: accept-encoding' "$work/gz.h" || log_fail "no Vary: Accept-Encoding: $(cat "$work/gz.h")"
+gzip -t "$work/metrics.gz" || log_fail "the gzipped /metrics does not decode"
+curl -s -D "$work/plain.h" -H 'Accept-Encoding: gzip;q=0' -o "$work/metrics.plain" "$BASE/metrics"
+grep -qi '^content-encoding' "$work/plain.h" && log_fail "gzip sent with gzip;q=0: $(cat "$work/plain.h")"
+assert_eq "$(gzip -dc "$work/metrics.gz" | series)" "$(series <"$work/metrics.plain")" "gzipped /metrics has the same series"
+[ "$(grep -c . "$work/metrics.plain")" -gt 50 ] || log_fail "too few lines to compare: $(head "$work/metrics.plain")"
+head_len=$(curl -s -I -H 'Accept-Encoding: gzip' "$BASE/metrics" | tr -d '\r' | sed -n 's/^[Cc]ontent-[Ll]ength: //p')
+[ "$head_len" -gt 0 ] && [ "$head_len" -lt "$(stat -c %s "$work/metrics.plain")" ] ||
+	log_fail "HEAD with gzip: Content-Length '$head_len'"
 # snapshots made and destroyed after the start show up (on OpenZFS >= 2.2
 # through the snapshots_changed shortcut, which must not miss them)
 snapcount() { # dataset (URL-encoded)

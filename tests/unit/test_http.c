@@ -145,13 +145,48 @@ static void test_origins(void **state)
 	assert_false(http_origin_allowed("", "https://a.example"));
 }
 
+static void test_accept_encoding(void **state)
+{
+	(void)state;
+	/* what scrapers send: Go's net/http, curl --compressed */
+	assert_true(http_accepts_gzip("gzip"));
+	assert_true(http_accepts_gzip("deflate, gzip"));
+	assert_true(http_accepts_gzip("gzip, deflate, br, zstd"));
+	assert_true(http_accepts_gzip(" GZip ;q=0.5 , identity"));
+	assert_true(http_accepts_gzip("x-gzip"));
+	assert_true(http_accepts_gzip("gzip;q=1"));
+	assert_true(http_accepts_gzip("gzip;q=1.000"));
+	assert_true(http_accepts_gzip("gzip;q=0.001"));
+	assert_true(http_accepts_gzip("*"));
+	assert_true(http_accepts_gzip("br, *;q=0.1"));
+	/* refused, or not asked for: identity */
+	assert_false(http_accepts_gzip(NULL));
+	assert_false(http_accepts_gzip(""));
+	assert_false(http_accepts_gzip("identity"));
+	assert_false(http_accepts_gzip("deflate, br"));
+	assert_false(http_accepts_gzip("gzip;q=0"));
+	assert_false(http_accepts_gzip("gzip; q=0.000"));
+	assert_false(http_accepts_gzip("gzip;Q=0., *")); /* named gzip beats "*" */
+	assert_false(http_accepts_gzip("*;q=0"));
+	assert_false(http_accepts_gzip("gzipx, xgzip, gzi")); /* whole tokens only */
+	/* malformed weights never enable it */
+	assert_false(http_accepts_gzip("gzip;q=2"));
+	assert_false(http_accepts_gzip("gzip;q=1.5"));
+	assert_false(http_accepts_gzip("gzip;q=0.0001"));
+	assert_false(http_accepts_gzip("gzip;q="));
+	assert_false(http_accepts_gzip("gzip;q=abc"));
+	assert_true(http_accepts_gzip("gzip;level=9;q=0.7"));
+	assert_true(http_accepts_gzip(",,gzip,,"));
+	assert_false(http_accepts_gzip(";;;,;q=1"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_routes),    cmocka_unit_test(test_long_path),
 	    cmocka_unit_test(test_needs),     cmocka_unit_test(test_lines),
 	    cmocka_unit_test(test_log_names), cmocka_unit_test(test_key),
-	    cmocka_unit_test(test_origins),
+	    cmocka_unit_test(test_origins),   cmocka_unit_test(test_accept_encoding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

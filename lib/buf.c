@@ -48,6 +48,14 @@ void buf_grow(struct buf *b, size_t extra)
 		memcpy(b->s, old, b->len + 1);
 }
 
+void buf_compact(struct buf *b)
+{
+	if (b->cap > b->len + 1) {
+		b->s = xreallocarray(b->s, b->len + 1, 1);
+		b->cap = b->len + 1;
+	}
+}
+
 void buf_setlen(struct buf *b, size_t len)
 {
 	if (!b->cap && len == 0)

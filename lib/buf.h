@@ -37,6 +37,8 @@ void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format
 /* Appends s[0..n) as a JSON string literal, quotes included. Bytes that are
  * not valid UTF-8 are written as U+FFFD so the output is always valid JSON. */
 void buf_add_json_str(struct buf *b, const char *s, size_t n);
+/* Gives back the capacity beyond len, for a buffer kept long. */
+void buf_compact(struct buf *b);
 /* Removes trailing whitespace. */
 void buf_rtrim(struct buf *b);
 /* Gives the caller the string (free() it); the buffer is empty again. */

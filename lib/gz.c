@@ -53,15 +53,20 @@ int gz_prefix_build(struct gz_prefix *p, const char *s, size_t len)
 			buf_setlen(&p->z, (size_t)((char *)z.next_out - p->z.s));
 		} while (r == Z_OK && (z.avail_in || z.avail_out == 0));
 	}
-	/* Z_BUF_ERROR after all input is consumed only means "no progress
-	 * possible", which is the end here */
-	bool ok = r == Z_OK || (r == Z_BUF_ERROR && !z.avail_in);
-	deflateEnd(&z);
+	/* Z_BUF_ERROR with all input taken only means "no progress possible",
+	 * which is the end here */
+	bool ok = !len && !z.avail_in && (r == Z_OK || r == Z_BUF_ERROR);
+	/* it answers Z_DATA_ERROR for a stream left unfinished, as this one is
+	 * on purpose, and frees the state all the same */
+	(void)deflateEnd(&z);
 	if (!ok) {
 		gz_prefix_free(p);
 		return -ENOMEM;
 	}
 	p->crc = (uint32_t)crc;
+	/* sized for the worst case, about 25 times what /metrics needs; the
+	 * view keeps it for a whole collection interval */
+	buf_compact(&p->z);
 	return 0;
 }
 

@@ -85,6 +85,7 @@ static void test_gz_compresses(void **state)
 	assert_int_equal(gz_prefix_build(&p, m.s, m.len), 0);
 	assert_true(p.z.len * 5 < m.len);
 	assert_int_equal(p.size, m.len);
+	assert_int_equal(p.z.cap, p.z.len + 1); /* kept with the view: no slack */
 	gz_prefix_free(&p);
 	assert_int_equal(p.z.len, 0);
 	buf_free(&m);

@@ -1,5 +1,7 @@
 #include "fmt.h"
 
+#include <string.h>
+
 #include "banned.h"
 
 void fmt_bytes_human(struct buf *b, uint64_t n)
@@ -24,4 +26,21 @@ void fmt_age(struct buf *b, int64_t secs)
 		buf_addf(b, "%lldh", (long long)secs / 3600);
 	else
 		buf_addf(b, "%lldd", (long long)secs / 86400);
+}
+
+bool fmt_parse_u64(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!*s || strlen(s) > 20)
+		return false;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		uint64_t d = (uint64_t)(*p - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return true;
 }

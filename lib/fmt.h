@@ -4,6 +4,7 @@
 #ifndef ZK_FMT_H
 #define ZK_FMT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -15,5 +16,9 @@ void fmt_bytes_human(struct buf *b, uint64_t n);
 /* A short age for humans: "-" when secs < 0, else minutes under an hour
  * ("42m"), hours under two days ("30h"), days after ("9d"). */
 void fmt_age(struct buf *b, int64_t secs);
+
+/* s is a decimal number that fits 64 bits: digits only (no sign, space or
+ * empty string). */
+bool fmt_parse_u64(const char *s, uint64_t *out);
 
 #endif

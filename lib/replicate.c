@@ -1,6 +1,7 @@
 #include "replicate.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "log.h"
 #include "plan.h"
 #include "policy.h"
@@ -484,11 +486,25 @@ static int cmp_prev(const void *a, const void *b)
 	return strcmp(((const struct prev_ds *)a)->target, ((const struct prev_ds *)b)->target);
 }
 
-/* A guid as written (a signed integer: it may come back negative); 0 when
- * missing, which no dataset has. */
+/* Guids are written as decimal strings, as zfs prints them: a JSON number
+ * cannot carry half of them (jansson's integers are signed 64-bit, and
+ * readers such as jq hold numbers as doubles, exact only to 2^53).
+ * Records of earlier builds hold them as signed integers, read back as the
+ * same bits. 0 when missing or malformed, which no dataset has. */
+static json_t *guid_json(uint64_t g)
+{
+	char s[24];
+	snprintf(s, sizeof(s), "%" PRIu64, g);
+	return json_string(s);
+}
+
 static uint64_t json_guid(const json_t *o, const char *k)
 {
-	return (uint64_t)json_integer_value(json_object_get(o, k));
+	const json_t *v = json_object_get(o, k);
+	uint64_t g = 0;
+	if (json_is_string(v) && fmt_parse_u64(json_string_value(v), &g))
+		return g;
+	return json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
 }
 
 /* The job's keep as the record stores it, to notice a changed one. */
@@ -754,8 +770,8 @@ static void write_record(const struct repl_job *j, const struct run *rn,
 	static const char *const outcome[] = {"ok", "up_to_date", "failed", "skipped"};
 	for (size_t i = 0; i < res->n; i++) {
 		const struct repl_dataset *d = &res->v[i];
-		json_t *newest = d->newest ? json_pack("{s:s, s:I, s:I}", "name", d->newest, "guid",
-		                                       (json_int_t)d->newest_guid, "creation",
+		json_t *newest = d->newest ? json_pack("{s:s, s:o, s:I}", "name", d->newest, "guid",
+		                                       guid_json(d->newest_guid), "creation",
 		                                       (json_int_t)d->newest_creation)
 		                           : json_null();
 		/* trusted next time only if old enough (see CHANGED_MARGIN) */
@@ -764,9 +780,9 @@ static void write_record(const struct repl_job *j, const struct run *rn,
 		    d->src_changed + CHANGED_MARGIN < (uint64_t)rn->listed_at &&
 		    d->dst_changed + CHANGED_MARGIN < (uint64_t)rn->listed_at)
 			changed = json_pack(
-			    "{s:I, s:I, s:I, s:I, s:I, s:b}", "source", (json_int_t)d->src_changed,
+			    "{s:I, s:I, s:o, s:o, s:I, s:b}", "source", (json_int_t)d->src_changed,
 			    "target", (json_int_t)d->dst_changed, "source_guid",
-			    (json_int_t)d->src_guid, "target_guid", (json_int_t)d->dst_guid,
+			    guid_json(d->src_guid), "target_guid", guid_json(d->dst_guid),
 			    "checked", (json_int_t)d->checked, "protected", d->protected);
 		json_array_append_new(
 		    ds, json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:b, s:o, s:o}",

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "fmt.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -238,20 +239,11 @@ static int parse_u64(struct tsv *t, const char *col, const char *s, bool dash_ok
 		*out = ZFS_NONE;
 		return 0;
 	}
-	uint64_t v = 0;
-	if (!*s || strlen(s) > 20)
-		goto bad;
-	for (const char *p = s; *p; p++) {
-		if (*p < '0' || *p > '9')
-			goto bad;
-		uint64_t d = (uint64_t)(*p - '0');
-		if (v > (UINT64_MAX - 1 - d) / 10) /* UINT64_MAX itself means '-' */
-			goto bad;
-		v = v * 10 + d;
+	uint64_t v;
+	if (fmt_parse_u64(s, &v) && v != ZFS_NONE) { /* that value stands for '-' */
+		*out = v;
+		return 0;
 	}
-	*out = v;
-	return 0;
-bad:
 	return zerr_set(e, -EPROTO, "%s output line %zu: %s '%.40s' is not a number", t->what,
 	                t->lineno, col, s);
 }

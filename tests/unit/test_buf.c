@@ -146,6 +146,29 @@ static void test_fmt_human(void **state)
 	}
 }
 
+static void test_fmt_parse_u64(void **state)
+{
+	(void)state;
+	uint64_t v = 7;
+	assert_true(fmt_parse_u64("0", &v));
+	assert_int_equal(v, 0);
+	assert_true(fmt_parse_u64("13054426998380856122", &v)); /* a guid above INT64_MAX */
+	assert_true(v == 13054426998380856122u);
+	assert_true(fmt_parse_u64("18446744073709551615", &v));
+	assert_true(v == UINT64_MAX);
+	v = 7;
+	assert_false(fmt_parse_u64("18446744073709551616", &v)); /* 2^64 */
+	assert_false(fmt_parse_u64("99999999999999999999", &v));
+	assert_false(fmt_parse_u64("000000000000000000001", &v)); /* 21 digits */
+	assert_false(fmt_parse_u64("", &v));
+	assert_false(fmt_parse_u64("-1", &v));
+	assert_false(fmt_parse_u64("+1", &v));
+	assert_false(fmt_parse_u64(" 1", &v));
+	assert_false(fmt_parse_u64("1 ", &v));
+	assert_false(fmt_parse_u64("0x10", &v));
+	assert_int_equal(v, 7); /* untouched on failure */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +179,7 @@ int main(void)
 	    cmocka_unit_test(test_strvec),
 	    cmocka_unit_test(test_err),
 	    cmocka_unit_test(test_fmt_human),
+	    cmocka_unit_test(test_fmt_parse_u64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

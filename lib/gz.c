@@ -1,8 +1,8 @@
 #include "gz.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <zlib.h>
 
 #define GZ_STORED_MAX 65535u /* a stored block's LEN is 16 bits */

@@ -219,9 +219,8 @@ bool http_accepts_gzip(const char *ae)
 		for (const char *q = c + cl; q < end && (q = memchr(q, ';', (size_t)(end - q)));) {
 			q++;
 			q += strspn(q, OWS);
-			if ((*q == 'q' || *q == 'Q') && q[1] == '=') {
+			if ((*q == 'q' || *q == 'Q') && q[1] == '=')
 				ok = weight_nonzero(q + 2, strcspn(q + 2, ";," OWS));
-			}
 		}
 		if ((cl == 4 && !strncasecmp(c, "gzip", 4)) ||
 		    (cl == 6 && !strncasecmp(c, "x-gzip", 6)))

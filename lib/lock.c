@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/sysmacros.h>
@@ -101,13 +102,18 @@ int lock_acquire(struct lock *l, const char *path, int wait_s, pid_t *holder, st
 
 void lock_release(struct lock *l)
 {
-	if (l->fd >= 0) {
+	int fd = l->fd;
+	/* Released before the unlink, for a signal handler that releases the
+	 * lock it sees held: after the unlink the path may already be another
+	 * process's fresh lock file, which a second unlink would remove. */
+	l->fd = -1;
+	atomic_signal_fence(memory_order_seq_cst);
+	if (fd >= 0) {
 		/* Remove while still holding: a waiter that opened this inode
 		 * finds it unlinked and starts over on a fresh file. */
 		unlink(l->path);
-		close(l->fd);
+		close(fd);
 	}
-	l->fd = -1;
 	free(l->path);
 	l->path = NULL;
 }

@@ -44,7 +44,8 @@ void lock_path(struct buf *out, const char *dir, const char *kind, const char *h
  * path. */
 int lock_acquire(struct lock *l, const char *path, int wait_s, pid_t *holder, struct zerr *e);
 
-/* Releases and removes the file. Safe on a lock not held. */
+/* Releases and removes the file. Safe on a lock not held. A signal handler
+ * that unlinks and closes l->path while l->fd >= 0 never races it. */
 void lock_release(struct lock *l);
 
 /* Whether path is held right now, by which PID, since when (the file's

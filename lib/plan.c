@@ -48,27 +48,23 @@ void plan_make(const struct plan_input *in, struct plan *p)
 			    (struct plan_step){first->name, newest->name, true};
 		return;
 	}
-	/* the newest source snapshot the target also has */
-	size_t bi = in->n_src, di = 0;
-	for (size_t i = in->n_src; i-- > 0 && bi == in->n_src;)
-		for (size_t k = 0; k < in->n_dst; k++)
-			if (same(in->src[i], in->dst[k], in->by_name)) {
-				bi = i;
-				di = k;
-				break;
-			}
-	const struct zfs_obj *base = bi < in->n_src ? in->src[bi] : NULL;
-	const struct zfs_obj *bookmark = NULL;
-	if (!base && !in->by_name) {
-		/* the base snapshot may be gone from the source, its bookmark not:
-		 * the newest target snapshot a bookmark matches */
-		for (size_t k = in->n_dst; k-- > 0 && !bookmark;)
-			for (size_t j = 0; j < in->n_bookmarks; j++)
-				if (in->bookmarks[j]->guid == in->dst[k]->guid) {
-					bookmark = in->bookmarks[j];
-					di = k;
-					break;
-				}
+	/* The base: the newest target snapshot the source still has, as a
+	 * snapshot or (by guid only) as a bookmark. A base pruned on the source
+	 * after it was replicated lives on as the job's bookmark, and it beats
+	 * an older snapshot both sides still have (a daily outlives the hourly
+	 * base): basing on that one would see the target's copy of the pruned
+	 * base as divergence. */
+	const struct zfs_obj *base = NULL, *bookmark = NULL;
+	size_t di = in->n_dst;
+	while (di-- > 0) {
+		for (size_t i = in->n_src; i-- > 0 && !base;)
+			if (same(in->src[i], in->dst[di], in->by_name))
+				base = in->src[i];
+		for (size_t b = 0; !base && !bookmark && !in->by_name && b < in->n_bookmarks; b++)
+			if (in->bookmarks[b]->guid == in->dst[di]->guid)
+				bookmark = in->bookmarks[b];
+		if (base || bookmark)
+			break;
 	}
 	if (!base && !bookmark) {
 		diverged(
@@ -93,14 +89,57 @@ void plan_make(const struct plan_input *in, struct plan *p)
 		}
 		p->rollback = true;
 	}
-	if (base == newest) {
+	if (base == newest || (bookmark && bookmark->createtxg >= newest->createtxg)) {
 		p->kind = PLAN_UP_TO_DATE;
 		return;
 	}
 	p->kind = PLAN_SEND;
-	if (bookmark && bookmark->createtxg >= newest->createtxg) {
-		p->kind = PLAN_UP_TO_DATE;
+	if (base) {
+		p->steps[p->n_steps++] = (struct plan_step){base->name, newest->name, true};
 		return;
 	}
-	p->steps[p->n_steps++] = (struct plan_step){p->base_src->name, newest->name, base != NULL};
+	/* -I cannot start at a bookmark: -i to the first snapshot after it,
+	 * then -I on from there, so every snapshot in between still goes */
+	const struct zfs_obj *first = newest;
+	for (size_t i = 0; i < in->n_src; i++)
+		if (in->src[i]->createtxg > bookmark->createtxg) {
+			first = in->src[i];
+			break;
+		}
+	p->steps[p->n_steps++] = (struct plan_step){bookmark->name, first->name, false};
+	if (first != newest)
+		p->steps[p->n_steps++] = (struct plan_step){first->name, newest->name, true};
+}
+
+/* Where name is among the source snapshots (in->n_src: not there). */
+static size_t src_index(const struct plan_input *in, const char *name)
+{
+	for (size_t i = 0; i < in->n_src; i++)
+		if (!strcmp(in->src[i]->name, name))
+			return i;
+	return in->n_src;
+}
+
+size_t plan_after(const struct plan_input *in, const struct plan *p, const struct zfs_obj **out,
+                  size_t *n_own)
+{
+	size_t n = in->n_dst;
+	if (p->kind == PLAN_SEND && p->rollback) {
+		/* receive -F destroys what follows the base */
+		for (n = 0; n < in->n_dst && in->dst[n] != p->base_dst; n++)
+			;
+		n += n < in->n_dst;
+	}
+	memcpy(out, in->dst, n * sizeof(const struct zfs_obj *));
+	*n_own = n;
+	for (size_t k = 0; p->kind == PLAN_SEND && k < p->n_steps; k++) {
+		const struct plan_step *s = &p->steps[k];
+		size_t to = src_index(in, s->to);
+		size_t from = s->from && s->intermediates ? src_index(in, s->from) : to;
+		if (to == in->n_src || from > to) /* not a plan of this input */
+			continue;
+		for (size_t i = from == to ? to : from + 1; i <= to; i++)
+			out[n++] = in->src[i];
+	}
+	return n;
 }

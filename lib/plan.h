@@ -2,16 +2,17 @@
  * The replication plan for one dataset, from the two snapshot lists: what
  * to send so the target catches up with the source. Pure: no zfs calls.
  *
- * The common base is the newest source snapshot whose guid the target also
- * has (by name only for a restricted remote that lists names, not guids).
- * A source bookmark with the base's guid stands in for a base snapshot
- * that has since been destroyed (send -i from the bookmark).
+ * The common base is the newest target snapshot whose guid the source
+ * also has (by name only for a restricted remote that lists names, not
+ * guids): as a snapshot, or as a bookmark that stands in for a base
+ * snapshot since destroyed on the source (send -i from the bookmark).
  *
  *   target has no snapshot        full send of the oldest (or, with
  *                                 full_newest, the newest) source snapshot,
  *                                 then -I to the newest
  *   base is the source's newest   up to date: nothing to send
- *   base found                    -I base newest (or -i bookmark newest)
+ *   base found                    -I base newest (from a bookmark: -i to the
+ *                                 first snapshot after it, then -I on)
  *   target has snapshots after    diverged: refused, unless force, which
  *   its copy of the base          rolls the target back (receive -F)
  *   no common snapshot at all     diverged: refused, even with force, since
@@ -63,5 +64,14 @@ struct plan {
 };
 
 void plan_make(const struct plan_input *in, struct plan *out);
+
+/* The target's snapshots once p's steps have run, in order: its own (up
+ * to its copy of the base when a receive -F rolls it back), then each
+ * source snapshot the steps send (-I: every one after its base). For any
+ * plan but PLAN_SEND, its own only. out: room for n_dst + n_src pointers
+ * into in->dst and in->src; *n_own: how many of them are the target's
+ * own (the rest carry source names). Returns the count. */
+size_t plan_after(const struct plan_input *in, const struct plan *p, const struct zfs_obj **out,
+                  size_t *n_own);
 
 #endif

@@ -61,16 +61,29 @@ static void target_of(const struct repl_job *j, const char *name, struct buf *ou
 	}
 }
 
-/* First line of a captured stderr file, for a one-line message. */
+/* The first line of a captured stderr file that is not an ssh warning
+ * (a new host key, say), for a one-line message that says what failed:
+ * "cannot resume send" must be found behind such a warning. */
 static void err_line(FILE *f, char *out, size_t len)
 {
 	out[0] = '\0';
 	if (!f)
 		return;
 	rewind(f);
-	if (!fgets(out, (int)len, f))
-		out[0] = '\0';
-	out[strcspn(out, "\n")] = '\0';
+	char line[1024];
+	bool first = true;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		bool warning = !strncmp(line, "Warning: ", 9);
+		if (first || !warning) { /* cut to len, as a message may be */
+			size_t n = strlen(line) < len ? strlen(line) : len - 1;
+			memcpy(out, line, n);
+			out[n] = '\0';
+		}
+		if (!warning)
+			return;
+		first = false;
+	}
 }
 
 /* What a progress line shows: the stream, and its size as zfs estimated
@@ -134,8 +147,8 @@ struct run {
 	time_t no_changed_since; /* when a side had no snapshots_changed (OpenZFS
 	                          * < 2.2), 0: it has, or not known */
 	time_t listed_at;
-	struct buf tag;    /* zkeep:<job> */
-	struct buf bmname; /* zkeep_<job>_ : the job's bookmark names start so */
+	struct buf tag;    /* zkeep:<job>[:<host>] (job_marks) */
+	struct buf bmname; /* zkeep_<job>[:<host>]_ : the job's bookmark names start so */
 };
 
 /* One send | relay | receive: the step s, or, with token, the rest of an
@@ -256,40 +269,41 @@ out:
 }
 
 /* Backup-side retention: the target's policy snapshots past what keep
- * says, after a good run. The target's snapshots are what it had plus
- * what was just sent; the newest of them (the newest common with the
- * source, the next run's base) is never destroyed. */
+ * says, after a good run. The target's snapshots are what the plan left
+ * of them and what it sent (plan_after); the next run's base (the newest
+ * of them, or the target's copy of the base when nothing was sent) is
+ * never destroyed. */
 static void prune_target(const struct repl_job *j, struct repl_dataset *d,
-                         const struct policy_dataset *dd, const struct policy_dataset *sd,
-                         const struct zfs_obj *base)
+                         const struct plan_input *in, const struct plan *p)
 {
 	struct policy_snaps all = {0}, out = {0}, held = {0};
-	struct zfs_obj *sent = NULL;
+	const struct zfs_obj **after =
+	    xcalloc(in->n_dst + in->n_src + 1, sizeof(const struct zfs_obj *));
+	struct zfs_obj *sent = xcalloc(in->n_src + 1, sizeof(*sent));
 	struct strvec names = STRVEC_INIT;
-	size_t nsent = 0;
-	if (dd)
-		for (size_t i = 0; i < dd->snaps.n; i++)
-			policy_snaps_push(&all, dd->snaps.v[i]);
-	if (sd && d->outcome == REPL_OK) {
-		size_t from = 0;
-		while (base && from < sd->snaps.n && sd->snaps.v[from] != base)
-			from++;
-		from = base && from < sd->snaps.n ? from + 1 : 0;
-		sent = xcalloc(sd->snaps.n + 1, sizeof(*sent));
-		for (size_t i = from; i < sd->snaps.n; i++) {
-			sent[nsent] = *sd->snaps.v[i];
-			sent[nsent].name = strvec_pushf(&names, "%s%s", d->target,
-			                                strchr(sd->snaps.v[i]->name, '@'));
-			sent[nsent].userrefs = 0;
-			policy_snaps_push(&all, &sent[nsent++]);
+	size_t own, n = plan_after(in, p, after, &own);
+	for (size_t i = 0; i < n; i++) {
+		if (i < own) {
+			policy_snaps_push(&all, after[i]);
+			continue;
 		}
+		/* a sent snapshot as the target has it now: its name, no holds */
+		struct zfs_obj *o = &sent[i - own];
+		*o = *after[i];
+		o->name = strvec_pushf(&names, "%s%s", d->target, strchr(after[i]->name, '@'));
+		o->userrefs = 0;
+		policy_snaps_push(&all, o);
 	}
 	for (int iv = 0; iv < ZK_N_INTERVALS; iv++)
 		policy_expired(&all, j->prefix, (enum zk_interval)iv, j->keep[iv], &out, &held);
-	/* the newest stays, whatever keep says: it is the next run's base */
-	for (size_t k = 0; all.n && k < out.n; k++)
-		if (out.v[k] == all.v[all.n - 1])
+	/* up to date with a target --force may roll back later: its newest
+	 * is not the base, its copy of the base is */
+	const struct zfs_obj *base = p->kind == PLAN_SEND ? NULL : p->base_dst;
+	for (size_t k = 0; k < out.n;)
+		if ((all.n && out.v[k] == all.v[all.n - 1]) || (base && out.v[k] == base))
 			out.v[k] = out.v[--out.n];
+		else
+			k++;
 	for (size_t k = 0; k < held.n; k++)
 		log_info("keeping %s: held", held.v[k]->name);
 	if (out.n) {
@@ -311,6 +325,7 @@ static void prune_target(const struct repl_job *j, struct repl_dataset *d,
 	policy_snaps_free(&held);
 	strvec_clear(&names);
 	free(sent);
+	free(after);
 }
 
 static int cmp_obj_name(const void *a, const void *b)
@@ -761,6 +776,23 @@ out:
 	return r;
 }
 
+/* s as a JSON string, null for NULL. Bytes that are not UTF-8 (a message
+ * cut mid-character, a Latin-1 ssh banner) become U+FFFD rather than
+ * making jansson refuse it and the record lose the entry. */
+static json_t *json_text(const char *s)
+{
+	if (!s)
+		return json_null();
+	json_t *v = json_string(s);
+	if (v)
+		return v;
+	struct buf b = BUF_INIT;
+	buf_add_json_str(&b, s, strlen(s));
+	v = json_loads(b.s, JSON_DECODE_ANY, NULL);
+	buf_free(&b);
+	return v ? v : json_string("(not UTF-8)");
+}
+
 static void write_record(const struct repl_job *j, const struct run *rn,
                          const struct repl_result *res)
 {
@@ -787,13 +819,11 @@ static void write_record(const struct repl_job *j, const struct run *rn,
 		json_array_append_new(
 		    ds, json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:b, s:o, s:o}",
 		                  "source", d->source, "target", d->target, "result",
-		                  outcome[d->outcome], "error",
-		                  d->error ? json_string(d->error) : json_null(), "bytes",
+		                  outcome[d->outcome], "error", json_text(d->error), "bytes",
 		                  (json_int_t)d->bytes, "start", (json_int_t)d->start, "end",
 		                  (json_int_t)d->end, "newest", newest, "resume_token",
-		                  d->resume_token ? json_string(d->resume_token) : json_null(),
-		                  "matched_by_name", d->matched_by_name, "snapshots_changed",
-		                  changed, "last_success",
+		                  json_text(d->resume_token), "matched_by_name", d->matched_by_name,
+		                  "snapshots_changed", changed, "last_success",
 		                  d->last_success ? json_integer(d->last_success) : json_null()));
 	}
 	bool failed = res->error != NULL;
@@ -803,8 +833,8 @@ static void write_record(const struct repl_job *j, const struct run *rn,
 	    "{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:b, s:o, s:o, s:o}", "job", j->name, "kind",
 	    j->is_push ? "push" : "pull", "source_host", j->src->label, "destination_host",
 	    j->dst->label, "start", (json_int_t)res->start, "end", (json_int_t)res->end, "result",
-	    failed ? "failed" : "ok", "error", res->error ? json_string(res->error) : json_null(),
-	    "snapshots_changed", !rn->no_changed_since, "no_snapshots_changed_since",
+	    failed ? "failed" : "ok", "error", json_text(res->error), "snapshots_changed",
+	    !rn->no_changed_since, "no_snapshots_changed_since",
 	    rn->no_changed_since ? json_integer(rn->no_changed_since) : json_null(), "keep",
 	    keep_json(j), "datasets", ds);
 	char *text = json_dumps(rec, JSON_INDENT(1));
@@ -835,14 +865,16 @@ static int run_quiet(const struct repl_job *j, const struct host *h, const char 
  * the newest replicated snapshot (a base even after the snapshot is
  * pruned), then a hold tagged zkeep:<job> on it, then the job's previous
  * marks go: the hold on the previous base, and each older bookmark of the
- * job together with the hold on its snapshot. That order leaves no stale
+ * job together with the hold on its snapshot, and the hold on the base
+ * the last run recorded (recorded, a name). That order leaves no stale
  * hold behind a crash: every held snapshot has a bookmark of the job until
  * a later run releases both. bms: the dataset's bookmarks as listed; sd:
  * its snapshots. Failures are warnings: the data on the target is safe
  * either way, only the next run's base is less protected. */
 static void protect_base(const struct repl_job *j, struct run *rn, const struct zfs_obj *newest,
-                         const struct zfs_obj *prev, const struct policy_dataset *sd,
-                         const struct zfs_obj *const *bms, size_t nbm)
+                         const struct zfs_obj *prev, const char *recorded,
+                         const struct policy_dataset *sd, const struct zfs_obj *const *bms,
+                         size_t nbm)
 {
 	struct zerr e = ZERR_INIT;
 	const char *at = strchr(newest->name, '@');
@@ -881,6 +913,17 @@ static void protect_base(const struct repl_job *j, struct run *rn, const struct 
 	              (const char *const[]){"zfs", "release", rn->tag.s, prev->name, NULL},
 	              "no such tag", &e) < 0)
 		log_warn("cannot release %s from %s: %s", rn->tag.s, prev->name, e.msg);
+	/* the base the last record names, when this run's plan started from
+	 * another (a resumed transfer finished it): else, with no bookmark
+	 * to find it by, its hold would stay for good */
+	bool rec_exists = false;
+	for (size_t m = 0; recorded && sd && m < sd->snaps.n; m++)
+		rec_exists |= !strcmp(sd->snaps.v[m]->name, recorded);
+	if (!rn->hold_failed && rec_exists && strcmp(recorded, newest->name) &&
+	    (!prev || strcmp(recorded, prev->name)) &&
+	    run_quiet(j, j->src, (const char *const[]){"zfs", "release", rn->tag.s, recorded, NULL},
+	              "no such tag", &e) < 0)
+		log_warn("cannot release %s from %s: %s", rn->tag.s, recorded, e.msg);
 	for (size_t k = 0; marked && k < nbm; k++) {
 		const char *h = strchr(bms[k]->name, '#') + 1;
 		if (strncmp(h, rn->bmname.s, rn->bmname.len) || !strcmp(bms[k]->name, bm.s))
@@ -961,6 +1004,44 @@ static int resume_pending(const struct repl_job *j, const struct run *rn, struct
 	return 0;
 }
 
+/* Appends name's first n chars with only those a hold tag and a bookmark
+ * take, others as '-'; ':' parts the job from the host, and in a bookmark
+ * '_' ends the job part (job "off" would otherwise take every bookmark
+ * of job "off_eu" for its own, and destroy them), so neither is kept. */
+static void add_mark_part(struct buf *b, const char *name, size_t n, bool bookmark)
+{
+	for (size_t i = 0; i < n && name[i]; i++) {
+		char c = name[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		          (c >= '0' && c <= '9') || c == '.' || c == '-' || (c == '_' && !bookmark);
+		buf_addch(b, ok ? c : '-');
+	}
+}
+
+/* The job's marks on the source: hold tag zkeep:<job> and bookmark prefix
+ * zkeep_<job>_. A pull's job is qualified with this host's short name
+ * (zkeep:<job>:<host>): a client pulled by two backup servers, each with
+ * the seed's default job name (the client's host name), must not have
+ * one server release the other's hold or destroy its bookmarks. A push's
+ * source is this host's own pool, where the job name alone is unique. */
+static void job_marks(const struct repl_job *j, struct buf *tag, struct buf *bm)
+{
+	char hn[256] = "";
+	if (!j->is_push && (gethostname(hn, sizeof(hn) - 1) < 0 || !hn[0]))
+		snprintf(hn, sizeof(hn), "localhost");
+	size_t hl = strcspn(hn, ".");
+	for (int k = 0; k < 2; k++) {
+		struct buf *b = k ? bm : tag;
+		buf_adds(b, k ? "zkeep_" : "zkeep:");
+		add_mark_part(b, j->name, strlen(j->name), k);
+		if (hl) {
+			buf_addch(b, ':');
+			add_mark_part(b, hn, hl, k);
+		}
+	}
+	buf_addch(bm, '_');
+}
+
 int repl_run(const struct repl_job *j, struct repl_result *res)
 {
 	struct zfs_list sl = {0}, dl = {0};
@@ -983,20 +1064,7 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 	 * and a refused bookmark turns bookmarks off for the job. A restricted
 	 * remote is asked nothing beyond its five lines. */
 	rn.resume = rn.bookmarks = !j->restricted;
-	buf_adds(&rn.tag, "zkeep:");
-	buf_adds(&rn.bmname, "zkeep_");
-	for (const char *p = j->name; *p; p++) { /* name chars a tag and a bookmark take */
-		char c =
-		    strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-", *p)
-		        ? *p
-		        : '-';
-		buf_addch(&rn.tag, c);
-		/* no '_' in the bookmark's job part: the job's bookmarks are found
-		 * by their prefix zkeep_<job>_, which job "off" would otherwise
-		 * share with every bookmark of job "off_eu", and destroy them */
-		buf_addch(&rn.bmname, c == '_' ? '-' : c);
-	}
-	buf_addch(&rn.bmname, '_');
+	job_marks(j, &rn.tag, &rn.bmname);
 	if (j->is_push)
 		buf_adds(&troot, j->destination);
 	else
@@ -1193,8 +1261,11 @@ listed:
 			    bms[k]->guid == newest->guid &&
 			    !strncmp(strchr(bms[k]->name, '#') + 1, rn.bmname.s, rn.bmname.len);
 		if (newest && !j->restricted && !j->dry_run && newest->type == ZFS_TYPE_SNAPSHOT &&
-		    (d->outcome == REPL_OK || (rn.bookmarks && !rn.bookmark_failed && !marked)))
-			protect_base(j, &rn, newest, p.base_src, sd, bms, nbm);
+		    (d->outcome == REPL_OK || (rn.bookmarks && !rn.bookmark_failed && !marked))) {
+			const struct prev_ds *rec = prev_find(&pr, tname.s);
+			protect_base(j, &rn, newest, p.base_src, rec ? rec->newest : NULL, sd, bms,
+			             nbm);
+		}
 		/* the next run's base has the job's bookmark and hold (an up to
 		 * date dataset skipped later relies on it) */
 		d->protected = !j->restricted && (marked || rn.bookmarks) && !rn.bookmark_failed &&
@@ -1202,7 +1273,7 @@ listed:
 		free(bms);
 		if (j->keep && !j->restricted && !j->dry_run &&
 		    (d->outcome == REPL_OK || d->outcome == REPL_UP_TO_DATE))
-			prune_target(j, d, dd, sd, p.base_src);
+			prune_target(j, d, &in, &p);
 		d->end = time(NULL);
 		carry_over(d, prev_find(&pr, tname.s));
 		policy_index_free(&ri);

@@ -18,6 +18,8 @@
  *    the source: a hold tagged zkeep:<job> (released from the previous
  *    base), and, where bookmarks exist, a bookmark DS#zkeep_<job>_<snap>
  *    (older ones of the job destroyed), so the chain survives a prune. A
+ *    pull's <job> is <name>:<this host's short name>, as two backup
+ *    servers may pull one client under the same name. A
  *    source that refuses either (a gate key without hold or bookmark) gets
  *    one warning per job and the replication goes on without it.
  *

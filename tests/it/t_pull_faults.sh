@@ -37,8 +37,10 @@ resumed=$(record zfsrc/big | python3 -c 'import json,sys; print(json.load(sys.st
 assert_eq "$(token $T/big)" "-" "token after the resume"
 
 # the base is protected on the source: a bookmark and a hold of the job
-log_must zfs list -t bookmark "zfsrc/big#zkeep_h_s1" >/dev/null
-assert_contains "$(zfs holds -H zfsrc/big@s1)" "zkeep:h"
+# (a pull's marks name this host too: zkeep:<job>:<host>)
+hn=$(hostname | cut -d. -f1)
+log_must zfs list -t bookmark "zfsrc/big#zkeep_h:${hn}_s1" >/dev/null
+assert_contains "$(zfs holds -H zfsrc/big@s1)" "zkeep:h:$hn"
 
 log_note "scenario 2: zfs send killed"
 # 2. the remote zfs send killed (an incremental): resumable again
@@ -56,10 +58,10 @@ out=$(log_must "${PULL[@]}")
 assert_contains "$out" "Resuming the interrupted receive into $T/big"
 converged "the resumed incremental"
 # the hold moved with the base; the old bookmark went
-assert_contains "$(zfs holds -H zfsrc/big@s2)" "zkeep:h"
+assert_contains "$(zfs holds -H zfsrc/big@s2)" "zkeep:h:$hn"
 [[ "$(zfs holds -H zfsrc/big@s1)" == *zkeep:h* ]] && log_fail "the old base is still held"
-log_must zfs list -t bookmark "zfsrc/big#zkeep_h_s2" >/dev/null
-log_mustnot zfs list -t bookmark "zfsrc/big#zkeep_h_s1"
+log_must zfs list -t bookmark "zfsrc/big#zkeep_h:${hn}_s2" >/dev/null
+log_mustnot zfs list -t bookmark "zfsrc/big#zkeep_h:${hn}_s1"
 
 log_note "scenario 3: stale token"
 # 3. a stale token: the snapshot being sent is destroyed before the next

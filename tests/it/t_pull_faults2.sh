@@ -1,7 +1,8 @@
 # zkeep pull when things go wrong, over real ssh (continued from
 # t_pull_faults): a source snapshot destroyed between listing and send,
-# the target pool full. Each time: a clear error naming the dataset, a
-# target that is unchanged or resumable, and a next run that converges.
+# the target pool full, a resume without bookmarks. Each time: a clear
+# error naming the dataset, a target that is unchanged or resumable, and
+# a next run that converges.
 # zkeep-it: once
 # zkeep-it: flavour 2.3
 . ./lib.sh
@@ -50,3 +51,25 @@ for _ in 1 2 3; do log_must zpool sync zgtiny; done
 log_must $ZK pull --config "$st/zkeep.conf" --host localhost --user zkb --destination zgtiny \
 	--name h --datasets zgsrc/big
 assert_eq "$(guids zgtiny/h/zgsrc/big)" "$(guids zgsrc/big)" "snapshots after space was freed"
+
+log_note "scenario 6: a resume without bookmarks"
+# 6. a source user without the bookmark permission: once a resumed
+# transfer ends the run, the hold on the base the last run recorded is
+# released (there is no bookmark of the job to find it by)
+log_must "${PULL[@]}" >/dev/null # the record names zgdst's base again
+log_must zfs unallow zkb bookmark zgsrc
+hn=$(hostname | cut -d. -f1)
+assert_contains "$(zfs holds -H zgsrc/big@s5)" "zkeep:h:$hn"
+dd if=/dev/urandom of=/zgsrc/big/f6 bs=1M count=12 status=none
+log_must zfs snapshot -r zgsrc@s6
+"${PULL[@]}" --bwlimit 1M --progress >"$st/out" 2>&1 &
+zpid=$!
+kill_when "ssh .*zkb.*zfs send .*zgsrc/big@s6"
+wait $zpid
+[ "$(token $T/big)" != - ] || log_fail "no resume token after the cut send"
+out=$(log_must "${PULL[@]}")
+assert_contains "$out" "Resuming the interrupted receive into $T/big"
+converged "a resume without bookmarks"
+assert_contains "$(zfs holds -H zgsrc/big@s6)" "zkeep:h:$hn"
+[[ "$(zfs holds -H zgsrc/big@s5)" == *"zkeep:h:$hn"* ]] && log_fail "the base before the resume is still held"
+true

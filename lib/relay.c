@@ -51,6 +51,24 @@ static void throttle(uint64_t limit, uint64_t bytes, double t0)
 	}
 }
 
+/* A stream that trickles (ssh on a slow link or a busy host) wakes the
+ * relay for every few KiB the sender writes: a splice, another that finds
+ * the pipe empty, two polls, per wakeup. Below TRICKLE_RATE, once the rate
+ * is known, the relay lets the pipe gather what a quarter of it holds at
+ * that rate (at most 50 ms) before it moves it. A faster stream is never
+ * held back, and the sender never meets a full pipe on account of it. */
+#define TRICKLE_RATE (32.0 * 1048576)
+static void gather(uint64_t bytes, double elapsed)
+{
+	if (bytes < CHUNK || elapsed < 0.1)
+		return;
+	double rate = (double)bytes / elapsed, wait = (double)CHUNK / 4.0 / rate;
+	if (rate >= TRICKLE_RATE)
+		return;
+	struct timespec ts = {0, (long)((wait < 0.05 ? wait : 0.05) * 1e9)};
+	nanosleep(&ts, NULL);
+}
+
 int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_stats *st,
               struct zerr *e)
 {
@@ -91,6 +109,7 @@ int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_st
 				if ((r = wait_fd(in_fd, POLLIN, o->stall_timeout_ms, e)) < 0 ||
 				    (r = wait_fd(out_fd, POLLOUT, o->stall_timeout_ms, e)) < 0)
 					break;
+				gather(st->bytes, now_s() - t0);
 				continue;
 			}
 			if (n < 0 && (errno == EINVAL || errno == ENOSYS) && st->bytes == 0) {

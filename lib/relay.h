@@ -26,7 +26,8 @@ struct relay_opts {
 struct relay_stats {
 	uint64_t bytes;
 	double seconds;
-	bool spliced; /* the zero-copy path was used */
+	uint64_t moves; /* splices or writes that moved bytes: bytes/moves is the batch */
+	bool spliced;   /* the zero-copy path was used */
 };
 
 /* Moves everything from in_fd to out_fd until EOF on in_fd. Neither fd is

@@ -222,8 +222,8 @@ static int transfer(const struct repl_job *j, const struct run *rn, const struct
 	if (j->progress)
 		fputc('\n', stderr);
 	*bytes += st.bytes;
-	log_debug("relayed %" PRIu64 " bytes in %.2f s (%s)", st.bytes, st.seconds,
-	          st.spliced ? "splice" : "read/write");
+	log_debug("relayed %" PRIu64 " bytes in %.2f s (%s, %" PRIu64 " moves)", st.bytes,
+	          st.seconds, st.spliced ? "splice" : "read/write", st.moves);
 	if (rr < 0) /* the stream is broken: the sender must not hang on */
 		proc_kill(&snd, SIGTERM);
 	struct proc_status ss, rs;

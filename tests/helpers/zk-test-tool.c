@@ -77,9 +77,9 @@ int main(int argc, char **argv)
 		getrusage(RUSAGE_SELF, &ru);
 		double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
 		             (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-		fprintf(stderr, "relay: %llu bytes in %.2f s, %s, cpu %.3f s\n",
+		fprintf(stderr, "relay: %llu bytes in %.2f s, %s, %llu moves, cpu %.3f s\n",
 		        (unsigned long long)st.bytes, st.seconds, st.spliced ? "spliced" : "copied",
-		        cpu);
+		        (unsigned long long)st.moves, cpu);
 		if (rr < 0)
 			fprintf(stderr, "zk-test-tool: %s\n", re.msg);
 		return rr < 0 ? 1 : 0;

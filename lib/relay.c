@@ -5,12 +5,23 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "banned.h"
 
 #define CHUNK ((size_t)1 << 20)
+
+/* This process's user and system CPU seconds. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
 
 static double now_s(void)
 {
@@ -53,19 +64,22 @@ static void throttle(uint64_t limit, uint64_t bytes, double t0)
 
 /* Batching. A pipe wakes its reader for every write, so a relay that moves
  * the bytes as soon as poll() sees them moves what one write left (a few
- * KiB from ssh, 8 KiB from a cat) and pays a poll and two splices for it:
- * 0.3 CPU s per GiB on a quiet host, several in a TCG VM. Once the stream
- * flows, the relay naps between moves instead, so each move takes a good
- * share of the pipe, and it tunes the nap by what the move found: half the
- * pipe or more halves it (the sender must not meet a full pipe), less than
- * an eighth doubles it, up to NAP_MAX. Whichever side is slower keeps its
- * pipe's worth of slack (the sender room, the receiver data), so the relay
- * never becomes the bottleneck. When nothing at all can move, it still
- * waits in poll(), which is where a stall is seen. */
+ * KiB from ssh, 8 KiB from a cat) and pays two polls and two splices for
+ * it: 0.3 CPU s per GiB on a quiet host, several in a TCG VM. Once the
+ * stream flows, the relay naps between moves instead, so each move takes a
+ * good share of the pipe, and it tunes the nap by what the moves find (see
+ * relay_next_nap). With moves of an eighth to a half of the pipe, neither
+ * side waits on the relay: the sender has half a pipe of room left, and the
+ * receiver has the last move to work through. When nothing at all can
+ * move, the relay still waits in poll(), which is where a stall is seen. */
+#ifndef NAP_MAX /* compile-time knobs for the relay's experiments */
 #define NAP_MIN 50e-6
 #define NAP_MAX 50e-3
-static double next_nap(double nap, size_t moved, size_t cap)
+#endif
+double relay_next_nap(double nap, size_t moved, size_t cap)
 {
+	if (moved >= cap - cap / 8)
+		return 0; /* the sender's pipe was full: the relay held it back */
 	if (moved >= cap / 2)
 		return nap / 2 < NAP_MIN ? 0 : nap / 2;
 	if (moved < cap / 8)
@@ -75,12 +89,13 @@ static double next_nap(double nap, size_t moved, size_t cap)
 
 static void nap_for(double s)
 {
-	struct timespec ts = {0, (long)(s * 1e9)};
+	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
 	nanosleep(&ts, NULL);
 }
 
 /* What the smaller of the two pipes holds (both are resized to CHUNK where
- * the system allows; a pipe starts at 64 KiB). */
+ * the system allows; a new pipe holds 64 KiB, or 8 KiB past the user's
+ * pipe-user-pages-soft). */
 static size_t pipe_cap(int in_fd, int out_fd)
 {
 	size_t cap = CHUNK;
@@ -105,7 +120,7 @@ int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_st
 	if (!o)
 		o = &none;
 	memset(st, 0, sizeof(*st));
-	double t0 = now_s(), last_progress = t0;
+	double t0 = now_s(), last_progress = t0, cpu0 = cpu_s();
 	size_t chunk = CHUNK;
 	if (o->bwlimit && o->bwlimit / 10 < chunk)
 		chunk = o->bwlimit / 10 > 4096 ? (size_t)(o->bwlimit / 10) : 4096;
@@ -117,7 +132,7 @@ int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_st
 	fcntl(out_fd, F_SETPIPE_SZ, (int)CHUNK);
 #endif
 	size_t cap = pipe_cap(in_fd, out_fd);
-	double nap = 0; /* the bandwidth limit paces the loop by itself */
+	double nap = 0;
 	int in_fl = fcntl(in_fd, F_GETFL), out_fl = fcntl(out_fd, F_GETFL);
 	fcntl(in_fd, F_SETFL, in_fl | O_NONBLOCK);
 	fcntl(out_fd, F_SETFL, out_fl | O_NONBLOCK);
@@ -182,7 +197,10 @@ int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_st
 		st->bytes += (uint64_t)n;
 		st->moves++;
 		throttle(o->bwlimit, st->bytes, t0);
-		if (use_splice && !o->bwlimit && (nap = next_nap(nap, (size_t)n, cap)) > 0)
+		/* no naps with a bandwidth limit, which paces the loop by
+		 * itself. A small move right after a poll() counts too: the
+		 * nap before it was shorter than the gap between writes. */
+		if (use_splice && !o->bwlimit && (nap = relay_next_nap(nap, (size_t)n, cap)) > 0)
 			nap_for(nap);
 		if (o->progress && o->progress_ms &&
 		    (now_s() - last_progress) * 1000 >= o->progress_ms) {
@@ -191,6 +209,7 @@ int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_st
 		}
 	}
 	st->seconds = now_s() - t0;
+	st->cpu = cpu_s() - cpu0;
 	st->spliced = use_splice;
 	if (r == 0 && o->progress)
 		o->progress(o->arg, st->bytes, st->seconds);

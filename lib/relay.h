@@ -11,6 +11,7 @@
 #define ZK_RELAY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "err.h"
@@ -26,6 +27,7 @@ struct relay_opts {
 struct relay_stats {
 	uint64_t bytes;
 	double seconds;
+	double cpu;     /* this process's CPU seconds over the relay (getrusage) */
 	uint64_t moves; /* splices or writes that moved bytes: bytes/moves is the batch */
 	bool spliced;   /* the zero-copy path was used */
 };
@@ -35,5 +37,11 @@ struct relay_stats {
  * other -errno; the stats say how far it got. */
 int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_stats *st,
               struct zerr *e);
+
+/* The relay's nap, in seconds, after a move of moved bytes between pipes
+ * of cap bytes, given the nap before it: a move of 7/8 of the pipe or more
+ * (the sender's pipe was full) stops the naps, half or more halves the nap
+ * (0 below 50 us), under an eighth doubles it (50 us to 50 ms). Pure. */
+double relay_next_nap(double nap, size_t moved, size_t cap);
 
 #endif

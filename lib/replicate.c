@@ -161,7 +161,7 @@ static int transfer(const struct repl_job *j, const struct run *rn, const struct
 	struct strvec sargv = STRVEC_INIT, rargv = STRVEC_INIT;
 	struct proc snd, rcv;
 	FILE *serr = tmpfile(), *rerr = tmpfile();
-	struct relay_stats st = {0, 0, false};
+	struct relay_stats st = {0};
 	struct zerr re = ZERR_INIT;
 	struct buf lbl = BUF_INIT;
 	int r, rr = 0;
@@ -222,8 +222,8 @@ static int transfer(const struct repl_job *j, const struct run *rn, const struct
 	if (j->progress)
 		fputc('\n', stderr);
 	*bytes += st.bytes;
-	log_debug("relayed %" PRIu64 " bytes in %.2f s (%s, %" PRIu64 " moves)", st.bytes,
-	          st.seconds, st.spliced ? "splice" : "read/write", st.moves);
+	log_debug("relayed %" PRIu64 " bytes in %.2f s (%s, %" PRIu64 " moves, cpu %.3f s)",
+	          st.bytes, st.seconds, st.spliced ? "splice" : "read/write", st.moves, st.cpu);
 	if (rr < 0) /* the stream is broken: the sender must not hang on */
 		proc_kill(&snd, SIGTERM);
 	struct proc_status ss, rs;

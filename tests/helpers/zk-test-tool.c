@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "host.h"
@@ -72,14 +71,10 @@ int main(int argc, char **argv)
 		 * bench/replicate's CPU per GiB outside any zfs or ssh */
 		struct relay_stats st;
 		struct zerr re = ZERR_INIT;
-		struct rusage ru;
 		int rr = relay_run(STDIN_FILENO, STDOUT_FILENO, NULL, &st, &re);
-		getrusage(RUSAGE_SELF, &ru);
-		double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-		             (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 		fprintf(stderr, "relay: %llu bytes in %.2f s, %s, %llu moves, cpu %.3f s\n",
 		        (unsigned long long)st.bytes, st.seconds, st.spliced ? "spliced" : "copied",
-		        (unsigned long long)st.moves, cpu);
+		        (unsigned long long)st.moves, st.cpu);
 		if (rr < 0)
 			fprintf(stderr, "zk-test-tool: %s\n", re.msg);
 		return rr < 0 ? 1 : 0;

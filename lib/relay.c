@@ -72,10 +72,8 @@ static void throttle(uint64_t limit, uint64_t bytes, double t0)
  * side waits on the relay: the sender has half a pipe of room left, and the
  * receiver has the last move to work through. When nothing at all can
  * move, the relay still waits in poll(), which is where a stall is seen. */
-#ifndef NAP_MAX /* compile-time knobs for the relay's experiments */
 #define NAP_MIN 50e-6
 #define NAP_MAX 50e-3
-#endif
 double relay_next_nap(double nap, size_t moved, size_t cap)
 {
 	if (moved >= cap - cap / 8)

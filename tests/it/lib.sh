@@ -7,6 +7,8 @@ FLAVOUR=${ZKEEP_FLAVOUR:-unknown}
 _pools=()
 _cleanups=()
 
+. "$(dirname "${BASH_SOURCE[0]}")/san-env.sh"
+
 log_note() { echo "NOTE: $*"; }
 log_fail() {
 	echo "FAIL: $*" >&2
@@ -19,12 +21,34 @@ log_must() {
 	[ -n "$out" ] && echo "$out"
 	return 0
 }
-# Runs the command; the test fails unless it exits non-zero.
+# exit_is_failure RC: a deliberate failure exits 1..125; 126 and 127 (not
+# runnable, not found) and > 128 (killed by a signal, an abort) are crashes
+# or broken tests, never the refusal a test wants (git's test_must_fail).
+exit_is_failure() {
+	[ "$1" -ge 1 ] && [ "$1" -le 125 ]
+}
+# Runs the command; the test fails unless it fails on purpose (see above).
 log_mustnot() {
-	local out
-	if out=$("$@" 2>&1); then
-		log_fail "log_mustnot: $* succeeded ->"$'\n'"$out"
+	local out rc
+	out=$("$@" 2>&1)
+	rc=$?
+	[ $rc -ne 0 ] || log_fail "log_mustnot: $* succeeded ->"$'\n'"$out"
+	exit_is_failure $rc || log_fail "log_mustnot: $* crashed (exit $rc) ->"$'\n'"$out"
+	return 0
+}
+# must_exit RC [--msg TEXT] CMD...: the test fails unless CMD exits with RC
+# (and, with --msg, says TEXT on stdout or stderr); RC 0 is allowed.
+must_exit() {
+	local want=$1 msg="" out rc
+	shift
+	if [ "$1" = --msg ]; then
+		msg=$2
+		shift 2
 	fi
+	out=$("$@" 2>&1)
+	rc=$?
+	[ $rc -eq "$want" ] || log_fail "must_exit $want: $* exited $rc ->"$'\n'"$out"
+	[ -z "$msg" ] || [[ "$out" == *"$msg"* ]] || log_fail "must_exit: $* did not say [$msg] ->"$'\n'"$out"
 	return 0
 }
 # assert_eq GOT WANT [what]

@@ -135,13 +135,22 @@ $(BUILD)/lib/openapi.o: docs/openapi.json
 # libFuzzer targets (clang), each run for FUZZ_SECONDS on a corpus seeded
 # from the real fixtures and the config examples.
 FUZZ_SECONDS ?= 30
+COMMA := ,
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Ilib $(PKG_CFLAGS) \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC) $(wildcard lib/*.h)
+# lib/ is compiled once for all targets (it was compiled again per target),
+# with -fsanitize=fuzzer-no-link so each target adds libFuzzer's main.
+FUZZ_LIB_OBJ := $(LIB_SRC:lib/%.c=build-fuzz/lib/%.o)
+.SECONDARY: $(FUZZ_LIB_OBJ)
+build-fuzz/lib/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p build-fuzz/lib
+	clang $(subst fuzzer$(COMMA),fuzzer-no-link$(COMMA),$(FUZZ_CFLAGS)) -c -o $@ $<
+
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p build-fuzz
-	clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS)
 
 fuzz: $(FUZZ_TARGETS)
 	@mkdir -p build-fuzz/corpus-zfs build-fuzz/corpus-config build-fuzz/corpus-gate build-fuzz/corpus-http
@@ -155,6 +164,11 @@ fuzz: $(FUZZ_TARGETS)
 	build-fuzz/fuzz_zfs -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus-zfs
 	build-fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus-config
 	build-fuzz/fuzz_gate -max_total_time=$(FUZZ_SECONDS) -max_len=512 build-fuzz/corpus-gate
+	@mkdir -p build-fuzz/corpus-token
+	for f in tests/fixtures/*/resume-token.out; do \
+		awk -v d=build-fuzz/corpus-token/$$(basename $$(dirname $$f)) \
+		'{ printf "\001%s", $$5 > (d "-" NR) }' $$f; done
+	build-fuzz/fuzz_token -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus-token
 	printf '/api/v1/backups/logs/pull.log\0001000' >build-fuzz/corpus-http/log
 	printf '/api/v1/datasets/tank/a b/snapshots/' >build-fuzz/corpus-http/ds
 	printf '/api/v1/pools/tank/status' >build-fuzz/corpus-http/pool

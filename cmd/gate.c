@@ -17,6 +17,7 @@
 #include "cmd.h"
 #include "gate.h"
 #include "host.h"
+#include "token.h"
 #include "banned.h"
 
 /* The command as it may go into a log line: printable ASCII, the rest as
@@ -57,6 +58,31 @@ static const char *find_zfs(void)
 		if (access(*p, X_OK) == 0)
 			return *p;
 	return "/sbin/zfs";
+}
+
+/* A send -t: the token's snapshot (and base) must be in toname's own
+ * dataset, inside the prefix, with the token's guids (gate_token_verify). */
+static int verify_token(const struct gate *g, const struct strvec *argv, struct zerr *e)
+{
+	struct token t;
+	struct strvec list = STRVEC_INIT;
+	struct buf out = BUF_INIT;
+	struct host local;
+	int r = gate_token_listing(g, argv, &t, &list, e);
+	if (r <= 0) {
+		strvec_clear(&list);
+		return r;
+	}
+	host_init_local(&local);
+	r = host_run(&local, (const char *const *)list.v, &out, 64 << 20, 60000, e);
+	if (r < 0)
+		zerr_prefix(e, "cannot check the resume token");
+	else
+		r = gate_token_verify(&t, out.s, e);
+	host_free(&local);
+	buf_free(&out);
+	strvec_clear(&list);
+	return r;
 }
 
 int cmd_gate(int argc, char **argv, const struct cmd *self)
@@ -135,6 +161,8 @@ int cmd_gate(int argc, char **argv, const struct cmd *self)
 	int r = line ? gate_check(&g, line, &exec_argv, &e)
 	             : zerr_set(&e, -1, "no command (interactive login)");
 	escape(&shown, line ? line : "");
+	if (r == 0)
+		r = verify_token(&g, &exec_argv, &e);
 	if (r < 0) {
 		syslog(LOG_WARNING, "refused from %s: \"%s\": %s", client(), shown.s, e.msg);
 		fprintf(stderr, "zkeep gate: command not permitted: %s\n", e.msg);

@@ -73,7 +73,8 @@ struct job_spec {
 	const struct strvec *datasets;
 	uint64_t bwlimit;
 	bool restricted;
-	const int *keep; /* NULL: no retention on the target */
+	bool allow_unencrypted; /* push: [push] allow_unencrypted */
+	const int *keep;        /* NULL: no retention on the target */
 };
 
 static int run_job(const struct repl_opts *o, const struct zk_config *cfg,
@@ -127,6 +128,7 @@ static int run_job(const struct repl_opts *o, const struct zk_config *cfg,
 	    .strip_prefix = js->strip,
 	    .raw = o->push, /* the offsite host never sees keys */
 	    .restricted = js->restricted,
+	    .allow_unencrypted = js->allow_unencrypted,
 	    .force = o->force,
 	    .full_newest = o->full_newest,
 	    .dry_run = o->dry_run,
@@ -518,6 +520,7 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 			                      .datasets = &jb->datasets,
 			                      .bwlimit = o.bwlimit ? o.bwlimit : jb->bwlimit,
 			                      .restricted = jb->restricted || o.restricted,
+			                      .allow_unencrypted = jb->allow_unencrypted,
 			                      .keep = o.has_keep     ? o.keep
 			                              : jb->has_keep ? jb->keep
 			                                             : NULL};

@@ -503,6 +503,11 @@ static int key_job(struct parse *ps, struct zk_job *j, const char *k, const char
 			return fail(ps, ps->line, "restricted: %s", e.msg);
 		return 1;
 	}
+	if (j->is_push && !strcmp(k, "allow_unencrypted")) {
+		if (config_parse_bool(v, &j->allow_unencrypted, &e) < 0)
+			return fail(ps, ps->line, "allow_unencrypted: %s", e.msg);
+		return 1;
+	}
 	return -1;
 }
 

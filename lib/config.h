@@ -60,6 +60,7 @@ struct zk_job {
 	char *destination;
 	char *strip_prefix;       /* push */
 	bool restricted;          /* push: the remote takes the seed's 5 lines only */
+	bool allow_unencrypted;   /* push: pushing an unencrypted dataset only warns */
 	int keep[ZK_N_INTERVALS]; /* ZK_KEEP_ALL where not given */
 	bool has_keep;
 	uint64_t bwlimit; /* bytes/s, 0 = none */

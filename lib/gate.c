@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "fmt.h"
+#include "token.h"
 #include "zfs.h"
 #include "banned.h"
 
@@ -298,8 +300,18 @@ static int match_send(struct m *m)
 		m->i++;
 	}
 	if (is(m, "-t")) {
-		if (m->i >= m->n || strspn(m->w[m->i], "0123456789abcdef-") != strlen(m->w[m->i]))
+		/* zfs finds the token's snapshot by guid, from toname's dataset
+		 * up to the pool root: the name is checked here, the guid by
+		 * gate_token_verify() before anything runs */
+		struct token t;
+		struct zerr te = ZERR_INIT;
+		if (m->i >= m->n || token_decode(m->w[m->i], &t, &te) < 0)
 			return refuse(m, "not a resume token", NULL);
+		if (zfs_name_check(t.toname, ZFS_TYPE_SNAPSHOT, &te) < 0)
+			return refuse(m, "the resume token names an invalid snapshot", NULL);
+		if (!under_prefix(m->g, t.toname))
+			return refuse(m, "the resume token names a snapshot outside the allowed datasets:",
+			              t.toname);
 		m->i++;
 		return end(m);
 	}
@@ -431,4 +443,56 @@ out:
 		strvec_clear(argv);
 	strvec_clear(&words);
 	return r;
+}
+
+int gate_token_listing(const struct gate *g, const struct strvec *argv, struct token *t,
+                       struct strvec *list_argv, struct zerr *e)
+{
+	strvec_clear(list_argv);
+	/* gate_check's send -t: zfs send [flags] -t TOKEN, the token last */
+	if (argv->n < 4 || strcmp(argv->v[1], "send") || strcmp(argv->v[argv->n - 2], "-t"))
+		return 0;
+	int r = token_decode(argv->v[argv->n - 1], t, e);
+	if (r < 0)
+		return r;
+	size_t dl = strcspn(t->toname, "@");
+	char ds[TOKEN_NAME_MAX];
+	memcpy(ds, t->toname, dl);
+	ds[dl] = '\0';
+	strvec_pushv(list_argv, (const char *const[]){g->zfs, "list", "-Hp", "-t", "snapshot,bookmark",
+	                                              "-o", "name,guid", "-d", "1", ds, NULL});
+	return 1;
+}
+
+int gate_token_verify(const struct token *t, const char *listing, struct zerr *e)
+{
+	bool to = false, from = !(t->flags & TOKEN_HAS_FROMGUID);
+	size_t dl = strcspn(t->toname, "@");
+	for (const char *l = listing; *l;) {
+		size_t len = strcspn(l, "\n");
+		const char *tab = memchr(l, '\t', len);
+		char num[32];
+		uint64_t guid;
+		size_t nl = tab ? (size_t)(tab - l) : 0, gl = tab ? len - nl - 1 : 0;
+		if (tab && gl > 0 && gl < sizeof(num)) {
+			memcpy(num, tab + 1, gl);
+			num[gl] = '\0';
+			/* only the token's own dataset's snapshots and bookmarks count */
+			if (fmt_parse_u64(num, &guid) && nl > dl && !strncmp(l, t->toname, dl) &&
+			    (l[dl] == '@' || l[dl] == '#')) {
+				if (nl == strlen(t->toname) && !strncmp(l, t->toname, nl) &&
+				    guid == t->toguid)
+					to = true;
+				if ((t->flags & TOKEN_HAS_FROMGUID) && guid == t->fromguid)
+					from = true;
+			}
+		}
+		l += len + (l[len] == '\n');
+	}
+	if (!to)
+		return zerr_set(e, -EPERM, "the resume token's guid is not that of '%s'", t->toname);
+	if (!from)
+		return zerr_set(e, -EPERM, "the resume token's base is not a snapshot or bookmark of '%.*s'",
+		                (int)dl, t->toname);
+	return 0;
 }

@@ -10,7 +10,8 @@
  * one of the prefixes (whole path components only). In seed mode only the
  * seed's five command lines, byte for byte, are accepted.
  *
- * Nothing here runs anything; cmd/gate.c execs the result.
+ * Nothing here runs anything; cmd/gate.c runs the token check's listing
+ * (gate_token_listing) and execs the result.
  */
 #ifndef ZK_GATE_H
 #define ZK_GATE_H
@@ -54,5 +55,18 @@ int gate_split(const char *line, struct strvec *words, struct zerr *e);
 /* Decides: 0 and argv (absolute program first) to exec when line is
  * allowed, -EPERM with the reason otherwise. argv is cleared first. */
 int gate_check(const struct gate *g, const char *line, struct strvec *argv, struct zerr *e);
+
+/* A `zfs send -t TOKEN` that gate_check accepted names its snapshot by
+ * guid, and zfs looks for that guid from toname's dataset up to the pool
+ * root, so the name (checked by gate_check) does not confine it alone.
+ * gate_token_listing() returns 1 and the argv of the listing that must
+ * show the snapshot with that guid (and the token's base, if any) in
+ * toname's own dataset, when argv is such a send; 0 when it is not; -EINVAL
+ * for a bad token. gate_token_verify() decides from that listing's output
+ * (name<TAB>guid lines): 0, or -EPERM with why. */
+struct token;
+int gate_token_listing(const struct gate *g, const struct strvec *argv, struct token *t,
+                       struct strvec *list_argv, struct zerr *e);
+int gate_token_verify(const struct token *t, const char *listing, struct zerr *e);
 
 #endif

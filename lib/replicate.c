@@ -17,6 +17,7 @@
 #include "proc.h"
 #include "relay.h"
 #include "state.h"
+#include "token.h"
 #include "xalloc.h"
 #include "zfs.h"
 #include "banned.h"
@@ -171,7 +172,13 @@ static int transfer(const struct repl_job *j, const struct run *rn, const struct
 	const char *what = s->to;
 	buf_addf(&lbl, token ? "resumed send into '%s'" : "send of '%s'", what);
 	strvec_pushv(&sargv, (const char *const[]){"zfs", "send", NULL});
-	if (token) { /* the token carries every flag of the first send */
+	if (token) {
+		/* The token carries the first send's flags, but it comes from the
+		 * target: -w is ours to give (libzfs ORs it with the token's), so
+		 * a token without rawok cannot make a raw job send plaintext.
+		 * resume_pending() has checked the rest (token_check). */
+		if (j->raw)
+			strvec_push(&sargv, "-w");
 		strvec_pushv(&sargv, (const char *const[]){"-t", token, NULL});
 	} else {
 		if (j->raw)
@@ -819,12 +826,13 @@ static void write_record(const struct repl_job *j, const struct run *rn,
 			    guid_json(d->src_guid), "target_guid", guid_json(d->dst_guid),
 			    "checked", (json_int_t)d->checked, "protected", d->protected);
 		json_array_append_new(
-		    ds, json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:b, s:o, s:o}",
+		    ds, json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:b, s:o, s:o}",
 		                  "source", d->source, "target", d->target, "result",
 		                  outcome[d->outcome], "error", json_text(d->error), "bytes",
 		                  (json_int_t)d->bytes, "start", (json_int_t)d->start, "end",
 		                  (json_int_t)d->end, "newest", newest, "resume_token",
-		                  json_text(d->resume_token), "matched_by_name", d->matched_by_name,
+		                  json_text(d->resume_token), "resume_refused",
+		                  json_text(d->resume_refused), "matched_by_name", d->matched_by_name,
 		                  "snapshots_changed", changed, "last_success",
 		                  d->last_success ? json_integer(d->last_success) : json_null()));
 	}
@@ -971,16 +979,46 @@ static char *read_token(const struct repl_job *j, const char *target)
 	return tok;
 }
 
-/* A target left with a resume token: finish that transfer first. Returns 1
- * when it was resumed (the target's snapshots have changed: list again),
- * 0 when there was nothing to resume or the token was stale and is now
- * aborted (the target is as listed), -1 when the dataset failed. */
+/* Aborts the partial receive into d's target, so that it is sent from the
+ * base; 0, or -1 with d failed. */
+static int abort_partial(const struct repl_job *j, struct repl_dataset *d)
+{
+	struct zerr ae = ZERR_INIT;
+	if (j->dry_run) {
+		log_info("would abort the partial receive into %s", d->target);
+		return 0;
+	}
+	if (run_quiet(j, j->dst, (const char *const[]){"zfs", "receive", "-A", d->target, NULL},
+	              NULL, &ae) < 0) {
+		fail_dataset(d, ae.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* A target left with a resume token: finish that transfer first. The token
+ * comes from the target, so it is untrusted: it is resumed only if
+ * token_check() accepts it for this job (x), else the partial receive is
+ * aborted and the dataset sent from its base, with why in the record.
+ * Returns 1 when it was resumed (the target's snapshots have changed: list
+ * again), 0 when there was nothing to resume or the token was refused or
+ * stale and is now aborted (the target is as listed), -1 when the dataset
+ * failed. */
 static int resume_pending(const struct repl_job *j, const struct run *rn, struct repl_dataset *d,
-                          const char *token)
+                          const char *token, const struct token_expect *x)
 {
 	struct zerr e = ZERR_INIT;
+	struct token t;
 	if (!token)
 		return 0;
+	if (token_decode(token, &t, &e) < 0 || token_check(&t, x, &e) < 0) {
+		log_warn("%s: not resuming the interrupted receive (%s); aborting it and sending "
+		         "from the base",
+		         d->target, e.msg);
+		free(d->resume_refused);
+		d->resume_refused = xstrdup(e.msg);
+		return abort_partial(j, d) < 0 ? -1 : 0;
+	}
 	if (j->dry_run) {
 		log_info("would resume the interrupted receive into %s", d->target);
 		return 0;
@@ -997,13 +1035,7 @@ static int resume_pending(const struct repl_job *j, const struct run *rn, struct
 	/* the sender refuses the token (its snapshot is gone, say): start over */
 	log_warn("%s; aborting the partial receive into %s and sending from the base", e.msg,
 	         d->target);
-	struct zerr ae = ZERR_INIT;
-	if (run_quiet(j, j->dst, (const char *const[]){"zfs", "receive", "-A", d->target, NULL},
-	              NULL, &ae) < 0) {
-		fail_dataset(d, ae.msg);
-		return -1;
-	}
-	return 0;
+	return abort_partial(j, d) < 0 ? -1 : 0;
 }
 
 /* Appends name's first n chars with only those a hold tag and a bookmark
@@ -1044,6 +1076,31 @@ static void job_marks(const struct repl_job *j, struct buf *tag, struct buf *bm)
 	buf_addch(bm, '_');
 }
 
+/* A raw push of an unencrypted dataset sends its plaintext to the offsite
+ * host, whose copy is meant to be unreadable there. Fills plain with the
+ * source datasets under the job's roots that have encryption=off. */
+static int list_unencrypted(const struct repl_job *j, struct strvec *plain, struct zerr *e)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct buf out = BUF_INIT;
+	struct zfs_props p = {0};
+	strvec_pushv(&argv, (const char *const[]){"zfs", "get", "-Hp", "-r", "-t", "filesystem,volume",
+	                                          "-o", "name,property,value,source", "encryption",
+	                                          NULL});
+	strvec_pushv(&argv, j->datasets);
+	int r = host_run(j->src, (const char *const *)argv.v, &out, 16 << 20, j->timeout_ms, e);
+	if (r == 0 && (r = zfs_props_parse(&p, out.s, out.len, e)) == 0)
+		for (size_t i = 0; i < p.n; i++)
+			if (!strcmp(p.v[i].value, "off"))
+				strvec_push(plain, p.v[i].dataset);
+	if (r < 0)
+		zerr_prefix(e, "cannot read the source datasets' encryption");
+	zfs_props_free(&p);
+	buf_free(&out);
+	strvec_clear(&argv);
+	return r;
+}
+
 int repl_run(const struct repl_job *j, struct repl_result *res)
 {
 	struct zfs_list sl = {0}, dl = {0};
@@ -1055,6 +1112,7 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 	struct run rn = {false, false, false, false, false, 0, 0, BUF_INIT, BUF_INIT};
 	struct prev_run pr;
 	struct strvec unchanged = STRVEC_INIT;
+	struct strvec plain = STRVEC_INIT; /* push: unencrypted sources */
 	struct zerr e = ZERR_INIT;
 	int r;
 
@@ -1113,6 +1171,8 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 	if (r < 0)
 		goto job_failed;
 listed:
+	if (j->is_push && j->raw && (r = list_unencrypted(j, &plain, &e)) < 0)
+		goto job_failed;
 	policy_index_build(&si, &sl, NULL);
 	policy_index_build(&di, &dl, NULL);
 	/* the bookmarks in name order: each dataset's are one run of them */
@@ -1142,6 +1202,23 @@ listed:
 		struct buf tname = BUF_INIT;
 		target_of(j, o->name, &tname);
 		struct repl_dataset *d = add_dataset(res, o->name, tname.s);
+		if (strvec_has(&plain, o->name)) {
+			if (!j->allow_unencrypted) {
+				struct buf m = BUF_INIT;
+				buf_addf(&m,
+				         "'%s' is not encrypted: a raw push would send it in plaintext "
+				         "to %s (encrypt it, or set allow_unencrypted = yes in its "
+				         "[push] section)",
+				         o->name, j->dst->label);
+				fail_dataset(d, m.s);
+				buf_free(&m);
+				d->end = time(NULL);
+				buf_free(&tname);
+				continue;
+			}
+			log_warn("%s is not encrypted: pushed in plaintext to %s (allow_unencrypted)",
+			         o->name, j->dst->label);
+		}
 		struct policy_dataset *dd = policy_index_find(&di, tname.s);
 		const struct zfs_obj *tobj = dd ? dd->obj : NULL;
 		const struct prev_ds *pd = skip[sd - si.v] ? prev_find(&pr, tname.s) : NULL;
@@ -1166,9 +1243,27 @@ listed:
 			buf_free(&tname);
 			continue;
 		}
+		/* this dataset's bookmarks, from the one list of all of them */
+		const struct zfs_obj **bms = NULL;
+		size_t nbm = 0, abm = 0, olen = strlen(o->name);
+		for (size_t k = first_bookmark(&all_bm, o->name);
+		     k < all_bm.n && !strncmp(all_bm.v[k]->name, o->name, olen) &&
+		     all_bm.v[k]->name[olen] == '#';
+		     k++) {
+			bms = xgrow(bms, &abm, nbm + 1, sizeof(const struct zfs_obj *));
+			bms[nbm++] = all_bm.v[k];
+		}
 		struct zfs_list rl = {0}; /* the target again, after a resume */
 		struct policy_index ri = {0};
-		int rs = resume_pending(j, &rn, d, tobj ? tobj->resume_token : NULL);
+		const struct token_expect tx = {
+		    .dataset = o->name,
+		    .snaps = sd ? (const struct zfs_obj *const *)sd->snaps.v : NULL,
+		    .n_snaps = sd ? sd->snaps.n : 0,
+		    .marks = (const struct zfs_obj *const *)bms,
+		    .n_marks = nbm,
+		    .target_newest_guid = dd && dd->snaps.n ? dd->snaps.v[dd->snaps.n - 1]->guid : 0,
+		    .raw = j->raw};
+		int rs = resume_pending(j, &rn, d, tobj ? tobj->resume_token : NULL, &tx);
 		if (rs > 0) {
 			if (zfs_list_run(j->dst, NULL, list_types(), ZFS_COL_USERREFS, true,
 			                 (const char *const[]){tname.s, NULL}, j->timeout_ms, &rl,
@@ -1179,16 +1274,6 @@ listed:
 				policy_index_build(&ri, &rl, NULL);
 				dd = policy_index_find(&ri, tname.s);
 			}
-		}
-		/* this dataset's bookmarks, from the one list of all of them */
-		const struct zfs_obj **bms = NULL;
-		size_t nbm = 0, abm = 0, olen = strlen(o->name);
-		for (size_t k = first_bookmark(&all_bm, o->name);
-		     k < all_bm.n && !strncmp(all_bm.v[k]->name, o->name, olen) &&
-		     all_bm.v[k]->name[olen] == '#';
-		     k++) {
-			bms = xgrow(bms, &abm, nbm + 1, sizeof(const struct zfs_obj *));
-			bms[nbm++] = all_bm.v[k];
 		}
 		struct plan_input in = {sd ? sd->snaps.v : NULL,
 		                        sd ? sd->snaps.n : 0,
@@ -1314,6 +1399,7 @@ done:
 	free(done);
 	free(skip);
 	strvec_clear(&unchanged);
+	strvec_clear(&plain);
 	prev_free(&pr);
 	buf_free(&troot);
 	buf_free(&rn.tag);
@@ -1331,6 +1417,7 @@ void repl_result_free(struct repl_result *res)
 		free(res->v[i].error);
 		free(res->v[i].newest);
 		free(res->v[i].resume_token);
+		free(res->v[i].resume_refused);
 	}
 	free(res->v);
 	free(res->error);

@@ -56,6 +56,8 @@ struct repl_job {
 	const char *destination;     /* target root */
 	const char *strip_prefix;    /* push: removed from source names */
 	bool raw;                    /* send -w */
+	bool allow_unencrypted;      /* push: a raw push of an encryption=off dataset
+	                              * warns instead of failing that dataset */
 	bool restricted;             /* the target takes the seed's five command lines only:
 	                              * names, not guids; always receive -F -u */
 	bool force;                  /* roll back a diverged target */
@@ -83,6 +85,7 @@ struct repl_dataset {
 	uint64_t newest_guid, newest_creation;
 	bool matched_by_name;
 	char *resume_token; /* the target's pending token after the run, or NULL */
+	char *resume_refused; /* why the target's token was not resumed, or NULL */
 	/* snapshots_changed of source and target as listed when the dataset
 	 * was found up to date (ZFS_NONE otherwise): the next run skips it
 	 * while both stay the same */

@@ -1,9 +1,11 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "gate.h"
+#include "token.h"
 
 struct row {
 	const char *line;
@@ -116,6 +118,73 @@ static void test_metacharacters_refused(void **state)
 	gate_free(&g);
 }
 
+/* send -t with real tokens (tests/fixtures/2.3/resume-token.out: the
+ * first names tok/plain@s1, the second tok/enc@e2 from tok/enc@e1): the
+ * name must be inside the prefix, and the guids in toname's dataset. */
+static void test_send_token(void **state)
+{
+	(void)state;
+	struct buf fx = BUF_INIT;
+	fixture_read("2.3/resume-token.out", &fx);
+	char name[2][256], from[2][32], tok[2][4096];
+	unsigned long long guid[2];
+	int raw;
+	char *save = NULL, *line = strtok_r(fx.s, "\n", &save);
+	for (int i = 0; i < 2; i++, line = strtok_r(NULL, "\n", &save)) {
+		assert_non_null(line);
+		assert_int_equal(sscanf(line, "%255s %llu %31s %d %4095s", name[i], &guid[i], from[i],
+		                        &raw, tok[i]),
+		                 5);
+	}
+	struct gate in, out;
+	gate_init(&in);
+	gate_init(&out);
+	in.allow = out.allow = GATE_OP_SEND;
+	gate_add_prefix(&in, "tok", NULL);
+	gate_add_prefix(&out, "tok/enc", NULL);
+	struct strvec argv = STRVEC_INIT, list = STRVEC_INIT;
+	struct zerr e = ZERR_INIT;
+	struct buf cmd = BUF_INIT, listing = BUF_INIT;
+	struct token t;
+	buf_addf(&cmd, "zfs send -w -t %s", tok[0]);
+	assert_int_equal(gate_check(&in, cmd.s, &argv, &e), 0);
+	assert_int_equal(gate_check(&out, cmd.s, &argv, &e), -EPERM); /* tok/plain@s1 */
+	assert_non_null(strstr(e.msg, "outside the allowed datasets"));
+	assert_int_equal(gate_check(&in, cmd.s, &argv, &e), 0);
+	assert_int_equal(gate_token_listing(&in, &argv, &t, &list, &e), 1);
+	assert_int_equal(list.n, 10);
+	assert_string_equal(list.v[9], "tok/plain");
+	/* the listing decides: the guid of the named snapshot */
+	buf_addf(&listing, "tok/plain@s0\t5\ntok/plain@s1\t%llu\n", guid[0]);
+	assert_int_equal(gate_token_verify(&t, listing.s, &e), 0);
+	buf_reset(&listing);
+	buf_addf(&listing, "tok/plain@s1\t%llu\n", guid[0] + 1);
+	assert_int_equal(gate_token_verify(&t, listing.s, &e), -EPERM);
+	buf_reset(&listing); /* the right guid under another name */
+	buf_addf(&listing, "tok/plain@s0\t%llu\n", guid[0]);
+	assert_int_equal(gate_token_verify(&t, listing.s, &e), -EPERM);
+	/* an incremental token: its base must be there too */
+	buf_reset(&cmd);
+	buf_addf(&cmd, "zfs send -t %s", tok[1]);
+	assert_int_equal(gate_check(&in, cmd.s, &argv, &e), 0);
+	assert_int_equal(gate_token_listing(&in, &argv, &t, &list, &e), 1);
+	buf_reset(&listing);
+	buf_addf(&listing, "tok/enc@e2\t%llu\n", guid[1]);
+	assert_int_equal(gate_token_verify(&t, listing.s, &e), -EPERM);
+	buf_addf(&listing, "tok/enc#zkeep_j_e1\t%s\n", from[1]);
+	assert_int_equal(gate_token_verify(&t, listing.s, &e), 0);
+	/* another send needs no listing */
+	assert_int_equal(gate_check(&in, "zfs send tok/enc@e2", &argv, &e), 0);
+	assert_int_equal(gate_token_listing(&in, &argv, &t, &list, &e), 0);
+	strvec_clear(&argv);
+	strvec_clear(&list);
+	buf_free(&cmd);
+	buf_free(&listing);
+	buf_free(&fx);
+	gate_free(&in);
+	gate_free(&out);
+}
+
 static void test_grammar(void **state)
 {
 	(void)state;
@@ -143,7 +212,9 @@ static void test_grammar(void **state)
 	    {"zfs send -w -i tank/data#zkeep-base tank/data@s9",
 	     "/sbin/zfs|send|-w|-i|tank/data#zkeep-base|tank/data@s9"},
 	    {"zfs send -n -v -P tank/data@s9", "/sbin/zfs|send|-n|-v|-P|tank/data@s9"},
-	    {"zfs send -t 1-abc123-def", "/sbin/zfs|send|-t|1-abc123-def"},
+	    /* a token is decoded, not only its characters checked (it was
+	     * accepted before the security issue's item 2) */
+	    {"zfs send -t 1-abc123-def", NULL},
 	    {"zfs hold zkeep:pull-host-a tank/data@s9",
 	     "/sbin/zfs|hold|zkeep:pull-host-a|tank/data@s9"},
 	    {"zfs release zkeep:pull-host-a tank/data@s1 tank/data/a@s1",
@@ -238,6 +309,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_seed_compat),
+	    cmocka_unit_test(test_send_token),
 	    cmocka_unit_test(test_metacharacters_refused),
 	    cmocka_unit_test(test_grammar),
 	    cmocka_unit_test(test_setup_errors),

@@ -310,8 +310,9 @@ static int match_send(struct m *m)
 		if (zfs_name_check(t.toname, ZFS_TYPE_SNAPSHOT, &te) < 0)
 			return refuse(m, "the resume token names an invalid snapshot", NULL);
 		if (!under_prefix(m->g, t.toname))
-			return refuse(m, "the resume token names a snapshot outside the allowed datasets:",
-			              t.toname);
+			return refuse(
+			    m, "the resume token names a snapshot outside the allowed datasets:",
+			    t.toname);
 		m->i++;
 		return end(m);
 	}
@@ -459,8 +460,9 @@ int gate_token_listing(const struct gate *g, const struct strvec *argv, struct t
 	char ds[TOKEN_NAME_MAX];
 	memcpy(ds, t->toname, dl);
 	ds[dl] = '\0';
-	strvec_pushv(list_argv, (const char *const[]){g->zfs, "list", "-Hp", "-t", "snapshot,bookmark",
-	                                              "-o", "name,guid", "-d", "1", ds, NULL});
+	strvec_pushv(list_argv,
+	             (const char *const[]){g->zfs, "list", "-Hp", "-t", "snapshot,bookmark", "-o",
+	                                   "name,guid", "-d", "1", ds, NULL});
 	return 1;
 }
 
@@ -490,9 +492,11 @@ int gate_token_verify(const struct token *t, const char *listing, struct zerr *e
 		l += len + (l[len] == '\n');
 	}
 	if (!to)
-		return zerr_set(e, -EPERM, "the resume token's guid is not that of '%s'", t->toname);
+		return zerr_set(e, -EPERM, "the resume token's guid is not that of '%s'",
+		                t->toname);
 	if (!from)
-		return zerr_set(e, -EPERM, "the resume token's base is not a snapshot or bookmark of '%.*s'",
+		return zerr_set(e, -EPERM,
+		                "the resume token's base is not a snapshot or bookmark of '%.*s'",
 		                (int)dl, t->toname);
 	return 0;
 }

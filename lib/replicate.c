@@ -826,15 +826,15 @@ static void write_record(const struct repl_job *j, const struct run *rn,
 			    guid_json(d->src_guid), "target_guid", guid_json(d->dst_guid),
 			    "checked", (json_int_t)d->checked, "protected", d->protected);
 		json_array_append_new(
-		    ds, json_pack("{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:b, s:o, s:o}",
-		                  "source", d->source, "target", d->target, "result",
-		                  outcome[d->outcome], "error", json_text(d->error), "bytes",
-		                  (json_int_t)d->bytes, "start", (json_int_t)d->start, "end",
-		                  (json_int_t)d->end, "newest", newest, "resume_token",
-		                  json_text(d->resume_token), "resume_refused",
-		                  json_text(d->resume_refused), "matched_by_name", d->matched_by_name,
-		                  "snapshots_changed", changed, "last_success",
-		                  d->last_success ? json_integer(d->last_success) : json_null()));
+		    ds, json_pack(
+		            "{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:b, s:o, s:o}",
+		            "source", d->source, "target", d->target, "result", outcome[d->outcome],
+		            "error", json_text(d->error), "bytes", (json_int_t)d->bytes, "start",
+		            (json_int_t)d->start, "end", (json_int_t)d->end, "newest", newest,
+		            "resume_token", json_text(d->resume_token), "resume_refused",
+		            json_text(d->resume_refused), "matched_by_name", d->matched_by_name,
+		            "snapshots_changed", changed, "last_success",
+		            d->last_success ? json_integer(d->last_success) : json_null()));
 	}
 	bool failed = res->error != NULL;
 	for (size_t i = 0; i < res->n; i++)
@@ -1012,9 +1012,9 @@ static int resume_pending(const struct repl_job *j, const struct run *rn, struct
 	if (!token)
 		return 0;
 	if (token_decode(token, &t, &e) < 0 || token_check(&t, x, &e) < 0) {
-		log_warn("%s: not resuming the interrupted receive (%s); aborting it and sending "
-		         "from the base",
-		         d->target, e.msg);
+		log_warn("not resuming the interrupted receive (%s); aborting the partial receive "
+		         "into %s and sending from the base",
+		         e.msg, d->target);
 		free(d->resume_refused);
 		d->resume_refused = xstrdup(e.msg);
 		return abort_partial(j, d) < 0 ? -1 : 0;
@@ -1084,9 +1084,9 @@ static int list_unencrypted(const struct repl_job *j, struct strvec *plain, stru
 	struct strvec argv = STRVEC_INIT;
 	struct buf out = BUF_INIT;
 	struct zfs_props p = {0};
-	strvec_pushv(&argv, (const char *const[]){"zfs", "get", "-Hp", "-r", "-t", "filesystem,volume",
-	                                          "-o", "name,property,value,source", "encryption",
-	                                          NULL});
+	strvec_pushv(&argv,
+	             (const char *const[]){"zfs", "get", "-Hp", "-r", "-t", "filesystem,volume",
+	                                   "-o", "name,property,value,source", "encryption", NULL});
 	strvec_pushv(&argv, j->datasets);
 	int r = host_run(j->src, (const char *const *)argv.v, &out, 16 << 20, j->timeout_ms, e);
 	if (r == 0 && (r = zfs_props_parse(&p, out.s, out.len, e)) == 0)
@@ -1205,19 +1205,21 @@ listed:
 		if (strvec_has(&plain, o->name)) {
 			if (!j->allow_unencrypted) {
 				struct buf m = BUF_INIT;
-				buf_addf(&m,
-				         "'%s' is not encrypted: a raw push would send it in plaintext "
-				         "to %s (encrypt it, or set allow_unencrypted = yes in its "
-				         "[push] section)",
-				         o->name, j->dst->label);
+				buf_addf(
+				    &m,
+				    "'%s' is not encrypted: a raw push would send it in plaintext "
+				    "to %s (encrypt it, or set allow_unencrypted = yes in its "
+				    "[push] section)",
+				    o->name, j->dst->label);
 				fail_dataset(d, m.s);
 				buf_free(&m);
 				d->end = time(NULL);
 				buf_free(&tname);
 				continue;
 			}
-			log_warn("%s is not encrypted: pushed in plaintext to %s (allow_unencrypted)",
-			         o->name, j->dst->label);
+			log_warn(
+			    "%s is not encrypted: pushed in plaintext to %s (allow_unencrypted)",
+			    o->name, j->dst->label);
 		}
 		struct policy_dataset *dd = policy_index_find(&di, tname.s);
 		const struct zfs_obj *tobj = dd ? dd->obj : NULL;
@@ -1261,7 +1263,8 @@ listed:
 		    .n_snaps = sd ? sd->snaps.n : 0,
 		    .marks = (const struct zfs_obj *const *)bms,
 		    .n_marks = nbm,
-		    .target_newest_guid = dd && dd->snaps.n ? dd->snaps.v[dd->snaps.n - 1]->guid : 0,
+		    .target_newest_guid =
+		        dd && dd->snaps.n ? dd->snaps.v[dd->snaps.n - 1]->guid : 0,
 		    .raw = j->raw};
 		int rs = resume_pending(j, &rn, d, tobj ? tobj->resume_token : NULL, &tx);
 		if (rs > 0) {

@@ -84,7 +84,7 @@ struct repl_dataset {
 	char *newest; /* newest snapshot on the target after the run */
 	uint64_t newest_guid, newest_creation;
 	bool matched_by_name;
-	char *resume_token; /* the target's pending token after the run, or NULL */
+	char *resume_token;   /* the target's pending token after the run, or NULL */
 	char *resume_refused; /* why the target's token was not resumed, or NULL */
 	/* snapshots_changed of source and target as listed when the dataset
 	 * was found up to date (ZFS_NONE otherwise): the next run skips it

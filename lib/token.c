@@ -58,8 +58,8 @@ struct pair {
 	const char *name;
 	size_t name_len;
 	uint32_t type, nelem;
-	uint64_t u64;             /* NV_UINT64 */
-	const char *str;          /* NV_STRING, not NUL-terminated */
+	uint64_t u64;    /* NV_UINT64 */
+	const char *str; /* NV_STRING, not NUL-terminated */
 	size_t str_len;
 };
 
@@ -75,8 +75,10 @@ static int store(struct token *t, const struct pair *p, unsigned *seen, struct z
 	static const struct {
 		const char *name;
 		unsigned flag;
-	} flag_keys[] = {{"largeblockok", TOKEN_LARGEBLOCK}, {"embedok", TOKEN_EMBED},
-	                 {"compressok", TOKEN_COMPRESS},    {"rawok", TOKEN_RAW},
+	} flag_keys[] = {{"largeblockok", TOKEN_LARGEBLOCK},
+	                 {"embedok", TOKEN_EMBED},
+	                 {"compressok", TOKEN_COMPRESS},
+	                 {"rawok", TOKEN_RAW},
 	                 {"savedok", TOKEN_SAVED}};
 	for (size_t i = 0; i < sizeof(u64_keys) / sizeof(u64_keys[0]); i++) {
 		if (!name_is(p, u64_keys[i]))
@@ -84,7 +86,8 @@ static int store(struct token *t, const struct pair *p, unsigned *seen, struct z
 		if (*seen & 1u << i)
 			return zerr_set(e, -EINVAL, "resume token: key '%s' twice", u64_keys[i]);
 		if (p->type != NV_UINT64 || p->nelem != 1)
-			return zerr_set(e, -EINVAL, "resume token: '%s' is not a number", u64_keys[i]);
+			return zerr_set(e, -EINVAL, "resume token: '%s' is not a number",
+			                u64_keys[i]);
 		*seen |= 1u << i;
 		uint64_t *dst[] = {&t->object, &t->offset, &t->bytes, &t->toguid, &t->fromguid};
 		*dst[i] = p->u64;
@@ -112,14 +115,17 @@ static int store(struct token *t, const struct pair *p, unsigned *seen, struct z
 		if (!name_is(p, flag_keys[i].name))
 			continue;
 		if (t->flags & flag_keys[i].flag)
-			return zerr_set(e, -EINVAL, "resume token: key '%s' twice", flag_keys[i].name);
+			return zerr_set(e, -EINVAL, "resume token: key '%s' twice",
+			                flag_keys[i].name);
 		if (p->type != NV_BOOLEAN)
-			return zerr_set(e, -EINVAL, "resume token: '%s' is not a flag", flag_keys[i].name);
+			return zerr_set(e, -EINVAL, "resume token: '%s' is not a flag",
+			                flag_keys[i].name);
 		t->flags |= flag_keys[i].flag;
 		return 0;
 	}
 	if (!t->unknown[0]) { /* kept for token_check's refusal; printable only */
-		size_t n = p->name_len < sizeof(t->unknown) - 1 ? p->name_len : sizeof(t->unknown) - 1;
+		size_t n =
+		    p->name_len < sizeof(t->unknown) - 1 ? p->name_len : sizeof(t->unknown) - 1;
 		for (size_t i = 0; i < n; i++)
 			t->unknown[i] = p->name[i] > ' ' && p->name[i] < 127 ? p->name[i] : '?';
 		t->unknown[n] = '\0';
@@ -130,8 +136,7 @@ static int store(struct token *t, const struct pair *p, unsigned *seen, struct z
 }
 
 /* The value of a native pair at v (size n bytes) into p. */
-static int native_value(struct pair *p, const unsigned char *v, size_t n, bool le,
-                        struct zerr *e)
+static int native_value(struct pair *p, const unsigned char *v, size_t n, bool le, struct zerr *e)
 {
 	if (p->type == NV_UINT64 && p->nelem == 1) {
 		struct rd r = {v, n, 0, le};
@@ -173,8 +178,8 @@ static int decode_native(struct rd *r, struct token *t, struct zerr *e)
 		size_t value_off = (16 + (size_t)name_sz + 7) & ~(size_t)7;
 		if (name_sz < 2 || value_off > size || r->p[start + 16 + name_sz - 1] != '\0')
 			return zerr_set(e, -EINVAL, "resume token: a key has a bad name");
-		struct pair p = {(const char *)r->p + start + 16, (size_t)name_sz - 1u, type, nelem,
-		                 0, NULL, 0};
+		struct pair p = {
+		    (const char *)r->p + start + 16, (size_t)name_sz - 1u, type, nelem, 0, NULL, 0};
 		int rc = native_value(&p, r->p + start + value_off, size - value_off, r->le, e);
 		if (rc < 0 || (rc = store(t, &p, &seen, e)) < 0)
 			return rc;
@@ -274,11 +279,13 @@ int token_decode(const char *text, struct token *t, struct zerr *e)
 	memset(t, 0, sizeof(*t));
 	size_t tlen = strnlen(text, TOKEN_TEXT_MAX + 1);
 	if (tlen > TOKEN_TEXT_MAX)
-		return zerr_set(e, -EINVAL, "resume token: longer than %d characters", TOKEN_TEXT_MAX);
+		return zerr_set(e, -EINVAL, "resume token: longer than %d characters",
+		                TOKEN_TEXT_MAX);
 	const char *s = text;
 	uint64_t version, cksum, packed_len;
 	if (!hex_field(&s, &version) || !hex_field(&s, &cksum) || !hex_field(&s, &packed_len))
-		return zerr_set(e, -EINVAL, "resume token: not <version>-<checksum>-<length>-<data>");
+		return zerr_set(e, -EINVAL,
+		                "resume token: not <version>-<checksum>-<length>-<data>");
 	if (version != 1)
 		return zerr_set(e, -EINVAL, "resume token: version %llu, only 1 is known",
 		                (unsigned long long)version);
@@ -344,8 +351,8 @@ int token_check(const struct token *t, const struct token_expect *x, struct zerr
 {
 	size_t dl = strlen(x->dataset);
 	if (strncmp(t->toname, x->dataset, dl) || t->toname[dl] != '@' || !t->toname[dl + 1])
-		return zerr_set(e, -EPERM, "the token names '%s', not a snapshot of '%s'", t->toname,
-		                x->dataset);
+		return zerr_set(e, -EPERM, "the token names '%s', not a snapshot of '%s'",
+		                t->toname, x->dataset);
 	const struct zfs_obj *to = NULL, *base = NULL;
 	for (size_t i = 0; i < x->n_snaps; i++) {
 		if (!strcmp(x->snaps[i]->name, t->toname))
@@ -364,9 +371,11 @@ int token_check(const struct token *t, const struct token_expect *x, struct zerr
 		                (unsigned long long)t->toguid, t->toname);
 	if (x->target_newest_guid) {
 		if (!base)
-			return zerr_set(e, -EPERM, "the target's newest snapshot is not on the source");
+			return zerr_set(e, -EPERM,
+			                "the target's newest snapshot is not on the source");
 		if (to->createtxg <= base->createtxg)
-			return zerr_set(e, -EPERM, "the token names '%s', not newer than the target's",
+			return zerr_set(e, -EPERM,
+			                "the token names '%s', not newer than the target's",
 			                t->toname);
 		if (!(t->flags & TOKEN_HAS_FROMGUID) || t->fromguid != x->target_newest_guid)
 			return zerr_set(e, -EPERM,
@@ -375,8 +384,9 @@ int token_check(const struct token *t, const struct token_expect *x, struct zerr
 		return zerr_set(e, -EPERM, "the token is incremental, the target has no snapshot");
 	}
 	if (!(t->flags & TOKEN_RAW) != !x->raw)
-		return zerr_set(e, -EPERM, x->raw ? "the token is not of a raw send, the job is raw"
-		                                  : "the token is of a raw send, the job is not");
+		return zerr_set(e, -EPERM,
+		                x->raw ? "the token is not of a raw send, the job is raw"
+		                       : "the token is of a raw send, the job is not");
 	if (t->flags & TOKEN_SAVED)
 		return zerr_set(e, -EPERM, "the token is of a saved send (savedok)");
 	if (t->unknown[0])

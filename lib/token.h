@@ -34,9 +34,9 @@
 #include "err.h"
 #include "zfs.h"
 
-#define TOKEN_TEXT_MAX 65536   /* characters of a token we decode at all */
+#define TOKEN_TEXT_MAX   65536 /* characters of a token we decode at all */
 #define TOKEN_PACKED_MAX 65536 /* bytes of the unpacked nvlist */
-#define TOKEN_NAME_MAX 256     /* a dataset@snapshot name (ZFS_MAX_DATASET_NAME_LEN) */
+#define TOKEN_NAME_MAX   256   /* a dataset@snapshot name (ZFS_MAX_DATASET_NAME_LEN) */
 
 enum {
 	TOKEN_HAS_FROMGUID = 1 << 0,
@@ -50,8 +50,8 @@ enum {
 struct token {
 	uint64_t object, offset, bytes, toguid, fromguid;
 	char toname[TOKEN_NAME_MAX];
-	unsigned flags;          /* TOKEN_* */
-	char unknown[64];        /* the first key not listed above, "" if none */
+	unsigned flags;   /* TOKEN_* */
+	char unknown[64]; /* the first key not listed above, "" if none */
 };
 
 /* Decodes text into t. */

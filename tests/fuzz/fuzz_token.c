@@ -41,8 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	char *text = data[0] & 1 ? strndup((const char *)data + 1, size - 1)
-	                         : wrap(data + 1, size - 1);
+	char *text =
+	    data[0] & 1 ? strndup((const char *)data + 1, size - 1) : wrap(data + 1, size - 1);
 	if (!text)
 		return 0;
 	struct token t;

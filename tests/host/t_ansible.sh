@@ -40,6 +40,11 @@ for p in zc zb zo; do
 	zpool create -f -O mountpoint=/$p $p /var/tmp/zk-$p.img
 done
 for ds in zc/data zc/data/sub zc/web zc/tmp; do zfs list $ds >/dev/null 2>&1 || zfs create $ds; done
+# as in the fleet, the backup parent is encrypted: plain streams pulled
+# into it inherit that, and the raw push sends ciphertext only
+[ -s /var/tmp/zk-key ] || od -An -tx1 -N32 /dev/urandom | tr -d " \n" >/var/tmp/zk-key
+zfs list zb/backups >/dev/null 2>&1 ||
+	zfs create -o encryption=on -o keyformat=hex -o keylocation=file:///var/tmp/zk-key -o canmount=off zb/backups
 dd if=/dev/urandom of=/zc/data/f bs=64k count=16 status=none' || fail "pools in the VM"
 
 cat >"$d/hosts.yml" <<INV
@@ -123,6 +128,8 @@ for ds in zc/data zc/data/sub; do
 	[ -n "$g1" ] && [ "$g1" = "$g2" ] || fail "$ds not pushed to zo/backups/raw/vm/$ds"
 done
 v 'zfs list zo/backups/raw/vm/zc/web' >/dev/null 2>&1 && fail "zc/web (policy high) went offsite"
+[ "$(v 'zfs get -H -o value keystatus zo/backups/raw/vm/zc/data')" = unavailable ] ||
+	fail "the offsite copy is not encrypted or its key is loaded: $(v 'zfs get encryption,keystatus zo/backups/raw/vm/zc/data')"
 v 'journalctl --sync'
 gate=$(v "journalctl -t zkeep-gate --since '$since' --no-pager -o cat")
 grep -q 'zfs receive -F -u zo/backups/raw/vm/zc/data' <<<"$gate" || fail "the push did not go through the gate: $gate"

@@ -21,7 +21,8 @@ log_must zfs snapshot ztsrc/enc@s1
 log_must zfs snapshot ztsrc/enc2@s1
 log_must zfs snapshot ztsrc/other@o1
 log_must zfs create -o canmount=off ztoff/backups
-log_must zfs allow zkb create,mount,receive,canmount ztoff/backups
+# destroy: receive -A of a partial full receive destroys that dataset
+log_must zfs allow zkb create,mount,receive,canmount,destroy ztoff/backups
 
 d=$(mktemp -d)
 on_exit rm -rf "$d"
@@ -81,3 +82,13 @@ assert_contains "$out" "Resuming the interrupted receive into ztoff/backups/enc"
 assert_eq "$(guids ztoff/backups/enc)" "$(guids ztsrc/enc)" "snapshots after the resume"
 assert_eq "$(zfs get -H -o value keystatus ztoff/backups/enc)" unavailable "key on the target"
 assert_eq "$(zfs get -H -o value receive_resume_token ztoff/backups/enc)" - "token left"
+
+# 4. An unencrypted dataset is not pushed raw (its raw stream is
+# plaintext), unless its [push] section says allow_unencrypted = yes.
+must_exit 1 --msg "'ztsrc/other' is not encrypted" push ztsrc/other
+zfs list ztoff/backups/other >/dev/null 2>&1 && log_fail "an unencrypted dataset was pushed"
+printf '[push plain]\nhost = localhost\nuser = zkb\nidentity_file = %s\ndatasets = ztsrc/other\nstrip_prefix = ztsrc\ndestination = ztoff/backups\nallow_unencrypted = yes\n' \
+	"$d/push" >>"$d/zkeep.conf"
+out=$(log_must "$ZK" push --config "$d/zkeep.conf" --job plain)
+assert_contains "$out" "pushed in plaintext"
+assert_eq "$(guids ztoff/backups/other)" "$(guids ztsrc/other)" "allowed unencrypted push"

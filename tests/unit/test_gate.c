@@ -132,8 +132,8 @@ static void test_send_token(void **state)
 	char *save = NULL, *line = strtok_r(fx.s, "\n", &save);
 	for (int i = 0; i < 2; i++, line = strtok_r(NULL, "\n", &save)) {
 		assert_non_null(line);
-		assert_int_equal(sscanf(line, "%255s %llu %31s %d %4095s", name[i], &guid[i], from[i],
-		                        &raw, tok[i]),
+		assert_int_equal(sscanf(line, "%255s %llu %31s %d %4095s", name[i], &guid[i],
+		                        from[i], &raw, tok[i]),
 		                 5);
 	}
 	struct gate in, out;

@@ -161,7 +161,10 @@ static int check(const struct kv *kv, uint64_t target_newest, bool raw, bool xdr
 
 #define BASE_KV(to, toguid)                                                                        \
 	{"object", T_U64, 1, NULL}, {"offset", T_U64, 0, NULL}, {"bytes", T_U64, 4096, NULL},      \
-	    {"toguid", T_U64, toguid, NULL}, {"toname", T_STR, 0, to}
+	    {"toguid", T_U64, toguid, NULL},                                                       \
+	{                                                                                          \
+		"toname", T_STR, 0, to                                                             \
+	}
 
 static void test_accepts_a_matching_token(void **state)
 {
@@ -222,19 +225,25 @@ static void test_refuses_a_wrong_base(void **state)
 	(void)state;
 	char why[256];
 	/* not newer than the target's newest (s3) */
-	const struct kv old[] = {
-	    BASE_KV("tank/a@s2", 12), {"fromguid", T_U64, 11, NULL}, {"rawok", T_BOOL, 0, NULL}, {0}};
+	const struct kv old[] = {BASE_KV("tank/a@s2", 12),
+	                         {"fromguid", T_U64, 11, NULL},
+	                         {"rawok", T_BOOL, 0, NULL},
+	                         {0}};
 	assert_int_equal(check(old, 13, true, false, why, sizeof(why)), -EPERM);
 	/* from a snapshot that is not the target's newest */
-	const struct kv from[] = {
-	    BASE_KV("tank/a@s4", 14), {"fromguid", T_U64, 11, NULL}, {"rawok", T_BOOL, 0, NULL}, {0}};
+	const struct kv from[] = {BASE_KV("tank/a@s4", 14),
+	                          {"fromguid", T_U64, 11, NULL},
+	                          {"rawok", T_BOOL, 0, NULL},
+	                          {0}};
 	assert_int_equal(check(from, 13, true, false, why, sizeof(why)), -EPERM);
 	/* a full stream into a target that has snapshots */
 	const struct kv full[] = {BASE_KV("tank/a@s4", 14), {"rawok", T_BOOL, 0, NULL}, {0}};
 	assert_int_equal(check(full, 13, true, false, why, sizeof(why)), -EPERM);
 	/* incremental into a target with no snapshot */
-	const struct kv inc[] = {
-	    BASE_KV("tank/a@s4", 14), {"fromguid", T_U64, 13, NULL}, {"rawok", T_BOOL, 0, NULL}, {0}};
+	const struct kv inc[] = {BASE_KV("tank/a@s4", 14),
+	                         {"fromguid", T_U64, 13, NULL},
+	                         {"rawok", T_BOOL, 0, NULL},
+	                         {0}};
 	assert_int_equal(check(inc, 0, true, false, why, sizeof(why)), -EPERM);
 	/* the target's newest is one the source no longer has as a snapshot
 	 * but as a bookmark: accepted with the bookmark, refused without */
@@ -242,8 +251,10 @@ static void test_refuses_a_wrong_base(void **state)
 	struct token t;
 	struct zerr e = ZERR_INIT;
 	const struct zfs_obj *const later[2] = {&snaps[2], &snaps[3]};
-	const struct kv bm[] = {
-	    BASE_KV("tank/a@s3", 13), {"fromguid", T_U64, 11, NULL}, {"rawok", T_BOOL, 0, NULL}, {0}};
+	const struct kv bm[] = {BASE_KV("tank/a@s3", 13),
+	                        {"fromguid", T_U64, 11, NULL},
+	                        {"rawok", T_BOOL, 0, NULL},
+	                        {0}};
 	forge(&text, bm, false);
 	assert_int_equal(token_decode(text.s, &t, &e), 0);
 	struct token_expect x = {"tank/a", later, 2, mp, 1, 11, true};
@@ -257,8 +268,10 @@ static void test_refuses_saved_and_redacted(void **state)
 {
 	(void)state;
 	char why[256];
-	const struct kv saved[] = {
-	    BASE_KV("tank/a@s1", 11), {"rawok", T_BOOL, 0, NULL}, {"savedok", T_BOOL, 0, NULL}, {0}};
+	const struct kv saved[] = {BASE_KV("tank/a@s1", 11),
+	                           {"rawok", T_BOOL, 0, NULL},
+	                           {"savedok", T_BOOL, 0, NULL},
+	                           {0}};
 	assert_int_equal(check(saved, 0, true, false, why, sizeof(why)), -EPERM);
 	assert_non_null(strstr(why, "savedok"));
 	const struct kv red[] = {BASE_KV("tank/a@s1", 11),
@@ -281,8 +294,10 @@ static void test_refuses_malformed_tokens(void **state)
 	struct token t;
 	struct zerr e = ZERR_INIT;
 	/* a key twice: the second could hide behind the first */
-	const struct kv dup[] = {
-	    BASE_KV("tank/a@s1", 11), {"toname", T_STR, 0, "tank/b@s1"}, {"rawok", T_BOOL, 0, NULL}, {0}};
+	const struct kv dup[] = {BASE_KV("tank/a@s1", 11),
+	                         {"toname", T_STR, 0, "tank/b@s1"},
+	                         {"rawok", T_BOOL, 0, NULL},
+	                         {0}};
 	assert_int_equal(check(dup, 0, true, false, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "twice"));
 	const struct kv dupx[] = {
@@ -301,8 +316,10 @@ static void test_refuses_malformed_tokens(void **state)
 	const struct kv ok[] = {BASE_KV("tank/a@s1", 11), {0}};
 	forge(&good, ok, false);
 	assert_int_equal(token_decode(good.s, &t, &e), 0);
-	const char *bad[] = {"", "-", "1-", "1-0-0-", "2-0-10-00", "1-zz-10-00", "x", "1-0-0",
-	                     "1-0-ffffffffffffffff-00", "1-0-10-0", "1-0-10-0g"};
+	const char *bad[] = {"",         "-",         "1-",
+	                     "1-0-0-",   "2-0-10-00", "1-zz-10-00",
+	                     "x",        "1-0-0",     "1-0-ffffffffffffffff-00",
+	                     "1-0-10-0", "1-0-10-0g"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(token_decode(bad[i], &t, &e), -EINVAL);
 	/* a wrong checksum, a cut payload, a byte changed */
@@ -344,9 +361,8 @@ static void real(const char *flavour)
 		char toname[256], from[32], tok[4096];
 		unsigned long long toguid;
 		int raw;
-		assert_int_equal(sscanf(line, "%255s %llu %31s %d %4095s", toname, &toguid, from, &raw,
-		                        tok),
-		                 5);
+		assert_int_equal(
+		    sscanf(line, "%255s %llu %31s %d %4095s", toname, &toguid, from, &raw, tok), 5);
 		struct token t;
 		struct zerr e = ZERR_INIT;
 		if (token_decode(tok, &t, &e) < 0)

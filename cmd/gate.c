@@ -22,17 +22,12 @@
 
 /* The command as it may go into a log line: printable ASCII, the rest as
  * \xNN, at most 400 bytes of it. */
+/* The command line as syslog shows it: printable ASCII, at most 400 bytes. */
 static void escape(struct buf *out, const char *s)
 {
-	size_t n = 0;
-	for (; *s && n < 400; s++, n++) {
-		unsigned char c = (unsigned char)*s;
-		if (c >= 0x20 && c < 0x7f && c != '\\')
-			buf_addch(out, (char)c);
-		else
-			buf_addf(out, "\\x%02x", c);
-	}
-	if (*s)
+	size_t n = strlen(s);
+	buf_add_escaped(out, s, n < 400 ? n : 400, BUF_ESC_ASCII);
+	if (n > 400)
 		buf_adds(out, "...");
 }
 
@@ -164,8 +159,12 @@ int cmd_gate(int argc, char **argv, const struct cmd *self)
 	if (r == 0)
 		r = verify_token(&g, &exec_argv, &e);
 	if (r < 0) {
-		syslog(LOG_WARNING, "refused from %s: \"%s\": %s", client(), shown.s, e.msg);
-		fprintf(stderr, "zkeep gate: command not permitted: %s\n", e.msg);
+		/* the reason may quote the line: escaped as well */
+		struct buf why = BUF_INIT;
+		buf_add_escaped(&why, e.msg, strlen(e.msg), 0);
+		syslog(LOG_WARNING, "refused from %s: \"%s\": %s", client(), shown.s, why.s);
+		fprintf(stderr, "zkeep gate: command not permitted: %s\n", why.s);
+		buf_free(&why);
 		ret = EXIT_FAILED;
 	} else if (dry) {
 		struct buf q = BUF_INIT;

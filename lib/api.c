@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fmt.h"
+#include "state.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -573,20 +574,17 @@ static void log_tail(const struct api_ctx *c, const char *name, const char *line
 	}
 	/* relative to the directory, no symlink followed: nothing outside it */
 	int dfd = open(c->log_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int fd = dfd < 0 ? -1 : openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	struct zerr e = ZERR_INIT;
+	int fd = dfd < 0 ? -ENOENT : state_open_read(dfd, name, LOG_FILE_MAX, NULL, &e);
 	if (dfd >= 0)
 		close(dfd);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		if (fd >= 0)
-			close(fd);
-		api_error(res, 404, "log file '%s' not found", name);
-		return;
-	}
-	if (st.st_size > LOG_FILE_MAX) {
-		close(fd);
+	if (fd == -EFBIG) {
 		api_error(res, 413, "log file '%s' is larger than %lld bytes", name,
 		          (long long)LOG_FILE_MAX);
+		return;
+	}
+	if (fd < 0) {
+		api_error(res, 404, "log file '%s' not found", name);
 		return;
 	}
 	struct buf b = BUF_INIT;

@@ -1,5 +1,6 @@
 #include "buf.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,6 +178,20 @@ void buf_add_json_str(struct buf *b, const char *str, size_t n)
 		i++;
 	}
 	buf_addch(b, '"');
+}
+
+void buf_add_escaped(struct buf *b, const char *s, size_t n, int flags)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool plain = c >= 0x20 && c != 0x7f;
+		if (flags & BUF_ESC_ASCII)
+			plain = plain && c < 0x7f && c != '\\';
+		if (plain)
+			buf_addch(b, (char)c);
+		else
+			buf_addf(b, "\\x%02x", c);
+	}
 }
 
 void buf_rtrim(struct buf *b)

@@ -37,6 +37,12 @@ void buf_vaddf(struct buf *b, const char *fmt, va_list ap) __attribute__((format
 /* Appends s[0..n) as a JSON string literal, quotes included. Bytes that are
  * not valid UTF-8 are written as U+FFFD so the output is always valid JSON. */
 void buf_add_json_str(struct buf *b, const char *s, size_t n);
+/* Appends s[0..n) with every control byte (below 0x20, and 0x7f) as \xNN,
+ * so a name carrying a newline cannot forge a second log line. With
+ * BUF_ESC_ASCII, a backslash and every byte above 0x7e too: the output is
+ * printable ASCII and unambiguous (for a command line shown in syslog). */
+#define BUF_ESC_ASCII 1
+void buf_add_escaped(struct buf *b, const char *s, size_t n, int flags);
 /* Gives back the capacity beyond len, for a buffer kept long. */
 void buf_compact(struct buf *b);
 /* Removes trailing whitespace. */

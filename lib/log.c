@@ -79,8 +79,17 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 		return;
 	FILE *out = g_out ? g_out : stdout;
 	FILE *err = g_err ? g_err : stderr;
-	struct buf msg = BUF_INIT, line = BUF_INIT;
-	buf_vaddf(&msg, fmt, ap);
+	struct buf raw = BUF_INIT, msg = BUF_INIT, line = BUF_INIT;
+	buf_vaddf(&raw, fmt, ap);
+	/* Messages quote names that others chose (datasets, paths, HTTP
+	 * requests, what a remote printed): one message stays one line. JSON
+	 * has its own escaping. */
+	buf_rtrim(&raw);
+	if (g_sink == LOG_SINK_JSON)
+		buf_add(&msg, raw.s, raw.len);
+	else
+		buf_add_escaped(&msg, raw.s, raw.len, 0);
+	buf_free(&raw);
 
 	switch (g_sink) {
 	case LOG_SINK_SYSLOG: {

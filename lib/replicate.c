@@ -1,6 +1,7 @@
 #include "replicate.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -552,12 +553,14 @@ static uint64_t json_u64(const json_t *o, const char *k)
 static void prev_load(const struct repl_job *j, struct prev_run *pr)
 {
 	struct buf path = BUF_INIT;
-	json_error_t je;
 	memset(pr, 0, sizeof(*pr));
 	if (!j->state_dir)
 		return;
 	record_path(j, &path);
-	pr->rec = json_load_file(path.s, 0, &je);
+	struct zerr e = ZERR_INIT;
+	if (state_load_json(AT_FDCWD, path.s, STATE_RECORD_MAX, &pr->rec, &e) < 0 &&
+	    e.code != -ENOENT)
+		log_warn("ignoring the last run record: %s", e.msg);
 	buf_free(&path);
 	json_t *ds = json_object_get(pr->rec, "datasets");
 	if (!json_is_array(ds))

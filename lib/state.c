@@ -54,3 +54,41 @@ out:
 	buf_free(&tmp);
 	return r;
 }
+
+int state_open_read(int dirfd, const char *name, off_t max, off_t *size, struct zerr *e)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return zerr_set(e, -errno, "cannot open '%s': %s", name, strerror(errno));
+	struct stat st;
+	int r = 0;
+	if (fstat(fd, &st) < 0)
+		r = zerr_set(e, -errno, "cannot read '%s': %s", name, strerror(errno));
+	else if (!S_ISREG(st.st_mode))
+		r = zerr_set(e, -EINVAL, "cannot read '%s': not a regular file", name);
+	else if (st.st_size > max)
+		r = zerr_set(e, -EFBIG, "cannot read '%s': larger than %lld bytes", name,
+		             (long long)max);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	if (size)
+		*size = st.st_size;
+	return fd;
+}
+
+int state_load_json(int dirfd, const char *name, off_t max, json_t **out, struct zerr *e)
+{
+	*out = NULL;
+	int fd = state_open_read(dirfd, name, max, NULL, e);
+	if (fd < 0)
+		return fd;
+	json_error_t je;
+	*out = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+	close(fd);
+	if (!*out)
+		return zerr_set(e, -EBADMSG, "cannot read '%s': line %d: %s", name, je.line,
+		                je.text);
+	return 0;
+}

@@ -13,10 +13,10 @@
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
+#include "state.h"
 #include "xalloc.h"
 #include "banned.h"
 
-#define RECORD_MAX ((off_t)16 << 20) /* a run record larger than this is not ours */
 #define IOSTAT_CAP ((size_t)4 << 20)
 
 /* ---- names and scan lines ------------------------------------------- */
@@ -256,23 +256,15 @@ static void read_runs(struct view *v)
 	}
 	qsort(names.v, names.n, sizeof(*names.v), cmp_name);
 	for (size_t i = 0; i < names.n; i++) {
-		int fd = openat(dirfd(d), names.v[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-		struct stat st;
-		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    st.st_size > RECORD_MAX) {
-			warn(v, "cannot read run record '%s/%s': %s", dir, names.v[i],
-			     fd < 0 ? strerror(errno) : "not a regular file of sane size");
-			if (fd >= 0)
-				close(fd);
+		json_t *rec;
+		struct zerr e = ZERR_INIT;
+		if (state_load_json(dirfd(d), names.v[i], STATE_RECORD_MAX, &rec, &e) < 0) {
+			warn(v, "cannot read run record in '%s': %s", dir, e.msg);
 			continue;
 		}
-		json_error_t je;
-		json_t *rec = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
-		close(fd);
 		if (!json_is_object(rec) || !json_is_array(json_object_get(rec, "datasets")) ||
 		    !jstr(rec, "job") || !jstr(rec, "kind")) {
-			warn(v, "run record '%s/%s' is not a zkeep run record%s%s", dir, names.v[i],
-			     rec ? "" : ": ", rec ? "" : je.text);
+			warn(v, "run record '%s/%s' is not a zkeep run record", dir, names.v[i]);
 			json_decref(rec);
 			continue;
 		}

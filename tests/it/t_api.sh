@@ -40,6 +40,8 @@ cat >"$work/state/pull-h1.json" <<'REC'
  "newest": {"name": "autosnap_2026-11-26_07:00:00_hourly", "guid": 1, "creation": 1795670000},
  "resume_token": null, "matched_by_name": false}]}
 REC
+# a FIFO among the run records: skipped with a warning, never waited on
+mkfifo "$work/state/pull-fifo.json"
 # a held lock, the way pull holds it (flock on the file, the PID in it); the
 # holder is the process that holds the fd, so killing it frees the lock, and
 # its output goes nowhere near run-inside's pipe
@@ -119,6 +121,8 @@ grep -q '^zfs_snapshot_compliance_percent{hostname="[^"]*",pool="zka",dataset="d
 	log_fail "compliance of zka/data"
 grep -q '^zfs_backup_last_success_timestamp{.*job="h1".*} 1795679070$' "$work/metrics.txt" ||
 	log_fail "backup last success"
+grep -q "cannot read run record in '$work/state': cannot read 'pull-fifo.json': not a regular file" "$work/api.log" ||
+	log_fail "the FIFO among the run records is not reported: $(grep -i fifo "$work/api.log")"
 grep -q '^zfs_backup_lock_held{hostname="[^"]*",kind="pull",host="client.example"} 1$' "$work/metrics.txt" ||
 	log_fail "held lock"
 grep -q '^zkeep_api_collect_success{hostname="[^"]*"} 1$' "$work/metrics.txt" || log_fail "success 1"
@@ -220,8 +224,12 @@ done
 assert_eq "$(code -H "X-API-Key: ${ZKEY}x" "$BASE/api/v1/pools")" 401 "a longer key"
 assert_eq "$(code -H "X-API-Key: $ZKEY" "$BASE/metrics")" 200 "metrics with the key"
 log_must python3 ./api_check.py "$BASE" zka "$work" "$ZKEY"
+# a newline in the path cannot forge a log line
+code "$BASE/api/v1/x%0azkeep-api:%20forged%0d" >/dev/null
 stop_api
 grep -q '401 GET /api/v1/pools' "$work/api.log" || log_fail "401 not logged: $(cat "$work/api.log")"
+grep -q '^zkeep-api: forged' "$work/api.log" && log_fail "a request forged a log line: $(grep -n forged "$work/api.log")"
+grep -q 'x\\x0azkeep-api: forged\\x0d' "$work/api.log" || log_fail "the escaped path is not logged: $(grep -n forged "$work/api.log")"
 grep -q -e "$ZKEY" -e wrong-guess "$work/api.log" && log_fail "a key was logged"
 
 # ---- auth from the config's key file; the zfs-api name

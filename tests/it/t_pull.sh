@@ -49,6 +49,12 @@ assert_contains "$out" "Up to date: zdst/h/zsrc/a"
 assert_contains "$out" "Up to date: zdst/h/zsrc/a/c"
 [[ "$out" == *"send"* ]] && log_fail "a no-op pull sent something: $out"
 
+# a FIFO where the run record belongs is not waited on: said, then replaced
+rm -f "$st/pull-h.json" && mkfifo "$st/pull-h.json"
+out=$(log_must timeout 60 "${PULL[@]}" --datasets zsrc/a 2>&1)
+assert_contains "$out" "ignoring the last run record: cannot read '$st/pull-h.json': not a regular file"
+[ -f "$st/pull-h.json" ] || log_fail "the FIFO was not replaced by a run record"
+
 # a target with its own snapshot after the base: refused, named; the
 # other datasets still pulled; --force rolls it back
 log_must zfs snapshot zdst/h/zsrc/a@local

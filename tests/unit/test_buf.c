@@ -72,6 +72,19 @@ static void test_buf_json(void **state)
 	buf_free(&b);
 }
 
+static void test_buf_escaped(void **state)
+{
+	(void)state;
+	struct buf b = BUF_INIT;
+	const char s[] = "a\nb\\c\x7f\xc3\xa9\0z";
+	buf_add_escaped(&b, s, sizeof(s) - 1, 0);
+	assert_string_equal(b.s, "a\\x0ab\\c\\x7f\xc3\xa9\\x00z");
+	buf_reset(&b);
+	buf_add_escaped(&b, s, sizeof(s) - 1, BUF_ESC_ASCII);
+	assert_string_equal(b.s, "a\\x0ab\\x5cc\\x7f\\xc3\\xa9\\x00z");
+	buf_free(&b);
+}
+
 static void test_strvec(void **state)
 {
 	(void)state;
@@ -176,6 +189,7 @@ int main(void)
 	    cmocka_unit_test(test_buf_long_format),
 	    cmocka_unit_test(test_buf_detach_and_trim),
 	    cmocka_unit_test(test_buf_json),
+	    cmocka_unit_test(test_buf_escaped),
 	    cmocka_unit_test(test_strvec),
 	    cmocka_unit_test(test_err),
 	    cmocka_unit_test(test_fmt_human),

@@ -90,6 +90,27 @@ static void test_json_lines(void **state)
 	free_streams(&s);
 }
 
+/* A name with a newline cannot forge a second line in any text sink (a
+ * %0a in an HTTP path reached the api's log raw). */
+static void test_control_escaped(void **state)
+{
+	(void)state;
+	struct streams s;
+	open_streams(&s);
+	log_setup("zkeep-api", LOG_SINK_STDERR, LOG_LVL_INFO);
+	log_info("GET /api/v1/x\nzkeep-api: error: forged\r\x1b[2J");
+	log_setup("zfs-pull-backups", LOG_SINK_COMPAT, LOG_LVL_INFO);
+	log_warn("cannot receive 'tank/a':\ncannot open\n\n");
+	log_info("Full send of pool/\xc3\xa9t\xc3\xa9\t1");
+	close_streams(&s);
+	assert_string_equal(s.err_s,
+	                    "zkeep-api: GET /api/v1/x\\x0azkeep-api: error: forged\\x0d\\x1b[2J\n"
+	                    "Warning: cannot receive 'tank/a':\\x0acannot open\n");
+	/* UTF-8 stays as it is */
+	assert_string_equal(s.out_s, "* Full send of pool/\xc3\xa9t\xc3\xa9\\x091\n");
+	free_streams(&s);
+}
+
 static void test_parse(void **state)
 {
 	(void)state;
@@ -111,6 +132,7 @@ int main(void)
 	    cmocka_unit_test(test_levels_and_stderr),
 	    cmocka_unit_test(test_compat_style),
 	    cmocka_unit_test(test_json_lines),
+	    cmocka_unit_test(test_control_escaped),
 	    cmocka_unit_test(test_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -161,6 +161,7 @@ fuzz: $(FUZZ_TARGETS)
 	printf 'zfs list -t snapshot -H -o name -s creation -r tank/b' >build-fuzz/corpus-gate/list
 	printf 'zfs send -w -I tank/b@a tank/b@b' >build-fuzz/corpus-gate/send
 	printf 'zfs destroy tank/b/x#zkeep_j_s1' >build-fuzz/corpus-gate/destroy
+	printf 'zfs receive -u -x mountpoint -o canmount=noauto -F -s tank/b/x' >build-fuzz/corpus-gate/recv-zkeep
 	build-fuzz/fuzz_zfs -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build-fuzz/corpus-zfs
 	build-fuzz/fuzz_config -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus-config
 	build-fuzz/fuzz_gate -max_total_time=$(FUZZ_SECONDS) -max_len=512 build-fuzz/corpus-gate

@@ -361,8 +361,8 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-	struct http_opts ho = {s.host,     s.port, s.key,   s.cors,  cfg.api.log_dir,
-	                       s.hostname, 4,      &holder, &history};
+	struct http_opts ho = {s.host,     s.port, s.key,   s.cors,   cfg.api.log_dir,
+	                       s.hostname, 4,      &holder, &history, cfg.api.request_deadline};
 	if (http_start(&ho, &srv, &e) < 0) {
 		log_error("%s", e.msg);
 		ret = EXIT_FAILED;

@@ -166,6 +166,7 @@ void config_init(struct zk_config *c)
 	c->api.listen_host = xstrdup("127.0.0.1");
 	c->api.listen_port = 8000;
 	c->api.interval = 30;
+	c->api.request_deadline = 10;
 	c->api.history_range = UI_HISTORY_RANGE;
 }
 
@@ -267,9 +268,16 @@ static int fail(struct parse *ps, int line, const char *fmt, ...)
 	return 0;
 }
 
+/* An absolute path without a ".." component: a value never climbs out of
+ * the directory it names. */
 static bool path_ok(const char *s)
 {
-	return s[0] == '/' && !strstr(s, "/../") && strlen(s) < PATH_MAX;
+	if (s[0] != '/' || strlen(s) >= PATH_MAX)
+		return false;
+	for (const char *c = s; (c = strstr(c, "..")); c += 2)
+		if (c[-1] == '/' && (c[2] == '/' || c[2] == '\0'))
+			return false;
+	return true;
 }
 
 static void trim(char *s)
@@ -445,7 +453,8 @@ static int key_remote(struct parse *ps, struct zk_remote *r, const char *k, cons
 	}
 	if (!strcmp(k, "identity_file")) {
 		if (!path_ok(v))
-			return fail(ps, ps->line, "identity_file: '%s' is not an absolute path", v);
+			return fail(ps, ps->line,
+			            "identity_file: '%s' is not an absolute path without '..'", v);
 		return set_str(ps, &r->identity_file, v);
 	}
 	if (!strcmp(k, "ssh_options")) {
@@ -530,7 +539,8 @@ static int key_global(struct parse *ps, const char *k, const char *v)
 	}
 	if (!strcmp(k, "state_dir") || !strcmp(k, "lock_dir")) {
 		if (!path_ok(v))
-			return fail(ps, ps->line, "%s: '%s' is not an absolute path", k, v);
+			return fail(ps, ps->line, "%s: '%s' is not an absolute path without '..'",
+			            k, v);
 		return set_str(ps, k[0] == 's' ? &c->state_dir : &c->lock_dir, v);
 	}
 	if (!strcmp(k, "compliance_age_factor")) {
@@ -588,7 +598,8 @@ static int key_api(struct parse *ps, const char *k, const char *v)
 		return parse_listen(ps, v);
 	if (!strcmp(k, "api_key_file") || !strcmp(k, "log_dir") || !strcmp(k, "report_cache")) {
 		if (!path_ok(v))
-			return fail(ps, ps->line, "%s: '%s' is not an absolute path", k, v);
+			return fail(ps, ps->line, "%s: '%s' is not an absolute path without '..'",
+			            k, v);
 		char **dst = k[0] == 'a'   ? &a->api_key_file
 		             : k[0] == 'l' ? &a->log_dir
 		                           : &a->report_cache;
@@ -605,6 +616,12 @@ static int key_api(struct parse *ps, const char *k, const char *v)
 		if (config_parse_int(v, 1, 86400, &n, &e) < 0)
 			return fail(ps, ps->line, "interval: %s", e.msg);
 		a->interval = (int)n;
+		return 1;
+	}
+	if (!strcmp(k, "request_deadline")) {
+		if (config_parse_int(v, 1, 3600, &n, &e) < 0)
+			return fail(ps, ps->line, "request_deadline: %s", e.msg);
+		a->request_deadline = (int)n;
 		return 1;
 	}
 	if (!strcmp(k, "cors_origins"))
@@ -770,6 +787,10 @@ int config_load_string(struct zk_config *c, const char *name, const char *text, 
 	memset(&ps, 0, sizeof(ps));
 	ps.c = c;
 	ps.file = name;
+	/* a UTF-8 byte order mark (editors on other systems write one) is
+	 * not part of the first section's name */
+	if (!strncmp(text, "\xEF\xBB\xBF", 3))
+		text += 3;
 	ps.text = ps.pos = text;
 	ps.e = e;
 	strvec_init(&ps.seen_sections);

@@ -74,7 +74,8 @@ struct zk_api_cfg {
 	bool auth;
 	char *log_dir;
 	char *report_cache;
-	int interval; /* seconds between collections */
+	int interval;         /* seconds between collections */
+	int request_deadline; /* seconds from accept to a complete request */
 	char *cors_origins;
 	char *history_url; /* VictoriaMetrics for /ui/'s sparklines, or NULL */
 	int history_range; /* seconds of history the sparklines show */

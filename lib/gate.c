@@ -266,11 +266,15 @@ static int match_list(struct m *m)
 	return names_to_end(m, ZFS_TYPE_DATASET);
 }
 
+/* zfs receive -u -x mountpoint [-o canmount=noauto] [-F] [-s] DS, flags in
+ * any order, each once; or receive -A DS. Without -u and -x mountpoint a
+ * stream could mount itself over /etc: zkeep 0.1.0 sent that form, and is
+ * refused by name (GATE_RECEIVE_SINCE). */
 static int match_receive(struct m *m)
 {
 	if (is(m, "-A"))
 		return name_end(m, ZFS_TYPE_DATASET);
-	bool F = false, u = false, s = false;
+	bool F = false, u = false, s = false, x = false, o = false;
 	for (;;) {
 		if (!F && is(m, "-F"))
 			F = true;
@@ -278,9 +282,21 @@ static int match_receive(struct m *m)
 			u = true;
 		else if (!s && is(m, "-s"))
 			s = true;
+		else if (!x && m->i + 1 < m->n && !strcmp(m->w[m->i], "-x") &&
+		         !strcmp(m->w[m->i + 1], "mountpoint"))
+			x = true, m->i += 2;
+		else if (!o && m->i + 1 < m->n && !strcmp(m->w[m->i], "-o") &&
+		         !strcmp(m->w[m->i + 1], "canmount=noauto"))
+			o = true, m->i += 2;
 		else
 			break;
 	}
+	if (!u || !x)
+		return refuse(
+		    m,
+		    "zfs receive needs -u -x mountpoint (sent by zkeep " GATE_RECEIVE_SINCE
+		    " and later: upgrade zkeep on the sending host)",
+		    NULL);
 	return name_end(m, ZFS_TYPE_DATASET);
 }
 

@@ -22,12 +22,16 @@
 #include "strvec.h"
 
 #define GATE_LINE_MAX 4096 /* longer command lines are refused */
+/* The first zkeep whose receives carry -u -x mountpoint, which the gate
+ * requires (a refusal of an older sender's receive names it). */
+#define GATE_RECEIVE_SINCE "0.2.0"
 
 enum gate_op {
 	GATE_OP_LS = 1 << 0,       /* "ls" */
 	GATE_OP_LIST = 1 << 1,     /* zfs list / get / holds / version, read only */
 	GATE_OP_CREATE = 1 << 2,   /* zfs create -o canmount=off DS */
-	GATE_OP_RECEIVE = 1 << 3,  /* zfs receive [-F] [-u] [-s] DS, zfs receive -A DS */
+	GATE_OP_RECEIVE = 1 << 3,  /* zfs receive -u -x mountpoint [-o canmount=noauto] [-F]
+	                            * [-s] DS, zfs receive -A DS */
 	GATE_OP_SEND = 1 << 4,     /* zfs send of allowed snapshots, or -t TOKEN */
 	GATE_OP_HOLD = 1 << 5,     /* zfs hold zkeep:TAG SNAP... */
 	GATE_OP_RELEASE = 1 << 6,  /* zfs release zkeep:TAG SNAP... */

@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "api.h"
 #include "log.h"
@@ -234,11 +236,119 @@ bool http_accepts_gzip(const char *ae)
 
 /* ---- the server ------------------------------------------------------- */
 
+/* One accepted connection, from libmicrohttpd's "started" notification to
+ * its "closed" one (the socket is closed after that: while an entry is in
+ * the list, under the lock, its fd is the connection's). */
+struct conn {
+	int fd;
+	struct timespec since; /* accepted, or its previous response done */
+	bool busy;             /* a request is in (headers complete): served */
+	bool cut;              /* shut down by the sweeper */
+	struct conn *prev, *next;
+};
+
 struct http_server {
 	struct MHD_Daemon *d;
 	struct http_opts o;
 	char *api_key, *cors, *log_dir, *hostname;
+	pthread_mutex_t mu; /* conns, stop */
+	pthread_cond_t cv;
+	struct conn *conns;
+	bool stop, sweeping;
+	pthread_t sweeper;
+	long deadline_ms;
 };
+
+static long ms_since(const struct timespec *t)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000L + (now.tv_nsec - t->tv_nsec) / 1000000L;
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *s = cls;
+	pthread_mutex_lock(&s->mu);
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		struct conn *n = xcalloc(1, sizeof(*n));
+		n->fd = ci ? ci->connect_fd : -1;
+		clock_gettime(CLOCK_MONOTONIC, &n->since);
+		n->next = s->conns;
+		if (s->conns)
+			s->conns->prev = n;
+		s->conns = n;
+		*socket_context = n;
+	} else if (*socket_context) {
+		struct conn *n = *socket_context;
+		if (n->prev)
+			n->prev->next = n->next;
+		else
+			s->conns = n->next;
+		if (n->next)
+			n->next->prev = n->prev;
+		free(n);
+		*socket_context = NULL;
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+static struct conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci ? ci->socket_context : NULL;
+}
+
+/* A response is done: the next request on this connection has its own
+ * deadline. */
+static void request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *s = cls;
+	(void)con_cls;
+	(void)toe;
+	pthread_mutex_lock(&s->mu);
+	struct conn *n = conn_of(c);
+	if (n) {
+		n->busy = false;
+		clock_gettime(CLOCK_MONOTONIC, &n->since);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Every 200 ms: shut down the connections still without a whole request
+ * after the deadline. shutdown(2), not close: libmicrohttpd owns the fd,
+ * sees the end of the stream and closes it in its own thread. */
+static void *sweep(void *arg)
+{
+	struct http_server *s = arg;
+	pthread_mutex_lock(&s->mu);
+	while (!s->stop) {
+		for (struct conn *n = s->conns; n; n = n->next)
+			if (!n->busy && !n->cut && n->fd >= 0 &&
+			    ms_since(&n->since) > s->deadline_ms) {
+				shutdown(n->fd, SHUT_RDWR);
+				n->cut = true;
+				log_debug(
+				    "http: request deadline (%ld ms) passed: connection closed",
+				    s->deadline_ms);
+			}
+		struct timespec t;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		t.tv_nsec += 200 * 1000000L;
+		if (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->cv, &s->mu, &t);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
 
 static void client_addr(struct MHD_Connection *c, char *out, size_t len)
 {
@@ -363,6 +473,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	bool allow = false;
 	client_addr(c, addr, sizeof(addr));
 	*upload_size = 0; /* bodies are never read: a GET has none worth reading */
+	pthread_mutex_lock(&s->mu);
+	struct conn *cn = conn_of(c);
+	if (cn)
+		cn->busy = true; /* the request is whole: the deadline is met */
+	pthread_mutex_unlock(&s->mu);
 
 	if (!strcmp(method, "OPTIONS") && s->cors) {
 		const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
@@ -482,6 +597,14 @@ int http_start(const struct http_opts *o, struct http_server **out, struct zerr 
 	s->cors = o->cors_origins && *o->cors_origins ? xstrdup(o->cors_origins) : NULL;
 	s->log_dir = o->log_dir ? xstrdup(o->log_dir) : NULL;
 	s->hostname = xstrdup(o->hostname);
+	s->deadline_ms =
+	    1000L * (o->request_deadline > 0 ? o->request_deadline : HTTP_REQUEST_DEADLINE);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -491,7 +614,9 @@ int http_start(const struct http_opts *o, struct http_server **out, struct zerr 
 	    o->threads ? o->threads : 2u, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)HTTP_CONN_TIMEOUT, MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNS,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_MAX_PER_IP,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY, MHD_OPTION_END);
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, s, MHD_OPTION_NOTIFY_COMPLETED,
+	    request_completed, s, MHD_OPTION_END);
 	int err = errno;
 	freeaddrinfo(ai);
 	if (!s->d) {
@@ -499,6 +624,12 @@ int http_start(const struct http_opts *o, struct http_server **out, struct zerr 
 		return zerr_set(e, -(err ? err : EADDRINUSE), "cannot listen on %s:%d: %s", o->host,
 		                o->port, strerror(err ? err : EADDRINUSE));
 	}
+	int pr = pthread_create(&s->sweeper, NULL, sweep, s);
+	if (pr != 0) {
+		http_stop(s);
+		return zerr_set(e, -pr, "cannot start a thread: %s", strerror(pr));
+	}
+	s->sweeping = true;
 	*out = s;
 	return 0;
 }
@@ -507,8 +638,17 @@ void http_stop(struct http_server *s)
 {
 	if (!s)
 		return;
+	if (s->sweeping) {
+		pthread_mutex_lock(&s->mu);
+		s->stop = true;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->sweeper, NULL);
+	}
 	if (s->d)
 		MHD_stop_daemon(s->d);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
 	free(s->api_key);
 	free(s->cors);
 	free(s->log_dir);

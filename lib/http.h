@@ -5,9 +5,12 @@
  * Limits, so one client cannot hurt the others or the host:
  *  - requests whose headers do not fit HTTP_CONN_MEMORY are refused by
  *    libmicrohttpd (431/413); URLs longer than HTTP_URL_MAX get 414;
- *  - an idle or slow connection is closed after HTTP_CONN_TIMEOUT seconds
- *    (slowloris); at most HTTP_MAX_CONNS connections, HTTP_MAX_PER_IP per
- *    client address;
+ *  - a connection whose request is not complete request_deadline seconds
+ *    after it was accepted (or after its previous response) is shut down,
+ *    however steadily it dribbles bytes (slowloris: libmicrohttpd's own
+ *    timeout, HTTP_CONN_TIMEOUT, counts idle time only and still ends an
+ *    idle response); at most HTTP_MAX_CONNS connections, HTTP_MAX_PER_IP
+ *    per client address;
  *  - only GET and HEAD (405 with Allow otherwise; OPTIONS only as a CORS
  *    preflight when CORS is configured); request bodies are never read.
  * Every error is JSON: {"detail": "..."} with the proper status.
@@ -27,14 +30,15 @@
 #include "ui.h"
 #include "view.h"
 
-#define HTTP_URL_MAX       4096
-#define HTTP_CONN_MEMORY   (32 * 1024)
-#define HTTP_CONN_TIMEOUT  15
-#define HTTP_MAX_CONNS     256
-#define HTTP_MAX_PER_IP    32
-#define HTTP_LINES_DEFAULT 100
-#define HTTP_LINES_MAX     1000
-#define HTTP_STREAM_BLOCK  ((size_t)64 * 1024) /* a streamed body is written in pieces of this */
+#define HTTP_URL_MAX          4096
+#define HTTP_CONN_MEMORY      (32 * 1024)
+#define HTTP_CONN_TIMEOUT     15
+#define HTTP_REQUEST_DEADLINE 10
+#define HTTP_MAX_CONNS        256
+#define HTTP_MAX_PER_IP       32
+#define HTTP_LINES_DEFAULT    100
+#define HTTP_LINES_MAX        1000
+#define HTTP_STREAM_BLOCK     ((size_t)64 * 1024) /* a streamed body is written in pieces of this */
 
 enum http_route_id {
 	ROUTE_NONE = 0,
@@ -99,11 +103,13 @@ struct http_opts {
 	unsigned threads;
 	struct view_holder *views;
 	struct ui_history_holder *history; /* /ui/'s sparklines; may be NULL */
+	int request_deadline;              /* seconds; 0: HTTP_REQUEST_DEADLINE */
 };
 
 struct http_server;
 
-/* Binds and starts serving in libmicrohttpd's threads. */
+/* Binds and starts serving in libmicrohttpd's threads, and a thread that
+ * enforces the request deadline. */
 int http_start(const struct http_opts *o, struct http_server **out, struct zerr *e);
 void http_stop(struct http_server *s); /* NULL is fine */
 

@@ -157,8 +157,8 @@ struct run {
  * interrupted one (send -t; s->to then only names it). Receiver errors are reported ahead of the
  * sender's (whose broken pipe is only the echo of them). */
 static int transfer(const struct repl_job *j, const struct run *rn, const struct plan_step *s,
-                    const char *token, const char *target, bool rollback, uint64_t *bytes,
-                    struct zerr *e)
+                    const char *token, const char *target, enum zfs_type type, bool rollback,
+                    uint64_t *bytes, struct zerr *e)
 {
 	struct strvec sargv = STRVEC_INIT, rargv = STRVEC_INIT;
 	struct proc snd, rcv;
@@ -190,10 +190,17 @@ static int transfer(const struct repl_job *j, const struct run *rn, const struct
 		}
 		strvec_push(&sargv, s->to);
 	}
-	if (j->restricted) /* the only receive the seed's remote accepts */
+	if (j->restricted) { /* the only receive the seed's remote accepts */
 		strvec_pushv(&rargv, (const char *const[]){"zfs", "receive", "-F", "-u", NULL});
-	else
-		strvec_pushv(&rargv, (const char *const[]){"zfs", "receive", "-u", NULL});
+	} else {
+		/* The sender chooses the stream's properties: a hostile client
+		 * can send mountpoint=/etc. The target keeps its own mountpoint
+		 * and never mounts at boot (canmount applies to filesystems). */
+		strvec_pushv(&rargv, (const char *const[]){"zfs", "receive", "-u", "-x",
+		                                           "mountpoint", NULL});
+		if (type == ZFS_TYPE_FILESYSTEM)
+			strvec_pushv(&rargv, (const char *const[]){"-o", "canmount=noauto", NULL});
+	}
 	if (rollback && !j->restricted)
 		strvec_push(&rargv, "-F");
 	if (rn->resume && !j->restricted) /* an interruption leaves a token */
@@ -1008,7 +1015,7 @@ static int abort_partial(const struct repl_job *j, struct repl_dataset *d)
  * stale and is now aborted (the target is as listed), -1 when the dataset
  * failed. */
 static int resume_pending(const struct repl_job *j, const struct run *rn, struct repl_dataset *d,
-                          const char *token, const struct token_expect *x)
+                          enum zfs_type type, const char *token, const struct token_expect *x)
 {
 	struct zerr e = ZERR_INIT;
 	struct token t;
@@ -1028,7 +1035,7 @@ static int resume_pending(const struct repl_job *j, const struct run *rn, struct
 	}
 	log_info("Resuming the interrupted receive into %s", d->target);
 	const struct plan_step step = {NULL, d->target, false}; /* for messages */
-	if (transfer(j, rn, &step, token, d->target, false, &d->bytes, &e) == 0)
+	if (transfer(j, rn, &step, token, d->target, type, false, &d->bytes, &e) == 0)
 		return 1;
 	if (!strstr(e.msg, "cannot resume send")) {
 		fail_dataset(d, e.msg);
@@ -1269,7 +1276,7 @@ listed:
 		    .target_newest_guid =
 		        dd && dd->snaps.n ? dd->snaps.v[dd->snaps.n - 1]->guid : 0,
 		    .raw = j->raw};
-		int rs = resume_pending(j, &rn, d, tobj ? tobj->resume_token : NULL, &tx);
+		int rs = resume_pending(j, &rn, d, o->type, tobj ? tobj->resume_token : NULL, &tx);
 		if (rs > 0) {
 			if (zfs_list_run(j->dst, NULL, list_types(), ZFS_COL_USERREFS, true,
 			                 (const char *const[]){tname.s, NULL}, j->timeout_ms, &rl,
@@ -1322,8 +1329,8 @@ listed:
 					log_info("Full send of %s into %s", s->to, tname.s);
 				if (j->dry_run)
 					continue;
-				if (transfer(j, &rn, s, NULL, tname.s, p.rollback && k == 0,
-				             &d->bytes, &e) < 0) {
+				if (transfer(j, &rn, s, NULL, tname.s, o->type,
+				             p.rollback && k == 0, &d->bytes, &e) < 0) {
 					fail_dataset(d, e.msg);
 					if (rn.resume)
 						d->resume_token = read_token(j, tname.s);

@@ -218,15 +218,27 @@ static void build_datasets(struct view *v, time_t now)
 	}
 }
 
-static int64_t jint(json_t *o, const char *k)
-{
-	json_t *x = json_object_get(o, k);
-	return json_is_integer(x) ? (int64_t)json_integer_value(x) : 0;
-}
-
 static const char *jstr(json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
+}
+
+/* A time or byte count from a run record: 0 (unknown) when absent, and when
+ * outside 0..2^53 with a warning. Every later sum or difference of two of
+ * them (ages, durations, rates) then fits in an int64_t. */
+#define RECORD_INT_MAX ((int64_t)1 << 53)
+static int64_t jint(struct view *v, json_t *rec, json_t *o, const char *k)
+{
+	json_t *x = json_object_get(o, k);
+	if (!x || json_is_null(x))
+		return 0;
+	json_int_t n = json_is_integer(x) ? json_integer_value(x) : -1;
+	if (n < 0 || n > RECORD_INT_MAX) {
+		warn(v, "run record '%s': '%s' is not a number from 0 to 2^53, taken as unknown",
+		     jstr(rec, "file"), k);
+		return 0;
+	}
+	return (int64_t)n;
 }
 
 static int cmp_name(const void *a, const void *b)
@@ -308,24 +320,24 @@ static void build_backups(struct view *v, const struct view *prev)
 			    jstr(rec, "destination_host") ? jstr(rec, "destination_host") : "";
 			b->run_result = jstr(rec, "result") ? jstr(rec, "result") : "unknown";
 			b->run_error = jstr(rec, "error");
-			b->run_start = jint(rec, "start");
-			b->run_end = jint(rec, "end");
+			b->run_start = jint(v, rec, rec, "start");
+			b->run_end = jint(v, rec, rec, "end");
 			b->source = jstr(d, "source");
 			b->target = jstr(d, "target");
 			b->result = jstr(d, "result");
 			b->error = jstr(d, "error");
-			b->start = jint(d, "start");
-			b->end = jint(d, "end");
-			b->bytes = jint(d, "bytes");
+			b->start = jint(v, rec, d, "start");
+			b->end = jint(v, rec, d, "end");
+			b->bytes = jint(v, rec, d, "bytes");
 			json_t *nw = json_object_get(d, "newest");
 			b->newest_name = jstr(nw, "name");
-			b->newest_creation = jint(nw, "creation");
+			b->newest_creation = jint(v, rec, nw, "creation");
 			b->resume_pending = json_is_string(json_object_get(d, "resume_token"));
 			/* the record carries the last success across failed runs;
 			 * a record from before that field: an older success is
 			 * remembered from the previous view while the daemon lives */
 			if (json_is_integer(json_object_get(d, "last_success"))) {
-				b->last_success = jint(d, "last_success");
+				b->last_success = jint(v, rec, d, "last_success");
 			} else if (!strcmp(b->result, "ok") || !strcmp(b->result, "up_to_date")) {
 				b->last_success = b->end;
 			} else {

@@ -4,8 +4,11 @@
  * the harness asserts that nothing outside the grammar is ever accepted:
  * an accepted line has only permitted bytes, runs zfs (or ls), uses no
  * verb that changes state beyond the grammar (destroy only of one of
- * zkeep's own bookmarks), and names no dataset outside the prefix.
+ * zkeep's own bookmarks), and names no dataset outside the prefix. A
+ * receive of the full grammar (other than -A) carries -u and -x mountpoint
+ * and sets no property but canmount=noauto.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,28 @@
 #include "gate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool has(const struct strvec *argv, const char *a, const char *b)
+{
+	for (size_t i = 2; i < argv->n; i++)
+		if (!strcmp(argv->v[i], a) &&
+		    (!b || (i + 1 < argv->n && !strcmp(argv->v[i + 1], b))))
+			return true;
+	return false;
+}
+
+/* zkeep's receive: never one that lets the stream mount itself */
+static void check_receive(const struct strvec *argv)
+{
+	if (argv->n < 2 || strcmp(argv->v[1], "receive") || has(argv, "-A", NULL))
+		return;
+	if (!has(argv, "-u", NULL) || !has(argv, "-x", "mountpoint"))
+		abort();
+	for (size_t i = 2; i < argv->n; i++)
+		if (!strcmp(argv->v[i], "-o") &&
+		    (i + 1 >= argv->n || strcmp(argv->v[i + 1], "canmount=noauto")))
+			abort();
+}
 
 static void check_accepted(const struct strvec *argv)
 {
@@ -69,8 +94,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (argv.n > 11) /* the longest seed line */
 			abort();
 	}
-	if (gate_check(&full, line, &argv, &e) == 0)
+	if (gate_check(&full, line, &argv, &e) == 0) {
 		check_accepted(&argv);
+		check_receive(&argv);
+	}
 	strvec_clear(&argv);
 	gate_free(&seed);
 	gate_free(&full);

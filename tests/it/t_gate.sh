@@ -96,6 +96,36 @@ assert_eq "$(zfs list -H -o name -t snapshot -s createtxg zkg/backups/gated/zkg/
 	"zkg/backups/gated/zkg/data@s1 zkg/backups/gated/zkg/data@s2 zkg/backups/gated/zkg/data@s3 " \
 	"snapshots pulled through the gate"
 
+# a hostile client: its "zfs send" adds -p, so the stream carries
+# mountpoint=/zk-evil. The backup keeps its own mountpoint (-x mountpoint)
+# and never mounts itself (canmount=noauto), in the first send and later.
+log_must zfs create -o mountpoint=/zk-evil zkg/plain
+log_must zfs snapshot zkg/plain@e1
+log_must zfs allow zkb send,hold,release zkg/plain
+cat >"$d/evil" <<'EOF2'
+#!/bin/sh
+case "$SSH_ORIGINAL_COMMAND" in
+"zfs send "*) exec sh -c "zfs send -p ${SSH_ORIGINAL_COMMAND#zfs send }" ;;
+*) exec sh -c "$SSH_ORIGINAL_COMMAND" ;;
+esac
+EOF2
+chmod 755 "$d" "$d/evil"
+ssh-keygen -q -t ed25519 -N '' -f "$d/evilkey"
+echo "command=\"$d/evil\",restrict $(cat "$d/evilkey.pub")" >>$ak
+evil_pull() {
+	log_must $ZK pull --config "$st/zkeep.conf" --host localhost --user zkb --identity "$d/evilkey" \
+		--datasets zkg/plain --destination zkg/backups --name evil
+}
+evil_pull >/dev/null
+log_must zfs snapshot zkg/plain@e2
+evil_pull >/dev/null
+b=zkg/backups/evil/zkg/plain
+assert_eq "$(zfs list -H -o name -t snapshot -s createtxg $b | tr '\n' ' ')" "$b@e1 $b@e2 " "the hostile client's snapshots"
+assert_eq "$(zfs get -H -o value canmount $b)" noauto "canmount of a pulled filesystem"
+[ "$(zfs get -H -o value mountpoint $b)" = /zk-evil ] && log_fail "the stream set the backup's mountpoint"
+zfs get -H -o source mountpoint $b | grep -q received && log_fail "a received mountpoint: $(zfs get mountpoint $b)"
+assert_eq "$(zfs get -H -o value mounted $b)" no "the backup mounted"
+
 # --dry-run, for an admin checking a key
 out=$(SSH_ORIGINAL_COMMAND="zfs list zkg/backups" log_must $ZK gate --compat seed --prefix zkg/backups --dry-run)
 assert_contains "$out" "/zfs list zkg/backups"

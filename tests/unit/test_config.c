@@ -140,6 +140,21 @@ static void test_continuation_and_new_policy(void **state)
 }
 
 /* Each bad config is refused whole, with the file and line of the fault. */
+/* A BOM does not hide the first section (it read as "\xef\xbb\xbf[policy"),
+ * and a ".." that is not a whole component is only a name. */
+static void test_bom_and_dots(void **state)
+{
+	(void)state;
+	struct zk_config c;
+	struct zerr e = ZERR_INIT;
+	config_init(&c);
+	assert_int_equal(config_load_string(
+	                     &c, "c", "\xEF\xBB\xBF[global]\nstate_dir = /var/lib/z..k/..x\n", &e),
+	                 0);
+	assert_string_equal(c.state_dir, "/var/lib/z..k/..x");
+	config_free(&c);
+}
+
 static void test_refused(void **state)
 {
 	(void)state;
@@ -182,6 +197,9 @@ static void test_refused(void **state)
 	     "c:5:", "duplicate section"},
 	    {"[api]\nlisten = 127.0.0.1:99999\n", "c:2:", "out of range"},
 	    {"[api]\nlog_dir = relative/dir\n", "c:2:", "absolute path"},
+	    {"[api]\nlog_dir = /var/log/..\n", "c:2:", "without '..'"},
+	    {"[global]\nstate_dir = /var/lib/../../etc\n", "c:2:", "without '..'"},
+	    {"[pull h]\nidentity_file = /root/../x\n", "c:2:", "without '..'"},
 	    {"key = value\n", "c:1:", "outside any section"},
 	    {"[global]\nthis is not a key\n", "c:2:", "syntax error"},
 	    {"[global]\nsnapshot_prefix = a\n   continued = x\n", "c:3:", "indented line"},
@@ -287,6 +305,7 @@ int main(void)
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_example),
 	    cmocka_unit_test(test_continuation_and_new_policy),
+	    cmocka_unit_test(test_bom_and_dots),
 	    cmocka_unit_test(test_refused),
 	    cmocka_unit_test(test_long_line_refused),
 	    cmocka_unit_test(test_file),

@@ -254,9 +254,22 @@ static void test_grammar(void **state)
 	gate_add_prefix(&r, "slow/backups", NULL);
 	static const struct row rrows[] = {
 	    {"ls", "/bin/ls"},
-	    {"zfs receive -s -u slow/backups/h/a", "/sbin/zfs|receive|-s|-u|slow/backups/h/a"},
-	    {"zfs receive -F -u -s slow/backups/h/a",
-	     "/sbin/zfs|receive|-F|-u|-s|slow/backups/h/a"},
+	    /* zkeep's receives: -u -x mountpoint always, canmount=noauto for
+	     * filesystems, -F and -s as the run needs */
+	    {"zfs receive -u -x mountpoint -o canmount=noauto -s slow/backups/h/a",
+	     "/sbin/zfs|receive|-u|-x|mountpoint|-o|canmount=noauto|-s|slow/backups/h/a"},
+	    {"zfs receive -u -x mountpoint -F -s slow/backups/h/vol",
+	     "/sbin/zfs|receive|-u|-x|mountpoint|-F|-s|slow/backups/h/vol"},
+	    {"zfs receive -u -x mountpoint -o canmount=noauto -F slow/backups/h/a",
+	     "/sbin/zfs|receive|-u|-x|mountpoint|-o|canmount=noauto|-F|slow/backups/h/a"},
+	    /* zkeep 0.1.0's forms: a stream could mount itself anywhere */
+	    {"zfs receive -s -u slow/backups/h/a", NULL},
+	    {"zfs receive -F -u -s slow/backups/h/a", NULL},
+	    {"zfs receive -x mountpoint slow/backups/h/a", NULL},
+	    {"zfs receive -u -x canmount slow/backups/h/a", NULL},
+	    {"zfs receive -u -x mountpoint -o canmount=on slow/backups/h/a", NULL},
+	    {"zfs receive -u -x mountpoint -x mountpoint slow/backups/h/a", NULL},
+	    {"zfs receive -u -x mountpoint -o mountpoint=/etc slow/backups/h/a", NULL},
 	    {"zfs receive -A slow/backups/h/a", "/sbin/zfs|receive|-A|slow/backups/h/a"},
 	    {"zfs create -o canmount=off slow/backups/h",
 	     "/sbin/zfs|create|-o|canmount=off|slow/backups/h"},
@@ -266,7 +279,9 @@ static void test_grammar(void **state)
 	    {"zfs receive -d slow/backups/h/a", NULL},
 	    {"zfs receive -o mountpoint=/etc slow/backups/h/a", NULL},
 	    {"zfs receive -A -F slow/backups/h/a", NULL},
-	    {"zfs receive -u slow/backups", "/sbin/zfs|receive|-u|slow/backups"},
+	    {"zfs receive -u -x mountpoint slow/backups",
+	     "/sbin/zfs|receive|-u|-x|mountpoint|slow/backups"},
+	    {"zfs receive -u slow/backups", NULL},
 	    {"zfs receive -u slow", NULL},
 	    {"zfs bookmark slow/backups/a@s1 slow/backups/b#zkeep-s1", NULL},
 	    {"zfs bookmark slow/backups/a@s1 slow/backups/a#mine", NULL},
@@ -282,6 +297,12 @@ static void test_grammar(void **state)
 	    {"zfs destroy other/a#zkeep_j_s1", NULL},
 	};
 	check_rows(&r, rrows, sizeof(rrows) / sizeof(rrows[0]));
+	/* an old sender is told which zkeep it needs */
+	struct strvec av = STRVEC_INIT;
+	assert_int_equal(gate_check(&r, "zfs receive -F -u slow/backups/h/a", &av, &e), -EPERM);
+	assert_non_null(strstr(e.msg, "-u -x mountpoint"));
+	assert_non_null(strstr(e.msg, "zkeep " GATE_RECEIVE_SINCE));
+	strvec_clear(&av);
 	gate_free(&r);
 	gate_free(&g);
 }

@@ -62,7 +62,7 @@ all:
           zkeep_deb: $deb
           # the backup server reaches the client and the offsite host here
           zkeep_address: localhost
-          # the package has no zkeep-api.service yet (the api is in progress)
+          # the api under systemd is tested by t_monitoring_live and t_ui
           zkeep_api_enabled: false
           zfs:
             zc/data: {policy: critical, snapshots_discover_children: true}

@@ -5,6 +5,9 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +24,7 @@
 #define ZKEEP_VERSION "0.0.0-dev"
 #endif
 
-#define LOG_FILE_MAX ((off_t)64 << 20) /* a backup log larger than this is not tailed */
+#define LOG_TAIL_MAX ((off_t)1 << 20) /* a log request reads at most this from the end */
 
 void api_error(struct api_response *res, int status, const char *fmt, ...)
 {
@@ -555,6 +558,116 @@ static void logs(const struct api_ctx *c, struct api_response *res)
 	reply(res, 200, j);
 }
 
+/* total_lines of a log, counted once per file and then only over the bytes
+ * appended since; counted again from the start when the file shrank, its
+ * mtime moved back or its first bytes changed (a rotated log's new file can
+ * get the old one's inode). Guarded by log_mu. */
+#define LOG_HEAD 4096
+struct line_count {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	uint64_t head; /* FNV-1a of the first min(size, LOG_HEAD) bytes */
+	uint64_t newlines;
+	bool ends_nl; /* the last byte counted is a newline (or none was) */
+};
+static struct line_count line_counts[8];
+static size_t line_counts_next;
+/* One log request at a time: the others get 503 (a 1 GiB log is read
+ * through once to count its lines). */
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static bool ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+static uint64_t head_hash(int fd, off_t size)
+{
+	char h[LOG_HEAD];
+	ssize_t n = pread(fd, h, size < LOG_HEAD ? (size_t)size : LOG_HEAD, 0);
+	uint64_t x = 14695981039346656037ULL;
+	for (ssize_t i = 0; i < n; i++)
+		x = (x ^ (unsigned char)h[i]) * 1099511628211ULL;
+	return x;
+}
+
+static int count_lines(int fd, const struct stat *st, uint64_t *total)
+{
+	struct line_count *lc = NULL;
+	for (size_t i = 0; i < sizeof(line_counts) / sizeof(line_counts[0]); i++)
+		if (line_counts[i].dev == st->st_dev && line_counts[i].ino == st->st_ino &&
+		    line_counts[i].size)
+			lc = &line_counts[i];
+	if (!lc || st->st_size < lc->size || ts_before(&st->st_mtim, &lc->mtime) ||
+	    head_hash(fd, lc->size) != lc->head) {
+		if (!lc)
+			lc = &line_counts[line_counts_next++ %
+			                  (sizeof(line_counts) / sizeof(line_counts[0]))];
+		*lc = (struct line_count){.dev = st->st_dev, .ino = st->st_ino, .ends_nl = true};
+	}
+	char chunk[65536];
+	off_t pos = lc->size;
+	while (pos < st->st_size) {
+		size_t want = (size_t)(st->st_size - pos) < sizeof(chunk)
+		                  ? (size_t)(st->st_size - pos)
+		                  : sizeof(chunk);
+		ssize_t n = pread(fd, chunk, want, pos);
+		if (n <= 0) {
+			lc->size = 0; /* not counted: again next time */
+			return -EIO;
+		}
+		for (const char *p = chunk; (p = memchr(p, '\n', (size_t)(chunk + n - p))); p++)
+			lc->newlines++;
+		lc->ends_nl = chunk[n - 1] == '\n';
+		pos += n;
+	}
+	if (lc->size < LOG_HEAD)
+		lc->head = head_hash(fd, pos);
+	lc->size = pos;
+	lc->mtime = st->st_mtim;
+	*total = lc->newlines + (pos && !lc->ends_nl ? 1 : 0);
+	return 0;
+}
+
+/* The last `want` lines of the file, from at most its last LOG_TAIL_MAX
+ * bytes: a line cut by that window is left out, unless it is the only one
+ * (then its end is returned); *truncated says that lines were left out or
+ * cut. Returns the text's start and end in b. */
+static void tail_lines(int fd, off_t size, int want, struct buf *b, size_t *from, size_t *to,
+                       int *got, bool *truncated)
+{
+	size_t win = size < LOG_TAIL_MAX ? (size_t)size : (size_t)LOG_TAIL_MAX;
+	buf_grow(b, win);
+	ssize_t n = win ? pread(fd, b->s, win, size - (off_t)win) : 0;
+	buf_setlen(b, n > 0 ? (size_t)n : 0);
+	size_t end = b->len && b->s[b->len - 1] == '\n' ? b->len - 1 : b->len, start = end;
+	*got = 0;
+	*truncated = false;
+	if (b->len) {
+		*got = 1;
+		while (start > 0) {
+			if (b->s[start - 1] == '\n') {
+				if (*got == want)
+					break;
+				(*got)++;
+			}
+			start--;
+		}
+	}
+	if (start == 0 && (off_t)b->len < size) { /* the window cut the first line */
+		*truncated = true;
+		const char *nl = *got > 1 ? memchr(b->s, '\n', end) : NULL;
+		if (nl) {
+			start = (size_t)(nl - b->s) + 1;
+			(*got)--;
+		}
+	}
+	*from = start;
+	*to = end;
+}
+
 static void log_tail(const struct api_ctx *c, const char *name, const char *lines_arg,
                      struct api_response *res)
 {
@@ -572,60 +685,48 @@ static void log_tail(const struct api_ctx *c, const char *name, const char *line
 		api_error(res, 404, "no backup log directory is configured");
 		return;
 	}
+	if (pthread_mutex_trylock(&log_mu) != 0) {
+		api_error(res, 503, "busy");
+		res->retry_after = 1;
+		return;
+	}
 	/* relative to the directory, no symlink followed: nothing outside it */
 	int dfd = open(c->log_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct zerr e = ZERR_INIT;
-	int fd = dfd < 0 ? -ENOENT : state_open_read(dfd, name, LOG_FILE_MAX, NULL, &e);
+	int fd = dfd < 0 ? -ENOENT : state_open_read(dfd, name, INT64_MAX, NULL, &e);
 	if (dfd >= 0)
 		close(dfd);
-	if (fd == -EFBIG) {
-		api_error(res, 413, "log file '%s' is larger than %lld bytes", name,
-		          (long long)LOG_FILE_MAX);
-		return;
-	}
-	if (fd < 0) {
+	struct stat st;
+	uint64_t total = 0;
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		api_error(res, 404, "log file '%s' not found", name);
-		return;
+	} else if (count_lines(fd, &st, &total) < 0) {
+		api_error(res, 500, "cannot read log file '%s'", name);
+	} else {
+		struct buf b = BUF_INIT;
+		size_t from, to;
+		int got;
+		bool truncated;
+		tail_lines(fd, st.st_size, want, &b, &from, &to, &got, &truncated);
+		json_t *j = json_object();
+		json_object_set_new(j, "filename", json_string(name));
+		json_object_set_new(j, "lines_requested", json_integer(want));
+		json_object_set_new(j, "lines_returned", json_integer(got));
+		json_object_set_new(j, "total_lines", json_integer((json_int_t)total));
+		json_object_set_new(j, "truncated", json_boolean(truncated));
+		/* valid UTF-8 in JSON even when the log is not */
+		struct buf s = BUF_INIT;
+		buf_add_json_str(&s, b.s + from, to - from);
+		buf_free(&b);
+		json_error_t je;
+		json_t *content = json_loadb(s.s, s.len, JSON_DECODE_ANY, &je);
+		json_object_set_new(j, "content", content ? content : json_string(""));
+		buf_free(&s);
+		reply(res, 200, j);
 	}
-	struct buf b = BUF_INIT;
-	char chunk[65536];
-	ssize_t n;
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && (off_t)b.len <= LOG_FILE_MAX)
-		buf_add(&b, chunk, (size_t)n);
-	close(fd);
-	size_t total = 0;
-	for (size_t i = 0; i < b.len; i++)
-		total += b.s[i] == '\n';
-	if (b.len && b.s[b.len - 1] != '\n')
-		total++;
-	/* the start of the last `want` lines */
-	size_t end = b.len && b.s[b.len - 1] == '\n' ? b.len - 1 : b.len, start = end;
-	int got = 0;
-	if (b.len) {
-		got = 1;
-		while (start > 0) {
-			if (b.s[start - 1] == '\n') {
-				if (got == want)
-					break;
-				got++;
-			}
-			start--;
-		}
-	}
-	json_t *j = json_object();
-	json_object_set_new(j, "filename", json_string(name));
-	json_object_set_new(j, "lines_requested", json_integer(want));
-	json_object_set_new(j, "lines_returned", json_integer(got));
-	json_object_set_new(j, "total_lines", json_integer((json_int_t)total));
-	/* valid UTF-8 in JSON even when the log is not */
-	struct buf s = BUF_INIT;
-	buf_add_json_str(&s, b.s + start, end - start);
-	json_error_t je;
-	json_t *content = json_loadb(s.s, s.len, JSON_DECODE_ANY, &je);
-	json_object_set_new(j, "content", content ? content : json_string(""));
-	buf_free(&s);
-	buf_free(&b);
-	reply(res, 200, j);
+	if (fd >= 0)
+		close(fd);
+	pthread_mutex_unlock(&log_mu);
 }
 
 /* ---- dispatch -------------------------------------------------------- */

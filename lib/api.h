@@ -36,6 +36,7 @@ struct api_response {
 	struct buf body;
 	const char *location;      /* a redirect's Location (static), or NULL */
 	struct api_stream *stream; /* when set (owned), the body is this, not body */
+	int retry_after;           /* seconds for a Retry-After header, or 0 */
 };
 
 /* Copies the next at most max bytes of the body into out; 0 at its end. */

@@ -447,6 +447,11 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
 		                        "frame-ancestors 'none'");
 	if (res->location)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, res->location);
+	if (res->retry_after > 0) {
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%d", res->retry_after);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
 	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
 	if (s->cors && http_origin_allowed(s->cors, origin)) {
 		MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);

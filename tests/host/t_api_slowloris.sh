@@ -6,28 +6,11 @@
 # the daemon's thread count and RSS stay flat. Runs on this machine: the
 # api answers /api/v1/health without ZFS (its collection fails, said in
 # its log). Latency under attack is a bench/ matter, not timed here.
-set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-zk=$top/${ZKEEP_BUILD:-build}/zkeep
-d=$(mktemp -d)
-pid=""
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$d"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib/api.sh"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 printf '[global]\nstate_dir = %s\nlock_dir = %s\n[api]\nrequest_deadline = 3\n' "$d" "$d" >"$d/zkeep.conf"
 # listening on every address: the attack comes from 127.0.0.2
-"$zk" api --config "$d/zkeep.conf" --listen "0.0.0.0:$port" --interval 3600 >"$d/api.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 50); do
-	curl -s -o /dev/null "http://127.0.0.1:$port/api/v1/health" && break
-	sleep 0.1
-done
-kill -0 "$pid" 2>/dev/null || fail "zkeep api did not start: $(cat "$d/api.log")"
+api_start "0.0.0.0:$port"
 
 python3 - "$port" "$pid" <<'PY' || fail "$(tail -n 5 "$d/api.log")"
 import selectors, socket, sys, time, urllib.request

@@ -617,6 +617,60 @@ static void test_logs(void **state)
 	json_decref(get(f, ROUTE_BACKUP_LOG, "missing.log", NULL, 404));
 }
 
+/* Large logs: at most the last MiB is read, whole lines where there is
+ * one; total_lines is counted once and then over what was appended. */
+static void test_logs_large(void **state)
+{
+	struct fx *f = *state;
+	struct buf t = BUF_INIT;
+	for (int i = 0; i < 1000; i++) { /* 1000 lines of 2000 bytes */
+		buf_addf(&t, "%04d", i);
+		for (int k = 4; k < 1999; k++)
+			buf_addch(&t, 'x');
+		buf_addch(&t, '\n');
+	}
+	write_file(f, "big.log", t.s);
+	json_t *j = get(f, ROUTE_BACKUP_LOG, "big.log", "1000", 200);
+	assert_int_equal(I(j, "total_lines"), 1000);
+	assert_int_equal(I(j, "lines_returned"), 524); /* 1 MiB / 2000, whole lines */
+	assert_true(json_is_true(json_object_get(j, "truncated")));
+	assert_int_equal(strncmp(S(j, "content"), "0476x", 5), 0);
+	json_decref(j);
+	j = get(f, ROUTE_BACKUP_LOG, "big.log", "3", 200);
+	assert_int_equal(I(j, "lines_returned"), 3);
+	assert_true(json_is_false(json_object_get(j, "truncated")));
+	json_decref(j);
+	/* appended: counted from where the last count ended */
+	struct buf p = BUF_INIT;
+	buf_addf(&p, "%s/big.log", f->dir);
+	FILE *fp = fopen(p.s, "a");
+	assert_non_null(fp);
+	fputs("one more\nand a last", fp);
+	fclose(fp);
+	j = get(f, ROUTE_BACKUP_LOG, "big.log", "2", 200);
+	assert_int_equal(I(j, "total_lines"), 1002);
+	assert_string_equal(S(j, "content"), "one more\nand a last");
+	json_decref(j);
+	/* replaced by a shorter file (same inode): counted again */
+	truncate(p.s, 4000);
+	j = get(f, ROUTE_BACKUP_LOG, "big.log", "5", 200);
+	assert_int_equal(I(j, "total_lines"), 2);
+	json_decref(j);
+	/* one line of 2 MiB: its last MiB, flagged */
+	buf_reset(&t);
+	for (int i = 0; i < 2 << 20; i++)
+		buf_addch(&t, 'a' + i % 26);
+	write_file(f, "one.log", t.s);
+	j = get(f, ROUTE_BACKUP_LOG, "one.log", "10", 200);
+	assert_int_equal(I(j, "total_lines"), 1);
+	assert_int_equal(I(j, "lines_returned"), 1);
+	assert_true(json_is_true(json_object_get(j, "truncated")));
+	assert_int_equal(strlen(S(j, "content")), 1 << 20);
+	json_decref(j);
+	buf_free(&p);
+	buf_free(&t);
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -634,6 +688,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_api, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_api_before_collection, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_logs, setup23, teardown),
+	    cmocka_unit_test_setup_teardown(test_logs_large, setup23, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -30,6 +30,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "state.h"
 #include "ui.h"
 #include "view.h"
 #include "xalloc.h"
@@ -114,6 +115,31 @@ static int read_key_file(const char *path, char **out)
 	}
 	*out = xstrdup(b);
 	return 0;
+}
+
+/* A PEM file for TLS, whole: at most 1 MiB, a regular file. */
+static char *read_pem(const char *path, bool secret)
+{
+	struct zerr e = ZERR_INIT;
+	off_t size = 0;
+	int fd = state_open_read(AT_FDCWD, path, (off_t)1 << 20, &size, &e);
+	if (fd < 0) {
+		log_error("TLS: %s", e.msg);
+		return NULL;
+	}
+	struct stat st;
+	if (secret && fstat(fd, &st) == 0 && (st.st_mode & S_IROTH))
+		log_warn("the TLS key '%s' is readable by everyone", path);
+	char *b = xmalloc((size_t)size + 1);
+	ssize_t n = read(fd, b, (size_t)size);
+	close(fd);
+	if (n != (ssize_t)size || !n) {
+		log_error("TLS: cannot read '%s'", path);
+		free(b);
+		return NULL;
+	}
+	b[n] = '\0';
+	return b;
 }
 
 /* env over config: returns EXIT_OK or EXIT_USAGE after logging why */
@@ -270,6 +296,7 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 	struct ui_history_holder history;
 	time_t history_last = 0;
 	struct http_server *srv = NULL;
+	char *cert = NULL, *tls_key = NULL; /* PEM text, when [api] serves HTTPS */
 	struct host local;
 	int ret = EXIT_USAGE;
 	memset(&s, 0, sizeof(s));
@@ -361,15 +388,21 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
+	if (cfg.api.tls_cert && (!(cert = read_pem(cfg.api.tls_cert, false)) ||
+	                         !(tls_key = read_pem(cfg.api.tls_key, true)))) {
+		ret = EXIT_FAILED;
+		goto out;
+	}
 	struct http_opts ho = {s.host,     s.port, s.key,   s.cors,   cfg.api.log_dir,
-	                       s.hostname, 4,      &holder, &history, cfg.api.request_deadline};
+	                       s.hostname, 4,      &holder, &history, cfg.api.request_deadline,
+	                       cert,       tls_key};
 	if (http_start(&ho, &srv, &e) < 0) {
 		log_error("%s", e.msg);
 		ret = EXIT_FAILED;
 		goto out;
 	}
-	log_info("listening on %s:%d (auth %s), collecting every %d s", s.host, s.port,
-	         s.key ? "on" : "off", s.interval);
+	log_info("listening on %s:%d (%s, auth %s), collecting every %d s", s.host, s.port,
+	         cert ? "https" : "http", s.key ? "on" : "off", s.interval);
 	if (s.history_url && *s.history_url)
 		log_info("/ui/ sparklines from %s (%d s of history)", s.history_url,
 		         s.history_range);
@@ -394,6 +427,10 @@ out:
 	config_free(&cfg);
 	free(s.host);
 	free(s.key);
+	free(cert);
+	if (tls_key) /* the private key does not linger in freed memory */
+		explicit_bzero(tls_key, strlen(tls_key));
+	free(tls_key);
 	free(s.cors);
 	free(s.hostname);
 	free(s.history_url);

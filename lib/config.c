@@ -207,6 +207,8 @@ void config_free(struct zk_config *c)
 	free(c->api.report_cache);
 	free(c->api.cors_origins);
 	free(c->api.history_url);
+	free(c->api.tls_cert);
+	free(c->api.tls_key);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -596,13 +598,16 @@ static int key_api(struct parse *ps, const char *k, const char *v)
 	long n = 0;
 	if (!strcmp(k, "listen"))
 		return parse_listen(ps, v);
-	if (!strcmp(k, "api_key_file") || !strcmp(k, "log_dir") || !strcmp(k, "report_cache")) {
+	if (!strcmp(k, "api_key_file") || !strcmp(k, "log_dir") || !strcmp(k, "report_cache") ||
+	    !strcmp(k, "tls_cert") || !strcmp(k, "tls_key")) {
 		if (!path_ok(v))
 			return fail(ps, ps->line, "%s: '%s' is not an absolute path without '..'",
 			            k, v);
-		char **dst = k[0] == 'a'   ? &a->api_key_file
-		             : k[0] == 'l' ? &a->log_dir
-		                           : &a->report_cache;
+		char **dst = k[0] == 'a'              ? &a->api_key_file
+		             : k[0] == 'l'            ? &a->log_dir
+		             : k[0] == 'r'            ? &a->report_cache
+		             : !strcmp(k, "tls_cert") ? &a->tls_cert
+		                                      : &a->tls_key;
 		if (k[0] == 'a')
 			a->auth = true;
 		return set_str(ps, dst, v);
@@ -753,6 +758,8 @@ static const char *inherit_policy(const struct zk_config *c, const char *name, i
 static void validate(struct parse *ps)
 {
 	struct zk_config *c = ps->c;
+	if (!c->api.tls_cert != !c->api.tls_key)
+		fail(ps, 0, "[api] needs both tls_cert and tls_key, or neither");
 	for (size_t i = 0; i < c->n_datasets && !ps->failed; i++) {
 		struct zk_dataset_cfg *d = &c->datasets[i];
 		const char *inherited = d->policy ? NULL : inherit_policy(c, d->name, 0);

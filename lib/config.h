@@ -77,8 +77,9 @@ struct zk_api_cfg {
 	int interval;         /* seconds between collections */
 	int request_deadline; /* seconds from accept to a complete request */
 	char *cors_origins;
-	char *history_url; /* VictoriaMetrics for /ui/'s sparklines, or NULL */
-	int history_range; /* seconds of history the sparklines show */
+	char *history_url;        /* VictoriaMetrics for /ui/'s sparklines, or NULL */
+	char *tls_cert, *tls_key; /* PEM files: serve HTTPS (both or neither) */
+	int history_range;        /* seconds of history the sparklines show */
 };
 
 struct zk_config {

@@ -104,6 +104,7 @@ struct http_opts {
 	struct view_holder *views;
 	struct ui_history_holder *history; /* /ui/'s sparklines; may be NULL */
 	int request_deadline;              /* seconds; 0: HTTP_REQUEST_DEADLINE */
+	const char *tls_cert, *tls_key;    /* PEM text: HTTPS (GnuTLS), or NULL */
 };
 
 struct http_server;

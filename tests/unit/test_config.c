@@ -198,6 +198,8 @@ static void test_refused(void **state)
 	    {"[api]\nlisten = 127.0.0.1:99999\n", "c:2:", "out of range"},
 	    {"[api]\nlog_dir = relative/dir\n", "c:2:", "absolute path"},
 	    {"[api]\nlog_dir = /var/log/..\n", "c:2:", "without '..'"},
+	    {"[api]\ntls_key = /etc/zkeep/tls.key\n", "c:0:", "needs both tls_cert and tls_key"},
+	    {"[api]\ntls_cert = tls.pem\n", "c:2:", "absolute path"},
 	    {"[global]\nstate_dir = /var/lib/../../etc\n", "c:2:", "without '..'"},
 	    {"[pull h]\nidentity_file = /root/../x\n", "c:2:", "without '..'"},
 	    {"key = value\n", "c:1:", "outside any section"},

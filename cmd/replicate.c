@@ -71,6 +71,7 @@ struct job_spec {
 	const char *name, *lock, *host, *user, *identity, *destination, *strip;
 	int port;
 	const struct strvec *datasets;
+	const struct strvec *ssh_options; /* [pull]/[push] ssh_options, or NULL */
 	uint64_t bwlimit;
 	bool restricted;
 	bool allow_unencrypted; /* push: [push] allow_unencrypted */
@@ -96,6 +97,8 @@ static int run_job(const struct repl_opts *o, const struct zk_config *cfg,
 	}
 	if (js->identity)
 		remote.identity = strdup(js->identity);
+	for (size_t i = 0; js->ssh_options && i < js->ssh_options->n; i++)
+		strvec_push(&remote.ssh_opts, js->ssh_options->v[i]);
 	remote.exact = js->restricted;
 	/* one ssh connection for the job's many short calls (listing, holds,
 	 * bookmarks), in a private directory; without one, each call pays a
@@ -518,6 +521,7 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 			                      .strip = jb->strip_prefix,
 			                      .port = jb->remote.port,
 			                      .datasets = &jb->datasets,
+			                      .ssh_options = &jb->remote.ssh_options,
 			                      .bwlimit = o.bwlimit ? o.bwlimit : jb->bwlimit,
 			                      .restricted = jb->restricted || o.restricted,
 			                      .allow_unencrypted = jb->allow_unencrypted,

@@ -122,7 +122,11 @@ static char *read_pem(const char *path, bool secret)
 {
 	struct zerr e = ZERR_INIT;
 	off_t size = 0;
-	int fd = state_open_read(AT_FDCWD, path, (off_t)1 << 20, &size, &e);
+	/* the operator's own path, often a symlink (certbot's live/): resolved
+	 * first, then opened as any other file zkeep reads */
+	char *real = realpath(path, NULL);
+	int fd = state_open_read(AT_FDCWD, real ? real : path, (off_t)1 << 20, &size, &e);
+	free(real);
 	if (fd < 0) {
 		log_error("TLS: %s", e.msg);
 		return NULL;

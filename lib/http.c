@@ -636,9 +636,13 @@ int http_start(const struct http_opts *o, struct http_server **out, struct zerr 
 	int err = errno;
 	freeaddrinfo(ai);
 	if (!s->d) {
+		/* libmicrohttpd says why only to its logger (debug level) */
 		http_stop(s);
-		return zerr_set(e, -(err ? err : EADDRINUSE), "cannot listen on %s:%d: %s", o->host,
-		                o->port, strerror(err ? err : EADDRINUSE));
+		return zerr_set(e, -(err ? err : EADDRINUSE), "cannot listen on %s:%d: %s%s",
+		                o->host, o->port, strerror(err ? err : EADDRINUSE),
+		                o->tls_cert ? " (or tls_cert and tls_key are not a matching PEM "
+		                              "certificate and key; --debug shows more)"
+		                            : "");
 	}
 	int pr = pthread_create(&s->sweeper, NULL, sweep, s);
 	if (pr != 0) {

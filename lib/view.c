@@ -234,8 +234,9 @@ static int64_t jint(struct view *v, json_t *rec, json_t *o, const char *k)
 		return 0;
 	json_int_t n = json_is_integer(x) ? json_integer_value(x) : -1;
 	if (n < 0 || n > RECORD_INT_MAX) {
+		const char *file = jstr(rec, "file"); /* NULL when not UTF-8 */
 		warn(v, "run record '%s': '%s' is not a number from 0 to 2^53, taken as unknown",
-		     jstr(rec, "file"), k);
+		     file ? file : "?", k);
 		return 0;
 	}
 	return (int64_t)n;

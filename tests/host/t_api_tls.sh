@@ -3,7 +3,9 @@
 # CA gets /api/v1/health, and with the API key past the 401 that a request
 # without it gets; curl not trusting it refuses the server; plain HTTP on
 # the port gets no answer; a config with only one of the two is refused
-# with its reason. Runs on this machine (no ZFS needed).
+# with its reason, and so is a key that does not match the certificate;
+# the files may be symlinks (certbot's live/). Runs on this machine (no
+# ZFS needed).
 . "$(dirname "$0")/lib/api.sh"
 
 cd "$d"
@@ -22,7 +24,19 @@ printf '[global]\nstate_dir = %s\nlock_dir = %s\n[api]\ntls_cert = %s/srv.pem\n'
 out=$("$zk" api --config zkeep.conf --listen "127.0.0.1:$port" 2>&1) && fail "half a TLS config was taken"
 grep -q "needs both tls_cert and tls_key" <<<"$out" || fail "half a TLS config: $out"
 
-printf '[global]\nstate_dir = %s\nlock_dir = %s\n[api]\ntls_cert = %s/srv.pem\ntls_key = %s/srv.key\napi_key_file = %s/key\n' \
+# a key that is not the certificate's: refused, and the message says so
+ossl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout other.key \
+	-out other.csr -subj /CN=other
+printf '[global]\nstate_dir = %s\nlock_dir = %s\n[api]\ntls_cert = %s/srv.pem\ntls_key = %s/other.key\n' \
+	"$d" "$d" "$d" "$d" >zkeep.conf
+out=$("$zk" api --config zkeep.conf --listen "127.0.0.1:$port" 2>&1) && fail "a mismatched key was taken"
+grep -q "not a matching PEM certificate and key" <<<"$out" || fail "mismatched key: $out"
+
+# symlinks, as certbot's live/ directory has them
+mkdir live
+ln -s ../srv.pem live/fullchain.pem
+ln -s ../srv.key live/privkey.pem
+printf '[global]\nstate_dir = %s\nlock_dir = %s\n[api]\ntls_cert = %s/live/fullchain.pem\ntls_key = %s/live/privkey.pem\napi_key_file = %s/key\n' \
 	"$d" "$d" "$d" "$d" "$d" >zkeep.conf
 base=https://127.0.0.1:$port
 api_start "127.0.0.1:$port" "$base"

@@ -639,15 +639,18 @@ static void tail_lines(int fd, off_t size, int want, struct buf *b, size_t *from
                        int *got, bool *truncated)
 {
 	size_t win = size < LOG_TAIL_MAX ? (size_t)size : (size_t)LOG_TAIL_MAX;
-	buf_grow(b, win);
-	ssize_t n = win ? pread(fd, b->s, win, size - (off_t)win) : 0;
-	buf_setlen(b, n > 0 ? (size_t)n : 0);
-	size_t end = b->len && b->s[b->len - 1] == '\n' ? b->len - 1 : b->len, start = end;
+	/* one byte more before the window, when there is one: whether the
+	 * window starts at a line start */
+	size_t lo = (off_t)win < size ? 1 : 0;
+	buf_grow(b, win + lo);
+	ssize_t n = win ? pread(fd, b->s, win + lo, size - (off_t)(win + lo)) : 0;
+	buf_setlen(b, n > (ssize_t)lo ? (size_t)n : lo);
+	size_t end = b->len > lo && b->s[b->len - 1] == '\n' ? b->len - 1 : b->len, start = end;
 	*got = 0;
 	*truncated = false;
-	if (b->len) {
+	if (b->len > lo) {
 		*got = 1;
-		while (start > 0) {
+		while (start > lo) {
 			if (b->s[start - 1] == '\n') {
 				if (*got == want)
 					break;
@@ -656,10 +659,11 @@ static void tail_lines(int fd, off_t size, int want, struct buf *b, size_t *from
 			start--;
 		}
 	}
-	if (start == 0 && (off_t)b->len < size) { /* the window cut the first line */
-		*truncated = true;
-		const char *nl = *got > 1 ? memchr(b->s, '\n', end) : NULL;
-		if (nl) {
+	if (start == lo && lo) {            /* the window ran out before `want` lines */
+		bool cut = b->s[0] != '\n'; /* its first line began before it */
+		*truncated = cut || *got < want;
+		const char *nl = cut && *got > 1 ? memchr(b->s + lo, '\n', end - lo) : NULL;
+		if (nl) { /* whole lines only */
 			start = (size_t)(nl - b->s) + 1;
 			(*got)--;
 		}

@@ -656,6 +656,20 @@ static void test_logs_large(void **state)
 	j = get(f, ROUTE_BACKUP_LOG, "big.log", "5", 200);
 	assert_int_equal(I(j, "total_lines"), 2);
 	json_decref(j);
+	/* the window starts exactly at a line start: that line is whole */
+	buf_reset(&t);
+	for (int i = 0; i < 1024; i++) { /* 1024 lines of 2048 bytes: 512 in the MiB */
+		buf_addf(&t, "%04d", i);
+		for (int k = 4; k < 2047; k++)
+			buf_addch(&t, 'y');
+		buf_addch(&t, '\n');
+	}
+	write_file(f, "even.log", t.s);
+	j = get(f, ROUTE_BACKUP_LOG, "even.log", "1000", 200);
+	assert_int_equal(I(j, "lines_returned"), 512);
+	assert_true(json_is_true(json_object_get(j, "truncated"))); /* lines left out */
+	assert_int_equal(strncmp(S(j, "content"), "0512y", 5), 0);
+	json_decref(j);
 	/* one line of 2 MiB: its last MiB, flagged */
 	buf_reset(&t);
 	for (int i = 0; i < 2 << 20; i++)

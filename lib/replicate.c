@@ -262,6 +262,14 @@ static int transfer(const struct repl_job *j, const struct run *rn, const struct
 	if (sender_first) {
 		r = zerr_set(e, -EIO, "%s %s%s%s%s%s", lbl.s, sbuf, *sline ? ": " : "", sline,
 		             rs.code ? "; receive: " : "", rs.code ? rline : "");
+	} else if (rs.code != 0 && j->restricted &&
+	           zfs_err_kind(rline) == ZFS_ERR_PARTIAL_RECEIVE) {
+		/* the seed's allowlist has no receive -A: only its operator can */
+		r = zerr_set(e, -EIO,
+		             "'%s' on %s holds a partial receive (%s), which zkeep cannot clear "
+		             "through the seed's five command lines: run 'zfs receive -A %s' on "
+		             "that host, then push again",
+		             target, j->dst->label, rline, target);
 	} else if (rs.code != 0) {
 		r = zerr_set(e, -EIO, "receive into '%s' %s%s%s", target, rbuf, *rline ? ": " : "",
 		             rline);

@@ -809,3 +809,11 @@ int zpool_list_run(const struct host *h, int timeout_ms, struct zpool_list *l, s
 	buf_free(&out);
 	return r;
 }
+
+enum zfs_err zfs_err_kind(const char *msg)
+{
+	/* "destination contains partially-complete state from \"zfs receive -s\"" */
+	if (strstr(msg, "partially-complete state"))
+		return ZFS_ERR_PARTIAL_RECEIVE;
+	return ZFS_ERR_OTHER;
+}

@@ -127,6 +127,14 @@ int zfs_name_check(const char *name, unsigned types, struct zerr *e);
 /* The pool of a name: its first component, written into out. */
 int zfs_name_pool(const char *name, char *out, size_t len);
 
+/* What zfs's error text says, for callers that act on it: the one home of
+ * zfs's message wording. */
+enum zfs_err {
+	ZFS_ERR_OTHER = 0,
+	ZFS_ERR_PARTIAL_RECEIVE, /* the target holds a partial receive -s */
+};
+enum zfs_err zfs_err_kind(const char *msg);
+
 /* argv builders. datasets may be NULL/empty for "everything". */
 void zfs_list_argv(struct strvec *argv, unsigned types, unsigned cols, bool recursive,
                    const char *const *datasets);

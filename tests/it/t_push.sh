@@ -101,3 +101,19 @@ assert_contains "$holds" "zkeep:off_eu	"
 bms=$(zfs list -H -o name -t bookmark zpsrc/backups/raw/h/data)
 assert_contains "$bms" "data#zkeep_off_$snap"
 assert_contains "$bms" "data#zkeep_off-eu_$snap"
+
+# a partial receive on the restricted remote (someone ran receive -s there):
+# the seed's lines cannot clear it, so the dataset fails and says how
+log_must zfs snapshot -r zpsrc/backups/raw/h@autosnap_2026-01-23_00:15:00_daily
+dd if=/dev/urandom of=/zpsrc/backups/raw/h/data/g bs=1M count=8 status=none
+log_must zfs snapshot -r zpsrc/backups/raw/h@autosnap_2026-01-24_00:15:00_daily
+zfs send -w -i @autosnap_2026-01-22_00:15:00_daily zpsrc/backups/raw/h/data@autosnap_2026-01-24_00:15:00_daily |
+	head -c 3000000 | zfs receive -s -u zpoff/backups/raw/h/data 2>/dev/null
+[ "$(zfs get -H -o value receive_resume_token zpoff/backups/raw/h/data)" != - ] ||
+	log_fail "no partial receive made on the target"
+out=$("${PUSH[@]}" 2>&1)
+assert_eq $? 1 "exit code with a partial receive on the restricted remote"
+assert_contains "$out" "run 'zfs receive -A zpoff/backups/raw/h/data' on that host"
+log_must zfs receive -A zpoff/backups/raw/h/data
+out=$(log_must "${PUSH[@]}")
+assert_eq "$(guids zpoff/backups/raw/h/data)" "$(guids zpsrc/backups/raw/h/data)" "pushed after receive -A"

@@ -494,6 +494,19 @@ static void test_version(void **state)
 	assert_non_null(strstr(e.msg, "0.8"));
 }
 
+/* zfs's wording, as OpenZFS 2.1 and 2.3 print it through ssh */
+static void test_err_kind(void **state)
+{
+	(void)state;
+	assert_int_equal(zfs_err_kind("cannot receive new filesystem stream: destination contains "
+	                              "partially-complete state from \"zfs receive -s\"."),
+	                 ZFS_ERR_PARTIAL_RECEIVE);
+	assert_int_equal(zfs_err_kind("cannot receive incremental stream: destination "
+	                              "tank/a has been modified"),
+	                 ZFS_ERR_OTHER);
+	assert_int_equal(zfs_err_kind(""), ZFS_ERR_OTHER);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +520,7 @@ int main(void)
 	    cmocka_unit_test(test_props_and_holds_fixture),
 	    cmocka_unit_test(test_zpool_status_fixture),
 	    cmocka_unit_test(test_version),
+	    cmocka_unit_test(test_err_kind),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

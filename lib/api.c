@@ -717,7 +717,6 @@ static void log_tail(const struct api_ctx *c, const char *name, const char *line
 		json_object_set_new(j, "lines_requested", json_integer(want));
 		json_object_set_new(j, "lines_returned", json_integer(got));
 		json_object_set_new(j, "total_lines", json_integer((json_int_t)total));
-		json_object_set_new(j, "truncated", json_boolean(truncated));
 		/* valid UTF-8 in JSON even when the log is not */
 		struct buf s = BUF_INIT;
 		buf_add_json_str(&s, b.s + from, to - from);
@@ -725,6 +724,8 @@ static void log_tail(const struct api_ctx *c, const char *name, const char *line
 		json_error_t je;
 		json_t *content = json_loadb(s.s, s.len, JSON_DECODE_ANY, &je);
 		json_object_set_new(j, "content", content ? content : json_string(""));
+		/* zkeep's own field, after the seed's (whose order stays) */
+		json_object_set_new(j, "truncated", json_boolean(truncated));
 		buf_free(&s);
 		reply(res, 200, j);
 	}

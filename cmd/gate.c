@@ -22,7 +22,6 @@
 
 /* The command as it may go into a log line: printable ASCII, the rest as
  * \xNN, at most 400 bytes of it. */
-/* The command line as syslog shows it: printable ASCII, at most 400 bytes. */
 static void escape(struct buf *out, const char *s)
 {
 	size_t n = strlen(s);

@@ -84,9 +84,24 @@ int state_load_json(int dirfd, const char *name, off_t max, json_t **out, struct
 	int fd = state_open_read(dirfd, name, max, NULL, e);
 	if (fd < 0)
 		return fd;
-	json_error_t je;
-	*out = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+	/* at most max bytes, whatever the file grows to while it is read */
+	struct buf b = BUF_INIT;
+	char chunk[65536];
+	ssize_t n;
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && (off_t)b.len <= max)
+		buf_add(&b, chunk, (size_t)n);
+	int err = errno;
 	close(fd);
+	if (n < 0 || (off_t)b.len > max) {
+		int r = n < 0 ? zerr_set(e, -err, "cannot read '%s': %s", name, strerror(err))
+		              : zerr_set(e, -EFBIG, "cannot read '%s': larger than %lld bytes",
+		                         name, (long long)max);
+		buf_free(&b);
+		return r;
+	}
+	json_error_t je;
+	*out = json_loadb(b.s, b.len, JSON_REJECT_DUPLICATES, &je);
+	buf_free(&b);
 	if (!*out)
 		return zerr_set(e, -EBADMSG, "cannot read '%s': line %d: %s", name, je.line,
 		                je.text);

@@ -1,4 +1,6 @@
 # needs: vm
+# cost: 240 (seconds, about: tests/run starts the longest first)
+# needs: deb (tests/run builds one .deb per run and passes it as ZKEEP_TEST_DEB)
 # The Ansible role, applied over ssh to the test VM (OpenZFS 2.3) playing
 # every part at once: client (pool zc), backup server (pool zb) and offsite
 # host (pool zo), pools made of files. After one apply: the package is
@@ -28,7 +30,8 @@ if command -v ansible-lint >/dev/null; then
 		fail "ansible-lint: $(cat "$d/lint")"
 fi
 
-deb=$(scripts/build-deb "$d" | grep -v dbgsym) || fail "scripts/build-deb"
+deb=${ZKEEP_TEST_DEB:-}
+[ -n "$deb" ] || deb=$(scripts/build-deb "$d" | grep -v dbgsym) || fail "scripts/build-deb"
 tests/vm/vm start 2.3 "$vm" >/dev/null 2>"$d/vm.log" || fail "vm start: $(cat "$d/vm.log")"
 run="$ZKEEP_CACHE/run/$vm"
 v() { tests/vm/vm ssh "$vm" "$@"; }

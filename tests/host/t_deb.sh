@@ -1,4 +1,6 @@
 # needs: vm
+# cost: 170 (seconds, about: tests/run starts the longest first)
+# needs: deb (tests/run builds one .deb per run and passes it as ZKEEP_TEST_DEB)
 # The .deb: builds from a copy of the tree, lintian finds no errors, installs
 # into the test VM (OpenZFS 2.3) where zkeep, the seed-name symlinks, the man
 # pages, the units and the conffile are where they belong and nothing is
@@ -11,7 +13,8 @@ vm=zkeep-deb-$$
 trap 'tests/vm/vm stop $vm >/dev/null 2>&1 || true; rm -rf "$d"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-deb=$(scripts/build-deb "$d" | grep -v dbgsym) || fail "scripts/build-deb"
+deb=${ZKEEP_TEST_DEB:-}
+[ -n "$deb" ] || deb=$(scripts/build-deb "$d" | grep -v dbgsym) || fail "scripts/build-deb"
 [ -f "$deb" ] || fail "no .deb built"
 [ -z "$(git status --porcelain --ignored debian | grep -v '^ ' || true)" ] ||
 	fail "the build left files in debian/: $(git status --porcelain --ignored debian)"

@@ -84,6 +84,14 @@ pull_job() {
 	PULL=("$ZK" pull --config "$st/zkeep.conf" --host localhost --user zkb
 		--destination "$dst" --name "$name" --datasets "$src" "$@")
 }
+# clock_advance SECONDS: step the VM's wall clock forward, as if that much
+# time had passed. The kernel stamps snapshots_changed from this clock and
+# zkeep reads time(2) from it, so a test of "older than N seconds" needs
+# no idle wait (the VM is thrown away after the run; nothing here syncs
+# the clock back).
+clock_advance() {
+	log_must date -s "@$(($(date +%s) + $1))" >/dev/null
+}
 # The guids of a dataset's snapshots in history order (none if it is gone).
 guids() { zfs list -H -p -o guid -t snapshot -s createtxg "$1" 2>/dev/null; }
 

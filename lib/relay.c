@@ -111,10 +111,59 @@ static size_t pipe_cap(int in_fd, int out_fd)
 	return cap;
 }
 
+/* Reads the first o->head_len bytes, checks them, writes them on: see
+ * relay.h. Both fds are non-blocking. */
+static int relay_head(int in_fd, int out_fd, const struct relay_opts *o, struct relay_stats *st,
+                      struct zerr *e)
+{
+	unsigned char *head = malloc(o->head_len);
+	size_t got = 0, put = 0;
+	int r = 0;
+	if (!head)
+		return zerr_set(e, -ENOMEM, "out of memory");
+	while (got < o->head_len) {
+		if ((r = wait_fd(in_fd, POLLIN, o->stall_timeout_ms, e)) < 0)
+			goto out;
+		ssize_t n = read(in_fd, head + got, o->head_len - got);
+		if (n == 0)
+			break;
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0) {
+			r = zerr_set(e, -errno, "relay: %s", strerror(errno));
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	if (got == 0) /* the sender failed before its stream began */
+		goto out;
+	if ((r = o->head_check(o->arg, head, got, e)) < 0)
+		goto out;
+	while (put < got) {
+		if ((r = wait_fd(out_fd, POLLOUT, o->stall_timeout_ms, e)) < 0)
+			goto out;
+		ssize_t n = write(out_fd, head + put, got - put);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n < 0) {
+			r = errno == EPIPE
+			        ? zerr_set(e, -EPIPE, "the receiving side closed the stream")
+			        : zerr_set(e, -errno, "relay: %s", strerror(errno));
+			goto out;
+		}
+		put += (size_t)n;
+	}
+	st->bytes += got;
+	st->moves++;
+out:
+	free(head);
+	return r;
+}
+
 int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_stats *st,
               struct zerr *e)
 {
-	static const struct relay_opts none = {0, 0, 0, NULL, NULL};
+	static const struct relay_opts none = {0};
 	if (!o)
 		o = &none;
 	memset(st, 0, sizeof(*st));
@@ -138,6 +187,9 @@ int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_st
 	size_t pending = 0, off = 0; /* read/write fallback: bytes in buf */
 	bool use_splice = true;
 	int r = 0;
+	if (o->head_len && o->head_check && (r = relay_head(in_fd, out_fd, o, st, e)) < 0)
+		goto done;
+	const uint64_t head_bytes = st->bytes;
 
 	for (;;) {
 		ssize_t n;
@@ -155,7 +207,8 @@ int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_st
 					break;
 				continue;
 			}
-			if (n < 0 && (errno == EINVAL || errno == ENOSYS) && st->bytes == 0) {
+			if (n < 0 && (errno == EINVAL || errno == ENOSYS) &&
+			    st->bytes == head_bytes) {
 				use_splice = false; /* not two pipes: copy instead */
 				buf = malloc(chunk);
 				if (!buf) {
@@ -206,6 +259,7 @@ int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_st
 			o->progress(o->arg, st->bytes, last_progress - t0);
 		}
 	}
+done:
 	st->seconds = now_s() - t0;
 	st->cpu = cpu_s() - cpu0;
 	st->spliced = use_splice;

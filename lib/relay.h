@@ -22,6 +22,12 @@ struct relay_opts {
 	int progress_ms;      /* how often progress is called, 0 = never */
 	void (*progress)(void *arg, uint64_t bytes, double seconds);
 	void *arg;
+	/* When head_len is set, the first head_len bytes are read and given
+	 * to head_check before any byte reaches out_fd; a check that fails
+	 * ends the relay with its error and nothing written. A stream that
+	 * ends before its first byte is not checked (the sender failed). */
+	size_t head_len;
+	int (*head_check)(void *arg, const unsigned char *head, size_t len, struct zerr *e);
 };
 
 struct relay_stats {
@@ -34,7 +40,7 @@ struct relay_stats {
 
 /* Moves everything from in_fd to out_fd until EOF on in_fd. Neither fd is
  * closed. Errors: -ETIMEDOUT (stall), -EPIPE (the receiver went away),
- * other -errno; the stats say how far it got. */
+ * head_check's error, other -errno; the stats say how far it got. */
 int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_stats *st,
               struct zerr *e);
 

@@ -18,6 +18,7 @@
 #include "proc.h"
 #include "relay.h"
 #include "state.h"
+#include "stream.h"
 #include "token.h"
 #include "xalloc.h"
 #include "zfs.h"
@@ -90,9 +91,11 @@ static void err_line(FILE *f, char *out, size_t len)
 
 /* What a progress line shows: the stream, and its size as zfs estimated
  * it (0: not known). */
+/* What the relay's callbacks know of one transfer. */
 struct progress {
 	const char *what;
 	uint64_t estimate;
+	const char *source; /* the dataset the stream must be a snapshot of */
 };
 
 static void show_progress(void *arg, uint64_t bytes, double secs)
@@ -153,12 +156,21 @@ struct run {
 	struct buf bmname; /* zkeep_<job>[:<host>]_ : the job's bookmark names start so */
 };
 
-/* One send | relay | receive: the step s, or, with token, the rest of an
- * interrupted one (send -t; s->to then only names it). Receiver errors are reported ahead of the
- * sender's (whose broken pipe is only the echo of them). */
-static int transfer(const struct repl_job *j, const struct run *rn, const struct plan_step *s,
-                    const char *token, const char *target, enum zfs_type type, bool rollback,
-                    uint64_t *bytes, struct zerr *e)
+static int head_check(void *arg, const unsigned char *head, size_t len, struct zerr *e)
+{
+	const struct progress *pg = arg;
+	return stream_head_check(head, len, pg->source, e);
+}
+
+/* One send | relay | receive of the source dataset's snapshots: the step
+ * s, or, with token, the rest of an interrupted one (send -t; s->to then
+ * only names it). The relay checks the stream's first record before the
+ * receiver sees a byte (stream_head_check: a snapshot of source, no
+ * replication or property stream). Receiver errors are reported ahead of
+ * the sender's (whose broken pipe is only the echo of them). */
+static int transfer(const struct repl_job *j, const struct run *rn, const char *source,
+                    const struct plan_step *s, const char *token, const char *target,
+                    enum zfs_type type, bool rollback, uint64_t *bytes, struct zerr *e)
 {
 	struct strvec sargv = STRVEC_INIT, rargv = STRVEC_INIT;
 	struct proc snd, rcv;
@@ -230,9 +242,14 @@ static int transfer(const struct repl_job *j, const struct run *rn, const struct
 		proc_wait(&rcv, 10000, &ignored, NULL);
 		goto out;
 	}
-	struct progress pg = {what, j->progress ? send_estimate(j, &sargv) : 0};
-	struct relay_opts ro = {j->bwlimit, j->stall_timeout_ms, j->progress ? 1000 : 0,
-	                        j->progress ? show_progress : NULL, &pg};
+	struct progress pg = {what, j->progress ? send_estimate(j, &sargv) : 0, source};
+	struct relay_opts ro = {j->bwlimit,
+	                        j->stall_timeout_ms,
+	                        j->progress ? 1000 : 0,
+	                        j->progress ? show_progress : NULL,
+	                        &pg,
+	                        STREAM_HEAD_LEN,
+	                        head_check};
 	rr = relay_run(snd.out_fd, rcv.in_fd, &ro, &st, &re);
 	if (j->progress)
 		fputc('\n', stderr);
@@ -259,7 +276,9 @@ static int transfer(const struct repl_job *j, const struct run *rn, const struct
 	 * own (not of the broken pipe the receiver left): then the receiver's
 	 * "failed to read from stream" is only the echo of it. */
 	bool sender_first = ss.code != 0 && ss.signal != SIGPIPE && !(ss.signal && rr < 0);
-	if (sender_first) {
+	if (rr == -EBADMSG) { /* the stream was refused: nothing was received */
+		r = zerr_set(e, rr, "%s refused: %s", lbl.s, re.msg);
+	} else if (sender_first) {
 		r = zerr_set(e, -EIO, "%s %s%s%s%s%s", lbl.s, sbuf, *sline ? ": " : "", sline,
 		             rs.code ? "; receive: " : "", rs.code ? rline : "");
 	} else if (rs.code != 0 && j->restricted &&
@@ -1043,7 +1062,7 @@ static int resume_pending(const struct repl_job *j, const struct run *rn, struct
 	}
 	log_info("Resuming the interrupted receive into %s", d->target);
 	const struct plan_step step = {NULL, d->target, false}; /* for messages */
-	if (transfer(j, rn, &step, token, d->target, type, false, &d->bytes, &e) == 0)
+	if (transfer(j, rn, d->source, &step, token, d->target, type, false, &d->bytes, &e) == 0)
 		return 1;
 	if (!strstr(e.msg, "cannot resume send")) {
 		fail_dataset(d, e.msg);
@@ -1337,7 +1356,7 @@ listed:
 					log_info("Full send of %s into %s", s->to, tname.s);
 				if (j->dry_run)
 					continue;
-				if (transfer(j, &rn, s, NULL, tname.s, o->type,
+				if (transfer(j, &rn, d->source, s, NULL, tname.s, o->type,
 				             p.rollback && k == 0, &d->bytes, &e) < 0) {
 					fail_dataset(d, e.msg);
 					if (rn.resume)

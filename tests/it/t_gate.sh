@@ -96,32 +96,50 @@ assert_eq "$(zfs list -H -o name -t snapshot -s createtxg zkg/backups/gated/zkg/
 	"zkg/backups/gated/zkg/data@s1 zkg/backups/gated/zkg/data@s2 zkg/backups/gated/zkg/data@s3 " \
 	"snapshots pulled through the gate"
 
-# a hostile client: its "zfs send" adds -p, so the stream carries
-# mountpoint=/zk-evil. The backup keeps its own mountpoint (-x mountpoint)
-# and never mounts itself (canmount=noauto), in the first send and later.
+# a hostile client: its "zfs send" adds -p (the stream carries the
+# client's properties, mountpoint=/zk-evil among them) or -R (it carries
+# zkg/plain's child too, which zfs receive would create with canmount=on,
+# out of reach of -o canmount=noauto). zkeep asks for neither: the relay
+# reads the stream's first record and refuses both before zfs receive
+# sees a byte, so nothing is created. The same client sending honestly:
+# the backup keeps its own mountpoint (-x mountpoint) and never mounts
+# itself (canmount=noauto), in the first send and later.
 log_must zfs create -o mountpoint=/zk-evil zkg/plain
-log_must zfs snapshot zkg/plain@e1
+log_must zfs create zkg/plain/kid
+log_must zfs snapshot -r zkg/plain@e1
 log_must zfs allow zkb send,hold,release zkg/plain
-cat >"$d/evil" <<'EOF2'
+cat >"$d/evil" <<EOF2
 #!/bin/sh
-case "$SSH_ORIGINAL_COMMAND" in
-"zfs send "*) exec sh -c "zfs send -p ${SSH_ORIGINAL_COMMAND#zfs send }" ;;
-*) exec sh -c "$SSH_ORIGINAL_COMMAND" ;;
+flags=\$(cat $d/evil-flags)
+case "\$SSH_ORIGINAL_COMMAND" in
+"zfs send "*) exec sh -c "zfs send \$flags \${SSH_ORIGINAL_COMMAND#zfs send }" ;;
+*) exec sh -c "\$SSH_ORIGINAL_COMMAND" ;;
 esac
 EOF2
 chmod 755 "$d" "$d/evil"
 ssh-keygen -q -t ed25519 -N '' -f "$d/evilkey"
 echo "command=\"$d/evil\",restrict $(cat "$d/evilkey.pub")" >>$ak
 evil_pull() {
-	log_must $ZK pull --config "$st/zkeep.conf" --host localhost --user zkb --identity "$d/evilkey" \
-		--datasets zkg/plain --destination zkg/backups --name evil
+	$ZK pull --config "$st/zkeep.conf" --host localhost --user zkb --identity "$d/evilkey" \
+		--datasets zkg/plain --destination zkg/backups --name evil 2>&1
 }
-evil_pull >/dev/null
-log_must zfs snapshot zkg/plain@e2
-evil_pull >/dev/null
 b=zkg/backups/evil/zkg/plain
-assert_eq "$(zfs list -H -o name -t snapshot -s createtxg $b | tr '\n' ' ')" "$b@e1 $b@e2 " "the hostile client's snapshots"
+for flags in -p -R; do
+	echo "$flags" >"$d/evil-flags"
+	out=$(evil_pull)
+	assert_eq $? 1 "exit code of a pull sent 'zfs send $flags'"
+	assert_contains "$out" "the sender sent a replication or property stream (zfs send -R or -p) of 'zkg/plain@e1'"
+	assert_contains "$out" "of 'zkg/plain/kid@e1'"
+	zfs list -H -o name $b >/dev/null 2>&1 && log_fail "'zfs send $flags' created $b: $(zfs list -r -o name,canmount,mountpoint zkg/backups/evil)"
+	zfs list -H -o name $b/kid >/dev/null 2>&1 && log_fail "'zfs send $flags' created $b/kid"
+done
+: >"$d/evil-flags"
+evil_pull >/dev/null || log_fail "the honest pull: $(evil_pull)"
+log_must zfs snapshot zkg/plain@e2
+evil_pull >/dev/null || log_fail "the honest incremental pull: $(evil_pull)"
+assert_eq "$(zfs list -H -o name -t snapshot -s createtxg $b | tr '\n' ' ')" "$b@e1 $b@e2 " "the client's snapshots"
 assert_eq "$(zfs get -H -o value canmount $b)" noauto "canmount of a pulled filesystem"
+assert_eq "$(zfs get -H -o value canmount $b/kid)" noauto "canmount of a pulled child"
 [ "$(zfs get -H -o value mountpoint $b)" = /zk-evil ] && log_fail "the stream set the backup's mountpoint"
 zfs get -H -o source mountpoint $b | grep -q received && log_fail "a received mountpoint: $(zfs get mountpoint $b)"
 assert_eq "$(zfs get -H -o value mounted $b)" no "the backup mounted"

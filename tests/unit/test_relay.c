@@ -286,12 +286,96 @@ static void test_relay_stall_and_epipe(void **state)
 	signal(SIGPIPE, SIG_DFL);
 }
 
+/* head_check: the first bytes must be the writer's sequence; counts calls
+ * in *arg, refuses when *arg starts negative */
+static int head_ok(void *arg, const unsigned char *head, size_t len, struct zerr *e)
+{
+	int *calls = arg;
+	unsigned x = 12345;
+	for (size_t i = 0; i < len; i++)
+		if (head[i] != (unsigned char)(char)((x = x * 1103515245 + 12345) >> 16))
+			return zerr_set(e, -EINVAL, "head byte %zu differs", i);
+	if (*calls < 0)
+		return zerr_set(e, -EBADMSG, "refused by the check");
+	(*calls)++;
+	return 0;
+}
+
+static void test_relay_head(void **state)
+{
+	(void)state;
+	int calls = 0;
+	struct relay_opts o = {0};
+	o.head_len = 312;
+	o.head_check = head_ok;
+	o.arg = &calls;
+	struct relay_stats st;
+	/* checked once, then every byte, the head included, arrives in order */
+	relay_through((size_t)2 << 20, 100, 0, &o, &st);
+	assert_int_equal(calls, 1);
+	assert_true(st.spliced);
+
+	/* refused: the relay ends with the check's error, the receiver reads
+	 * nothing at all */
+	calls = -1;
+	int a[2], b[2];
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(b), 0);
+	pid_t w = writer(a[1], (size_t)1 << 20, 0);
+	pid_t r = reader(b[0], 0, 0);
+	close(a[1]);
+	close(b[0]);
+	struct zerr e = ZERR_INIT;
+	assert_int_equal(relay_run(a[0], b[1], &o, &st, &e), -EBADMSG);
+	assert_string_equal(e.msg, "refused by the check");
+	assert_true(st.bytes == 0);
+	close(a[0]);
+	close(b[1]);
+	status_of(w); /* its broken pipe */
+	assert_int_equal(status_of(r), 0);
+
+	/* a sender that wrote nothing: no check, no error (its exit says why) */
+	calls = 0;
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(b), 0);
+	close(a[1]);
+	assert_int_equal(relay_run(a[0], b[1], &o, &st, &e), 0);
+	assert_int_equal(calls, 0);
+	assert_true(st.bytes == 0);
+	close(a[0]);
+	close(b[0]);
+	close(b[1]);
+
+	/* the head, then the copy through a buffer where splice cannot go
+	 * (an O_APPEND file) */
+	char path[] = "/tmp/zk-relay-XXXXXX";
+	int out = mkstemp(path);
+	assert_true(out >= 0);
+	close(out);
+	out = open(path, O_WRONLY | O_APPEND);
+	assert_int_equal(pipe(a), 0);
+	w = writer(a[1], (size_t)1 << 20, 0);
+	close(a[1]);
+	assert_int_equal(relay_run(a[0], out, &o, &st, &e), 0);
+	close(a[0]);
+	close(out);
+	assert_int_equal(status_of(w), 0);
+	assert_true(st.bytes == (size_t)1 << 20);
+	assert_false(st.spliced);
+	int in = open(path, O_RDONLY);
+	r = reader(in, (size_t)1 << 20, 0);
+	assert_int_equal(status_of(r), 0);
+	close(in);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_relay_bytes),   cmocka_unit_test(test_relay_next_nap),
 	    cmocka_unit_test(test_relay_trickle), cmocka_unit_test(test_relay_not_pipes),
 	    cmocka_unit_test(test_relay_bwlimit), cmocka_unit_test(test_relay_stall_and_epipe),
+	    cmocka_unit_test(test_relay_head),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,10 +2,11 @@
  * zkeep api / zfs-api: the per-host HTTP daemon (JSON API, /metrics and
  * the /ui/ status page).
  *
- * The main thread is the collector: it collects a view, swaps it in, and
+ * A collector thread (lib/periodic.c) collects a view, swaps it in,
  * fetches the /ui/ sparklines' history when history_url is set, and
- * sleeps --interval seconds (SIGHUP collects at once; SIGTERM and SIGINT
- * stop). libmicrohttpd's threads serve requests from the current view and
+ * sleeps --interval seconds. The main thread only takes signals: SIGHUP
+ * collects at once, SIGTERM and SIGINT stop, within about two seconds
+ * even while a zfs command hangs. libmicrohttpd's threads serve requests from the current view and
  * never run zfs. The server starts before the first collection so
  * /api/v1/health and /metrics answer at once, even when zfs is missing.
  *
@@ -30,6 +31,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "periodic.h"
 #include "state.h"
 #include "ui.h"
 #include "view.h"
@@ -241,6 +243,21 @@ static void fetch_history(const struct api_settings *s, struct ui_history_holder
 	ui_history_holder_set(h, hist);
 }
 
+/* One collection and the sparklines' history: the periodic job. */
+struct collect_ctx {
+	const struct view_opts *vo;
+	struct view_holder *holder;
+	const struct api_settings *s;
+	struct ui_history_holder *history;
+	time_t history_last;
+};
+static void collect_tick(void *arg)
+{
+	struct collect_ctx *c = arg;
+	collect_once(c->vo, c->holder);
+	fetch_history(c->s, c->history, &c->history_last);
+}
+
 int cmd_api(int argc, char **argv, const struct cmd *self)
 {
 	static const struct option opts[] = {
@@ -298,8 +315,8 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 	struct zerr e = ZERR_INIT;
 	struct view_holder holder;
 	struct ui_history_holder history;
-	time_t history_last = 0;
 	struct http_server *srv = NULL;
+	struct periodic *coll = NULL;
 	char *cert = NULL, *tls_key = NULL; /* PEM text, when [api] serves HTTPS */
 	struct host local;
 	int ret = EXIT_USAGE;
@@ -410,17 +427,34 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 	if (s.history_url && *s.history_url)
 		log_info("/ui/ sparklines from %s (%d s of history)", s.history_url,
 		         s.history_range);
+	/* The collections run in a thread of their own: this one only waits
+	 * for signals, so SIGTERM is prompt even while a zfs command hangs. */
+	struct collect_ctx cc = {&vo, &holder, &s, &history, 0};
+	if (periodic_start(&coll, s.interval, collect_tick, &cc, &e) < 0) {
+		log_error("%s", e.msg);
+		ret = EXIT_FAILED;
+		goto out;
+	}
 	for (;;) {
-		collect_once(&vo, &holder);
-		fetch_history(&s, &history, &history_last);
-		struct timespec ts = {s.interval, 0};
-		int sig = sigtimedwait(&sigs, NULL, &ts);
+		int sig = sigwaitinfo(&sigs, NULL);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("stopping on signal %d", sig);
 			break;
 		}
-		if (sig == SIGHUP)
+		if (sig == SIGHUP) {
 			log_info("SIGHUP: collecting now");
+			periodic_kick(coll);
+		}
+	}
+	http_stop(srv);
+	srv = NULL;
+	if (periodic_stop(coll, 2000) < 0) {
+		/* its zfs command has not answered: what the collection uses
+		 * stays as it is, and the process ends around it */
+		log_warn("exiting during a collection that has not finished (a zfs command not "
+		         "answering?)");
+		fflush(NULL);
+		_exit(EXIT_OK);
 	}
 	ret = EXIT_OK;
 out:

@@ -3,7 +3,10 @@
 # line are served (the last lines, at most 1 MiB of them, flagged
 # `truncated` when cut), with total_lines right, and the daemon's peak RSS
 # grows by less than 16 MiB for both (it read a whole log into memory, and
-# refused one over 64 MiB with 413). Runs on this machine: the log endpoint
+# refused one over 64 MiB with 413). Log requests run one at a time: six
+# sent at once while the first counts a fresh 1 GiB log get either the
+# log or 503 {"detail":"busy"} with Retry-After: 1, and at least one gets
+# each. Runs on this machine: the log endpoint
 # needs no ZFS. The bound is the product build's (ASan's quarantine adds
 # about 20 MiB: tests/run runs host tests with the first build).
 . "$(dirname "$0")/lib/api.sh"
@@ -15,7 +18,7 @@ printf '[global]\nstate_dir = %s\nlock_dir = %s\n[api]\nlog_dir = %s/logs\n' "$d
 api_start "127.0.0.1:$port"
 
 python3 - "$port" "$pid" "$d/logs" <<'PY' || fail "$(tail -n 5 "$d/api.log")"
-import json, sys, urllib.request
+import json, sys, threading, urllib.error, urllib.request
 
 port, pid, logs = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 
@@ -32,6 +35,32 @@ def get(name, lines):
 
 hwm0 = status("VmHWM")
 size = 1 << 30
+
+# six at once; the first to arrive counts the log's 1 GiB (about 10^7
+# lines: a tenth of a second or more), the others find it busy
+answers = []
+go = threading.Barrier(6)
+def fetch():
+    go.wait()
+    url = f"http://127.0.0.1:{port}/api/v1/backups/logs/lines.log?lines=10"
+    try:
+        with urllib.request.urlopen(url, timeout=120) as r:
+            answers.append((r.status, r.headers.get("Retry-After"), json.load(r)))
+    except urllib.error.HTTPError as h:
+        answers.append((h.code, h.headers.get("Retry-After"), json.load(h)))
+threads = [threading.Thread(target=fetch) for _ in range(6)]
+for th in threads:
+    th.start()
+for th in threads:
+    th.join()
+codes = sorted(a[0] for a in answers)
+assert len(answers) == 6 and set(codes) == {200, 503}, codes
+for code, retry, body in answers:
+    if code == 503:
+        assert retry == "1" and body == {"detail": "busy"}, (retry, body)
+    else:
+        assert body["total_lines"] == size // 100 + 1, body["total_lines"]
+print(f"six log requests at once: {codes}")
 t = get("lines.log", 1000)
 assert t["total_lines"] == size // 100 + 1, t["total_lines"]
 assert t["lines_returned"] == 1000 and not t["truncated"], (t["lines_returned"], t["truncated"])

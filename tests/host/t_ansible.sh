@@ -48,7 +48,8 @@ for ds in zc/data zc/data/sub zc/web zc/tmp; do zfs list $ds >/dev/null 2>&1 || 
 [ -s /var/tmp/zk-key ] || od -An -tx1 -N32 /dev/urandom | tr -d " \n" >/var/tmp/zk-key
 zfs list zb/backups >/dev/null 2>&1 ||
 	zfs create -o encryption=on -o keyformat=hex -o keylocation=file:///var/tmp/zk-key -o canmount=off zb/backups
-dd if=/dev/urandom of=/zc/data/f bs=64k count=16 status=none' || fail "pools in the VM"
+dd if=/dev/urandom of=/zc/data/f bs=64k count=16 status=none
+mkdir -p /var/tmp/zk-traefik' || fail "pools in the VM"
 
 cat >"$d/hosts.yml" <<INV
 all:
@@ -65,8 +66,10 @@ all:
           zkeep_deb: $deb
           # the backup server reaches the client and the offsite host here
           zkeep_address: localhost
-          # the api under systemd is tested by t_monitoring_live and t_ui
-          zkeep_api_enabled: false
+          # the api on loopback (the role's default), with the proxy's
+          # route written as the old system's Traefik served zfs-api
+          zkeep_api_proxy_route_file: /var/tmp/zk-traefik/zfs-api.yml
+          zkeep_api_proxy_domain: example.net
           zfs:
             zc/data: {policy: critical, snapshots_discover_children: true}
             zc/web: {policy: high}
@@ -106,6 +109,20 @@ v 'grep -q "^\[dataset zc/data\]" /etc/zkeep/zkeep.conf && grep -q "^\[pull vm\]
 v 'grep -q "^command=\"/usr/bin/zkeep gate --compat seed --prefix zo/backups/raw\",restrict ssh-ed25519 " \
 	/var/lib/zfsoffsite/.ssh/authorized_keys' || fail "no gated key for the offsite user"
 v 'zfs allow zc/data' | grep -q 'user zfsbackup .*send' || fail "no delegation on zc/data: $(v zfs allow zc/data)"
+# the api: on loopback only, and the proxy's route to it
+v 'for i in $(seq 1 50); do curl -sf 127.0.0.1:8000/api/v1/health >/dev/null && exit 0; sleep 0.2; done; exit 1' ||
+	fail "the api does not answer on 127.0.0.1:8000: $(v 'journalctl -u zkeep-api --no-pager -o cat | tail -n 20')"
+listening=$(v "ss -Hltn 'sport = :8000'" | awk '{print $4}')
+[ "$listening" = 127.0.0.1:8000 ] || fail "the api listens on '$listening', not on 127.0.0.1:8000 only"
+v 'cat /var/tmp/zk-traefik/zfs-api.yml' >"$d/route.yml" || fail "no proxy route written"
+python3 - "$d/route.yml" <<'PY' || fail "the proxy route: $(cat "$d/route.yml")"
+import sys, yaml
+r = yaml.safe_load(open(sys.argv[1]))["http"]
+router = r["routers"]["zfs-api-vm"]
+assert router["rule"] == "Host(`zfs-api.vm.example.net`)", router
+assert router["entryPoints"] == ["websecure"] and router["tls"] == {}, router
+assert r["services"]["zfs-api-vm"]["loadBalancer"]["servers"] == [{"url": "http://127.0.0.1:8000"}], r
+PY
 
 # the services the timers start, started now
 unit() { # unit -> its journal on failure

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <zlib.h>
+#include "banned.h"
 
 #define GZ_STORED_MAX 65535u /* a stored block's LEN is 16 bits */
 

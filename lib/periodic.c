@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "xalloc.h"
+#include "banned.h"
 
 struct periodic {
 	pthread_mutex_t mu;

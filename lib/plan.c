@@ -143,3 +143,17 @@ size_t plan_after(const struct plan_input *in, const struct plan *p, const struc
 	}
 	return n;
 }
+
+size_t plan_split(const struct plan_input *in, const struct plan_step *s, struct plan_step *out)
+{
+	size_t from = s->from && s->intermediates ? src_index(in, s->from) : in->n_src;
+	size_t to = src_index(in, s->to);
+	if (from >= to || to == in->n_src) { /* nothing between, or not of this input */
+		out[0] = *s;
+		return 1;
+	}
+	size_t n = 0;
+	for (size_t i = from; i < to; i++)
+		out[n++] = (struct plan_step){in->src[i]->name, in->src[i + 1]->name, false};
+	return n;
+}

@@ -71,6 +71,13 @@ void plan_make(const struct plan_input *in, struct plan *out);
  * plan but PLAN_SEND, its own only. out: room for n_dst + n_src pointers
  * into in->dst and in->src; *n_own: how many of them are the target's
  * own (the rest carry source names). Returns the count. */
+/* The step s as -i steps, one per source snapshot after s->from up to
+ * s->to (createtxg order), into out (room for in->n_src steps); a step
+ * without intermediates is copied as it is. For a sender that is not
+ * trusted with -I: its stream is a package, which can carry other
+ * datasets' streams (stream.h). Returns the number of steps. Pure. */
+size_t plan_split(const struct plan_input *in, const struct plan_step *s, struct plan_step *out);
+
 size_t plan_after(const struct plan_input *in, const struct plan *p, const struct zfs_obj **out,
                   size_t *n_own);
 

@@ -96,6 +96,7 @@ struct progress {
 	const char *what;
 	uint64_t estimate;
 	const char *source; /* the dataset the stream must be a snapshot of */
+	bool one_snapshot;  /* an untrusted sender: no package (stream.h) */
 };
 
 static void show_progress(void *arg, uint64_t bytes, double secs)
@@ -159,7 +160,7 @@ struct run {
 static int head_check(void *arg, const unsigned char *head, size_t len, struct zerr *e)
 {
 	const struct progress *pg = arg;
-	return stream_head_check(head, len, pg->source, e);
+	return stream_head_check(head, len, pg->source, pg->one_snapshot, e);
 }
 
 /* One send | relay | receive of the source dataset's snapshots: the step
@@ -242,7 +243,8 @@ static int transfer(const struct repl_job *j, const struct run *rn, const char *
 		proc_wait(&rcv, 10000, &ignored, NULL);
 		goto out;
 	}
-	struct progress pg = {what, j->progress ? send_estimate(j, &sargv) : 0, source};
+	struct progress pg = {what, j->progress ? send_estimate(j, &sargv) : 0, source,
+	                      !host_is_local(j->src)};
 	struct relay_opts ro = {j->bwlimit,
 	                        j->stall_timeout_ms,
 	                        j->progress ? 1000 : 0,
@@ -276,7 +278,9 @@ static int transfer(const struct repl_job *j, const struct run *rn, const char *
 	 * own (not of the broken pipe the receiver left): then the receiver's
 	 * "failed to read from stream" is only the echo of it. */
 	bool sender_first = ss.code != 0 && ss.signal != SIGPIPE && !(ss.signal && rr < 0);
-	if (rr == -EBADMSG) { /* the stream was refused: nothing was received */
+	/* the stream was refused (or ended inside its first record while the
+	 * sender said all was well): nothing was received */
+	if (rr == -EBADMSG || (rr == -ENODATA && ss.code == 0 && !ss.signal)) {
 		r = zerr_set(e, rr, "%s refused: %s", lbl.s, re.msg);
 	} else if (sender_first) {
 		r = zerr_set(e, -EIO, "%s %s%s%s%s%s", lbl.s, sbuf, *sline ? ": " : "", sline,
@@ -1347,6 +1351,7 @@ listed:
 		} else if (make_parents(j, tname.s, &di, res, &made, &e) < 0) {
 			fail_dataset(d, e.msg);
 		} else {
+			struct plan_step *split = xcalloc(in.n_src + 1, sizeof(*split));
 			for (size_t k = 0; k < p.n_steps && d->outcome != REPL_FAILED; k++) {
 				const struct plan_step *s = &p.steps[k];
 				if (s->from)
@@ -1356,13 +1361,26 @@ listed:
 					log_info("Full send of %s into %s", s->to, tname.s);
 				if (j->dry_run)
 					continue;
-				if (transfer(j, &rn, d->source, s, NULL, tname.s, o->type,
-				             p.rollback && k == 0, &d->bytes, &e) < 0) {
-					fail_dataset(d, e.msg);
-					if (rn.resume)
-						d->resume_token = read_token(j, tname.s);
+				/* a client is not trusted with -I (stream.h): one -i
+				 * per snapshot, each stream checked on its own */
+				size_t ns = 1;
+				if (!host_is_local(j->src) && s->intermediates) {
+					ns = plan_split(&in, s, split);
+					s = split;
+				}
+				for (size_t m = 0; m < ns && d->outcome != REPL_FAILED; m++) {
+					if (ns > 1)
+						log_debug("send -i %s %s", s[m].from, s[m].to);
+					if (transfer(j, &rn, d->source, &s[m], NULL, tname.s,
+					             o->type, p.rollback && k == 0 && m == 0,
+					             &d->bytes, &e) < 0) {
+						fail_dataset(d, e.msg);
+						if (rn.resume)
+							d->resume_token = read_token(j, tname.s);
+					}
 				}
 			}
+			free(split);
 			if (d->outcome != REPL_FAILED)
 				d->outcome = REPL_OK;
 		}

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include "banned.h"
 
 /* From OpenZFS's zfs_ioctl.h (the on-wire stream format, stable since the
  * compound header appeared): offsets into dmu_replay_record_t. */
@@ -14,6 +15,8 @@
 #define OFF_PAYLOADLEN  4
 #define OFF_MAGIC       8
 #define OFF_VERSIONINFO 16
+#define OFF_FLAGS       36
+#define FLAG_CLONE      1
 #define OFF_TOGUID      40
 #define OFF_FROMGUID    48
 #define OFF_TONAME      56
@@ -33,7 +36,7 @@ int stream_head_parse(const unsigned char *head, size_t len, struct stream_head 
 {
 	memset(h, 0, sizeof(*h));
 	if (len < STREAM_HEAD_LEN)
-		return zerr_set(e, -EBADMSG, "the stream ended after %zu bytes, in its header",
+		return zerr_set(e, -ENODATA, "the stream ended after %zu bytes, in its header",
 		                len);
 	int swap;
 	if (get(head + OFF_MAGIC, 8, 0) == BACKUP_MAGIC)
@@ -54,6 +57,7 @@ int stream_head_parse(const unsigned char *head, size_t len, struct stream_head 
 		return zerr_set(e, -EBADMSG, "the stream's snapshot name is not terminated");
 	h->payload_len = (uint32_t)get(head + OFF_PAYLOADLEN, 4, swap);
 	h->compound = hdr == HDR_COMPOUND;
+	h->clone = (get(head + OFF_FLAGS, 4, swap) & FLAG_CLONE) != 0;
 	h->toguid = get(head + OFF_TOGUID, 8, swap);
 	h->fromguid = get(head + OFF_FROMGUID, 8, swap);
 	memcpy(h->toname, name, nl);
@@ -61,7 +65,8 @@ int stream_head_parse(const unsigned char *head, size_t len, struct stream_head 
 	return 0;
 }
 
-int stream_head_check(const unsigned char *head, size_t len, const char *dataset, struct zerr *e)
+int stream_head_check(const unsigned char *head, size_t len, const char *dataset, bool one_snapshot,
+                      struct zerr *e)
 {
 	struct stream_head h;
 	int r = stream_head_parse(head, len, &h, e);
@@ -80,5 +85,15 @@ int stream_head_check(const unsigned char *head, size_t len, const char *dataset
 		    "the sender sent a replication or property stream (zfs send -R or -p) "
 		    "of '%s', which zkeep does not ask for and does not receive",
 		    h.toname);
+	if (h.compound && one_snapshot)
+		return zerr_set(e, -EBADMSG,
+		                "the sender sent a package of streams (zfs send -I) of '%s' where "
+		                "zkeep asked for one snapshot's",
+		                h.toname);
+	if (h.clone)
+		return zerr_set(e, -EBADMSG,
+		                "the sender sent a clone's stream of '%s' (from another dataset's "
+		                "snapshot), which zkeep does not ask for",
+		                h.toname);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "xalloc.h"
+#include "banned.h"
 
 /* A bounded reader over bytes in one byte order. */
 struct rd {
@@ -129,8 +130,10 @@ static int store(struct token *t, const struct pair *p, unsigned *seen, struct z
 		for (size_t i = 0; i < n; i++)
 			t->unknown[i] = p->name[i] > ' ' && p->name[i] < 127 ? p->name[i] : '?';
 		t->unknown[n] = '\0';
-		if (!n)
-			strcpy(t->unknown, "?");
+		if (!n) {
+			t->unknown[0] = '?';
+			t->unknown[1] = '\0';
+		}
 	}
 	return 0;
 }

@@ -36,14 +36,15 @@ unshare --mount --propagation private sh -c 'mount -t tmpfs zk-hung /usr/local/s
 	"$zk" api --config "$d/zkeep.conf" --listen "127.0.0.1:$port" --interval 3600 >"$d/api.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 50); do
-	ps -o args= --ppid "$pid" | grep -q 'sleep 3600' && break
+	hung=$(pgrep -P "$pid" -x sleep || true)
+	[ -n "$hung" ] && break
 	sleep 0.1
 done
-ps -o args= --ppid "$pid" | grep -q 'sleep 3600' || fail "the collection did not start its zfs: $(cat "$d/api.log")"
+[ -n "$hung" ] || fail "the collection did not start its zfs: $(cat "$d/api.log")"
 curl -sf "http://127.0.0.1:$port/api/v1/health" >/dev/null || fail "no health answer during the collection"
 exit_within 3
 grep -q 'exiting during a collection' "$d/api.log" || fail "no word of the unfinished collection: $(cat "$d/api.log")"
-pkill -f "^sleep 3600$" || true
+kill $hung 2>/dev/null || true
 
 # 2. slow clients and FIFOs in place of a run record and a log
 mkfifo "$d/pull-fifo.json" "$d/logs/fifo.log"

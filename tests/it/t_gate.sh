@@ -96,48 +96,56 @@ assert_eq "$(zfs list -H -o name -t snapshot -s createtxg zkg/backups/gated/zkg/
 	"zkg/backups/gated/zkg/data@s1 zkg/backups/gated/zkg/data@s2 zkg/backups/gated/zkg/data@s3 " \
 	"snapshots pulled through the gate"
 
-# a hostile client: its "zfs send" adds -p (the stream carries the
-# client's properties, mountpoint=/zk-evil among them) or -R (it carries
-# zkg/plain's child too, which zfs receive would create with canmount=on,
-# out of reach of -o canmount=noauto). zkeep asks for neither: the relay
-# reads the stream's first record and refuses both before zfs receive
-# sees a byte, so nothing is created. The same client sending honestly:
-# the backup keeps its own mountpoint (-x mountpoint) and never mounts
-# itself (canmount=noauto), in the first send and later.
+# a hostile client answering "zfs send" with another stream: with -p
+# (its properties, mountpoint=/zk-evil among them), with -R (zkg/plain's
+# child too, which zfs receive would create with canmount=on, out of
+# reach of -o canmount=noauto), or with -I where -i was asked (a package,
+# after whose header zfs receive takes any stream that follows, a child's
+# included). zkeep asks a client for none of these: the relay reads each
+# stream's first record and refuses them before zfs receive sees a byte,
+# so nothing is created. The same client sending honestly: the backup
+# keeps its own mountpoint (-x mountpoint) and never mounts itself
+# (canmount=noauto), in the first send and later; a pull of several
+# snapshots at once asks for one -i per snapshot.
 log_must zfs create -o mountpoint=/zk-evil zkg/plain
 log_must zfs create zkg/plain/kid
 log_must zfs snapshot -r zkg/plain@e1
 log_must zfs allow zkb send,hold,release zkg/plain
+: >"$d/evil.sed"
 cat >"$d/evil" <<EOF2
 #!/bin/sh
-flags=\$(cat $d/evil-flags)
-case "\$SSH_ORIGINAL_COMMAND" in
-"zfs send "*) exec sh -c "zfs send \$flags \${SSH_ORIGINAL_COMMAND#zfs send }" ;;
-*) exec sh -c "\$SSH_ORIGINAL_COMMAND" ;;
-esac
+exec sh -c "\$(printf '%s' "\$SSH_ORIGINAL_COMMAND" | sed -f $d/evil.sed)"
 EOF2
 chmod 755 "$d" "$d/evil"
 ssh-keygen -q -t ed25519 -N '' -f "$d/evilkey"
 echo "command=\"$d/evil\",restrict $(cat "$d/evilkey.pub")" >>$ak
 evil_pull() {
 	$ZK pull --config "$st/zkeep.conf" --host localhost --user zkb --identity "$d/evilkey" \
-		--datasets zkg/plain --destination zkg/backups --name evil 2>&1
+		--datasets zkg/plain --destination zkg/backups --name evil "$@" 2>&1
 }
 b=zkg/backups/evil/zkg/plain
-for flags in -p -R; do
-	echo "$flags" >"$d/evil-flags"
+for flag in -p -R; do
+	echo "s/^zfs send /zfs send $flag /" >"$d/evil.sed"
 	out=$(evil_pull)
-	assert_eq $? 1 "exit code of a pull sent 'zfs send $flags'"
+	assert_eq $? 1 "exit code of a pull sent 'zfs send $flag'"
 	assert_contains "$out" "the sender sent a replication or property stream (zfs send -R or -p) of 'zkg/plain@e1'"
-	assert_contains "$out" "of 'zkg/plain/kid@e1'"
-	zfs list -H -o name $b >/dev/null 2>&1 && log_fail "'zfs send $flags' created $b: $(zfs list -r -o name,canmount,mountpoint zkg/backups/evil)"
-	zfs list -H -o name $b/kid >/dev/null 2>&1 && log_fail "'zfs send $flags' created $b/kid"
+	zfs list -H -o name $b >/dev/null 2>&1 && log_fail "'zfs send $flag' created $b: $(zfs list -r -o name,canmount,mountpoint zkg/backups/evil)"
+	zfs list -H -o name $b/kid >/dev/null 2>&1 && log_fail "'zfs send $flag' created $b/kid"
 done
-: >"$d/evil-flags"
+: >"$d/evil.sed"
 evil_pull >/dev/null || log_fail "the honest pull: $(evil_pull)"
-log_must zfs snapshot zkg/plain@e2
-evil_pull >/dev/null || log_fail "the honest incremental pull: $(evil_pull)"
-assert_eq "$(zfs list -H -o name -t snapshot -s createtxg $b | tr '\n' ' ')" "$b@e1 $b@e2 " "the client's snapshots"
+log_must zfs snapshot -r zkg/plain@e2
+log_must zfs snapshot -r zkg/plain@e3
+echo 's/^zfs send -i /zfs send -I /' >"$d/evil.sed"
+out=$(evil_pull)
+assert_eq $? 1 "exit code of a pull sent 'zfs send -I' for '-i'"
+assert_contains "$out" "the sender sent a package of streams (zfs send -I) of 'zkg/plain@e2'"
+assert_eq "$(zfs list -H -o name -t snapshot -s createtxg $b | tr '\n' ' ')" "$b@e1 " "snapshots after the refused package"
+: >"$d/evil.sed"
+out=$(evil_pull --debug) || log_fail "the honest incremental pull: $out"
+assert_contains "$out" "send -i zkg/plain@e1 zkg/plain@e2"
+assert_contains "$out" "send -i zkg/plain@e2 zkg/plain@e3"
+assert_eq "$(zfs list -H -o name -t snapshot -s createtxg $b | tr '\n' ' ')" "$b@e1 $b@e2 $b@e3 " "the client's snapshots"
 assert_eq "$(zfs get -H -o value canmount $b)" noauto "canmount of a pulled filesystem"
 assert_eq "$(zfs get -H -o value canmount $b/kid)" noauto "canmount of a pulled child"
 [ "$(zfs get -H -o value mountpoint $b)" = /zk-evil ] && log_fail "the stream set the backup's mountpoint"

@@ -272,6 +272,36 @@ static void test_after(void **state)
 	assert_int_equal(own, 4);
 }
 
+static void test_split(void **state)
+{
+	(void)state;
+	struct side s = {0}, d = {0};
+	add(&s, "tank/a", "@s1", 1);
+	add(&s, "tank/a", "@s2", 2);
+	add(&s, "tank/a", "@s3", 3);
+	add(&s, "tank/a", "@s4", 4);
+	struct plan p = run(&s, NULL, &d, false, false, false);
+	struct plan_input in = {s.p, s.n, NULL, 0, d.p, d.n, false, false, false};
+	struct plan_step out[16];
+	/* the full send: as it is */
+	assert_int_equal(plan_split(&in, &p.steps[0], out), 1);
+	assert_null(out[0].from);
+	assert_string_equal(out[0].to, "tank/a@s1");
+	/* -I s1 s4: -i s1 s2, -i s2 s3, -i s3 s4 */
+	assert_int_equal(plan_split(&in, &p.steps[1], out), 3);
+	const char *want[][2] = {
+	    {"tank/a@s1", "tank/a@s2"}, {"tank/a@s2", "tank/a@s3"}, {"tank/a@s3", "tank/a@s4"}};
+	for (int i = 0; i < 3; i++) {
+		assert_string_equal(out[i].from, want[i][0]);
+		assert_string_equal(out[i].to, want[i][1]);
+		assert_false(out[i].intermediates);
+	}
+	/* a step of another input is left as it is */
+	struct plan_step other = {"tank/b@x", "tank/a@s4", true};
+	assert_int_equal(plan_split(&in, &other, out), 1);
+	assert_true(out[0].intermediates);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +312,7 @@ int main(void)
 	    cmocka_unit_test(test_bookmark_base),
 	    cmocka_unit_test(test_bookmark_beats_older_snapshot),
 	    cmocka_unit_test(test_after),
+	    cmocka_unit_test(test_split),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

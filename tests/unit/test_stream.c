@@ -37,7 +37,7 @@ static struct rec make(const char *toname, int hdr, uint32_t payload, int be)
 
 static int check(const struct rec *r, const char *ds, struct zerr *e)
 {
-	return stream_head_check(r->b, sizeof(r->b), ds, e);
+	return stream_head_check(r->b, sizeof(r->b), ds, false, e);
 }
 
 static void test_accepts_what_zkeep_asks_for(void **state)
@@ -51,6 +51,11 @@ static void test_accepts_what_zkeep_asks_for(void **state)
 		assert_int_equal(check(&sub, "tank/a", &e), 0);
 		assert_int_equal(check(&inc, "tank/a", &e), 0);
 		assert_int_equal(check(&resumed, "tank/a", &e), 0);
+		/* from a sender not trusted with packages: one snapshot's only */
+		assert_int_equal(stream_head_check(sub.b, sizeof(sub.b), "tank/a", true, &e), 0);
+		assert_int_equal(stream_head_check(inc.b, sizeof(inc.b), "tank/a", true, &e),
+		                 -EBADMSG);
+		assert_non_null(strstr(e.msg, "package of streams (zfs send -I)"));
 		struct stream_head h;
 		assert_int_equal(stream_head_parse(sub.b, sizeof(sub.b), &h, &e), 0);
 		assert_int_equal(h.toguid, 0x1122334455667788ULL);
@@ -92,7 +97,8 @@ static void test_refuses_what_is_not_a_stream(void **state)
 	struct rec r = make("tank/a@s2", 1, 0, 0);
 	assert_int_equal(check(&r, "tank/a", &e), 0);
 	/* short: a sender that stopped inside the header */
-	assert_int_equal(stream_head_check(r.b, STREAM_HEAD_LEN - 1, "tank/a", &e), -EBADMSG);
+	assert_int_equal(stream_head_check(r.b, STREAM_HEAD_LEN - 1, "tank/a", false, &e),
+	                 -ENODATA);
 	assert_non_null(strstr(e.msg, "ended after 311 bytes"));
 	struct rec bad = r;
 	bad.b[8] ^= 1; /* magic */
@@ -103,6 +109,10 @@ static void test_refuses_what_is_not_a_stream(void **state)
 	bad = r;
 	bad.b[16] = (unsigned char)((bad.b[16] & ~3) | 3); /* header type 3 */
 	assert_int_equal(check(&bad, "tank/a", &e), -EBADMSG);
+	bad = r;
+	bad.b[36] |= 1; /* DRR_FLAG_CLONE */
+	assert_int_equal(check(&bad, "tank/a", &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "clone"));
 	bad = r;
 	memset(bad.b + 56, 'a', 256); /* toname without its NUL */
 	assert_int_equal(check(&bad, "tank/a", &e), -EBADMSG);

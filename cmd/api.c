@@ -5,7 +5,7 @@
  * A collector thread (lib/periodic.c) collects a view, swaps it in,
  * fetches the /ui/ sparklines' history when history_url is set, and
  * sleeps --interval seconds. The main thread only takes signals: SIGHUP
- * collects at once, SIGTERM and SIGINT stop, within about two seconds
+ * collects at once, SIGTERM and SIGINT stop, within about a second
  * even while a zfs command hangs. libmicrohttpd's threads serve requests from the current view and
  * never run zfs. The server starts before the first collection so
  * /api/v1/health and /metrics answer at once, even when zfs is missing.
@@ -31,6 +31,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "opt.h"
 #include "periodic.h"
 #include "state.h"
 #include "ui.h"
@@ -258,54 +259,60 @@ static void collect_tick(void *arg)
 	fetch_history(c->s, c->history, &c->history_last);
 }
 
+const struct opt api_opts[] = {
+    {'l', "listen", OPT_VALUE, "HOST:PORT", "where to listen (default 127.0.0.1:8000)", false},
+    {OPT_LONG + 1, "interval", OPT_VALUE, "S", "seconds between collections (default 30)", false},
+    {OPT_LONG + 2, "metrics-once", OPT_NONE, NULL, "collect once, print /metrics, exit", false},
+    OPT_DEBUG,
+    OPT_QUIET,
+    OPT_CONFIG,
+    OPT_HELP,
+    {OPT_LONG + 3, "version", OPT_NONE, NULL, "print the version", false},
+    OPT_END_OF_TABLE,
+};
+
 int cmd_api(int argc, char **argv, const struct cmd *self)
 {
-	static const struct option opts[] = {
-	    {"listen", required_argument, NULL, 'l'},
-	    {"interval", required_argument, NULL, 'i'},
-	    {"config", required_argument, NULL, 'c'},
-	    {"debug", no_argument, NULL, 'd'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"metrics-once", no_argument, NULL, 'M'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *config = NULL, *listen = NULL, *interval = NULL;
+	const char *config = NULL, *listen = NULL, *interval = NULL, *ov;
 	int debug = 0, quiet = 0, once = 0, c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":l:i:c:dqh", opts, NULL)) != -1) {
+	struct opt_parser op;
+	opt_begin(&op, api_opts, false);
+	while ((c = opt_next(&op, argc, argv, &ov)) != -1) {
 		switch (c) {
 		case 'l':
-			listen = optarg;
+			listen = ov;
 			break;
-		case 'i':
-			interval = optarg;
+		case OPT_LONG + 1:
+			interval = ov;
 			break;
 		case 'c':
-			config = optarg;
+			config = ov;
 			break;
-		case 'd':
-			debug = 1;
+		case OPT_ID_DEBUG:
+		case OPT_ID_DEBUG | OPT_NO:
+			debug = !(c & OPT_NO);
 			break;
 		case 'q':
-			quiet = 1;
+		case 'q' | OPT_NO:
+			quiet = !(c & OPT_NO);
 			break;
-		case 'M':
+		case OPT_LONG + 2:
 			once = 1;
 			break;
 		case 'h':
-			cmd_print_usage(self, 0);
+			opt_end(&op);
+			cmd_print_help(self);
 			return EXIT_OK;
-		case 'V':
+		case OPT_LONG + 3:
+			opt_end(&op);
 			printf("zkeep %s\n", zkeep_version);
 			return EXIT_OK;
-		case ':':
-			return cmd_usage_error(self, "'%s' needs a value", argv[optind - 1]);
 		default:
-			return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			opt_end(&op);
+			return cmd_opt_error(self, c, argv);
 		}
 	}
+	opt_end(&op);
 	if (optind < argc)
 		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
 	log_setup("zkeep-api", LOG_SINK_STDERR, LOG_LVL_INFO);
@@ -448,7 +455,7 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 	}
 	http_stop(srv);
 	srv = NULL;
-	if (periodic_stop(coll, 2000) < 0) {
+	if (periodic_stop(coll, 1000) < 0) {
 		/* its zfs command has not answered: what the collection uses
 		 * stays as it is, and the process ends around it */
 		log_warn("exiting during a collection that has not finished (a zfs command not "

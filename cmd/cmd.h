@@ -12,13 +12,21 @@
 #define EXIT_FAILED 1
 #define EXIT_USAGE  2
 
+#include "opt.h"
+
 struct cmd {
 	const char *name;      /* the subcommand, e.g. "pull" */
 	const char *seed_name; /* the seed tool it replaces, or NULL */
 	int (*fn)(int argc, char **argv, const struct cmd *self);
 	const char *usage; /* one line of synopsis, without "zkeep NAME" */
 	const char *summary;
+	const struct opt *opts; /* its option table (lib/opt.h) */
 };
+
+/* Each command's option table: getopt, --help and the man page test
+ * (tests/host/t_cli_docs.sh) all read it. */
+extern const struct opt snapshot_opts[], prune_opts[], report_opts[], pull_opts[], push_opts[],
+    api_opts[], status_opts[], gate_opts[];
 
 extern const char zkeep_version[];
 
@@ -31,8 +39,14 @@ int cmd_push(int argc, char **argv, const struct cmd *self);
 int cmd_api(int argc, char **argv, const struct cmd *self);
 int cmd_gate(int argc, char **argv, const struct cmd *self);
 
-/* The usage line as printed by --help and on misuse. */
+/* The usage line as printed on misuse. */
 void cmd_print_usage(const struct cmd *self, int to_stderr);
+
+/* --help: the usage line and every option of the command's table. */
+void cmd_print_help(const struct cmd *self);
+
+/* What opt_next's ':' or '?' means, as a usage error (EXIT_USAGE). */
+int cmd_opt_error(const struct cmd *self, int c, char **argv);
 
 /* Misuse: "zkeep NAME: msg", the usage on stderr; returns EXIT_USAGE. */
 int cmd_usage_error(const struct cmd *self, const char *fmt, ...)

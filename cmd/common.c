@@ -3,6 +3,7 @@
  * loading the config, and the clock.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "log.h"
+#include "opt.h"
 #include "banned.h"
 
 int cmd_usage_error(const struct cmd *self, const char *fmt, ...)
@@ -25,6 +27,13 @@ int cmd_usage_error(const struct cmd *self, const char *fmt, ...)
 	fputc('\n', stderr);
 	cmd_print_usage(self, 1);
 	return EXIT_USAGE;
+}
+
+int cmd_opt_error(const struct cmd *self, int c, char **argv)
+{
+	if (c == ':')
+		return cmd_usage_error(self, "'%s' needs a value", argv[optind - 1]);
+	return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
 }
 
 void cmd_setup_log(const struct cmd *self, const char *argv0, int quiet, int debug)

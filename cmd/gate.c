@@ -79,39 +79,46 @@ static int verify_token(const struct gate *g, const struct strvec *argv, struct 
 	return r;
 }
 
+enum { GATE_ALLOW = OPT_LONG + 1, GATE_PREFIX, GATE_COMPAT, GATE_ZFS };
+const struct opt gate_opts[] = {
+    {GATE_ALLOW, "allow", OPT_VALUE, "OPS", "the operations allowed: send, receive, list, ...",
+     false},
+    {GATE_PREFIX, "prefix", OPT_VALUE, "DS", "datasets at or under DS only (repeatable)", false},
+    {GATE_COMPAT, "compat", OPT_VALUE, "seed", "exactly the old offsite host's five command lines",
+     false},
+    {GATE_ZFS, "zfs", OPT_VALUE, "PATH", "the zfs to run (default: /usr/sbin/zfs or /sbin/zfs)",
+     false},
+    OPT_DRY_RUN,
+    OPT_HELP,
+    OPT_END_OF_TABLE,
+};
+
 int cmd_gate(int argc, char **argv, const struct cmd *self)
 {
-	static const struct option opts[] = {
-	    {"allow", required_argument, NULL, 'a'},
-	    {"prefix", required_argument, NULL, 'p'},
-	    {"compat", required_argument, NULL, 'c'},
-	    {"dry-run", no_argument, NULL, 'n'},
-	    {"zfs", required_argument, NULL, 'z'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct gate g;
 	struct zerr e = ZERR_INIT;
 	int dry = 0, c, ret = EXIT_USAGE;
+	const char *v;
 	gate_init(&g);
 	g.zfs = find_zfs();
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":a:p:c:nz:h", opts, NULL)) != -1) {
+	struct opt_parser op;
+	opt_begin(&op, gate_opts, false);
+	while ((c = opt_next(&op, argc, argv, &v)) != -1) {
 		switch (c) {
-		case 'a':
-			if (gate_parse_allow(optarg, &g.allow, &e) < 0) {
+		case GATE_ALLOW:
+			if (gate_parse_allow(v, &g.allow, &e) < 0) {
 				ret = cmd_usage_error(self, "--allow: %s", e.msg);
 				goto out;
 			}
 			break;
-		case 'p':
-			if (gate_add_prefix(&g, optarg, &e) < 0) {
+		case GATE_PREFIX:
+			if (gate_add_prefix(&g, v, &e) < 0) {
 				ret = cmd_usage_error(self, "--prefix: %s", e.msg);
 				goto out;
 			}
 			break;
-		case 'c':
-			if (strcmp(optarg, "seed")) {
+		case GATE_COMPAT:
+			if (strcmp(v, "seed")) {
 				ret = cmd_usage_error(self, "--compat takes only 'seed'");
 				goto out;
 			}
@@ -120,22 +127,19 @@ int cmd_gate(int argc, char **argv, const struct cmd *self)
 		case 'n':
 			dry = 1;
 			break;
-		case 'z':
-			if (optarg[0] != '/') {
+		case GATE_ZFS:
+			if (v[0] != '/') {
 				ret = cmd_usage_error(self, "--zfs needs an absolute path");
 				goto out;
 			}
-			g.zfs = optarg;
+			g.zfs = v;
 			break;
 		case 'h':
-			cmd_print_usage(self, 0);
+			cmd_print_help(self);
 			ret = EXIT_OK;
 			goto out;
-		case ':':
-			ret = cmd_usage_error(self, "'%s' needs a value", argv[optind - 1]);
-			goto out;
 		default:
-			ret = cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			ret = cmd_opt_error(self, c, argv);
 			goto out;
 		}
 	}
@@ -185,6 +189,7 @@ int cmd_gate(int argc, char **argv, const struct cmd *self)
 	buf_free(&shown);
 	closelog();
 out:
+	opt_end(&op);
 	gate_free(&g);
 	return ret;
 }

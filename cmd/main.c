@@ -12,6 +12,7 @@
 
 #include "cmd.h"
 #include "log.h"
+#include "opt.h"
 #include "banned.h"
 
 #ifndef ZKEEP_VERSION
@@ -22,29 +23,29 @@ const char zkeep_version[] = ZKEEP_VERSION;
 static const struct cmd commands[] = {
     {"snapshot", "zfs-snapshot", cmd_snapshot,
      "--type hourly|daily|monthly|yearly [--dry-run] [--debug] [-q] [--config FILE]",
-     "take the policy snapshots due for one interval, in one zfs call"},
+     "take the policy snapshots due for one interval, in one zfs call", snapshot_opts},
     {"prune", "zfs-prune", cmd_prune, "[--dry-run] [--debug] [-q] [--config FILE]",
-     "destroy expired policy snapshots"},
+     "destroy expired policy snapshots", prune_opts},
     {"report", "zfs-snapshot-report", cmd_report,
-     "[--json] [--debug] [--cache-file PATH] [--config FILE]",
-     "policy compliance as a table or JSON"},
+     "[--json] [--debug] [-q] [--cache-file PATH] [--config FILE]",
+     "policy compliance as a table or JSON", report_opts},
     {"pull", "zfs-pull-backups", cmd_pull,
      "--host H --datasets DS... --destination D [--user U] [--name N] [-q] [--debug] [--dry-run] "
      "[--force] [--full-newest] [--bwlimit RATE] [--keep SPEC] [--wait[=S]] [--config FILE] "
      "[--job NAME] [--jobs N]",
-     "pull datasets from a client host over ssh"},
+     "pull datasets from a client host over ssh", pull_opts},
     {"push", "zfs-push-backups", cmd_push,
      "--host H --datasets DS... --destination D [--user U] [--strip-prefix P] [--restricted] "
      "[--bwlimit RATE] [-q] [--debug] [--dry-run] [--force] [--wait[=S]] [--config FILE] "
      "[--job NAME] [--jobs N]",
-     "push raw streams to an offsite host over ssh"},
+     "push raw streams to an offsite host over ssh", push_opts},
     {"api", "zfs-api", cmd_api,
      "[--listen HOST:PORT] [--interval S] [--metrics-once] [--debug] [-q] [--config FILE]",
-     "the per-host HTTP daemon: JSON API and /metrics"},
+     "the per-host HTTP daemon: JSON API and /metrics", api_opts},
     {"status", NULL, cmd_status, "[--json] [--color auto|always|never] [--config FILE]",
-     "one screen: pools, policy compliance, backups and locks; exit 1 on trouble"},
+     "one screen: pools, policy compliance, backups and locks; exit 1 on trouble", status_opts},
     {"gate", NULL, cmd_gate, "--allow OPS | --compat seed --prefix DS [--prefix DS]... [--dry-run]",
-     "an ssh forced command for backup keys"},
+     "an ssh forced command for backup keys", gate_opts},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -56,6 +57,14 @@ void cmd_print_usage(const struct cmd *self, int to_stderr)
 		        self->seed_name, self->usage);
 	else
 		fprintf(f, "usage: zkeep %s %s\n", self->name, self->usage);
+}
+
+void cmd_print_help(const struct cmd *self)
+{
+	cmd_print_usage(self, 0);
+	printf("\n%s\n\noptions:\n", self->summary);
+	opt_print_help(stdout, self->opts);
+	printf("\nSee man zkeep-%s.\n", self->name);
 }
 
 static void help(FILE *f)
@@ -70,6 +79,31 @@ static void help(FILE *f)
 	           "has the rest.\n"
 	           "Exit codes: 0 success, 1 something failed, 2 usage or configuration "
 	           "error.\n");
+}
+
+/* Edit distance of a and b (short words: subcommand names), for "did
+ * you mean". */
+static size_t distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[32];
+	if (la >= 31 || lb >= 31)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j], best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
 }
 
 static const char *base_name(const char *path)
@@ -117,7 +151,7 @@ int main(int argc, char **argv)
 		if (argc > 2)
 			for (size_t i = 0; i < N_COMMANDS; i++)
 				if (!strcmp(argv[2], commands[i].name)) {
-					cmd_print_usage(&commands[i], 0);
+					cmd_print_help(&commands[i]);
 					return EXIT_OK;
 				}
 		help(stdout);
@@ -126,6 +160,20 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		if (!strcmp(name, commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1, &commands[i]);
-	fprintf(stderr, "zkeep: '%s' is not a zkeep command; see 'zkeep help'\n", name);
+	/* a suggestion only: commands are never run by a near match */
+	const char *near = NULL;
+	size_t best = 3;
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		size_t d = distance(name, commands[i].name);
+		if (d < best) {
+			best = d;
+			near = commands[i].name;
+		}
+	}
+	if (near)
+		fprintf(stderr, "zkeep: '%s' is not a zkeep command; did you mean '%s'?\n", name,
+		        near);
+	else
+		fprintf(stderr, "zkeep: '%s' is not a zkeep command; see 'zkeep help'\n", name);
 	return EXIT_USAGE;
 }

@@ -11,41 +11,45 @@
 #include "cmd.h"
 #include "config.h"
 #include "log.h"
+#include "opt.h"
 #include "banned.h"
+
+const struct opt prune_opts[] = {
+    OPT_DRY_RUN, OPT_DEBUG, OPT_QUIET, OPT_CONFIG, OPT_HELP, OPT_END_OF_TABLE,
+};
 
 int cmd_prune(int argc, char **argv, const struct cmd *self)
 {
-	static const struct option opts[] = {
-	    {"dry-run", no_argument, NULL, 'n'}, {"debug", no_argument, NULL, 'd'},
-	    {"quiet", no_argument, NULL, 'q'},   {"config", required_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},    {NULL, 0, NULL, 0},
-	};
-	const char *config = NULL;
+	const char *config = NULL, *v;
 	int dry = 0, debug = 0, quiet = 0, c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":ndqc:h", opts, NULL)) != -1) {
+	struct opt_parser op;
+	opt_begin(&op, prune_opts, false);
+	while ((c = opt_next(&op, argc, argv, &v)) != -1) {
 		switch (c) {
 		case 'n':
 			dry = 1;
 			break;
-		case 'd':
-			debug = 1;
+		case OPT_ID_DEBUG:
+		case OPT_ID_DEBUG | OPT_NO:
+			debug = !(c & OPT_NO);
 			break;
 		case 'q':
-			quiet = 1;
+		case 'q' | OPT_NO:
+			quiet = !(c & OPT_NO);
 			break;
 		case 'c':
-			config = optarg;
+			config = v;
 			break;
 		case 'h':
-			cmd_print_usage(self, 0);
+			opt_end(&op);
+			cmd_print_help(self);
 			return EXIT_OK;
-		case ':':
-			return cmd_usage_error(self, "'%s' needs a value", argv[optind - 1]);
 		default:
-			return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			opt_end(&op);
+			return cmd_opt_error(self, c, argv);
 		}
 	}
+	opt_end(&op);
 	if (optind < argc)
 		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
 	cmd_setup_log(self, argv[0], quiet, debug);

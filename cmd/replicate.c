@@ -23,6 +23,7 @@
 #include "config.h"
 #include "lock.h"
 #include "log.h"
+#include "opt.h"
 #include "replicate.h"
 #include "xalloc.h"
 #include "zfs.h"
@@ -291,156 +292,189 @@ static int run_jobs(const struct repl_opts *o, const struct zk_config *cfg,
 	return ret;
 }
 
+enum {
+	R_DEST = OPT_LONG + 1,
+	R_NAME,
+	R_FORCE,
+	R_FULL_NEWEST,
+	R_BWLIMIT,
+	R_PROGRESS,
+	R_STALL,
+	R_WAIT,
+	R_LOCK_DIR,
+	R_JOBS,
+	R_JOB,
+	R_STRIP,
+	R_RESTRICTED,
+	R_KEEP,
+};
+/* The seed's flags first (zfs-pull-backups, zfs-push-backups), then zkeep's. */
+#define R_COMMON_SEED                                                                              \
+	{'H', "host", OPT_VALUE, "H", "the client (pull) or offsite host (push)", false},          \
+	    {'D', "datasets", OPT_VALUE, "DS...", "the datasets, with their descendants", false},  \
+	    {'u', "user", OPT_VALUE, "U", "the ssh user on H", false},                             \
+	    {R_DEST, "destination", OPT_VALUE, "D", "where the copies go", false}, OPT_DEBUG,      \
+	    OPT_QUIET
+#define R_COMMON                                                                                     \
+	{R_BWLIMIT, "bwlimit", OPT_VALUE, "RATE", "at most RATE bytes a second (K, M, G: 1024s)",    \
+	 false},                                                                                     \
+	    OPT_DRY_RUN,                                                                             \
+	    {R_FORCE, "force", OPT_NONE, NULL, "roll the target back to the base when it moved",     \
+	     false},                                                                                 \
+	    {R_FULL_NEWEST,                                                                          \
+	     "full-newest",                                                                          \
+	     OPT_NONE,                                                                               \
+	     NULL,                                                                                   \
+	     "a first sync sends only the newest snapshot",                                          \
+	     false},                                                                                 \
+	    {R_KEEP, "keep", OPT_VALUE, "SPEC", "prune the target's policy snapshots to SPEC",       \
+	     false},                                                                                 \
+	    {R_PROGRESS, "progress", OPT_NONE, NULL, "a progress line (default on a terminal)",      \
+	     false},                                                                                 \
+	    {R_STALL, "stall-timeout", OPT_VALUE, "S", "give up on a stream idle S seconds", false}, \
+	    {R_WAIT, "wait", OPT_MAYBE, "S", "wait for the lock (S seconds, or for ever)", false},   \
+	    {R_LOCK_DIR, "lock-dir", OPT_VALUE, "DIR", "the lock files' directory", false},          \
+	    {'p', "port", OPT_VALUE, "PORT", "ssh's port on H", false},                              \
+	    {'i', "identity", OPT_VALUE, "FILE", "ssh's key for H", false},                          \
+	    {R_JOBS, "jobs", OPT_VALUE, "N", "datasets at once (default 4)", false},                 \
+	    {R_JOB, "job", OPT_VALUE, "NAME", "the [pull NAME] or [push NAME] job of the config",    \
+	     false},                                                                                 \
+	    OPT_CONFIG, OPT_HELP
+const struct opt pull_opts[] = {
+    R_COMMON_SEED,
+    {R_NAME, "name", OPT_VALUE, "N", "the name under the destination (default: H)", false},
+    R_COMMON,
+    OPT_END_OF_TABLE,
+};
+const struct opt push_opts[] = {
+    R_COMMON_SEED,
+    {R_STRIP, "strip-prefix", OPT_VALUE, "P", "take P/ off each dataset's name on H", false},
+    {R_RESTRICTED, "restricted", OPT_NONE, NULL, "only the old offsite host's five command lines",
+     false},
+    R_COMMON,
+    OPT_END_OF_TABLE,
+};
+
 static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool push)
 {
-	static const struct option opts[] = {
-	    {"host", required_argument, NULL, 'H'},
-	    {"datasets", required_argument, NULL, 'D'},
-	    {"user", required_argument, NULL, 'u'},
-	    {"destination", required_argument, NULL, 'd'},
-	    {"name", required_argument, NULL, 'N'},
-	    {"debug", no_argument, NULL, 'g'},
-	    {"no-debug", no_argument, NULL, 'G'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"config", required_argument, NULL, 'c'},
-	    {"dry-run", no_argument, NULL, 'n'},
-	    {"force", no_argument, NULL, 'f'},
-	    {"full-newest", no_argument, NULL, 'F'},
-	    {"bwlimit", required_argument, NULL, 'b'},
-	    {"progress", no_argument, NULL, 'P'},
-	    {"stall-timeout", required_argument, NULL, 's'},
-	    {"wait", optional_argument, NULL, 'w'},
-	    {"lock-dir", required_argument, NULL, 'l'},
-	    {"port", required_argument, NULL, 'p'},
-	    {"identity", required_argument, NULL, 'i'},
-	    {"jobs", required_argument, NULL, 'j'},
-	    {"job", required_argument, NULL, 'J'},
-	    {"strip-prefix", required_argument, NULL, 'S'},
-	    {"restricted", no_argument, NULL, 'R'},
-	    {"keep", required_argument, NULL, 'K'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
 	struct repl_opts o;
 	struct zerr e = ZERR_INIT;
 	int debug = 0, quiet = 0, c, ret = EXIT_USAGE;
 	long n;
+	const char *v;
 	memset(&o, 0, sizeof(o));
 	strvec_init(&o.datasets);
 	o.push = push;
 	o.stall_s = 600;
 	o.jobs = 4;
 	o.progress = isatty(STDERR_FILENO);
-	optind = 1;
-	/* '+': stop at the first non-option, so --datasets can take a list */
-	const char *optstr = push ? "+:H:D:u:d:gGqc:nfFb:Ps:w::l:p:i:j:J:S:RK:h"
-	                          : "+:H:D:u:d:N:gGqc:nfFb:Ps:w::l:p:i:j:J:K:h";
-	while ((c = getopt_long(argc, argv, optstr, opts, NULL)) != -1) {
+	/* stop at the first operand, so --datasets can take a list */
+	struct opt_parser op;
+	opt_begin(&op, push ? push_opts : pull_opts, true);
+	while ((c = opt_next(&op, argc, argv, &v)) != -1) {
 		switch (c) {
 		case 'H':
-			o.host = optarg;
+			o.host = v;
 			break;
 		case 'D':
-			strvec_push(&o.datasets, optarg);
+			strvec_push(&o.datasets, v);
 			while (optind < argc && argv[optind][0] != '-')
 				strvec_push(&o.datasets, argv[optind++]);
 			break;
 		case 'u':
-			o.user = optarg;
+			o.user = v;
 			break;
-		case 'd':
-			o.destination = optarg;
+		case R_DEST:
+			o.destination = v;
 			break;
-		case 'N':
-			o.name = optarg;
+		case R_NAME:
+			o.name = v;
 			break;
-		case 'S':
-			o.strip = optarg;
+		case R_STRIP:
+			o.strip = v;
 			break;
-		case 'K':
-			if (config_parse_keep(optarg, o.keep, &e) < 0) {
+		case R_KEEP:
+			if (config_parse_keep(v, o.keep, &e) < 0) {
 				ret = cmd_usage_error(self, "--keep: %s", e.msg);
 				goto out;
 			}
 			o.has_keep = true;
 			break;
-		case 'R':
+		case R_RESTRICTED:
 			o.restricted = true;
 			break;
-		case 'g':
-			debug = 1;
-			break;
-		case 'G':
-			debug = 0;
+		case OPT_ID_DEBUG:
+		case OPT_ID_DEBUG | OPT_NO:
+			debug = !(c & OPT_NO);
 			break;
 		case 'q':
 			quiet = 1;
 			o.progress = false;
 			break;
+		case 'q' | OPT_NO:
+			quiet = 0;
+			break;
 		case 'c':
-			o.config = optarg;
+			o.config = v;
 			break;
 		case 'n':
 			o.dry_run = true;
 			break;
-		case 'f':
+		case R_FORCE:
 			o.force = true;
 			break;
-		case 'F':
+		case R_FULL_NEWEST:
 			o.full_newest = true;
 			break;
-		case 'b':
-			if (config_parse_rate(optarg, &o.bwlimit, &e) < 0) {
+		case R_BWLIMIT:
+			if (config_parse_rate(v, &o.bwlimit, &e) < 0) {
 				ret = cmd_usage_error(self, "--bwlimit: %s", e.msg);
 				goto out;
 			}
 			break;
-		case 'P':
+		case R_PROGRESS:
 			o.progress = true;
 			break;
-		case 's':
-		case 'w':
+		case R_STALL:
+		case R_WAIT:
 		case 'p':
-		case 'j':
-			if (!optarg && c == 'w') {
+		case R_JOBS:
+			if (!v && c == R_WAIT) {
 				o.wait_s = -1;
 				break;
 			}
-			if (config_parse_int(optarg, c == 'p' || c == 'j' ? 1 : 0,
-			                     c == 'p'   ? 65535
-			                     : c == 'j' ? MAX_JOBS
-			                                : 86400 * 7,
+			if (config_parse_int(v, c == 'p' || c == R_JOBS ? 1 : 0,
+			                     c == 'p'      ? 65535
+			                     : c == R_JOBS ? MAX_JOBS
+			                                   : 86400 * 7,
 			                     &n, &e) < 0) {
 				ret = cmd_usage_error(self, "%s: %s", argv[optind - 1], e.msg);
 				goto out;
 			}
-			if (c == 's')
+			if (c == R_STALL)
 				o.stall_s = (int)n;
-			else if (c == 'w')
+			else if (c == R_WAIT)
 				o.wait_s = (int)n;
 			else if (c == 'p')
 				o.port = (int)n;
 			else
 				o.jobs = (int)n;
 			break;
-		case 'l':
-			o.lock_dir = optarg;
+		case R_LOCK_DIR:
+			o.lock_dir = v;
 			break;
-		case 'J':
-			o.job = optarg;
+		case R_JOB:
+			o.job = v;
 			break;
 		case 'i':
-			o.identity = optarg;
+			o.identity = v;
 			break;
 		case 'h':
-			cmd_print_usage(self, 0);
+			cmd_print_help(self);
 			ret = EXIT_OK;
 			goto out;
-		case ':':
-			ret = cmd_usage_error(self, "'%s' needs a value", argv[optind - 1]);
-			goto out;
 		default:
-			ret = cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			ret = cmd_opt_error(self, c, argv);
 			goto out;
 		}
 	}
@@ -545,6 +579,7 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 out_cfg:
 	config_free(&cfg);
 out:
+	opt_end(&op);
 	strvec_clear(&o.datasets);
 	return ret;
 }

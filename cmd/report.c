@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "log.h"
+#include "opt.h"
 #include "state.h"
 #include "banned.h"
 
@@ -68,46 +69,53 @@ static void print_table(json_t *report)
 		printf("\n%zu unmanaged datasets (no policy): see --json\n", json_array_size(un));
 }
 
+const struct opt report_opts[] = {
+    {'j', "json", OPT_NONE, NULL, "the report as JSON, as the old zfs-snapshot-report --json",
+     false},
+    {OPT_LONG + 1, "cache-file", OPT_VALUE, "PATH",
+     "write the JSON report to PATH atomically (for zkeep api)", false},
+    OPT_DEBUG,
+    OPT_QUIET,
+    OPT_CONFIG,
+    OPT_HELP,
+    OPT_END_OF_TABLE,
+};
+
 int cmd_report(int argc, char **argv, const struct cmd *self)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},
-	    {"debug", no_argument, NULL, 'd'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"cache-file", required_argument, NULL, 'f'},
-	    {"config", required_argument, NULL, 'c'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
-	const char *config = NULL, *cache = NULL;
+	const char *config = NULL, *cache = NULL, *v;
 	int json = 0, debug = 0, quiet = 0, c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":jdqf:c:h", opts, NULL)) != -1) {
+	struct opt_parser op;
+	opt_begin(&op, report_opts, false);
+	while ((c = opt_next(&op, argc, argv, &v)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
 			break;
-		case 'd':
-			debug = 1;
+		case OPT_ID_DEBUG:
+		case OPT_ID_DEBUG | OPT_NO:
+			debug = !(c & OPT_NO);
 			break;
 		case 'q':
-			quiet = 1;
+		case 'q' | OPT_NO:
+			quiet = !(c & OPT_NO);
 			break;
-		case 'f':
-			cache = optarg;
+		case OPT_LONG + 1:
+			cache = v;
 			break;
 		case 'c':
-			config = optarg;
+			config = v;
 			break;
 		case 'h':
-			cmd_print_usage(self, 0);
+			opt_end(&op);
+			cmd_print_help(self);
 			return EXIT_OK;
-		case ':':
-			return cmd_usage_error(self, "'%s' needs a value", argv[optind - 1]);
 		default:
-			return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			opt_end(&op);
+			return cmd_opt_error(self, c, argv);
 		}
 	}
+	opt_end(&op);
 	if (optind < argc)
 		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
 	cmd_setup_log(self, argv[0], quiet, debug);

@@ -24,6 +24,7 @@
 #include "fmt.h"
 #include "host.h"
 #include "log.h"
+#include "opt.h"
 #include "view.h"
 #include "banned.h"
 
@@ -326,40 +327,53 @@ static json_t *to_json(const struct view *v, const struct strvec *att, time_t no
 	                 "warnings", jw);
 }
 
+const struct opt status_opts[] = {
+    {'j', "json", OPT_NONE, NULL, "the same as JSON", false},
+    {OPT_LONG + 1, "color", OPT_VALUE, "WHEN", "auto (a terminal, no NO_COLOR), always or never",
+     false},
+    OPT_DEBUG,
+    OPT_QUIET,
+    OPT_CONFIG,
+    OPT_HELP,
+    OPT_END_OF_TABLE,
+};
+
 int cmd_status(int argc, char **argv, const struct cmd *self)
 {
-	static const struct option opts[] = {
-	    {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
-	    {"debug", no_argument, NULL, 'd'},       {"config", required_argument, NULL, 'c'},
-	    {"color", required_argument, NULL, 'C'}, {NULL, 0, NULL, 0},
-	};
 	bool json = false;
-	const char *config = NULL, *col = "auto";
+	const char *config = NULL, *col = "auto", *ov;
 	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":jhdc:", opts, NULL)) != -1) {
+	struct opt_parser op;
+	opt_begin(&op, status_opts, false);
+	while ((c = opt_next(&op, argc, argv, &ov)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
 			break;
-		case 'd':
-			log_set_level(LOG_LVL_DEBUG);
+		case OPT_ID_DEBUG:
+		case OPT_ID_DEBUG | OPT_NO:
+			log_set_level(c & OPT_NO ? LOG_LVL_INFO : LOG_LVL_DEBUG);
+			break;
+		case 'q':
+		case 'q' | OPT_NO:
+			log_set_level(c & OPT_NO ? LOG_LVL_INFO : LOG_LVL_ERROR);
 			break;
 		case 'c':
-			config = optarg;
+			config = ov;
 			break;
-		case 'C':
-			col = optarg;
+		case OPT_LONG + 1:
+			col = ov;
 			break;
 		case 'h':
-			cmd_print_usage(self, 0);
+			opt_end(&op);
+			cmd_print_help(self);
 			return EXIT_OK;
-		case ':':
-			return cmd_usage_error(self, "'%s' needs a value", argv[optind - 1]);
 		default:
-			return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
+			opt_end(&op);
+			return cmd_opt_error(self, c, argv);
 		}
 	}
+	opt_end(&op);
 	if (optind < argc)
 		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
 	if (strcmp(col, "auto") && strcmp(col, "always") && strcmp(col, "never"))

@@ -70,6 +70,7 @@ all:
           # route written as the old system's Traefik served zfs-api
           zkeep_api_proxy_route_file: /var/tmp/zk-traefik/zfs-api.yml
           zkeep_api_proxy_domain: example.net
+          zkeep_api_proxy_upstream: 127.0.0.1:8000
           zfs:
             zc/data: {policy: critical, snapshots_discover_children: true}
             zc/web: {policy: high}

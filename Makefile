@@ -99,10 +99,17 @@ check-headers:
 		echo "#include \"$$h\"" | $(CC) $(ALL_CFLAGS) -I. -x c -fsyntax-only - || exit 1; \
 	done; echo "headers: all self-contained"
 
-lint: check-headers
+# clang-tidy, the slow part, one process per file, as many at once as
+# make's -j allows (scripts/test: -j$(nproc)).
+TIDY_STAMPS := $(patsubst %.c,$(BUILD)/tidy/%.ok,$(LIB_SRC) $(CMD_SRC))
+$(BUILD)/tidy/%.ok: %.c $(wildcard lib/*.h cmd/*.h) .clang-tidy
+	@mkdir -p $(dir $@)
+	clang-tidy --quiet $< -- -std=c11 -D_GNU_SOURCE -Ilib $(PKG_CFLAGS)
+	@touch $@
+
+lint: check-headers $(TIDY_STAMPS)
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -Ilib lib cmd
-	clang-tidy --quiet $(LIB_SRC) $(CMD_SRC) -- -std=c11 -D_GNU_SOURCE -Ilib $(PKG_CFLAGS)
 	clang-format --dry-run --Werror $(FORMAT_SRC)
 
 format:

@@ -93,15 +93,6 @@ void proc_capture_free(struct proc_capture *c);
 int proc_capture(struct proc *p, const void *input, size_t input_len, int timeout_ms,
                  struct proc_capture *c, struct zerr *e);
 
-/* A pipeline of n stages, stdout of each into stdin of the next; the first
- * stage's in and the last stage's out are as set by the caller. Waits for
- * every stage. Returns 0 when all exited 0; otherwise the error of the
- * stage furthest down the pipe that failed, so a receiver's error is
- * reported ahead of the sender's broken pipe. st[i] gets each stage's
- * status when st is not NULL. */
-int proc_pipeline(struct proc *stages, size_t n, int timeout_ms, struct proc_status *st,
-                  struct zerr *e);
-
 /* "exited 3", "killed by SIGKILL", "timed out": for messages. */
 const char *proc_status_str(const struct proc_status *st, char *buf, size_t len);
 

@@ -24,8 +24,6 @@
 #include "zfs.h"
 #include "banned.h"
 
-#define ERR_CAP 65536
-
 static unsigned list_types(void)
 {
 	return ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK;

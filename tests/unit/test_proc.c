@@ -193,69 +193,6 @@ static void test_child_signals_and_fds(void **state)
 	signal(SIGPIPE, SIG_DFL);
 }
 
-static void add_stage(struct proc *p, const char *const *argv)
-{
-	proc_init(p);
-	strvec_pushv(&p->argv, argv);
-}
-
-static void test_pipeline(void **state)
-{
-	(void)state;
-	struct zerr e = ZERR_INIT;
-	FILE *tmp = tmpfile();
-	struct proc st[3];
-	struct proc_status ps[3];
-	add_stage(&st[0], (const char *const[]){"printf", "hello pipeline", NULL});
-	add_stage(&st[1], (const char *const[]){"tr", "a-z", "A-Z", NULL});
-	add_stage(&st[2], (const char *const[]){"cat", NULL});
-	st[2].out = PROC_IO_FD;
-	st[2].out_fd = fileno(tmp);
-	assert_int_equal(proc_pipeline(st, 3, 5000, ps, &e), 0);
-	char got[64] = "";
-	rewind(tmp);
-	assert_non_null(fgets(got, sizeof(got), tmp));
-	assert_string_equal(got, "HELLO PIPELINE");
-	for (int i = 0; i < 3; i++)
-		proc_free(&st[i]);
-	fclose(tmp);
-}
-
-static void test_pipeline_receiver_error_first(void **state)
-{
-	(void)state;
-	struct zerr e = ZERR_INIT;
-	struct proc st[2];
-	struct proc_status ps[2];
-	/* the receiver fails; the sender then dies of SIGPIPE */
-	add_stage(&st[0], (const char *const[]){"yes", NULL});
-	add_stage(&st[1], (const char *const[]){"sh", "-c", "head -c 10 >/dev/null; exit 3", NULL});
-	assert_int_equal(proc_pipeline(st, 2, 5000, ps, &e), -EIO);
-	assert_int_equal(ps[1].code, 3);
-	assert_int_equal(ps[0].signal, SIGPIPE);
-	assert_string_equal(e.msg, "'sh' exited 3");
-	proc_free(&st[0]);
-	proc_free(&st[1]);
-
-	/* only the sender fails: it is the one named */
-	add_stage(&st[0], (const char *const[]){"sh", "-c", "exit 4", NULL});
-	add_stage(&st[1], (const char *const[]){"cat", NULL});
-	assert_int_equal(proc_pipeline(st, 2, 5000, ps, &e), -EIO);
-	assert_string_equal(e.msg, "'sh' exited 4");
-	proc_free(&st[0]);
-	proc_free(&st[1]);
-
-	/* a stage that cannot start: the others are stopped and reaped */
-	add_stage(&st[0], (const char *const[]){"sleep", "30", NULL});
-	add_stage(&st[1], (const char *const[]){"zkeep-no-such-command", NULL});
-	double t0 = now_s();
-	assert_int_equal(proc_pipeline(st, 2, 5000, ps, &e), -ENOENT);
-	assert_true(now_s() - t0 < 4);
-	assert_int_equal(st[0].pid, 0);
-	proc_free(&st[0]);
-	proc_free(&st[1]);
-}
-
 /* A child that leaves a daemon holding its stdout is done when it exits. */
 static void test_capture_ends_with_child(void **state)
 {
@@ -293,21 +230,6 @@ static void test_closed_stdio(void **state)
 	assert_string_equal(c.err.s, "err\n");
 	proc_capture_free(&c);
 }
-
-static void test_pipeline_refuses_unread_pipes(void **state)
-{
-	(void)state;
-	struct zerr e = ZERR_INIT;
-	struct proc st[2];
-	add_stage(&st[0], (const char *const[]){"printf", "x", NULL});
-	add_stage(&st[1], (const char *const[]){"cat", NULL});
-	st[0].err = PROC_IO_PIPE;
-	assert_int_equal(proc_pipeline(st, 2, 5000, NULL, &e), -EINVAL);
-	assert_int_equal(st[0].pid, 0);
-	proc_free(&st[0]);
-	proc_free(&st[1]);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,11 +240,8 @@ int main(void)
 	    cmocka_unit_test(test_input_large),
 	    cmocka_unit_test(test_child_environment),
 	    cmocka_unit_test(test_child_signals_and_fds),
-	    cmocka_unit_test(test_pipeline),
-	    cmocka_unit_test(test_pipeline_receiver_error_first),
 	    cmocka_unit_test(test_capture_ends_with_child),
 	    cmocka_unit_test(test_closed_stdio),
-	    cmocka_unit_test(test_pipeline_refuses_unread_pipes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

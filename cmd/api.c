@@ -59,25 +59,6 @@ static void set_str(char **dst, const char *v)
 	*dst = xstrdup(v);
 }
 
-static int parse_listen(const char *v, struct api_settings *s)
-{
-	const char *colon = strrchr(v, ':');
-	struct zerr e = ZERR_INIT;
-	long port;
-	if (!colon || colon == v || config_parse_int(colon + 1, 1, 65535, &port, &e) < 0)
-		return -EINVAL;
-	char *h = xstrndup(v, (size_t)(colon - v));
-	size_t hl = strlen(h);
-	if (h[0] == '[' && hl > 2 && h[hl - 1] == ']') {
-		memmove(h, h + 1, hl - 2);
-		h[hl - 2] = '\0';
-	}
-	free(s->host);
-	s->host = h;
-	s->port = (int)port;
-	return 0;
-}
-
 /* The seed's levels were uvicorn's: critical and trace too. */
 static int parse_level(const char *v, enum log_level *out)
 {
@@ -358,9 +339,14 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 	if ((ret = apply_env(&s)) != EXIT_OK)
 		goto out;
 	ret = EXIT_USAGE;
-	if (listen && parse_listen(listen, &s) < 0) {
-		ret = cmd_usage_error(self, "--listen: '%s' is not HOST:PORT", listen);
-		goto out;
+	if (listen) {
+		char *h;
+		if (config_parse_listen(listen, &h, &s.port, &e) < 0) {
+			ret = cmd_usage_error(self, "--listen: %s", e.msg);
+			goto out;
+		}
+		free(s.host);
+		s.host = h;
 	}
 	if (interval) {
 		long n;

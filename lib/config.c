@@ -560,15 +560,14 @@ static int key_global(struct parse *ps, const char *k, const char *v)
 	return -1;
 }
 
-static int parse_listen(struct parse *ps, const char *v)
+int config_parse_listen(const char *v, char **host, int *port, struct zerr *e)
 {
-	struct zerr e = ZERR_INIT;
 	const char *colon = strrchr(v, ':');
-	long port = 0;
+	long n = 0;
 	if (!colon || colon == v)
-		return fail(ps, ps->line, "listen: '%s' is not HOST:PORT", v);
-	if (config_parse_int(colon + 1, 1, 65535, &port, &e) < 0)
-		return fail(ps, ps->line, "listen: port %s", e.msg);
+		return zerr_set(e, -EINVAL, "'%s' is not HOST:PORT", v);
+	if (config_parse_int(colon + 1, 1, 65535, &n, e) < 0)
+		return zerr_prefix(e, "the port of '%s'", v);
 	char *h = xstrndup(v, (size_t)(colon - v));
 	size_t hl = strlen(h);
 	if (h[0] == '[' && hl > 2 && h[hl - 1] == ']') { /* [::1]:8000 */
@@ -576,18 +575,30 @@ static int parse_listen(struct parse *ps, const char *v)
 		h[hl - 2] = '\0';
 	} else if (strchr(h, ':')) { /* "::1" would read as host ":" port 1 */
 		free(h);
-		return fail(ps, ps->line,
-		            "listen: write an IPv6 address in brackets, e.g. [::1]:8000");
+		return zerr_set(e, -EINVAL,
+		                "'%s': write an IPv6 address in brackets, e.g. [::1]:8000", v);
 	}
 	if (strspn(h, "0123456789abcdefABCDEF.:") != strlen(h) &&
 	    strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
 	        strlen(h)) {
 		free(h);
-		return fail(ps, ps->line, "listen: invalid address in '%s'", v);
+		return zerr_set(e, -EINVAL, "invalid address in '%s'", v);
 	}
+	*host = h;
+	*port = (int)n;
+	return 0;
+}
+
+static int parse_listen(struct parse *ps, const char *v)
+{
+	struct zerr e = ZERR_INIT;
+	char *h;
+	int port;
+	if (config_parse_listen(v, &h, &port, &e) < 0)
+		return fail(ps, ps->line, "listen: %s", e.msg);
 	free(ps->c->api.listen_host);
 	ps->c->api.listen_host = h;
-	ps->c->api.listen_port = (int)port;
+	ps->c->api.listen_port = port;
 	return 1;
 }
 

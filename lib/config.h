@@ -125,5 +125,8 @@ int config_parse_rate(const char *s, uint64_t *out, struct zerr *e);
 /* "hourly=48 daily=60": intervals not named get ZK_KEEP_ALL. */
 int config_parse_keep(const char *s, int keep[ZK_N_INTERVALS], struct zerr *e);
 int config_parse_interval(const char *s, enum zk_interval *out, struct zerr *e);
+/* "HOST:PORT", "[::1]:PORT": *host allocated (brackets removed). The one
+ * rule for [api] listen and --listen. */
+int config_parse_listen(const char *s, char **host, int *port, struct zerr *e);
 
 #endif

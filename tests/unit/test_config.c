@@ -301,9 +301,29 @@ static void test_value_parsers(void **state)
 	assert_int_equal(config_parse_keep("daily=-1", keep, NULL), -EINVAL);
 }
 
+/* --listen and [api] listen: one parser */
+static void test_parse_listen(void **state)
+{
+	(void)state;
+	struct zerr e = ZERR_INIT;
+	char *h = NULL;
+	int port = 0;
+	assert_int_equal(config_parse_listen("0.0.0.0:8000", &h, &port, &e), 0);
+	assert_string_equal(h, "0.0.0.0");
+	assert_int_equal(port, 8000);
+	free(h);
+	assert_int_equal(config_parse_listen("[::1]:9000", &h, &port, &e), 0);
+	assert_string_equal(h, "::1");
+	free(h);
+	const char *bad[] = {"8000", ":8000", "::1", "host:0", "host:65536", "ho st:80", "a;b:80"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(config_parse_listen(bad[i], &h, &port, &e), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_parse_listen),
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_example),
 	    cmocka_unit_test(test_continuation_and_new_policy),

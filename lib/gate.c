@@ -162,18 +162,30 @@ static int name_end(struct m *m, unsigned types)
 	return r < 0 ? r : end(m);
 }
 
+const char *const gate_seed_lines[GATE_SEED_N][GATE_SEED_WORDS + 1] = {
+    [GATE_SEED_LIST] = {"zfs", "list", NULL},
+    [GATE_SEED_LIST_SNAPSHOTS] = {"zfs", "list", "-t", "snapshot", "-H", "-o", "name", "-s",
+                                  "creation", "-r", NULL},
+    [GATE_SEED_CREATE] = {"zfs", "create", "-o", "canmount=off", NULL},
+    [GATE_SEED_RECEIVE] = {"zfs", "receive", "-F", "-u", NULL},
+};
+
+void gate_seed_argv(enum gate_seed_line line, const char *ds, const char **argv)
+{
+	size_t k = 0;
+	for (; gate_seed_lines[line][k]; k++)
+		argv[k] = gate_seed_lines[line][k];
+	argv[k++] = ds;
+	argv[k] = NULL;
+}
+
 /* The seed's five lines, exactly; DS also in the seed's [a-zA-Z0-9/_-]+. */
 static int match_seed(struct m *m)
 {
 	static const char ds_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	                               "0123456789/_-";
-	static const char *const forms[][12] = {
-	    {"zfs", "list", NULL},
-	    {"zfs", "list", "-t", "snapshot", "-H", "-o", "name", "-s", "creation", "-r", NULL},
-	    {"zfs", "create", "-o", "canmount=off", NULL},
-	    {"zfs", "receive", "-F", "-u", NULL},
-	};
-	for (size_t f = 0; f < sizeof(forms) / sizeof(forms[0]); f++) {
+	const char *const(*forms)[GATE_SEED_WORDS + 1] = gate_seed_lines;
+	for (size_t f = 0; f < GATE_SEED_N; f++) {
 		size_t k = 0;
 		while (forms[f][k] && k < m->n && !strcmp(m->w[k], forms[f][k]))
 			k++;

@@ -26,6 +26,24 @@
  * requires (a refusal of an older sender's receive names it). */
 #define GATE_RECEIVE_SINCE "0.2.0"
 
+/* The seed offsite host's allowlist (its restrict_commands.sh): "ls" and
+ * these four command lines, each followed by one dataset. The gate
+ * accepts exactly them under --compat seed, and a push to a restricted
+ * remote sends nothing else: both read them from here. */
+enum gate_seed_line {
+	GATE_SEED_LIST,           /* zfs list DS */
+	GATE_SEED_LIST_SNAPSHOTS, /* zfs list -t snapshot -H -o name -s creation -r DS */
+	GATE_SEED_CREATE,         /* zfs create -o canmount=off DS */
+	GATE_SEED_RECEIVE,        /* zfs receive -F -u DS */
+	GATE_SEED_N
+};
+#define GATE_SEED_WORDS 11 /* the longest line's words, without DS */
+extern const char *const gate_seed_lines[GATE_SEED_N][GATE_SEED_WORDS + 1];
+
+/* gate_seed_lines[line] followed by ds, into argv (room for
+ * GATE_SEED_WORDS + 2 pointers, NULL-terminated). */
+void gate_seed_argv(enum gate_seed_line line, const char *ds, const char **argv);
+
 enum gate_op {
 	GATE_OP_LS = 1 << 0,       /* "ls" */
 	GATE_OP_LIST = 1 << 1,     /* zfs list / get / holds / version, read only */

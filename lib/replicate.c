@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "fmt.h"
+#include "gate.h"
 #include "log.h"
 #include "plan.h"
 #include "policy.h"
@@ -202,7 +203,7 @@ static int transfer(const struct repl_job *j, const struct run *rn, const char *
 		strvec_push(&sargv, s->to);
 	}
 	if (j->restricted) { /* the only receive the seed's remote accepts */
-		strvec_pushv(&rargv, (const char *const[]){"zfs", "receive", "-F", "-u", NULL});
+		strvec_pushv(&rargv, gate_seed_lines[GATE_SEED_RECEIVE]);
 	} else {
 		/* The sender chooses the stream's properties: a hostile client
 		 * can send mountpoint=/etc. The target keeps its own mountpoint
@@ -441,10 +442,9 @@ static int make_parents(const struct repl_job *j, const char *target, const stru
 				log_info("would create %s", parent);
 			} else {
 				struct buf out = BUF_INIT;
-				r = host_run(j->dst,
-				             (const char *const[]){"zfs", "create", "-o",
-				                                   "canmount=off", parent, NULL},
-				             &out, 4096, j->timeout_ms, e);
+				const char *argv[GATE_SEED_WORDS + 2];
+				gate_seed_argv(GATE_SEED_CREATE, parent, argv);
+				r = host_run(j->dst, argv, &out, 4096, j->timeout_ms, e);
 				buf_free(&out);
 				if (r == 0)
 					log_info("created %s", parent);
@@ -466,19 +466,17 @@ static int list_target(const struct repl_job *j, const char *root, unsigned cols
 	if (j->restricted) {
 		/* the seed's two list forms, byte for byte */
 		struct buf out = BUF_INIT;
-		int r = host_run(j->dst, (const char *const[]){"zfs", "list", j->destination, NULL},
-		                 &out, ZFS_OUTPUT_MAX, j->timeout_ms, e);
+		const char *argv[GATE_SEED_WORDS + 2];
+		gate_seed_argv(GATE_SEED_LIST, j->destination, argv);
+		int r = host_run(j->dst, argv, &out, ZFS_OUTPUT_MAX, j->timeout_ms, e);
 		if (r < 0) {
 			buf_free(&out);
 			return zerr_set(e, -ENOENT, "destination '%s' does not exist on %s (%s)",
 			                j->destination, j->dst->label, e->msg);
 		}
 		buf_reset(&out);
-		r = host_run(j->dst,
-		             (const char *const[]){"zfs", "list", "-t", "snapshot", "-H", "-o",
-		                                   "name", "-s", "creation", "-r", j->destination,
-		                                   NULL},
-		             &out, ZFS_OUTPUT_MAX, j->timeout_ms, e);
+		gate_seed_argv(GATE_SEED_LIST_SNAPSHOTS, j->destination, argv);
+		r = host_run(j->dst, argv, &out, ZFS_OUTPUT_MAX, j->timeout_ms, e);
 		if (r == 0)
 			r = zfs_names_parse(dl, out.s, out.len, e);
 		buf_free(&out);

@@ -340,7 +340,7 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 		goto out;
 	ret = EXIT_USAGE;
 	if (listen) {
-		char *h;
+		char *h = NULL;
 		if (config_parse_listen(listen, &h, &s.port, &e) < 0) {
 			ret = cmd_usage_error(self, "--listen: %s", e.msg);
 			goto out;

@@ -592,8 +592,8 @@ int config_parse_listen(const char *v, char **host, int *port, struct zerr *e)
 static int parse_listen(struct parse *ps, const char *v)
 {
 	struct zerr e = ZERR_INIT;
-	char *h;
-	int port;
+	char *h = NULL;
+	int port = 0;
 	if (config_parse_listen(v, &h, &port, &e) < 0)
 		return fail(ps, ps->line, "listen: %s", e.msg);
 	free(ps->c->api.listen_host);

@@ -13,6 +13,7 @@
 #include "autosnap.h"
 #include "cmd.h"
 #include "config.h"
+#include "fmt.h"
 #include "log.h"
 #include "opt.h"
 #include "state.h"
@@ -20,15 +21,10 @@
 
 static void when(char *out, size_t len, json_t *t)
 {
-	if (!json_is_integer(t)) {
-		snprintf(out, len, "-");
-		return;
-	}
-	time_t v = (time_t)json_integer_value(t);
-	struct tm tm;
-	localtime_r(&v, &tm);
-	if (!strftime(out, len, "%Y-%m-%d %H:%M", &tm))
-		snprintf(out, len, "?");
+	struct buf b = BUF_INIT;
+	fmt_when(&b, json_is_integer(t) ? (int64_t)json_integer_value(t) : 0, FMT_LOCAL);
+	snprintf(out, len, "%s", b.s);
+	buf_free(&b);
 }
 
 static void print_table(json_t *report)

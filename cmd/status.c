@@ -72,15 +72,10 @@ static const char *paint(const char *s, bool bad)
 
 static void when(char *out, size_t len, int64_t t)
 {
-	if (!t) {
-		snprintf(out, len, "-");
-		return;
-	}
-	time_t v = (time_t)t;
-	struct tm tm;
-	localtime_r(&v, &tm);
-	if (!strftime(out, len, "%Y-%m-%d %H:%M", &tm))
-		snprintf(out, len, "?");
+	struct buf b = BUF_INIT;
+	fmt_when(&b, t, FMT_LOCAL);
+	snprintf(out, len, "%s", b.s);
+	buf_free(&b);
 }
 
 static void age(char *out, size_t len, int64_t secs)

@@ -1,6 +1,7 @@
 #include "fmt.h"
 
 #include <string.h>
+#include <time.h>
 
 #include "banned.h"
 
@@ -43,4 +44,16 @@ bool fmt_parse_u64(const char *s, uint64_t *out)
 	}
 	*out = v;
 	return true;
+}
+
+void fmt_when(struct buf *b, int64_t t, enum fmt_zone z)
+{
+	char s[40];
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (t <= 0 || !(z == FMT_UTC ? gmtime_r(&tt, &tm) : localtime_r(&tt, &tm)) ||
+	    !strftime(s, sizeof(s), z == FMT_UTC ? "%Y-%m-%d %H:%M UTC" : "%Y-%m-%d %H:%M", &tm))
+		buf_adds(b, "-");
+	else
+		buf_adds(b, s);
 }

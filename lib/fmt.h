@@ -17,6 +17,12 @@ void fmt_bytes_human(struct buf *b, uint64_t n);
  * ("42m"), hours under two days ("30h"), days after ("9d"). */
 void fmt_age(struct buf *b, int64_t secs);
 
+/* A time for people: local "2026-12-06 04:40", or with FMT_UTC
+ * "2026-12-06 04:40 UTC"; "-" for t <= 0 (no time). The one format of
+ * zkeep status, zkeep report's table and the /ui/ page. */
+enum fmt_zone { FMT_LOCAL, FMT_UTC };
+void fmt_when(struct buf *b, int64_t t, enum fmt_zone z);
+
 /* s is a decimal number that fits 64 bits: digits only (no sign, space or
  * empty string). */
 bool fmt_parse_u64(const char *s, uint64_t *out);

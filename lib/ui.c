@@ -559,13 +559,7 @@ static void human(struct buf *o, uint64_t n)
 
 static void when(struct buf *o, int64_t t)
 {
-	char s[40];
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (t <= 0 || !gmtime_r(&tt, &tm) || !strftime(s, sizeof(s), "%Y-%m-%d %H:%M UTC", &tm))
-		buf_adds(o, "-");
-	else
-		buf_adds(o, s);
+	fmt_when(o, t, FMT_UTC);
 }
 
 static const char *health_class(const char *h)

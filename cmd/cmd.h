@@ -12,6 +12,8 @@
 #define EXIT_FAILED 1
 #define EXIT_USAGE  2
 
+#include <stdbool.h>
+
 #include "opt.h"
 
 struct cmd {
@@ -51,6 +53,9 @@ int cmd_opt_error(const struct cmd *self, int c, char **argv);
 /* Misuse: "zkeep NAME: msg", the usage on stderr; returns EXIT_USAGE. */
 int cmd_usage_error(const struct cmd *self, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* true when argv0 (its base name) is the command's seed tool name. */
+bool cmd_is_seed(const struct cmd *self, const char *argv0);
 
 /* Logging for a command: the seed's "* " style when run under the seed
  * tool's name (argv0), zkeep's own otherwise; -q keeps errors only. */

@@ -36,11 +36,16 @@ int cmd_opt_error(const struct cmd *self, int c, char **argv)
 	return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
 }
 
-void cmd_setup_log(const struct cmd *self, const char *argv0, int quiet, int debug)
+bool cmd_is_seed(const struct cmd *self, const char *argv0)
 {
 	const char *base = strrchr(argv0, '/');
 	base = base ? base + 1 : argv0;
-	bool seed = self->seed_name && !strcmp(base, self->seed_name);
+	return self->seed_name && !strcmp(base, self->seed_name);
+}
+
+void cmd_setup_log(const struct cmd *self, const char *argv0, int quiet, int debug)
+{
+	bool seed = cmd_is_seed(self, argv0);
 	enum log_level lvl = debug ? LOG_LVL_DEBUG : quiet ? LOG_LVL_ERROR : LOG_LVL_INFO;
 	log_setup(seed ? self->seed_name : "zkeep", seed ? LOG_SINK_COMPAT : LOG_SINK_STDERR, lvl);
 }

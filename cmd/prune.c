@@ -24,6 +24,8 @@ int cmd_prune(int argc, char **argv, const struct cmd *self)
 	int dry = 0, debug = 0, quiet = 0, c;
 	struct opt_parser op;
 	opt_begin(&op, prune_opts, false);
+	if (cmd_is_seed(self, argv[0]))
+		opt_seed_prefixes(&op, argc, argv);
 	while ((c = opt_next(&op, argc, argv, &v)) != -1) {
 		switch (c) {
 		case 'n':

@@ -310,14 +310,15 @@ enum {
 };
 /* The seed's flags first (zfs-pull-backups, zfs-push-backups), then zkeep's. */
 #define R_COMMON_SEED                                                                              \
-	{'H', "host", OPT_VALUE, "H", "the client (pull) or offsite host (push)", false},          \
-	    {'D', "datasets", OPT_VALUE, "DS...", "the datasets, with their descendants", false},  \
-	    {'u', "user", OPT_VALUE, "U", "the ssh user on H", false},                             \
-	    {R_DEST, "destination", OPT_VALUE, "D", "where the copies go", false}, OPT_DEBUG,      \
-	    OPT_QUIET
+	{'H', "host", OPT_VALUE, "H", "the client (pull) or offsite host (push)", false, true},    \
+	    {'D',   "datasets", OPT_VALUE, "DS...", "the datasets, with their descendants",        \
+	     false, true},                                                                         \
+	    {'u', "user", OPT_VALUE, "U", "the ssh user on H", false, true},                       \
+	    {R_DEST, "destination", OPT_VALUE, "D", "where the copies go", false, true},           \
+	    OPT_DEBUG, OPT_QUIET
 #define R_COMMON                                                                                     \
 	{R_BWLIMIT, "bwlimit", OPT_VALUE, "RATE", "at most RATE bytes a second (K, M, G: 1024s)",    \
-	 false},                                                                                     \
+	 false,     true},                                                                           \
 	    OPT_DRY_RUN,                                                                             \
 	    {R_FORCE, "force", OPT_NONE, NULL, "roll the target back to the base when it moved",     \
 	     false},                                                                                 \
@@ -342,13 +343,13 @@ enum {
 	    OPT_CONFIG, OPT_HELP
 const struct opt pull_opts[] = {
     R_COMMON_SEED,
-    {R_NAME, "name", OPT_VALUE, "N", "the name under the destination (default: H)", false},
+    {R_NAME, "name", OPT_VALUE, "N", "the name under the destination (default: H)", false, true},
     R_COMMON,
     OPT_END_OF_TABLE,
 };
 const struct opt push_opts[] = {
     R_COMMON_SEED,
-    {R_STRIP, "strip-prefix", OPT_VALUE, "P", "take P/ off each dataset's name on H", false},
+    {R_STRIP, "strip-prefix", OPT_VALUE, "P", "take P/ off each dataset's name on H", false, true},
     {R_RESTRICTED, "restricted", OPT_NONE, NULL, "only the old offsite host's five command lines",
      false},
     R_COMMON,
@@ -371,6 +372,8 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 	/* stop at the first operand, so --datasets can take a list */
 	struct opt_parser op;
 	opt_begin(&op, push ? push_opts : pull_opts, true);
+	if (cmd_is_seed(self, argv[0]))
+		opt_seed_prefixes(&op, argc, argv);
 	while ((c = opt_next(&op, argc, argv, &v)) != -1) {
 		switch (c) {
 		case 'H':

@@ -67,9 +67,9 @@ static void print_table(json_t *report)
 
 const struct opt report_opts[] = {
     {'j', "json", OPT_NONE, NULL, "the report as JSON, as the old zfs-snapshot-report --json",
-     false},
+     false, true},
     {OPT_LONG + 1, "cache-file", OPT_VALUE, "PATH",
-     "write the JSON report to PATH atomically (for zkeep api)", false},
+     "write the JSON report to PATH atomically (for zkeep api)", false, true},
     OPT_DEBUG,
     OPT_QUIET,
     OPT_CONFIG,
@@ -83,6 +83,8 @@ int cmd_report(int argc, char **argv, const struct cmd *self)
 	int json = 0, debug = 0, quiet = 0, c;
 	struct opt_parser op;
 	opt_begin(&op, report_opts, false);
+	if (cmd_is_seed(self, argv[0]))
+		opt_seed_prefixes(&op, argc, argv);
 	while ((c = opt_next(&op, argc, argv, &v)) != -1) {
 		switch (c) {
 		case 'j':

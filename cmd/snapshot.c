@@ -14,7 +14,7 @@
 #include "banned.h"
 
 const struct opt snapshot_opts[] = {
-    {'t', "type", OPT_VALUE, "INTERVAL", "hourly, daily, monthly or yearly", false},
+    {'t', "type", OPT_VALUE, "INTERVAL", "hourly, daily, monthly or yearly", false, true},
     OPT_DRY_RUN,
     OPT_DEBUG,
     OPT_QUIET,
@@ -29,6 +29,8 @@ int cmd_snapshot(int argc, char **argv, const struct cmd *self)
 	int dry = 0, debug = 0, quiet = 0, c;
 	struct opt_parser op;
 	opt_begin(&op, snapshot_opts, false);
+	if (cmd_is_seed(self, argv[0]))
+		opt_seed_prefixes(&op, argc, argv);
 	while ((c = opt_next(&op, argc, argv, &v)) != -1) {
 		switch (c) {
 		case 't':

@@ -54,6 +54,63 @@ int opt_next(struct opt_parser *p, int argc, char **argv, const char **value)
 	return c;
 }
 
+/* the seed option that name (the text after "--", up to '=') abbreviates,
+ * or NULL: none, or more than one; out gets "no-" when it is a --no- form */
+static const struct opt *seed_match(const struct opt *t, const char *name, size_t len, bool *no)
+{
+	const struct opt *hit = NULL;
+	size_t hits = 0;
+	for (const struct opt *o = t; o->name; o++) {
+		if (strlen(o->name) == len && !strncmp(o->name, name, len))
+			return NULL; /* exact: nothing to resolve */
+		if (o->negatable && len == strlen(o->name) + 3 && !strncmp(name, "no-", 3) &&
+		    !strncmp(name + 3, o->name, len - 3))
+			return NULL;
+	}
+	for (const struct opt *o = t; o->name; o++) {
+		if (!o->seed)
+			continue;
+		if (!strncmp(o->name, name, len)) {
+			hit = o;
+			*no = false;
+			hits++;
+		}
+		if (o->negatable && len > 3 && !strncmp(name, "no-", 3) &&
+		    !strncmp(o->name, name + 3, len - 3)) {
+			hit = o;
+			*no = true;
+			hits++;
+		}
+	}
+	return hits == 1 ? hit : NULL;
+}
+
+static char **seed_made; /* the argv words written out in full */
+static size_t n_seed_made;
+
+void opt_seed_prefixes(struct opt_parser *p, int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--"))
+			return;
+		if (strncmp(a, "--", 2) != 0 || !a[2])
+			continue;
+		const char *eq = strchr(a + 2, '=');
+		size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+		bool no = false;
+		const struct opt *o = seed_match(p->t, a + 2, len, &no);
+		if (!o)
+			continue;
+		struct buf full = BUF_INIT;
+		buf_addf(&full, "--%s%s%s", no ? "no-" : "", o->name, eq ? eq : "");
+		/* lives as long as argv: a value after '=' is used after opt_end */
+		seed_made = xreallocarray(seed_made, n_seed_made + 1, sizeof(*seed_made));
+		seed_made[n_seed_made++] = full.s;
+		argv[i] = full.s;
+	}
+}
+
 void opt_end(struct opt_parser *p)
 {
 	struct option *l = p->longs;

@@ -27,6 +27,7 @@ struct opt {
 	const char *meta; /* the value's name in --help ("FILE"), NULL without one */
 	const char *help; /* one line */
 	bool negatable;   /* --no-NAME too (the seed's pull and push have them) */
+	bool seed;        /* the seed tool has it: abbreviations resolve to it first */
 };
 
 /* The entries every command that has them shares; ids fixed here. */
@@ -73,6 +74,16 @@ void opt_begin(struct opt_parser *p, const struct opt *t, bool stop_at_operand);
 int opt_next(struct opt_parser *p, int argc, char **argv, const char **value);
 
 void opt_end(struct opt_parser *p);
+
+/* Under a seed tool's name: an abbreviated --NAME[=V] that is a prefix of
+ * exactly one of the seed's options (entries marked seed, and their
+ * --no- forms) is written out in full in argv, before opt_next, so that
+ * zkeep's own options never make the seed's abbreviations ambiguous
+ * (argparse resolved them against the seed's options only: --st is
+ * --strip-prefix to zfs-push-backups, though zkeep push has
+ * --stall-timeout too). Stops at "--". The words written live as long as
+ * the process (a value after '=' is used after opt_end). */
+void opt_seed_prefixes(struct opt_parser *p, int argc, char **argv);
 
 /* "  -c, --config FILE   the configuration ..." for each option of t. */
 void opt_print_help(FILE *f, const struct opt *t);

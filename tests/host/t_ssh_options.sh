@@ -2,12 +2,7 @@
 # LogLevel=DEBUG1 among them, a pull to a closed port fails with ssh's own
 # debug lines in its error (and without it, none). Runs on this machine;
 # nothing is listening on 127.0.0.1:1.
-set -euo pipefail
-top=$(cd "$(dirname "$0")/../.." && pwd)
-zk=$top/${ZKEEP_BUILD:-build}/zkeep
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib/common.sh"
 conf() { # [ssh_options line]
 	printf '[global]\nstate_dir = %s\nlock_dir = %s\n[pull h]\nhost = 127.0.0.1\nport = 1\n' "$d" "$d"
 	printf 'datasets = tank/a\ndestination = zb\n%s\n' "${1:-}"

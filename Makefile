@@ -108,6 +108,7 @@ $(BUILD)/tidy/%.ok: %.c $(wildcard lib/*.h cmd/*.h) .clang-tidy
 	@touch $@
 
 lint: check-headers $(TIDY_STAMPS)
+	scripts/check-layers
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --suppress=missingIncludeSystem -D_GNU_SOURCE -Ilib lib cmd
 	clang-format --dry-run --Werror $(FORMAT_SRC)

@@ -46,7 +46,8 @@ bool cmd_is_seed(const struct cmd *self, const char *argv0)
 void cmd_setup_log(const struct cmd *self, const char *argv0, int quiet, int debug)
 {
 	bool seed = cmd_is_seed(self, argv0);
-	enum log_level lvl = debug ? LOG_LVL_DEBUG : quiet ? LOG_LVL_ERROR : LOG_LVL_INFO;
+	/* -q wins over --debug, as the seed's -q hid its debug lines too */
+	enum log_level lvl = quiet ? LOG_LVL_ERROR : debug ? LOG_LVL_DEBUG : LOG_LVL_INFO;
 	log_setup(seed ? self->seed_name : "zkeep", seed ? LOG_SINK_COMPAT : LOG_SINK_STDERR, lvl);
 }
 

@@ -416,6 +416,7 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 			break;
 		case 'q' | OPT_NO:
 			quiet = 0;
+			o.progress = isatty(STDERR_FILENO);
 			break;
 		case 'c':
 			o.config = v;

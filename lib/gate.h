@@ -37,7 +37,7 @@ enum gate_seed_line {
 	GATE_SEED_RECEIVE,        /* zfs receive -F -u DS */
 	GATE_SEED_N
 };
-#define GATE_SEED_WORDS 11 /* the longest line's words, without DS */
+#define GATE_SEED_WORDS 10 /* the longest line's words, without DS */
 extern const char *const gate_seed_lines[GATE_SEED_N][GATE_SEED_WORDS + 1];
 
 /* gate_seed_lines[line] followed by ds, into argv (room for

@@ -39,19 +39,20 @@ struct opt {
 	}
 #define OPT_DEBUG                                                                                  \
 	{                                                                                          \
-		OPT_ID_DEBUG, "debug", OPT_NONE, NULL, "say what is done and why", true            \
+		OPT_ID_DEBUG, "debug", OPT_NONE, NULL, "say what is done and why", true, true      \
 	}
 #define OPT_QUIET                                                                                  \
 	{                                                                                          \
-		'q', "quiet", OPT_NONE, NULL, "print errors only", true                            \
+		'q', "quiet", OPT_NONE, NULL, "print errors only", true, true                      \
 	}
 #define OPT_DRY_RUN                                                                                \
 	{                                                                                          \
-		'n', "dry-run", OPT_NONE, NULL, "say what would be done; change nothing", false    \
+		'n', "dry-run", OPT_NONE, NULL, "say what would be done; change nothing", false,   \
+		    true                                                                           \
 	}
 #define OPT_HELP                                                                                   \
 	{                                                                                          \
-		'h', "help", OPT_NONE, NULL, "this help", false                                    \
+		'h', "help", OPT_NONE, NULL, "this help", false, true                              \
 	}
 #define OPT_END_OF_TABLE                                                                           \
 	{                                                                                          \

@@ -65,12 +65,6 @@ struct plan {
 
 void plan_make(const struct plan_input *in, struct plan *out);
 
-/* The target's snapshots once p's steps have run, in order: its own (up
- * to its copy of the base when a receive -F rolls it back), then each
- * source snapshot the steps send (-I: every one after its base). For any
- * plan but PLAN_SEND, its own only. out: room for n_dst + n_src pointers
- * into in->dst and in->src; *n_own: how many of them are the target's
- * own (the rest carry source names). Returns the count. */
 /* The step s as -i steps, one per source snapshot after s->from up to
  * s->to (createtxg order), into out (room for in->n_src steps); a step
  * without intermediates is copied as it is. For a sender that is not
@@ -78,6 +72,12 @@ void plan_make(const struct plan_input *in, struct plan *out);
  * datasets' streams (stream.h). Returns the number of steps. Pure. */
 size_t plan_split(const struct plan_input *in, const struct plan_step *s, struct plan_step *out);
 
+/* The target's snapshots once p's steps have run, in order: its own (up
+ * to its copy of the base when a receive -F rolls it back), then each
+ * source snapshot the steps send (-I: every one after its base). For any
+ * plan but PLAN_SEND, its own only. out: room for n_dst + n_src pointers
+ * into in->dst and in->src; *n_own: how many of them are the target's
+ * own (the rest carry source names). Returns the count. */
 size_t plan_after(const struct plan_input *in, const struct plan *p, const struct zfs_obj **out,
                   size_t *n_own);
 

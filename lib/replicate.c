@@ -156,6 +156,15 @@ struct run {
 	struct buf bmname; /* zkeep_<job>[:<host>]_ : the job's bookmark names start so */
 };
 
+/* The snapshot named name in the source listing sd, or NULL. */
+static const struct zfs_obj *source_snapshot(const struct policy_dataset *sd, const char *name)
+{
+	for (size_t i = 0; sd && i < sd->snaps.n; i++)
+		if (!strcmp(sd->snaps.v[i]->name, name))
+			return sd->snaps.v[i];
+	return NULL;
+}
+
 static int head_check(void *arg, const unsigned char *head, size_t len, struct zerr *e)
 {
 	const struct progress *pg = arg;
@@ -1326,6 +1335,8 @@ listed:
 		                        j->force};
 		struct plan p;
 		plan_make(&in, &p);
+		/* the newest source snapshot the target received in this run */
+		const struct zfs_obj *got = NULL;
 		d->matched_by_name = p.matched_by_name;
 		if (rs < 0) {
 			/* failed above: the error is said */
@@ -1373,6 +1384,8 @@ listed:
 						fail_dataset(d, e.msg);
 						if (rn.resume)
 							d->resume_token = read_token(j, tname.s);
+					} else {
+						got = source_snapshot(sd, s[m].to);
 					}
 				}
 			}
@@ -1382,12 +1395,17 @@ listed:
 		}
 		if (j->dry_run && tobj && tobj->resume_token)
 			d->resume_token = xstrdup(tobj->resume_token);
-		/* the newest snapshot the target has now */
+		/* the newest snapshot the target has now: after a transfer that
+		 * failed part way, the last one it received, which becomes the
+		 * protected base (a client that prunes it before the next run
+		 * must not leave the target looking diverged) */
 		const struct zfs_obj *newest = NULL;
 		if (d->outcome == REPL_OK && sd && sd->snaps.n)
 			newest = sd->snaps.v[sd->snaps.n - 1];
 		else if (d->outcome == REPL_UP_TO_DATE && p.base_src)
 			newest = p.base_src;
+		else if (d->outcome == REPL_FAILED && got)
+			newest = got;
 		if (newest) {
 			d->newest = xstrdup(newest->name);
 			d->newest_guid = newest->guid;
@@ -1402,7 +1420,8 @@ listed:
 			    bms[k]->guid == newest->guid &&
 			    !strncmp(strchr(bms[k]->name, '#') + 1, rn.bmname.s, rn.bmname.len);
 		if (newest && !j->restricted && !j->dry_run && newest->type == ZFS_TYPE_SNAPSHOT &&
-		    (d->outcome == REPL_OK || (rn.bookmarks && !rn.bookmark_failed && !marked))) {
+		    (d->outcome == REPL_OK || got ||
+		     (rn.bookmarks && !rn.bookmark_failed && !marked))) {
 			const struct prev_ds *rec = prev_find(&pr, tname.s);
 			protect_base(j, &rn, newest, p.base_src, rec ? rec->newest : NULL, sd, bms,
 			             nbm);

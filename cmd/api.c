@@ -5,9 +5,9 @@
  * A collector thread (lib/periodic.c) collects a view, swaps it in,
  * fetches the /ui/ sparklines' history when history_url is set, and
  * sleeps --interval seconds. The main thread only takes signals: SIGHUP
- * collects at once, SIGTERM and SIGINT stop, within about a second
- * even while a zfs command hangs. libmicrohttpd's threads serve requests from the current view and
- * never run zfs. The server starts before the first collection so
+ * collects at once, SIGTERM and SIGINT stop, within about a second even
+ * while a zfs command hangs. libmicrohttpd's threads serve requests from
+ * the current view and never run zfs. The server starts before the first collection so
  * /api/v1/health and /metrics answer at once, even when zfs is missing.
  *
  * Settings, strongest first: flags, the seed's environment variables,
@@ -269,14 +269,6 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 		case 'c':
 			config = ov;
 			break;
-		case OPT_ID_DEBUG:
-		case OPT_ID_DEBUG | OPT_NO:
-			debug = !(c & OPT_NO);
-			break;
-		case 'q':
-		case 'q' | OPT_NO:
-			quiet = !(c & OPT_NO);
-			break;
 		case OPT_LONG + 2:
 			once = 1;
 			break;
@@ -289,6 +281,8 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 			printf("zkeep %s\n", zkeep_version);
 			return EXIT_OK;
 		default:
+			if (opt_flag(c, OPT_ID_DEBUG, &debug) || opt_flag(c, 'q', &quiet))
+				break;
 			opt_end(&op);
 			return cmd_opt_error(self, c, argv);
 		}

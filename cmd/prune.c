@@ -31,14 +31,6 @@ int cmd_prune(int argc, char **argv, const struct cmd *self)
 		case 'n':
 			dry = 1;
 			break;
-		case OPT_ID_DEBUG:
-		case OPT_ID_DEBUG | OPT_NO:
-			debug = !(c & OPT_NO);
-			break;
-		case 'q':
-		case 'q' | OPT_NO:
-			quiet = !(c & OPT_NO);
-			break;
 		case 'c':
 			config = v;
 			break;
@@ -47,6 +39,8 @@ int cmd_prune(int argc, char **argv, const struct cmd *self)
 			cmd_print_help(self);
 			return EXIT_OK;
 		default:
+			if (opt_flag(c, OPT_ID_DEBUG, &debug) || opt_flag(c, 'q', &quiet))
+				break;
 			opt_end(&op);
 			return cmd_opt_error(self, c, argv);
 		}

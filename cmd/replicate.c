@@ -406,10 +406,6 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 		case R_RESTRICTED:
 			o.restricted = true;
 			break;
-		case OPT_ID_DEBUG:
-		case OPT_ID_DEBUG | OPT_NO:
-			debug = !(c & OPT_NO);
-			break;
 		case 'q':
 			quiet = 1;
 			o.progress = false;
@@ -478,6 +474,8 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 			ret = EXIT_OK;
 			goto out;
 		default:
+			if (opt_flag(c, OPT_ID_DEBUG, &debug))
+				break;
 			ret = cmd_opt_error(self, c, argv);
 			goto out;
 		}

@@ -123,6 +123,14 @@ void opt_end(struct opt_parser *p)
 	p->shorts = NULL;
 }
 
+bool opt_flag(int c, int id, int *flag)
+{
+	if ((c & ~OPT_NO) != id)
+		return false;
+	*flag = !(c & OPT_NO);
+	return true;
+}
+
 void opt_print_help(FILE *f, const struct opt *t)
 {
 	for (const struct opt *o = t; o->name; o++) {

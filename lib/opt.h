@@ -76,6 +76,10 @@ int opt_next(struct opt_parser *p, int argc, char **argv, const char **value);
 
 void opt_end(struct opt_parser *p);
 
+/* When c (opt_next's value) is the negatable option id or its --no- form:
+ * sets *flag to 1 or 0 and returns true. */
+bool opt_flag(int c, int id, int *flag);
+
 /* Under a seed tool's name: an abbreviated --NAME[=V] that is a prefix of
  * exactly one of the seed's options (entries marked seed, and their
  * --no- forms) is written out in full in argv, before opt_next, so that

@@ -88,9 +88,9 @@ static void err_line(FILE *f, char *out, size_t len)
 	}
 }
 
-/* What a progress line shows: the stream, and its size as zfs estimated
- * it (0: not known). */
-/* What the relay's callbacks know of one transfer. */
+/* What the relay's callbacks know of one transfer: what a progress line
+ * shows (the stream, its size as zfs estimated it, 0: not known) and what
+ * the stream's first record must be. */
 struct progress {
 	const char *what;
 	uint64_t estimate;

@@ -356,6 +356,54 @@ const struct opt push_opts[] = {
     OPT_END_OF_TABLE,
 };
 
+/* Under the seed's names: what the seed's scripts had baked in at deploy
+ * time comes from [compat] (the role writes it from the same inventory
+ * variables), and a push speaks only the offsite host's five command lines,
+ * as the seed's push did. What is still missing stops the run before the
+ * lock with the seed's usage line and exit 1, as the seed did; a user or a
+ * pool is never guessed. The seed's argparse made push's --destination
+ * required (exit 2). */
+static int seed_defaults(struct repl_opts *o, const struct zk_config *cfg)
+{
+	const struct zk_compat_cfg *c = &cfg->compat;
+	if (o->push && !o->destination) {
+		fprintf(stderr, "zfs-push-backups: error: the following arguments are required: "
+		                "--destination\n");
+		return EXIT_USAGE;
+	}
+	if (!o->user)
+		o->user = o->push ? c->push_user : c->pull_user;
+	if (o->push) {
+		o->restricted = true;
+		if (!o->strip)
+			o->strip = c->push_strip_prefix;
+	} else if (!o->destination) {
+		o->destination = c->pull_destination;
+	}
+	/* what the seed had built in, and the key the role writes it to */
+	const char *flag = NULL, *key = NULL;
+	if (!o->user)
+		flag = "user", key = o->push ? "push_user" : "pull_user";
+	else if (!o->destination)
+		flag = "destination", key = "pull_destination";
+	else if (o->push && !o->strip)
+		flag = "strip-prefix", key = "push_strip_prefix";
+	if (o->host && o->datasets.n && !key)
+		return EXIT_OK;
+	if (o->push)
+		fputs("Usage: zfs-push-backups --host <host> --datasets <space-separated list> "
+		      "--destination <remote-dataset> [--user <user>]\n",
+		      stderr);
+	else
+		fputs("Usage: zfs-pull-backups --user <user> --host <host> --datasets-source "
+		      "<space-seperated list> [--datasets-destination <destination>]\n",
+		      stderr);
+	if (o->host && o->datasets.n)
+		log_error("no --%s and no [compat] %s in %s: the seed's script had it built in",
+		          flag, key, cfg->path ? cfg->path : ZK_DEFAULT_CONFIG);
+	return EXIT_FAILED;
+}
+
 static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool push)
 {
 	struct repl_opts o;
@@ -513,6 +561,8 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 		if ((ret = cmd_load_config(&cfg, o.config)) != EXIT_OK)
 			goto out_cfg;
 	}
+	if (cmd_is_seed(self, argv[0]) && (ret = seed_defaults(&o, &cfg)) != EXIT_OK)
+		goto out_cfg;
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGHUP, on_signal);

@@ -66,33 +66,49 @@ int config_parse_int(const char *s, long min, long max, long *out, struct zerr *
 
 int config_parse_rate(const char *s, uint64_t *out, struct zerr *e)
 {
-	size_t digits = strspn(s, "0123456789");
+	/* The forms pv -L takes, since the seed's --bwlimit went to pv verbatim:
+	 * "500k", "10m", "1.5M" (or "1,5M"), "3 M", plain bytes; a fraction
+	 * counts to four places, as pv's does. zkeep's own "3MB" too. */
+	const char *p = s + strspn(s, " \t");
+	size_t digits = strspn(p, "0123456789");
 	if (!digits || digits > 15)
 		goto bad;
-	uint64_t v = 0;
+	uint64_t v = 0, frac = 0, div = 1;
 	for (size_t i = 0; i < digits; i++)
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	const char *suf = s + digits;
+		v = v * 10 + (uint64_t)(p[i] - '0');
+	p += digits;
+	if (*p == '.' || *p == ',') {
+		size_t fd = strspn(++p, "0123456789");
+		if (!fd)
+			goto bad;
+		for (size_t i = 0; i < fd && div < 10000; i++, div *= 10)
+			frac = frac * 10 + (uint64_t)(p[i] - '0');
+		p += fd;
+	}
+	p += strspn(p, " \t");
 	int shift = 0;
-	if (*suf) {
-		const char *u = strchr("KMGT", suf[0] & ~0x20);
+	if (*p) {
+		const char *u = strchr("KMGT", *p & ~0x20);
 		if (!u || !*u)
 			goto bad;
 		shift = 10 * (int)(u - "KMGT" + 1);
-		suf++;
-		if (*suf == 'B' || *suf == 'b')
-			suf++;
-		if (*suf)
+		p++;
+		if (*p == 'B' || *p == 'b')
+			p++;
+		if (*p)
 			goto bad;
 	}
-	if (v == 0 || v > (UINT64_MAX >> (shift + 1)))
+	if (v > (UINT64_MAX >> (shift + 1)))
 		goto bad;
-	*out = v << shift;
+	v = (v << shift) + (frac << shift) / div;
+	if (v == 0)
+		goto bad;
+	*out = v;
 	return 0;
 bad:
 	return zerr_set(e, -EINVAL,
-	                "invalid rate '%s' (a positive number with an optional K, M, G "
-	                "or T suffix, e.g. 3M)",
+	                "invalid rate '%s' (a positive number of bytes a second, with an "
+	                "optional K, M, G or T suffix, e.g. 3M, 1.5M, 500k)",
 	                s);
 }
 
@@ -209,6 +225,10 @@ void config_free(struct zk_config *c)
 	free(c->api.history_url);
 	free(c->api.tls_cert);
 	free(c->api.tls_key);
+	free(c->compat.pull_user);
+	free(c->compat.pull_destination);
+	free(c->compat.push_user);
+	free(c->compat.push_strip_prefix);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -235,7 +255,7 @@ const char *config_job_lock_key(const struct zk_job *j)
 
 /* ---- parsing -------------------------------------------------------- */
 
-enum sect { S_NONE, S_GLOBAL, S_API, S_POLICY, S_DATASET, S_PULL, S_PUSH };
+enum sect { S_NONE, S_GLOBAL, S_API, S_POLICY, S_DATASET, S_PULL, S_PUSH, S_COMPAT };
 
 struct parse {
 	struct zk_config *c;
@@ -322,10 +342,10 @@ static void open_section(struct parse *ps, const char *raw)
 	int line = ps->line;
 
 #define TYPE_IS(s) (tlen == strlen(s) && !strncmp(text, s, tlen))
-	if (TYPE_IS("global") || TYPE_IS("api")) {
+	if (TYPE_IS("global") || TYPE_IS("api") || TYPE_IS("compat")) {
 		if (*arg)
 			fail(ps, line, "section [%.*s] takes no name", (int)tlen, text);
-		ps->sect = TYPE_IS("global") ? S_GLOBAL : S_API;
+		ps->sect = TYPE_IS("global") ? S_GLOBAL : TYPE_IS("api") ? S_API : S_COMPAT;
 	} else if (TYPE_IS("policy")) {
 		if (!*arg || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		                         "0123456789_-") != strlen(arg)) {
@@ -384,7 +404,7 @@ static void open_section(struct parse *ps, const char *raw)
 	} else {
 		fail(ps, line,
 		     "unknown section [%s] (expected global, api, policy NAME, dataset NAME, "
-		     "pull NAME or push NAME)",
+		     "pull NAME, push NAME or compat)",
 		     text);
 	}
 #undef TYPE_IS
@@ -698,6 +718,24 @@ static bool is_list_key(const char *k)
 	return !strcmp(k, "datasets") || !strcmp(k, "ssh_options");
 }
 
+static int key_compat(struct parse *ps, const char *k, const char *v)
+{
+	struct zk_compat_cfg *c = &ps->c->compat;
+	struct zerr e = ZERR_INIT;
+	bool pull = !strncmp(k, "pull_", 5);
+	if (!strcmp(k, "pull_user") || !strcmp(k, "push_user")) {
+		if (host_check_user(v, &e) < 0)
+			return fail(ps, ps->line, "%s: %s", k, e.msg);
+		return set_str(ps, pull ? &c->pull_user : &c->push_user, v);
+	}
+	if (!strcmp(k, "pull_destination") || !strcmp(k, "push_strip_prefix")) {
+		if (zfs_name_check(v, ZFS_TYPE_DATASET, &e) < 0)
+			return fail(ps, ps->line, "%s: %s", k, e.msg);
+		return set_str(ps, pull ? &c->pull_destination : &c->push_strip_prefix, v);
+	}
+	return -1;
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *ps = user;
@@ -736,6 +774,9 @@ static int handler(void *user, const char *section, const char *name, const char
 	case S_PULL:
 	case S_PUSH:
 		r = key_job(ps, ps->obj, name, value);
+		break;
+	case S_COMPAT:
+		r = key_compat(ps, name, value);
 		break;
 	case S_NONE:
 		break;

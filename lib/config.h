@@ -2,7 +2,7 @@
  * /etc/zkeep/zkeep.conf: INI (parsed by inih) into typed structs.
  *
  * Sections: [global], [api], [policy NAME], [dataset NAME], [pull NAME],
- * [push NAME]. A config is accepted whole or refused whole: unknown
+ * [push NAME], [compat]. A config is accepted whole or refused whole: unknown
  * sections or keys, bad values, duplicate sections or keys, references to
  * unknown policies and missing required keys all fail the load with
  * "FILE:LINE: message" in the zerr (-EINVAL), and nothing of it is used.
@@ -82,6 +82,16 @@ struct zk_api_cfg {
 	int history_range;        /* seconds of history the sparklines show */
 };
 
+/* [compat]: the values the seed's pull and push scripts had baked in at
+ * deploy time, used only when zkeep runs under the seed's names
+ * (zfs-pull-backups, zfs-push-backups) and the flag is not given. NULL
+ * when not set: then the seed name's run stops with the seed's usage line
+ * rather than guess a user or a pool. */
+struct zk_compat_cfg {
+	char *pull_user, *pull_destination;  /* --user, --destination of a pull */
+	char *push_user, *push_strip_prefix; /* --user, --strip-prefix of a push */
+};
+
 struct zk_config {
 	char *path;
 	char *snapshot_prefix;
@@ -97,6 +107,7 @@ struct zk_config {
 	struct zk_job *jobs;
 	size_t n_jobs, jobs_alloc;
 	struct zk_api_cfg api;
+	struct zk_compat_cfg compat;
 };
 
 /* The defaults: built-in policies, prefix "autosnap", /var/lib/zkeep, ... */
@@ -120,7 +131,9 @@ const char *config_job_lock_key(const struct zk_job *j);
  * -EINVAL with a message that names the value. */
 int config_parse_bool(const char *s, bool *out, struct zerr *e);
 int config_parse_int(const char *s, long min, long max, long *out, struct zerr *e);
-/* "3M" -> 3145728: a number with an optional K, M, G or T suffix (1024s). */
+/* "3M" -> 3145728, "1.5m" -> 1572864: the forms pv -L takes (a number,
+ * a fraction to four places, an optional K, M, G or T suffix in either
+ * case, 1024s), and "3MB". Zero is refused. */
 int config_parse_rate(const char *s, uint64_t *out, struct zerr *e);
 /* "hourly=48 daily=60": intervals not named get ZK_KEEP_ALL. */
 int config_parse_keep(const char *s, int keep[ZK_N_INTERVALS], struct zerr *e);

@@ -105,6 +105,11 @@ done
 v 'grep -q "^\[dataset zc/data\]" /etc/zkeep/zkeep.conf && grep -q "^\[pull vm\]" /etc/zkeep/zkeep.conf &&
 	sed -n "/^\[push vm\]/,/^\[/p" /etc/zkeep/zkeep.conf | grep -q "^restricted = yes" && test ! -e /etc/zkeep/jobs' ||
 	fail "rendered config: $(v cat /etc/zkeep/zkeep.conf)"
+# the old cron lines' baked-in values, for zkeep under the seed's names
+[ "$(v "sed -n '/^\[compat\]/,/^\[/p' /etc/zkeep/zkeep.conf | grep -v -e '^[[#]' -e '^$'")" = "pull_user = zfsbackup
+pull_destination = zb/backups/raw
+push_user = zfsoffsite
+push_strip_prefix = zb/backups/raw" ] || fail "[compat]: $(v cat /etc/zkeep/zkeep.conf)"
 [ "$(v systemctl show -P ExecStart zkeep-pull@vm.service | grep -o 'argv\[\]=[^;]*')" = "argv[]=/usr/bin/zkeep pull --job vm " ] ||
 	fail "zkeep-pull@vm.service: $(v systemctl show -P ExecStart zkeep-pull@vm.service)"
 v 'grep -q "^command=\"/usr/bin/zkeep gate --compat seed --prefix zo/backups/raw\",restrict ssh-ed25519 " \

@@ -164,6 +164,11 @@ static void test_refused(void **state)
 	    {"[global]\nsnapshot_prefix = auto snap\n", "c:2:", "snapshot_prefix"},
 	    {"[global]\nbogus = 1\n", "c:2:", "unknown key 'bogus' in [global]"},
 	    {"[globl]\n", "c:1:", "unknown section [globl]"},
+	    {"[compat]\npull_user = -oProxyCommand=x\n", "c:2:", "pull_user"},
+	    {"[compat]\npull_destination = slowpool/x;y\n", "c:2:", "pull_destination"},
+	    {"[compat]\npush_strip_prefix = /slowpool\n", "c:2:", "push_strip_prefix"},
+	    {"[compat]\npull_name = x\n", "c:2:", "unknown key 'pull_name' in [compat]"},
+	    {"[compat x]\n", "c:1:", "takes no name"},
 	    {"[policy p]\nhourly = -1\n", "c:2:", "out of range"},
 	    {"[policy p]\nhourly = ten\n", "c:2:", "not a whole number"},
 	    {"[policy p]\nweekly = 3\n", "c:2:", "unknown key 'weekly'"},
@@ -273,6 +278,27 @@ static void test_shipped_example(void **state)
 	config_free(&c);
 }
 
+/* [compat]: the seed scripts' baked-in defaults, as the role writes them. */
+static void test_compat(void **state)
+{
+	(void)state;
+	struct zk_config c;
+	struct zerr e = ZERR_INIT;
+	config_init(&c);
+	assert_null(c.compat.pull_user);
+	if (config_load_string(&c, "c",
+	                       "[compat]\npull_user = zfsbackups\npull_destination = "
+	                       "slowpool/encryptedbackups\npush_user = zfsbackups\n"
+	                       "push_strip_prefix = slowpool/encryptedbackups\n",
+	                       &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_string_equal(c.compat.pull_user, "zfsbackups");
+	assert_string_equal(c.compat.pull_destination, "slowpool/encryptedbackups");
+	assert_string_equal(c.compat.push_user, "zfsbackups");
+	assert_string_equal(c.compat.push_strip_prefix, "slowpool/encryptedbackups");
+	config_free(&c);
+}
+
 static void test_value_parsers(void **state)
 {
 	(void)state;
@@ -287,8 +313,23 @@ static void test_value_parsers(void **state)
 	assert_true(r == 20000000);
 	assert_int_equal(config_parse_rate("10KB", &r, NULL), 0);
 	assert_true(r == 10240);
-	static const char *const bad[] = {"",   "M", "3MM", "-1", "1.5M", "99999999999999999999G",
-	                                  "3 M"};
+	/* every form pv -L takes, as the seed passed --bwlimit to pv verbatim */
+	static const struct {
+		const char *s;
+		uint64_t v;
+	} pv[] = {{"10m", 10u << 20},   {"1.5M", 3u << 19}, {"500k", 500u << 10},
+	          {"1,5M", 3u << 19},   {"3 M", 3u << 20},  {" 7", 7},
+	          {"2T", 2ull << 40},   {"0.5k", 512},      {"1.00001K", 1024},
+	          {"1.25G", 5ull << 28}};
+	for (size_t i = 0; i < sizeof(pv) / sizeof(pv[0]); i++) {
+		assert_int_equal(config_parse_rate(pv[i].s, &r, NULL), 0);
+		if (r != pv[i].v)
+			fail_msg("rate '%s': %llu, expected %llu", pv[i].s, (unsigned long long)r,
+			         (unsigned long long)pv[i].v);
+	}
+	static const char *const bad[] = {"",     "M",    "3MM", "-1", "99999999999999999999G",
+	                                  "1.M",  ".5M",  "0",   "0k", "1.5MiB",
+	                                  "1.5X", "3 M x"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(config_parse_rate(bad[i], &r, NULL), -EINVAL);
 	int keep[ZK_N_INTERVALS];
@@ -333,6 +374,7 @@ int main(void)
 	    cmocka_unit_test(test_file),
 	    cmocka_unit_test(test_shipped_example),
 	    cmocka_unit_test(test_value_parsers),
+	    cmocka_unit_test(test_compat),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -45,10 +46,7 @@ static void on_signal(int sig)
 	for (int i = 0; i < MAX_JOBS; i++)
 		if (workers[i] > 0)
 			kill(workers[i], sig);
-	if (held.fd >= 0) {
-		unlink(held.path);
-		close(held.fd);
-	}
+	lock_drop(&held); // NOLINT(bugprone-signal-handler): async-signal-safe (lock.h)
 	_exit(1);
 }
 
@@ -87,7 +85,7 @@ static int run_job(const struct repl_opts *o, const struct zk_config *cfg,
 	struct buf lpath = BUF_INIT;
 	struct repl_result res;
 	int ret = EXIT_FAILED;
-	pid_t holder = 0;
+	struct lock_holder holder;
 
 	host_init_local(&local);
 	if (host_init_ssh(&remote, js->user, js->host, js->port, &e) < 0) {
@@ -113,8 +111,18 @@ static int run_job(const struct repl_opts *o, const struct zk_config *cfg,
 	          js->lock);
 	int r = lock_acquire(&held, lpath.s, o->wait_s, &holder, &e);
 	if (r == -EWOULDBLOCK || r == -ETIMEDOUT) {
-		/* the seed's later behaviour: say so, exit 0, cron stays quiet */
-		log_info("%s", e.msg);
+		/* the seed's later behaviour: on stderr (cron mails it), exit 0 */
+		log_error("%s; lock %s", e.msg, lpath.s);
+		if (holder.seed) {
+			struct repl_job hj = {
+			    .name = js->name,
+			    .is_push = o->push,
+			    .state_dir = access(cfg->state_dir, W_OK) == 0 ? cfg->state_dir : NULL,
+			    .dry_run = o->dry_run};
+			struct zerr he = ZERR_INIT;
+			if (repl_record_lock_held(&hj, holder.pid, time(NULL), &he) < 0)
+				log_warn("%s", he.msg);
+		}
 		ret = EXIT_OK;
 		goto out;
 	}

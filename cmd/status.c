@@ -225,8 +225,8 @@ static void print_text(const struct view *v, const struct strvec *att, time_t no
 			continue;
 		char since[32];
 		when(since, sizeof(since), l->since);
-		printf("\nlock: %s %s held by pid %d since %s", l->kind, l->host, (int)l->pid,
-		       since);
+		printf("\nlock: %s %s held by pid %d%s since %s", l->kind, l->host, (int)l->pid,
+		       l->seed ? " (a job of the replaced scripts)" : "", since);
 	}
 	printf("\n");
 	if (att->n) {
@@ -304,10 +304,11 @@ static json_t *to_json(const struct view *v, const struct strvec *att, time_t no
 	for (size_t i = 0; i < v->n_locks; i++) {
 		const struct view_lock *l = &v->locks[i];
 		json_array_append_new(
-		    jl, json_pack("{s:s, s:s, s:b, s:o, s:o}", "kind", l->kind, "host", l->host,
-		                  "held", l->held, "pid",
-		                  l->held && l->pid ? json_integer(l->pid) : json_null(), "since",
-		                  l->held ? json_integer(l->since) : json_null()));
+		    jl,
+		    json_pack("{s:s, s:s, s:b, s:o, s:b, s:o}", "kind", l->kind, "host", l->host,
+		              "held", l->held, "pid",
+		              l->held && l->pid ? json_integer(l->pid) : json_null(), "seed",
+		              l->seed, "since", l->held ? json_integer(l->since) : json_null()));
 	}
 	json_t *ja = json_array(), *jw = json_array();
 	for (size_t i = 0; i < att->n; i++)

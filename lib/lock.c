@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ void lock_path(struct buf *out, const char *dir, const char *kind, const char *h
 	buf_adds(out, ".lock");
 }
 
+/* The PID in the file: decimal, no newline (the seed's), or with one. */
 static pid_t read_pid(int fd)
 {
 	char b[32];
@@ -39,81 +41,237 @@ static pid_t read_pid(int fd)
 	return v > 0 && v < 1L << 30 && (*end == '\0' || *end == '\n') ? (pid_t)v : 0;
 }
 
+/* Whether the file holds exactly our PID; async-signal-safe (no stdio). */
+static bool holds_our_pid(int fd)
+{
+	char b[24], want[24];
+	int n = 0;
+	for (long p = (long)getpid(); p > 0 && n < 23; p /= 10)
+		want[n++] = (char)('0' + p % 10);
+	ssize_t got = pread(fd, b, sizeof(b), 0);
+	if (got != n)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (b[i] != want[n - 1 - i])
+			return false;
+	return true;
+}
+
 static void nap(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
 }
 
-int lock_acquire(struct lock *l, const char *path, int wait_s, pid_t *holder, struct zerr *e)
+/* When pid started, in epoch seconds (rounded down): /proc/PID/stat's
+ * starttime, in clock ticks after boot, plus /proc/stat's btime. */
+static int start_time(pid_t pid, time_t *out)
+{
+	char p[64], b[1024];
+	snprintf(p, sizeof(p), "/proc/%ld/stat", (long)pid);
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return -1;
+	size_t n = fread(b, 1, sizeof(b) - 1, f);
+	fclose(f);
+	b[n] = '\0';
+	/* the command name is in parentheses and may hold anything: the
+	 * fields start after the last ')'; starttime is field 22, the 20th
+	 * after it */
+	const char *q = strrchr(b, ')');
+	unsigned long long ticks = 0;
+	for (int field = 2; q && *q && field < 22; field++)
+		q = strchr(q + 1, ' ');
+	if (!q || sscanf(q + 1, "%llu", &ticks) != 1)
+		return -1;
+	f = fopen("/proc/stat", "re");
+	if (!f)
+		return -1;
+	long long btime = -1;
+	while (btime < 0 && fgets(b, sizeof(b), f))
+		if (sscanf(b, "btime %lld", &btime) != 1)
+			btime = -1;
+	fclose(f);
+	long hz = sysconf(_SC_CLK_TCK);
+	if (btime < 0 || hz <= 0)
+		return -1;
+	*out = (time_t)(btime + (long long)(ticks / (unsigned long long)hz));
+	return 0;
+}
+
+/* Whether one word of pid's command line is (or ends in /) a seed job's
+ * name: the seed runs as "python .../zfs-pull-backups ...". */
+static bool names_seed_job(pid_t pid)
+{
+	char p[64], b[4096];
+	snprintf(p, sizeof(p), "/proc/%ld/cmdline", (long)pid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	b[n] = '\0';
+	for (const char *w = b; w < b + n; w += strlen(w) + 1) {
+		const char *base = strrchr(w, '/');
+		base = base ? base + 1 : w;
+		if (!strcmp(base, "zfs-pull-backups") || !strcmp(base, "zfs-push-backups"))
+			return true;
+	}
+	return false;
+}
+
+bool lock_seed_holder(pid_t pid, time_t written)
+{
+	if (pid <= 0 || pid == getpid() || (kill(pid, 0) < 0 && errno != EPERM))
+		return false;
+	time_t started;
+	/* btime is whole seconds, starttime in ticks: allow one second */
+	return names_seed_job(pid) && start_time(pid, &started) == 0 && started <= written + 1;
+}
+
+/* A new lock file for path with our PID in it, flocked, under a temporary
+ * name in the same directory; then linked to path (replace false: fails
+ * with -EEXIST when there is one) or renamed over it (replace true: path
+ * is a stale file whose flock we hold). Returns the fd or -errno. */
+static int publish(const char *path, bool replace, struct zerr *e)
+{
+	struct buf tmp = BUF_INIT;
+	buf_addf(&tmp, "%s.%ld.tmp", path, (long)getpid());
+	int fd = open(tmp.s, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 && errno == EEXIST) { /* left by a killed run of our PID */
+		unlink(tmp.s);
+		fd = open(tmp.s, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	}
+	int err = 0;
+	if (fd < 0) {
+		err = errno;
+		zerr_set(e, -err, "cannot create lock '%s': %s", tmp.s, strerror(err));
+		buf_free(&tmp);
+		return -err;
+	}
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	/* nobody else knows this file yet: the flock cannot fail */
+	errno = 0;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+		err = errno ? errno : EIO;
+	else if (replace ? rename(tmp.s, path) < 0 : link(tmp.s, path) < 0)
+		err = errno;
+	if (!replace || err)
+		unlink(tmp.s);
+	if (err) {
+		close(fd);
+		if (err != EEXIST)
+			zerr_set(e, -err, "cannot write lock '%s': %s", path, strerror(err));
+		buf_free(&tmp);
+		return -err;
+	}
+	buf_free(&tmp);
+	return fd;
+}
+
+/* Whether fd is still the file at path (a holder that released in between
+ * removed it; a takeover replaced it). */
+static bool still_at(int fd, const char *path)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+int lock_acquire(struct lock *l, const char *path, int wait_s, struct lock_holder *holder,
+                 struct zerr *e)
 {
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	if (holder)
-		*holder = 0;
+	struct lock_holder who = {0, false};
 	for (;;) {
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+		int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0 && errno == ENOENT) {
+			fd = publish(path, false, e);
+			if (fd == -EEXIST) /* another starter was first: look at its file */
+				continue;
+			if (fd < 0)
+				return fd;
+			goto taken;
+		}
 		if (fd < 0)
 			return zerr_set(e, -errno, "cannot open lock '%s': %s", path,
 			                strerror(errno));
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			/* Taken; but is it still the file at path? A holder that
-			 * released in between removed it. */
-			struct stat a, b;
-			if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
-			    a.st_ino == b.st_ino) {
-				char pid[32];
-				int n = snprintf(pid, sizeof(pid), "%ld", (long)getpid());
-				if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
-					int err = errno;
-					close(fd);
-					return zerr_set(e, -err, "cannot write lock '%s': %s", path,
-					                strerror(err));
-				}
-				l->fd = fd;
-				free(l->path);
-				l->path = xstrdup(path);
-				return 0;
+			if (!still_at(fd, path)) {
+				close(fd);
+				continue;
 			}
-			close(fd);
-			continue;
+			/* no zkeep holds it: a seed job, or stale */
+			struct stat st;
+			pid_t pid = read_pid(fd);
+			if (fstat(fd, &st) == 0 && lock_seed_holder(pid, st.st_mtime)) {
+				who = (struct lock_holder){pid, true};
+				close(fd);
+				goto busy;
+			}
+			int nfd = publish(path, true, e);
+			close(fd); /* a waiter on the stale file finds it replaced */
+			if (nfd < 0)
+				return nfd;
+			fd = nfd;
+			goto taken;
 		}
-		int err = errno;
-		if (err != EWOULDBLOCK) {
+		if (errno != EWOULDBLOCK) {
+			int err = errno;
 			close(fd);
 			return zerr_set(e, -err, "cannot lock '%s': %s", path, strerror(err));
 		}
-		pid_t pid = read_pid(fd);
+		who = (struct lock_holder){read_pid(fd), false};
 		close(fd);
+	busy:
 		if (holder)
-			*holder = pid;
+			*holder = who;
+		const char *by = who.seed ? " (the seed's job)" : "";
 		struct timespec now;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (wait_s == 0)
 			return zerr_set(e, -EWOULDBLOCK,
-			                "another instance is already running (PID %ld)", (long)pid);
+			                "another instance is already running (PID %ld)%s",
+			                (long)who.pid, by);
 		if (wait_s > 0 && now.tv_sec - start.tv_sec >= wait_s)
 			return zerr_set(e, -ETIMEDOUT,
-			                "another instance is still running (PID %ld) after %d s",
-			                (long)pid, wait_s);
+			                "another instance is still running (PID %ld)%s after %d s",
+			                (long)who.pid, by, wait_s);
 		nap(100);
+		continue;
+	taken:
+		l->fd = fd;
+		free(l->path);
+		l->path = xstrdup(path);
+		return 0;
 	}
 }
 
-void lock_release(struct lock *l)
+void lock_drop(struct lock *l)
 {
 	int fd = l->fd;
-	/* Released before the unlink, for a signal handler that releases the
+	/* Marked free before the unlink, for a signal handler that drops the
 	 * lock it sees held: after the unlink the path may already be another
 	 * process's fresh lock file, which a second unlink would remove. */
 	l->fd = -1;
 	atomic_signal_fence(memory_order_seq_cst);
-	if (fd >= 0) {
-		/* Remove while still holding: a waiter that opened this inode
-		 * finds it unlinked and starts over on a fresh file. */
+	if (fd < 0)
+		return;
+	/* Removed while still holding the flock: a waiter that opened this
+	 * inode finds it unlinked and starts over. A seed job that overwrote
+	 * our PID in it (its race) keeps its file. */
+	if (still_at(fd, l->path) && holds_our_pid(fd))
 		unlink(l->path);
-		close(fd);
-	}
+	close(fd);
+}
+
+void lock_release(struct lock *l)
+{
+	lock_drop(l);
 	free(l->path);
 	l->path = NULL;
 }
@@ -146,21 +304,30 @@ static int proc_locks(dev_t dev, ino_t ino, pid_t *pid)
 	return found;
 }
 
-int lock_probe(const char *path, bool *held, pid_t *pid, time_t *since, struct zerr *e)
+int lock_probe(const char *path, bool *held, struct lock_holder *who, time_t *since, struct zerr *e)
 {
 	struct stat st;
 	*held = false;
-	*pid = 0;
+	*who = (struct lock_holder){0, false};
 	*since = 0;
 	if (stat(path, &st) < 0) {
 		if (errno == ENOENT)
 			return 0;
 		return zerr_set(e, -errno, "cannot stat lock '%s': %s", path, strerror(errno));
 	}
-	int r = proc_locks(st.st_dev, st.st_ino, pid);
+	int r = proc_locks(st.st_dev, st.st_ino, &who->pid);
 	if (r < 0)
 		return zerr_set(e, -ENOTSUP, "cannot read /proc/locks to probe '%s'", path);
-	*held = r == 1;
+	if (r == 0) {
+		/* no flock: a seed job's PID file, or stale */
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		pid_t pid = fd >= 0 ? read_pid(fd) : 0;
+		if (fd >= 0)
+			close(fd);
+		if (lock_seed_holder(pid, st.st_mtime))
+			*who = (struct lock_holder){pid, true};
+	}
+	*held = who->pid != 0;
 	if (*held)
 		*since = st.st_mtime;
 	return 0;

@@ -341,6 +341,18 @@ static void backups(struct metrics *m, const struct view *v)
 	for (size_t i = 0; i < v->n_locks; i++)
 		metrics_sample(m, v->locks[i].held ? 1 : 0,
 		               ML("kind", v->locks[i].kind, "host", v->locks[i].host));
+	metrics_family(m, "zfs_backup_lock_held_by_seed", "gauge",
+	               "1 while a job of the replaced scripts holds the lock (its PID file)");
+	for (size_t i = 0; i < v->n_locks; i++)
+		if (v->locks[i].held)
+			metrics_sample(m, v->locks[i].seed ? 1 : 0,
+			               ML("kind", v->locks[i].kind, "host", v->locks[i].host));
+	metrics_family(m, "zfs_backup_lock_skipped_timestamp_seconds", "gauge",
+	               "When the job last found its lock held by a job of the replaced "
+	               "scripts and skipped (until its next run)");
+	for (size_t i = 0; i < v->n_skips; i++)
+		metrics_sample(m, (double)v->skips[i].at,
+		               ML("backup_job", v->skips[i].job, "kind", v->skips[i].kind));
 	metrics_family(m, "zfs_backup_lock_holder_pid", "gauge", "PID of the lock's holder");
 	for (size_t i = 0; i < v->n_locks; i++)
 		if (v->locks[i].held && v->locks[i].pid)

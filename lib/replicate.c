@@ -904,6 +904,38 @@ static void write_record(const struct repl_job *j, const struct run *rn,
 	json_decref(rec);
 }
 
+int repl_record_lock_held(const struct repl_job *j, pid_t pid, time_t at, struct zerr *e)
+{
+	if (!j->state_dir || j->dry_run)
+		return 0;
+	struct buf path = BUF_INIT;
+	record_path(j, &path);
+	json_t *rec = NULL;
+	struct zerr le = ZERR_INIT;
+	int r = state_load_json(AT_FDCWD, path.s, STATE_RECORD_MAX, &rec, &le);
+	if (r == -ENOENT || (r == 0 && !json_is_object(rec))) {
+		/* no run yet: a record with no datasets, which readers accept */
+		json_decref(rec);
+		rec = json_pack("{s:s, s:s, s:s, s:n, s:I, s:I, s:[]}", "job", j->name, "kind",
+		                j->is_push ? "push" : "pull", "result", "held", "error", "start",
+		                (json_int_t)at, "end", (json_int_t)at, "datasets");
+	} else if (r < 0) {
+		r = zerr_set(e, r, "%s", le.msg);
+		goto out;
+	}
+	json_object_set_new(rec, "lock_held",
+	                    json_pack("{s:I, s:I, s:s}", "at", (json_int_t)at, "pid",
+	                              (json_int_t)pid, "by", "seed"));
+	char *text = json_dumps(rec, JSON_INDENT(1));
+	r = text ? state_write_atomic(path.s, text, strlen(text), 0644, e)
+	         : zerr_set(e, -ENOMEM, "cannot write the run record %s", path.s);
+	free(text);
+out:
+	json_decref(rec);
+	buf_free(&path);
+	return r;
+}
+
 /* Runs a short zfs command on h; an error whose stderr says `benign` (e.g.
  * "already exists") counts as success. */
 static int run_quiet(const struct repl_job *j, const struct host *h, const char *const *argv,

@@ -41,6 +41,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "err.h"
@@ -110,6 +111,14 @@ struct repl_result {
  * any dataset (res->error says it too). Writes the run record when
  * state_dir is set. */
 int repl_run(const struct repl_job *j, struct repl_result *res);
+
+/* A run skipped because a seed job (pid) held the lock: noted in the job's
+ * run record as "lock_held": {at, pid, by: "seed"}, the rest of the record
+ * kept (a job without one gets one with no datasets, result "held"). Only
+ * for a seed holder: no zkeep process can be writing this record then, as
+ * a zkeep run of the job would need the lock. Uses j's name, is_push,
+ * state_dir and dry_run only. */
+int repl_record_lock_held(const struct repl_job *j, pid_t pid, time_t at, struct zerr *e);
 void repl_result_free(struct repl_result *res);
 
 #endif

@@ -100,6 +100,7 @@ void view_put(struct view *v)
 	zfs_props_free(&v->props);
 	free(v->ds);
 	free(v->backups);
+	free(v->skips);
 	json_decref(v->runs);
 	for (size_t i = 0; i < v->n_locks; i++) {
 		free(v->locks[i].job);
@@ -288,6 +289,25 @@ static void read_runs(struct view *v)
 	closedir(d);
 }
 
+/* The runs skipped because a seed job held the lock. */
+static void build_skips(struct view *v)
+{
+	size_t i;
+	json_t *rec;
+	v->skips = xcalloc(json_array_size(v->runs) + 1, sizeof(*v->skips));
+	json_array_foreach(v->runs, i, rec)
+	{
+		json_t *h = json_object_get(rec, "lock_held");
+		if (!json_is_object(h))
+			continue;
+		struct view_skip *s = &v->skips[v->n_skips++];
+		s->job = jstr(rec, "job");
+		s->kind = jstr(rec, "kind");
+		s->at = jint(v, rec, h, "at");
+		s->pid = jint(v, rec, h, "pid");
+	}
+}
+
 static const struct view_backup *prev_backup(const struct view *prev, const struct view_backup *b)
 {
 	for (size_t i = 0; prev && i < prev->n_backups; i++) {
@@ -363,8 +383,11 @@ static void add_lock(struct view *v, const char *job, const char *kind, const ch
 	l->host = xstrdup(host);
 	l->path = xstrdup(path);
 	struct zerr e = ZERR_INIT;
-	if (lock_probe(path, &l->held, &l->pid, &l->since, &e) < 0)
+	struct lock_holder who;
+	if (lock_probe(path, &l->held, &who, &l->since, &e) < 0)
 		warn(v, "%s", e.msg);
+	l->pid = who.pid;
+	l->seed = who.seed;
 }
 
 /* The configured jobs' locks, and any other zkeep/seed lock file in
@@ -476,6 +499,7 @@ int view_build(const struct view_opts *o, const struct view_texts *t, const stru
 	}
 	read_runs(v);
 	build_backups(v, prev);
+	build_skips(v);
 	read_locks(v);
 	metrics_render_view(&v->metrics, v);
 	/* once per collection, not per scrape; failing (no memory) only

@@ -93,10 +93,19 @@ struct view_backup {
 	int64_t last_success;    /* end of the last good run known, 0 when none known */
 };
 
+/* A run that found its lock held by a seed job and skipped (its run
+ * record's "lock_held"); pointers into view->runs. */
+struct view_skip {
+	const char *job, *kind;
+	int64_t at;
+	int64_t pid;
+};
+
 struct view_lock {
 	char *job, *kind, *host, *path;
 	bool held;
 	pid_t pid; /* 0 when not held or not written */
+	bool seed; /* held by a running seed job (its PID file) */
 	time_t since;
 };
 
@@ -119,6 +128,8 @@ struct view {
 	json_t *runs; /* array of the run records as read (for /api/v1/backups) */
 	struct view_backup *backups;
 	size_t n_backups;
+	struct view_skip *skips;
+	size_t n_skips;
 	struct view_lock *locks;
 	size_t n_locks;
 

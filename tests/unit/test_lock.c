@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -97,29 +98,44 @@ static void test_paths(void **state)
 	}
 }
 
+/* The lock file holds our PID, the seed's format: no newline. */
+static void assert_file_holds_our_pid(void)
+{
+	char b[32] = "", want[32];
+	int fd = open(path, O_RDONLY);
+	assert_true(read(fd, b, sizeof(b) - 1) > 0);
+	close(fd);
+	snprintf(want, sizeof(want), "%ld", (long)getpid());
+	assert_string_equal(b, want);
+}
+
+/* lock_probe says held (by pid, a seed job or not) or not held. */
+static void assert_probe(bool want_held, pid_t pid, bool seed)
+{
+	bool held;
+	struct lock_holder who;
+	time_t since;
+	struct zerr e = ZERR_INIT;
+	assert_int_equal(lock_probe(path, &held, &who, &since, &e), 0);
+	assert_int_equal(held, want_held);
+	if (!want_held)
+		return;
+	assert_int_equal(who.pid, pid);
+	assert_int_equal(who.seed, seed);
+	assert_true(since > 0);
+}
+
 static void test_acquire_release(void **state)
 {
 	(void)state;
 	struct lock l = LOCK_INIT;
 	struct zerr e = ZERR_INIT;
 	assert_int_equal(lock_acquire(&l, path, 0, NULL, &e), 0);
-	char b[32] = "";
-	int fd = open(path, O_RDONLY);
-	assert_true(read(fd, b, sizeof(b) - 1) > 0);
-	close(fd);
-	char want[32];
-	snprintf(want, sizeof(want), "%ld", (long)getpid());
-	assert_string_equal(b, want); /* the PID, no newline */
-	bool held;
-	pid_t pid;
-	time_t since;
-	assert_int_equal(lock_probe(path, &held, &pid, &since, &e), 0);
-	assert_true(held);
-	assert_int_equal(pid, getpid());
+	assert_file_holds_our_pid();
+	assert_probe(true, getpid(), false);
 	lock_release(&l);
 	assert_int_equal(access(path, F_OK), -1);
-	assert_int_equal(lock_probe(path, &held, &pid, &since, &e), 0);
-	assert_false(held);
+	assert_probe(false, 0, false);
 	lock_release(&l); /* twice is fine */
 }
 
@@ -129,24 +145,19 @@ static void test_held_and_sigkill(void **state)
 	pid_t h = holder(30000);
 	struct lock l = LOCK_INIT;
 	struct zerr e = ZERR_INIT;
-	pid_t who = 0;
+	struct lock_holder who = {0, true};
 	assert_int_equal(lock_acquire(&l, path, 0, &who, &e), -EWOULDBLOCK);
-	assert_int_equal(who, h);
+	assert_int_equal(who.pid, h);
+	assert_false(who.seed);
 	char want[80];
 	snprintf(want, sizeof(want), "another instance is already running (PID %ld)", (long)h);
 	assert_string_equal(e.msg, want);
-	bool held;
-	pid_t pid;
-	time_t since;
-	assert_int_equal(lock_probe(path, &held, &pid, &since, &e), 0);
-	assert_true(held);
-	assert_int_equal(pid, h);
+	assert_probe(true, h, false);
 	/* SIGKILL: no cleanup ran, the stale file stays, and the lock is free */
 	kill(h, SIGKILL);
 	waitpid(h, NULL, 0);
 	assert_int_equal(access(path, F_OK), 0);
-	assert_int_equal(lock_probe(path, &held, &pid, &since, &e), 0);
-	assert_false(held);
+	assert_probe(false, 0, false);
 	assert_int_equal(lock_acquire(&l, path, 0, &who, &e), 0);
 	lock_release(&l);
 }
@@ -162,6 +173,137 @@ static void test_stale_file_with_live_pid(void **state)
 	struct zerr e = ZERR_INIT;
 	assert_int_equal(lock_acquire(&l, path, 0, NULL, &e), 0);
 	lock_release(&l);
+}
+
+static void write_pid_file(pid_t pid, time_t mtime)
+{
+	FILE *f = fopen(path, "w");
+	fprintf(f, "%ld", (long)pid);
+	fclose(f);
+	struct timespec ts[2] = {{mtime, 0}, {mtime, 0}};
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/* A running seed job holds the lock: zkeep says so, leaves its file. */
+static void test_seed_holds(void **state)
+{
+	(void)state;
+	char said[64];
+	pid_t s = unit_seed_job(path, "30", said, sizeof(said));
+	assert_string_equal(said, "took");
+	struct lock l = LOCK_INIT;
+	struct zerr e = ZERR_INIT;
+	struct lock_holder who = {0, false};
+	assert_int_equal(lock_acquire(&l, path, 0, &who, &e), -EWOULDBLOCK);
+	assert_int_equal(who.pid, s);
+	assert_true(who.seed);
+	assert_non_null(strstr(e.msg, "the seed's job"));
+	assert_probe(true, s, true);
+	/* waiting: taken once the seed job ends (it removes its file) */
+	kill(s, SIGTERM);
+	assert_int_equal(lock_acquire(&l, path, 10, &who, &e), 0);
+	int st;
+	waitpid(s, &st, 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+	/* the seed job's file was its own: ours is fresh */
+	assert_file_holds_our_pid();
+	lock_release(&l);
+}
+
+/* zkeep holds the lock: a seed job finds our live PID and stays out,
+ * leaving our file as it was. */
+static void test_seed_sees_zkeep(void **state)
+{
+	(void)state;
+	struct lock l = LOCK_INIT;
+	struct zerr e = ZERR_INIT;
+	assert_int_equal(lock_acquire(&l, path, 0, NULL, &e), 0);
+	char said[64], want[64];
+	pid_t s = unit_seed_job(path, "0", said, sizeof(said));
+	snprintf(want, sizeof(want), "held %ld", (long)getpid());
+	assert_string_equal(said, want);
+	int st;
+	waitpid(s, &st, 0);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_probe(true, getpid(), false);
+	assert_file_holds_our_pid();
+	lock_release(&l);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+/* A PID file is stale unless its process is a seed job that started
+ * before the file was written: a dead PID, a live process of another
+ * name, and a seed job started after the file (a reused PID) are all
+ * taken over. */
+static void test_seed_stale(void **state)
+{
+	(void)state;
+	struct lock l = LOCK_INIT;
+	struct zerr e = ZERR_INIT;
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	write_pid_file(dead, time(NULL));
+	assert_int_equal(lock_acquire(&l, path, 0, NULL, &e), 0);
+	lock_release(&l);
+
+	write_pid_file(getppid(), time(NULL));
+	assert_int_equal(lock_acquire(&l, path, 0, NULL, &e), 0);
+	lock_release(&l);
+
+	/* a real seed job, but the file is older than the process: it names
+	 * the PID of some earlier process, reused */
+	char said[64];
+	pid_t s = unit_seed_job(path, "30", said, sizeof(said));
+	assert_string_equal(said, "took");
+	assert_true(lock_seed_holder(s, time(NULL)));
+	write_pid_file(s, time(NULL) - 3600);
+	assert_false(lock_seed_holder(s, time(NULL) - 3600));
+	assert_probe(false, 0, false);
+	assert_int_equal(lock_acquire(&l, path, 0, NULL, &e), 0);
+	lock_release(&l);
+	kill(s, SIGKILL);
+	waitpid(s, NULL, 0);
+}
+
+/* Whatever a seed job reads at the path while zkeep takes and releases
+ * the lock over and over is a whole PID, never an empty or partial file. */
+static void test_never_empty(void **state)
+{
+	(void)state;
+	pid_t kid = fork();
+	if (kid == 0) {
+		for (int i = 0; i < 2000; i++) {
+			struct lock l = LOCK_INIT;
+			if (lock_acquire(&l, path, 0, NULL, NULL) == 0)
+				lock_release(&l);
+		}
+		_exit(0);
+	}
+	/* and a stale file to take over, every time the path is free */
+	long reads = 0, bad = 0;
+	int st;
+	while (waitpid(kid, &st, WNOHANG) == 0) {
+		int fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		char b[32];
+		ssize_t n = read(fd, b, sizeof(b) - 1);
+		close(fd);
+		reads++;
+		if (n <= 0) {
+			bad++;
+			continue;
+		}
+		b[n] = '\0';
+		char *end;
+		long v = strtol(b, &end, 10);
+		bad += v != kid || *end;
+	}
+	if (bad)
+		fail_msg("%ld of %ld reads of the lock file were not the holder's PID", bad, reads);
+	assert_true(reads > 0);
 }
 
 /* 20 starters at once: exactly one runs. */
@@ -241,6 +383,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_stale_file_with_live_pid, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_twenty_starters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wait, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_seed_holds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_seed_sees_zkeep, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_seed_stale, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_never_empty, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

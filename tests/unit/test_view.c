@@ -6,9 +6,11 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -315,6 +317,39 @@ static void test_metrics(void **state)
 	/* the configured pull's lock is keyed by its name, as zkeep pull takes
 	 * it (zfs-pull-backups-fixt-host.lock), not by its host */
 	has(m, "zfs_backup_lock_held{hostname=\"host\\\"1\",kind=\"pull\",host=\"fixt-host\"} 0\n");
+}
+
+/* A seed job holding a job's lock (its PID file, no flock) shows as held,
+ * by the seed; a run that skipped for it shows when, from its record. */
+static void test_metrics_seed_lock(void **state)
+{
+	struct fx *f = *state;
+	struct buf rec = BUF_INIT, lock = BUF_INIT, want = BUF_INIT;
+	buf_addf(&rec, "%.*s, \"lock_held\": {\"at\": 1795680500, \"pid\": 77, \"by\": \"seed\"}}",
+	         (int)strlen(record_ok) - 1, record_ok);
+	write_file(f, "pull-fixt-host.json", rec.s);
+	buf_addf(&lock, "%s/zfs-pull-backups-fixt-host.lock", f->dir);
+	char said[16];
+	pid_t seed = unit_seed_job(lock.s, "30", said, sizeof(said));
+	assert_string_equal(said, "took"); /* its PID is in the file */
+	build(f, NULL, &f->v);
+	kill(seed, SIGKILL);
+	waitpid(seed, NULL, 0);
+	const char *m = f->v->metrics.s;
+	const char *l = "{hostname=\"host\\\"1\",kind=\"pull\",host=\"fixt-host\"} ";
+	buf_addf(&want, "zfs_backup_lock_held%s1\n", l);
+	has(m, want.s);
+	buf_reset(&want);
+	buf_addf(&want, "zfs_backup_lock_held_by_seed%s1\n", l);
+	has(m, want.s);
+	buf_reset(&want);
+	buf_addf(&want, "zfs_backup_lock_holder_pid%s%ld\n", l, (long)seed);
+	has(m, want.s);
+	has(m, "zfs_backup_lock_skipped_timestamp_seconds{hostname=\"host\\\"1\",backup_job="
+	       "\"fixt-host\",kind=\"pull\"} 1795680500\n");
+	buf_free(&rec);
+	buf_free(&lock);
+	buf_free(&want);
 }
 
 static void test_backups_carry_success(void **state)
@@ -695,6 +730,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_datasets, setup21, teardown),
 	    cmocka_unit_test(test_scan_lines),
 	    cmocka_unit_test_setup_teardown(test_metrics, setup23, teardown),
+	    cmocka_unit_test_setup_teardown(test_metrics_seed_lock, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_backups_carry_success, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_record_numbers_out_of_range, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_fragmentation_dash, setup23, teardown),

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static void fixture_path(const char *rel, struct buf *path)
 {
@@ -33,4 +34,27 @@ void fixture_read(const char *rel, struct buf *b)
 		buf_add(b, tmp, n);
 	fclose(f);
 	buf_free(&path);
+}
+
+pid_t unit_seed_job(const char *lockfile, const char *hold, char *said, size_t n)
+{
+	int p[2];
+	if (pipe(p) < 0)
+		fail_msg("pipe");
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		execl("tests/helpers/seed/zfs-pull-backups", "zfs-pull-backups", lockfile, hold,
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	size_t got = 0;
+	while (got < n - 1 && read(p[0], said + got, 1) == 1 && said[got] != '\n')
+		got++;
+	said[got] = '\0';
+	close(p[0]);
+	return pid;
 }

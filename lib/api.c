@@ -47,7 +47,9 @@ static void reply(struct api_response *res, int status, json_t *j)
 	res->status = status;
 	res->content_type = "application/json";
 	buf_reset(&res->body);
-	char *s = json_dumps(j, JSON_COMPACT);
+	/* compact, as FastAPI writes; 15 digits print a number rounded to
+	 * two decimals as Python does (33.33, not 33.329999999999998) */
+	char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	if (s)
 		buf_adds(&res->body, s);
 	free(s);
@@ -82,10 +84,41 @@ static json_t *iso(int64_t t)
 	return iso_text(t, s) ? json_string(s) : json_null();
 }
 
-/* A string zfs printed, where "-" means none. */
-static json_t *str_or_null(const char *s)
+/* The same with microseconds, as the seed's isoformat() writes "now"
+ * values: the fraction only when it is not zero. */
+static json_t *iso_usec(int64_t t, long usec)
 {
-	return s && strcmp(s, "-") ? json_string(s) : json_null();
+	char s[64];
+	if (!iso_text(t, s))
+		return json_null();
+	size_t n = strlen(s);
+	if (usec > 0 && usec < 1000000)
+		snprintf(s + n - 1, sizeof(s) - (n - 1), ".%06ldZ", usec);
+	return json_string(s);
+}
+
+/* A compressratio as zfs prints it ("1.50"; older zfs "1.50x"). */
+static bool ratio_value(const char *s, double *out)
+{
+	char *end = NULL;
+	double r = s ? strtod(s, &end) : 0;
+	if (!end || end == s || (*end && strcmp(end, "x")) || !(r > 0))
+		return false;
+	*out = r;
+	return true;
+}
+
+/* compression_savings_percent, which the seed writes only when the ratio
+ * is above 1: round((1 - 1/ratio) * 100, 2). %.2f rounds the exact binary
+ * value half to even, as Python's round() does. */
+static void add_savings(json_t *j, const char *ratio)
+{
+	double r;
+	if (!ratio_value(ratio, &r) || r <= 1.0)
+		return;
+	char t[64];
+	snprintf(t, sizeof(t), "%.2f", (1.0 - 1.0 / r) * 100.0);
+	json_object_set_new(j, "compression_savings_percent", json_real(strtod(t, NULL)));
 }
 
 /* ---- pools ----------------------------------------------------------- */
@@ -114,36 +147,109 @@ static void pools(const struct view *v, struct api_response *res)
 	reply(res, 200, json_pack("{s:o, s:I}", "pools", a, "count", (json_int_t)v->pools.n));
 }
 
+/* The first line of section key ("status", "scan"...) of zpool status'
+ * text, trimmed, or NULL: the seed's fields hold that line only. */
+static char *status_line(const char *text, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *l = text; l && *l;) {
+		const char *end = strchr(l, '\n');
+		size_t n = end ? (size_t)(end - l) : strlen(l);
+		size_t sp = strspn(l, " \t");
+		if (sp + kl < n && !strncmp(l + sp, key, kl) && l[sp + kl] == ':') {
+			const char *v = l + sp + kl + 1;
+			v += strspn(v, " \t");
+			size_t vl = (size_t)(l + n - v);
+			while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t' || v[vl - 1] == '\r'))
+				vl--;
+			return xstrndup(v, vl);
+		}
+		l = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+static json_t *line_or_null(const char *text, const char *key)
+{
+	char *l = status_line(text, key);
+	json_t *j = l ? json_string(l) : json_null();
+	free(l);
+	return j;
+}
+
+/* The seed's scan object, from the first scan line: {} without one,
+ * {"status": "none requested"}, else type when the line names it, status
+ * when it says in progress/completed/canceled, errors from "with N errors"
+ * (else 0). zkeep's reading of the whole scan section follows under its
+ * own names (state, end_time, text). */
+static json_t *scan_json(const struct view_pool *p)
+{
+	char *l = p->status.text ? status_line(p->status.text, "scan") : NULL;
+	json_t *j = json_object();
+	if (!l)
+		return j;
+	if (strstr(l, "none requested")) {
+		json_object_set_new(j, "status", json_string("none requested"));
+	} else {
+		if (strstr(l, "scrub"))
+			json_object_set_new(j, "type", json_string("scrub"));
+		else if (strstr(l, "resilver"))
+			json_object_set_new(j, "type", json_string("resilver"));
+		static const char *const said[] = {"in progress", "completed", "canceled"};
+		for (size_t i = 0; i < sizeof(said) / sizeof(said[0]); i++)
+			if (strstr(l, said[i])) {
+				json_object_set_new(j, "status", json_string(said[i]));
+				break;
+			}
+		long long errors = 0;
+		const char *w = strstr(l, "with ");
+		char *end;
+		if (w) {
+			long long n = strtoll(w + 5, &end, 10);
+			if (end > w + 5 && !strncmp(end, " errors", 7) && n >= 0)
+				errors = n;
+		}
+		json_object_set_new(j, "errors", json_integer(errors));
+	}
+	free(l);
+	json_object_set_new(j, "state", json_string(p->scan.state));
+	json_object_set_new(j, "end_time", p->scan.end ? iso(p->scan.end) : json_null());
+	json_object_set_new(j, "text", p->status.scan ? json_string(p->status.scan) : json_null());
+	return j;
+}
+
 static void pool_status(const struct view_pool *p, struct api_response *res)
 {
-	if (!p->have_status) {
-		api_error(res, 503, "the status of pool '%s' could not be collected", p->zp->name);
+	if (!p->have_status) { /* the seed: its zpool status call failed */
+		api_error(res, 404, "Could not get status for pool '%s'", p->zp->name);
 		return;
 	}
 	const struct zpool_status *s = &p->status;
 	json_t *cfg = json_array();
 	for (size_t i = 0; i < s->n_vdevs; i++) {
 		const struct zpool_vdev *d = &s->vdevs[i];
-		json_array_append_new(
-		    cfg, json_pack("{s:s, s:s, s:o, s:o, s:o, s:I}", "name", d->name, "state",
-		                   d->state ? d->state : "", "read_errors", num(d->read_errors),
-		                   "write_errors", num(d->write_errors), "checksum_errors",
-		                   num(d->checksum_errors), "depth", (json_int_t)d->depth));
+		json_t *v =
+		    json_pack("{s:s, s:s}", "name", d->name, "state", d->state ? d->state : "");
+		/* the counts only where the line has them, as the seed */
+		if (d->read_errors != ZFS_NONE && d->write_errors != ZFS_NONE &&
+		    d->checksum_errors != ZFS_NONE) {
+			json_object_set_new(v, "read_errors", num(d->read_errors));
+			json_object_set_new(v, "write_errors", num(d->write_errors));
+			json_object_set_new(v, "checksum_errors", num(d->checksum_errors));
+		}
+		json_object_set_new(v, "depth", json_integer(d->depth));
+		json_array_append_new(cfg, v);
 	}
-	json_t *scan =
-	    json_pack("{s:s, s:s, s:o, s:o, s:o}", "type", p->scan.type, "status", p->scan.state,
-	              "errors", p->scan.errors >= 0 ? json_integer(p->scan.errors) : json_null(),
-	              "end_time", p->scan.end ? iso(p->scan.end) : json_null(), "text",
-	              s->scan ? json_string(s->scan) : json_null());
+	const char *t = s->text ? s->text : "";
 	json_t *j = json_object();
 	json_object_set_new(j, "pool", json_string(p->zp->name));
-	json_object_set_new(j, "state", s->state ? json_string(s->state) : json_null());
-	json_object_set_new(j, "status", s->status ? json_string(s->status) : json_null());
-	json_object_set_new(j, "action", s->action ? json_string(s->action) : json_null());
-	json_object_set_new(j, "scan", scan);
+	json_object_set_new(j, "state", line_or_null(t, "state"));
+	json_object_set_new(j, "status", line_or_null(t, "status"));
+	json_object_set_new(j, "action", line_or_null(t, "action"));
+	json_object_set_new(j, "scan", scan_json(p));
 	json_object_set_new(j, "config", cfg);
-	json_object_set_new(j, "errors", s->errors ? json_string(s->errors) : json_null());
-	json_object_set_new(j, "raw_output", json_string(s->text ? s->text : ""));
+	json_object_set_new(j, "errors", line_or_null(t, "errors"));
+	json_object_set_new(j, "raw_output", json_string(t));
 	reply(res, 200, j);
 }
 
@@ -157,18 +263,14 @@ static json_t *dataset_json(const struct view_dataset *d)
 	json_object_set_new(j, "used_bytes", num(o->used));
 	json_object_set_new(j, "available_bytes", num(o->available));
 	json_object_set_new(j, "referenced_bytes", num(o->referenced));
-	json_object_set_new(j, "mountpoint", str_or_null(d->mountpoint));
-	json_object_set_new(j, "compression", str_or_null(d->compression));
-	char *end = NULL;
-	double ratio = strcmp(d->compressratio, "-") ? strtod(d->compressratio, &end) : 0;
-	bool ok = end && end != d->compressratio && (!*end || !strcmp(end, "x")) && ratio > 0;
-	json_object_set_new(j, "compression_ratio", ok ? json_real(ratio) : json_null());
+	/* strings as zfs prints them ("-" for a volume's mountpoint) */
+	json_object_set_new(j, "mountpoint", json_string(d->mountpoint));
+	json_object_set_new(j, "compression", json_string(d->compression));
+	json_object_set_new(j, "compression_ratio", json_string(d->compressratio));
 	json_object_set_new(j, "used_human", human(o->used));
 	json_object_set_new(j, "available_human", human(o->available));
 	json_object_set_new(j, "referenced_human", human(o->referenced));
-	json_object_set_new(j, "compression_savings_percent",
-	                    ok ? json_real(round((1.0 - 1.0 / ratio) * 10000.0) / 100.0)
-	                       : json_null());
+	add_savings(j, d->compressratio);
 	json_object_set_new(j, "type", json_string(zfs_type_name(o->type)));
 	json_object_set_new(j, "snapshot_count", json_integer((json_int_t)d->pd->snaps.n));
 	return j;
@@ -182,12 +284,47 @@ static void datasets(const struct view *v, struct api_response *res)
 	reply(res, 200, json_pack("{s:o, s:I}", "datasets", a, "count", (json_int_t)v->ix.n));
 }
 
+/* A property's value as a byte count, or false when it is not one. */
+static bool prop_bytes(const struct view_dataset *d, const char *name, uint64_t *out)
+{
+	for (size_t i = 0; i < d->n_props; i++) {
+		const char *v = d->props[i].value;
+		if (strcmp(d->props[i].property, name))
+			continue;
+		if (!*v || strspn(v, "0123456789") != strlen(v))
+			return false;
+		errno = 0;
+		char *end;
+		unsigned long long n = strtoull(v, &end, 10);
+		if (errno)
+			return false;
+		*out = n;
+		return true;
+	}
+	return false;
+}
+
 static void dataset(const struct view_dataset *d, struct api_response *res)
 {
 	json_t *props = json_object();
-	for (size_t i = 0; i < d->n_props; i++)
+	const char *ratio = NULL;
+	for (size_t i = 0; i < d->n_props; i++) {
 		json_object_set_new(props, d->props[i].property, json_string(d->props[i].value));
-	reply(res, 200, json_pack("{s:s, s:o}", "name", d->pd->obj->name, "properties", props));
+		if (!strcmp(d->props[i].property, "compressratio"))
+			ratio = d->props[i].value;
+	}
+	json_t *j = json_pack("{s:s, s:o}", "name", d->pd->obj->name, "properties", props);
+	/* the seed's optional fields: each where its property is there */
+	static const char *const human_of[][2] = {{"used", "used_human"},
+	                                          {"available", "available_human"},
+	                                          {"referenced", "referenced_human"}};
+	for (size_t i = 0; i < sizeof(human_of) / sizeof(human_of[0]); i++) {
+		uint64_t n;
+		if (prop_bytes(d, human_of[i][0], &n))
+			json_object_set_new(j, human_of[i][1], human(n));
+	}
+	add_savings(j, ratio);
+	reply(res, 200, j);
 }
 
 /* ---- snapshot lists, streamed ---------------------------------------- */
@@ -366,60 +503,72 @@ static void snapshots_stream(const struct view *v, enum stream_shape shape, size
 	res->stream = s;
 }
 
-/* The seed's compliance report, from the view. avg_compliance averages
- * the intervals the policy keeps; "low" is any such interval under 80. */
+/* The seed's compliance report (seed-system.md 5, REPORT), from the view:
+ * per interval the seed's uncapped count ratio (view_seed_compliance);
+ * summary.avg_compliance the int mean of every interval value above 0
+ * across datasets (0 if none); a dataset is low when any interval is under
+ * 80, and its alert's avg_compliance is the int mean of its four values.
+ * zkeep's age-aware compliance follows under its own names: per dataset
+ * fresh, compliant and newest per interval, and summary.compliant_datasets
+ * (every interval compliant: all its snapshots, the newest fresh). */
 static void compliance_report(const struct api_ctx *c, struct api_response *res)
 {
 	const struct view *v = c->v;
 	json_t *list = json_array(), *low = json_array();
-	size_t total_snaps = 0, n = 0;
-	double sum = 0;
+	size_t total_snaps = 0, n = 0, n_pos = 0, n_compliant = 0;
+	long long sum_pos = 0;
 	for (size_t i = 0; i < v->ix.n; i++) {
 		const struct view_dataset *d = &v->ds[i];
 		if (!d->pd->policy)
 			continue;
 		json_t *counts = json_object(), *ret = json_object(), *pct = json_object(),
 		       *fresh = json_object(), *ok = json_object(), *newest = json_object();
-		double dsum = 0;
-		int kept = 0;
-		bool is_low = false;
+		long long dsum = 0;
+		size_t autosnaps = 0;
+		bool is_low = false, all_ok = true;
 		for (int k = 0; k < ZK_N_INTERVALS; k++) {
 			const struct policy_compliance *pc = &d->comp[k];
 			const char *iv = zk_interval_names[k];
+			int seed = view_seed_compliance(pc->count, pc->retention);
 			json_object_set_new(counts, iv, json_integer(d->counts[k]));
-			json_object_set_new(ret, iv, json_integer(pc->retention));
-			json_object_set_new(pct, iv, json_integer(pc->percent));
+			json_object_set_new(ret, iv,
+			                    json_integer(pc->retention > 0 ? pc->retention : 0));
+			json_object_set_new(pct, iv, json_integer(seed));
 			json_object_set_new(fresh, iv, json_boolean(pc->fresh));
 			json_object_set_new(ok, iv, json_boolean(pc->compliant));
 			json_object_set_new(newest, iv,
 			                    pc->newest == ZFS_NONE
 			                        ? json_null()
 			                        : json_integer((json_int_t)pc->newest));
-			if (pc->retention > 0) {
-				dsum += pc->percent;
-				kept++;
-				is_low |= pc->percent < 80;
+			autosnaps += d->counts[k];
+			dsum += seed;
+			is_low |= seed < 80;
+			all_ok &= pc->compliant;
+			if (seed > 0) {
+				sum_pos += seed;
+				n_pos++;
 			}
 		}
-		double avg = kept ? round(dsum / kept * 100.0) / 100.0 : 100.0;
-		sum += avg;
 		n++;
-		total_snaps += d->pd->snaps.n;
+		n_compliant += all_ok;
+		total_snaps += autosnaps;
 		json_array_append_new(
-		    list, json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:f}", "dataset",
+		    list, json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "dataset",
 		                    d->pd->obj->name, "policy", d->pd->policy->name, "counts",
 		                    counts, "retention", ret, "compliance", pct, "total_snapshots",
-		                    (json_int_t)d->pd->snaps.n, "fresh", fresh, "compliant", ok,
-		                    "newest", newest, "avg_compliance", avg));
+		                    (json_int_t)autosnaps, "fresh", fresh, "compliant", ok,
+		                    "newest", newest));
 		if (is_low)
 			json_array_append_new(
-			    low, json_pack("{s:s, s:s, s:f}", "dataset", d->pd->obj->name, "policy",
-			                   d->pd->policy->name, "avg_compliance", avg));
+			    low, json_pack("{s:s, s:s, s:I}", "dataset", d->pd->obj->name, "policy",
+			                   d->pd->policy->name, "avg_compliance",
+			                   (json_int_t)((double)dsum / ZK_N_INTERVALS)));
 	}
-	json_t *summary = json_pack("{s:I, s:I, s:f, s:I}", "total_datasets", (json_int_t)n,
+	json_t *summary = json_pack("{s:I, s:I, s:I, s:I, s:I}", "total_datasets", (json_int_t)n,
 	                            "total_snapshots", (json_int_t)total_snaps, "avg_compliance",
-	                            n ? round(sum / (double)n * 100.0) / 100.0 : 100.0,
-	                            "low_compliance_count", (json_int_t)json_array_size(low));
+	                            (json_int_t)(n_pos ? (double)sum_pos / (double)n_pos : 0),
+	                            "low_compliance_count", (json_int_t)json_array_size(low),
+	                            "compliant_datasets", (json_int_t)n_compliant);
 	reply(res, 200,
 	      json_pack("{s:s, s:o, s:o, s:o, s:{s:o}}", "hostname", c->hostname, "timestamp",
 	                iso(v->collected), "datasets", list, "summary", summary, "alerts",
@@ -493,6 +642,17 @@ static json_t *locks_json(const struct view *v)
 	return a;
 }
 
+/* The seed's rule: a backup is a dataset whose name contains /backups/ or
+ * /encryptedbackups/ or starts with backups/; offsite when the name
+ * contains encryptedbackups anywhere, local otherwise. */
+static int backup_kind(const char *n)
+{
+	if (!strstr(n, "/backups/") && !strstr(n, "/encryptedbackups/") &&
+	    strncmp(n, "backups/", 8))
+		return 0;
+	return strstr(n, "encryptedbackups") ? 2 : 1;
+}
+
 static void backups(const struct api_ctx *c, struct api_response *res)
 {
 	const struct view *v = c->v;
@@ -502,60 +662,101 @@ static void backups(const struct api_ctx *c, struct api_response *res)
 		const struct view_dataset *d = &v->ds[i];
 		const char *n = d->pd->obj->name;
 		uint64_t used = d->pd->obj->used == ZFS_NONE ? 0 : d->pd->obj->used;
-		if (strstr(n, "/encryptedbackups/")) {
+		int kind = backup_kind(n);
+		if (kind == 2) {
 			json_array_append_new(offsite, backup_entry(d));
 			osum += used;
-		} else if (strstr(n, "/backups/")) {
+		} else if (kind == 1) {
 			json_array_append_new(local, backup_entry(d));
 			lsum += used;
 		}
 	}
 	json_t *j = json_object();
-	json_object_set_new(j, "local_backups", local);
-	json_object_set_new(j, "offsite_backups", offsite);
+	json_object_set_new(
+	    j, "backup_datasets",
+	    json_pack("{s:o, s:o}", "local_backups", local, "offsite_backups", offsite));
+	json_object_set_new(j, "total_local_backups",
+	                    json_integer((json_int_t)json_array_size(local)));
+	json_object_set_new(j, "total_offsite_backups",
+	                    json_integer((json_int_t)json_array_size(offsite)));
+	json_object_set_new(j, "note",
+	                    json_string("datasets are grouped by name (/backups/ local, "
+	                                "encryptedbackups offsite); runs and locks come from "
+	                                "zkeep's run records and lock files"));
+	/* zkeep's own, after the seed's */
 	json_object_set_new(j, "total_local_bytes", json_integer((json_int_t)lsum));
 	json_object_set_new(j, "total_local_human", human(lsum));
 	json_object_set_new(j, "total_offsite_bytes", json_integer((json_int_t)osum));
 	json_object_set_new(j, "total_offsite_human", human(osum));
-	json_object_set_new(j, "note",
-	                    json_string("datasets are grouped by name (/backups/ local, "
-	                                "/encryptedbackups/ offsite); runs and locks come from "
-	                                "zkeep's run records and lock files"));
 	json_object_set_new(j, "runs", runs_json(c));
 	json_object_set_new(j, "locks", locks_json(v));
 	reply(res, 200, j);
 }
 
+#define LOGS_LISTED 20 /* the seed lists the newest 20 */
+
+struct log_file {
+	char *name;
+	struct stat st;
+};
+
+static int log_newer_first(const void *a, const void *b)
+{
+	const struct timespec *x = &((const struct log_file *)a)->st.st_mtim,
+	                      *y = &((const struct log_file *)b)->st.st_mtim;
+	if (x->tv_sec != y->tv_sec)
+		return x->tv_sec < y->tv_sec ? 1 : -1;
+	if (x->tv_nsec != y->tv_nsec)
+		return x->tv_nsec < y->tv_nsec ? 1 : -1;
+	return strcmp(((const struct log_file *)a)->name, ((const struct log_file *)b)->name);
+}
+
 static void logs(const struct api_ctx *c, struct api_response *res)
 {
-	json_t *a = json_array();
 	DIR *d = c->log_dir ? opendir(c->log_dir) : NULL;
-	if (d) {
-		struct strvec names = STRVEC_INIT;
-		const struct dirent *de;
-		while ((de = readdir(d)))
-			if (http_log_name_ok(de->d_name))
-				strvec_push(&names, de->d_name);
-		for (size_t i = 0; i < names.n; i++) {
-			struct stat st;
-			if (fstatat(dirfd(d), names.v[i], &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-			    !S_ISREG(st.st_mode))
-				continue;
+	if (!d) { /* the seed's shape when its directory is not there */
+		reply(res, 200,
+		      json_pack("{s:b, s:s, s:s}", "available", 0, "message",
+		                c->log_dir ? "Log directory not found"
+		                           : "No backup log directory is configured",
+		                "path", c->log_dir ? c->log_dir : ""));
+		return;
+	}
+	struct log_file *files = NULL;
+	size_t n = 0, alloc = 0;
+	const struct dirent *de;
+	while ((de = readdir(d))) {
+		struct stat st;
+		if (!http_log_name_ok(de->d_name) ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		files = xgrow(files, &alloc, n + 1, sizeof(*files));
+		files[n].name = xstrdup(de->d_name);
+		files[n++].st = st;
+	}
+	closedir(d);
+	if (n)
+		qsort(files, n, sizeof(*files), log_newer_first);
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if (i < LOGS_LISTED) {
 			struct buf path = BUF_INIT;
-			buf_addf(&path, "%s/%s", c->log_dir, names.v[i]);
-			json_array_append_new(a, json_pack("{s:s, s:s, s:I, s:o}", "filename",
-			                                   names.v[i], "path", path.s, "size_bytes",
-			                                   (json_int_t)st.st_size, "modified",
-			                                   iso(st.st_mtime)));
+			buf_addf(&path, "%s/%s", c->log_dir, files[i].name);
+			json_array_append_new(
+			    a, json_pack("{s:s, s:s, s:I, s:o}", "filename", files[i].name, "path",
+			                 path.s, "size_bytes", (json_int_t)files[i].st.st_size,
+			                 "modified",
+			                 iso_usec(files[i].st.st_mtim.tv_sec,
+			                          files[i].st.st_mtim.tv_nsec / 1000)));
 			buf_free(&path);
 		}
-		strvec_clear(&names);
-		closedir(d);
+		free(files[i].name);
 	}
-	json_t *j = json_pack("{s:b, s:o, s:I, s:o}", "available", d != NULL, "log_directory",
-	                      c->log_dir ? json_string(c->log_dir) : json_null(), "log_count",
-	                      (json_int_t)json_array_size(a), "logs", a);
-	reply(res, 200, j);
+	free(files);
+	reply(res, 200,
+	      json_pack("{s:b, s:s, s:I, s:o}", "available", 1, "log_directory", c->log_dir,
+	                "log_count", (json_int_t)json_array_size(a), "logs", a));
 }
 
 /* total_lines of a log, counted once per file and then only over the bytes
@@ -677,8 +878,13 @@ static void log_tail(const struct api_ctx *c, const char *name, const char *line
 {
 	int want;
 	if (http_parse_lines(lines_arg, &want) < 0) {
-		api_error(res, 400, "lines must be a positive number (at most %d are returned)",
-		          HTTP_LINES_MAX);
+		/* FastAPI's validation error (pydantic 2), as the seed answers */
+		reply(res, 422,
+		      json_pack("{s:[{s:s, s:[s,s], s:s, s:s}]}", "detail", "type", "int_parsing",
+		                "loc", "query", "lines", "msg",
+		                "Input should be a valid integer, unable to parse string as an "
+		                "integer",
+		                "input", lines_arg));
 		return;
 	}
 	if (!http_log_name_ok(name)) {
@@ -736,22 +942,71 @@ static void log_tail(const struct api_ctx *c, const char *name, const char *line
 
 /* ---- dispatch -------------------------------------------------------- */
 
+/* The seed's API version, which its clients may compare; zkeep's own
+ * version is zkeep_version. */
+#define SEED_API_VERSION "1.0.0"
+
 static void root(struct api_response *res)
 {
 	reply(res, 200,
-	      json_pack("{s:s, s:s, s:s, s:s}", "message", "ZFS API (zkeep)", "version",
-	                ZKEEP_VERSION, "documentation", "man zkeep-api", "openapi",
-	                "/api/openapi.json"));
+	      json_pack("{s:s, s:s, s:s, s:s, s:s}", "message", "ZFS Status API", "version",
+	                SEED_API_VERSION, "documentation", "/api/docs", "openapi",
+	                "/api/openapi.json", "zkeep_version", ZKEEP_VERSION));
 }
 
 static void health(const struct api_ctx *c, struct api_response *res)
 {
-	json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "status", "healthy", "service", "zfs-api",
-	                      "version", ZKEEP_VERSION, "timestamp", iso(c->now));
+	json_t *j =
+	    json_pack("{s:s, s:s, s:s, s:o}", "status", "healthy", "service", "zfs-api", "version",
+	              SEED_API_VERSION, "timestamp", iso_usec(c->now, c->now_usec));
+	json_object_set_new(j, "zkeep_version", json_string(ZKEEP_VERSION));
 	json_object_set_new(j, "collector_ok", json_boolean(c->st && c->st->last_ok));
 	json_object_set_new(j, "view_age_seconds",
 	                    c->v ? json_integer(c->now - c->v->collected) : json_null());
 	reply(res, 200, j);
+}
+
+/* /api/docs and /api/redoc: the seed served Swagger UI and ReDoc, scripts
+ * from a CDN; zkeep serves the same document as one static page (no
+ * script, so the page's Content-Security-Policy holds): each path with
+ * its summary and description, and a link to the JSON. */
+static void docs(struct api_response *res)
+{
+	json_error_t je;
+	json_t *doc = json_loads(api_openapi_json, 0, &je);
+	struct buf *b = &res->body;
+	buf_reset(b);
+	res->status = 200;
+	res->content_type = "text/html; charset=utf-8";
+	buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	            "<title>");
+	ui_escape(b, json_string_value(json_object_get(json_object_get(doc, "info"), "title")));
+	buf_adds(b, "</title></head>\n<body>\n<h1>");
+	ui_escape(b, json_string_value(json_object_get(json_object_get(doc, "info"), "title")));
+	buf_adds(b, "</h1>\n<p>");
+	ui_escape(b,
+	          json_string_value(json_object_get(json_object_get(doc, "info"), "description")));
+	buf_adds(b, "</p>\n<p>The OpenAPI document: <a href=\"/api/openapi.json\">"
+	            "/api/openapi.json</a>; one JSON Schema per endpoint in zkeep's "
+	            "docs/schema/.</p>\n<dl>\n");
+	const char *path;
+	json_t *item;
+	json_object_foreach(json_object_get(doc, "paths"), path, item)
+	{
+		json_t *get = json_object_get(item, "get");
+		buf_adds(b, "<dt><code>GET ");
+		ui_escape(b, path);
+		buf_adds(b, "</code></dt><dd>");
+		ui_escape(b, json_string_value(json_object_get(get, "summary")));
+		const char *desc = json_string_value(json_object_get(get, "description"));
+		if (desc) {
+			buf_adds(b, "<br>");
+			ui_escape(b, desc);
+		}
+		buf_adds(b, "</dd>\n");
+	}
+	buf_adds(b, "</dl>\n</body></html>\n");
+	json_decref(doc);
 }
 
 void api_handle(const struct api_ctx *c, const struct http_route *r, const char *lines,
@@ -781,6 +1036,9 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 	case ROUTE_HEALTH:
 		health(c, res);
 		return;
+	case ROUTE_DOCS:
+		docs(res);
+		return;
 	case ROUTE_OPENAPI:
 		res->status = 200;
 		buf_reset(&res->body);
@@ -792,17 +1050,18 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 	case ROUTE_POOL:
 	case ROUTE_POOL_STATUS:
 	case ROUTE_POOL_IOSTAT:
-		if (!(p = view_pool(v, r->arg))) {
-			api_error(res, 404, "pool '%s' not found", r->arg);
-			return;
-		}
-		if (r->id == ROUTE_POOL)
+		/* the seed's texts: its status and iostat calls failed */
+		p = view_pool(v, r->arg);
+		if (r->id == ROUTE_POOL && !p)
+			api_error(res, 404, "Pool '%s' not found", r->arg);
+		else if (r->id == ROUTE_POOL)
 			reply(res, 200, pool_json(p->zp));
+		else if (r->id == ROUTE_POOL_STATUS && !p)
+			api_error(res, 404, "Could not get status for pool '%s'", r->arg);
 		else if (r->id == ROUTE_POOL_STATUS)
 			pool_status(p, res);
-		else if (!p->iostat)
-			api_error(res, 503, "the iostat of pool '%s' could not be collected",
-			          r->arg);
+		else if (!p || !p->iostat)
+			api_error(res, 404, "Could not get I/O stats for pool '%s'", r->arg);
 		else
 			reply(res, 200,
 			      json_pack("{s:s, s:s}", "pool", p->zp->name, "iostat", p->iostat));
@@ -825,13 +1084,13 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 		if (d)
 			dataset(d, res);
 		else
-			api_error(res, 404, "dataset '%s' not found", r->arg);
+			api_error(res, 404, "Dataset '%s' not found", r->arg);
 		return;
 	case ROUTE_DATASET:
 		if ((d = view_dataset(v, r->arg)))
 			dataset(d, res);
 		else
-			api_error(res, 404, "dataset '%s' not found", r->arg);
+			api_error(res, 404, "Dataset '%s' not found", r->arg);
 		return;
 	case ROUTE_SNAPSHOTS:
 		compliance_report(c, res);
@@ -840,11 +1099,16 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 		snapshots_stream(v, SHAPE_ALL, 0, v->ix.n, res);
 		return;
 	case ROUTE_SNAPSHOTS_DATASET:
-		if ((d = view_dataset(v, r->arg)))
+		if ((d = view_dataset(v, r->arg))) {
 			snapshots_stream(v, SHAPE_GROUP, (size_t)(d - v->ds),
 			                 (size_t)(d - v->ds) + 1, res);
-		else
-			api_error(res, 404, "dataset '%s' not found", r->arg);
+		} else { /* the seed lists nothing for an unknown dataset: 200 */
+			res->status = 200;
+			buf_reset(&res->body);
+			put_str(&res->body, "{\"dataset\":", r->arg);
+			buf_adds(&res->body, ",\"snapshot_count\":0,\"total_used_bytes\":0,"
+			                     "\"total_used_human\":\"0.00 B\",\"snapshots\":[]}");
+		}
 		return;
 	case ROUTE_BACKUPS:
 		backups(c, res);
@@ -870,5 +1134,5 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 	case ROUTE_NONE:
 		break;
 	}
-	api_error(res, 404, "not found");
+	api_error(res, 404, "Not Found");
 }

@@ -1,8 +1,10 @@
 /*
  * The api's endpoints: what each route answers, from a view. Pure of I/O
  * except the backup log endpoints, which read the configured log
- * directory. JSON shapes are the seed's (seed-system.md section 5), with
- * zkeep's additions as extra fields; docs/openapi.json is the contract.
+ * directory. JSON shapes are the seed's (seed-system.md section 5): its
+ * keys in its order with its types; zkeep's additions are extra fields
+ * under names the seed does not use, after the seed's. docs/openapi.json
+ * is the contract, docs/schema/ the same per endpoint.
  */
 #ifndef ZK_API_H
 #define ZK_API_H
@@ -22,6 +24,7 @@ struct api_ctx {
 	time_t now;
 	const struct ui_history *history; /* for /ui/; NULL: no sparklines */
 	const char *accept;               /* the request's Accept header, or NULL */
+	long now_usec;                    /* microseconds of now, for the seed's "now" times */
 };
 
 /* A body written as the client reads it: the snapshot lists, which built
@@ -47,7 +50,7 @@ void api_stream_free(struct api_stream *s); /* NULL is fine */
  * the seed's JSON, or a redirect to /ui/ when c->accept prefers HTML. */
 void api_handle(const struct api_ctx *c, const struct http_route *r, const char *lines,
                 struct api_response *res);
-/* A JSON error body {"detail": msg}. */
+/* A JSON error body {"detail": msg} (FastAPI's HTTPException). */
 void api_error(struct api_response *res, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -28,6 +28,8 @@ static const struct {
     {"/", ROUTE_ROOT},
     {"/api/v1/health", ROUTE_HEALTH},
     {"/api/openapi.json", ROUTE_OPENAPI},
+    {"/api/docs", ROUTE_DOCS},
+    {"/api/redoc", ROUTE_DOCS},
     {"/metrics", ROUTE_METRICS},
     {"/api/v1/pools", ROUTE_POOLS},
     {"/api/v1/datasets", ROUTE_DATASETS},
@@ -144,13 +146,18 @@ int http_parse_lines(const char *s, int *out)
 		*out = HTTP_LINES_DEFAULT;
 		return 0;
 	}
-	size_t n = strlen(s);
-	if (!n || n > 18 || strspn(s, "0123456789") != n)
+	const char *d = s + (*s == '+' || *s == '-');
+	size_t n = strlen(d);
+	if (!n || strspn(d, "0123456789") != n)
 		return -EINVAL;
-	long long v = strtoll(s, NULL, 10);
-	if (v < 1)
-		return -EINVAL;
-	*out = v > HTTP_LINES_MAX ? HTTP_LINES_MAX : (int)v;
+	/* clamped, as the seed does, however large the number */
+	d += strspn(d, "0");
+	size_t len = strlen(d);
+	long v = len > 9 ? HTTP_LINES_MAX + 1 : strtol(d, NULL, 10);
+	if (*s == '-' || v < 1)
+		*out = 1;
+	else
+		*out = v > HTTP_LINES_MAX ? HTTP_LINES_MAX : (int)v;
 	return 0;
 }
 
@@ -503,7 +510,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return ret;
 	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-		api_error(&res, 405, "method %s is not allowed; use GET or HEAD", method);
+		/* the seed's (Starlette's) text; the Allow header says what is */
+		api_error(&res, 405, "Method Not Allowed");
 		allow = true;
 		goto reply;
 	}
@@ -512,7 +520,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		goto reply;
 	}
 	if (http_route_parse(url, &r) < 0) {
-		api_error(&res, 404, "not found");
+		api_error(&res, 404, "Not Found"); /* the seed's (Starlette's) text */
 		goto reply;
 	}
 	if (s->api_key && http_route_needs_auth(r.id)) {
@@ -528,7 +536,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		struct view_status st;
 		struct view *v = view_holder_get(s->o.views, &st);
 		struct ui_history *hist = NULL;
-		time_t now = time(NULL);
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		time_t now = ts.tv_sec;
 		if (r.id == ROUTE_METRICS) {
 			mr = xcalloc(1, sizeof(*mr));
 			mr->v = view_ref(v);
@@ -548,14 +558,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		} else {
 			if (r.id == ROUTE_UI && s->o.history)
 				hist = ui_history_holder_get(s->o.history);
-			struct api_ctx ctx = {v,
-			                      &st,
-			                      s->hostname,
-			                      s->log_dir,
-			                      now,
-			                      hist,
-			                      MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-			                                                  MHD_HTTP_HEADER_ACCEPT)};
+			struct api_ctx ctx = {
+			    v,
+			    &st,
+			    s->hostname,
+			    s->log_dir,
+			    now,
+			    hist,
+			    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
+			    ts.tv_nsec / 1000};
 			api_handle(&ctx, &r,
 			           MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lines"),
 			           &res);

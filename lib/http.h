@@ -45,6 +45,7 @@ enum http_route_id {
 	ROUTE_ROOT,
 	ROUTE_HEALTH,
 	ROUTE_OPENAPI,
+	ROUTE_DOCS, /* /api/docs and /api/redoc: the document as an HTML page */
 	ROUTE_METRICS,
 	ROUTE_POOLS,
 	ROUTE_POOL,
@@ -79,8 +80,9 @@ void http_route_free(struct http_route *r);
 bool http_route_needs_view(enum http_route_id id);
 bool http_route_needs_auth(enum http_route_id id);
 
-/* ?lines=N: NULL gives HTTP_LINES_DEFAULT; a positive decimal is capped at
- * HTTP_LINES_MAX; anything else -EINVAL. */
+/* ?lines=N as the seed reads it: NULL gives HTTP_LINES_DEFAULT; an integer
+ * (optional sign, any size) is clamped to 1..HTTP_LINES_MAX; anything else
+ * is -EINVAL (the seed's 422). */
 int http_parse_lines(const char *s, int *out);
 /* A log file name: one path component, no leading dot, printable, short. */
 bool http_log_name_ok(const char *name);

@@ -267,8 +267,8 @@ static void compliance(struct metrics *m, const struct view *v, const char *name
 			case CF_RETENTION:
 				x = (uint64_t)(c->retention > 0 ? c->retention : 0);
 				break;
-			case CF_PERCENT:
-				x = (uint64_t)c->percent;
+			case CF_PERCENT: /* the seed's value, uncapped: dashboards read the same */
+				x = (uint64_t)view_seed_compliance(c->count, c->retention);
 				break;
 			case CF_NEWEST:
 				x = c->newest;
@@ -376,7 +376,7 @@ void metrics_render_view(struct buf *out, const struct view *v)
 	compliance(&m, v, "zfs_snapshot_retention", "Snapshots the policy keeps for the interval",
 	           CF_RETENTION);
 	compliance(&m, v, "zfs_snapshot_compliance_percent",
-	           "count / retention in percent, capped at 100", CF_PERCENT);
+	           "int(count / retention * 100), not capped (the seed's)", CF_PERCENT);
 	compliance(&m, v, "zfs_snapshot_newest_timestamp_seconds",
 	           "Creation time of the interval's newest policy snapshot", CF_NEWEST);
 	compliance(&m, v, "zfs_snapshot_oldest_timestamp_seconds",

@@ -165,11 +165,12 @@ def overview():
     b.panel("timeseries", "Snapshot compliance by policy",
             [("avg by (hostname, policy, interval) (zfs_snapshot_compliance_percent{%s})" % H,
               "{{hostname}} {{policy}} {{interval}}")],
-            unit="percent", minv=0, maxv=100, options=TS_LEGEND,
+            unit="percent", minv=0, options=TS_LEGEND,
             thresholds=[{"color": "red", "value": None}, {"color": "yellow", "value": 80},
                         {"color": "green", "value": 100}],
-            description="Mean compliance (count and age, capped at 100) of the datasets of each "
-                        "host, policy and interval. Below 80 is the seed's 'low'.")
+            description="Mean compliance (the seed's: count / retention, not capped, blind to "
+                        "age) of the datasets of each host, policy and interval. Below 80 is the "
+                        "seed's 'low'; above 100, more snapshots than the policy keeps.")
     b.panel("timeseries", "Snapshot count trends",
             [("sum by (hostname, interval) (zfs_snapshot_count{%s})" % H, "{{hostname}} {{interval}}")],
             options=TS_LEGEND, minv=0, unit="short",

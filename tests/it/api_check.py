@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Contract check of a running zkeep api: every path of the OpenAPI document
-it serves, validated against that document, and the content compared with
-what zfs and zpool say on this host. Used by t_api.sh.
+it serves, each JSON body validated with a real JSON Schema validator
+against docs/schema (one schema per endpoint, made from that document; see
+api_schema.py), and the content compared with what zfs and zpool say on
+this host. Used by t_api.sh.
 
 usage: api_check.py BASE_URL POOL WORKDIR [API_KEY]
 """
 import json
+import os
 import re
 import subprocess
 import sys
@@ -42,47 +45,30 @@ def get(path, want=200, raw=False):
 
 
 doc = get("/api/openapi.json")
-schemas = doc["components"]["schemas"]
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
+import api_schema  # noqa: E402
 
-
-def check(v, s, where):
-    if "$ref" in s:
-        s = schemas[s["$ref"].split("/")[-1]]
-    if v is None:
-        if not s.get("nullable"):
-            fail("%s: null where %s is wanted" % (where, s.get("type")))
-        return
-    t = s.get("type")
-    types = {"string": str, "integer": int, "number": (int, float), "boolean": bool,
-             "object": dict, "array": list}
-    if t and (not isinstance(v, types[t]) or (t in ("integer", "number") and isinstance(v, bool))):
-        fail("%s: %r is not %s" % (where, v, t))
-    if "enum" in s and v not in s["enum"]:
-        fail("%s: %r not in %s" % (where, v, s["enum"]))
-    if t == "object":
-        for r in s.get("required", []):
-            if r not in v:
-                fail("%s: field %s missing" % (where, r))
-        for k, sub in s.get("properties", {}).items():
-            if k in v:
-                check(v[k], sub, where + "." + k)
-        if "additionalProperties" in s:
-            for k, x in v.items():
-                check(x, s["additionalProperties"], where + "." + k)
-    if t == "array":
-        for i, x in enumerate(v):
-            check(x, s["items"], "%s[%d]" % (where, i))
+# tests/run puts docs/schema next to it/ in the VM; the repository's in a checkout
+schema_dir = next(d for d in (os.path.join(here, "..", "schema"),
+                              os.path.join(here, "..", "..", "docs", "schema"))
+                  if os.path.isfile(os.path.join(d, "index.json")))
+schemas = api_schema.Schemas(schema_dir)
+if json.load(open(os.path.join(schema_dir, "index.json"))).keys() != \
+        {p for p, v in doc["paths"].items() if any(
+            "schema" in r.get("content", {}).get("application/json", {})
+            for r in v["get"]["responses"].values())}:
+    fail("docs/schema/index.json does not list the served document's JSON paths")
 
 
 checked = set()
 
 
 def api(template, path, want=200):
-    op = doc["paths"][template]["get"]
     body = get(path, want)
-    resp = op["responses"][str(want)]
-    schema = resp["content"]["application/json"]["schema"]
-    check(body, schema, path)
+    why = schemas.check(template, want, body)
+    if why:
+        fail(why)
     checked.add(template)
     return body
 
@@ -166,10 +152,14 @@ if not g or g[0]["snapshot_count"] != len(zs):
 one = api("/api/v1/snapshots/{path}", "/api/v1/snapshots/%s/data" % pool)
 if one["snapshot_count"] != len(zs) or not HUMAN.match(one["total_used_human"]):
     fail("snapshots/%s/data: %s" % (pool, one))
-api("/api/v1/snapshots/{path}", "/api/v1/snapshots/%s/nope" % pool, 404)
+# an unknown dataset: the seed's 200 with nothing in it
+none = api("/api/v1/snapshots/{path}", "/api/v1/snapshots/%s/nope" % pool)
+if none["snapshot_count"] != 0 or none["snapshots"] or none["total_used_human"] != "0.00 B":
+    fail("snapshots of an unknown dataset: %s" % none)
 
 bk = api("/api/v1/backups", "/api/v1/backups")
-if pool + "/backups/h1" not in [b["name"] for b in bk["local_backups"]]:
+if pool + "/backups/h1" not in [b["name"] for b in bk["backup_datasets"]["local_backups"]] or \
+        bk["total_local_backups"] != len(bk["backup_datasets"]["local_backups"]):
     fail("backups: %s" % bk)
 run = [r for r in bk["runs"] if r["job"] == "h1"]
 if not run or run[0]["last_result"] != "ok" or run[0]["bytes"] != 8192 or \
@@ -193,16 +183,25 @@ t = api("/api/v1/backups/logs/{file}", "/api/v1/backups/logs/pull.log")
 if t["lines_returned"] != 100:
     fail("log tail default: %s" % t["lines_returned"])
 api("/api/v1/backups/logs/{file}", "/api/v1/backups/logs/shadow.log", 404)
-api("/api/v1/backups/logs/{file}", "/api/v1/backups/logs/pull.log?lines=x", 400)
+t = api("/api/v1/backups/logs/{file}", "/api/v1/backups/logs/pull.log?lines=0")
+if t["lines_returned"] != 1 or t["content"] != "line 1500":
+    fail("lines=0 is clamped to 1: %s" % t)
+api("/api/v1/backups/logs/{file}", "/api/v1/backups/logs/pull.log?lines=x", 422)
 api("/api/v1/backups/logs/{file}", "/api/v1/backups/logs/..", 400)
 
 h = api("/api/v1/health", "/api/v1/health")
 if h["status"] != "healthy" or h["service"] != "zfs-api" or not h["timestamp"].endswith("Z"):
     fail("health: %s" % h)
 r = api("/", "/")
-if r["openapi"] != "/api/openapi.json":
+if r["openapi"] != "/api/openapi.json" or r["message"] != "ZFS Status API" or \
+        r["documentation"] != "/api/docs":
     fail("root: %s" % r)
 checked.add("/api/openapi.json")
+for page in ("/api/docs", "/api/redoc"):
+    html = get(page, raw=True)
+    if "/api/v1/pools/{pool}/status" not in html or "<script" in html:
+        fail("%s: %s" % (page, html[:300]))
+    checked.add(page)
 m = get("/metrics", raw=True)
 open(work + "/metrics.txt", "w").write(m)
 checked.add("/metrics")

@@ -31,6 +31,8 @@ static void test_routes(void **state)
 	route("/api/v1/health", ROUTE_HEALTH, NULL);
 	route("/api/v1/health/", ROUTE_HEALTH, NULL);
 	route("/api/openapi.json", ROUTE_OPENAPI, NULL);
+	route("/api/docs", ROUTE_DOCS, NULL);
+	route("/api/redoc", ROUTE_DOCS, NULL);
 	route("/metrics", ROUTE_METRICS, NULL);
 	route("/api/v1/pools", ROUTE_POOLS, NULL);
 	route("/api/v1/pools/tank", ROUTE_POOL, "tank");
@@ -98,12 +100,27 @@ static void test_lines(void **state)
 	assert_int_equal(n, 1000);
 	assert_int_equal(http_parse_lines("99999999999999999", &n), 0);
 	assert_int_equal(n, 1000);
-	assert_int_equal(http_parse_lines("0", &n), -EINVAL);
-	assert_int_equal(http_parse_lines("-1", &n), -EINVAL);
+	/* the seed clamps any integer to 1..1000 (seed-system.md 5): 0, a
+	 * negative number and one past 64 bits are not refused */
+	assert_int_equal(http_parse_lines("0", &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(http_parse_lines("-1", &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(http_parse_lines("-99999999999999999999", &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(http_parse_lines("+7", &n), 0);
+	assert_int_equal(n, 7);
+	assert_int_equal(http_parse_lines("0005", &n), 0);
+	assert_int_equal(n, 5);
+	assert_int_equal(http_parse_lines("9999999999999999999999", &n), 0);
+	assert_int_equal(n, 1000);
+	/* not an integer: the seed's 422 */
 	assert_int_equal(http_parse_lines("", &n), -EINVAL);
+	assert_int_equal(http_parse_lines("-", &n), -EINVAL);
 	assert_int_equal(http_parse_lines("1e3", &n), -EINVAL);
+	assert_int_equal(http_parse_lines("1.0", &n), -EINVAL);
+	assert_int_equal(http_parse_lines("abc", &n), -EINVAL);
 	assert_int_equal(http_parse_lines(" 5", &n), -EINVAL);
-	assert_int_equal(http_parse_lines("9999999999999999999999", &n), -EINVAL);
 }
 
 static void test_log_names(void **state)

@@ -6,6 +6,7 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "fmt.h"
 #include "metrics.h"
 #include "state.h"
 #include "view.h"
@@ -436,9 +438,10 @@ static void test_fragmentation_dash(void **state)
 	assert_true(json_is_null(json_object_get(j, "fragmentation_percent")));
 	assert_string_equal(json_string_value(json_object_get(j, "free_human")), "232.41 MB");
 	json_decref(j);
-	r.id = ROUTE_POOL_STATUS;
+	r.id = ROUTE_POOL_STATUS; /* no status collected: the seed's 404 */
 	api_handle(&c, &r, NULL, &res);
-	assert_int_equal(res.status, 503);
+	assert_int_equal(res.status, 404);
+	assert_string_equal(res.body.s, "{\"detail\":\"Could not get status for pool 'fixt'\"}");
 	buf_free(&res.body);
 }
 
@@ -493,6 +496,72 @@ static void guids_checked(struct fx *f, struct buf *body)
 	}
 }
 
+/* The OpenAPI path of each route, for the bodies dumped below. */
+static const char *route_template(enum http_route_id id)
+{
+	switch (id) {
+	case ROUTE_ROOT:
+		return "/";
+	case ROUTE_HEALTH:
+		return "/api/v1/health";
+	case ROUTE_POOLS:
+		return "/api/v1/pools";
+	case ROUTE_POOL:
+		return "/api/v1/pools/{pool}";
+	case ROUTE_POOL_STATUS:
+		return "/api/v1/pools/{pool}/status";
+	case ROUTE_POOL_IOSTAT:
+		return "/api/v1/pools/{pool}/iostat";
+	case ROUTE_DATASETS:
+		return "/api/v1/datasets";
+	case ROUTE_DATASET:
+		return "/api/v1/datasets/{path}";
+	case ROUTE_DATASET_SNAPSHOTS:
+		return "/api/v1/datasets/{path}/snapshots";
+	case ROUTE_SNAPSHOTS:
+		return "/api/v1/snapshots";
+	case ROUTE_SNAPSHOTS_ALL:
+		return "/api/v1/snapshots/_all";
+	case ROUTE_SNAPSHOTS_DATASET:
+		return "/api/v1/snapshots/{path}";
+	case ROUTE_BACKUPS:
+		return "/api/v1/backups";
+	case ROUTE_BACKUP_LOGS:
+		return "/api/v1/backups/logs";
+	case ROUTE_BACKUP_LOG:
+		return "/api/v1/backups/logs/{file}";
+	default:
+		return NULL;
+	}
+}
+
+/* With ZK_TEST_API_BODIES=DIR, every JSON body a test reads is also written
+ * to DIR, listed in DIR/bodies.tsv (path template, status, file), for
+ * tests/host/t_api_schema.sh to validate against docs/schema/ with a real
+ * JSON Schema validator. */
+static void dump_body(enum http_route_id id, const char *arg, int status, const struct buf *body)
+{
+	static unsigned seq;
+	const char *dir = getenv("ZK_TEST_API_BODIES"), *tpl = route_template(id);
+	if (!dir || !*dir || !tpl)
+		return;
+	struct buf p = BUF_INIT, line = BUF_INIT;
+	buf_addf(&p, "%s/body-%u-%u.json", dir, (unsigned)getpid(), seq++);
+	FILE *fp = fopen(p.s, "w");
+	assert_non_null(fp);
+	fwrite(body->s, 1, body->len, fp);
+	fclose(fp);
+	buf_addf(&line, "%s\t%d\t%s\t%s\n", tpl, status, p.s, arg ? arg : "");
+	buf_reset(&p);
+	buf_addf(&p, "%s/bodies.tsv", dir);
+	fp = fopen(p.s, "a");
+	assert_non_null(fp);
+	fputs(line.s, fp);
+	fclose(fp);
+	buf_free(&p);
+	buf_free(&line);
+}
+
 /* The route's answer in res, a streamed body read into res->body (in
  * 4096-byte pieces and in 1-byte pieces, which must give the same text).
  * Returns whether the body was streamed. */
@@ -529,6 +598,7 @@ static json_t *get(struct fx *f, enum http_route_id id, const char *arg, const c
 	json_t *j = json_loads(res.body.s, 0, &je);
 	if (!j)
 		fail_msg("not JSON: %s: %s", je.text, res.body.s);
+	dump_body(id, arg, res.status, &res.body);
 	buf_free(&res.body);
 	return j;
 }
@@ -556,7 +626,10 @@ static void test_api(void **state)
 	assert_int_equal(json_array_size(json_object_get(j, "config")), 4);
 	assert_string_equal(S(json_array_get(json_object_get(j, "config"), 3), "state"), "OFFLINE");
 	json_decref(j);
-	json_decref(get(f, ROUTE_POOL_IOSTAT, "deg", NULL, 503));
+	/* no iostat collected: the seed's 404 (it was a 503) */
+	j = get(f, ROUTE_POOL_IOSTAT, "deg", NULL, 404);
+	assert_string_equal(S(j, "detail"), "Could not get I/O stats for pool 'deg'");
+	json_decref(j);
 	j = get(f, ROUTE_POOL_IOSTAT, "fixt", NULL, 200);
 	assert_string_equal(S(j, "iostat"), "iostat text");
 	json_decref(j);
@@ -648,7 +721,19 @@ static void test_logs(void **state)
 	json_decref(j);
 	json_decref(get(f, ROUTE_BACKUP_LOG, "link.log", NULL, 404));
 	json_decref(get(f, ROUTE_BACKUP_LOG, "..", NULL, 400));
-	json_decref(get(f, ROUTE_BACKUP_LOG, "pull.log", "abc", 400));
+	/* not an integer: the seed's (FastAPI's) 422 with its validation body
+	 * (it was a 400); out of range is clamped */
+	j = get(f, ROUTE_BACKUP_LOG, "pull.log", "abc", 422);
+	json_t *e0 = json_array_get(json_object_get(j, "detail"), 0);
+	assert_string_equal(S(e0, "type"), "int_parsing");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(e0, "loc"), 1)),
+	                    "lines");
+	assert_string_equal(S(e0, "input"), "abc");
+	json_decref(j);
+	j = get(f, ROUTE_BACKUP_LOG, "pull.log", "0", 200);
+	assert_string_equal(S(j, "content"), "three");
+	assert_int_equal(I(j, "lines_requested"), 1);
+	json_decref(j);
 	json_decref(get(f, ROUTE_BACKUP_LOG, "missing.log", NULL, 404));
 }
 
@@ -720,6 +805,416 @@ static void test_logs_large(void **state)
 	buf_free(&t);
 }
 
+/* o's first keys are want (NULL-terminated), in that order: the seed's
+ * fields first, zkeep's own only after them. */
+static void keys_are(json_t *o, const char *const *want)
+{
+	assert_true(json_is_object(o));
+	void *it = json_object_iter(o);
+	for (size_t i = 0; want[i]; i++) {
+		if (!it)
+			fail_msg("key %zu: '%s' missing", i, want[i]);
+		if (strcmp(json_object_iter_key(it), want[i]))
+			fail_msg("key %zu: '%s', want '%s'", i, json_object_iter_key(it), want[i]);
+		it = json_object_iter_next(o, it);
+	}
+}
+
+/* The seed's *_human form: "%.2f U", U one of B KB MB GB TB PB EB. */
+static void human_ok(const char *s)
+{
+	static const char *const units[] = {"B", "KB", "MB", "GB", "TB", "PB", "EB"};
+	assert_non_null(s);
+	size_t d = strspn(s, "0123456789");
+	if (!d || s[d] != '.' || strspn(s + d + 1, "0123456789") != 2 || s[d + 3] != ' ')
+		fail_msg("not a human size: '%s'", s);
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(s + d + 4, units[i]))
+			return;
+	fail_msg("not a human unit: '%s'", s);
+}
+
+#define KEYS(o, ...)                                                                               \
+	do {                                                                                       \
+		static const char *const want_[] = {__VA_ARGS__, NULL};                            \
+		keys_are((o), want_);                                                              \
+	} while (0)
+#define IS_INT(j, k)  assert_true(json_is_integer(json_object_get((j), (k))))
+#define IS_STR(j, k)  assert_true(json_is_string(json_object_get((j), (k))))
+#define IS_NULL(j, k) assert_true(json_is_null(json_object_get((j), (k))))
+#define ABSENT(j, k)  assert_null(json_object_get((j), (k)))
+
+/* Every endpoint of seed-system.md section 5, field by field: names, key
+ * order, types, nulls and optional fields. */
+static void test_api_seed_shapes(void **state)
+{
+	struct fx *f = *state;
+	write_file(f, "pull-fixt-host.json", record_ok);
+	build(f, NULL, &f->v);
+
+	json_t *j = get(f, ROUTE_ROOT, NULL, NULL, 200);
+	KEYS(j, "message", "version", "documentation", "openapi");
+	assert_string_equal(S(j, "message"), "ZFS Status API");
+	assert_string_equal(S(j, "version"), "1.0.0");
+	assert_string_equal(S(j, "documentation"), "/api/docs");
+	assert_string_equal(S(j, "openapi"), "/api/openapi.json");
+	json_decref(j);
+	j = get(f, ROUTE_HEALTH, NULL, NULL, 200);
+	KEYS(j, "status", "service", "version", "timestamp");
+	assert_string_equal(S(j, "version"), "1.0.0");
+	/* "now" without microseconds (0 here) has no fraction, as isoformat() */
+	assert_string_equal(S(j, "timestamp"), "2026-11-26T08:00:00Z");
+	json_decref(j);
+
+	j = get(f, ROUTE_POOLS, NULL, NULL, 200);
+	KEYS(j, "pools", "count");
+	json_t *p = json_array_get(json_object_get(j, "pools"), 1);
+	KEYS(p, "name", "health", "size_bytes", "allocated_bytes", "free_bytes", "capacity_percent",
+	     "fragmentation_percent", "size_human", "allocated_human", "free_human");
+	IS_INT(p, "size_bytes");
+	IS_INT(p, "capacity_percent");
+	IS_INT(p, "fragmentation_percent");
+	human_ok(S(p, "size_human"));
+	human_ok(S(p, "allocated_human"));
+	human_ok(S(p, "free_human"));
+	json_decref(j);
+	j = get(f, ROUTE_POOL, "fixt", NULL, 200);
+	KEYS(j, "name", "health", "size_bytes", "allocated_bytes", "free_bytes", "capacity_percent",
+	     "fragmentation_percent", "size_human", "allocated_human", "free_human");
+	json_decref(j);
+	j = get(f, ROUTE_POOL, "nope", NULL, 404);
+	KEYS(j, "detail");
+	assert_string_equal(S(j, "detail"), "Pool 'nope' not found");
+	json_decref(j);
+	j = get(f, ROUTE_POOL, "_version", NULL, 404);
+	json_decref(j);
+
+	j = get(f, ROUTE_POOL_STATUS, "fixt", NULL, 200);
+	KEYS(j, "pool", "state", "status", "action", "scan", "config", "errors", "raw_output");
+	assert_string_equal(S(j, "state"), "ONLINE");
+	IS_NULL(j, "status");
+	IS_NULL(j, "action");
+	assert_string_equal(S(j, "errors"), "No known data errors");
+	json_t *scan = json_object_get(j, "scan");
+	/* "scrub repaired ... with 0 errors on ...": named, no status word */
+	KEYS(scan, "type", "errors");
+	assert_string_equal(S(scan, "type"), "scrub");
+	ABSENT(scan, "status");
+	assert_int_equal(I(scan, "errors"), 0);
+	json_t *v0 = json_array_get(json_object_get(j, "config"), 0);
+	KEYS(v0, "name", "state", "read_errors", "write_errors", "checksum_errors");
+	assert_string_equal(S(v0, "name"), "fixt");
+	IS_INT(v0, "checksum_errors");
+	json_decref(j);
+	j = get(f, ROUTE_POOL_STATUS, "deg", NULL, 200);
+	assert_string_equal(S(j, "state"), "DEGRADED");
+	IS_STR(j, "status"); /* the first line only */
+	assert_null(strchr(S(j, "status"), '\n'));
+	IS_STR(j, "action");
+	json_decref(j);
+	j = get(f, ROUTE_POOL_STATUS, "nope", NULL, 404);
+	assert_string_equal(S(j, "detail"), "Could not get status for pool 'nope'");
+	json_decref(j);
+	j = get(f, ROUTE_POOL_IOSTAT, "fixt", NULL, 200);
+	KEYS(j, "pool", "iostat");
+	json_decref(j);
+	j = get(f, ROUTE_POOL_IOSTAT, "nope", NULL, 404);
+	assert_string_equal(S(j, "detail"), "Could not get I/O stats for pool 'nope'");
+	json_decref(j);
+
+	j = get(f, ROUTE_DATASETS, NULL, NULL, 200);
+	KEYS(j, "datasets", "count");
+	json_t *a = json_object_get(j, "datasets");
+	for (size_t i = 0; i < json_array_size(a); i++) {
+		json_t *d = json_array_get(a, i);
+		KEYS(d, "name", "used_bytes", "available_bytes", "referenced_bytes", "mountpoint",
+		     "compression", "compression_ratio", "used_human", "available_human",
+		     "referenced_human");
+		IS_INT(d, "used_bytes");
+		IS_STR(d, "mountpoint");
+		IS_STR(d, "compression");
+		IS_STR(d, "compression_ratio"); /* a string, as zfs prints it */
+		/* every ratio here is 1.00 (or unknown): no savings field */
+		ABSENT(d, "compression_savings_percent");
+		if (!strcmp(S(d, "name"), "fixt/data")) {
+			assert_string_equal(S(d, "compression_ratio"), "1.00");
+			assert_string_equal(S(d, "mountpoint"), "/fixt/data");
+		}
+	}
+	json_decref(j);
+
+	j = get(f, ROUTE_DATASET, "fixt/data", NULL, 200);
+	KEYS(j, "name", "properties", "used_human", "available_human", "referenced_human");
+	ABSENT(j, "compression_savings_percent");
+	{ /* the human form of the property's own value */
+		struct buf h = BUF_INIT;
+		fmt_bytes_human(&h,
+		                strtoull(S(json_object_get(j, "properties"), "used"), NULL, 10));
+		assert_string_equal(S(j, "used_human"), h.s);
+		buf_free(&h);
+	}
+	json_t *pr;
+	const char *k;
+	json_object_foreach(json_object_get(j, "properties"), k, pr)
+	{
+		if (!json_is_string(pr))
+			fail_msg("property %s is not a string", k);
+	}
+	json_decref(j);
+	j = get(f, ROUTE_DATASET, "fixt/nope", NULL, 404);
+	assert_string_equal(S(j, "detail"), "Dataset 'fixt/nope' not found");
+	json_decref(j);
+
+	j = get(f, ROUTE_SNAPSHOTS_DATASET, "fixt/data", NULL, 200);
+	KEYS(j, "dataset", "snapshot_count", "total_used_bytes", "total_used_human", "snapshots");
+	json_t *s0 = json_array_get(json_object_get(j, "snapshots"), 0);
+	KEYS(s0, "name", "full_name", "creation_timestamp", "used_bytes", "referenced_bytes",
+	     "used_human", "referenced_human", "creation_iso");
+	IS_INT(s0, "creation_timestamp");
+	json_decref(j);
+	/* unknown: the seed's 200 with nothing in it */
+	j = get(f, ROUTE_SNAPSHOTS_DATASET, "fixt/nope", NULL, 200);
+	KEYS(j, "dataset", "snapshot_count", "total_used_bytes", "total_used_human", "snapshots");
+	assert_string_equal(S(j, "dataset"), "fixt/nope");
+	assert_int_equal(I(j, "snapshot_count"), 0);
+	assert_int_equal(I(j, "total_used_bytes"), 0);
+	assert_string_equal(S(j, "total_used_human"), "0.00 B");
+	assert_int_equal(json_array_size(json_object_get(j, "snapshots")), 0);
+	json_decref(j);
+
+	j = get(f, ROUTE_SNAPSHOTS, NULL, NULL, 200);
+	KEYS(j, "hostname", "timestamp", "datasets", "summary", "alerts");
+	json_t *d0 = json_array_get(json_object_get(j, "datasets"), 0);
+	KEYS(d0, "dataset", "policy", "counts", "retention", "compliance", "total_snapshots");
+	KEYS(json_object_get(d0, "counts"), "hourly", "daily", "monthly", "yearly");
+	KEYS(json_object_get(d0, "compliance"), "hourly", "daily", "monthly", "yearly");
+	assert_string_equal(S(d0, "dataset"), "fixt/data");
+	/* the manual snapshot is not an autosnap one */
+	assert_int_equal(I(d0, "total_snapshots"), 2);
+	ABSENT(d0, "avg_compliance");
+	json_t *sum = json_object_get(j, "summary");
+	KEYS(sum, "total_datasets", "total_snapshots", "avg_compliance", "low_compliance_count");
+	IS_INT(sum, "avg_compliance");
+	json_t *low = json_array_get(
+	    json_object_get(json_object_get(j, "alerts"), "low_compliance_datasets"), 0);
+	KEYS(low, "dataset", "policy", "avg_compliance");
+	IS_INT(low, "avg_compliance");
+	json_decref(j);
+
+	j = get(f, ROUTE_BACKUPS, NULL, NULL, 200);
+	KEYS(j, "backup_datasets", "total_local_backups", "total_offsite_backups", "note");
+	KEYS(json_object_get(j, "backup_datasets"), "local_backups", "offsite_backups");
+	IS_STR(j, "note");
+	json_decref(j);
+
+	j = get(f, ROUTE_BACKUP_LOGS, NULL, NULL, 200);
+	KEYS(j, "available", "log_directory", "log_count", "logs");
+	json_decref(j);
+}
+
+/* A snapshot line of zfs list -Hp as the view lists (name, type, guid,
+ * createtxg, creation, used, available, referenced). */
+static void snap_line(struct buf *zl, const char *name, unsigned txg)
+{
+	buf_addf(zl, "%s\tsnapshot\t%u\t%u\t1795679456\t0\t-\t98304\n", name, 1000 + txg, txg);
+}
+
+/* The seed's compliance arithmetic (1.6, 5 REPORT) on a listing made for it:
+ * uncapped, IEEE double truncated, zeros left out of avg_compliance. And the
+ * backups' name rule, savings above a ratio of 1, and the logs' order. */
+static void test_api_seed_values(void **state)
+{
+	struct fx *f = *state;
+	config_free(&f->cfg);
+	config_init(&f->cfg);
+	struct buf conf = BUF_INIT, zl = BUF_INIT, zg = BUF_INIT;
+	buf_addf(&conf,
+	         "[global]\nstate_dir = %s\nlock_dir = %s\n"
+	         "[policy over]\nhourly = 24\ndaily = 5\nmonthly = 1\nyearly = 0\n"
+	         "[dataset fixt/data]\npolicy = over\n"
+	         "[dataset fixt/full]\npolicy = low\n",
+	         f->dir, f->dir);
+	struct zerr e = ZERR_INIT;
+	if (config_load_string(&f->cfg, "test.conf", conf.s, &e) < 0)
+		fail_msg("config: %s", e.msg);
+	static const char *const fs[] = {"fixt",
+	                                 "fixt/data",
+	                                 "fixt/full",
+	                                 "fixt/backups",
+	                                 "fixt/backups/h1/tank",
+	                                 "fixt/encryptedbackups/h2",
+	                                 "fixt/backups/encryptedbackups-old/x",
+	                                 "fixt/xbackups/y"};
+	for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++)
+		buf_addf(&zl, "%s\tfilesystem\t%zu\t1\t1795679445\t%zu\t99332096\t98304\n", fs[i],
+		         100 + i, 1000 * (i + 1));
+	unsigned txg = 10;
+	struct buf n = BUF_INIT;
+	for (int i = 0; i < 35; i++) { /* 35 of 24 hourly: 145 */
+		buf_reset(&n);
+		buf_addf(&n, "fixt/data@autosnap_2026-11-%02d_%02d:00:00_hourly", 20 + i / 24,
+		         i % 24);
+		snap_line(&zl, n.s, txg++);
+	}
+	for (int i = 0; i < 23; i++) { /* 23 of 5 daily: 459 (integer arithmetic: 460) */
+		buf_reset(&n);
+		buf_addf(&n, "fixt/data@autosnap_2026-10-%02d_00:15:00_daily", 1 + i);
+		snap_line(&zl, n.s, txg++);
+	}
+	for (int i = 0; i < 3; i++) { /* low: 3 hourly, 7 daily, 1 monthly: 100 */
+		buf_reset(&n);
+		buf_addf(&n, "fixt/full@autosnap_2026-11-26_0%d:00:00_hourly", i);
+		snap_line(&zl, n.s, txg++);
+	}
+	for (int i = 0; i < 7; i++) {
+		buf_reset(&n);
+		buf_addf(&n, "fixt/full@autosnap_2026-11-%02d_00:15:00_daily", 19 + i);
+		snap_line(&zl, n.s, txg++);
+	}
+	snap_line(&zl, "fixt/full@autosnap_2026-11-01_00:20:00_monthly", txg);
+	buf_free(&n);
+	buf_adds(&zg, "fixt/data\tused\t2000\t-\nfixt/data\tcompressratio\t1.50x\t-\n"
+	              "fixt/data\tmountpoint\tnone\t-\nfixt/data\tcompression\tlz4\t-\n"
+	              "fixt/full\tcompressratio\t3.00\t-\nfixt/full\tavailable\t-\t-\n");
+	const char *status[] = {NULL, NULL};
+	struct view_texts t = {f->version.s, f->zpools.s, zl.s, zg.s, status, NULL, 0};
+	struct view_opts o = {&f->cfg, NULL, "h", 0, 1795680000};
+	if (view_build(&o, &t, NULL, &f->v, &e) < 0)
+		fail_msg("view_build: %s", e.msg);
+	buf_free(&conf);
+	buf_free(&zl);
+	buf_free(&zg);
+
+	json_t *j = get(f, ROUTE_SNAPSHOTS, NULL, NULL, 200);
+	json_t *ds = json_object_get(j, "datasets");
+	assert_int_equal(json_array_size(ds), 2);
+	json_t *d = json_array_get(ds, 0), *c = json_object_get(d, "compliance");
+	assert_string_equal(S(d, "dataset"), "fixt/data");
+	assert_int_equal(I(c, "hourly"), 145);
+	assert_int_equal(I(c, "daily"), 459);
+	assert_int_equal(I(c, "monthly"), 0);
+	assert_int_equal(I(c, "yearly"), 100); /* retention 0 */
+	assert_int_equal(I(json_object_get(d, "retention"), "yearly"), 0);
+	assert_int_equal(I(d, "total_snapshots"), 58);
+	c = json_object_get(json_array_get(ds, 1), "compliance");
+	assert_int_equal(I(c, "hourly"), 100);
+	assert_int_equal(I(c, "daily"), 100);
+	assert_int_equal(I(c, "monthly"), 100);
+	json_t *sum = json_object_get(j, "summary");
+	/* 145, 459, 100 and 100 x 4 (the zero left out): 1104 / 7 */
+	assert_int_equal(I(sum, "avg_compliance"), 157);
+	assert_int_equal(I(sum, "total_snapshots"), 69);
+	assert_int_equal(I(sum, "low_compliance_count"), 1);
+	json_t *low = json_object_get(json_object_get(j, "alerts"), "low_compliance_datasets");
+	assert_int_equal(json_array_size(low), 1);
+	/* (145 + 459 + 0 + 100) / 4 */
+	assert_int_equal(I(json_array_get(low, 0), "avg_compliance"), 176);
+	json_decref(j);
+	has(f->v->metrics.s, "zfs_snapshot_compliance_percent{hostname=\"h\",pool=\"fixt\","
+	                     "dataset=\"data\",policy=\"over\",interval=\"daily\"} 459\n");
+
+	j = get(f, ROUTE_DATASETS, NULL, NULL, 200);
+	for (size_t i = 0; (d = json_array_get(json_object_get(j, "datasets"), i)); i++)
+		if (!strcmp(S(d, "name"), "fixt/data"))
+			break;
+	assert_non_null(d);
+	assert_string_equal(S(d, "compression_ratio"), "1.50x");
+	assert_string_equal(S(d, "mountpoint"), "none");
+	assert_true(json_is_real(json_object_get(d, "compression_savings_percent")));
+	assert_float_equal(json_real_value(json_object_get(d, "compression_savings_percent")),
+	                   33.33, 1e-9);
+	json_decref(j);
+	{ /* printed as Python does */
+		struct api_response res = {0, NULL, BUF_INIT, NULL, NULL};
+		answer(f, ROUTE_DATASETS, NULL, NULL, &res);
+		assert_non_null(strstr(res.body.s, "\"compression_savings_percent\":33.33,"));
+		assert_non_null(strstr(res.body.s, "\"compression_savings_percent\":66.67,"));
+		buf_free(&res.body);
+	}
+	j = get(f, ROUTE_DATASET, "fixt/data", NULL, 200);
+	KEYS(j, "name", "properties", "used_human", "compression_savings_percent");
+	assert_string_equal(S(j, "used_human"), "1.95 KB");
+	json_decref(j);
+	j = get(f, ROUTE_DATASET, "fixt/full", NULL, 200); /* available "-": no human form */
+	KEYS(j, "name", "properties", "compression_savings_percent");
+	json_decref(j);
+
+	j = get(f, ROUTE_BACKUPS, NULL, NULL, 200);
+	json_t *bd = json_object_get(j, "backup_datasets");
+	json_t *lo = json_object_get(bd, "local_backups"),
+	       *off = json_object_get(bd, "offsite_backups");
+	assert_int_equal(json_array_size(lo), 1);
+	assert_string_equal(S(json_array_get(lo, 0), "name"), "fixt/backups/h1/tank");
+	KEYS(json_array_get(lo, 0), "name", "used_bytes", "used_human", "available_bytes",
+	     "available_human");
+	assert_int_equal(json_array_size(off), 2);
+	assert_string_equal(S(json_array_get(off, 0), "name"),
+	                    "fixt/backups/encryptedbackups-old/x");
+	assert_string_equal(S(json_array_get(off, 1), "name"), "fixt/encryptedbackups/h2");
+	assert_int_equal(I(j, "total_local_backups"), 1);
+	assert_int_equal(I(j, "total_offsite_backups"), 2);
+	json_decref(j);
+
+	/* logs: newest first, at most 20 */
+	struct buf name = BUF_INIT, path = BUF_INIT;
+	for (int i = 0; i < 25; i++) {
+		buf_reset(&name);
+		buf_addf(&name, "run-%02d.log", i);
+		write_file(f, name.s, "x\n");
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", f->dir, name.s);
+		struct timespec ts[2] = {{1795600000 + i, 250000000}, {1795600000 + i, 250000000}};
+		assert_int_equal(utimensat(AT_FDCWD, path.s, ts, 0), 0);
+	}
+	buf_free(&name);
+	buf_free(&path);
+	j = get(f, ROUTE_BACKUP_LOGS, NULL, NULL, 200);
+	assert_int_equal(I(j, "log_count"), 20);
+	json_t *l0 = json_array_get(json_object_get(j, "logs"), 0);
+	KEYS(l0, "filename", "path", "size_bytes", "modified");
+	assert_string_equal(S(l0, "filename"), "run-24.log");
+	assert_string_equal(S(l0, "modified"), "2026-11-25T09:47:04.250000Z");
+	json_decref(j);
+}
+
+/* Without a log directory: the seed's {available: false, message, path}. */
+static void test_api_no_log_dir(void **state)
+{
+	struct fx *f = *state;
+	struct view_status st = {0};
+	struct api_ctx c = {NULL, &st, "h", NULL, 1795680000};
+	struct http_route r = {ROUTE_BACKUP_LOGS, NULL};
+	struct api_response res = {0, NULL, BUF_INIT, NULL, NULL};
+	(void)f;
+	api_handle(&c, &r, NULL, &res);
+	assert_int_equal(res.status, 200);
+	json_t *j = json_loads(res.body.s, 0, NULL);
+	KEYS(j, "available", "message", "path");
+	assert_true(json_is_false(json_object_get(j, "available")));
+	json_decref(j);
+	c.log_dir = "/nonexistent/zk-logs";
+	api_handle(&c, &r, NULL, &res);
+	j = json_loads(res.body.s, 0, NULL);
+	KEYS(j, "available", "message", "path");
+	assert_string_equal(S(j, "path"), "/nonexistent/zk-logs");
+	json_decref(j);
+	/* /api/docs: a page, from the document */
+	r.id = ROUTE_DOCS;
+	api_handle(&c, &r, NULL, &res);
+	assert_int_equal(res.status, 200);
+	assert_string_equal(res.content_type, "text/html; charset=utf-8");
+	assert_non_null(strstr(res.body.s, "<code>GET /api/v1/pools/{pool}/status</code>"));
+	assert_null(strstr(res.body.s, "<script"));
+	/* now with microseconds: isoformat()'s fraction */
+	r.id = ROUTE_HEALTH;
+	c.now_usec = 1234;
+	api_handle(&c, &r, NULL, &res);
+	j = json_loads(res.body.s, 0, NULL);
+	assert_string_equal(S(j, "timestamp"), "2026-11-26T08:00:00.001234Z");
+	json_decref(j);
+	buf_free(&res.body);
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -736,6 +1231,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_fragmentation_dash, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_listing_fails, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_api, setup23, teardown),
+	    cmocka_unit_test_setup_teardown(test_api_seed_shapes, setup23, teardown),
+	    cmocka_unit_test_setup_teardown(test_api_seed_shapes, setup21, teardown),
+	    cmocka_unit_test_setup_teardown(test_api_seed_values, setup23, teardown),
+	    cmocka_unit_test_setup_teardown(test_api_no_log_dir, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_api_before_collection, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_logs, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_logs_large, setup23, teardown),

@@ -13,6 +13,7 @@
 
 #include "fmt.h"
 #include "gate.h"
+#include "leaf.h"
 #include "log.h"
 #include "plan.h"
 #include "policy.h"
@@ -179,7 +180,8 @@ static int head_check(void *arg, const unsigned char *head, size_t len, struct z
  * the sender's (whose broken pipe is only the echo of them). */
 static int transfer(const struct repl_job *j, const struct run *rn, const char *source,
                     const struct plan_step *s, const char *token, const char *target,
-                    enum zfs_type type, bool rollback, uint64_t *bytes, struct zerr *e)
+                    enum zfs_type type, bool rollback, const struct strvec *recv_opts,
+                    uint64_t *bytes, struct zerr *e)
 {
 	struct strvec sargv = STRVEC_INIT, rargv = STRVEC_INIT;
 	struct proc snd, rcv;
@@ -222,6 +224,8 @@ static int transfer(const struct repl_job *j, const struct run *rn, const char *
 		if (type == ZFS_TYPE_FILESYSTEM)
 			strvec_pushv(&rargv, (const char *const[]){"-o", "canmount=noauto", NULL});
 	}
+	for (size_t i = 0; recv_opts && i < recv_opts->n; i++)
+		strvec_push(&rargv, recv_opts->v[i]);
 	if (rollback && !j->restricted)
 		strvec_push(&rargv, "-F");
 	if (rn->resume && !j->restricted) /* an interruption leaves a token */
@@ -283,9 +287,11 @@ static int transfer(const struct repl_job *j, const struct run *rn, const char *
 	if (!host_is_local(j->dst) && rs.code == 255 && !rs.signal)
 		snprintf(rbuf, sizeof(rbuf), "lost its ssh connection to %s", j->dst->label);
 	/* The receiver's error comes first, unless the sender failed on its
-	 * own (not of the broken pipe the receiver left): then the receiver's
-	 * "failed to read from stream" is only the echo of it. */
-	bool sender_first = ss.code != 0 && ss.signal != SIGPIPE && !(ss.signal && rr < 0);
+	 * own (not of the broken pipe the receiver left, nor after the receiver
+	 * closed the stream and failed: then ssh's exit is the echo): then the
+	 * receiver's "failed to read from stream" is only the echo of it. */
+	bool sender_first = ss.code != 0 && ss.signal != SIGPIPE && !(ss.signal && rr < 0) &&
+	                    !(rr == -EPIPE && rs.code != 0);
 	/* the stream was refused (or ended inside its first record while the
 	 * sender said all was well): nothing was received */
 	if (rr == -EBADMSG || (rr == -ENODATA && ss.code == 0 && !ss.signal)) {
@@ -453,7 +459,14 @@ static int make_parents(const struct repl_job *j, const char *target, const stru
 				struct buf out = BUF_INIT;
 				const char *argv[GATE_SEED_WORDS + 2];
 				gate_seed_argv(GATE_SEED_CREATE, parent, argv);
-				r = host_run(j->dst, argv, &out, 4096, j->timeout_ms, e);
+				/* a pull's parents as the later seed made them: POSIX
+				 * ACLs and xattrs in the dnode are what the clients'
+				 * datasets use (a push keeps the offsite's line) */
+				const char *pull_argv[] = {
+				    "zfs",           "create", "-o",       "canmount=off", "-o",
+				    "acltype=posix", "-o",     "xattr=sa", parent,         NULL};
+				r = host_run(j->dst, j->is_push ? argv : pull_argv, &out, 4096,
+				             j->timeout_ms, e);
 				buf_free(&out);
 				if (r == 0)
 					log_info("created %s", parent);
@@ -1103,7 +1116,8 @@ static int resume_pending(const struct repl_job *j, const struct run *rn, struct
 	}
 	log_info("Resuming the interrupted receive into %s", d->target);
 	const struct plan_step step = {NULL, d->target, false}; /* for messages */
-	if (transfer(j, rn, d->source, &step, token, d->target, type, false, &d->bytes, &e) == 0)
+	if (transfer(j, rn, d->source, &step, token, d->target, type, false, NULL, &d->bytes, &e) ==
+	    0)
 		return 1;
 	if (!strstr(e.msg, "cannot resume send")) {
 		fail_dataset(d, e.msg);
@@ -1335,6 +1349,7 @@ listed:
 		}
 		struct zfs_list rl = {0}; /* the target again, after a resume */
 		struct policy_index ri = {0};
+		struct leaf_take leaf = {0}; /* an empty leaf taken over (leaf.h) */
 		const struct token_expect tx = {
 		    .dataset = o->name,
 		    .snaps = sd ? (const struct zfs_obj *const *)sd->snaps.v : NULL,
@@ -1387,7 +1402,12 @@ listed:
 			log_warn("%s: no snapshot to send, skipped", o->name);
 		} else if (p.kind == PLAN_DIVERGED) {
 			fail_dataset(d, p.reason);
-		} else if (make_parents(j, tname.s, &di, res, &made, &e) < 0) {
+		} else if (make_parents(j, tname.s, &di, res, &made, &e) < 0 ||
+		           /* a first full receive into a pull target that exists
+		            * without snapshots: the seed role's empty leaf */
+		           (p.n_steps && !p.steps[0].from && tobj && !(dd && dd->snaps.n) &&
+		            !j->is_push && !j->dry_run &&
+		            leaf_take(j->dst, tname.s, j->raw, j->timeout_ms, &leaf, &e) < 0)) {
 			fail_dataset(d, e.msg);
 		} else {
 			struct plan_step *split = xcalloc(in.n_src + 1, sizeof(*split));
@@ -1410,12 +1430,23 @@ listed:
 				for (size_t m = 0; m < ns && d->outcome != REPL_FAILED; m++) {
 					if (ns > 1)
 						log_debug("send -i %s %s", s[m].from, s[m].to);
+					bool first = k == 0 && m == 0;
 					if (transfer(j, &rn, d->source, &s[m], NULL, tname.s,
-					             o->type, p.rollback && k == 0 && m == 0,
-					             &d->bytes, &e) < 0) {
+					             o->type, first && (p.rollback || leaf.force),
+					             first ? &leaf.recv_opts : NULL, &d->bytes,
+					             &e) < 0) {
 						fail_dataset(d, e.msg);
 						if (rn.resume)
 							d->resume_token = read_token(j, tname.s);
+						/* the leaf it replaced, unless the receive left a
+						 * partial one to resume */
+						struct zerr le = ZERR_INIT;
+						if (first && leaf.destroyed && !d->resume_token &&
+						    leaf_restore(j->dst, tname.s, &leaf,
+						                 j->timeout_ms, &le) < 0)
+							log_error(
+							    "cannot make the empty %s again: %s",
+							    tname.s, le.msg);
 					} else {
 						got = source_snapshot(sd, s[m].to);
 					}
@@ -1470,6 +1501,7 @@ listed:
 		carry_over(d, prev_find(&pr, tname.s));
 		policy_index_free(&ri);
 		zfs_list_free(&rl);
+		leaf_take_free(&leaf);
 		buf_free(&tname);
 	}
 	r = 0;

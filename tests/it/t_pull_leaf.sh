@@ -1,0 +1,66 @@
+# The first pull into the empty leaves the seed's Ansible role pre-created
+# (D/<client>/<ds>, canmount=off, acltype=posix, xattr=sa): into an
+# unencrypted destination the receive takes -F; into an encrypted one
+# (libzfs refuses -F there) the leaf is checked, destroyed and received
+# again with its acltype and xattr, and only with the parent's key loaded.
+# A leaf with anything in it (a child here) is never overwritten, --force
+# or not, and the error says why. Parents zkeep makes for a pull get
+# canmount=off, acltype=posix, xattr=sa, as the later seed's.
+. ./lib.sh
+
+pool_create zlsrc
+pool_create zldst
+log_must zfs create zlsrc/data
+log_must zfs create zlsrc/other
+dd if=/dev/urandom of=/zlsrc/data/f bs=64k count=8 status=none
+log_must zfs snapshot -r zlsrc@s1
+log_must zfs snapshot -r zlsrc@s2
+key=/var/tmp/zk-leaf-key
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$key"
+log_must zfs create -o canmount=off zldst/plain
+log_must zfs create -o encryption=on -o keyformat=hex -o keylocation=file://$key \
+	-o canmount=off zldst/enc
+# the role's leaves, as it made them
+for d in zldst/plain zldst/enc; do
+	log_must zfs create -p -o canmount=off -o acltype=posix -o xattr=sa "$d/h/zlsrc/data"
+done
+pull_job zlsrc/data zldst/plain h
+
+# unencrypted: -F over the empty leaf
+out=$(log_must "${PULL[@]}")
+assert_contains "$out" "Full send of zlsrc/data@s1 into zldst/plain/h/zlsrc/data"
+assert_eq "$(guids zldst/plain/h/zlsrc/data)" "$(guids zlsrc/data)" "snapshots in the unencrypted leaf"
+
+# encrypted: the parent's key must be loaded; until then nothing is touched
+leaf=zldst/enc/h/zlsrc/data
+g0=$(zfs get -H -p -o value guid $leaf)
+log_must zfs unload-key -r zldst/enc
+PULL_ENC=("${PULL[@]/#zldst\/plain/zldst/enc}")
+must_exit 1 --msg "the key of 'zldst/enc/h/zlsrc' is not loaded" "${PULL_ENC[@]}"
+assert_eq "$(zfs get -H -p -o value guid $leaf)" "$g0" "the leaf after a refused pull"
+log_must zfs load-key -r zldst/enc
+out=$(log_must "${PULL_ENC[@]}")
+assert_contains "$out" "replaced the empty leaf $leaf"
+assert_eq "$(guids $leaf)" "$(guids zlsrc/data)" "snapshots in the encrypted leaf"
+assert_eq "$(zfs get -H -o value encryptionroot $leaf)" zldst/enc "its encryption root"
+assert_eq "$(zfs get -H -o value,source acltype $leaf)" "posix	local" "its acltype"
+assert_eq "$(zfs get -H -o value,source xattr $leaf)" "sa	local" "its xattr"
+assert_eq "$(zfs get -H -o value canmount $leaf)" noauto "its canmount"
+
+# a leaf with a child is someone's: refused, named, untouched, --force too
+log_must zfs create -p -o canmount=off zldst/plain/h/zlsrc/other/kid
+g1=$(zfs get -H -p -o value guid zldst/plain/h/zlsrc/other)
+pull_job zlsrc/other zldst/plain h
+for f in "" --force; do
+	must_exit 1 --msg "'zldst/plain/h/zlsrc/other' exists without snapshots but is not empty (a child, zldst/plain/h/zlsrc/other/kid)" "${PULL[@]}" $f
+done
+assert_eq "$(zfs get -H -p -o value guid zldst/plain/h/zlsrc/other)" "$g1" "the refused leaf"
+assert_eq "$(guids zldst/plain/h/zlsrc/other)" "" "snapshots in the refused leaf"
+
+# parents a pull makes: as the later seed's
+pull_job zlsrc/other zldst/plain h2
+log_must "${PULL[@]}"
+for p in zldst/plain/h2 zldst/plain/h2/zlsrc; do
+	assert_eq "$(zfs get -H -o value canmount,acltype,xattr $p | tr '\n' ' ')" "off posix sa " "$p"
+done
+echo "pull into pre-created leaves: plain -F, encrypted replaced with its properties, non-empty refused"

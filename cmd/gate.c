@@ -79,13 +79,15 @@ static int verify_token(const struct gate *g, const struct strvec *argv, struct 
 	return r;
 }
 
-enum { GATE_ALLOW = OPT_LONG + 1, GATE_PREFIX, GATE_COMPAT, GATE_ZFS };
+enum { GATE_ALLOW = OPT_LONG + 1, GATE_PREFIX, GATE_COMPAT, GATE_ANY_DATASET, GATE_ZFS };
 const struct opt gate_opts[] = {
     {GATE_ALLOW, "allow", OPT_VALUE, "OPS", "the operations allowed: send, receive, list, ...",
      false},
     {GATE_PREFIX, "prefix", OPT_VALUE, "DS", "datasets at or under DS only (repeatable)", false},
     {GATE_COMPAT, "compat", OPT_VALUE, "seed", "exactly the old offsite host's five command lines",
      false},
+    {GATE_ANY_DATASET, "any-dataset", OPT_NONE, NULL,
+     "with --compat seed and no --prefix: on any dataset, as the old host did", false},
     {GATE_ZFS, "zfs", OPT_VALUE, "PATH", "the zfs to run (default: /usr/sbin/zfs or /sbin/zfs)",
      false},
     OPT_DRY_RUN,
@@ -124,6 +126,9 @@ int cmd_gate(int argc, char **argv, const struct cmd *self)
 			}
 			g.seed = true;
 			break;
+		case GATE_ANY_DATASET:
+			g.any_dataset = true;
+			break;
 		case 'n':
 			dry = 1;
 			break;
@@ -147,7 +152,21 @@ int cmd_gate(int argc, char **argv, const struct cmd *self)
 		ret = cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
-	if (!g.prefixes.n || (!g.allow && !g.seed)) {
+	/* A seed-mode key confines itself only when asked not to: the role
+	 * always gives the prefix, and a hand-made key without one is
+	 * refused at once rather than found open later. */
+	if (g.any_dataset && (!g.seed || g.prefixes.n)) {
+		ret = cmd_usage_error(self,
+		                      "--any-dataset goes with --compat seed, without --prefix");
+		goto out;
+	}
+	if (g.seed && !g.prefixes.n && !g.any_dataset) {
+		ret =
+		    cmd_usage_error(self, "--compat seed needs --prefix DS (or --any-dataset: any "
+		                          "dataset, as the old offsite host's script)");
+		goto out;
+	}
+	if (!g.seed && (!g.prefixes.n || !g.allow)) {
 		ret = cmd_usage_error(self, "needs --prefix and --allow (or --compat seed)");
 		goto out;
 	}

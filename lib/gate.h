@@ -8,7 +8,12 @@
  * refused outright. The words must then match one operation of the
  * grammar the key was given (GATE_OP_*), with every dataset confined to
  * one of the prefixes (whole path components only). In seed mode only the
- * seed's five command lines, byte for byte, are accepted.
+ * seed's five command lines, byte for byte, are accepted: on datasets at
+ * or under a prefix, and "zfs list A" for a proper ancestor A of one (the
+ * seed's push lists every ancestor of its target from the pool down, and
+ * a listing of A tells only that A exists and its space figures); or, with
+ * any_dataset and no prefix, on any dataset of the seed's charset, as the
+ * seed's script did.
  *
  * Nothing here runs anything; cmd/gate.c runs the token check's listing
  * (gate_token_listing) and execs the result.
@@ -59,6 +64,8 @@ enum gate_op {
 struct gate {
 	unsigned allow;         /* GATE_OP_* */
 	bool seed;              /* --compat seed: the five lines, nothing more */
+	bool any_dataset;       /* with seed and no prefix: any dataset (the
+	                         * seed's script); ignored without seed */
 	struct strvec prefixes; /* datasets must be these or below them */
 	const char *zfs;        /* absolute path of zfs */
 	const char *ls;         /* absolute path of ls */

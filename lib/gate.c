@@ -194,6 +194,22 @@ void gate_seed_argv(enum gate_seed_line line, const char *ds, const char **argv)
 	argv[k] = NULL;
 }
 
+void gate_log_escape(struct buf *out, const char *s)
+{
+	size_t n = strlen(s);
+	buf_add_escaped(out, s, n < GATE_LOG_MAX ? n : GATE_LOG_MAX, BUF_ESC_ASCII);
+	if (n > GATE_LOG_MAX)
+		buf_adds(out, "...");
+}
+
+void gate_seed_blocked(struct buf *out, const char *client, const char *line)
+{
+	buf_adds(out, "BLOCKED non-whitelisted command (client ");
+	gate_log_escape(out, client ? client : "");
+	buf_adds(out, "): ");
+	gate_log_escape(out, line ? line : "");
+}
+
 /* The seed's five lines, exactly; DS also in the seed's [a-zA-Z0-9/_-]+,
  * a valid dataset name (not an option: "zfs list -r" would list them
  * all), at or under a prefix. "zfs list A" also for an ancestor A of a

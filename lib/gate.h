@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 
+#include "buf.h"
 #include "err.h"
 #include "strvec.h"
 
@@ -48,6 +49,23 @@ extern const char *const gate_seed_lines[GATE_SEED_N][GATE_SEED_WORDS + 1];
 /* gate_seed_lines[line] followed by ds, into argv (room for
  * GATE_SEED_WORDS + 2 pointers, NULL-terminated). */
 void gate_seed_argv(enum gate_seed_line line, const char *ds, const char **argv);
+
+/* A refusal under --compat seed, as the seed's script made it, so that the
+ * monitoring that watches for it keeps working: this line to syslog at
+ * local0.crit, tagged as logger(1) tags it (the user's name), then
+ * GATE_SEED_REFUSAL on stderr and exit 1. */
+#define GATE_SEED_REFUSAL "Command not permitted"
+/* Appends "BLOCKED non-whitelisted command (client CLIENT): LINE" to out,
+ * both escaped as gate_log_escape() does (so a multi-line command is one
+ * log line, where the seed logged its newlines as they came); NULL for
+ * either is empty, as bash expands an unset variable. */
+void gate_seed_blocked(struct buf *out, const char *client, const char *line);
+
+/* s as it may go into a log line: printable ASCII, a backslash and every
+ * other byte as \xNN (BUF_ESC_ASCII), at most GATE_LOG_MAX bytes of s,
+ * then "..." when there was more. */
+#define GATE_LOG_MAX 400
+void gate_log_escape(struct buf *out, const char *s);
 
 enum gate_op {
 	GATE_OP_LS = 1 << 0,       /* "ls" */

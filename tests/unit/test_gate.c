@@ -279,6 +279,36 @@ static void test_seed_prefix_ancestors_listed_only(void **state)
 	gate_free(&g);
 }
 
+/* The seed's refusal line, one line whatever the command held. */
+static void test_seed_blocked_line_as_the_seed_logged_it(void **state)
+{
+	(void)state;
+	struct buf b = BUF_INIT;
+	gate_seed_blocked(&b, "192.0.2.7 50022 22", "zfs destroy -r fastpool");
+	assert_string_equal(
+	    b.s,
+	    "BLOCKED non-whitelisted command (client 192.0.2.7 50022 22): zfs destroy -r fastpool");
+	buf_reset(&b);
+	gate_seed_blocked(&b, NULL, NULL); /* bash: unset is empty */
+	assert_string_equal(b.s, "BLOCKED non-whitelisted command (client ): ");
+	buf_reset(&b);
+	gate_seed_blocked(&b, "::1 1 22", "ls\nrm -rf /\r\t\\x \x1b[2J\xc3\xa9");
+	assert_string_equal(b.s, "BLOCKED non-whitelisted command (client ::1 1 22): "
+	                         "ls\\x0arm -rf /\\x0d\\x09\\x5cx \\x1b[2J\\xc3\\xa9");
+	assert_null(strchr(b.s, '\n'));
+	/* a long command is cut, and says so */
+	struct buf big = BUF_INIT;
+	for (int i = 0; i < GATE_LOG_MAX + 10; i++)
+		buf_addch(&big, 'a');
+	buf_reset(&b);
+	gate_seed_blocked(&b, "", big.s);
+	assert_int_equal(b.len,
+	                 strlen("BLOCKED non-whitelisted command (client ): ") + GATE_LOG_MAX + 3);
+	assert_string_equal(b.s + b.len - 4, "a...");
+	buf_free(&big);
+	buf_free(&b);
+}
+
 static void test_metacharacters_refused(void **state)
 {
 	(void)state;
@@ -538,6 +568,7 @@ int main(void)
 	    cmocka_unit_test(test_seed_compat),
 	    cmocka_unit_test(test_seed_every_push_line_and_near_misses),
 	    cmocka_unit_test(test_seed_prefix_ancestors_listed_only),
+	    cmocka_unit_test(test_seed_blocked_line_as_the_seed_logged_it),
 	    cmocka_unit_test(test_send_token),
 	    cmocka_unit_test(test_metacharacters_refused),
 	    cmocka_unit_test(test_grammar),

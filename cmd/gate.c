@@ -164,9 +164,10 @@ int cmd_gate(int argc, char **argv, const struct cmd *self)
 		ret = cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
-	/* A seed-mode key confines itself only when asked not to: the role
-	 * always gives the prefix, and a hand-made key without one is
-	 * refused at once rather than found open later. */
+	/* A seed-mode key is open to every dataset only where --any-dataset
+	 * says so: the role always gives a prefix, and a key written by
+	 * hand without one fails at its first use, in the admin's sight,
+	 * rather than being found open later. */
 	if (g.any_dataset && (!g.seed || g.prefixes.n)) {
 		ret = cmd_usage_error(self,
 		                      "--any-dataset goes with --compat seed, without --prefix");

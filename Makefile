@@ -181,6 +181,8 @@ fuzz-corpus:
 	printf 'zfs send -w -I tank/b@a tank/b@b' >build-fuzz/corpus-gate/send
 	printf 'zfs destroy tank/b/x#zkeep_j_s1' >build-fuzz/corpus-gate/destroy
 	printf 'zfs receive -u -x mountpoint -o canmount=noauto -F -s tank/b/x' >build-fuzz/corpus-gate/recv-zkeep
+	printf 'zfs list tank' >build-fuzz/corpus-gate/ancestor
+	printf 'zfs create -o canmount=off tank' >build-fuzz/corpus-gate/create-ancestor
 	@mkdir -p build-fuzz/corpus-token
 	for f in tests/fixtures/*/resume-token.out; do \
 		awk -v d=build-fuzz/corpus-token/$$(basename $$(dirname $$f)) \

@@ -3,11 +3,14 @@
  * SSH_ORIGINAL_COMMAND, lets through only the operations the key was given
  * on datasets under its prefixes (lib/gate), and execs zfs directly with
  * an argv and a fixed environment, never through a shell. Every decision
- * goes to syslog (auth facility) with the client's address.
+ * goes to syslog (authpriv facility) with the client's address; under
+ * --compat seed a refusal also gives the seed's local0.crit line and
+ * stderr message.
  * See zkeep-gate(1).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,16 +22,6 @@
 #include "host.h"
 #include "token.h"
 #include "banned.h"
-
-/* The command as it may go into a log line: printable ASCII, the rest as
- * \xNN, at most 400 bytes of it. */
-static void escape(struct buf *out, const char *s)
-{
-	size_t n = strlen(s);
-	buf_add_escaped(out, s, n < 400 ? n : 400, BUF_ESC_ASCII);
-	if (n > 400)
-		buf_adds(out, "...");
-}
 
 static const char *client(void)
 {
@@ -52,6 +45,25 @@ static const char *find_zfs(void)
 		if (access(*p, X_OK) == 0)
 			return *p;
 	return "/sbin/zfs";
+}
+
+/* The seed's refusal line (gate_seed_blocked) at local0.crit, tagged as
+ * the seed's `logger -p local0.crit` tagged it: with the name of the
+ * user the key logs in as (util-linux logger: the real uid's name; older
+ * ones took getlogin(), the same user under sshd), no pid. Leaves syslog
+ * closed. */
+static void log_seed_refusal(const char *line)
+{
+	static char tag[64];
+	const struct passwd *pw = getpwuid(getuid());
+	snprintf(tag, sizeof(tag), "%s", pw && pw->pw_name[0] ? pw->pw_name : "zkeep-gate");
+	struct buf text = BUF_INIT;
+	gate_seed_blocked(&text, getenv("SSH_CLIENT"), line);
+	closelog();
+	openlog(tag, 0, LOG_LOCAL0);
+	syslog(LOG_CRIT, "%s", text.s);
+	closelog();
+	buf_free(&text);
 }
 
 /* A send -t: the token's snapshot (and base) must be in toname's own
@@ -79,13 +91,15 @@ static int verify_token(const struct gate *g, const struct strvec *argv, struct 
 	return r;
 }
 
-enum { GATE_ALLOW = OPT_LONG + 1, GATE_PREFIX, GATE_COMPAT, GATE_ZFS };
+enum { GATE_ALLOW = OPT_LONG + 1, GATE_PREFIX, GATE_COMPAT, GATE_ANY_DATASET, GATE_ZFS };
 const struct opt gate_opts[] = {
     {GATE_ALLOW, "allow", OPT_VALUE, "OPS", "the operations allowed: send, receive, list, ...",
      false},
     {GATE_PREFIX, "prefix", OPT_VALUE, "DS", "datasets at or under DS only (repeatable)", false},
     {GATE_COMPAT, "compat", OPT_VALUE, "seed", "exactly the old offsite host's five command lines",
      false},
+    {GATE_ANY_DATASET, "any-dataset", OPT_NONE, NULL,
+     "with --compat seed and no --prefix: on any dataset, as the old host did", false},
     {GATE_ZFS, "zfs", OPT_VALUE, "PATH", "the zfs to run (default: /usr/sbin/zfs or /sbin/zfs)",
      false},
     OPT_DRY_RUN,
@@ -124,6 +138,9 @@ int cmd_gate(int argc, char **argv, const struct cmd *self)
 			}
 			g.seed = true;
 			break;
+		case GATE_ANY_DATASET:
+			g.any_dataset = true;
+			break;
 		case 'n':
 			dry = 1;
 			break;
@@ -147,7 +164,22 @@ int cmd_gate(int argc, char **argv, const struct cmd *self)
 		ret = cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
 		goto out;
 	}
-	if (!g.prefixes.n || (!g.allow && !g.seed)) {
+	/* A seed-mode key is open to every dataset only where --any-dataset
+	 * says so: the role always gives a prefix, and a key written by
+	 * hand without one fails at its first use, in the admin's sight,
+	 * rather than being found open later. */
+	if (g.any_dataset && (!g.seed || g.prefixes.n)) {
+		ret = cmd_usage_error(self,
+		                      "--any-dataset goes with --compat seed, without --prefix");
+		goto out;
+	}
+	if (g.seed && !g.prefixes.n && !g.any_dataset) {
+		ret =
+		    cmd_usage_error(self, "--compat seed needs --prefix DS (or --any-dataset: any "
+		                          "dataset, as the old offsite host's script)");
+		goto out;
+	}
+	if (!g.seed && (!g.prefixes.n || !g.allow)) {
 		ret = cmd_usage_error(self, "needs --prefix and --allow (or --compat seed)");
 		goto out;
 	}
@@ -158,7 +190,7 @@ int cmd_gate(int argc, char **argv, const struct cmd *self)
 	struct buf shown = BUF_INIT;
 	int r = line ? gate_check(&g, line, &exec_argv, &e)
 	             : zerr_set(&e, -1, "no command (interactive login)");
-	escape(&shown, line ? line : "");
+	gate_log_escape(&shown, line ? line : "");
 	if (r == 0)
 		r = verify_token(&g, &exec_argv, &e);
 	if (r < 0) {
@@ -166,7 +198,15 @@ int cmd_gate(int argc, char **argv, const struct cmd *self)
 		struct buf why = BUF_INIT;
 		buf_add_escaped(&why, e.msg, strlen(e.msg), 0);
 		syslog(LOG_WARNING, "refused from %s: \"%s\": %s", client(), shown.s, why.s);
-		fprintf(stderr, "zkeep gate: command not permitted: %s\n", why.s);
+		if (g.seed && !dry) {
+			/* what the seed's script logged and printed, for the
+			 * monitoring and the push that watch for them; the
+			 * reason is in the line above */
+			log_seed_refusal(line);
+			fputs(GATE_SEED_REFUSAL "\n", stderr);
+		} else {
+			fprintf(stderr, "zkeep gate: command not permitted: %s\n", why.s);
+		}
 		buf_free(&why);
 		ret = EXIT_FAILED;
 	} else if (dry) {

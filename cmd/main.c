@@ -44,7 +44,9 @@ static const struct cmd commands[] = {
      "the per-host HTTP daemon: JSON API and /metrics", api_opts},
     {"status", NULL, cmd_status, "[--json] [--color auto|always|never] [--config FILE]",
      "one screen: pools, policy compliance, backups and locks; exit 1 on trouble", status_opts},
-    {"gate", NULL, cmd_gate, "--allow OPS | --compat seed --prefix DS [--prefix DS]... [--dry-run]",
+    {"gate", NULL, cmd_gate,
+     "(--allow OPS | --compat seed) --prefix DS [--prefix DS]... [--dry-run]\n"
+     "   or: zkeep gate --compat seed --any-dataset [--dry-run]",
      "an ssh forced command for backup keys", gate_opts},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

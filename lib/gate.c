@@ -114,11 +114,26 @@ static bool is(struct m *m, const char *word)
 
 static bool under_prefix(const struct gate *g, const char *name)
 {
+	if (g->seed && g->any_dataset && !g->prefixes.n)
+		return true;
 	size_t dlen = strcspn(name, "@#");
 	for (size_t i = 0; i < g->prefixes.n; i++) {
 		const char *p = g->prefixes.v[i];
 		size_t plen = strlen(p);
 		if (dlen >= plen && !strncmp(name, p, plen) && (dlen == plen || name[plen] == '/'))
+			return true;
+	}
+	return false;
+}
+
+/* A proper ancestor of a prefix, by whole components: "tank" and
+ * "tank/a" for the prefix "tank/a/b". */
+static bool above_prefix(const struct gate *g, const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < g->prefixes.n; i++) {
+		const char *p = g->prefixes.v[i];
+		if (strlen(p) > n && !strncmp(p, name, n) && p[n] == '/')
 			return true;
 	}
 	return false;
@@ -179,7 +194,27 @@ void gate_seed_argv(enum gate_seed_line line, const char *ds, const char **argv)
 	argv[k] = NULL;
 }
 
-/* The seed's five lines, exactly; DS also in the seed's [a-zA-Z0-9/_-]+. */
+void gate_log_escape(struct buf *out, const char *s)
+{
+	size_t n = strlen(s);
+	buf_add_escaped(out, s, n < GATE_LOG_MAX ? n : GATE_LOG_MAX, BUF_ESC_ASCII);
+	if (n > GATE_LOG_MAX)
+		buf_adds(out, "...");
+}
+
+void gate_seed_blocked(struct buf *out, const char *client, const char *line)
+{
+	buf_adds(out, "BLOCKED non-whitelisted command (client ");
+	gate_log_escape(out, client ? client : "");
+	buf_adds(out, "): ");
+	gate_log_escape(out, line ? line : "");
+}
+
+/* The seed's five lines, exactly; DS also in the seed's [a-zA-Z0-9/_-]+,
+ * a valid dataset name (not an option: "zfs list -r" would list them
+ * all), at or under a prefix. "zfs list A" also for an ancestor A of a
+ * prefix: it is never created, received into or its snapshots listed
+ * (that would list those of every dataset under A). */
 static int match_seed(struct m *m)
 {
 	static const char ds_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -195,6 +230,13 @@ static int match_seed(struct m *m)
 		if (strspn(ds, ds_chars) != strlen(ds))
 			return refuse(m, "not a dataset the seed allowlist accepts:", ds);
 		m->i = k;
+		if (!under_prefix(m->g, ds) && above_prefix(m->g, ds)) {
+			if (f != GATE_SEED_LIST)
+				return refuse(m,
+				              "only 'zfs list' of an ancestor of the prefix:", ds);
+			m->i++;
+			return 0;
+		}
 		return name_end(m, ZFS_TYPE_DATASET);
 	}
 	return refuse(m, "not one of the five permitted command lines", NULL);
@@ -401,7 +443,7 @@ int gate_check(const struct gate *g, const char *line, struct strvec *argv, stru
 	if (r < 0)
 		goto out;
 	struct m m = {g, words.v, words.n, 1, e};
-	if (!g->prefixes.n) {
+	if (!g->prefixes.n && !(g->seed && g->any_dataset)) {
 		r = zerr_set(e, -EPERM, "no --prefix: no dataset is allowed");
 		goto out;
 	}

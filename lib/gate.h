@@ -8,7 +8,12 @@
  * refused outright. The words must then match one operation of the
  * grammar the key was given (GATE_OP_*), with every dataset confined to
  * one of the prefixes (whole path components only). In seed mode only the
- * seed's five command lines, byte for byte, are accepted.
+ * seed's five command lines, byte for byte, are accepted: on datasets at
+ * or under a prefix, and "zfs list A" for a proper ancestor A of one (the
+ * seed's push lists every ancestor of its target from the pool down, and
+ * a listing of A tells only that A exists and its space figures); or, with
+ * any_dataset and no prefix, on any dataset of the seed's charset, as the
+ * seed's script did.
  *
  * Nothing here runs anything; cmd/gate.c runs the token check's listing
  * (gate_token_listing) and execs the result.
@@ -18,6 +23,7 @@
 
 #include <stdbool.h>
 
+#include "buf.h"
 #include "err.h"
 #include "strvec.h"
 
@@ -44,6 +50,23 @@ extern const char *const gate_seed_lines[GATE_SEED_N][GATE_SEED_WORDS + 1];
  * GATE_SEED_WORDS + 2 pointers, NULL-terminated). */
 void gate_seed_argv(enum gate_seed_line line, const char *ds, const char **argv);
 
+/* A refusal under --compat seed, as the seed's script made it, so that the
+ * monitoring that watches for it keeps working: this line to syslog at
+ * local0.crit, tagged as logger(1) tags it (the user's name), then
+ * GATE_SEED_REFUSAL on stderr and exit 1. */
+#define GATE_SEED_REFUSAL "Command not permitted"
+/* Appends "BLOCKED non-whitelisted command (client CLIENT): LINE" to out,
+ * both escaped as gate_log_escape() does (so a multi-line command is one
+ * log line, where the seed logged its newlines as they came); NULL for
+ * either is empty, as bash expands an unset variable. */
+void gate_seed_blocked(struct buf *out, const char *client, const char *line);
+
+/* s as it may go into a log line: printable ASCII, a backslash and every
+ * other byte as \xNN (BUF_ESC_ASCII), at most GATE_LOG_MAX bytes of s,
+ * then "..." when there was more. */
+#define GATE_LOG_MAX 400
+void gate_log_escape(struct buf *out, const char *s);
+
 enum gate_op {
 	GATE_OP_LS = 1 << 0,       /* "ls" */
 	GATE_OP_LIST = 1 << 1,     /* zfs list / get / holds / version, read only */
@@ -59,6 +82,8 @@ enum gate_op {
 struct gate {
 	unsigned allow;         /* GATE_OP_* */
 	bool seed;              /* --compat seed: the five lines, nothing more */
+	bool any_dataset;       /* with seed and no prefix: any dataset (the
+	                         * seed's script); ignored without seed */
 	struct strvec prefixes; /* datasets must be these or below them */
 	const char *zfs;        /* absolute path of zfs */
 	const char *ls;         /* absolute path of ls */

@@ -6,7 +6,10 @@
  * verb that changes state beyond the grammar (destroy only of one of
  * zkeep's own bookmarks), and names no dataset outside the prefix. A
  * receive of the full grammar (other than -A) carries -u and -x mountpoint
- * and sets no property but canmount=noauto.
+ * and sets no property but canmount=noauto. A seed key runs one of the
+ * five lines on a dataset of the seed's charset that is no option: with
+ * --prefix tank/b under it, or "zfs list tank" (its one ancestor); with
+ * --any-dataset anywhere.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -77,13 +80,43 @@ static void check_accepted(const struct strvec *argv)
 	}
 }
 
+static void check_seed(const struct strvec *argv, bool any)
+{
+	if (argv->n == 1)
+		return; /* ls, checked by check_accepted */
+	const char *ds = argv->v[argv->n - 1];
+	int form = -1;
+	for (int f = 0; f < GATE_SEED_N; f++) {
+		/* argv: the zfs path, the line's words after "zfs", the dataset */
+		size_t len = 0;
+		while (gate_seed_lines[f][len])
+			len++;
+		size_t k = 1;
+		while (k < len && argv->n == len + 1 && !strcmp(argv->v[k], gate_seed_lines[f][k]))
+			k++;
+		if (k == len && argv->n == len + 1)
+			form = f;
+	}
+	if (form < 0 || ds[0] == '-' ||
+	    strspn(ds, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_-") !=
+	        strlen(ds))
+		abort();
+	if (any)
+		return;
+	bool under = !strncmp(ds, "tank/b", 6) && (ds[6] == '\0' || ds[6] == '/');
+	if (!under && (strcmp(ds, "tank") || form != GATE_SEED_LIST))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *line = strndup((const char *)data, size);
-	struct gate seed, full;
+	struct gate seed, any, full;
 	gate_init(&seed);
+	gate_init(&any);
 	gate_init(&full);
 	seed.seed = true;
+	any.seed = any.any_dataset = true;
 	full.allow = ~0u;
 	gate_add_prefix(&seed, "tank/b", NULL);
 	gate_add_prefix(&full, "tank/b", NULL);
@@ -93,6 +126,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_accepted(&argv);
 		if (argv.n > 11) /* the longest seed line */
 			abort();
+		check_seed(&argv, false);
+	}
+	if (gate_check(&any, line, &argv, &e) == 0) {
+		if (!argv.n || (strcmp(argv.v[0], "/sbin/zfs") && strcmp(argv.v[0], "/bin/ls")) ||
+		    (!strcmp(argv.v[0], "/bin/ls") && argv.n != 1))
+			abort();
+		check_seed(&argv, true);
 	}
 	if (gate_check(&full, line, &argv, &e) == 0) {
 		check_accepted(&argv);
@@ -100,6 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	strvec_clear(&argv);
 	gate_free(&seed);
+	gate_free(&any);
 	gate_free(&full);
 	free(line);
 	return 0;

@@ -29,9 +29,11 @@ on_exit cp "$d/ak.orig" $ak
 S=(ssh -o BatchMode=yes -o IdentitiesOnly=yes -i "$d/seed" zkb@localhost)
 P=(ssh -o BatchMode=yes -o IdentitiesOnly=yes -i "$d/pull" zkb@localhost)
 
-# the seed's push, byte for byte its five command lines
+# the seed's push, byte for byte its five command lines; it lists every
+# ancestor of its target, the pool among them (above the prefix)
 log_must "${S[@]}" ls >/dev/null
 log_must "${S[@]}" zfs list zkg/backups >/dev/null
+log_must "${S[@]}" zfs list zkg >/dev/null
 log_must "${S[@]}" zfs create -o canmount=off zkg/backups/raw
 zfs send -w zkg/data@s1 | "${S[@]}" zfs receive -F -u zkg/backups/raw/data ||
 	log_fail "full raw push through the gate failed"
@@ -50,13 +52,17 @@ for cmd in "zfs destroy zkg/backups/raw/data" "zfs receive -F -u zkg/data2" \
 	"zfs list zkg/backups;touch /tmp/zk-pwned" 'zfs list $(touch /tmp/zk-pwned)' \
 	"zfs list zkg/backups && touch /tmp/zk-pwned" "zfs list zkg/backups | touch /tmp/zk-pwned" \
 	'zfs list `touch /tmp/zk-pwned`' "zfs receive -F -u zkg/backupsX" "zfs send zkg/data@s1" \
-	"touch /tmp/zk-pwned" "zfs list -r zkg"; do
+	"touch /tmp/zk-pwned" "zfs list -r zkg" "zfs create -o canmount=off zkg/other" \
+	"zfs list -t snapshot -H -o name -s creation -r zkg" "zfs receive -F -u zkg" \
+	$'zfs list zkg/backups\ntouch /tmp/zk-pwned'; do
 	err=$("${S[@]}" "$cmd" 2>&1 </dev/null)
 	[ $? -eq 1 ] || log_fail "seed key: '$cmd' was not refused with exit 1"
-	assert_contains "$err" "command not permitted" "refusal of '$cmd'"
+	# the seed's script's message, exactly: the reason is in the journal
+	assert_eq "$err" "Command not permitted" "refusal of '$cmd'"
 done
 err=$("${S[@]}" 2>&1 </dev/null)
 exit_is_failure $? || log_fail "interactive login was not refused (or crashed)"
+assert_eq "$err" "Command not permitted" "refusal of an interactive login"
 [ -e /tmp/zk-pwned ] && log_fail "an injection ran a command"
 log_must zfs list zkg/backups/raw/data >/dev/null
 # journald takes /dev/log datagrams asynchronously: sync, and give it a moment
@@ -71,6 +77,16 @@ for _ in $(seq 1 20); do
 	sleep 0.5
 done
 [ $logged = 1 ] || log_fail "no syslog line for a refused command"
+# and the seed's line, for the monitoring that watches for it: local0.crit,
+# tagged with the key's user, SSH_CLIENT whole, one line for a multi-line
+# command (journald keeps a newline inside an entry: none there)
+journalctl --sync 2>/dev/null
+seed=$(journalctl -t zkb SYSLOG_FACILITY=16 PRIORITY=2 --no-pager -o cat 2>/dev/null)
+grep -Eq '^BLOCKED non-whitelisted command \(client (127\.0\.0\.1|::1) [0-9]+ [0-9]+\): zfs destroy zkg/backups/raw/data$' <<<"$seed" ||
+	log_fail "no local0.crit BLOCKED line for a refused command: $seed"
+grep -Eq '\): zfs list zkg/backups\\x0atouch /tmp/zk-pwned$' <<<"$seed" ||
+	log_fail "the multi-line command's BLOCKED line: $seed"
+grep -q '^touch /tmp/zk-pwned' <<<"$seed" && log_fail "a multi-line command logged as two lines: $seed"
 
 # the pull key: send, list, hold, release under zkg/data, nothing else
 n=$("${P[@]}" zfs send zkg/data@s1 | wc -c)
@@ -159,3 +175,5 @@ SSH_ORIGINAL_COMMAND="zfs destroy zkg/backups" $ZK gate --compat seed --prefix z
 assert_eq $? 1 "dry-run exit code of a refused command"
 $ZK gate --compat seed >/dev/null 2>&1
 assert_eq $? 2 "exit code without --prefix"
+out=$(SSH_ORIGINAL_COMMAND="zfs receive -F -u other/x" log_must $ZK gate --compat seed --any-dataset --dry-run)
+assert_contains "$out" "/zfs receive -F -u other/x"

@@ -1,6 +1,7 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,6 +72,241 @@ static void test_seed_compat(void **state)
 	};
 	check_rows(&g, rows, sizeof(rows) / sizeof(rows[0]));
 	gate_free(&g);
+}
+
+/* A seed key (--compat seed) with --prefix prefix, or with --any-dataset
+ * when prefix is NULL. */
+static void seed_key(struct gate *g, const char *prefix)
+{
+	gate_init(g);
+	g->seed = true;
+	g->zfs = "/sbin/zfs";
+	if (prefix)
+		assert_int_equal(gate_add_prefix(g, prefix, NULL), 0);
+	else
+		g->any_dataset = true;
+}
+
+/* A line and whether a seed key takes it: with --prefix SEED_PREFIX, and
+ * with --any-dataset. Taken means exec'd as its own words, ls or zfs by
+ * absolute path, nothing added. */
+#define SEED_PREFIX "fastpool/encryptedbackups"
+struct seed_row {
+	const char *line;
+	bool with_prefix, any_dataset;
+};
+
+static void check_seed_rows(const struct gate *g, const struct seed_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool want = g->any_dataset ? rows[i].any_dataset : rows[i].with_prefix;
+		struct strvec argv = STRVEC_INIT, words = STRVEC_INIT;
+		struct zerr e = ZERR_INIT;
+		struct buf got = BUF_INIT, exp = BUF_INIT;
+		int r = gate_check(g, rows[i].line, &argv, &e);
+		for (size_t k = 0; k < argv.n; k++)
+			buf_addf(&got, "%s%s", k ? "|" : "", argv.v[k]);
+		strvec_split(&words, rows[i].line);
+		for (size_t k = 0; want && k < words.n; k++)
+			buf_addf(&exp, "%s%s", k ? "|" : "",
+			         k                           ? words.v[k]
+			         : !strcmp(words.v[0], "ls") ? "/bin/ls"
+			                                     : "/sbin/zfs");
+		if (want && (r != 0 || strcmp(got.s, exp.s)))
+			fail_msg("%s: '%s': want [%s], got %d [%s] %s",
+			         g->any_dataset ? "--any-dataset" : "--prefix", rows[i].line, exp.s,
+			         r, got.s, e.msg);
+		if (!want && (r != -EPERM || argv.n || !e.msg[0]))
+			fail_msg("%s: '%s' was allowed as [%s]",
+			         g->any_dataset ? "--any-dataset" : "--prefix", rows[i].line,
+			         got.s);
+		strvec_clear(&argv);
+		strvec_clear(&words);
+		buf_free(&got);
+		buf_free(&exp);
+	}
+}
+
+/* Every line the seed's push sends (seed-system.md section 3) to its
+ * destination D = SEED_PREFIX, pushing host-a/data (X minus the strip
+ * prefix) and a/b: the preflight, each proper ancestor of the target
+ * from the pool down listed (created only where missing: never above D,
+ * which must exist), the target's snapshots listed, streams received. */
+static const struct seed_row seed_push_rows[] = {
+    {"ls", true, true},
+    {"zfs list fastpool/encryptedbackups", true, true},
+    {"zfs list fastpool", true, true},
+    {"zfs list fastpool/encryptedbackups/host-a", true, true},
+    {"zfs create -o canmount=off fastpool/encryptedbackups/host-a", true, true},
+    {"zfs list -t snapshot -H -o name -s creation -r fastpool/encryptedbackups/host-a/data", true,
+     true},
+    {"zfs receive -F -u fastpool/encryptedbackups/host-a/data", true, true},
+    {"zfs list fastpool/encryptedbackups/a", true, true},
+    {"zfs create -o canmount=off fastpool/encryptedbackups/a", true, true},
+    {"zfs list -t snapshot -H -o name -s creation -r fastpool/encryptedbackups/a/b", true, true},
+    {"zfs receive -F -u fastpool/encryptedbackups/a/b", true, true},
+    {"zfs list fastpool/encryptedbackups/a/b", true, true},
+    {"zfs list fastpool/encryptedbackups/x_y-Z/0", true, true},
+};
+
+/* Near misses: what the seed's script refused is refused (the charset,
+ * exact spacing and flags, one line), and with --prefix nothing is
+ * created, received, or its snapshots listed outside the prefix; an
+ * ancestor of the prefix is only listed. */
+static const struct seed_row seed_near_rows[] = {
+    /* outside the prefix: the seed's script took them, --prefix does not */
+    {"zfs create -o canmount=off fastpool", false, true},
+    {"zfs receive -F -u fastpool", false, true},
+    {"zfs list -t snapshot -H -o name -s creation -r fastpool", false, true},
+    {"zfs list fastpool/other", false, true},
+    {"zfs list fastpool/encrypted", false, true},
+    {"zfs list fastpool/encryptedbackupsX", false, true},
+    {"zfs list otherpool", false, true},
+    {"zfs create -o canmount=off fastpool/other/x", false, true},
+    {"zfs receive -F -u fastpool/encryptedbackupsX/a", false, true},
+    {"zfs receive -F -u otherpool/encryptedbackups/a", false, true},
+    /* the seed's charset: no '.', ':', '@', spaces */
+    {"zfs list fastpool/encryptedbackups/a.b", false, false},
+    {"zfs list fastpool/encryptedbackups/a:b", false, false},
+    {"zfs list fastpool/encryptedbackups/a b", false, false},
+    {"zfs receive -F -u fastpool/encryptedbackups/a@s1", false, false},
+    {"zfs list fastpool/encryptedbackups/../x", false, false},
+    /* the charset, but no dataset: an option, or an invalid name */
+    {"zfs list -r", false, false},
+    {"zfs list -H", false, false},
+    {"zfs receive -F -u -d", false, false},
+    {"zfs list /fastpool", false, false},
+    {"zfs list fastpool//encryptedbackups", false, false},
+    {"zfs list fastpool/encryptedbackups/", false, false},
+    /* one line: the seed's grep passed a line that matched and ran all */
+    {"zfs list fastpool/encryptedbackups\nzfs destroy -r fastpool", false, false},
+    {"zfs destroy -r fastpool\nzfs list fastpool/encryptedbackups", false, false},
+    {"ls\nrm -rf /", false, false},
+    {"ls\n", false, false},
+    {"\nls", false, false},
+    {"zfs list fastpool/encryptedbackups\r", false, false},
+    {"zfs list\tfastpool/encryptedbackups", false, false},
+    /* spacing */
+    {"zfs list fastpool/encryptedbackups ", false, false},
+    {"ls ", false, false},
+    {" ls", false, false},
+    {"zfs  list fastpool/encryptedbackups", false, false},
+    {"zfs receive -F  -u fastpool/encryptedbackups/a", false, false},
+    /* extra, missing or reordered flags */
+    {"zfs receive -F -u -s fastpool/encryptedbackups/a", false, false},
+    {"zfs receive -u -F fastpool/encryptedbackups/a", false, false},
+    {"zfs receive -F fastpool/encryptedbackups/a", false, false},
+    {"zfs receive -F -u -o mountpoint=/etc fastpool/encryptedbackups/a", false, false},
+    {"zfs receive -F -u -x mountpoint fastpool/encryptedbackups/a", false, false},
+    {"zfs create -p -o canmount=off fastpool/encryptedbackups/a", false, false},
+    {"zfs create -o canmount=on fastpool/encryptedbackups/a", false, false},
+    {"zfs create fastpool/encryptedbackups/a", false, false},
+    {"zfs list -r fastpool/encryptedbackups", false, false},
+    {"zfs list -H fastpool/encryptedbackups", false, false},
+    {"zfs list -t snapshot -H -o name -s creation fastpool/encryptedbackups", false, false},
+    {"zfs list -t snapshot -H -o name -s creation -r -d 1 fastpool/encryptedbackups", false, false},
+    {"zfs list -t snapshot -H -o name,guid -s creation -r fastpool/encryptedbackups", false, false},
+    {"zfs list fastpool/encryptedbackups fastpool", false, false},
+    {"zfs list", false, false},
+    /* other commands */
+    {"zfs destroy -r fastpool/encryptedbackups/a", false, false},
+    {"zfs send fastpool/encryptedbackups/a@s1", false, false},
+    {"zfs receive -A fastpool/encryptedbackups/a", false, false},
+    {"/sbin/zfs list fastpool", false, false},
+    {"ls -la", false, false},
+    {"ls /", false, false},
+    {"bash", false, false},
+    {"zfs", false, false},
+    {"", false, false},
+};
+
+static void test_seed_every_push_line_and_near_misses(void **state)
+{
+	(void)state;
+	struct gate p, any;
+	seed_key(&p, SEED_PREFIX);
+	seed_key(&any, NULL);
+	check_seed_rows(&p, seed_push_rows, sizeof(seed_push_rows) / sizeof(seed_push_rows[0]));
+	check_seed_rows(&any, seed_push_rows, sizeof(seed_push_rows) / sizeof(seed_push_rows[0]));
+	check_seed_rows(&p, seed_near_rows, sizeof(seed_near_rows) / sizeof(seed_near_rows[0]));
+	check_seed_rows(&any, seed_near_rows, sizeof(seed_near_rows) / sizeof(seed_near_rows[0]));
+	/* why an ancestor's create is refused: the admin is told */
+	struct strvec argv = STRVEC_INIT;
+	struct zerr e = ZERR_INIT;
+	assert_int_equal(gate_check(&p, "zfs create -o canmount=off fastpool", &argv, &e), -EPERM);
+	assert_non_null(strstr(e.msg, "only 'zfs list' of an ancestor"));
+	gate_free(&p);
+	gate_free(&any);
+}
+
+/* The same rule for any destination and depth: every ancestor of the
+ * prefix is listed, at every depth of target; with two prefixes, one
+ * inside the other, the inner one's ancestor is still the outer one's
+ * dataset to create. */
+static void test_seed_prefix_ancestors_listed_only(void **state)
+{
+	(void)state;
+	static const char *const targets[] = {
+	    "fastpool/backups/raw/h/data", "fastpool/backups/raw/a/b/c/d", "fastpool/backups/raw"};
+	struct gate g;
+	seed_key(&g, "fastpool/backups/raw");
+	for (size_t t = 0; t < sizeof(targets) / sizeof(targets[0]); t++) {
+		const char *r = targets[t];
+		for (const char *s = strchr(r, '/'); s; s = strchr(s + 1, '/')) {
+			int n = (int)(s - r);
+			bool above = n < (int)strlen("fastpool/backups/raw");
+			struct buf list = BUF_INIT, create = BUF_INIT;
+			buf_addf(&list, "zfs list %.*s", n, r);
+			buf_addf(&create, "zfs create -o canmount=off %.*s", n, r);
+			const struct seed_row rows[] = {{list.s, true, true},
+			                                {create.s, !above, true}};
+			check_seed_rows(&g, rows, 2);
+			buf_free(&list);
+			buf_free(&create);
+		}
+	}
+	gate_free(&g);
+	seed_key(&g, "tank/a/b");
+	assert_int_equal(gate_add_prefix(&g, "tank/a", NULL), 0);
+	static const struct seed_row two[] = {
+	    {"zfs list tank", true, true},
+	    {"zfs create -o canmount=off tank", false, true},
+	    {"zfs create -o canmount=off tank/a", true, true},
+	    {"zfs receive -F -u tank/a", true, true},
+	    {"zfs receive -F -u tank/a/c", true, true},
+	};
+	check_seed_rows(&g, two, sizeof(two) / sizeof(two[0]));
+	gate_free(&g);
+}
+
+/* The seed's refusal line, one line whatever the command held. */
+static void test_seed_blocked_line_as_the_seed_logged_it(void **state)
+{
+	(void)state;
+	struct buf b = BUF_INIT;
+	gate_seed_blocked(&b, "192.0.2.7 50022 22", "zfs destroy -r fastpool");
+	assert_string_equal(
+	    b.s,
+	    "BLOCKED non-whitelisted command (client 192.0.2.7 50022 22): zfs destroy -r fastpool");
+	buf_reset(&b);
+	gate_seed_blocked(&b, NULL, NULL); /* bash: unset is empty */
+	assert_string_equal(b.s, "BLOCKED non-whitelisted command (client ): ");
+	buf_reset(&b);
+	gate_seed_blocked(&b, "::1 1 22", "ls\nrm -rf /\r\t\\x \x1b[2J\xc3\xa9");
+	assert_string_equal(b.s, "BLOCKED non-whitelisted command (client ::1 1 22): "
+	                         "ls\\x0arm -rf /\\x0d\\x09\\x5cx \\x1b[2J\\xc3\\xa9");
+	assert_null(strchr(b.s, '\n'));
+	/* a long command is cut, and says so */
+	struct buf big = BUF_INIT;
+	for (int i = 0; i < GATE_LOG_MAX + 10; i++)
+		buf_addch(&big, 'a');
+	buf_reset(&b);
+	gate_seed_blocked(&b, "", big.s);
+	assert_int_equal(b.len,
+	                 strlen("BLOCKED non-whitelisted command (client ): ") + GATE_LOG_MAX + 3);
+	assert_string_equal(b.s + b.len - 4, "a...");
+	buf_free(&big);
+	buf_free(&b);
 }
 
 static void test_metacharacters_refused(void **state)
@@ -330,6 +566,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_seed_compat),
+	    cmocka_unit_test(test_seed_every_push_line_and_near_misses),
+	    cmocka_unit_test(test_seed_prefix_ancestors_listed_only),
+	    cmocka_unit_test(test_seed_blocked_line_as_the_seed_logged_it),
 	    cmocka_unit_test(test_send_token),
 	    cmocka_unit_test(test_metacharacters_refused),
 	    cmocka_unit_test(test_grammar),

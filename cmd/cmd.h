@@ -63,8 +63,11 @@ void cmd_setup_log(const struct cmd *self, const char *argv0, int quiet, int deb
 
 struct zk_config;
 /* Loads path (or /etc/zkeep/zkeep.conf when NULL) over the defaults.
- * Returns EXIT_OK, or EXIT_USAGE after logging why. */
+ * Returns EXIT_OK, or EXIT_USAGE after logging why; warns as
+ * cmd_config_warnings. */
 int cmd_load_config(struct zk_config *c, const char *path);
+/* A warning for each [dataset] of unknown policy (config_dataset_warnings). */
+void cmd_config_warnings(const struct zk_config *c);
 
 struct host;
 struct autosnap;

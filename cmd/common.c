@@ -51,6 +51,15 @@ void cmd_setup_log(const struct cmd *self, const char *argv0, int quiet, int deb
 	log_setup(seed ? self->seed_name : "zkeep", seed ? LOG_SINK_COMPAT : LOG_SINK_STDERR, lvl);
 }
 
+void cmd_config_warnings(const struct zk_config *c)
+{
+	struct strvec w = STRVEC_INIT;
+	config_dataset_warnings(c, &w);
+	for (size_t i = 0; i < w.n; i++)
+		log_warn("%s", w.v[i]);
+	strvec_clear(&w);
+}
+
 int cmd_load_config(struct zk_config *c, const char *path)
 {
 	struct zerr e = ZERR_INIT;
@@ -61,6 +70,7 @@ int cmd_load_config(struct zk_config *c, const char *path)
 			          "--config FILE");
 		return EXIT_USAGE;
 	}
+	cmd_config_warnings(c);
 	return EXIT_OK;
 }
 

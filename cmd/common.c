@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "autosnap.h"
 #include "cmd.h"
@@ -41,6 +42,14 @@ bool cmd_is_seed(const struct cmd *self, const char *argv0)
 	const char *base = strrchr(argv0, '/');
 	base = base ? base + 1 : argv0;
 	return self->seed_name && !strcmp(base, self->seed_name);
+}
+
+int cmd_seed_root_check(const struct cmd *self, const char *argv0, bool dry_run)
+{
+	if (!cmd_is_seed(self, argv0) || dry_run || geteuid() == 0)
+		return EXIT_OK;
+	fputs("! This script must be run as root (use sudo)\n", stderr);
+	return EXIT_FAILED;
 }
 
 void cmd_setup_log(const struct cmd *self, const char *argv0, int quiet, int debug)

@@ -49,6 +49,25 @@ static int run(struct autosnap *a, const char *const *argv, struct zerr *e)
 	return r;
 }
 
+static void log_discovered(const struct autosnap *a)
+{
+	if (a->ix.discovered)
+		log_info("Discovered %zu child datasets at runtime", a->ix.discovered);
+}
+
+/* Whether the declared, missing dataset name would take iv's snapshot. */
+static bool missing_takes(const struct autosnap *a, const char *name, enum zk_interval iv)
+{
+	for (size_t i = 0; i < a->cfg->n_datasets; i++) {
+		const struct zk_dataset_cfg *dc = &a->cfg->datasets[i];
+		if (strcmp(dc->name, name))
+			continue;
+		const struct zk_policy *p = dc->unknown ? NULL : config_policy(a->cfg, dc->policy);
+		return p && p->autosnap && p->keep[iv] > 0;
+	}
+	return false;
+}
+
 int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool dry_run,
                       struct autosnap_result *res)
 {
@@ -60,7 +79,14 @@ int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool 
 
 	memset(res, 0, sizeof(*res));
 	policy_snapname(&name, prefix, iv, now);
+	log_info("Creating %s snapshots: %s", ivn, name.s);
+	log_discovered(a);
 	for (size_t i = 0; i < a->ix.missing.n; i++) {
+		/* the seed's zfs snapshot failed for it, if it tried at all */
+		if (!missing_takes(a, a->ix.missing.v[i], iv)) {
+			res->skipped++;
+			continue;
+		}
 		log_error("cannot snapshot '%s': dataset does not exist (declared in %s)",
 		          a->ix.missing.v[i], a->cfg->path ? a->cfg->path : "the config");
 		res->failed++;
@@ -68,8 +94,12 @@ int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool 
 	strvec_pushv(&argv, (const char *const[]){"zfs", "snapshot", NULL});
 	for (size_t i = 0; i < a->ix.n; i++) {
 		const struct policy_dataset *d = &a->ix.v[i];
-		if (!d->policy || !d->policy->autosnap || d->policy->keep[iv] <= 0)
+		if (!d->policy)
 			continue;
+		if (!d->policy->autosnap || d->policy->keep[iv] <= 0) {
+			res->skipped++;
+			continue;
+		}
 		if (!policy_is_due(&d->snaps, prefix, iv, now)) {
 			log_debug("%s already has its %s snapshot for this period", d->obj->name,
 			          ivn);
@@ -83,7 +113,7 @@ int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool 
 		log_info("no %s snapshots are due", ivn);
 	} else if (dry_run) {
 		for (size_t i = 2; i < argv.n; i++)
-			log_info("would snapshot %s", argv.v[i]);
+			log_info("DRY-RUN: Would create snapshot %s", argv.v[i]);
 		res->done = (unsigned)want;
 	} else if (run(a, (const char *const *)argv.v, &e) == 0) {
 		for (size_t i = 2; i < argv.n; i++)
@@ -106,6 +136,8 @@ int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool 
 			}
 		}
 	}
+	log_info("Summary: %u created, %u skipped, %u failed", res->done, res->skipped,
+	         res->failed);
 	strvec_clear(&argv);
 	buf_free(&name);
 	return res->failed ? -EIO : 0;
@@ -158,9 +190,15 @@ int autosnap_prune(struct autosnap *a, bool dry_run, struct autosnap_result *res
 	struct strvec held = STRVEC_INIT;
 	struct zerr e = ZERR_INIT;
 	memset(res, 0, sizeof(*res));
+	log_info("Starting snapshot pruning");
+	log_discovered(a);
 	for (size_t i = 0; i < a->ix.n; i++)
-		if (a->ix.v[i].policy && a->ix.v[i].policy->autoprune)
+		if (a->ix.v[i].policy && a->ix.v[i].policy->autoprune) {
+			unsigned counts[ZK_N_INTERVALS], total;
 			expired_of(&a->ix.v[i], prefix, &cand);
+			policy_counts(&a->ix.v[i].snaps, prefix, counts, &total);
+			res->kept += total; /* less what is destroyed below */
+		}
 	/* a held snapshot (a backup's base, an admin's hold) is never destroyed;
 	 * without knowing the holds, nothing is */
 	if (cand.n && query_holds(a, &cand, &held, &e) < 0) {
@@ -191,12 +229,14 @@ int autosnap_prune(struct autosnap *a, bool dry_run, struct autosnap_result *res
 		}
 		if (n && dry_run) {
 			res->done += (unsigned)n;
+			res->kept -= (unsigned)n;
 		} else if (n &&
 		           run(a, (const char *const[]){"zfs", "destroy", list.s, NULL}, &e) == 0) {
 			for (size_t k = 0; k < exp.n; k++)
 				if (!strvec_has(&held, exp.v[k]->name))
 					log_info("destroyed %s", exp.v[k]->name);
 			res->done += (unsigned)n;
+			res->kept -= (unsigned)n;
 		} else if (n) {
 			log_error("cannot prune '%s': %s", d->obj->name, e.msg);
 			res->failed++;
@@ -207,6 +247,7 @@ int autosnap_prune(struct autosnap *a, bool dry_run, struct autosnap_result *res
 	if (!res->done && !res->failed)
 		log_info("nothing to prune");
 out:
+	log_info("Pruning complete: %u destroyed, %u kept", res->done, res->kept);
 	policy_snaps_free(&cand);
 	strvec_clear(&held);
 	return res->failed ? -EIO : 0;

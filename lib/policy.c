@@ -188,6 +188,7 @@ void policy_index_build(struct policy_index *ix, const struct zfs_list *l,
 				d->policy =
 				    dc->unknown ? &policy_unknown : config_policy(c, dc->policy);
 				d->from = dc->name;
+				ix->discovered += len != strlen(name);
 				break;
 			}
 			const char *slash = memrchr(name, '/', len); /* up one level */

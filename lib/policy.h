@@ -65,6 +65,7 @@ extern const struct zk_policy policy_unknown;
 struct policy_index {
 	struct policy_dataset *v; /* sorted by name */
 	size_t n;
+	size_t discovered;     /* undeclared datasets given a policy by discovery */
 	struct strvec missing; /* [dataset] sections with no such dataset */
 };
 

@@ -111,6 +111,15 @@ on_exit rm -rf "$d"
 ln -s $ZK "$d/zfs-snapshot"
 out=$(ZKEEP_NOW=$((base + 86400 * 3)) log_must "$d/zfs-snapshot" --type daily --config "$conf")
 assert_contains "$out" "* created zkp/a@autosnap_2026-01-24_10:00:00_daily"
+assert_contains "$out" "* Creating daily snapshots: autosnap_2026-01-24_10:00:00_daily"
+assert_contains "$out" "* Discovered 1 child datasets at runtime"
+# a, a/c and b; none takes no daily
+assert_contains "$out" "* Summary: 3 created, 1 skipped, 0 failed"
+ln -s $ZK "$d/zfs-prune"
+out=$(log_must "$d/zfs-prune" --config "$conf")
+assert_contains "$out" "* Starting snapshot pruning"
+# tiny keeps one daily: b's first goes
+assert_contains "$out" "* Pruning complete: 1 destroyed, "
 
 # a declared dataset that does not exist: named, the others still done, exit 1
 printf '[dataset zkp/gone]\npolicy = high\n' >>"$conf"

@@ -1,0 +1,126 @@
+#include "unit.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "autosnap.h"
+#include "log.h"
+
+/* A made-up host: datasets and snapshots as zfs would list them, the
+ * config, and the log of the seed tools ("* " lines on out). */
+struct fixture {
+	struct zk_config cfg;
+	struct host host;
+	struct autosnap a;
+	char *out_s, *err_s;
+	size_t out_n, err_n;
+	FILE *out, *err;
+};
+
+static void fixture_open(struct fixture *f, const char *conf, const char *const *names)
+{
+	struct buf text = BUF_INIT;
+	struct zerr e = ZERR_INIT;
+	memset(f, 0, sizeof(*f));
+	config_init(&f->cfg);
+	if (config_load_string(&f->cfg, "t", conf, &e) < 0)
+		fail_msg("%s", e.msg);
+	host_init_local(&f->host);
+	f->a.cfg = &f->cfg;
+	f->a.host = &f->host;
+	for (int i = 0; names[i]; i++)
+		buf_addf(&text, "%s\t%s\t%d\t%d\t1769000000\t1\t1\t1\n", names[i],
+		         strchr(names[i], '@') ? "snapshot" : "filesystem", 1000 + i, 1 + i);
+	if (zfs_list_parse(&f->a.list, text.s, text.len, 0, &e) < 0)
+		fail_msg("%s", e.msg);
+	buf_free(&text);
+	policy_index_build(&f->a.ix, &f->a.list, &f->cfg);
+	f->out = open_memstream(&f->out_s, &f->out_n);
+	f->err = open_memstream(&f->err_s, &f->err_n);
+	log_set_streams(f->out, f->err);
+	log_setup("zfs-snapshot", LOG_SINK_COMPAT, LOG_LVL_INFO);
+}
+
+static void fixture_logs_done(struct fixture *f)
+{
+	fclose(f->out);
+	fclose(f->err);
+	log_set_streams(NULL, NULL);
+}
+
+static void fixture_close(struct fixture *f)
+{
+	autosnap_free(&f->a);
+	host_free(&f->host);
+	config_free(&f->cfg);
+	free(f->out_s);
+	free(f->err_s);
+}
+
+static const char conf[] = "[dataset tank/a]\npolicy = critical\ndiscover_children = yes\n"
+                           "[dataset tank/b]\npolicy = none\n"
+                           "[dataset tank/c]\npolicy = nosuch\n"
+                           "[dataset tank/gone]\npolicy = low\n"
+                           "[dataset tank/gone-none]\npolicy = none\n";
+
+static const char *const names[] = {
+    "tank",   "tank/a", "tank/a/u", "tank/a@autosnap_2026-01-21_14:00:00_hourly",
+    "tank/b", "tank/c", "tank/d",   "tank/c@autosnap_2026-01-20_14:00:00_hourly",
+    NULL,
+};
+
+/* zfs-snapshot's lines (seed-system.md 1.3), from a dry run: no zfs is
+ * called. tank/a has this hour's snapshot (not due), tank/a/u is
+ * discovered, none and the unknown policy take nothing, a declared
+ * dataset that does not exist fails when its policy would take one. */
+static void test_snapshot_seed_lines(void **state)
+{
+	(void)state;
+	struct fixture f;
+	struct autosnap_result res;
+	fixture_open(&f, conf, names);
+	time_t now = 1769004000 + 1200; /* 2026-01-21 14:20 UTC */
+	assert_int_equal(autosnap_snapshot(&f.a, ZK_HOURLY, now, true, &res), -EIO);
+	fixture_logs_done(&f);
+	assert_string_equal(f.out_s,
+	                    "* Creating hourly snapshots: autosnap_2026-01-21_14:20:00_hourly\n"
+	                    "* Discovered 1 child datasets at runtime\n"
+	                    "* DRY-RUN: Would create snapshot "
+	                    "tank/a/u@autosnap_2026-01-21_14:20:00_hourly\n"
+	                    "* Summary: 1 created, 4 skipped, 1 failed\n");
+	assert_non_null(strstr(f.err_s, "cannot snapshot 'tank/gone': dataset does not exist"));
+	assert_null(strstr(f.err_s, "gone-none"));
+	assert_int_equal(res.done, 1);
+	assert_int_equal(res.skipped, 4); /* a (not due), b, c, gone-none */
+	assert_int_equal(res.failed, 1);
+	fixture_close(&f);
+}
+
+/* zfs-prune's lines (1.4) when nothing has expired (no zfs called): the
+ * policy snapshots of pruned datasets are counted kept; those of the
+ * unknown policy's tank/c are not pruned, so not counted. */
+static void test_prune_seed_lines(void **state)
+{
+	(void)state;
+	struct fixture f;
+	struct autosnap_result res;
+	fixture_open(&f, conf, names);
+	assert_int_equal(autosnap_prune(&f.a, false, &res), 0);
+	fixture_logs_done(&f);
+	assert_string_equal(f.out_s, "* Starting snapshot pruning\n"
+	                             "* Discovered 1 child datasets at runtime\n"
+	                             "* nothing to prune\n"
+	                             "* Pruning complete: 0 destroyed, 1 kept\n");
+	fixture_close(&f);
+}
+
+int main(void)
+{
+	setenv("TZ", "UTC", 1);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_snapshot_seed_lines),
+	    cmocka_unit_test(test_prune_seed_lines),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

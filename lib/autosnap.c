@@ -1,6 +1,7 @@
 #include "autosnap.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -305,4 +306,59 @@ json_t *autosnap_report(const struct autosnap *a, time_t now)
 		              "total_snapshots", (json_int_t)d->snaps.n));
 	}
 	return json_pack("{s:o, s:o}", "managed", managed, "unmanaged", unmanaged);
+}
+
+static int64_t per_interval(const json_t *d, const char *key, int iv)
+{
+	return (int64_t)json_integer_value(
+	    json_object_get(json_object_get(d, key), zk_interval_names[iv]));
+}
+
+void autosnap_seed_table(const json_t *report, struct buf *out)
+{
+	const json_t *managed = json_object_get(report, "managed"), *d;
+	size_t i, wname = strlen("Dataset"), wpol = strlen("Policy");
+	int64_t total = 0;
+	if (!json_array_size(managed)) {
+		buf_adds(out, "No datasets found.\n");
+		return;
+	}
+	json_array_foreach(managed, i, d)
+	{
+		size_t n = strlen(json_string_value(json_object_get(d, "dataset")));
+		size_t p = strlen(json_string_value(json_object_get(d, "policy")));
+		wname = n > wname ? n : wname;
+		wpol = p > wpol ? p : wpol;
+	}
+	size_t width = wname + 2 + wpol + (size_t)ZK_N_INTERVALS * 10;
+	buf_addf(out, "%-*s  %-*s", (int)wname, "Dataset", (int)wpol, "Policy");
+	for (int k = 0; k < ZK_N_INTERVALS; k++) {
+		char head[16];
+		snprintf(head, sizeof(head), "%c%s", zk_interval_names[k][0] - 'a' + 'A',
+		         zk_interval_names[k] + 1);
+		buf_addf(out, "%10s", head);
+	}
+	buf_adds(out, "\n");
+	for (size_t k = 0; k < width; k++)
+		buf_adds(out, "-");
+	buf_adds(out, "\n");
+	json_array_foreach(managed, i, d)
+	{
+		buf_addf(out, "%-*s  %-*s", (int)wname,
+		         json_string_value(json_object_get(d, "dataset")), (int)wpol,
+		         json_string_value(json_object_get(d, "policy")));
+		for (int k = 0; k < ZK_N_INTERVALS; k++) {
+			char cell[48];
+			int64_t count = per_interval(d, "counts", k);
+			snprintf(cell, sizeof(cell), "%lld/%lld", (long long)count,
+			         (long long)per_interval(d, "retention", k));
+			buf_addf(out, "%10s", cell);
+			total += count;
+		}
+		buf_adds(out, "\n");
+	}
+	for (size_t k = 0; k < width; k++)
+		buf_adds(out, "-");
+	buf_addf(out, "\nTotal: %zu datasets, %lld autosnap snapshots\n", json_array_size(managed),
+	         (long long)total);
 }

@@ -71,4 +71,11 @@ int autosnap_prune(struct autosnap *a, bool dry_run, struct autosnap_result *res
  * total_snapshots. The caller owns the result (json_decref). */
 json_t *autosnap_report(const struct autosnap *a, time_t now);
 
+/* The seed's report table (seed-system.md 1.5) of report's managed
+ * datasets, appended to out: a header "Dataset Policy Hourly Daily Monthly
+ * Yearly", a dash rule, a line per dataset with "count/retention" right
+ * aligned in 10 per interval, a dash rule and "Total: <n> datasets, <m>
+ * autosnap snapshots"; "No datasets found." when there are none. */
+void autosnap_seed_table(const json_t *report, struct buf *out);
+
 #endif

@@ -120,6 +120,28 @@ out=$(log_must "$d/zfs-prune" --config "$conf")
 assert_contains "$out" "* Starting snapshot pruning"
 # tiny keeps one daily: b's first goes
 assert_contains "$out" "* Pruning complete: 1 destroyed, "
+# zfs-snapshot-report: --json is the seed's bare list of managed datasets
+# (debug lines on stderr), the table, and --cache-file prints nothing
+ln -s $ZK "$d/zfs-snapshot-report"
+json=$("$d/zfs-snapshot-report" --json --debug --config "$conf" 2>/dev/null) ||
+	log_fail "zfs-snapshot-report --json --debug failed"
+python3 - "$json" <<'PY' || log_fail "zfs-snapshot-report --json: not the seed's bare list"
+import json, sys
+r = json.loads(sys.argv[1])
+assert isinstance(r, list), r
+m = {d["dataset"]: d for d in r}
+assert set(m) == {"zkp/a", "zkp/a/c", "zkp/b", "zkp/none"}, m
+assert m["zkp/none"]["policy"] == "none" and m["zkp/none"]["retention"]["hourly"] == 0, m
+PY
+out=$(log_must "$d/zfs-snapshot-report" --config "$conf")
+assert_contains "$out" "Hourly     Daily   Monthly    Yearly"
+assert_contains "$out" "Total: 4 datasets, "
+out=$("$d/zfs-snapshot-report" --json --cache-file $cache --config "$conf" 2>/dev/null) ||
+	log_fail "zfs-snapshot-report --cache-file failed"
+assert_eq "$out" "" "stdout of zfs-snapshot-report --cache-file"
+assert_eq "$(stat -c %a $cache)" 644 "cache file mode (seed name)"
+python3 -c "import json; assert set(json.load(open('$cache'))) == {'managed', 'unmanaged'}" ||
+	log_fail "cache file of zfs-snapshot-report is not {managed, unmanaged}"
 
 # a declared dataset that does not exist: named, the others still done, exit 1
 printf '[dataset zkp/gone]\npolicy = high\n' >>"$conf"
@@ -159,7 +181,7 @@ assert_contains "$out" "$bad:2: [dataset zkp/a]: unknown policy 'crtical'"
 out=$(log_must $ZK prune --config "$bad" 2>&1)
 assert_contains "$out" "unknown policy 'crtical'"
 assert_eq "$(snaps zkp/a)" "$before" "snapshots of a dataset of unknown policy"
-json=$(log_must $ZK report --json --config "$bad" 2>/dev/null)
+json=$($ZK report --json --config "$bad" 2>/dev/null) || log_fail "report with an unknown policy failed"
 python3 - "$json" <<'PY' || log_fail "report --json: an unknown policy is not shown as none"
 import json, sys
 m = {d["dataset"]: d for d in json.loads(sys.argv[1])["managed"]}

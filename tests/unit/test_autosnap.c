@@ -1,6 +1,7 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -115,12 +116,59 @@ static void test_prune_seed_lines(void **state)
 	fixture_close(&f);
 }
 
+/* The report (seed-system.md 1.5): an unknown policy and an explicit none
+ * are both listed as none; the seed's table. */
+static void test_report_seed_table(void **state)
+{
+	(void)state;
+	struct fixture f;
+	struct buf b = BUF_INIT;
+	fixture_open(&f, conf, names);
+	fixture_logs_done(&f);
+	json_t *r = autosnap_report(&f.a, 1769004000);
+	json_t *m = json_object_get(r, "managed");
+	assert_int_equal(json_array_size(m), 4);
+	static const char *const want[][2] = {{"tank/a", "critical"},
+	                                      {"tank/a/u", "critical"},
+	                                      {"tank/b", "none"},
+	                                      {"tank/c", "none"}};
+	for (size_t i = 0; i < 4; i++) {
+		json_t *d = json_array_get(m, i);
+		assert_string_equal(json_string_value(json_object_get(d, "dataset")), want[i][0]);
+		assert_string_equal(json_string_value(json_object_get(d, "policy")), want[i][1]);
+	}
+	/* the unknown policy's retention is none's: all 0 */
+	json_t *ret = json_object_get(json_array_get(m, 3), "retention");
+	for (int k = 0; k < ZK_N_INTERVALS; k++)
+		assert_int_equal(json_integer_value(json_object_get(ret, zk_interval_names[k])), 0);
+	assert_int_equal(json_array_size(json_object_get(r, "unmanaged")), 2); /* tank, tank/d */
+	autosnap_seed_table(r, &b);
+	assert_string_equal(b.s, "Dataset   Policy      Hourly     Daily   Monthly    Yearly\n"
+	                         "----------------------------------------------------------\n"
+	                         "tank/a    critical      1/36      0/30       0/3       0/5\n"
+	                         "tank/a/u  critical      0/36      0/30       0/3       0/5\n"
+	                         "tank/b    none           0/0       0/0       0/0       0/0\n"
+	                         "tank/c    none           1/0       0/0       0/0       0/0\n"
+	                         "----------------------------------------------------------\n"
+	                         "Total: 4 datasets, 2 autosnap snapshots\n");
+	buf_free(&b);
+	json_decref(r);
+	/* nothing managed */
+	r = json_pack("{s:[], s:[]}", "managed", "unmanaged");
+	autosnap_seed_table(r, &b);
+	assert_string_equal(b.s, "No datasets found.\n");
+	buf_free(&b);
+	json_decref(r);
+	fixture_close(&f);
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_snapshot_seed_lines),
 	    cmocka_unit_test(test_prune_seed_lines),
+	    cmocka_unit_test(test_report_seed_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

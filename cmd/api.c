@@ -312,6 +312,7 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 		log_error("%s", e.msg);
 		goto out;
 	}
+	cmd_config_warnings(&cfg);
 	s.host = xstrdup(cfg.api.listen_host);
 	s.port = cfg.api.listen_port;
 	s.interval = cfg.api.interval;

@@ -57,14 +57,23 @@ int cmd_usage_error(const struct cmd *self, const char *fmt, ...)
 /* true when argv0 (its base name) is the command's seed tool name. */
 bool cmd_is_seed(const struct cmd *self, const char *argv0);
 
+/* Under the seed tool's name, zfs-snapshot and zfs-prune refuse to run
+ * unless root or dry_run: "! This script must be run as root (use sudo)"
+ * and EXIT_FAILED. EXIT_OK otherwise; zkeep's own names run with ZFS
+ * delegation. */
+int cmd_seed_root_check(const struct cmd *self, const char *argv0, bool dry_run);
+
 /* Logging for a command: the seed's "* " style when run under the seed
  * tool's name (argv0), zkeep's own otherwise; -q keeps errors only. */
 void cmd_setup_log(const struct cmd *self, const char *argv0, int quiet, int debug);
 
 struct zk_config;
 /* Loads path (or /etc/zkeep/zkeep.conf when NULL) over the defaults.
- * Returns EXIT_OK, or EXIT_USAGE after logging why. */
+ * Returns EXIT_OK, or EXIT_USAGE after logging why; warns as
+ * cmd_config_warnings. */
 int cmd_load_config(struct zk_config *c, const char *path);
+/* A warning for each [dataset] of unknown policy (config_dataset_warnings). */
+void cmd_config_warnings(const struct zk_config *c);
 
 struct host;
 struct autosnap;

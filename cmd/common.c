@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "autosnap.h"
 #include "cmd.h"
@@ -43,12 +44,29 @@ bool cmd_is_seed(const struct cmd *self, const char *argv0)
 	return self->seed_name && !strcmp(base, self->seed_name);
 }
 
+int cmd_seed_root_check(const struct cmd *self, const char *argv0, bool dry_run)
+{
+	if (!cmd_is_seed(self, argv0) || dry_run || geteuid() == 0)
+		return EXIT_OK;
+	fputs("! This script must be run as root (use sudo)\n", stderr);
+	return EXIT_FAILED;
+}
+
 void cmd_setup_log(const struct cmd *self, const char *argv0, int quiet, int debug)
 {
 	bool seed = cmd_is_seed(self, argv0);
 	/* -q wins over --debug, as the seed's -q hid its debug lines too */
 	enum log_level lvl = quiet ? LOG_LVL_ERROR : debug ? LOG_LVL_DEBUG : LOG_LVL_INFO;
 	log_setup(seed ? self->seed_name : "zkeep", seed ? LOG_SINK_COMPAT : LOG_SINK_STDERR, lvl);
+}
+
+void cmd_config_warnings(const struct zk_config *c)
+{
+	struct strvec w = STRVEC_INIT;
+	config_dataset_warnings(c, &w);
+	for (size_t i = 0; i < w.n; i++)
+		log_warn("%s", w.v[i]);
+	strvec_clear(&w);
 }
 
 int cmd_load_config(struct zk_config *c, const char *path)
@@ -61,6 +79,7 @@ int cmd_load_config(struct zk_config *c, const char *path)
 			          "--config FILE");
 		return EXIT_USAGE;
 	}
+	cmd_config_warnings(c);
 	return EXIT_OK;
 }
 

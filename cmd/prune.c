@@ -48,18 +48,26 @@ int cmd_prune(int argc, char **argv, const struct cmd *self)
 	opt_end(&op);
 	if (optind < argc)
 		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
+	bool seed = cmd_is_seed(self, argv[0]);
+	int ret = cmd_seed_root_check(self, argv[0], dry);
+	if (ret != EXIT_OK)
+		return ret;
 	cmd_setup_log(self, argv[0], quiet, debug);
 
 	struct zk_config cfg;
 	struct host local;
 	struct autosnap a;
 	struct autosnap_result res;
-	int ret = cmd_autosnap_open(config, &cfg, &local, &a);
+	ret = cmd_autosnap_open(config, &cfg, &local, &a);
 	if (ret == EXIT_OK) {
 		ret = autosnap_prune(&a, dry, &res) < 0 ? EXIT_FAILED : EXIT_OK;
 		log_debug("%u destroyed, %u held, %u failed, %u zfs calls", res.done, res.skipped,
 		          res.failed, a.zfs_calls);
 	}
 	cmd_autosnap_close(&cfg, &local, &a);
+	/* zfs-prune exits 1 only when not root (seed-system.md 1.4): failures
+	 * are in its output, and its timer's unit stays green */
+	if (seed && ret == EXIT_FAILED)
+		ret = EXIT_OK;
 	return ret;
 }

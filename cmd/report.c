@@ -65,6 +65,14 @@ static void print_table(json_t *report)
 		printf("\n%zu unmanaged datasets (no policy): see --json\n", json_array_size(un));
 }
 
+static void print_seed_table(const json_t *report)
+{
+	struct buf b = BUF_INIT;
+	autosnap_seed_table(report, &b);
+	fputs(b.s, stdout);
+	buf_free(&b);
+}
+
 const struct opt report_opts[] = {
     {'j', "json", OPT_NONE, NULL, "the report as JSON, as the old zfs-snapshot-report --json",
      false, true},
@@ -110,7 +118,12 @@ int cmd_report(int argc, char **argv, const struct cmd *self)
 	opt_end(&op);
 	if (optind < argc)
 		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
+	bool seed = cmd_is_seed(self, argv[0]);
 	cmd_setup_log(self, argv[0], quiet, debug);
+	/* the seed's report wrote its debug lines to stderr: stdout is the
+	 * table or the JSON, or nothing at all with --cache-file */
+	if (seed)
+		log_set_streams(stderr, stderr);
 
 	struct zk_config cfg;
 	struct host local;
@@ -124,7 +137,11 @@ int cmd_report(int argc, char **argv, const struct cmd *self)
 	for (size_t i = 0; i < a.ix.missing.n; i++)
 		log_warn("'%s' is declared in %s but does not exist", a.ix.missing.v[i], cfg.path);
 	report = autosnap_report(&a, (time_t)cmd_now());
-	text = json_dumps(report, JSON_INDENT(2));
+	/* zfs-snapshot-report --json: the seed's bare list of the managed
+	 * datasets (1.5); zkeep report --json and every cache file: the
+	 * later {"managed", "unmanaged"} (seed-system.md 9) */
+	text = json_dumps(seed && !cache ? json_object_get(report, "managed") : report,
+	                  JSON_INDENT(2));
 	if (cache) {
 		size_t len = strlen(text);
 		text[len] = '\n'; /* json_dumps' NUL becomes the final newline */
@@ -137,9 +154,14 @@ int cmd_report(int argc, char **argv, const struct cmd *self)
 		}
 		log_debug("wrote %s", cache);
 	}
+	/* with --cache-file, stdout has nothing (zkeep report --json: the JSON) */
+	if (cache && (seed || !json))
+		goto out;
 	if (json)
 		printf("%s\n", text);
-	else if (!cache)
+	else if (seed)
+		print_seed_table(report);
+	else
 		print_table(report);
 out:
 	free(text);

@@ -62,13 +62,16 @@ int cmd_snapshot(int argc, char **argv, const struct cmd *self)
 		return cmd_usage_error(self, "--type is required");
 	if (config_parse_interval(type, &iv, &e) < 0)
 		return cmd_usage_error(self, "%s", e.msg);
+	int ret = cmd_seed_root_check(self, argv[0], dry);
+	if (ret != EXIT_OK)
+		return ret;
 	cmd_setup_log(self, argv[0], quiet, debug);
 
 	struct zk_config cfg;
 	struct host local;
 	struct autosnap a;
 	struct autosnap_result res;
-	int ret = cmd_autosnap_open(config, &cfg, &local, &a);
+	ret = cmd_autosnap_open(config, &cfg, &local, &a);
 	if (ret == EXIT_OK) {
 		ret = autosnap_snapshot(&a, iv, (time_t)cmd_now(), dry, &res) < 0 ? EXIT_FAILED
 		                                                                  : EXIT_OK;

@@ -395,6 +395,7 @@ int cmd_status(int argc, char **argv, const struct cmd *self)
 		log_error("%s", e.msg);
 		goto out;
 	}
+	cmd_config_warnings(&cfg);
 	time_t now = (time_t)cmd_now();
 	struct view_opts vo = {&cfg, &local, hostname, cfg.zfs_timeout * 1000, now};
 	if (view_collect(&vo, NULL, &v, &e) < 0) {

@@ -1,6 +1,7 @@
 #include "autosnap.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -49,6 +50,25 @@ static int run(struct autosnap *a, const char *const *argv, struct zerr *e)
 	return r;
 }
 
+static void log_discovered(const struct autosnap *a)
+{
+	if (a->ix.discovered)
+		log_info("Discovered %zu child datasets at runtime", a->ix.discovered);
+}
+
+/* Whether the declared, missing dataset name would take iv's snapshot. */
+static bool missing_takes(const struct autosnap *a, const char *name, enum zk_interval iv)
+{
+	for (size_t i = 0; i < a->cfg->n_datasets; i++) {
+		const struct zk_dataset_cfg *dc = &a->cfg->datasets[i];
+		if (strcmp(dc->name, name))
+			continue;
+		const struct zk_policy *p = dc->unknown ? NULL : config_policy(a->cfg, dc->policy);
+		return p && p->autosnap && p->keep[iv] > 0;
+	}
+	return false;
+}
+
 int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool dry_run,
                       struct autosnap_result *res)
 {
@@ -60,7 +80,14 @@ int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool 
 
 	memset(res, 0, sizeof(*res));
 	policy_snapname(&name, prefix, iv, now);
+	log_info("Creating %s snapshots: %s", ivn, name.s);
+	log_discovered(a);
 	for (size_t i = 0; i < a->ix.missing.n; i++) {
+		/* the seed's zfs snapshot failed for it, if it tried at all */
+		if (!missing_takes(a, a->ix.missing.v[i], iv)) {
+			res->skipped++;
+			continue;
+		}
 		log_error("cannot snapshot '%s': dataset does not exist (declared in %s)",
 		          a->ix.missing.v[i], a->cfg->path ? a->cfg->path : "the config");
 		res->failed++;
@@ -68,8 +95,12 @@ int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool 
 	strvec_pushv(&argv, (const char *const[]){"zfs", "snapshot", NULL});
 	for (size_t i = 0; i < a->ix.n; i++) {
 		const struct policy_dataset *d = &a->ix.v[i];
-		if (!d->policy || !d->policy->autosnap || d->policy->keep[iv] <= 0)
+		if (!d->policy)
 			continue;
+		if (!d->policy->autosnap || d->policy->keep[iv] <= 0) {
+			res->skipped++;
+			continue;
+		}
 		if (!policy_is_due(&d->snaps, prefix, iv, now)) {
 			log_debug("%s already has its %s snapshot for this period", d->obj->name,
 			          ivn);
@@ -83,7 +114,7 @@ int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool 
 		log_info("no %s snapshots are due", ivn);
 	} else if (dry_run) {
 		for (size_t i = 2; i < argv.n; i++)
-			log_info("would snapshot %s", argv.v[i]);
+			log_info("DRY-RUN: Would create snapshot %s", argv.v[i]);
 		res->done = (unsigned)want;
 	} else if (run(a, (const char *const *)argv.v, &e) == 0) {
 		for (size_t i = 2; i < argv.n; i++)
@@ -106,6 +137,8 @@ int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool 
 			}
 		}
 	}
+	log_info("Summary: %u created, %u skipped, %u failed", res->done, res->skipped,
+	         res->failed);
 	strvec_clear(&argv);
 	buf_free(&name);
 	return res->failed ? -EIO : 0;
@@ -158,9 +191,15 @@ int autosnap_prune(struct autosnap *a, bool dry_run, struct autosnap_result *res
 	struct strvec held = STRVEC_INIT;
 	struct zerr e = ZERR_INIT;
 	memset(res, 0, sizeof(*res));
+	log_info("Starting snapshot pruning");
+	log_discovered(a);
 	for (size_t i = 0; i < a->ix.n; i++)
-		if (a->ix.v[i].policy && a->ix.v[i].policy->autoprune)
+		if (a->ix.v[i].policy && a->ix.v[i].policy->autoprune) {
+			unsigned counts[ZK_N_INTERVALS], total;
 			expired_of(&a->ix.v[i], prefix, &cand);
+			policy_counts(&a->ix.v[i].snaps, prefix, counts, &total);
+			res->kept += total; /* less what is destroyed below */
+		}
 	/* a held snapshot (a backup's base, an admin's hold) is never destroyed;
 	 * without knowing the holds, nothing is */
 	if (cand.n && query_holds(a, &cand, &held, &e) < 0) {
@@ -191,12 +230,14 @@ int autosnap_prune(struct autosnap *a, bool dry_run, struct autosnap_result *res
 		}
 		if (n && dry_run) {
 			res->done += (unsigned)n;
+			res->kept -= (unsigned)n;
 		} else if (n &&
 		           run(a, (const char *const[]){"zfs", "destroy", list.s, NULL}, &e) == 0) {
 			for (size_t k = 0; k < exp.n; k++)
 				if (!strvec_has(&held, exp.v[k]->name))
 					log_info("destroyed %s", exp.v[k]->name);
 			res->done += (unsigned)n;
+			res->kept -= (unsigned)n;
 		} else if (n) {
 			log_error("cannot prune '%s': %s", d->obj->name, e.msg);
 			res->failed++;
@@ -207,6 +248,7 @@ int autosnap_prune(struct autosnap *a, bool dry_run, struct autosnap_result *res
 	if (!res->done && !res->failed)
 		log_info("nothing to prune");
 out:
+	log_info("Pruning complete: %u destroyed, %u kept", res->done, res->kept);
 	policy_snaps_free(&cand);
 	strvec_clear(&held);
 	return res->failed ? -EIO : 0;
@@ -264,4 +306,59 @@ json_t *autosnap_report(const struct autosnap *a, time_t now)
 		              "total_snapshots", (json_int_t)d->snaps.n));
 	}
 	return json_pack("{s:o, s:o}", "managed", managed, "unmanaged", unmanaged);
+}
+
+static int64_t per_interval(const json_t *d, const char *key, int iv)
+{
+	return (int64_t)json_integer_value(
+	    json_object_get(json_object_get(d, key), zk_interval_names[iv]));
+}
+
+void autosnap_seed_table(const json_t *report, struct buf *out)
+{
+	const json_t *managed = json_object_get(report, "managed"), *d;
+	size_t i, wname = strlen("Dataset"), wpol = strlen("Policy");
+	int64_t total = 0;
+	if (!json_array_size(managed)) {
+		buf_adds(out, "No datasets found.\n");
+		return;
+	}
+	json_array_foreach(managed, i, d)
+	{
+		size_t n = strlen(json_string_value(json_object_get(d, "dataset")));
+		size_t p = strlen(json_string_value(json_object_get(d, "policy")));
+		wname = n > wname ? n : wname;
+		wpol = p > wpol ? p : wpol;
+	}
+	size_t width = wname + 2 + wpol + (size_t)ZK_N_INTERVALS * 10;
+	buf_addf(out, "%-*s  %-*s", (int)wname, "Dataset", (int)wpol, "Policy");
+	for (int k = 0; k < ZK_N_INTERVALS; k++) {
+		char head[16];
+		snprintf(head, sizeof(head), "%c%s", zk_interval_names[k][0] - 'a' + 'A',
+		         zk_interval_names[k] + 1);
+		buf_addf(out, "%10s", head);
+	}
+	buf_adds(out, "\n");
+	for (size_t k = 0; k < width; k++)
+		buf_adds(out, "-");
+	buf_adds(out, "\n");
+	json_array_foreach(managed, i, d)
+	{
+		buf_addf(out, "%-*s  %-*s", (int)wname,
+		         json_string_value(json_object_get(d, "dataset")), (int)wpol,
+		         json_string_value(json_object_get(d, "policy")));
+		for (int k = 0; k < ZK_N_INTERVALS; k++) {
+			char cell[48];
+			int64_t count = per_interval(d, "counts", k);
+			snprintf(cell, sizeof(cell), "%lld/%lld", (long long)count,
+			         (long long)per_interval(d, "retention", k));
+			buf_addf(out, "%10s", cell);
+			total += count;
+		}
+		buf_adds(out, "\n");
+	}
+	for (size_t k = 0; k < width; k++)
+		buf_adds(out, "-");
+	buf_addf(out, "\nTotal: %zu datasets, %lld autosnap snapshots\n", json_array_size(managed),
+	         (long long)total);
 }

@@ -39,7 +39,9 @@ struct autosnap {
 struct autosnap_result {
 	unsigned done;    /* snapshots taken / destroyed */
 	unsigned failed;  /* datasets that failed */
-	unsigned skipped; /* not due, or held */
+	unsigned skipped; /* snapshot: managed datasets not taken (not due, or their
+	                     policy takes no such snapshot); prune: held */
+	unsigned kept;    /* prune: policy snapshots of pruned datasets left */
 };
 
 /* Probes and lists h. Errors: the zfs call's, with its message. */
@@ -49,13 +51,18 @@ void autosnap_free(struct autosnap *a);
 
 /* Snapshots every managed dataset whose policy has autosnap and keeps iv,
  * unless it already has iv's snapshot for now's local period. Declared
- * datasets that do not exist count as failed. Returns 0, or -EIO when any
- * dataset failed (each one logged). */
+ * datasets that do not exist count as failed when their policy takes iv.
+ * Logs the seed's lines: "Creating <iv> snapshots: <name>", "Discovered
+ * <n> child datasets at runtime" (n > 0), "Summary: <c> created, <s>
+ * skipped, <f> failed". Returns 0, or -EIO when any dataset failed (each
+ * one logged). */
 int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool dry_run,
                       struct autosnap_result *res);
 
 /* Destroys, per managed dataset with autoprune, the policy snapshots past
- * what the policy keeps. Returns 0, or -EIO when any dataset failed. */
+ * what the policy keeps. Logs the seed's "Starting snapshot pruning", the
+ * discovery line, and "Pruning complete: <d> destroyed, <k> kept". Returns
+ * 0, or -EIO when any dataset failed. */
 int autosnap_prune(struct autosnap *a, bool dry_run, struct autosnap_result *res);
 
 /* The seed's report: {"managed": [...], "unmanaged": [...]}, managed
@@ -63,5 +70,12 @@ int autosnap_prune(struct autosnap *a, bool dry_run, struct autosnap_result *res
  * compliance, fresh, compliant, newest, oldest (per interval) and
  * total_snapshots. The caller owns the result (json_decref). */
 json_t *autosnap_report(const struct autosnap *a, time_t now);
+
+/* The seed's report table (seed-system.md 1.5) of report's managed
+ * datasets, appended to out: a header "Dataset Policy Hourly Daily Monthly
+ * Yearly", a dash rule, a line per dataset with "count/retention" right
+ * aligned in 10 per interval, a dash rule and "Total: <n> datasets, <m>
+ * autosnap snapshots"; "No datasets found." when there are none. */
+void autosnap_seed_table(const json_t *report, struct buf *out);
 
 #endif

@@ -701,6 +701,7 @@ static int key_dataset(struct parse *ps, struct zk_dataset_cfg *d, const char *k
 	struct zerr e = ZERR_INIT;
 	if (!strcmp(k, "policy")) {
 		d->line = ps->line;
+		d->has_policy = true;
 		return set_str(ps, &d->policy, v);
 	}
 	if (!strcmp(k, "discover_children") || !strcmp(k, "children_inherit_policy")) {
@@ -754,7 +755,9 @@ static int handler(void *user, const char *section, const char *name, const char
 	} else {
 		strvec_push(&ps->seen_keys, name);
 	}
-	if (!*value && !is_list_key(name))
+	/* a dataset's empty policy is the seed's `policy:` (null): kept, with
+	 * a warning, as an unknown name is (struct zk_dataset_cfg) */
+	if (!*value && !is_list_key(name) && !(ps->sect == S_DATASET && !strcmp(name, "policy")))
 		return fail(ps, ps->line, "'%s' has no value", name);
 
 	int r = -1;
@@ -786,24 +789,60 @@ static int handler(void *user, const char *section, const char *name, const char
 	return 1;
 }
 
-/* The policy a [dataset] without one inherits: that of its nearest
- * declared ancestor, when that ancestor says children_inherit_policy. */
-static const char *inherit_policy(const struct zk_config *c, const char *name, int depth)
+/* The nearest declared proper ancestor of name: the seed's parent in
+ * the zfs: tree. */
+static const struct zk_dataset_cfg *declared_parent(const struct zk_config *c, const char *name)
 {
 	size_t len = strlen(name);
 	const char *slash;
-	while (depth < 64 && (slash = memrchr(name, '/', len))) {
+	while ((slash = memrchr(name, '/', len))) {
 		len = (size_t)(slash - name);
-		for (size_t i = 0; i < c->n_datasets; i++) {
-			const struct zk_dataset_cfg *a = &c->datasets[i];
-			if (strlen(a->name) != len || strncmp(a->name, name, len))
-				continue;
-			if (!a->children_inherit_policy)
-				return NULL;
-			return a->policy ? a->policy : inherit_policy(c, a->name, depth + 1);
-		}
+		for (size_t i = 0; i < c->n_datasets; i++)
+			if (strlen(c->datasets[i].name) == len &&
+			    !strncmp(c->datasets[i].name, name, len))
+				return &c->datasets[i];
 	}
 	return NULL;
+}
+
+static const char *inherited_policy(const struct zk_config *c, const struct zk_dataset_cfg *d);
+
+/* What p passes down to its declared children (config.h): its effective
+ * policy with children_inherit_policy, else what it inherited as long as
+ * it has no policy key. Reads p->policy only when it is p's own. */
+static const char *passed_down(const struct zk_config *c, const struct zk_dataset_cfg *p)
+{
+	if (p->has_policy)
+		return p->children_inherit_policy ? p->policy : NULL;
+	return inherited_policy(c, p);
+}
+
+/* The chain is as long as the name has components: it ends. */
+static const char *inherited_policy(const struct zk_config *c, const struct zk_dataset_cfg *d)
+{
+	const struct zk_dataset_cfg *p = declared_parent(c, d->name);
+	return p ? passed_down(c, p) : NULL;
+}
+
+void config_dataset_warnings(const struct zk_config *c, struct strvec *out)
+{
+	for (size_t i = 0; i < c->n_datasets; i++) {
+		const struct zk_dataset_cfg *d = &c->datasets[i];
+		if (!d->unknown)
+			continue;
+		const char *file = c->path ? c->path : "the config";
+		if (!d->policy)
+			strvec_pushf(out,
+			             "%s:%d: [dataset %s] has no policy and inherits none: shown "
+			             "as none, never snapshotted or pruned",
+			             file, d->line, d->name);
+		else
+			strvec_pushf(out,
+			             "%s:%d: [dataset %s]: %s policy '%s'%s: shown as none, never "
+			             "snapshotted or pruned",
+			             file, d->line, d->name, *d->policy ? "unknown" : "empty",
+			             d->policy, d->has_policy ? "" : " (inherited)");
+	}
 }
 
 /* Checks that need the whole file: references and required keys. */
@@ -814,19 +853,17 @@ static void validate(struct parse *ps)
 		fail(ps, 0, "[api] needs both tls_cert and tls_key, or neither");
 	for (size_t i = 0; i < c->n_datasets && !ps->failed; i++) {
 		struct zk_dataset_cfg *d = &c->datasets[i];
-		const char *inherited = d->policy ? NULL : inherit_policy(c, d->name, 0);
-		if (inherited)
-			d->policy = xstrdup(inherited);
-		if (!d->policy)
-			fail(ps, d->line,
-			     "[dataset %s] has no policy (and no ancestor with "
-			     "children_inherit_policy)",
-			     d->name);
-		else if (!config_policy(c, d->policy))
-			fail(ps, d->line, "[dataset %s]: unknown policy '%s'", d->name, d->policy);
 		for (size_t k = 0; k < i && !ps->failed; k++)
 			if (!strcmp(c->datasets[k].name, d->name))
 				fail(ps, d->line, "dataset '%s' is declared twice", d->name);
+	}
+	/* In place: passed_down reads only own policies, which stay. */
+	for (size_t i = 0; i < c->n_datasets && !ps->failed; i++) {
+		struct zk_dataset_cfg *d = &c->datasets[i];
+		const char *inherited = d->has_policy ? NULL : inherited_policy(c, d);
+		if (inherited)
+			d->policy = xstrdup(inherited);
+		d->unknown = !d->policy || !config_policy(c, d->policy);
 	}
 	for (size_t i = 0; i < c->n_jobs && !ps->failed; i++) {
 		struct zk_job *j = &c->jobs[i];

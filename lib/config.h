@@ -2,10 +2,12 @@
  * /etc/zkeep/zkeep.conf: INI (parsed by inih) into typed structs.
  *
  * Sections: [global], [api], [policy NAME], [dataset NAME], [pull NAME],
- * [push NAME], [compat]. A config is accepted whole or refused whole: unknown
- * sections or keys, bad values, duplicate sections or keys, references to
- * unknown policies and missing required keys all fail the load with
+ * [push NAME], [compat]. A config is accepted whole or refused whole:
+ * unknown sections or keys, bad values, duplicate sections or keys and
+ * missing required keys all fail the load with
  * "FILE:LINE: message" in the zerr (-EINVAL), and nothing of it is used.
+ * One thing only warns: a [dataset] whose policy names no policy (see
+ * struct zk_dataset_cfg), as the seed took an unknown name for none.
  *
  * List values (datasets, ssh_options) may continue on indented lines:
  *   datasets = tank/a tank/b
@@ -38,9 +40,24 @@ struct zk_policy {
 	bool builtin; /* one of none/low/high/critical, not overridden */
 };
 
+/* A [dataset NAME] section. After loading, policy is the dataset's
+ * effective policy name, the seed's rule: its own `policy` key if it has
+ * one (even "none"), else what its nearest declared ancestor passes down,
+ * else NULL. An ancestor passes down its effective policy when it says
+ * children_inherit_policy, else what it inherited itself as long as it has
+ * no `policy` key of its own (so chains reach grandchildren and an
+ * explicit policy ends them).
+ *
+ * unknown: the effective policy names no policy (a typo, an empty
+ * `policy =`, the seed's null) or there is none at all. Such a dataset is
+ * shown as policy none but, unlike an explicit none (whose retention 0
+ * destroys every policy snapshot), it is never snapshotted or pruned:
+ * a typo must not cost snapshots. config_dataset_warnings names each. */
 struct zk_dataset_cfg {
 	char *name;
 	char *policy;
+	bool has_policy; /* the section has its own `policy` key */
+	bool unknown;
 	bool discover_children, children_inherit_policy;
 	int line; /* where `policy =` was, for late validation */
 };
@@ -121,6 +138,9 @@ int config_load_file(struct zk_config *c, const char *path, struct zerr *e);
 int config_load_string(struct zk_config *c, const char *name, const char *text, struct zerr *e);
 
 const struct zk_policy *config_policy(const struct zk_config *c, const char *name);
+/* One message per [dataset] whose policy is unknown, naming the dataset,
+ * where it is and the value, appended to out (for the commands to warn). */
+void config_dataset_warnings(const struct zk_config *c, struct strvec *out);
 const struct zk_job *config_job(const struct zk_config *c, const char *name, bool is_push);
 /* The key of a job's lock file (lock_path's host), as the seed's: a pull's
  * name (the seed's --name), a push's offsite host, so that sections that

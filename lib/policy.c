@@ -135,6 +135,9 @@ struct policy_dataset *policy_index_find(const struct policy_index *ix, const ch
 	return find_n(ix, name, strlen(name));
 }
 
+static char unknown_name[] = "none";
+const struct zk_policy policy_unknown = {unknown_name, {0, 0, 0, 0}, false, false, true};
+
 static const struct zk_dataset_cfg *declared(const struct zk_config *c, const char *name,
                                              size_t len)
 {
@@ -174,14 +177,18 @@ void policy_index_build(struct policy_index *ix, const struct zfs_list *l,
 		struct policy_dataset *d = &ix->v[i];
 		const char *name = d->obj->name;
 		size_t len = strlen(name);
-		/* this dataset, then each ancestor: the nearest declared decides */
+		/* this dataset if declared, else its nearest discovering ancestor;
+		 * the seed appended undeclared descendants after each discovering
+		 * entry, declared ones in between or not. (Nested discovering
+		 * entries listed a dataset twice there; here the nearest wins.) */
 		for (;;) {
 			const struct zk_dataset_cfg *dc = declared(c, name, len);
-			if (dc) {
-				if (len == strlen(name) || dc->discover_children) {
-					d->policy = config_policy(c, dc->policy);
-					d->from = dc->name;
-				}
+			if (dc && (len == strlen(name) || dc->discover_children)) {
+				d->unknown = dc->unknown;
+				d->policy =
+				    dc->unknown ? &policy_unknown : config_policy(c, dc->policy);
+				d->from = dc->name;
+				ix->discovered += len != strlen(name);
 				break;
 			}
 			const char *slash = memrchr(name, '/', len); /* up one level */

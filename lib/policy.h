@@ -53,19 +53,28 @@ struct policy_dataset {
 	const struct zfs_obj *obj;
 	const struct zk_policy *policy; /* NULL: unmanaged */
 	const char *from;               /* the [dataset] that set the policy */
+	bool unknown; /* that [dataset]'s policy is unknown: policy is &policy_unknown */
 	struct policy_snaps snaps;
 };
+
+/* What a dataset of unknown policy gets (struct zk_dataset_cfg): named
+ * "none", keeps nothing, and neither autosnap nor autoprune, so that it
+ * is listed as none and never snapshotted or pruned. */
+extern const struct zk_policy policy_unknown;
 
 struct policy_index {
 	struct policy_dataset *v; /* sorted by name */
 	size_t n;
+	size_t discovered;     /* undeclared datasets given a policy by discovery */
 	struct strvec missing; /* [dataset] sections with no such dataset */
 };
 
 /* Groups l's snapshots under their datasets and applies the config's
- * [dataset] sections: a declared dataset gets its policy; an undeclared
- * one gets the policy of its nearest declared ancestor when that ancestor
- * says discover_children, else it is unmanaged. */
+ * [dataset] sections (the seed's discovery): a declared dataset gets its
+ * own effective policy; an undeclared one gets that of its nearest
+ * declared ancestor that says discover_children, at any depth and past
+ * declared ancestors that do not (seed-system.md 1.2), else it is
+ * unmanaged. */
 void policy_index_build(struct policy_index *ix, const struct zfs_list *l,
                         const struct zk_config *c);
 void policy_index_free(struct policy_index *ix);

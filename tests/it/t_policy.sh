@@ -51,6 +51,10 @@ ZKEEP_NOW=$base log_must $ZK snapshot -q --type daily --config "$conf"
 log_must zfs snapshot zkp/b@manual
 log_must zfs snapshot zkp/b@autosnap_bogus_hourly
 assert_eq "$(snaps zkp/a)" 41 "snapshots of a"
+# an explicit none: prune destroys its policy snapshots (the seed's none),
+# nothing else
+log_must zfs snapshot zkp/none@$name
+log_must zfs snapshot zkp/none@manual
 # hold the oldest hourly of b: prune must keep it
 log_must zfs hold keepme zkp/b@$name
 on_exit zfs release keepme zkp/b@$name
@@ -65,6 +69,7 @@ assert_contains "$out" "keeping zkp/b@$name: expired but held"
 assert_eq "$(snaps zkp/a)" 37 "snapshots of a after prune"
 assert_eq "$(snaps zkp/a/c)" 37 "snapshots of a/c (discovered) after prune"
 assert_eq "$(snaps zkp/b)" 6 "snapshots of b after prune"
+assert_eq "$(zfs list -H -o name -t snapshot zkp/none)" zkp/none@manual "snapshots of none after prune"
 log_must zfs list zkp/b@manual zkp/b@autosnap_bogus_hourly >/dev/null
 newest=autosnap_2026-01-23_01:00:00_hourly
 log_must zfs list "zkp/b@$newest" >/dev/null
@@ -106,6 +111,37 @@ on_exit rm -rf "$d"
 ln -s $ZK "$d/zfs-snapshot"
 out=$(ZKEEP_NOW=$((base + 86400 * 3)) log_must "$d/zfs-snapshot" --type daily --config "$conf")
 assert_contains "$out" "* created zkp/a@autosnap_2026-01-24_10:00:00_daily"
+assert_contains "$out" "* Creating daily snapshots: autosnap_2026-01-24_10:00:00_daily"
+assert_contains "$out" "* Discovered 1 child datasets at runtime"
+# a, a/c and b; none takes no daily
+assert_contains "$out" "* Summary: 3 created, 1 skipped, 0 failed"
+ln -s $ZK "$d/zfs-prune"
+out=$(log_must "$d/zfs-prune" --config "$conf")
+assert_contains "$out" "* Starting snapshot pruning"
+# tiny keeps one daily: b's first goes
+assert_contains "$out" "* Pruning complete: 1 destroyed, "
+# zfs-snapshot-report: --json is the seed's bare list of managed datasets
+# (debug lines on stderr), the table, and --cache-file prints nothing
+ln -s $ZK "$d/zfs-snapshot-report"
+json=$("$d/zfs-snapshot-report" --json --debug --config "$conf" 2>/dev/null) ||
+	log_fail "zfs-snapshot-report --json --debug failed"
+python3 - "$json" <<'PY' || log_fail "zfs-snapshot-report --json: not the seed's bare list"
+import json, sys
+r = json.loads(sys.argv[1])
+assert isinstance(r, list), r
+m = {d["dataset"]: d for d in r}
+assert set(m) == {"zkp/a", "zkp/a/c", "zkp/b", "zkp/none"}, m
+assert m["zkp/none"]["policy"] == "none" and m["zkp/none"]["retention"]["hourly"] == 0, m
+PY
+out=$(log_must "$d/zfs-snapshot-report" --config "$conf")
+assert_contains "$out" "Hourly     Daily   Monthly    Yearly"
+assert_contains "$out" "Total: 4 datasets, "
+out=$("$d/zfs-snapshot-report" --json --cache-file $cache --config "$conf" 2>/dev/null) ||
+	log_fail "zfs-snapshot-report --cache-file failed"
+assert_eq "$out" "" "stdout of zfs-snapshot-report --cache-file"
+assert_eq "$(stat -c %a $cache)" 644 "cache file mode (seed name)"
+python3 -c "import json; assert set(json.load(open('$cache'))) == {'managed', 'unmanaged'}" ||
+	log_fail "cache file of zfs-snapshot-report is not {managed, unmanaged}"
 
 # a declared dataset that does not exist: named, the others still done, exit 1
 printf '[dataset zkp/gone]\npolicy = high\n' >>"$conf"
@@ -117,11 +153,11 @@ log_must zfs list zkp/a@autosnap_2026-01-25_10:00:00_daily >/dev/null
 # a bad config: refused whole (exit 2), nothing snapshotted
 bad=$(mktemp)
 on_exit rm -f "$bad"
-printf '[dataset zkp/a]\npolicy = nosuch\n' >"$bad"
+printf '[dataset zkp/a]\npolicy = low\nbogus = 1\n' >"$bad"
 before=$(snaps zkp/a)
 out=$($ZK snapshot --type hourly --config "$bad" 2>&1)
 assert_eq $? 2 "exit code with a bad config"
-assert_contains "$out" "$bad:2: [dataset zkp/a]: unknown policy 'nosuch'"
+assert_contains "$out" "$bad:3: unknown key 'bogus' in [dataset zkp/a]"
 assert_eq "$(snaps zkp/a)" "$before" "snapshots after a refused config"
 $ZK snapshot --type weekly --config "$conf" >/dev/null 2>&1
 assert_eq $? 2 "exit code for an unknown interval"
@@ -134,3 +170,20 @@ assert_eq $? 1 "exit code when some datasets refuse"
 assert_contains "$out" "retrying them one by one"
 assert_contains "$out" "cannot snapshot 'zkp/a@autosnap_2026-01-26_10:00:00_daily'"
 log_must zfs list zkp/b@autosnap_2026-01-26_10:00:00_daily >/dev/null
+
+# an unknown policy name (a typo): a warning naming the dataset and the
+# value, listed as none, never snapshotted or pruned (the seed destroyed
+# every policy snapshot of such a dataset)
+printf '[dataset zkp/a]\npolicy = crtical\ndiscover_children = yes\n' >"$bad"
+before=$(snaps zkp/a)
+out=$(ZKEEP_NOW=$((base + 86400 * 6)) log_must $ZK snapshot --type daily --config "$bad" 2>&1)
+assert_contains "$out" "$bad:2: [dataset zkp/a]: unknown policy 'crtical'"
+out=$(log_must $ZK prune --config "$bad" 2>&1)
+assert_contains "$out" "unknown policy 'crtical'"
+assert_eq "$(snaps zkp/a)" "$before" "snapshots of a dataset of unknown policy"
+json=$($ZK report --json --config "$bad" 2>/dev/null) || log_fail "report with an unknown policy failed"
+python3 - "$json" <<'PY' || log_fail "report --json: an unknown policy is not shown as none"
+import json, sys
+m = {d["dataset"]: d for d in json.loads(sys.argv[1])["managed"]}
+assert m["zkp/a"]["policy"] == "none" and m["zkp/a/c"]["policy"] == "none", m
+PY

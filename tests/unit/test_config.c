@@ -173,8 +173,8 @@ static void test_refused(void **state)
 	    {"[policy p]\nhourly = ten\n", "c:2:", "not a whole number"},
 	    {"[policy p]\nweekly = 3\n", "c:2:", "unknown key 'weekly'"},
 	    {"[policy p]\nhourly = 1\nhourly = 2\n", "c:3:", "duplicate key 'hourly'"},
-	    {"[dataset tank/a]\npolicy = nope\n", "c:2:", "unknown policy 'nope'"},
-	    {"[dataset tank/a]\ndiscover_children = yes\n", "c:1:", "has no policy"},
+	    {"[dataset tank/a]\ndiscover_children = yes\ndiscover_children = no\n",
+	     "c:3:", "duplicate key"},
 	    {"[dataset tank/a]\npolicy = low\n[dataset tank/a]\npolicy = high\n",
 	     "c:3:", "duplicate section"},
 	    {"[dataset tank/it's]\npolicy = low\n", "c:1:", "invalid name"},
@@ -225,6 +225,47 @@ static void test_refused(void **state)
 			         cases[i].where, cases[i].what);
 		config_free(&c);
 	}
+}
+
+/* A dataset's unknown, empty or missing policy is kept, not refused (the
+ * seed took it for none; issue 20): the config loads, the dataset is
+ * marked unknown and one warning names it, its line and the value. */
+static void test_unknown_policy_warns(void **state)
+{
+	(void)state;
+	const char *text = "[dataset tank/a]\n"
+	                   "policy = nope\n"
+	                   "children_inherit_policy = yes\n"
+	                   "[dataset tank/a/b]\n"
+	                   "[dataset tank/c]\n"
+	                   "policy =\n"
+	                   "[dataset tank/d]\n"
+	                   "discover_children = yes\n"
+	                   "[dataset tank/e]\n"
+	                   "policy = none\n";
+	struct zk_config c;
+	struct zerr e = ZERR_INIT;
+	struct strvec w = STRVEC_INIT;
+	config_init(&c);
+	if (config_load_string(&c, "c", text, &e) < 0)
+		fail_msg("%s", e.msg);
+	assert_int_equal(c.n_datasets, 5);
+	for (size_t i = 0; i < 4; i++)
+		assert_true(c.datasets[i].unknown);
+	assert_false(c.datasets[4].unknown);
+	assert_string_equal(c.datasets[1].policy, "nope");
+	assert_false(c.datasets[1].has_policy);
+	assert_true(c.datasets[2].has_policy);
+	assert_null(c.datasets[3].policy);
+	config_dataset_warnings(&c, &w);
+	assert_int_equal(w.n, 4);
+	assert_string_equal(w.v[0], "c:2: [dataset tank/a]: unknown policy 'nope': shown as none, "
+	                            "never snapshotted or pruned");
+	assert_non_null(strstr(w.v[1], "[dataset tank/a/b]: unknown policy 'nope' (inherited)"));
+	assert_non_null(strstr(w.v[2], "c:6: [dataset tank/c]: empty policy ''"));
+	assert_non_null(strstr(w.v[3], "c:7: [dataset tank/d] has no policy and inherits none"));
+	strvec_clear(&w);
+	config_free(&c);
 }
 
 static void test_long_line_refused(void **state)
@@ -370,6 +411,7 @@ int main(void)
 	    cmocka_unit_test(test_continuation_and_new_policy),
 	    cmocka_unit_test(test_bom_and_dots),
 	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_unknown_policy_warns),
 	    cmocka_unit_test(test_long_line_refused),
 	    cmocka_unit_test(test_file),
 	    cmocka_unit_test(test_shipped_example),

@@ -272,22 +272,163 @@ static void test_index_on_fixture(void **state)
 	buf_free(&text);
 }
 
-static void test_children_inherit_policy(void **state)
+/* A listing of filesystems only, made up: one name a line. */
+static void fake_listing(struct zfs_list *l, const char *const *names)
+{
+	struct buf text = BUF_INIT;
+	struct zerr e = ZERR_INIT;
+	for (int i = 0; names[i]; i++)
+		buf_addf(&text, "%s\tfilesystem\t%d\t%d\t1769000000\t1\t1\t1\n", names[i], 1000 + i,
+		         1 + i);
+	if (zfs_list_parse(l, text.s, text.len, 0, &e) < 0)
+		fail_msg("%s", e.msg);
+	buf_free(&text);
+}
+
+/* Inheritance and discovery as seed-system.md 1.2 says, config text in,
+ * each dataset's policy out: "-" unmanaged, "?" unknown (listed as none,
+ * never snapshotted or pruned), else the policy's name. */
+static void test_inheritance_table(void **state)
+{
+	(void)state;
+	static const char *const names[] = {
+	    "tank",        "tank/a",        "tank/a/b", "tank/a/b/c", "tank/a/b/c/d",
+	    "tank/a/logs", "tank/a/logs/x", "tank/a/u", "tank/a/u/v", "tank/d",
+	    "tank/d/e",    "tank/d/e/f",    NULL,
+	};
+	static const struct {
+		const char *what, *conf, *want;
+	} cases[] = {
+	    {"declared", "[dataset tank/a]\npolicy = low\n",
+	     "tank=- tank/a=low tank/a/b=- tank/a/u=- tank/d=-"},
+	    {"inherited",
+	     "[dataset tank/a]\npolicy = high\nchildren_inherit_policy = yes\n"
+	     "[dataset tank/a/b]\n",
+	     "tank/a=high tank/a/b=high tank/a/u=- tank/a/b/c=-"},
+	    {"inherited past an undeclared level",
+	     "[dataset tank/a]\npolicy = high\nchildren_inherit_policy = yes\n"
+	     "[dataset tank/a/b/c]\n",
+	     "tank/a/b=- tank/a/b/c=high"},
+	    {"a chain reaches grandchildren and deeper",
+	     "[dataset tank/a]\npolicy = high\nchildren_inherit_policy = yes\n"
+	     "[dataset tank/a/b]\n[dataset tank/a/b/c]\n[dataset tank/a/b/c/d]\n",
+	     "tank/a/b=high tank/a/b/c=high tank/a/b/c/d=high"},
+	    {"an explicit policy stops the chain",
+	     "[dataset tank/a]\npolicy = high\nchildren_inherit_policy = yes\n"
+	     "[dataset tank/a/b]\npolicy = low\n[dataset tank/a/b/c]\n",
+	     "tank/a/b=low tank/a/b/c=?"},
+	    {"... unless it passes its own on",
+	     "[dataset tank/a]\npolicy = high\nchildren_inherit_policy = yes\n"
+	     "[dataset tank/a/b]\npolicy = low\nchildren_inherit_policy = yes\n"
+	     "[dataset tank/a/b/c]\n",
+	     "tank/a/b=low tank/a/b/c=low"},
+	    {"an explicit none stops the chain",
+	     "[dataset tank/a]\npolicy = high\nchildren_inherit_policy = yes\n"
+	     "[dataset tank/a/logs]\npolicy = none\n[dataset tank/a/logs/x]\n",
+	     "tank/a=high tank/a/logs=none tank/a/logs/x=?"},
+	    {"an explicit none passed on is an explicit none",
+	     "[dataset tank/a/logs]\npolicy = none\nchildren_inherit_policy = yes\n"
+	     "[dataset tank/a/logs/x]\n",
+	     "tank/a/logs=none tank/a/logs/x=none"},
+	    {"no policy given or inherited", "[dataset tank/a]\ndiscover_children = yes\n",
+	     "tank/a=? tank/a/u=? tank=-"},
+	    {"discovered at any depth",
+	     "[dataset tank/a]\npolicy = critical\ndiscover_children = yes\n",
+	     "tank=- tank/a=critical tank/a/b=critical tank/a/b/c/d=critical tank/a/u/v=critical "
+	     "tank/d=-"},
+	    {"discovery passes declared children that do not discover",
+	     "[dataset tank/a]\npolicy = critical\ndiscover_children = yes\n"
+	     "[dataset tank/a/b]\npolicy = low\n",
+	     "tank/a/b=low tank/a/b/c=critical tank/a/b/c/d=critical tank/a/u=critical"},
+	    {"explicit none below a discovering ancestor",
+	     "[dataset tank/a]\npolicy = critical\ndiscover_children = yes\n"
+	     "[dataset tank/a/logs]\npolicy = none\n",
+	     "tank/a=critical tank/a/logs=none tank/a/logs/x=critical tank/a/u=critical"},
+	    {"nested discovering entries: the nearest",
+	     "[dataset tank/a]\npolicy = critical\ndiscover_children = yes\n"
+	     "[dataset tank/a/b]\npolicy = low\ndiscover_children = yes\n",
+	     "tank/a/b/c=low tank/a/b/c/d=low tank/a/u=critical"},
+	    {"a discovering entry's inherited policy",
+	     "[dataset tank/a]\npolicy = high\nchildren_inherit_policy = yes\n"
+	     "[dataset tank/a/b]\ndiscover_children = yes\n",
+	     "tank/a/b=high tank/a/b/c=high tank/a/b/c/d=high tank/a/u=-"},
+	    {"an unknown name, discovered and inherited",
+	     "[dataset tank/a]\npolicy = hgih\ndiscover_children = yes\n"
+	     "children_inherit_policy = yes\n[dataset tank/a/b]\n",
+	     "tank/a=? tank/a/b=? tank/a/b/c=? tank/a/u=?"},
+	    {"an empty policy (the seed's null)", "[dataset tank/d]\npolicy =\n",
+	     "tank/d=? tank/d/e=-"},
+	    {"an overridden none is still explicit",
+	     "[policy none]\nautoprune = no\n[dataset tank/d]\npolicy = none\n", "tank/d=none"},
+	};
+	struct zfs_list l;
+	fake_listing(&l, names);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct zk_config c;
+		struct zerr e = ZERR_INIT;
+		struct policy_index ix;
+		struct strvec want = STRVEC_INIT;
+		config_init(&c);
+		if (config_load_string(&c, "t", cases[i].conf, &e) < 0)
+			fail_msg("%s: %s", cases[i].what, e.msg);
+		policy_index_build(&ix, &l, &c);
+		strvec_split(&want, cases[i].want);
+		for (size_t k = 0; k < want.n; k++) {
+			char *eq = strchr(want.v[k], '=');
+			*eq = '\0';
+			const struct policy_dataset *d = policy_index_find(&ix, want.v[k]);
+			const char *got = !d->policy ? "-" : d->unknown ? "?" : d->policy->name;
+			if (strcmp(got, eq + 1))
+				fail_msg("%s: %s has %s, want %s", cases[i].what, want.v[k], got,
+				         eq + 1);
+			/* unknown: listed as none, but neither taken nor pruned */
+			if (d->unknown &&
+			    (d->policy != &policy_unknown || strcmp(d->policy->name, "none") ||
+			     d->policy->autosnap || d->policy->autoprune))
+				fail_msg("%s: %s is unknown but can be snapshotted or pruned",
+				         cases[i].what, want.v[k]);
+		}
+		strvec_clear(&want);
+		policy_index_free(&ix);
+		config_free(&c);
+	}
+	zfs_list_free(&l);
+}
+
+/* An explicit none is the seed's: autoprune with nothing kept, so prune
+ * destroys every policy snapshot (and only those); an unknown one is
+ * never pruned. */
+static void test_none_and_unknown(void **state)
 {
 	(void)state;
 	struct zk_config c;
 	struct zerr e = ZERR_INIT;
 	config_init(&c);
-	const char *conf = "[dataset tank/a]\npolicy = high\nchildren_inherit_policy = yes\n"
-	                   "[dataset tank/a/b/c]\ndiscover_children = yes\n";
+	const char *conf = "[dataset tank/d]\npolicy = none\n[dataset tank/a]\npolicy = nnoe\n";
 	if (config_load_string(&c, "t", conf, &e) < 0)
 		fail_msg("%s", e.msg);
-	assert_string_equal(c.datasets[1].policy, "high");
-	config_free(&c);
-	config_init(&c);
-	const char *bad = "[dataset tank/a]\npolicy = high\n[dataset tank/a/b]\n";
-	assert_int_equal(config_load_string(&c, "t", bad, &e), -EINVAL);
-	assert_non_null(strstr(e.msg, "t:3: [dataset tank/a/b] has no policy"));
+	assert_false(c.datasets[0].unknown);
+	assert_true(c.datasets[1].unknown);
+	const struct zk_policy *none = config_policy(&c, c.datasets[0].policy);
+	assert_true(none->autoprune && !none->autosnap);
+	struct fake f = {0};
+	fake_add(&f, "autosnap_2026-01-21_10:00:00_hourly", 0, 0);
+	fake_add(&f, "manual", 0, 0);
+	fake_add(&f, "autosnap_2026-01-22_00:15:00_daily", 0, 0);
+	fake_add(&f, "autosnap_2026-01-21_14:00:00_weekly", 0, 0);
+	fake_index(&f);
+	struct policy_snaps out = {0}, held = {0};
+	for (int iv = 0; iv < ZK_N_INTERVALS; iv++)
+		policy_expired(&f.snaps, "autosnap", (enum zk_interval)iv, none->keep[iv], &out,
+		               &held);
+	assert_int_equal(out.n, 2);
+	assert_string_equal(out.v[0]->name, "tank/a@autosnap_2026-01-21_10:00:00_hourly");
+	assert_string_equal(out.v[1]->name, "tank/a@autosnap_2026-01-22_00:15:00_daily");
+	policy_snaps_free(&out);
+	policy_snaps_free(&held);
+	policy_snaps_free(&f.snaps);
+	assert_false(policy_unknown.autoprune);
+	assert_false(policy_unknown.autosnap);
 	config_free(&c);
 }
 
@@ -300,7 +441,8 @@ int main(void)
 	    cmocka_unit_test(test_expired),
 	    cmocka_unit_test(test_compliance),
 	    cmocka_unit_test(test_index_on_fixture),
-	    cmocka_unit_test(test_children_inherit_policy),
+	    cmocka_unit_test(test_inheritance_table),
+	    cmocka_unit_test(test_none_and_unknown),
 	};
 	return cmocka_run_group_tests(tests, setup_berlin, NULL);
 }

@@ -364,21 +364,44 @@ const struct opt push_opts[] = {
     OPT_END_OF_TABLE,
 };
 
-/* Under the seed's names: what the seed's scripts had baked in at deploy
- * time comes from [compat] (the role writes it from the same inventory
- * variables), and a push speaks only the offsite host's five command lines,
- * as the seed's push did. What is still missing stops the run before the
- * lock with the seed's usage line and exit 1, as the seed did; a user or a
- * pool is never guessed. The seed's argparse made push's --destination
- * required (exit 2). */
-static int seed_defaults(struct repl_opts *o, const struct zk_config *cfg)
+/* The seed's own usage line, verbatim (its flag names were out of date
+ * even then: --datasets-source is --datasets), as scripts may look for it. */
+static void seed_usage(bool push)
 {
-	const struct zk_compat_cfg *c = &cfg->compat;
+	if (push)
+		fputs("Usage: zfs-push-backups --host <host> --datasets <space-separated list> "
+		      "--destination <remote-dataset> [--user <user>]\n",
+		      stderr);
+	else
+		fputs("Usage: zfs-pull-backups --user <user> --host <host> --datasets-source "
+		      "<space-seperated list> [--datasets-destination <destination>]\n",
+		      stderr);
+}
+
+/* Under the seed's names, before the config is read (as the seed checked
+ * its arguments first): push's --destination was argparse-required (exit
+ * 2); no --host or --datasets is the seed's usage line and exit 1. */
+static int seed_args(const struct repl_opts *o)
+{
 	if (o->push && !o->destination) {
 		fprintf(stderr, "zfs-push-backups: error: the following arguments are required: "
 		                "--destination\n");
 		return EXIT_USAGE;
 	}
+	if (o->host && o->datasets.n)
+		return EXIT_OK;
+	seed_usage(o->push);
+	return EXIT_FAILED;
+}
+
+/* Then what the seed's scripts had baked in at deploy time comes from
+ * [compat] (the role writes it from the same inventory variables), and a
+ * push speaks only the offsite host's five command lines, as the seed's
+ * did. What is still missing stops the run before the lock with the
+ * seed's usage line and exit 1: a user or a pool is never guessed. */
+static int seed_defaults(struct repl_opts *o, const struct zk_config *cfg)
+{
+	const struct zk_compat_cfg *c = &cfg->compat;
 	if (!o->user)
 		o->user = o->push ? c->push_user : c->pull_user;
 	if (o->push) {
@@ -396,19 +419,11 @@ static int seed_defaults(struct repl_opts *o, const struct zk_config *cfg)
 		flag = "destination", key = "pull_destination";
 	else if (o->push && !o->strip)
 		flag = "strip-prefix", key = "push_strip_prefix";
-	if (o->host && o->datasets.n && !key)
+	if (!key)
 		return EXIT_OK;
-	if (o->push)
-		fputs("Usage: zfs-push-backups --host <host> --datasets <space-separated list> "
-		      "--destination <remote-dataset> [--user <user>]\n",
-		      stderr);
-	else
-		fputs("Usage: zfs-pull-backups --user <user> --host <host> --datasets-source "
-		      "<space-seperated list> [--datasets-destination <destination>]\n",
-		      stderr);
-	if (o->host && o->datasets.n)
-		log_error("no --%s and no [compat] %s in %s: the seed's script had it built in",
-		          flag, key, cfg->path ? cfg->path : ZK_DEFAULT_CONFIG);
+	seed_usage(o->push);
+	log_error("no --%s and no [compat] %s in %s: the seed's script had it built in", flag, key,
+	          cfg->path ? cfg->path : ZK_DEFAULT_CONFIG);
 	return EXIT_FAILED;
 }
 
@@ -563,13 +578,16 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 	}
 	cmd_setup_log(self, argv[0], quiet, debug);
 
+	bool seed = cmd_is_seed(self, argv[0]);
+	if (seed && (ret = seed_args(&o)) != EXIT_OK)
+		goto out;
 	struct zk_config cfg;
 	config_init(&cfg);
 	if (o.config || !o.host || access(ZK_DEFAULT_CONFIG, R_OK) == 0) {
 		if ((ret = cmd_load_config(&cfg, o.config)) != EXIT_OK)
 			goto out_cfg;
 	}
-	if (cmd_is_seed(self, argv[0]) && (ret = seed_defaults(&o, &cfg)) != EXIT_OK)
+	if (seed && (ret = seed_defaults(&o, &cfg)) != EXIT_OK)
 		goto out_cfg;
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);

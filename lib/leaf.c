@@ -114,19 +114,35 @@ static int zfs_quiet(const struct host *h, const char *const *argv, struct buf *
 	return host_run(h, argv, out, 1 << 20, timeout_ms, e);
 }
 
-int leaf_take(const struct host *h, const char *target, bool raw, int timeout_ms,
+/* Whether target exists now (a failed listing counts as not). */
+static bool exists(const struct host *h, const char *target, int timeout_ms)
+{
+	struct buf out = BUF_INIT;
+	struct zerr e = ZERR_INIT;
+	int r = zfs_quiet(h, (const char *const[]){"zfs", "list", "-H", "-o", "name", target, NULL},
+	                  &out, timeout_ms, &e);
+	buf_free(&out);
+	return r == 0;
+}
+
+int leaf_take(const struct host *h, const char *target, bool raw, bool dry_run, int timeout_ms,
               struct leaf_take *t, struct zerr *e)
 {
 	struct buf out = BUF_INIT;
 	int r;
 	memset(t, 0, sizeof(*t));
 	strvec_init(&t->recv_opts);
-	if ((r = zfs_quiet(h,
-	                   (const char *const[]){"zfs", "get", "-Hp", "-r", "-t", "all", "-o",
-	                                         "name,property,value,source", LEAF_PROPS, target,
-	                                         NULL},
-	                   &out, timeout_ms, e)) < 0 ||
-	    (r = leaf_parse(target, out.s ? out.s : "", &t->lf, e)) < 0)
+	r = zfs_quiet(h,
+	              (const char *const[]){"zfs", "get", "-Hp", "-r", "-t", "all", "-o",
+	                                    "name,property,value,source", LEAF_PROPS, target, NULL},
+	              &out, timeout_ms, e);
+	if (r < 0 && !exists(h, target, timeout_ms)) {
+		/* gone since the listing (a partial receive aborted): the
+		 * receive makes it, nothing to take over */
+		r = 0;
+		goto out;
+	}
+	if (r < 0 || (r = leaf_parse(target, out.s ? out.s : "", &t->lf, e)) < 0)
 		goto out;
 	if (t->lf.why[0]) {
 		r = zerr_set(e, -EEXIST,
@@ -138,6 +154,9 @@ int leaf_take(const struct host *h, const char *target, bool raw, int timeout_ms
 	}
 	if (!raw && !t->lf.encrypted) {
 		t->force = true; /* libzfs lets -F replace it */
+		if (dry_run)
+			log_info("would receive over the empty leaf %s (made by the old setup)",
+			         target);
 		goto out;
 	}
 	if (t->lf.own_key) {
@@ -166,6 +185,12 @@ int leaf_take(const struct host *h, const char *target, bool raw, int timeout_ms
 	free(parent);
 	if (r < 0)
 		goto out;
+	if (dry_run) {
+		log_info("would replace the empty leaf %s (made by the old setup) with the first "
+		         "receive",
+		         target);
+		goto out;
+	}
 	char want[32];
 	snprintf(want, sizeof(want), "%" PRIu64 "\n", t->lf.guid);
 	if ((r = zfs_quiet(
@@ -200,6 +225,9 @@ out:
 int leaf_restore(const struct host *h, const char *target, const struct leaf_take *t,
                  int timeout_ms, struct zerr *e)
 {
+	/* the receive made it after all (its sender failed at the end) */
+	if (exists(h, target, timeout_ms))
+		return 0;
 	struct strvec argv = STRVEC_INIT;
 	struct buf out = BUF_INIT;
 	strvec_pushv(&argv, (const char *const[]){"zfs", "create", "-o", "canmount=off", NULL});

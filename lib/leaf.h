@@ -61,13 +61,17 @@ struct leaf_take {
  * zfs get's (named). */
 int leaf_parse(const char *target, const char *text, struct leaf *lf, struct zerr *e);
 
-/* Makes target, which exists without snapshots, ready for a first full
- * receive of a plain (raw false) or raw stream, as above. */
-int leaf_take(const struct host *h, const char *target, bool raw, int timeout_ms,
+/* Makes target, which was listed without snapshots, ready for a first
+ * full receive of a plain (raw false) or raw stream of a filesystem, as
+ * above. A target gone since (a partial receive aborted) is nothing to
+ * take over. dry_run: every check, and what would be done is said;
+ * nothing destroyed. */
+int leaf_take(const struct host *h, const char *target, bool raw, bool dry_run, int timeout_ms,
               struct leaf_take *t, struct zerr *e);
 
 /* After a failed receive into a leaf leaf_take destroyed: creates it again
- * with canmount=off and its own acltype and xattr. */
+ * with canmount=off and its own acltype and xattr, unless the target
+ * exists (the receive made it after all). */
 int leaf_restore(const struct host *h, const char *target, const struct leaf_take *t,
                  int timeout_ms, struct zerr *e);
 

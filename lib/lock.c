@@ -57,6 +57,11 @@ static bool holds_our_pid(int fd)
 	return true;
 }
 
+/* How long a seed job's freshly opened file may be empty (it writes its
+ * PID right after opening), and the slack for its start time. */
+#define SEED_WRITE_S  2
+#define START_SLACK_S 5
+
 static void nap(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -127,8 +132,11 @@ bool lock_seed_holder(pid_t pid, time_t written)
 	if (pid <= 0 || pid == getpid() || (kill(pid, 0) < 0 && errno != EPERM))
 		return false;
 	time_t started;
-	/* btime is whole seconds, starttime in ticks: allow one second */
-	return names_seed_job(pid) && start_time(pid, &started) == 0 && started <= written + 1;
+	/* btime is whole seconds, starttime in ticks, and btime moves when
+	 * the wall clock is stepped: allow a few seconds (a PID reused that
+	 * soon by another seed job is not a real risk) */
+	return names_seed_job(pid) && start_time(pid, &started) == 0 &&
+	       started <= written + START_SLACK_S;
 }
 
 /* A new lock file for path with our PID in it, flocked, under a temporary
@@ -146,8 +154,9 @@ static int publish(const char *path, bool replace, struct zerr *e)
 	}
 	int err = 0;
 	if (fd < 0) {
-		err = errno;
-		zerr_set(e, -err, "cannot create lock '%s': %s", tmp.s, strerror(err));
+		/* -EEXIST is kept for "another starter linked first" */
+		err = errno == EEXIST ? EBUSY : errno;
+		zerr_set(e, -err, "cannot create lock '%s': %s", tmp.s, strerror(errno));
 		buf_free(&tmp);
 		return -err;
 	}
@@ -163,6 +172,9 @@ static int publish(const char *path, bool replace, struct zerr *e)
 		unlink(tmp.s);
 	if (err) {
 		close(fd);
+		/* only link's EEXIST means "another starter was first" */
+		if (err == EEXIST && replace)
+			err = EBUSY;
 		if (err != EEXIST)
 			zerr_set(e, -err, "cannot write lock '%s': %s", path, strerror(err));
 		buf_free(&tmp);
@@ -208,7 +220,20 @@ int lock_acquire(struct lock *l, const char *path, int wait_s, struct lock_holde
 			/* no zkeep holds it: a seed job, or stale */
 			struct stat st;
 			pid_t pid = read_pid(fd);
-			if (fstat(fd, &st) == 0 && lock_seed_holder(pid, st.st_mtime)) {
+			if (fstat(fd, &st) < 0) {
+				int err = errno;
+				close(fd);
+				return zerr_set(e, -err, "cannot stat lock '%s': %s", path,
+				                strerror(err));
+			}
+			if (!pid && time(NULL) - st.st_mtime < SEED_WRITE_S) {
+				/* the seed opens its file for writing, then writes:
+				 * empty for a moment. zkeep's never is. Look again. */
+				close(fd);
+				nap(20);
+				continue;
+			}
+			if (lock_seed_holder(pid, st.st_mtime)) {
 				who = (struct lock_holder){pid, true};
 				close(fd);
 				goto busy;
@@ -243,10 +268,14 @@ int lock_acquire(struct lock *l, const char *path, int wait_s, struct lock_holde
 			                (long)who.pid, by, wait_s);
 		nap(100);
 		continue;
-	taken:
+	taken:;
+		/* the path before the fd: a signal handler that sees the fd
+		 * (lock_drop) must find the path it belongs to */
+		char *old = l->path, *p = xstrdup(path);
+		l->path = p;
+		free(old);
+		atomic_signal_fence(memory_order_seq_cst);
 		l->fd = fd;
-		free(l->path);
-		l->path = xstrdup(path);
 		return 0;
 	}
 }

@@ -20,9 +20,13 @@
  *    is written and flocked under a temporary name, then linked to the
  *    path (or renamed over a stale one), so a seed job never reads an
  *    empty or half-written file, and finds a live PID while zkeep holds it.
+ * A seed job's file that is empty (it opens, then writes) is looked at
+ * again for a moment before it counts as stale.
  * What the seed's protocol cannot prevent: a seed job that checks before
- * zkeep's link and writes after it overwrites zkeep's PID (the seed's own
- * race, seed against seed too); release then leaves the seed's file alone.
+ * zkeep's link and writes after it overwrites zkeep's PID, and one that
+ * removes its file between zkeep's look and zkeep's takeover (the seed's
+ * own races, seed against seed too); release then leaves the seed's file
+ * alone.
  *
  * Release removes the file only while it still holds this process's PID,
  * while still holding the flock; a waiter that had opened the old file
@@ -79,7 +83,7 @@ int lock_probe(const char *path, bool *held, struct lock_holder *who, time_t *si
 
 /* Whether pid is a running seed job that wrote a lock file last modified
  * at written: alive, zfs-pull-backups or zfs-push-backups in its command
- * line, started no later than written (to the second). */
+ * line, started no later than written (give or take a few seconds). */
 bool lock_seed_holder(pid_t pid, time_t written);
 
 #endif

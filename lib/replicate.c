@@ -1406,8 +1406,9 @@ listed:
 		           /* a first full receive into a pull target that exists
 		            * without snapshots: the seed role's empty leaf */
 		           (p.n_steps && !p.steps[0].from && tobj && !(dd && dd->snaps.n) &&
-		            !j->is_push && !j->dry_run &&
-		            leaf_take(j->dst, tname.s, j->raw, j->timeout_ms, &leaf, &e) < 0)) {
+		            !j->is_push && o->type == ZFS_TYPE_FILESYSTEM &&
+		            leaf_take(j->dst, tname.s, j->raw, j->dry_run, j->timeout_ms, &leaf,
+		                      &e) < 0)) {
 			fail_dataset(d, e.msg);
 		} else {
 			struct plan_step *split = xcalloc(in.n_src + 1, sizeof(*split));

@@ -37,29 +37,39 @@ hwm0 = status("VmHWM")
 size = 1 << 30
 
 # six at once; the first to arrive counts the log's 1 GiB (about 10^7
-# lines: a tenth of a second or more), the others find it busy
-answers = []
-go = threading.Barrier(6)
-def fetch():
-    go.wait()
-    url = f"http://127.0.0.1:{port}/api/v1/backups/logs/lines.log?lines=10"
-    try:
-        with urllib.request.urlopen(url, timeout=120) as r:
-            answers.append((r.status, r.headers.get("Retry-After"), json.load(r)))
-    except urllib.error.HTTPError as h:
-        answers.append((h.code, h.headers.get("Retry-After"), json.load(h)))
-threads = [threading.Thread(target=fetch) for _ in range(6)]
-for th in threads:
-    th.start()
-for th in threads:
-    th.join()
-codes = sorted(a[0] for a in answers)
-assert len(answers) == 6 and set(codes) == {200, 503}, codes
-for code, retry, body in answers:
-    if code == 503:
-        assert retry == "1" and body == {"detail": "busy"}, (retry, body)
-    else:
-        assert body["total_lines"] == size // 100 + 1, body["total_lines"]
+# lines: a tenth of a second or more), the others find it busy. On a
+# loaded machine the threads may all arrive after the count: a burst of
+# 200s only is tried again (at most five bursts), every answer is checked
+def burst():
+    answers = []
+    go = threading.Barrier(6)
+    def fetch():
+        go.wait()
+        url = f"http://127.0.0.1:{port}/api/v1/backups/logs/lines.log?lines=10"
+        try:
+            with urllib.request.urlopen(url, timeout=120) as r:
+                answers.append((r.status, r.headers.get("Retry-After"), json.load(r)))
+        except urllib.error.HTTPError as h:
+            answers.append((h.code, h.headers.get("Retry-After"), json.load(h)))
+    threads = [threading.Thread(target=fetch) for _ in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return answers
+
+for attempt in range(5):
+    answers = burst()
+    codes = sorted(a[0] for a in answers)
+    assert len(answers) == 6 and set(codes) <= {200, 503} and 200 in codes, codes
+    for code, retry, body in answers:
+        if code == 503:
+            assert retry == "1" and body == {"detail": "busy"}, (retry, body)
+        else:
+            assert body["total_lines"] == size // 100 + 1, body["total_lines"]
+    if 503 in codes:
+        break
+assert set(codes) == {200, 503}, f"no request found the log busy in 5 bursts: {codes}"
 print(f"six log requests at once: {codes}")
 t = get("lines.log", 1000)
 assert t["total_lines"] == size // 100 + 1, t["total_lines"]

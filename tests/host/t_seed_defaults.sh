@@ -40,7 +40,27 @@ usage zfs-push-backups
 # push's --destination was argparse-required
 run full.conf 2 zfs-push-backups --host $h --datasets a
 grep -q 'required: --destination' <<<"$out" || fail "push without --destination: $out"
-# no user anywhere: never guessed
+# checked before the config is read, as the seed checked its arguments:
+# without --config (and whatever /etc/zkeep holds) the same
+for t in zfs-pull-backups zfs-push-backups; do
+	rc=0
+	out=$("$d/$t" --datasets a --destination b 2>&1) || rc=$?
+	[ $rc = 1 ] || fail "$t without --host or a config: exit $rc: $out"
+	usage $t
+done
+# no user anywhere: never guessed, and stopped before the lock (a seed
+# job holds it here: the answer is the usage line, not "already running")
+python3 "$top/tests/helpers/seed/zfs-pull-backups" "$d/locks/zfs-pull-backups-$h.lock" 60 >"$d/seed.out" &
+spid=$!
+trap 'kill $spid 2>/dev/null || true; rm -rf "$d"' EXIT
+for _ in $(seq 100); do [ -s "$d/seed.out" ] && break; sleep 0.1; done
+[ "$(cat "$d/seed.out")" = took ] || fail "the seed job did not take the lock"
+rc=0
+out=$("$d/zfs-pull-backups" --host $h --datasets tank/a --config "$d/bare.conf" 2>&1) || rc=$?
+[ $rc = 1 ] || fail "pull without a user, lock held: exit $rc: $out"
+grep -q "already running" <<<"$out" && fail "the lock was looked at before the arguments: $out"
+kill $spid
+wait $spid 2>/dev/null || true
 run bare.conf 1 zfs-pull-backups --host $h --datasets tank/a
 usage zfs-pull-backups
 grep -q 'no --user and no \[compat\] pull_user' <<<"$out" || fail "pull without user: $out"

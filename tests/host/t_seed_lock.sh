@@ -13,7 +13,7 @@ printf '[global]\nlock_dir = %s\nstate_dir = %s\n[compat]\npull_user = zfsbackup
 pull_destination = slowpool/encryptedbackups\n' "$d/locks" "$d/state" >"$d/c.conf"
 seed=$top/tests/helpers/seed/zfs-pull-backups
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$d"' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$d"' EXIT
 
 # 1. the seed's job holds it
 lock=$d/locks/zfs-pull-backups-client1.lock

@@ -20,11 +20,23 @@ od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$key"
 log_must zfs create -o canmount=off zldst/plain
 log_must zfs create -o encryption=on -o keyformat=hex -o keylocation=file://$key \
 	-o canmount=off zldst/enc
-# the role's leaves, as it made them
+# the role's leaves, as it made them (zfs create -p would make the
+# parents mountable: each level by hand)
+leaf_make() { # DATASET...: each with the role's properties, never mounted
+	local ds
+	for ds in "$@"; do
+		log_must zfs create -o canmount=off -o acltype=posix -o xattr=sa "$ds"
+	done
+}
 for d in zldst/plain zldst/enc; do
-	log_must zfs create -p -o canmount=off -o acltype=posix -o xattr=sa "$d/h/zlsrc/data"
+	leaf_make $d/h $d/h/zlsrc $d/h/zlsrc/data
 done
 pull_job zlsrc/data zldst/plain h
+
+# a dry run says what it would do, and does nothing
+out=$(log_must "${PULL[@]}" --dry-run)
+assert_contains "$out" "would receive over the empty leaf zldst/plain/h/zlsrc/data"
+assert_eq "$(guids zldst/plain/h/zlsrc/data)" "" "snapshots after a dry run"
 
 # unencrypted: -F over the empty leaf
 out=$(log_must "${PULL[@]}")
@@ -39,6 +51,9 @@ PULL_ENC=("${PULL[@]/#zldst\/plain/zldst/enc}")
 must_exit 1 --msg "the key of 'zldst/enc/h/zlsrc' is not loaded" "${PULL_ENC[@]}"
 assert_eq "$(zfs get -H -p -o value guid $leaf)" "$g0" "the leaf after a refused pull"
 log_must zfs load-key -r zldst/enc
+out=$(log_must "${PULL_ENC[@]}" --dry-run)
+assert_contains "$out" "would replace the empty leaf $leaf"
+assert_eq "$(zfs get -H -p -o value guid $leaf)" "$g0" "the leaf after a dry run"
 out=$(log_must "${PULL_ENC[@]}")
 assert_contains "$out" "replaced the empty leaf $leaf"
 assert_eq "$(guids $leaf)" "$(guids zlsrc/data)" "snapshots in the encrypted leaf"
@@ -47,15 +62,31 @@ assert_eq "$(zfs get -H -o value,source acltype $leaf)" "posix	local" "its aclty
 assert_eq "$(zfs get -H -o value,source xattr $leaf)" "sa	local" "its xattr"
 assert_eq "$(zfs get -H -o value canmount $leaf)" noauto "its canmount"
 
-# a leaf with a child is someone's: refused, named, untouched, --force too
-log_must zfs create -p -o canmount=off zldst/plain/h/zlsrc/other/kid
-g1=$(zfs get -H -p -o value guid zldst/plain/h/zlsrc/other)
+# a leaf with a child, or with data, is someone's: refused, named,
+# untouched, --force too
+t=zldst/plain/h/zlsrc/other
+leaf_make $t $t/kid
+g1=$(zfs get -H -p -o value guid $t)
 pull_job zlsrc/other zldst/plain h
 for f in "" --force; do
-	must_exit 1 --msg "'zldst/plain/h/zlsrc/other' exists without snapshots but is not empty (a child, zldst/plain/h/zlsrc/other/kid)" "${PULL[@]}" $f
+	must_exit 1 --msg "'$t' exists without snapshots but is not empty (a child, $t/kid)" "${PULL[@]}" $f
 done
-assert_eq "$(zfs get -H -p -o value guid zldst/plain/h/zlsrc/other)" "$g1" "the refused leaf"
-assert_eq "$(guids zldst/plain/h/zlsrc/other)" "" "snapshots in the refused leaf"
+assert_eq "$(zfs get -H -p -o value guid $t)" "$g1" "the refused leaf"
+assert_eq "$(guids $t)" "" "snapshots in the refused leaf"
+log_must zfs destroy $t/kid
+log_must zfs set canmount=on $t
+dd if=/dev/urandom of=/$t/data bs=64k count=32 status=none
+log_must zfs set canmount=off $t
+zfs unmount $t 2>/dev/null || true # canmount=off may have done it
+for f in "" --force; do
+	must_exit 1 --msg "'$t' exists without snapshots but is not empty (" "${PULL[@]}" $f
+done
+assert_eq "$(zfs get -H -p -o value guid $t)" "$g1" "the leaf with data"
+log_must zfs set canmount=on $t
+log_must zfs mount $t
+[ -s /$t/data ] || log_fail "the data in the refused leaf is gone"
+zfs unmount $t 2>/dev/null || true # canmount=off may have done it
+log_must zfs set canmount=off $t
 
 # parents a pull makes: as the later seed's
 pull_job zlsrc/other zldst/plain h2

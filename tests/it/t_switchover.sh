@@ -49,7 +49,7 @@ chmod 755 /usr/local/bin/restrict_commands.sh
 printf 'Match LocalAddress 127.0.0.2\n\tForceCommand /usr/local/bin/restrict_commands.sh\n' \
 	>/etc/ssh/sshd_config.d/zz-offsite.conf
 log_must systemctl reload ssh
-on_exit rm -f /etc/ssh/sshd_config.d/zz-offsite.conf
+on_exit 'rm -f /etc/ssh/sshd_config.d/zz-offsite.conf; systemctl reload ssh'
 printf 'Host 127.0.0.2\n\tStrictHostKeyChecking no\n\tUserKnownHostsFile /dev/null\n\tLogLevel ERROR\n' \
 	>>/root/.ssh/config
 # the allowlist is in force there: a command off the list is refused
@@ -79,6 +79,8 @@ pull_line='/opt/zfsbackup/zfs-pull-backups --host localhost --user zkb --dataset
 wrap_line='/opt/zfsbackup/scripts/pull-client1.sh >/dev/null'
 push_line='/opt/zfsbackup/zfs-push-backups --host 127.0.0.2 --user zkb --destination zso/backups/raw --datasets zsb/encryptedbackups/localhost/zsc/compositions zsb/encryptedbackups/client1/zsc/compositions  >/dev/null'
 cron() { env -i SHELL=/bin/sh HOME=/root LOGNAME=root PATH=/usr/bin:/bin /bin/sh -c "$1"; }
+# journalctl --since counts whole seconds: the refusal above is before
+sleep 1
 since=$(date '+%Y-%m-%d %H:%M:%S')
 for round in full incremental; do
 	for line in "$pull_line" "$wrap_line" "$push_line"; do

@@ -267,6 +267,28 @@ static void test_seed_stale(void **state)
 	waitpid(s, NULL, 0);
 }
 
+/* An empty file: a seed job between its open and its write, looked at
+ * again; or one that crashed there, taken over once it is a few seconds
+ * old. And a temporary name zkeep cannot make is an error, not a spin. */
+static void test_empty_and_stuck(void **state)
+{
+	(void)state;
+	FILE *f = fopen(path, "w");
+	fclose(f);
+	struct lock l = LOCK_INIT;
+	struct zerr e = ZERR_INIT;
+	assert_int_equal(lock_acquire(&l, path, 0, NULL, &e), 0);
+	assert_file_holds_our_pid();
+	lock_release(&l);
+	char tmp[300];
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	int r = lock_acquire(&l, path, 0, NULL, &e);
+	rmdir(tmp);
+	assert_int_equal(r, -EBUSY);
+	assert_non_null(strstr(e.msg, tmp));
+}
+
 /* Whatever a seed job reads at the path while zkeep takes and releases
  * the lock over and over is a whole PID, never an empty or partial file. */
 static void test_never_empty(void **state)
@@ -281,7 +303,6 @@ static void test_never_empty(void **state)
 		}
 		_exit(0);
 	}
-	/* and a stale file to take over, every time the path is free */
 	long reads = 0, bad = 0;
 	int st;
 	while (waitpid(kid, &st, WNOHANG) == 0) {
@@ -306,10 +327,10 @@ static void test_never_empty(void **state)
 	assert_true(reads > 0);
 }
 
-/* 20 starters at once: exactly one runs. */
-static void test_twenty_starters(void **state)
+/* 20 starters at once: exactly one runs; with no file, and with a stale
+ * one to take over. */
+static void twenty_starters(void)
 {
-	(void)state;
 	int gate[2], res[2];
 	pid_t kids[20];
 	assert_int_equal(pipe(gate), 0);
@@ -351,6 +372,19 @@ static void test_twenty_starters(void **state)
 	assert_int_equal(winners, 1);
 }
 
+static void test_twenty_starters(void **state)
+{
+	(void)state;
+	twenty_starters();
+	assert_int_equal(access(path, F_OK), -1);
+	pid_t dead = fork();
+	if (dead == 0)
+		_exit(0);
+	waitpid(dead, NULL, 0);
+	write_pid_file(dead, time(NULL) - 60);
+	twenty_starters();
+}
+
 static void test_wait(void **state)
 {
 	(void)state;
@@ -387,6 +421,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_seed_sees_zkeep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_seed_stale, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_never_empty, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_empty_and_stuck, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

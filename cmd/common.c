@@ -58,6 +58,9 @@ void cmd_setup_log(const struct cmd *self, const char *argv0, int quiet, int deb
 	/* -q wins over --debug, as the seed's -q hid its debug lines too */
 	enum log_level lvl = quiet ? LOG_LVL_ERROR : debug ? LOG_LVL_DEBUG : LOG_LVL_INFO;
 	log_setup(seed ? self->seed_name : "zkeep", seed ? LOG_SINK_COMPAT : LOG_SINK_STDERR, lvl);
+	/* the seed's policy tools marked errors "! ", its pull and push "🚨 " */
+	if (seed && strcmp(self->name, "pull") && strcmp(self->name, "push"))
+		log_set_error_mark("! ");
 }
 
 void cmd_config_warnings(const struct zk_config *c)

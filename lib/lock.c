@@ -184,6 +184,8 @@ static int publish(const char *path, bool replace, struct zerr *e)
 	return fd;
 }
 
+static int proc_locks(dev_t dev, ino_t ino, pid_t *pid);
+
 /* Whether fd is still the file at path (a holder that released in between
  * removed it; a takeover replaced it). */
 static bool still_at(int fd, const char *path)
@@ -251,6 +253,9 @@ int lock_acquire(struct lock *l, const char *path, int wait_s, struct lock_holde
 			return zerr_set(e, -err, "cannot lock '%s': %s", path, strerror(err));
 		}
 		who = (struct lock_holder){read_pid(fd), false};
+		struct stat hs;
+		if (!who.pid && fstat(fd, &hs) == 0) /* a holder that wrote no PID */
+			proc_locks(hs.st_dev, hs.st_ino, &who.pid);
 		close(fd);
 	busy:
 		if (holder)
@@ -260,11 +265,11 @@ int lock_acquire(struct lock *l, const char *path, int wait_s, struct lock_holde
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (wait_s == 0)
 			return zerr_set(e, -EWOULDBLOCK,
-			                "another instance is already running (PID %ld)%s",
+			                "Another instance is already running (PID %ld)%s",
 			                (long)who.pid, by);
 		if (wait_s > 0 && now.tv_sec - start.tv_sec >= wait_s)
 			return zerr_set(e, -ETIMEDOUT,
-			                "another instance is still running (PID %ld)%s after %d s",
+			                "Another instance is still running (PID %ld)%s after %d s",
 			                (long)who.pid, by, wait_s);
 		nap(100);
 		continue;

@@ -10,6 +10,7 @@
 #include "banned.h"
 
 static const char *g_ident = "zkeep";
+static const char *g_error_mark = "\U0001F6A8 ";
 static enum log_sink g_sink = LOG_SINK_STDERR;
 static enum log_level g_level = LOG_LVL_INFO;
 static FILE *g_out, *g_err;
@@ -23,6 +24,11 @@ void log_setup(const char *ident, enum log_sink sink, enum log_level level)
 	g_level = level;
 	if (sink == LOG_SINK_SYSLOG)
 		openlog(g_ident, LOG_PID, LOG_DAEMON);
+}
+
+void log_set_error_mark(const char *mark)
+{
+	g_error_mark = mark;
 }
 
 void log_set_level(enum log_level level)
@@ -120,9 +126,10 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 			buf_addf(&line, "* %s\n", msg.s);
 		else if (lvl == LOG_LVL_DEBUG)
 			buf_addf(&line, "\u2139\ufe0f  %s\n", msg.s);
+		else if (lvl == LOG_LVL_ERROR)
+			buf_addf(&line, "%s%s\n", g_error_mark, msg.s);
 		else
-			buf_addf(&line, "%s: %s\n", lvl == LOG_LVL_ERROR ? "Error" : "Warning",
-			         msg.s);
+			buf_addf(&line, "Warning: %s\n", msg.s);
 		write_line(lvl >= LOG_LVL_INFO ? out : err, &line);
 		break;
 	case LOG_SINK_STDERR:

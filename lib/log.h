@@ -6,7 +6,9 @@
  * Sinks:
  *  LOG_SINK_STDERR  "zkeep: error: msg" style lines on stderr
  *  LOG_SINK_COMPAT  the seed tools' style: info "* msg" on stdout, debug
- *                   "ℹ️  msg" on stdout, warnings and errors on stderr
+ *                   "ℹ️  msg" on stdout, errors "🚨 msg" (or the mark
+ *                   log_set_error_mark gives) and warnings "Warning: msg"
+ *                   on stderr
  *  LOG_SINK_JSON    one JSON object per line on stderr (ts, level, ident, msg)
  *  LOG_SINK_SYSLOG  syslog(3) with the ident, LOG_DAEMON facility
  *
@@ -24,6 +26,9 @@ enum log_sink { LOG_SINK_STDERR = 0, LOG_SINK_COMPAT, LOG_SINK_JSON, LOG_SINK_SY
 
 void log_setup(const char *ident, enum log_sink sink, enum log_level level);
 void log_set_level(enum log_level level);
+/* The compat sink's error prefix: the seed's pull and push wrote "🚨 ",
+ * its policy tools "! ". mark must outlive the logging. */
+void log_set_error_mark(const char *mark);
 enum log_level log_get_level(void);
 /* For tests: where "stdout" and "stderr" lines go (NULL restores them). */
 void log_set_streams(FILE *out, FILE *err);

@@ -77,7 +77,7 @@ fpid=$!
 on_exit kill $fpid
 sleep 1
 out=$(log_must "${PULL[@]}" --datasets zsrc/a)
-assert_contains "$out" "another instance is already running"
+assert_contains "$out" "Another instance is already running (PID $fpid)"
 log_mustnot zfs list zdst/h/zsrc/a@s4
 kill $fpid; wait $fpid 2>/dev/null
 out=$(log_must "${PULL[@]}" --datasets zsrc/a)

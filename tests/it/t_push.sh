@@ -72,7 +72,7 @@ on_exit kill $fpid
 sleep 1
 out=$(log_must "$d/zfs-push-backups" --config "$conf" --host localhost --user zkb --identity "$d/seed" \
 	--restricted --datasets zpsrc/backups/raw/h --strip-prefix zpsrc/backups/raw --destination zpoff/backups/raw)
-assert_contains "$out" "* another instance is already running"
+assert_contains "$out" "🚨 Another instance is already running (PID $fpid)"
 kill $fpid
 wait $fpid 2>/dev/null || true
 
@@ -87,7 +87,7 @@ for s in off_eu:eu off:us; do
 		"${s%:*}" "${s#*:}" >>"$conf"
 done
 out=$(log_must $ZK push --config "$conf" --jobs 2)
-grep -q "another instance is already running" <<<"$out" && log_fail "a section gave up on its sibling's lock: $out"
+grep -q "Another instance is already running" <<<"$out" && log_fail "a section gave up on its sibling's lock: $out"
 assert_eq "$(guids zpoff/backups/eu/data)" "$(guids zpsrc/backups/raw/h/data)" "section off_eu's push"
 assert_eq "$(guids zpoff/backups/us/data)" "$(guids zpsrc/backups/raw/h/data)" "section off's push"
 for s in off off_eu; do

@@ -150,7 +150,7 @@ static void test_held_and_sigkill(void **state)
 	assert_int_equal(who.pid, h);
 	assert_false(who.seed);
 	char want[80];
-	snprintf(want, sizeof(want), "another instance is already running (PID %ld)", (long)h);
+	snprintf(want, sizeof(want), "Another instance is already running (PID %ld)", (long)h);
 	assert_string_equal(e.msg, want);
 	assert_probe(true, h, false);
 	/* SIGKILL: no cleanup ran, the stale file stays, and the lock is free */

@@ -63,7 +63,15 @@ static void test_compat_style(void **state)
 	close_streams(&s);
 	/* the seed's style: info "* ", debug with the info emoji, errors apart */
 	assert_string_equal(s.out_s, "* Up to date: tank/a\n\u2139\ufe0f  listing\n");
-	assert_string_equal(s.err_s, "Error: dataset failed\n");
+	assert_string_equal(s.err_s, "\U0001F6A8 dataset failed\n");
+	free_streams(&s);
+	/* the policy tools' mark */
+	open_streams(&s);
+	log_set_error_mark("! ");
+	log_error("cannot snapshot tank/a");
+	close_streams(&s);
+	log_set_error_mark("\U0001F6A8 ");
+	assert_string_equal(s.err_s, "! cannot snapshot tank/a\n");
 	free_streams(&s);
 }
 

@@ -52,6 +52,8 @@ log_must systemctl reload ssh
 on_exit 'rm -f /etc/ssh/sshd_config.d/zz-offsite.conf; systemctl reload ssh'
 printf 'Host 127.0.0.2\n\tStrictHostKeyChecking no\n\tUserKnownHostsFile /dev/null\n\tLogLevel ERROR\n' \
 	>>/root/.ssh/config
+# sshd re-executes on reload: wait until it answers there again
+for _ in $(seq 50); do ssh zkb@127.0.0.2 ls >/dev/null 2>&1 && break; sleep 0.2; done
 # the allowlist is in force there: a command off the list is refused
 must_exit 1 --msg "Command not permitted" ssh zkb@127.0.0.2 zfs destroy zso/backups/raw
 

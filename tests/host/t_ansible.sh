@@ -321,5 +321,15 @@ echo seed $f
 done
 [ "$(v systemctl is-enabled zkeep-snapshot-hourly.timer)" != enabled ] || fail "rollback enabled zkeep-snapshot-hourly.timer"
 [ "$(v "md5sum $untouched")" = "$sums_before" ] || fail "the rollback touched the wrapper, venv or logs"
+
+# a caller passing the later --mqtt-* options, which zkeep does not take:
+# no switch on that host (the links would turn its runs into usage errors)
+v 'echo "/opt/zfsbackup/zfs-pull-backups --host vm --mqtt-host broker" >>/opt/zfsbackup/scripts/pull-vm.sh'
+apply mqtt && fail "the switch went on beside a --mqtt caller: $(recap mqtt)"
+grep -q 'pull-vm.sh' "$d/mqtt.log" || fail "the refusal does not name the caller:"$'\n'"$(tail -n 20 "$d/mqtt.log")"
+for f in $seed_paths; do
+	[ "$(v "stat -c %F $f")" = "regular file" ] || fail "$f replaced beside a --mqtt caller"
+done
+v "sed -i '/--mqtt/d' /opt/zfsbackup/scripts/pull-vm.sh"
 echo "ansible: first apply $(recap first | sed 's/  */ /g'), second $(recap second | sed 's/  */ /g')," \
 	"switch $(recap third | sed 's/  */ /g'), rollback $(recap rollback | sed 's/  */ /g')"

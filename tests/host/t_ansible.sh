@@ -47,7 +47,7 @@ for p in zc zb zo; do
 	truncate -s 256M /var/tmp/zk-$p.img
 	zpool create -f -O mountpoint=/$p $p /var/tmp/zk-$p.img
 done
-for ds in zc/data zc/data/sub zc/data/gitea zc/data/logs zc/web zc/tmp zc/scratch; do
+for ds in zc/data zc/data/sub zc/data/gitea zc/data/gitea/repos zc/data/logs zc/web zc/tmp zc/scratch; do
 	zfs list $ds >/dev/null 2>&1 || zfs create $ds
 done
 # as in the fleet, the backup parent is encrypted: plain streams pulled
@@ -118,6 +118,8 @@ all:
                   properties: {compression: lz4}
                   datasets:
                     gitea:
+                      datasets:
+                        repos:
                     logs:
                       policy: none
                 web:
@@ -171,21 +173,21 @@ v 'grep -q "^\[dataset zc/data\]" /etc/zkeep/zkeep.conf && grep -q "^\[pull vm\]
 pull_destination = zb/backups/raw
 push_user = zfsoffsite
 push_strip_prefix = zb/backups/raw" ] || fail "[compat]: $(v cat /etc/zkeep/zkeep.conf)"
-# the old tree read by seed-system.md 1.2: own keys only, pool roots never
-# listed, `none` where there is nothing to inherit, importance as policy
+# the old tree read by seed-system.md 1.2: own keys only (zkeep inherits),
+# every declared dataset, no pool root, importance as policy
 [ "$(v "awk '/^\\[/ { p = /^\\[dataset / } p && NF' /etc/zkeep/zkeep.conf")" = "[dataset zc/data]
 policy = critical
 discover_children = yes
 children_inherit_policy = yes
 [dataset zc/data/gitea]
+[dataset zc/data/gitea/repos]
 [dataset zc/data/logs]
 policy = none
 [dataset zc/web]
 policy = high
 [dataset zc/tmp]
 policy = low
-[dataset zc/scratch]
-policy = none" ] || fail "[dataset] sections: $(v cat /etc/zkeep/zkeep.conf)"
+[dataset zc/scratch]" ] || fail "[dataset] sections: $(v cat /etc/zkeep/zkeep.conf)"
 [ "$(v systemctl show -P ExecStart zkeep-pull@vm.service | grep -o 'argv\[\]=[^;]*')" = "argv[]=/usr/bin/zkeep pull --job vm " ] ||
 	fail "zkeep-pull@vm.service: $(v systemctl show -P ExecStart zkeep-pull@vm.service)"
 v 'grep -q "^command=\"/usr/bin/zkeep gate --compat seed --prefix zo/backups/raw\",restrict ssh-ed25519 " \
@@ -229,9 +231,12 @@ for ds in zc/data zc/data/sub zc/web zc/tmp; do
 	[ "$(v "zfs list -H -o name -t snapshot $ds | grep -c '@autosnap_.*_daily\$'")" = 1 ] ||
 		fail "no daily snapshot of $ds"
 done
-# inherited (declared, null), explicit none, nothing to inherit
-[ "$(v "zfs list -H -o name -t snapshot zc/data/gitea | grep -c '@autosnap_.*_daily\$'")" = 1 ] ||
-	fail "no daily snapshot of zc/data/gitea (critical, inherited)"
+# inherited (declared, no policy key: the chain reaches grandchildren),
+# explicit none, nothing to inherit
+for ds in zc/data/gitea zc/data/gitea/repos; do
+	[ "$(v "zfs list -H -o name -t snapshot $ds | grep -c '@autosnap_.*_daily\$'")" = 1 ] ||
+		fail "no daily snapshot of $ds (critical, inherited)"
+done
 for ds in zc/data/logs zc/scratch; do
 	[ -z "$(v "zfs list -H -o name -t snapshot $ds")" ] || fail "$ds (policy none) was snapshotted"
 done
@@ -243,14 +248,15 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 managed = r if isinstance(r, list) else r["managed"]
 got = {d["dataset"]: d["policy"] for d in managed}
-want = {"zc/data": "critical", "zc/data/gitea": "critical", "zc/data/logs": "none",
+want = {"zc/data": "critical", "zc/data/gitea": "critical", "zc/data/gitea/repos": "critical",
+        "zc/data/logs": "none",
         "zc/web": "high", "zc/tmp": "low", "zc/scratch": "none"}
 assert {k: got.get(k) for k in want} == want, got
 assert got.get("zc/data/sub", "critical") == "critical", got
 assert not set(got) - set(want) - {"zc/data/sub"}, got
 PY
 unit zkeep-pull@vm.service
-for ds in zc/data zc/data/sub zc/web zc/data/gitea; do
+for ds in zc/data zc/data/sub zc/web zc/data/gitea zc/data/gitea/repos; do
 	[ "$(v "zfs list -H -o name -t snapshot zb/backups/raw/vm/$ds | grep -c '@autosnap_.*_daily\$'")" = 1 ] ||
 		fail "$ds not pulled into zb/backups/raw/vm/$ds"
 done

@@ -26,6 +26,8 @@ def tree(text):
     return yaml.safe_load(text)["zfs"]
 
 
+# [dataset] sections carry own keys only (conf_policy: the policy line, or
+# None for none): zkeep applies the same inheritance rule to them
 def table(datasets):
     """name -> (own policy, effective, conf_policy, discover, cip)"""
     return {d["name"]: (d["policy"], d["effective_policy"], d["conf_policy"],
@@ -65,7 +67,7 @@ check("sample: table", table(ds), {
     "fastpool/compositions": ("critical", "critical", "critical", True, True),
     "fastpool/compositions/gitea": (None, "critical", None, False, False),
     "fastpool/compositions/logs": ("none", "none", "none", False, False),
-    "fastpool/scratch": (None, "none", "none", False, False),
+    "fastpool/scratch": (None, "none", None, False, False),
 })
 check("sample: pulled", z.zkeep_select(ds, ["high", "critical"]), ["fastpool/compositions"])
 check("sample: offsite", z.zkeep_select(ds, ["critical"]), ["fastpool/compositions"])
@@ -119,14 +121,14 @@ check("chains: table", table(ds), {
     "tank/a/b/c": (None, "high", None, False, False),
     "tank/a/b/c/d": (None, "high", None, False, False),
     "tank/a/e": ("low", "low", "low", False, False),
-    "tank/a/e/f": (None, "none", "none", False, False),
+    "tank/a/e/f": (None, "none", None, False, False),
     "tank/a/g": ("critical", "critical", "critical", False, True),
     "tank/a/g/h": (None, "critical", None, False, False),
     "tank/x": ("high", "high", "high", False, False),
-    "tank/x/y": (None, "none", "none", False, False),
+    "tank/x/y": (None, "none", None, False, False),
     "tank/n": ("none", "none", "none", False, True),
     "tank/n/m": (None, "none", None, False, False),
-    "tank/u": (None, "none", "none", False, True),
+    "tank/u": (None, "none", None, False, True),
     "tank/u/v": (None, "none", None, False, False),
 })
 check("chains: pulled (explicit, not below another)",
@@ -134,7 +136,8 @@ check("chains: pulled (explicit, not below another)",
 check("chains: offsite (explicit critical)", z.zkeep_select(ds, ["critical"]), ["tank/a/g"])
 
 # importance: is policy's older name; policy wins where both are; a null
-# policy is the old null, none; unknown keys anywhere are ignored
+# policy is written empty (zkeep's reading of the old null) and stops the
+# chain as any policy key does; unknown keys anywhere are ignored
 OLD = tree("""
 zfs:
   fastpool:
@@ -150,9 +153,9 @@ ds = z.zkeep_datasets(OLD, "h")
 check("importance, null policy, unknown keys: table", table(ds), {
     "fastpool/old": ("critical", "critical", "critical", False, False),
     "fastpool/both": ("low", "low", "low", False, False),
-    "fastpool/nul": ("none", "none", "none", False, True),
+    "fastpool/nul": ("", "none", "", False, True),
     "fastpool/nul/kid": (None, "none", None, False, False),
-    "fastpool/weird": (None, "none", "none", False, False),
+    "fastpool/weird": (None, "none", None, False, False),
 })
 check("importance: pulled", z.zkeep_select(ds, ["high", "critical"]), ["fastpool/old"])
 

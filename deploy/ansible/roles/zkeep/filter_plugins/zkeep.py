@@ -54,7 +54,7 @@ def _walk_flat(tree, parent, inherited, out):
             "discover_children": discover,
             "children_inherit_policy": cip,
             "section": bool(own or discover or cip or effective),
-            "conf_policy": own,
+            "conf_policy": own or None,
         })
         passed = effective if node.get("children_inherit_policy") else None
         _walk_flat(node.get("children"), name, passed, out)
@@ -63,11 +63,12 @@ def _walk_flat(tree, parent, inherited, out):
 
 def _own_policy(node):
     """(has a policy key, its value as a name): `importance:` is the key's
-    older name; a null value is the old system's null, which acts as none."""
+    older name; a null value is "" (the old system's null, which acted as
+    none; zkeep reads an empty policy as that null)."""
     for key in ("policy", "importance"):
         if key in node:
             v = node[key]
-            return True, "none" if v is None else str(v)
+            return True, "" if v is None else str(v)
     return False, None
 
 
@@ -91,7 +92,7 @@ def _walk_seed(tree, parent, inherited, out, host):
                 f"{_where(host)}zfs: {name} has children: in a tree of pools; "
                 "nest datasets under datasets: (the two forms cannot be mixed)")
         has, own = _own_policy(node)
-        effective = own if has else (inherited or "none")
+        effective = (own or "none") if has else (inherited or "none")
         cip = bool(node.get("children_inherit_policy"))
         out.append({
             "name": name,
@@ -100,12 +101,10 @@ def _walk_seed(tree, parent, inherited, out, host):
             "discover_children": bool(node.get("snapshots_discover_children")),
             "children_inherit_policy": cip,
             "section": True,
-            # Own keys only, so zkeep computes the inheritance from its
-            # [dataset] sections; except that a dataset with nothing to
-            # inherit is written `none`, as the old system took it (listed,
-            # pruned with retention 0), where zkeep would otherwise find no
-            # policy at all.
-            "conf_policy": own if has else (None if inherited else "none"),
+            # Own keys only: zkeep computes the inheritance from the
+            # [dataset] sections by the same rule, and decides what a
+            # dataset with no policy to inherit is (docs/migrating.md).
+            "conf_policy": own,
         })
         if cip:
             passed = effective
@@ -136,10 +135,10 @@ def _pools(tree, host):
 
 def zkeep_datasets(tree, host=""):
     """The tree as a list of datasets, parents first, each: name, policy
-    (its own, or None), effective_policy (the old system's rule for the
-    form), discover_children, children_inherit_policy, section (whether
-    it gets a [dataset] section) and conf_policy (the policy key written
-    there, or None)."""
+    (its own, "" for a null one, or None), effective_policy (the old
+    system's rule for the form), discover_children,
+    children_inherit_policy, section (whether it gets a [dataset] section)
+    and conf_policy (the policy key written there, or None)."""
     if tree is None:
         return []
     if not isinstance(tree, dict):
@@ -179,7 +178,7 @@ def zkeep_tree_problems(tree, known_policies, host=""):
         if d["name"] in seen:
             out.append(f"{_where(host)}zfs: {d['name']} is declared twice")
         seen.add(d["name"])
-        if d["policy"] is not None and d["policy"] not in known_policies:
+        if d["policy"] and d["policy"] not in known_policies:
             out.append(f"{_where(host)}zfs: {d['name']} has policy '{d['policy']}', "
                        f"not one of {', '.join(known_policies)} (zkeep_policies adds more)")
     if _declares_policy(tree) and not any(d["policy"] is not None for d in datasets):

@@ -10,8 +10,8 @@
 # zfs: tree is in the old inventory's form (seed-system.md 8), and the
 # old tools' files are there (small scripts): with zkeep_replace_seed they
 # become links to zkeep, the originals kept as *.seed; where the old
-# units and cron entries run, zkeep's timers stay off; zkeep_seed_rollback
-# puts the originals back.
+# units and cron entries run, zkeep's timers stay off; zkeep_replace_seed
+# false puts the originals back.
 # ZKEEP_TEST_VM=NAME reuses a running VM (and leaves it running).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -316,7 +316,7 @@ for ds in zc/data zc/data/gitea zc/tmp; do
 done
 
 # rollback in one step: the originals back, the old units still the ones on
-apply rollback -e '{"zkeep_replace_seed": false, "zkeep_seed_rollback": true}' ||
+apply rollback -e '{"zkeep_replace_seed": false}' ||
 	fail "rollback apply:"$'\n'"$(tail -n 40 "$d/rollback.log")"
 recap rollback | grep -q 'failed=0' || fail "rollback apply: $(recap rollback)"
 for f in $seed_paths; do

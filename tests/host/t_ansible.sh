@@ -1,12 +1,17 @@
 # needs: vm
-# cost: 240 (seconds, about: tests/run starts the longest first)
+# cost: 360 (seconds, about: tests/run starts the longest first)
 # needs: deb (tests/run builds one .deb per run and passes it as ZKEEP_TEST_DEB)
 # The Ansible role, applied over ssh to the test VM (OpenZFS 2.3) playing
 # every part at once: client (pool zc), backup server (pool zb) and offsite
 # host (pool zo), pools made of files. After one apply: the package is
 # installed, the timers enabled, the policy snapshot service snapshots, one
 # pull job and one restricted push job (through zkeep gate --compat seed)
-# complete under systemd; a second apply changes nothing.
+# complete under systemd; a second apply changes nothing. The client's
+# zfs: tree is in the old inventory's form (seed-system.md 8), and the
+# old tools' files are there (small scripts): with zkeep_replace_seed they
+# become links to zkeep, the originals kept as *.seed; where the old
+# units and cron entries run, zkeep's timers stay off; zkeep_replace_seed
+# false puts the originals back.
 # ZKEEP_TEST_VM=NAME reuses a running VM (and leaves it running).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,7 +47,9 @@ for p in zc zb zo; do
 	truncate -s 256M /var/tmp/zk-$p.img
 	zpool create -f -O mountpoint=/$p $p /var/tmp/zk-$p.img
 done
-for ds in zc/data zc/data/sub zc/web zc/tmp; do zfs list $ds >/dev/null 2>&1 || zfs create $ds; done
+for ds in zc/data zc/data/sub zc/data/gitea zc/data/gitea/repos zc/data/logs zc/web zc/tmp zc/scratch; do
+	zfs list $ds >/dev/null 2>&1 || zfs create $ds
+done
 # as in the fleet, the backup parent is encrypted: plain streams pulled
 # into it inherit that, and the raw push sends ciphertext only
 [ -s /var/tmp/zk-key ] || od -An -tx1 -N32 /dev/urandom | tr -d " \n" >/var/tmp/zk-key
@@ -50,6 +57,30 @@ zfs list zb/backups >/dev/null 2>&1 ||
 	zfs create -o encryption=on -o keyformat=hex -o keylocation=file:///var/tmp/zk-key -o canmount=off zb/backups
 dd if=/dev/urandom of=/zc/data/f bs=64k count=16 status=none
 mkdir -p /var/tmp/zk-traefik' || fail "pools in the VM"
+
+# The old system's tools, as small scripts where it installed them, and what
+# the switch must not touch: a wrapper, the venv, the logs. Made once (a
+# reused VM keeps the *.seed of an earlier run).
+seed_paths="/opt/zfsbackup/zfs-pull-backups /opt/zfsbackup/zfs-push-backups"
+seed_paths="$seed_paths /opt/zfs-policy/zfs-snapshot /opt/zfs-policy/zfs-prune /opt/zfs-policy/zfs-snapshot-report"
+untouched="/opt/zfsbackup/scripts/pull-vm.sh /opt/zfsbackup/bin/python /opt/zfsbackup/logs/backups.log"
+v "set -e
+# a reused VM: the old unit and cron entry of an earlier run gone
+systemctl disable --now zfs-snapshot-hourly.timer >/dev/null 2>&1 || true
+rm -f /etc/systemd/system/zfs-snapshot-hourly.service /etc/systemd/system/zfs-snapshot-hourly.timer
+systemctl daemon-reload
+if [ -x /usr/local/bin/crontab ]; then rm -f /usr/local/bin/crontab
+elif command -v crontab >/dev/null; then crontab -r -u root 2>/dev/null || true; fi
+mkdir -p /opt/zfsbackup/scripts /opt/zfsbackup/bin /opt/zfsbackup/logs /opt/zfs-policy
+for f in $seed_paths; do
+	[ -e \$f.seed ] && continue
+	printf '#!/bin/sh\necho seed %s\n' \$f >\$f
+	chmod 0774 \$f
+done
+printf '#!/bin/sh\n/opt/zfsbackup/zfs-pull-backups --host vm --datasets zc/data\n' >/opt/zfsbackup/scripts/pull-vm.sh
+echo venv >/opt/zfsbackup/bin/python
+echo old >/opt/zfsbackup/logs/backups.log" || fail "the old tools in the VM"
+sums_before=$(v "md5sum $untouched")
 
 cat >"$d/hosts.yml" <<INV
 all:
@@ -71,10 +102,38 @@ all:
           zkeep_api_proxy_route_file: /var/tmp/zk-traefik/zfs-api.yml
           zkeep_api_proxy_domain: example.net
           zkeep_api_proxy_upstream: 127.0.0.1:8000
+          # the old inventory's form, with its keys that zkeep ignores
           zfs:
-            zc/data: {policy: critical, snapshots_discover_children: true}
-            zc/web: {policy: high}
-            zc/tmp: {policy: low}
+            zc:
+              pool_properties: {ashift: 12}
+              vdevs:
+                - type: stripe
+                  disks: [/var/tmp/zk-zc.img]
+              state: present
+              datasets:
+                data:
+                  policy: critical
+                  children_inherit_policy: true
+                  snapshots_discover_children: true
+                  properties: {compression: lz4}
+                  datasets:
+                    gitea:
+                      datasets:
+                        repos:
+                    logs:
+                      policy: none
+                web:
+                  importance: high
+                  delegation: {user: zfsbackup}
+                tmp:
+                  policy: low
+                  device: /dev/null
+                scratch:
+            zb:
+              vdevs: []
+            zo:
+          # switch-over: the old tools' paths run zkeep
+          zkeep_replace_seed: true
           zkeep_pull_destination: zb/backups/raw
           zkeep_pull_keep: "daily=10"
           zkeep_push_to: vm
@@ -90,7 +149,11 @@ all:
         vm:
 INV
 
-apply() { (cd deploy/ansible && ANSIBLE_NOCOLOR=1 ansible-playbook -i "$d/hosts.yml" site.yml) >"$d/$1.log" 2>&1; }
+apply() { # name [ansible-playbook options]
+	local n=$1
+	shift
+	(cd deploy/ansible && ANSIBLE_NOCOLOR=1 ansible-playbook -i "$d/hosts.yml" "$@" site.yml) >"$d/$n.log" 2>&1
+}
 recap() { sed -n '/^PLAY RECAP/,$p' "$d/$1.log" | grep '^vm '; }
 apply first || fail "first apply:"$'\n'"$(tail -n 40 "$d/first.log")"
 recap first | grep -q 'failed=0' || fail "first apply: $(recap first)"
@@ -110,11 +173,38 @@ v 'grep -q "^\[dataset zc/data\]" /etc/zkeep/zkeep.conf && grep -q "^\[pull vm\]
 pull_destination = zb/backups/raw
 push_user = zfsoffsite
 push_strip_prefix = zb/backups/raw" ] || fail "[compat]: $(v cat /etc/zkeep/zkeep.conf)"
+# the old tree read by seed-system.md 1.2: own keys only (zkeep inherits),
+# every declared dataset, no pool root, importance as policy
+[ "$(v "awk '/^\\[/ { p = /^\\[dataset / } p && NF' /etc/zkeep/zkeep.conf")" = "[dataset zc/data]
+policy = critical
+discover_children = yes
+children_inherit_policy = yes
+[dataset zc/data/gitea]
+[dataset zc/data/gitea/repos]
+[dataset zc/data/logs]
+policy = none
+[dataset zc/web]
+policy = high
+[dataset zc/tmp]
+policy = low
+[dataset zc/scratch]" ] || fail "[dataset] sections: $(v cat /etc/zkeep/zkeep.conf)"
 [ "$(v systemctl show -P ExecStart zkeep-pull@vm.service | grep -o 'argv\[\]=[^;]*')" = "argv[]=/usr/bin/zkeep pull --job vm " ] ||
 	fail "zkeep-pull@vm.service: $(v systemctl show -P ExecStart zkeep-pull@vm.service)"
 v 'grep -q "^command=\"/usr/bin/zkeep gate --compat seed --prefix zo/backups/raw\",restrict ssh-ed25519 " \
 	/var/lib/zfsoffsite/.ssh/authorized_keys' || fail "no gated key for the offsite user"
 v 'zfs allow zc/data' | grep -q 'user zfsbackup .*send' || fail "no delegation on zc/data: $(v zfs allow zc/data)"
+# switch-over: each old tool a link to zkeep, its original beside it as
+# *.seed (content and mode kept); wrapper, venv and logs untouched
+for f in $seed_paths; do
+	[ "$(v "readlink $f")" = /usr/bin/zkeep ] || fail "$f is not a link to zkeep: $(v "ls -l $f")"
+	[ "$(v "stat -c '%F %a' $f.seed && cat $f.seed")" = "regular file 774
+#!/bin/sh
+echo seed $f" ] || fail "$f.seed is not the original: $(v "ls -l $f.seed; cat $f.seed")"
+done
+[ "$(v "md5sum $untouched")" = "$sums_before" ] || fail "the switch touched the wrapper, venv or logs"
+# zkeep under the old name, through the link
+v '/opt/zfs-policy/zfs-snapshot-report --json' | grep -q '"zc/data/gitea"' ||
+	fail "zfs-snapshot-report through the link: $(v '/opt/zfs-policy/zfs-snapshot-report --json' 2>&1)"
 # the api: on loopback only, and the proxy's route to it
 v 'for i in $(seq 1 50); do curl -sf 127.0.0.1:8000/api/v1/health >/dev/null && exit 0; sleep 0.2; done; exit 1' ||
 	fail "the api does not answer on 127.0.0.1:8000: $(v 'journalctl -u zkeep-api --no-pager -o cat | tail -n 20')"
@@ -141,8 +231,32 @@ for ds in zc/data zc/data/sub zc/web zc/tmp; do
 	[ "$(v "zfs list -H -o name -t snapshot $ds | grep -c '@autosnap_.*_daily\$'")" = 1 ] ||
 		fail "no daily snapshot of $ds"
 done
+# inherited (declared, no policy key: the chain reaches grandchildren),
+# explicit none, nothing to inherit
+for ds in zc/data/gitea zc/data/gitea/repos; do
+	[ "$(v "zfs list -H -o name -t snapshot $ds | grep -c '@autosnap_.*_daily\$'")" = 1 ] ||
+		fail "no daily snapshot of $ds (critical, inherited)"
+done
+for ds in zc/data/logs zc/scratch; do
+	[ -z "$(v "zfs list -H -o name -t snapshot $ds")" ] || fail "$ds (policy none) was snapshotted"
+done
+# zkeep report: every declared dataset with the old system's policy, no
+# pool root; zc/data/sub, found below zc/data, as critical if listed
+v 'zkeep report --json' >"$d/report.json" || fail "zkeep report: $(v 'zkeep report --json' 2>&1)"
+python3 - "$d/report.json" <<'PY' || fail "zkeep report: $(v 'zkeep report' 2>&1)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+managed = r if isinstance(r, list) else r["managed"]
+got = {d["dataset"]: d["policy"] for d in managed}
+want = {"zc/data": "critical", "zc/data/gitea": "critical", "zc/data/gitea/repos": "critical",
+        "zc/data/logs": "none",
+        "zc/web": "high", "zc/tmp": "low", "zc/scratch": "none"}
+assert {k: got.get(k) for k in want} == want, got
+assert got.get("zc/data/sub", "critical") == "critical", got
+assert not set(got) - set(want) - {"zc/data/sub"}, got
+PY
 unit zkeep-pull@vm.service
-for ds in zc/data zc/data/sub zc/web; do
+for ds in zc/data zc/data/sub zc/web zc/data/gitea zc/data/gitea/repos; do
 	[ "$(v "zfs list -H -o name -t snapshot zb/backups/raw/vm/$ds | grep -c '@autosnap_.*_daily\$'")" = 1 ] ||
 		fail "$ds not pulled into zb/backups/raw/vm/$ds"
 done
@@ -167,4 +281,61 @@ v 'python3 -c "import json; r=json.load(open(\"/var/lib/zkeep/pull-vm.json\")); 
 apply second || fail "second apply:"$'\n'"$(tail -n 40 "$d/second.log")"
 recap second | grep -q 'changed=0 .*failed=0' ||
 	fail "second apply changed something: $(recap second)"$'\n'"$(grep -B2 '^changed:' "$d/second.log" | head -n 40)"
-echo "ansible: first apply $(recap first | sed 's/  */ /g'), second $(recap second | sed 's/  */ /g')"
+
+# The old units and cron entries run (through the links): zkeep's timer for
+# the same work stays off, the others stay on. The image has no cron: a
+# stand-in crontab lists the old role's entries as `crontab -l` would.
+v 'set -e
+printf "[Unit]\nAfter=zfs.target\n[Service]\nType=oneshot\nExecStart=/opt/zfs-policy/zfs-snapshot --type hourly\n" \
+	>/etc/systemd/system/zfs-snapshot-hourly.service
+printf "[Timer]\nOnCalendar=*:00\nRandomizedDelaySec=60\nPersistent=true\n[Install]\nWantedBy=timers.target\n" \
+	>/etc/systemd/system/zfs-snapshot-hourly.timer
+systemctl daemon-reload
+systemctl enable --now zfs-snapshot-hourly.timer 2>/dev/null
+printf "#Ansible: zfs-pull-backups vm\n0 10,12,16,20,0 * * * /opt/zfsbackup/scripts/pull-vm.sh >/dev/null\n" >/var/tmp/zk-crontab
+if ! command -v crontab >/dev/null; then
+	printf "#!/bin/sh\n[ \"\$1\" = -l ] && exec cat /var/tmp/zk-crontab\nexit 1\n" >/usr/local/bin/crontab
+	chmod 0755 /usr/local/bin/crontab
+else
+	crontab -u root /var/tmp/zk-crontab
+fi' || fail "the old units and cron entry in the VM"
+apply third || fail "third apply:"$'\n'"$(tail -n 40 "$d/third.log")"
+recap third | grep -q 'failed=0' || fail "third apply: $(recap third)"
+for t in zkeep-snapshot-hourly zkeep-pull@vm; do
+	[ "$(v systemctl is-enabled $t.timer)" != enabled ] && ! v systemctl -q is-active $t.timer ||
+		fail "$t.timer still on beside the old one"
+done
+for t in zkeep-snapshot-daily zkeep-snapshot-monthly zkeep-snapshot-yearly zkeep-prune zkeep-report zkeep-push@vm; do
+	[ "$(v systemctl is-enabled $t.timer)" = enabled ] || fail "$t.timer not enabled (its old counterpart does not run)"
+done
+[ "$(v systemctl is-enabled zfs-snapshot-hourly.timer)" = enabled ] || fail "the old hourly timer was touched"
+unit zfs-snapshot-hourly.service
+for ds in zc/data zc/data/gitea zc/tmp; do
+	[ "$(v "zfs list -H -o name -t snapshot $ds | grep -c '@autosnap_.*_hourly\$'")" = 1 ] ||
+		fail "the old hourly unit did not snapshot $ds through zkeep"
+done
+
+# rollback in one step: the originals back, the old units still the ones on
+apply rollback -e '{"zkeep_replace_seed": false}' ||
+	fail "rollback apply:"$'\n'"$(tail -n 40 "$d/rollback.log")"
+recap rollback | grep -q 'failed=0' || fail "rollback apply: $(recap rollback)"
+for f in $seed_paths; do
+	[ "$(v "stat -c %F $f; cat $f; ls $f.seed 2>&1 >/dev/null | wc -l")" = "regular file
+#!/bin/sh
+echo seed $f
+1" ] || fail "$f not restored: $(v "ls -l $f $f.seed")"
+done
+[ "$(v systemctl is-enabled zkeep-snapshot-hourly.timer)" != enabled ] || fail "rollback enabled zkeep-snapshot-hourly.timer"
+[ "$(v "md5sum $untouched")" = "$sums_before" ] || fail "the rollback touched the wrapper, venv or logs"
+
+# a caller passing the later --mqtt-* options, which zkeep does not take:
+# no switch on that host (the links would turn its runs into usage errors)
+v 'echo "/opt/zfsbackup/zfs-pull-backups --host vm --mqtt-host broker" >>/opt/zfsbackup/scripts/pull-vm.sh'
+apply mqtt && fail "the switch went on beside a --mqtt caller: $(recap mqtt)"
+grep -q 'pull-vm.sh' "$d/mqtt.log" || fail "the refusal does not name the caller:"$'\n'"$(tail -n 20 "$d/mqtt.log")"
+for f in $seed_paths; do
+	[ "$(v "stat -c %F $f")" = "regular file" ] || fail "$f replaced beside a --mqtt caller"
+done
+v "sed -i '/--mqtt/d' /opt/zfsbackup/scripts/pull-vm.sh"
+echo "ansible: first apply $(recap first | sed 's/  */ /g'), second $(recap second | sed 's/  */ /g')," \
+	"switch $(recap third | sed 's/  */ /g'), rollback $(recap rollback | sed 's/  */ /g')"

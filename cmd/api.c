@@ -177,10 +177,6 @@ static int apply_env(struct api_settings *s)
 		}
 		set_str(&s->history_url, v); /* empty: none, over the config */
 	}
-	if ((v = getenv("ZFS_SNAPSHOT_REPORT_CACHE")) && *v)
-		log_debug("ZFS_SNAPSHOT_REPORT_CACHE='%s' is not needed: compliance is computed "
-		          "from each collection",
-		          v);
 	return EXIT_OK;
 }
 
@@ -312,6 +308,19 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 		log_error("%s", e.msg);
 		goto out;
 	}
+	/* a host whose policy snapshots are still the old tools': their
+	 * report's cache names the managed datasets and their policies */
+	const char *cache = getenv("ZFS_SNAPSHOT_REPORT_CACHE");
+	if (!cache || !*cache)
+		cache = cfg.api.report_cache;
+	if (cache && cfg.n_datasets)
+		log_info("the report cache '%s' is not read: %s has [dataset] sections", cache,
+		         cfg.path);
+	else if (cache && config_add_report_cache(&cfg, cache, &e) < 0)
+		log_warn("no policies from the report cache: %s", e.msg);
+	else if (cache)
+		log_info("policies of %zu dataset(s) from the report cache '%s'", cfg.n_datasets,
+		         cache);
 	cmd_config_warnings(&cfg);
 	s.host = xstrdup(cfg.api.listen_host);
 	s.port = cfg.api.listen_port;

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "buf.h"
 #include "host.h"
+#include "state.h"
 #include "ui.h"
 #include "xalloc.h"
 #include "zfs.h"
@@ -937,5 +939,79 @@ int config_load_file(struct zk_config *c, const char *path, struct zerr *e)
 	if (!r)
 		r = config_load_string(c, path, b.s, e);
 	buf_free(&b);
+	return r;
+}
+
+/* One entry of the old report's JSON: {"dataset": NAME, "policy": NAME or
+ * null, ...}. Checked whole before anything is added. */
+static int cache_entry(const json_t *o, size_t i, const char *path, const char **name,
+                       const char **policy, struct zerr *e)
+{
+	struct zerr ne = ZERR_INIT;
+	const json_t *n = json_object_get(o, "dataset"), *p = json_object_get(o, "policy");
+	*name = json_string_value(n);
+	*policy = json_string_value(p);
+	if (!json_is_object(o) || !*name || (p && !json_is_null(p) && !*policy))
+		return zerr_set(e, -EINVAL,
+		                "%s: entry %zu is not {\"dataset\": NAME, \"policy\": NAME}", path,
+		                i);
+	if (zfs_name_check(*name, ZFS_TYPE_DATASET, &ne) < 0)
+		return zerr_set(e, -EINVAL, "%s: entry %zu: %s", path, i, ne.msg);
+	return 0;
+}
+
+int config_add_report_cache(struct zk_config *c, const char *path, struct zerr *e)
+{
+	json_t *doc = NULL;
+	int r = state_load_json(AT_FDCWD, path, STATE_RECORD_MAX, &doc, e);
+	if (r < 0)
+		return r;
+	/* the first form is a bare list; the later {"managed": [...],
+	 * "unmanaged": [...]} */
+	const json_t *list = json_is_array(doc) ? doc : json_object_get(doc, "managed");
+	if (!json_is_array(list)) {
+		json_decref(doc);
+		return zerr_set(e, -EINVAL,
+		                "%s: not a snapshot report (a list, or an object with \"managed\")",
+		                path);
+	}
+	size_t i;
+	const json_t *o;
+	const char *name, *policy;
+	json_array_foreach(list, i, o)
+	{
+		if ((r = cache_entry(o, i, path, &name, &policy, e)) < 0)
+			break;
+		for (size_t k = 0; k < c->n_datasets && r == 0; k++)
+			if (!strcmp(c->datasets[k].name, name))
+				r = zerr_set(e, -EINVAL, "%s: dataset '%s' is listed twice", path,
+				             name);
+		for (size_t k = 0; k < i && r == 0; k++) {
+			const char *other =
+			    json_string_value(json_object_get(json_array_get(list, k), "dataset"));
+			if (!strcmp(other, name))
+				r = zerr_set(e, -EINVAL, "%s: dataset '%s' is listed twice", path,
+				             name);
+		}
+		if (r < 0)
+			break;
+	}
+	json_array_foreach(list, i, o)
+	{
+		if (r < 0)
+			break;
+		cache_entry(o, i, path, &name, &policy, e);
+		c->datasets =
+		    xgrow(c->datasets, &c->datasets_alloc, c->n_datasets + 1, sizeof(*c->datasets));
+		struct zk_dataset_cfg *d = &c->datasets[c->n_datasets++];
+		memset(d, 0, sizeof(*d));
+		d->name = xstrdup(name);
+		/* the report lists each dataset with its effective policy,
+		 * discovered ones included: nothing to inherit or discover */
+		d->policy = policy ? xstrdup(policy) : NULL;
+		d->has_policy = policy != NULL;
+		d->unknown = !policy || !config_policy(c, policy);
+	}
+	json_decref(doc);
 	return r;
 }

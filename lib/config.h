@@ -141,6 +141,15 @@ const struct zk_policy *config_policy(const struct zk_config *c, const char *nam
 /* One message per [dataset] whose policy is unknown, naming the dataset,
  * where it is and the value, appended to out (for the commands to warn). */
 void config_dataset_warnings(const struct zk_config *c, struct strvec *out);
+
+/* The old snapshot report's cache (its --cache-file; the old api's
+ * ZFS_SNAPSHOT_REPORT_CACHE) as [dataset] declarations: each listed
+ * dataset with the policy the report gave it (its effective one), for an
+ * api whose host still takes its policy snapshots with the old tools.
+ * Both forms: a bare list, or {"managed": [...], "unmanaged": [...]}. The
+ * file is read whole and checked whole: on any error (-errno from
+ * state_load_json, -EINVAL naming the entry) nothing is added. */
+int config_add_report_cache(struct zk_config *c, const char *path, struct zerr *e);
 const struct zk_job *config_job(const struct zk_config *c, const char *name, bool is_push);
 /* The key of a job's lock file (lock_path's host), as the seed's: a pull's
  * name (the seed's --name), a push's offsite host, so that sections that

@@ -244,6 +244,26 @@ assert_eq "$(code "$BASE/api/v1/pools")" 401 "key file: no key"
 stop_api
 true
 
+# ---- a host whose policies are still the old tools': the old report's
+# cache names the managed datasets (ZFS_SNAPSHOT_REPORT_CACHE, or [api]
+# report_cache), in its later form
+printf '[global]\nstate_dir = %s\nlock_dir = %s\n' "$work/state" "$work/locks" >"$work/cache.conf"
+printf '{"managed": [{"dataset": "zka/data", "policy": "low", "counts": {}}], "unmanaged": []}' \
+	>"$work/report-cache.json"
+ZFS_SNAPSHOT_REPORT_CACHE="$work/report-cache.json" $ZK api --config "$work/cache.conf" \
+	--listen "127.0.0.1:$PORT" --interval 1 >"$work/api.log" 2>&1 &
+api_pid=$!
+wait_data
+assert_eq "$(code "$BASE/api/v1/snapshots")" 200 "the report from the cache's policies"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); e={x["dataset"]: x["policy"] for x in d["datasets"]}; assert e.get("zka/data") == "low", e' \
+	"$work/body" || log_fail "the cache's dataset is not in the report: $(cat "$work/body")"
+code "$BASE/metrics" >/dev/null
+grep -q '^zfs_snapshot_retention{.*dataset="data",policy="low",interval="daily"} 7$' "$work/body" ||
+	log_fail "no zfs_snapshot_* series from the cache: $(grep zfs_snapshot_retention "$work/body" | head -3)"
+stop_api
+grep -q "policies of 1 dataset(s) from the report cache" "$work/api.log" ||
+	log_fail "the api did not say where its policies came from: $(cat "$work/api.log")"
+
 # ---- the systemd unit: unprivileged and sandboxed, zfs still works
 install -m 0755 $ZK /usr/bin/zkeep
 on_exit rm -f /usr/bin/zkeep

@@ -340,6 +340,67 @@ static void test_compat(void **state)
 	config_free(&c);
 }
 
+/* text written to path, then loaded as a report cache into a fresh c */
+static int load_cache(const char *path, const char *text, struct zk_config *c, struct zerr *e)
+{
+	FILE *f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	config_init(c);
+	return config_add_report_cache(c, path, e);
+}
+
+/* The old report's cache as [dataset] declarations, both forms; a bad
+ * one adds nothing. */
+static void test_report_cache(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/zk-cache-XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/r.json", dir);
+	static const char *const good[] = {
+	    "[{\"dataset\": \"tank/a\", \"policy\": \"critical\", \"counts\": {}},"
+	    " {\"dataset\": \"tank/a/b\", \"policy\": \"nosuch\"},"
+	    " {\"dataset\": \"tank/c\", \"policy\": null}]",
+	    "{\"managed\": [{\"dataset\": \"tank/a\", \"policy\": \"critical\"},"
+	    " {\"dataset\": \"tank/a/b\", \"policy\": \"nosuch\"},"
+	    " {\"dataset\": \"tank/c\", \"policy\": null}],"
+	    " \"unmanaged\": [{\"dataset\": \"tank/u\"}]}",
+	};
+	for (size_t i = 0; i < 2; i++) {
+		struct zk_config c;
+		struct zerr e = ZERR_INIT;
+		if (load_cache(path, good[i], &c, &e) < 0)
+			fail_msg("form %zu: %s", i, e.msg);
+		assert_int_equal(c.n_datasets, 3);
+		assert_string_equal(c.datasets[0].name, "tank/a");
+		assert_string_equal(c.datasets[0].policy, "critical");
+		assert_false(c.datasets[0].unknown);
+		assert_true(c.datasets[1].unknown); /* shown as none, never touched */
+		assert_true(c.datasets[2].unknown);
+		config_free(&c);
+	}
+	static const char *const bad[] = {
+	    "{\"datasets\": []}",
+	    "[{\"dataset\": \"tank/a\", \"policy\": \"low\"}, {\"policy\": \"low\"}]",
+	    "[{\"dataset\": \"tank/a;rm\", \"policy\": \"low\"}]",
+	    "[{\"dataset\": \"tank/a\", \"policy\": 3}]",
+	    "[{\"dataset\": \"tank/a\"}, {\"dataset\": \"tank/a\"}]",
+	    "not json",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct zk_config c;
+		struct zerr e = ZERR_INIT;
+		if (load_cache(path, bad[i], &c, &e) >= 0)
+			fail_msg("bad %zu accepted", i);
+		assert_int_equal(c.n_datasets, 0);
+		assert_non_null(strstr(e.msg, path));
+		config_free(&c);
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_value_parsers(void **state)
 {
 	(void)state;
@@ -417,6 +478,7 @@ int main(void)
 	    cmocka_unit_test(test_shipped_example),
 	    cmocka_unit_test(test_value_parsers),
 	    cmocka_unit_test(test_compat),
+	    cmocka_unit_test(test_report_cache),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

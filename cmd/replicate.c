@@ -107,6 +107,12 @@ static int run_job(const struct repl_opts *o, const struct zk_config *cfg,
 		remote.control_dir = strdup(cdir);
 	else
 		log_debug("no ssh connection sharing: cannot make %s: %s", cdir, strerror(errno));
+	/* run records (and a skip for a seed job's lock) only where writable */
+	const char *state_dir = cfg->state_dir;
+	if (access(state_dir, W_OK) < 0) {
+		log_debug("no run record: cannot write to %s", state_dir);
+		state_dir = NULL;
+	}
 	lock_path(&lpath, o->lock_dir ? o->lock_dir : cfg->lock_dir, o->push ? "push" : "pull",
 	          js->lock);
 	int r = lock_acquire(&held, lpath.s, o->wait_s, &holder, &e);
@@ -114,11 +120,10 @@ static int run_job(const struct repl_opts *o, const struct zk_config *cfg,
 		/* the seed's later behaviour: on stderr (cron mails it), exit 0 */
 		log_error("%s; lock %s", e.msg, lpath.s);
 		if (holder.seed) {
-			struct repl_job hj = {
-			    .name = js->name,
-			    .is_push = o->push,
-			    .state_dir = access(cfg->state_dir, W_OK) == 0 ? cfg->state_dir : NULL,
-			    .dry_run = o->dry_run};
+			struct repl_job hj = {.name = js->name,
+			                      .is_push = o->push,
+			                      .state_dir = state_dir,
+			                      .dry_run = o->dry_run};
 			struct zerr he = ZERR_INIT;
 			if (repl_record_lock_held(&hj, holder.pid, time(NULL), &he) < 0)
 				log_warn("%s", he.msg);
@@ -148,14 +153,11 @@ static int run_job(const struct repl_opts *o, const struct zk_config *cfg,
 	    .stall_timeout_ms = o->stall_s * 1000,
 	    .timeout_ms = cfg->zfs_timeout * 1000,
 	    .progress = o->progress,
-	    .state_dir = cfg->state_dir,
+	    .state_dir = state_dir,
 	    .keep = js->keep,
 	    .prefix = cfg->snapshot_prefix,
 	};
-	if (access(cfg->state_dir, W_OK) < 0) {
-		log_debug("no run record: cannot write to %s", cfg->state_dir);
-		j.state_dir = NULL;
-	}
+
 	if (o->push)
 		log_info("Pushing %zu dataset(s) to %s:%s%s", js->datasets->n, remote.label,
 		         js->destination, js->restricted ? " (restricted)" : "");

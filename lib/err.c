@@ -25,6 +25,7 @@ int zerr_set(struct zerr *e, int code, const char *fmt, ...)
 	else if ((size_t)n >= sizeof(e->msg))
 		mark_cut(e->msg, sizeof(e->msg));
 	e->code = code;
+	e->kind = 0;
 	return code;
 }
 

@@ -11,13 +11,18 @@
 #define ZERR_MSG_MAX 1024
 
 struct zerr {
-	int code;               /* the negative errno of the last failure, or 0 */
+	int code; /* the negative errno of the last failure, or 0 */
+	/* What a failed command's stderr said, as a code of the module that
+	 * read it (lib/zfs.h's enum zfs_err for zfs), so that callers test a
+	 * code rather than search the message; 0: nothing known. zerr_set
+	 * clears it, zerr_prefix keeps it. */
+	int kind;
 	char msg[ZERR_MSG_MAX]; /* NUL-terminated; "..." marks a cut message */
 };
 
 #define ZERR_INIT                                                                                  \
 	{                                                                                          \
-		0, ""                                                                              \
+		0, 0, ""                                                                           \
 	}
 
 /* Sets e (which may be NULL) and returns code, so callers can

@@ -179,20 +179,27 @@ int host_command(const struct host *h, const char *const *argv, struct proc *p, 
 	return r;
 }
 
-/* The first line of a command's stderr, for a one-line message. */
-static const char *first_line(struct buf *err, char *tmp, size_t len)
+void host_err_line(const char *text, char *out, size_t len)
 {
-	buf_rtrim(err);
-	size_t n = strcspn(err->s, "\n");
-	if (n >= len)
-		n = len - 1;
-	memcpy(tmp, err->s, n);
-	tmp[n] = '\0';
-	return tmp;
+	out[0] = '\0';
+	bool first = true;
+	for (const char *l = text; l && *l;) {
+		size_t n = strcspn(l, "\n");
+		bool warning = !strncmp(l, "Warning: ", 9);
+		if (first || !warning) { /* cut to len, as a message may be */
+			size_t m = n < len ? n : len - 1;
+			memcpy(out, l, m);
+			out[m] = '\0';
+		}
+		if (!warning)
+			return;
+		first = false;
+		l = l[n] ? l + n + 1 : NULL;
+	}
 }
 
-int host_run(const struct host *h, const char *const *argv, struct buf *out, size_t out_cap,
-             int timeout_ms, struct zerr *e)
+int host_run_err(const struct host *h, const char *const *argv, struct buf *out, size_t out_cap,
+                 struct buf *err, int timeout_ms, struct zerr *e)
 {
 	struct proc p;
 	struct proc_capture c = PROC_CAPTURE_INIT(out_cap, STDERR_CAP);
@@ -210,7 +217,7 @@ int host_run(const struct host *h, const char *const *argv, struct buf *out, siz
 	}
 	if (c.st.code != 0) {
 		char line[512], sbuf[64];
-		first_line(&c.err, line, sizeof(line));
+		host_err_line(c.err.s, line, sizeof(line));
 		if (!host_is_local(h) && c.st.code == 255 && !c.st.signal)
 			r = zerr_set(e, -ECONNREFUSED, "cannot reach %s over ssh: %s", h->label,
 			             *line ? line : "ssh exited 255");
@@ -218,6 +225,8 @@ int host_run(const struct host *h, const char *const *argv, struct buf *out, siz
 			r = zerr_set(e, -EIO, "'%s' on %s %s%s%s", shown.s, h->label,
 			             proc_status_str(&c.st, sbuf, sizeof(sbuf)), *line ? ": " : "",
 			             line);
+		if (err)
+			buf_add(err, c.err.s, c.err.len);
 		goto out;
 	}
 	buf_add(out, c.out.s, c.out.len);
@@ -226,6 +235,12 @@ out:
 	proc_free(&p);
 	buf_free(&shown);
 	return r;
+}
+
+int host_run(const struct host *h, const char *const *argv, struct buf *out, size_t out_cap,
+             int timeout_ms, struct zerr *e)
+{
+	return host_run_err(h, argv, out, out_cap, NULL, timeout_ms, e);
 }
 
 void host_disconnect(const struct host *h)

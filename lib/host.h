@@ -61,6 +61,15 @@ int host_command(const struct host *h, const char *const *argv, struct proc *p, 
  * a connection error. */
 int host_run(const struct host *h, const char *const *argv, struct buf *out, size_t out_cap,
              int timeout_ms, struct zerr *e);
+/* host_run that also hands back, when the command exited non-zero, its
+ * whole stderr (appended to err, which may be NULL): for a caller that
+ * reads it into a code (zfs_run). */
+int host_run_err(const struct host *h, const char *const *argv, struct buf *out, size_t out_cap,
+                 struct buf *err, int timeout_ms, struct zerr *e);
+/* The line of a command's stderr text that says what failed: the first
+ * one that is not an ssh "Warning: " line (a new host key, say), or the
+ * first line when all are; cut to len. out[0] is NUL for empty text. */
+void host_err_line(const char *text, char *out, size_t len);
 
 /* Closes a shared ControlMaster connection, if one was opened. */
 void host_disconnect(const struct host *h);

@@ -14,14 +14,13 @@
 #include "fmt.h"
 #include "gate.h"
 #include "leaf.h"
+#include "marks.h"
 #include "log.h"
 #include "plan.h"
 #include "policy.h"
-#include "proc.h"
-#include "relay.h"
 #include "state.h"
-#include "stream.h"
 #include "token.h"
+#include "transfer.h"
 #include "xalloc.h"
 #include "zfs.h"
 #include "banned.h"
@@ -64,97 +63,14 @@ static void target_of(const struct repl_job *j, const char *name, struct buf *ou
 	}
 }
 
-/* The first line of a captured stderr file that is not an ssh warning
- * (a new host key, say), for a one-line message that says what failed:
- * "cannot resume send" must be found behind such a warning. */
-static void err_line(FILE *f, char *out, size_t len)
-{
-	out[0] = '\0';
-	if (!f)
-		return;
-	rewind(f);
-	char line[1024];
-	bool first = true;
-	while (fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		bool warning = !strncmp(line, "Warning: ", 9);
-		if (first || !warning) { /* cut to len, as a message may be */
-			size_t n = strlen(line) < len ? strlen(line) : len - 1;
-			memcpy(out, line, n);
-			out[n] = '\0';
-		}
-		if (!warning)
-			return;
-		first = false;
-	}
-}
-
-/* What the relay's callbacks know of one transfer: what a progress line
- * shows (the stream, its size as zfs estimated it, 0: not known) and what
- * the stream's first record must be. */
-struct progress {
-	const char *what;
-	uint64_t estimate;
-	const char *source; /* the dataset the stream must be a snapshot of */
-	bool one_snapshot;  /* an untrusted sender: no package (stream.h) */
-};
-
-static void show_progress(void *arg, uint64_t bytes, double secs)
-{
-	const struct progress *pg = arg;
-	double mib = (double)bytes / 1048576.0, rate = secs > 0 ? mib / secs : 0.0;
-	if (pg->estimate) {
-		/* the estimate is zfs's: the stream may run a little past it */
-		double left = bytes < pg->estimate && rate > 0
-		                  ? (double)(pg->estimate - bytes) / 1048576.0 / rate
-		                  : 0.0;
-		double pct = 100.0 * (double)bytes / (double)pg->estimate;
-		fprintf(stderr, "\r%s: %.1f of %.1f MiB (%d%%), %.1f MiB/s, ETA %dm%02ds   ",
-		        pg->what, mib, (double)pg->estimate / 1048576.0, pct > 100 ? 100 : (int)pct,
-		        rate, (int)left / 60, (int)left % 60);
-	} else {
-		fprintf(stderr, "\r%s: %.1f MiB, %.1f MiB/s   ", pg->what, mib, rate);
-	}
-	fflush(stderr);
-}
-
-/* The size of the stream sargv (zfs send ...) will make, from the same
- * send with -nvP: its last "size" line. 0 when zfs does not say; only a
- * progress line depends on it. */
-static uint64_t send_estimate(const struct repl_job *j, const struct strvec *sargv)
-{
-	struct strvec argv = STRVEC_INIT;
-	struct buf out = BUF_INIT;
-	struct zerr e = ZERR_INIT;
-	uint64_t size = 0;
-	strvec_pushv(&argv, (const char *const[]){"zfs", "send", "-nvP", NULL});
-	for (size_t i = 2; i < sargv->n; i++)
-		strvec_push(&argv, sargv->v[i]);
-	if (host_run(j->src, (const char *const *)argv.v, &out, 65536, j->timeout_ms, &e) == 0) {
-		for (const char *l = out.s; l && *l;
-		     l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
-			if (!strncmp(l, "size\t", 5))
-				size = strtoull(l + 5, NULL, 10);
-	} else {
-		log_debug("no size estimate: %s", e.msg);
-	}
-	strvec_clear(&argv);
-	buf_free(&out);
-	return size;
-}
-
 /* What this run found out about the two sides, and what they refused. */
 struct run {
-	bool resume;      /* the target receives with -s (and lists tokens) */
-	bool bookmarks;   /* the source can bookmark */
-	bool hold_failed; /* a refusal warned about once: not tried again */
-	bool bookmark_failed;
+	bool resume;             /* the target receives with -s (and lists tokens) */
+	struct marks marks;      /* the job's hold and bookmarks on the source */
 	bool changed;            /* both sides are asked for snapshots_changed */
 	time_t no_changed_since; /* when a side had no snapshots_changed (OpenZFS
 	                          * < 2.2), 0: it has, or not known */
 	time_t listed_at;
-	struct buf tag;    /* zkeep:<job>[:<host>] (job_marks) */
-	struct buf bmname; /* zkeep_<job>[:<host>]_ : the job's bookmark names start so */
 };
 
 /* The snapshot named name in the source listing sd, or NULL. */
@@ -166,168 +82,23 @@ static const struct zfs_obj *source_snapshot(const struct policy_dataset *sd, co
 	return NULL;
 }
 
-static int head_check(void *arg, const unsigned char *head, size_t len, struct zerr *e)
+/* A transfer of source into target with the job's settings; the caller
+ * sets what to send. */
+static struct transfer transfer_of(const struct repl_job *j, const struct run *rn,
+                                   const char *source, const char *target, enum zfs_type type)
 {
-	const struct progress *pg = arg;
-	return stream_head_check(head, len, pg->source, pg->one_snapshot, e);
-}
-
-/* One send | relay | receive of the source dataset's snapshots: the step
- * s, or, with token, the rest of an interrupted one (send -t; s->to then
- * only names it). The relay checks the stream's first record before the
- * receiver sees a byte (stream_head_check: a snapshot of source, no
- * replication or property stream). Receiver errors are reported ahead of
- * the sender's (whose broken pipe is only the echo of them). */
-static int transfer(const struct repl_job *j, const struct run *rn, const char *source,
-                    const struct plan_step *s, const char *token, const char *target,
-                    enum zfs_type type, bool rollback, const struct strvec *recv_opts,
-                    uint64_t *bytes, struct zerr *e)
-{
-	struct strvec sargv = STRVEC_INIT, rargv = STRVEC_INIT;
-	struct proc snd, rcv;
-	FILE *serr = tmpfile(), *rerr = tmpfile();
-	struct relay_stats st = {0};
-	struct zerr re = ZERR_INIT;
-	struct buf lbl = BUF_INIT;
-	int r, rr = 0;
-
-	proc_init(&snd);
-	proc_init(&rcv);
-	const char *what = s->to;
-	buf_addf(&lbl, token ? "resumed send into '%s'" : "send of '%s'", what);
-	strvec_pushv(&sargv, (const char *const[]){"zfs", "send", NULL});
-	if (token) {
-		/* The token carries the first send's flags, but it comes from the
-		 * target: -w is ours to give (libzfs ORs it with the token's), so
-		 * a token without rawok cannot make a raw job send plaintext.
-		 * resume_pending() has checked the rest (token_check). */
-		if (j->raw)
-			strvec_push(&sargv, "-w");
-		strvec_pushv(&sargv, (const char *const[]){"-t", token, NULL});
-	} else {
-		if (j->raw)
-			strvec_push(&sargv, "-w");
-		if (s->from) {
-			strvec_push(&sargv, s->intermediates ? "-I" : "-i");
-			strvec_push(&sargv, s->from);
-		}
-		strvec_push(&sargv, s->to);
-	}
-	if (j->restricted) { /* the only receive the seed's remote accepts */
-		strvec_pushv(&rargv, gate_seed_lines[GATE_SEED_RECEIVE]);
-	} else {
-		/* The sender chooses the stream's properties: a hostile client
-		 * can send mountpoint=/etc. The target keeps its own mountpoint
-		 * and never mounts at boot (canmount applies to filesystems). */
-		strvec_pushv(&rargv, (const char *const[]){"zfs", "receive", "-u", "-x",
-		                                           "mountpoint", NULL});
-		if (type == ZFS_TYPE_FILESYSTEM)
-			strvec_pushv(&rargv, (const char *const[]){"-o", "canmount=noauto", NULL});
-	}
-	for (size_t i = 0; recv_opts && i < recv_opts->n; i++)
-		strvec_push(&rargv, recv_opts->v[i]);
-	if (rollback && !j->restricted)
-		strvec_push(&rargv, "-F");
-	if (rn->resume && !j->restricted) /* an interruption leaves a token */
-		strvec_push(&rargv, "-s");
-	strvec_push(&rargv, target);
-
-	if (!serr || !rerr) {
-		r = zerr_set(e, -errno, "cannot make a temporary file: %s", strerror(errno));
-		goto out;
-	}
-	if ((r = host_command(j->src, (const char *const *)sargv.v, &snd, e)) < 0 ||
-	    (r = host_command(j->dst, (const char *const *)rargv.v, &rcv, e)) < 0)
-		goto out;
-	rcv.in = PROC_IO_PIPE;
-	rcv.out = PROC_IO_NULL;
-	rcv.err = PROC_IO_FD;
-	rcv.err_fd = fileno(rerr);
-	snd.in = PROC_IO_NULL;
-	snd.out = PROC_IO_PIPE;
-	snd.err = PROC_IO_FD;
-	snd.err_fd = fileno(serr);
-	if ((r = proc_start(&rcv, e)) < 0)
-		goto out;
-	if ((r = proc_start(&snd, e)) < 0) {
-		proc_kill(&rcv, SIGTERM);
-		struct proc_status ignored;
-		proc_wait(&rcv, 10000, &ignored, NULL);
-		goto out;
-	}
-	struct progress pg = {what, j->progress ? send_estimate(j, &sargv) : 0, source,
-	                      !host_is_local(j->src)};
-	struct relay_opts ro = {j->bwlimit,
-	                        j->stall_timeout_ms,
-	                        j->progress ? 1000 : 0,
-	                        j->progress ? show_progress : NULL,
-	                        &pg,
-	                        STREAM_HEAD_LEN,
-	                        head_check};
-	rr = relay_run(snd.out_fd, rcv.in_fd, &ro, &st, &re);
-	if (j->progress)
-		fputc('\n', stderr);
-	*bytes += st.bytes;
-	log_debug("relayed %" PRIu64 " bytes in %.2f s (%s, %" PRIu64 " moves, cpu %.3f s)",
-	          st.bytes, st.seconds, st.spliced ? "splice" : "read/write", st.moves, st.cpu);
-	if (rr < 0) /* the stream is broken: the sender must not hang on */
-		proc_kill(&snd, SIGTERM);
-	struct proc_status ss, rs;
-	/* closing our pipe ends gives the receiver its EOF */
-	proc_wait(&rcv, j->timeout_ms, &rs, NULL);
-	proc_wait(&snd, j->timeout_ms, &ss, NULL);
-	char sline[512], rline[512], sbuf[320], rbuf[320];
-	err_line(serr, sline, sizeof(sline));
-	err_line(rerr, rline, sizeof(rline));
-	proc_status_str(&ss, sbuf, sizeof(sbuf));
-	proc_status_str(&rs, rbuf, sizeof(rbuf));
-	/* ssh's own exit code: the connection, not zfs, went away */
-	if (!host_is_local(j->src) && ss.code == 255 && !ss.signal)
-		snprintf(sbuf, sizeof(sbuf), "lost its ssh connection to %s", j->src->label);
-	if (!host_is_local(j->dst) && rs.code == 255 && !rs.signal)
-		snprintf(rbuf, sizeof(rbuf), "lost its ssh connection to %s", j->dst->label);
-	/* The receiver's error comes first, unless the sender failed on its
-	 * own (not of the broken pipe the receiver left, nor after the receiver
-	 * closed the stream and failed: then ssh's exit is the echo): then the
-	 * receiver's "failed to read from stream" is only the echo of it. */
-	bool sender_first = ss.code != 0 && ss.signal != SIGPIPE && !(ss.signal && rr < 0) &&
-	                    !(rr == -EPIPE && rs.code != 0);
-	/* the stream was refused (or ended inside its first record while the
-	 * sender said all was well): nothing was received */
-	if (rr == -EBADMSG || (rr == -ENODATA && ss.code == 0 && !ss.signal)) {
-		r = zerr_set(e, rr, "%s refused: %s", lbl.s, re.msg);
-	} else if (sender_first) {
-		r = zerr_set(e, -EIO, "%s %s%s%s%s%s", lbl.s, sbuf, *sline ? ": " : "", sline,
-		             rs.code ? "; receive: " : "", rs.code ? rline : "");
-	} else if (rs.code != 0 && j->restricted &&
-	           zfs_err_kind(rline) == ZFS_ERR_PARTIAL_RECEIVE) {
-		/* the seed's allowlist has no receive -A: only its operator can */
-		r = zerr_set(e, -EIO,
-		             "'%s' on %s holds a partial receive (%s), which zkeep cannot clear "
-		             "through the seed's five command lines: run 'zfs receive -A %s' on "
-		             "that host, then push again",
-		             target, j->dst->label, rline, target);
-	} else if (rs.code != 0) {
-		r = zerr_set(e, -EIO, "receive into '%s' %s%s%s", target, rbuf, *rline ? ": " : "",
-		             rline);
-	} else if (ss.code != 0) {
-		r = zerr_set(e, -EIO, "%s %s%s%s", lbl.s, sbuf, *sline ? ": " : "", sline);
-	} else if (rr < 0) {
-		r = zerr_set(e, rr, "%s", re.msg);
-	} else {
-		r = 0;
-	}
-out:
-	if (serr)
-		fclose(serr);
-	if (rerr)
-		fclose(rerr);
-	proc_free(&snd);
-	proc_free(&rcv);
-	strvec_clear(&sargv);
-	strvec_clear(&rargv);
-	buf_free(&lbl);
-	return r;
+	return (struct transfer){.src = j->src,
+	                         .dst = j->dst,
+	                         .source = source,
+	                         .target = target,
+	                         .type = type,
+	                         .raw = j->raw,
+	                         .restricted = j->restricted,
+	                         .resumable = rn->resume,
+	                         .progress = j->progress,
+	                         .bwlimit = j->bwlimit,
+	                         .stall_timeout_ms = j->stall_timeout_ms,
+	                         .timeout_ms = j->timeout_ms};
 }
 
 /* Backup-side retention: the target's policy snapshots past what keep
@@ -506,7 +277,7 @@ static int list_target(const struct repl_job *j, const char *root, unsigned cols
 	}
 	int r = zfs_list_run(j->dst, NULL, list_types(), ZFS_COL_USERREFS | cols, true,
 	                     (const char *const[]){root, NULL}, j->timeout_ms, dl, e);
-	if (r == 0 || !strstr(e->msg, "does not exist"))
+	if (r == 0 || e->kind != ZFS_ERR_NOENT)
 		return r;
 	struct zerr de = ZERR_INIT;
 	r = zfs_list_run(j->dst, NULL, ZFS_TYPE_DATASET, 0, false,
@@ -711,8 +482,8 @@ static void *listing_run(void *arg)
 {
 	struct listing *l = arg;
 	if (l->argv.n)
-		l->r = host_run(l->h, (const char *const *)l->argv.v, &l->out, ZFS_OUTPUT_MAX,
-		                l->timeout_ms, &l->e);
+		l->r = zfs_run(l->h, (const char *const *)l->argv.v, &l->out, ZFS_OUTPUT_MAX,
+		               l->timeout_ms, &l->e);
 	strvec_clear(&l->argv);
 	return NULL;
 }
@@ -829,8 +600,10 @@ static int list_fast(const struct repl_job *j, const struct run *rn, const char 
 		goto out;
 	r = 0;
 out:
-	if (r < 0)
-		zerr_set(e, -EIO, "%s", a.r < 0 ? a.e.msg : b.r < 0 ? b.e.msg : pe.msg);
+	if (r < 0 && (a.r < 0 || b.r < 0))
+		*e = a.r < 0 ? a.e : b.e; /* with the kind zfs_run read */
+	else if (r < 0)
+		zerr_set(e, -EIO, "%s", pe.msg);
 	policy_index_free(&di);
 	zfs_list_free(&sd);
 	zfs_list_free(&dd);
@@ -949,106 +722,6 @@ out:
 	return r;
 }
 
-/* Runs a short zfs command on h; an error whose stderr says `benign` (e.g.
- * "already exists") counts as success. */
-static int run_quiet(const struct repl_job *j, const struct host *h, const char *const *argv,
-                     const char *benign, struct zerr *e)
-{
-	struct buf out = BUF_INIT;
-	int r = host_run(h, argv, &out, 65536, j->timeout_ms, e);
-	buf_free(&out);
-	if (r < 0 && benign && strstr(e->msg, benign))
-		r = 0;
-	return r;
-}
-
-/* Keeps the source from losing the next run's base. First a bookmark of
- * the newest replicated snapshot (a base even after the snapshot is
- * pruned), then a hold tagged zkeep:<job> on it, then the job's previous
- * marks go: the hold on the previous base, and each older bookmark of the
- * job together with the hold on its snapshot, and the hold on the base
- * the last run recorded (recorded, a name). That order leaves no stale
- * hold behind a crash: every held snapshot has a bookmark of the job until
- * a later run releases both. bms: the dataset's bookmarks as listed; sd:
- * its snapshots. Failures are warnings: the data on the target is safe
- * either way, only the next run's base is less protected. */
-static void protect_base(const struct repl_job *j, struct run *rn, const struct zfs_obj *newest,
-                         const struct zfs_obj *prev, const char *recorded,
-                         const struct policy_dataset *sd, const struct zfs_obj *const *bms,
-                         size_t nbm)
-{
-	struct zerr e = ZERR_INIT;
-	const char *at = strchr(newest->name, '@');
-	size_t dslen = (size_t)(at - newest->name);
-	struct buf bm = BUF_INIT, snap = BUF_INIT;
-	bool marked = false; /* the new bookmark exists: the old ones may go */
-	buf_add(&bm, newest->name, dslen);
-	buf_addf(&bm, "#%s%s", rn->bmname.s, at + 1);
-	if (rn->bookmarks && !rn->bookmark_failed &&
-	    zfs_name_check(bm.s, ZFS_TYPE_BOOKMARK, &e) == 0) {
-		for (size_t k = 0; k < nbm; k++)
-			marked |= !strcmp(bms[k]->name, bm.s);
-		if (!marked &&
-		    run_quiet(j, j->src,
-		              (const char *const[]){"zfs", "bookmark", newest->name, bm.s, NULL},
-		              "already exists", &e) < 0) {
-			rn->bookmark_failed = true;
-			log_info("no bookmarks of the replicated snapshots on %s (%s); allow "
-			         "'bookmark' to keep the chain across a prune",
-			         j->src->label, e.msg);
-		} else {
-			marked = true;
-		}
-	}
-	if (!rn->hold_failed &&
-	    run_quiet(j, j->src,
-	              (const char *const[]){"zfs", "hold", rn->tag.s, newest->name, NULL},
-	              "tag already exists", &e) < 0) {
-		rn->hold_failed = true;
-		log_warn("cannot hold the replicated snapshots on %s (%s); going on without holds",
-		         j->src->label, e.msg);
-	}
-	/* the previous marks: release and destroy, ignoring what is gone */
-	if (!rn->hold_failed && prev && prev != newest && prev->type == ZFS_TYPE_SNAPSHOT &&
-	    run_quiet(j, j->src,
-	              (const char *const[]){"zfs", "release", rn->tag.s, prev->name, NULL},
-	              "no such tag", &e) < 0)
-		log_warn("cannot release %s from %s: %s", rn->tag.s, prev->name, e.msg);
-	/* the base the last record names, when this run's plan started from
-	 * another (a resumed transfer finished it): else, with no bookmark
-	 * to find it by, its hold would stay for good */
-	bool rec_exists = false;
-	for (size_t m = 0; recorded && sd && m < sd->snaps.n; m++)
-		rec_exists |= !strcmp(sd->snaps.v[m]->name, recorded);
-	if (!rn->hold_failed && rec_exists && strcmp(recorded, newest->name) &&
-	    (!prev || strcmp(recorded, prev->name)) &&
-	    run_quiet(j, j->src, (const char *const[]){"zfs", "release", rn->tag.s, recorded, NULL},
-	              "no such tag", &e) < 0)
-		log_warn("cannot release %s from %s: %s", rn->tag.s, recorded, e.msg);
-	for (size_t k = 0; marked && k < nbm; k++) {
-		const char *h = strchr(bms[k]->name, '#') + 1;
-		if (strncmp(h, rn->bmname.s, rn->bmname.len) || !strcmp(bms[k]->name, bm.s))
-			continue;
-		buf_reset(&snap);
-		buf_add(&snap, newest->name, dslen);
-		buf_addf(&snap, "@%s", h + rn->bmname.len);
-		bool exists = false;
-		for (size_t m = 0; sd && m < sd->snaps.n; m++)
-			exists |= !strcmp(sd->snaps.v[m]->name, snap.s);
-		if (exists && !rn->hold_failed && strcmp(snap.s, newest->name) &&
-		    run_quiet(j, j->src,
-		              (const char *const[]){"zfs", "release", rn->tag.s, snap.s, NULL},
-		              "no such tag", &e) < 0)
-			log_warn("cannot release %s from %s: %s", rn->tag.s, snap.s, e.msg);
-		if (run_quiet(j, j->src,
-		              (const char *const[]){"zfs", "destroy", bms[k]->name, NULL},
-		              "could not find", &e) < 0)
-			log_warn("cannot destroy the old bookmark %s: %s", bms[k]->name, e.msg);
-	}
-	buf_free(&bm);
-	buf_free(&snap);
-}
-
 /* The target's pending resume token, read after a failed transfer. */
 static char *read_token(const struct repl_job *j, const char *target)
 {
@@ -1079,12 +752,13 @@ static int abort_partial(const struct repl_job *j, struct repl_dataset *d)
 		log_info("would abort the partial receive into %s", d->target);
 		return 0;
 	}
-	if (run_quiet(j, j->dst, (const char *const[]){"zfs", "receive", "-A", d->target, NULL},
-	              NULL, &ae) < 0) {
+	struct buf out = BUF_INIT;
+	int r = zfs_run(j->dst, (const char *const[]){"zfs", "receive", "-A", d->target, NULL},
+	                &out, 65536, j->timeout_ms, &ae);
+	buf_free(&out);
+	if (r < 0)
 		fail_dataset(d, ae.msg);
-		return -1;
-	}
-	return 0;
+	return r < 0 ? -1 : 0;
 }
 
 /* A target left with a resume token: finish that transfer first. The token
@@ -1115,11 +789,12 @@ static int resume_pending(const struct repl_job *j, const struct run *rn, struct
 		return 0;
 	}
 	log_info("Resuming the interrupted receive into %s", d->target);
-	const struct plan_step step = {NULL, d->target, false}; /* for messages */
-	if (transfer(j, rn, d->source, &step, token, d->target, type, false, NULL, &d->bytes, &e) ==
-	    0)
+	struct transfer tr = transfer_of(j, rn, d->source, d->target, type);
+	tr.to = d->target; /* for messages */
+	tr.token = token;
+	if (transfer_run(&tr, &d->bytes, &e) == 0)
 		return 1;
-	if (!strstr(e.msg, "cannot resume send")) {
+	if (e.kind != ZFS_ERR_RESUME_REFUSED) {
 		fail_dataset(d, e.msg);
 		d->resume_token = read_token(j, d->target);
 		return -1;
@@ -1128,44 +803,6 @@ static int resume_pending(const struct repl_job *j, const struct run *rn, struct
 	log_warn("%s; aborting the partial receive into %s and sending from the base", e.msg,
 	         d->target);
 	return abort_partial(j, d) < 0 ? -1 : 0;
-}
-
-/* Appends name's first n chars with only those a hold tag and a bookmark
- * take, others as '-'; ':' parts the job from the host, and in a bookmark
- * '_' ends the job part (job "off" would otherwise take every bookmark
- * of job "off_eu" for its own, and destroy them), so neither is kept. */
-static void add_mark_part(struct buf *b, const char *name, size_t n, bool bookmark)
-{
-	for (size_t i = 0; i < n && name[i]; i++) {
-		char c = name[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		          (c >= '0' && c <= '9') || c == '.' || c == '-' || (c == '_' && !bookmark);
-		buf_addch(b, ok ? c : '-');
-	}
-}
-
-/* The job's marks on the source: hold tag zkeep:<job> and bookmark prefix
- * zkeep_<job>_. A pull's job is qualified with this host's short name
- * (zkeep:<job>:<host>): a client pulled by two backup servers, each with
- * the seed's default job name (the client's host name), must not have
- * one server release the other's hold or destroy its bookmarks. A push's
- * source is this host's own pool, where the job name alone is unique. */
-static void job_marks(const struct repl_job *j, struct buf *tag, struct buf *bm)
-{
-	char hn[256] = "";
-	if (!j->is_push && (gethostname(hn, sizeof(hn) - 1) < 0 || !hn[0]))
-		snprintf(hn, sizeof(hn), "localhost");
-	size_t hl = strcspn(hn, ".");
-	for (int k = 0; k < 2; k++) {
-		struct buf *b = k ? bm : tag;
-		buf_adds(b, k ? "zkeep_" : "zkeep:");
-		add_mark_part(b, j->name, strlen(j->name), k);
-		if (hl) {
-			buf_addch(b, ':');
-			add_mark_part(b, hn, hl, k);
-		}
-	}
-	buf_addch(bm, '_');
 }
 
 /* A raw push of an unencrypted dataset sends its plaintext to the offsite
@@ -1193,355 +830,484 @@ static int list_unencrypted(const struct repl_job *j, struct strvec *plain, stru
 	return r;
 }
 
-int repl_run(const struct repl_job *j, struct repl_result *res)
-{
-	struct zfs_list sl = {0}, dl = {0};
-	struct policy_index si = {0}, di = {0};
-	struct policy_snaps all_bm = {0};
-	struct strvec made = STRVEC_INIT;
-	bool *done = NULL, *skip = NULL;
-	struct buf troot = BUF_INIT;
-	struct run rn = {false, false, false, false, false, 0, 0, BUF_INIT, BUF_INIT};
+/* One run of a job, shared by its phases: both listings, the last run's
+ * record and what this run found out. */
+struct job_run {
+	const struct repl_job *j;
+	struct repl_result *res;
+	struct run rn;
 	struct prev_run pr;
-	struct strvec unchanged = STRVEC_INIT;
-	struct strvec plain = STRVEC_INIT; /* push: unencrypted sources */
-	struct zerr e = ZERR_INIT;
-	int r;
+	struct buf troot;       /* the target tree's root */
+	struct zfs_list sl, dl; /* the source's and the target's listing */
+	struct policy_index si, di;
+	struct policy_snaps all_bm; /* the source's bookmarks, in name order */
+	struct strvec unchanged;    /* source datasets the record lets skip */
+	struct strvec plain;        /* push: unencrypted sources */
+	struct strvec made;         /* parents created in this run */
+	bool *done, *skip;          /* per si entry: replicated; unchanged */
+};
 
+/* Both sides: at once and only what moved since the record where both
+ * can (list_fast), else one after the other with the fallbacks for an
+ * older zfs on either side. */
+static int list_sides(struct job_run *jr, struct zerr *e)
+{
+	const struct repl_job *j = jr->j;
+	struct run *rn = &jr->rn;
+	int r = -1;
+	if (!j->restricted) {
+		r = list_fast(j, rn, jr->troot.s, &jr->pr, &jr->sl, &jr->dl, &jr->unchanged, e);
+		if (r < 0 && rn->changed && e->kind == ZFS_ERR_BAD_PROPERTY) {
+			log_debug("no snapshots_changed: %s", e->msg);
+			rn->changed = false;
+			rn->no_changed_since = time(NULL);
+			zfs_list_free(&jr->sl);
+			zfs_list_free(&jr->dl);
+			strvec_clear(&jr->unchanged);
+			*e = (struct zerr)ZERR_INIT;
+			r = list_fast(j, rn, jr->troot.s, &jr->pr, &jr->sl, &jr->dl, &jr->unchanged,
+			              e);
+		}
+		if (r == 0)
+			return 0;
+		log_debug("listing one side after the other: %s", e->msg);
+	}
+	rn->changed = false;
+	zfs_list_free(&jr->sl);
+	zfs_list_free(&jr->dl);
+	strvec_clear(&jr->unchanged);
+	*e = (struct zerr)ZERR_INIT;
+	if (zfs_list_run(j->src, NULL, list_types(), 0, true, j->datasets, j->timeout_ms, &jr->sl,
+	                 e) < 0)
+		return zerr_prefix(e, "cannot list the source datasets");
+	r = list_target(j, jr->troot.s, rn->resume ? ZFS_COL_RESUME_TOKEN : 0, &jr->dl, e);
+	if (r < 0 && rn->resume && e->kind == ZFS_ERR_BAD_PROPERTY) {
+		log_debug("no resumable receives on %s: %s", j->dst->label, e->msg);
+		rn->resume = false;
+		*e = (struct zerr)ZERR_INIT;
+		r = list_target(j, jr->troot.s, 0, &jr->dl, e);
+	}
+	return r;
+}
+
+/* Gathers what the run decides from: both listings, indexed, the
+ * bookmarks by name, which datasets the record lets skip, and for a raw
+ * push the unencrypted sources. */
+static int gather(struct job_run *jr, struct zerr *e)
+{
+	const struct repl_job *j = jr->j;
+	int r;
+	if ((r = list_sides(jr, e)) < 0)
+		return r;
+	if (j->is_push && j->raw && (r = list_unencrypted(j, &jr->plain, e)) < 0)
+		return r;
+	policy_index_build(&jr->si, &jr->sl, NULL);
+	policy_index_build(&jr->di, &jr->dl, NULL);
+	/* the bookmarks in name order: each dataset's are one run of them */
+	for (size_t i = 0; i < jr->sl.n; i++)
+		if (jr->sl.v[i].type == ZFS_TYPE_BOOKMARK)
+			policy_snaps_push(&jr->all_bm, &jr->sl.v[i]);
+	if (jr->all_bm.n)
+		qsort(jr->all_bm.v, jr->all_bm.n, sizeof(const struct zfs_obj *), cmp_obj_name);
+	jr->done = xcalloc(jr->si.n + 1, sizeof(*jr->done));
+	jr->skip = xcalloc(jr->si.n + 1, sizeof(*jr->skip));
+	for (size_t i = 0; i < jr->unchanged.n; i++) {
+		const struct policy_dataset *u = policy_index_find(&jr->si, jr->unchanged.v[i]);
+		if (u)
+			jr->skip[u - jr->si.v] = true;
+	}
+	return 0;
+}
+
+/* A raw push of an unencrypted source: refused (true, d failed) unless
+ * the job allows it, which only warns. */
+static bool refuse_plaintext(const struct job_run *jr, struct repl_dataset *d)
+{
+	const struct repl_job *j = jr->j;
+	if (!strvec_has(&jr->plain, d->source))
+		return false;
+	if (j->allow_unencrypted) {
+		log_warn("%s is not encrypted: pushed in plaintext to %s (allow_unencrypted)",
+		         d->source, j->dst->label);
+		return false;
+	}
+	struct buf m = BUF_INIT;
+	buf_addf(&m,
+	         "'%s' is not encrypted: a raw push would send it in plaintext to %s (encrypt "
+	         "it, or set allow_unencrypted = yes in its [push] section)",
+	         d->source, j->dst->label);
+	fail_dataset(d, m.s);
+	buf_free(&m);
+	return true;
+}
+
+/* Up to date as the record says: neither side's snapshots moved since a
+ * run found it so, so it still is, and its newest is the same. */
+static void up_to_date_by_record(struct repl_dataset *d, const struct zfs_obj *o,
+                                 const struct zfs_obj *tobj, const struct prev_ds *pd)
+{
+	d->outcome = REPL_UP_TO_DATE;
+	d->src_changed = o->snapshots_changed;
+	d->dst_changed = tobj->snapshots_changed;
+	d->src_guid = o->guid;
+	d->dst_guid = tobj->guid;
+	d->checked = pd->checked;
+	d->protected = pd->protected;
+	if (pd->newest) {
+		d->newest = xstrdup(pd->newest);
+		d->newest_guid = pd->newest_guid;
+		d->newest_creation = pd->newest_creation;
+	}
+	log_info("Up to date: %s", d->target);
+}
+
+/* One source dataset's side of things: its listing, its bookmarks (from
+ * the one list of all of them), and the target as listed (or as listed
+ * again after a resumed transfer changed it). */
+struct ds {
+	const struct zfs_obj *o;    /* the source dataset */
+	struct policy_dataset *sd;  /* its snapshots */
+	const struct zfs_obj **bms; /* its bookmarks */
+	size_t nbm, abm;
+	struct policy_dataset *dd;  /* the target's snapshots, or NULL */
+	const struct zfs_obj *tobj; /* the target dataset as first listed */
+	struct zfs_list rl;         /* the target listed again after a resume */
+	struct policy_index ri;
+	struct leaf_take leaf; /* an empty leaf taken over (leaf.h) */
+};
+
+static void ds_bookmarks(const struct job_run *jr, struct ds *x)
+{
+	const struct policy_snaps *all = &jr->all_bm;
+	const char *name = x->o->name;
+	size_t len = strlen(name);
+	for (size_t k = first_bookmark(all, name);
+	     k < all->n && !strncmp(all->v[k]->name, name, len) && all->v[k]->name[len] == '#';
+	     k++) {
+		x->bms = xgrow(x->bms, &x->abm, x->nbm + 1, sizeof(const struct zfs_obj *));
+		x->bms[x->nbm++] = all->v[k];
+	}
+}
+
+/* A pending resume token on the target first (resume_pending); after a
+ * resume, the target listed again. Returns resume_pending's answer. */
+static int resume_first(struct job_run *jr, struct repl_dataset *d, struct ds *x)
+{
+	const struct repl_job *j = jr->j;
+	struct zerr e = ZERR_INIT;
+	const struct token_expect tx = {
+	    .dataset = x->o->name,
+	    .snaps = x->sd ? (const struct zfs_obj *const *)x->sd->snaps.v : NULL,
+	    .n_snaps = x->sd ? x->sd->snaps.n : 0,
+	    .marks = (const struct zfs_obj *const *)x->bms,
+	    .n_marks = x->nbm,
+	    .target_newest_guid =
+	        x->dd && x->dd->snaps.n ? x->dd->snaps.v[x->dd->snaps.n - 1]->guid : 0,
+	    .raw = j->raw};
+	int rs =
+	    resume_pending(j, &jr->rn, d, x->o->type, x->tobj ? x->tobj->resume_token : NULL, &tx);
+	if (rs <= 0)
+		return rs;
+	if (zfs_list_run(j->dst, NULL, list_types(), ZFS_COL_USERREFS, true,
+	                 (const char *const[]){d->target, NULL}, j->timeout_ms, &x->rl, &e) < 0) {
+		fail_dataset(d, e.msg);
+		return -1;
+	}
+	policy_index_build(&x->ri, &x->rl, NULL);
+	x->dd = policy_index_find(&x->ri, d->target);
+	return rs;
+}
+
+/* Whether the first step goes into the seed role's empty leaf: a first
+ * full receive into a pull target that exists without snapshots. */
+static bool into_empty_leaf(const struct job_run *jr, const struct ds *x, const struct plan *p)
+{
+	return p->n_steps && !p->steps[0].from && x->tobj && !(x->dd && x->dd->snaps.n) &&
+	       !jr->j->is_push && x->o->type == ZFS_TYPE_FILESYSTEM;
+}
+
+/* One step of the plan, as -i steps for a sender not trusted with -I
+ * (stream.h: its stream is a package, which can carry other datasets'
+ * streams), each stream checked on its own. first: the plan's first
+ * transfer (rollback and the leaf's receive options). Returns the newest
+ * source snapshot received, or NULL; d failed when a transfer did. */
+static const struct zfs_obj *run_step(struct job_run *jr, struct repl_dataset *d, struct ds *x,
+                                      const struct plan_input *in, const struct plan *p,
+                                      const struct plan_step *s, bool first)
+{
+	const struct repl_job *j = jr->j;
+	const struct zfs_obj *got = NULL;
+	struct plan_step *split = xcalloc(in->n_src + 1, sizeof(*split));
+	struct zerr e = ZERR_INIT;
+	size_t ns = 1;
+	if (!host_is_local(j->src) && s->intermediates) {
+		ns = plan_split(in, s, split);
+		s = split;
+	}
+	for (size_t m = 0; m < ns && d->outcome != REPL_FAILED; m++) {
+		if (ns > 1)
+			log_debug("send -i %s %s", s[m].from, s[m].to);
+		bool now_first = first && m == 0;
+		struct transfer t = transfer_of(j, &jr->rn, d->source, d->target, x->o->type);
+		t.from = s[m].from;
+		t.to = s[m].to;
+		t.intermediates = s[m].intermediates;
+		t.rollback = now_first && (p->rollback || x->leaf.force);
+		t.recv_opts = now_first ? &x->leaf.recv_opts : NULL;
+		if (transfer_run(&t, &d->bytes, &e) == 0) {
+			got = source_snapshot(x->sd, s[m].to);
+			continue;
+		}
+		fail_dataset(d, e.msg);
+		if (jr->rn.resume)
+			d->resume_token = read_token(j, d->target);
+		/* the leaf it replaced, unless the receive left a partial one
+		 * to resume */
+		struct zerr le = ZERR_INIT;
+		if (now_first && x->leaf.destroyed && !d->resume_token &&
+		    leaf_restore(j->dst, d->target, &x->leaf, j->timeout_ms, &le) < 0)
+			log_error("cannot make the empty %s again: %s", d->target, le.msg);
+	}
+	free(split);
+	return got;
+}
+
+/* Carries out plan p (after resume_first answered rs): parents, the
+ * empty leaf, then each step. Returns the newest source snapshot the
+ * target received, or NULL. */
+static const struct zfs_obj *execute(struct job_run *jr, struct repl_dataset *d, struct ds *x,
+                                     const struct plan_input *in, const struct plan *p, int rs)
+{
+	const struct repl_job *j = jr->j;
+	const struct zfs_obj *got = NULL;
+	struct zerr e = ZERR_INIT;
+	if (rs < 0)
+		return NULL; /* failed above: the error is said */
+	switch (p->kind) {
+	case PLAN_UP_TO_DATE:
+		d->outcome = rs > 0 ? REPL_OK : REPL_UP_TO_DATE;
+		if (rs == 0 && x->tobj) {
+			d->src_changed = x->o->snapshots_changed;
+			d->dst_changed = x->tobj->snapshots_changed;
+			d->src_guid = x->o->guid;
+			d->dst_guid = x->tobj->guid;
+			d->checked = jr->rn.listed_at;
+		}
+		log_info("Up to date: %s", d->target);
+		return NULL;
+	case PLAN_NO_SNAPSHOT:
+		d->outcome = REPL_SKIPPED;
+		log_warn("%s: no snapshot to send, skipped", d->source);
+		return NULL;
+	case PLAN_DIVERGED:
+		fail_dataset(d, p->reason);
+		return NULL;
+	case PLAN_SEND:
+		break;
+	}
+	if (make_parents(j, d->target, &jr->di, jr->res, &jr->made, &e) < 0 ||
+	    (into_empty_leaf(jr, x, p) &&
+	     leaf_take(j->dst, d->target, j->raw, j->dry_run, j->timeout_ms, &x->leaf, &e) < 0)) {
+		fail_dataset(d, e.msg);
+		return NULL;
+	}
+	for (size_t k = 0; k < p->n_steps && d->outcome != REPL_FAILED; k++) {
+		const struct plan_step *s = &p->steps[k];
+		if (s->from)
+			log_info("Incremental send %s -> %s into %s", s->from, s->to, d->target);
+		else
+			log_info("Full send of %s into %s", s->to, d->target);
+		if (j->dry_run)
+			continue;
+		const struct zfs_obj *g = run_step(jr, d, x, in, p, s, k == 0);
+		if (g)
+			got = g;
+	}
+	if (d->outcome != REPL_FAILED)
+		d->outcome = REPL_OK;
+	return got;
+}
+
+/* After the transfers: the newest snapshot the target has now, the next
+ * run's base protected on the source, the target pruned. got: the newest
+ * snapshot received in this run (after a transfer that failed part way,
+ * the last one the target received: the protected base, so a client that
+ * prunes it before the next run does not leave the target looking
+ * diverged). */
+static void finish(struct job_run *jr, struct repl_dataset *d, const struct ds *x,
+                   const struct plan_input *in, const struct plan *p, const struct zfs_obj *got)
+{
+	const struct repl_job *j = jr->j;
+	struct marks *mk = &jr->rn.marks;
+	const struct zfs_obj *newest = NULL;
+	if (d->outcome == REPL_OK && x->sd && x->sd->snaps.n)
+		newest = x->sd->snaps.v[x->sd->snaps.n - 1];
+	else if (d->outcome == REPL_UP_TO_DATE && p->base_src)
+		newest = p->base_src;
+	else if (d->outcome == REPL_FAILED && got)
+		newest = got;
+	if (newest) {
+		d->newest = xstrdup(newest->name);
+		d->newest_guid = newest->guid;
+		d->newest_creation = newest->creation;
+	}
+	/* protect the next run's base: after a transfer, or when an up to
+	 * date dataset has no bookmark of the job yet (a target another tool
+	 * made, say) */
+	bool marked = marks_has_bookmark(mk, newest, x->bms, x->nbm);
+	if (newest && !j->restricted && !j->dry_run && newest->type == ZFS_TYPE_SNAPSHOT &&
+	    (d->outcome == REPL_OK || got || (mk->bookmarks && !mk->bookmark_failed && !marked))) {
+		const struct prev_ds *rec = prev_find(&jr->pr, d->target);
+		marks_protect(mk, newest, p->base_src, rec ? rec->newest : NULL, x->sd, x->bms,
+		              x->nbm);
+	}
+	/* the next run's base has the job's bookmark and hold (an up to date
+	 * dataset skipped later relies on it) */
+	d->protected = !j->restricted && (marked || mk->bookmarks) && marks_intact(mk);
+	if (j->keep && !j->restricted && !j->dry_run &&
+	    (d->outcome == REPL_OK || d->outcome == REPL_UP_TO_DATE))
+		prune_target(j, d, in, p);
+}
+
+/* One source dataset: skip, refuse, resume, plan, execute, protect. */
+static void replicate_dataset(struct job_run *jr, const struct zfs_obj *o,
+                              struct policy_dataset *sd)
+{
+	const struct repl_job *j = jr->j;
+	struct buf tname = BUF_INIT;
+	target_of(j, o->name, &tname);
+	struct repl_dataset *d = add_dataset(jr->res, o->name, tname.s);
+	buf_free(&tname);
+	struct ds x = {.o = o, .sd = sd, .dd = policy_index_find(&jr->di, d->target)};
+	x.tobj = x.dd ? x.dd->obj : NULL;
+	const struct prev_ds *pd = prev_find(&jr->pr, d->target);
+	if (refuse_plaintext(jr, d))
+		goto out;
+	if (jr->skip[sd - jr->si.v] && pd && x.tobj) {
+		up_to_date_by_record(d, o, x.tobj, pd);
+		goto out;
+	}
+	ds_bookmarks(jr, &x);
+	int rs = resume_first(jr, d, &x);
+	struct plan_input in = {sd->snaps.v,
+	                        sd->snaps.n,
+	                        x.bms,
+	                        x.nbm,
+	                        x.dd ? x.dd->snaps.v : NULL,
+	                        x.dd ? x.dd->snaps.n : 0,
+	                        j->restricted,
+	                        j->full_newest,
+	                        j->force};
+	struct plan p;
+	plan_make(&in, &p);
+	d->matched_by_name = p.matched_by_name;
+	const struct zfs_obj *got = execute(jr, d, &x, &in, &p, rs);
+	if (j->dry_run && x.tobj && x.tobj->resume_token)
+		d->resume_token = xstrdup(x.tobj->resume_token);
+	finish(jr, d, &x, &in, &p, got);
+out:
+	d->end = time(NULL);
+	carry_over(d, pd);
+	free(x.bms);
+	policy_index_free(&x.ri);
+	zfs_list_free(&x.rl);
+	leaf_take_free(&x.leaf);
+}
+
+/* The job failed before any dataset (listing, destination): every
+ * dataset of the last run failed with it, so the record (and the backup
+ * metrics made from it) keeps them, with their last success, rather than
+ * forgetting them. */
+static void job_failed(struct job_run *jr, const struct zerr *e)
+{
+	const struct prev_run *pr = &jr->pr;
+	jr->res->error = xstrdup(e->msg);
+	log_error("%s", e->msg);
+	for (size_t i = 0; i < pr->n; i++) {
+		struct repl_dataset *d = add_dataset(jr->res, pr->v[i].source, pr->v[i].target);
+		d->outcome = REPL_FAILED;
+		d->error = xstrdup(e->msg);
+		d->end = time(NULL);
+		if (pr->v[i].resume_token) /* still pending on the target */
+			d->resume_token = xstrdup(pr->v[i].resume_token);
+		carry_over(d, &pr->v[i]);
+	}
+}
+
+static void run_begin(struct job_run *jr, const struct repl_job *j, struct repl_result *res)
+{
+	memset(jr, 0, sizeof(*jr));
 	memset(res, 0, sizeof(*res));
+	jr->j = j;
+	jr->res = res;
+	buf_init(&jr->troot);
+	strvec_init(&jr->unchanged);
+	strvec_init(&jr->plain);
+	strvec_init(&jr->made);
 	res->start = time(NULL);
 	/* Resume and bookmarks are assumed (OpenZFS >= 0.7) rather than probed,
 	 * which would cost a zfs process per side: a target that does not know
 	 * receive_resume_token fails its listing and is listed again without,
 	 * and a refused bookmark turns bookmarks off for the job. A restricted
 	 * remote is asked nothing beyond its five lines. */
-	rn.resume = rn.bookmarks = !j->restricted;
-	job_marks(j, &rn.tag, &rn.bmname);
+	jr->rn.resume = !j->restricted;
+	marks_init(&jr->rn.marks, j->name, j->is_push, !j->restricted, j->src, j->timeout_ms);
 	if (j->is_push)
-		buf_adds(&troot, j->destination);
+		buf_adds(&jr->troot, j->destination);
 	else
-		buf_addf(&troot, "%s/%s", j->destination, j->name);
-	/* one listing per side, both at once */
-	prev_load(j, &pr);
+		buf_addf(&jr->troot, "%s/%s", j->destination, j->name);
+	prev_load(j, &jr->pr);
 	/* a side without the property stays without it for a day */
-	rn.no_changed_since = pr.no_changed_since;
-	rn.changed = !j->restricted && !pr.no_changed_since;
-	rn.listed_at = time(NULL);
-	r = j->restricted ? -1 : list_fast(j, &rn, troot.s, &pr, &sl, &dl, &unchanged, &e);
-	if (r < 0 && rn.changed && strstr(e.msg, "invalid property 'snapshots_changed'")) {
-		log_debug("no snapshots_changed: %s", e.msg);
-		rn.changed = false;
-		rn.no_changed_since = time(NULL);
-		zfs_list_free(&sl);
-		zfs_list_free(&dl);
-		strvec_clear(&unchanged);
-		e = (struct zerr)ZERR_INIT;
-		r = list_fast(j, &rn, troot.s, &pr, &sl, &dl, &unchanged, &e);
-	}
-	if (r == 0)
-		goto listed;
-	/* the careful way, one side after the other, with its fallbacks */
-	if (!j->restricted)
-		log_debug("listing one side after the other: %s", e.msg);
-	rn.changed = false;
-	zfs_list_free(&sl);
-	zfs_list_free(&dl);
-	strvec_clear(&unchanged);
-	e = (struct zerr)ZERR_INIT;
-	if ((r = zfs_list_run(j->src, NULL, list_types(), 0, true, j->datasets, j->timeout_ms, &sl,
-	                      &e)) < 0) {
-		zerr_prefix(&e, "cannot list the source datasets");
-		goto job_failed;
-	}
-	r = list_target(j, troot.s, rn.resume ? ZFS_COL_RESUME_TOKEN : 0, &dl, &e);
-	if (r < 0 && rn.resume && strstr(e.msg, "receive_resume_token")) {
-		log_debug("no resumable receives on %s: %s", j->dst->label, e.msg);
-		rn.resume = false;
-		e = (struct zerr)ZERR_INIT;
-		r = list_target(j, troot.s, 0, &dl, &e);
-	}
-	if (r < 0)
-		goto job_failed;
-listed:
-	if (j->is_push && j->raw && (r = list_unencrypted(j, &plain, &e)) < 0)
-		goto job_failed;
-	policy_index_build(&si, &sl, NULL);
-	policy_index_build(&di, &dl, NULL);
-	/* the bookmarks in name order: each dataset's are one run of them */
-	for (size_t i = 0; i < sl.n; i++)
-		if (sl.v[i].type == ZFS_TYPE_BOOKMARK)
-			policy_snaps_push(&all_bm, &sl.v[i]);
-	if (all_bm.n)
-		qsort(all_bm.v, all_bm.n, sizeof(const struct zfs_obj *), cmp_obj_name);
-	/* per source dataset (by its place in si): done, and unchanged */
-	done = xcalloc(si.n + 1, sizeof(*done));
-	skip = xcalloc(si.n + 1, sizeof(*skip));
-	for (size_t i = 0; i < unchanged.n; i++) {
-		const struct policy_dataset *u = policy_index_find(&si, unchanged.v[i]);
-		if (u)
-			skip[u - si.v] = true;
-	}
+	jr->rn.no_changed_since = jr->pr.no_changed_since;
+	jr->rn.changed = !j->restricted && !jr->pr.no_changed_since;
+	jr->rn.listed_at = time(NULL);
+}
 
-	/* every source dataset, parents first (createtxg order), once (roots
-	 * that overlap list some twice) */
-	for (size_t i = 0; i < sl.n; i++) {
-		const struct zfs_obj *o = &sl.v[i];
-		struct policy_dataset *sd =
-		    o->type & ZFS_TYPE_DATASET ? policy_index_find(&si, o->name) : NULL;
-		if (!sd || done[sd - si.v])
-			continue;
-		done[sd - si.v] = true;
-		struct buf tname = BUF_INIT;
-		target_of(j, o->name, &tname);
-		struct repl_dataset *d = add_dataset(res, o->name, tname.s);
-		if (strvec_has(&plain, o->name)) {
-			if (!j->allow_unencrypted) {
-				struct buf m = BUF_INIT;
-				buf_addf(
-				    &m,
-				    "'%s' is not encrypted: a raw push would send it in plaintext "
-				    "to %s (encrypt it, or set allow_unencrypted = yes in its "
-				    "[push] section)",
-				    o->name, j->dst->label);
-				fail_dataset(d, m.s);
-				buf_free(&m);
-				d->end = time(NULL);
-				buf_free(&tname);
+static void run_end(struct job_run *jr)
+{
+	policy_index_free(&jr->si);
+	policy_index_free(&jr->di);
+	policy_snaps_free(&jr->all_bm);
+	zfs_list_free(&jr->sl);
+	zfs_list_free(&jr->dl);
+	strvec_clear(&jr->made);
+	strvec_clear(&jr->unchanged);
+	strvec_clear(&jr->plain);
+	free(jr->done);
+	free(jr->skip);
+	prev_free(&jr->pr);
+	buf_free(&jr->troot);
+	marks_free(&jr->rn.marks);
+}
+
+int repl_run(const struct repl_job *j, struct repl_result *res)
+{
+	struct job_run jr;
+	struct zerr e = ZERR_INIT;
+	int r;
+
+	run_begin(&jr, j, res);
+	if ((r = gather(&jr, &e)) < 0) {
+		job_failed(&jr, &e);
+	} else {
+		/* every source dataset, parents first (createtxg order), once
+		 * (roots that overlap list some twice) */
+		for (size_t i = 0; i < jr.sl.n; i++) {
+			const struct zfs_obj *o = &jr.sl.v[i];
+			struct policy_dataset *sd =
+			    o->type & ZFS_TYPE_DATASET ? policy_index_find(&jr.si, o->name) : NULL;
+			if (!sd || jr.done[sd - jr.si.v])
 				continue;
-			}
-			log_warn(
-			    "%s is not encrypted: pushed in plaintext to %s (allow_unencrypted)",
-			    o->name, j->dst->label);
+			jr.done[sd - jr.si.v] = true;
+			replicate_dataset(&jr, o, sd);
 		}
-		struct policy_dataset *dd = policy_index_find(&di, tname.s);
-		const struct zfs_obj *tobj = dd ? dd->obj : NULL;
-		const struct prev_ds *pd = skip[sd - si.v] ? prev_find(&pr, tname.s) : NULL;
-		if (pd && tobj) {
-			/* neither side's snapshots moved since the record said
-			 * up to date: it still is, and its newest is the same */
-			d->outcome = REPL_UP_TO_DATE;
-			d->src_changed = o->snapshots_changed;
-			d->dst_changed = tobj->snapshots_changed;
-			d->src_guid = o->guid;
-			d->dst_guid = tobj->guid;
-			d->checked = pd->checked;
-			d->protected = pd->protected;
-			if (pd->newest) {
-				d->newest = xstrdup(pd->newest);
-				d->newest_guid = pd->newest_guid;
-				d->newest_creation = pd->newest_creation;
-			}
-			log_info("Up to date: %s", tname.s);
-			d->end = time(NULL);
-			carry_over(d, pd);
-			buf_free(&tname);
-			continue;
-		}
-		/* this dataset's bookmarks, from the one list of all of them */
-		const struct zfs_obj **bms = NULL;
-		size_t nbm = 0, abm = 0, olen = strlen(o->name);
-		for (size_t k = first_bookmark(&all_bm, o->name);
-		     k < all_bm.n && !strncmp(all_bm.v[k]->name, o->name, olen) &&
-		     all_bm.v[k]->name[olen] == '#';
-		     k++) {
-			bms = xgrow(bms, &abm, nbm + 1, sizeof(const struct zfs_obj *));
-			bms[nbm++] = all_bm.v[k];
-		}
-		struct zfs_list rl = {0}; /* the target again, after a resume */
-		struct policy_index ri = {0};
-		struct leaf_take leaf = {0}; /* an empty leaf taken over (leaf.h) */
-		const struct token_expect tx = {
-		    .dataset = o->name,
-		    .snaps = sd ? (const struct zfs_obj *const *)sd->snaps.v : NULL,
-		    .n_snaps = sd ? sd->snaps.n : 0,
-		    .marks = (const struct zfs_obj *const *)bms,
-		    .n_marks = nbm,
-		    .target_newest_guid =
-		        dd && dd->snaps.n ? dd->snaps.v[dd->snaps.n - 1]->guid : 0,
-		    .raw = j->raw};
-		int rs = resume_pending(j, &rn, d, o->type, tobj ? tobj->resume_token : NULL, &tx);
-		if (rs > 0) {
-			if (zfs_list_run(j->dst, NULL, list_types(), ZFS_COL_USERREFS, true,
-			                 (const char *const[]){tname.s, NULL}, j->timeout_ms, &rl,
-			                 &e) < 0) {
-				fail_dataset(d, e.msg);
-				rs = -1;
-			} else {
-				policy_index_build(&ri, &rl, NULL);
-				dd = policy_index_find(&ri, tname.s);
-			}
-		}
-		struct plan_input in = {sd ? sd->snaps.v : NULL,
-		                        sd ? sd->snaps.n : 0,
-		                        bms,
-		                        nbm,
-		                        dd ? dd->snaps.v : NULL,
-		                        dd ? dd->snaps.n : 0,
-		                        j->restricted,
-		                        j->full_newest,
-		                        j->force};
-		struct plan p;
-		plan_make(&in, &p);
-		/* the newest source snapshot the target received in this run */
-		const struct zfs_obj *got = NULL;
-		d->matched_by_name = p.matched_by_name;
-		if (rs < 0) {
-			/* failed above: the error is said */
-		} else if (p.kind == PLAN_UP_TO_DATE) {
-			d->outcome = rs > 0 ? REPL_OK : REPL_UP_TO_DATE;
-			if (rs == 0 && tobj) {
-				d->src_changed = o->snapshots_changed;
-				d->dst_changed = tobj->snapshots_changed;
-				d->src_guid = o->guid;
-				d->dst_guid = tobj->guid;
-				d->checked = rn.listed_at;
-			}
-			log_info("Up to date: %s", tname.s);
-		} else if (p.kind == PLAN_NO_SNAPSHOT) {
-			d->outcome = REPL_SKIPPED;
-			log_warn("%s: no snapshot to send, skipped", o->name);
-		} else if (p.kind == PLAN_DIVERGED) {
-			fail_dataset(d, p.reason);
-		} else if (make_parents(j, tname.s, &di, res, &made, &e) < 0 ||
-		           /* a first full receive into a pull target that exists
-		            * without snapshots: the seed role's empty leaf */
-		           (p.n_steps && !p.steps[0].from && tobj && !(dd && dd->snaps.n) &&
-		            !j->is_push && o->type == ZFS_TYPE_FILESYSTEM &&
-		            leaf_take(j->dst, tname.s, j->raw, j->dry_run, j->timeout_ms, &leaf,
-		                      &e) < 0)) {
-			fail_dataset(d, e.msg);
-		} else {
-			struct plan_step *split = xcalloc(in.n_src + 1, sizeof(*split));
-			for (size_t k = 0; k < p.n_steps && d->outcome != REPL_FAILED; k++) {
-				const struct plan_step *s = &p.steps[k];
-				if (s->from)
-					log_info("Incremental send %s -> %s into %s", s->from,
-					         s->to, tname.s);
-				else
-					log_info("Full send of %s into %s", s->to, tname.s);
-				if (j->dry_run)
-					continue;
-				/* a client is not trusted with -I (stream.h): one -i
-				 * per snapshot, each stream checked on its own */
-				size_t ns = 1;
-				if (!host_is_local(j->src) && s->intermediates) {
-					ns = plan_split(&in, s, split);
-					s = split;
-				}
-				for (size_t m = 0; m < ns && d->outcome != REPL_FAILED; m++) {
-					if (ns > 1)
-						log_debug("send -i %s %s", s[m].from, s[m].to);
-					bool first = k == 0 && m == 0;
-					if (transfer(j, &rn, d->source, &s[m], NULL, tname.s,
-					             o->type, first && (p.rollback || leaf.force),
-					             first ? &leaf.recv_opts : NULL, &d->bytes,
-					             &e) < 0) {
-						fail_dataset(d, e.msg);
-						if (rn.resume)
-							d->resume_token = read_token(j, tname.s);
-						/* the leaf it replaced, unless the receive left a
-						 * partial one to resume */
-						struct zerr le = ZERR_INIT;
-						if (first && leaf.destroyed && !d->resume_token &&
-						    leaf_restore(j->dst, tname.s, &leaf,
-						                 j->timeout_ms, &le) < 0)
-							log_error(
-							    "cannot make the empty %s again: %s",
-							    tname.s, le.msg);
-					} else {
-						got = source_snapshot(sd, s[m].to);
-					}
-				}
-			}
-			free(split);
-			if (d->outcome != REPL_FAILED)
-				d->outcome = REPL_OK;
-		}
-		if (j->dry_run && tobj && tobj->resume_token)
-			d->resume_token = xstrdup(tobj->resume_token);
-		/* the newest snapshot the target has now: after a transfer that
-		 * failed part way, the last one it received, which becomes the
-		 * protected base (a client that prunes it before the next run
-		 * must not leave the target looking diverged) */
-		const struct zfs_obj *newest = NULL;
-		if (d->outcome == REPL_OK && sd && sd->snaps.n)
-			newest = sd->snaps.v[sd->snaps.n - 1];
-		else if (d->outcome == REPL_UP_TO_DATE && p.base_src)
-			newest = p.base_src;
-		else if (d->outcome == REPL_FAILED && got)
-			newest = got;
-		if (newest) {
-			d->newest = xstrdup(newest->name);
-			d->newest_guid = newest->guid;
-			d->newest_creation = newest->creation;
-		}
-		/* protect the next run's base: after a transfer, or when an up to
-		 * date dataset has no bookmark of the job yet (a target another
-		 * tool made, say) */
-		bool marked = false;
-		for (size_t k = 0; newest && k < nbm; k++)
-			marked |=
-			    bms[k]->guid == newest->guid &&
-			    !strncmp(strchr(bms[k]->name, '#') + 1, rn.bmname.s, rn.bmname.len);
-		if (newest && !j->restricted && !j->dry_run && newest->type == ZFS_TYPE_SNAPSHOT &&
-		    (d->outcome == REPL_OK || got ||
-		     (rn.bookmarks && !rn.bookmark_failed && !marked))) {
-			const struct prev_ds *rec = prev_find(&pr, tname.s);
-			protect_base(j, &rn, newest, p.base_src, rec ? rec->newest : NULL, sd, bms,
-			             nbm);
-		}
-		/* the next run's base has the job's bookmark and hold (an up to
-		 * date dataset skipped later relies on it) */
-		d->protected = !j->restricted && (marked || rn.bookmarks) && !rn.bookmark_failed &&
-		               !rn.hold_failed;
-		free(bms);
-		if (j->keep && !j->restricted && !j->dry_run &&
-		    (d->outcome == REPL_OK || d->outcome == REPL_UP_TO_DATE))
-			prune_target(j, d, &in, &p);
-		d->end = time(NULL);
-		carry_over(d, prev_find(&pr, tname.s));
-		policy_index_free(&ri);
-		zfs_list_free(&rl);
-		leaf_take_free(&leaf);
-		buf_free(&tname);
+		for (size_t i = 0; i < res->n; i++)
+			if (res->v[i].outcome == REPL_FAILED)
+				r = -EIO;
 	}
-	r = 0;
-	for (size_t i = 0; i < res->n; i++)
-		if (res->v[i].outcome == REPL_FAILED)
-			r = -EIO;
-	goto done;
-job_failed:
-	res->error = xstrdup(e.msg);
-	log_error("%s", e.msg);
-	/* every dataset of the last run failed with the job, so the record
-	 * (and the backup metrics made from it) keeps them, with their last
-	 * success, rather than forgetting them */
-	for (size_t i = 0; i < pr.n; i++) {
-		struct repl_dataset *d = add_dataset(res, pr.v[i].source, pr.v[i].target);
-		d->outcome = REPL_FAILED;
-		d->error = xstrdup(e.msg);
-		d->end = time(NULL);
-		if (pr.v[i].resume_token) /* still pending on the target */
-			d->resume_token = xstrdup(pr.v[i].resume_token);
-		carry_over(d, &pr.v[i]);
-	}
-done:
 	res->end = time(NULL);
-	write_record(j, &rn, res);
-	policy_index_free(&si);
-	policy_index_free(&di);
-	policy_snaps_free(&all_bm);
-	zfs_list_free(&sl);
-	zfs_list_free(&dl);
-	strvec_clear(&made);
-	free(done);
-	free(skip);
-	strvec_clear(&unchanged);
-	strvec_clear(&plain);
-	prev_free(&pr);
-	buf_free(&troot);
-	buf_free(&rn.tag);
-	buf_free(&rn.bmname);
+	write_record(j, &jr.rn, res);
+	run_end(&jr);
 	return r;
 }
 

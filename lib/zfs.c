@@ -789,7 +789,7 @@ int zfs_list_run(const struct host *h, const struct zfs_caps *c, unsigned types,
 	if (c && c->snapshots_changed)
 		cols |= ZFS_COL_SNAPSHOTS_CHANGED;
 	zfs_list_argv(&argv, types, cols, recursive, datasets);
-	int r = host_run(h, (const char *const *)argv.v, &out, ZFS_OUTPUT_MAX, timeout_ms, e);
+	int r = zfs_run(h, (const char *const *)argv.v, &out, ZFS_OUTPUT_MAX, timeout_ms, e);
 	if (r == 0)
 		r = zfs_list_parse(l, out.s, out.len, cols, e);
 	strvec_clear(&argv);
@@ -810,10 +810,37 @@ int zpool_list_run(const struct host *h, int timeout_ms, struct zpool_list *l, s
 	return r;
 }
 
-enum zfs_err zfs_err_kind(const char *msg)
+enum zfs_err zfs_err_kind(const char *text)
 {
-	/* "destination contains partially-complete state from \"zfs receive -s\"" */
-	if (strstr(msg, "partially-complete state"))
-		return ZFS_ERR_PARTIAL_RECEIVE;
+	/* most specific first: "cannot resume send: ... does not exist" is a
+	 * refused token, "tag already exists" is EXISTS either way */
+	static const struct {
+		const char *says;
+		enum zfs_err kind;
+	} kinds[] = {
+	    /* "destination contains partially-complete state from \"zfs receive -s\"" */
+	    {"partially-complete state", ZFS_ERR_PARTIAL_RECEIVE},
+	    {"cannot resume send", ZFS_ERR_RESUME_REFUSED},
+	    {"no such tag", ZFS_ERR_NO_SUCH_TAG},
+	    {"invalid property", ZFS_ERR_BAD_PROPERTY},
+	    {"bad property list", ZFS_ERR_BAD_PROPERTY},
+	    {"already exists", ZFS_ERR_EXISTS},
+	    {"does not exist", ZFS_ERR_NOENT},
+	    {"could not find", ZFS_ERR_NOENT},
+	};
+	for (size_t i = 0; text && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strstr(text, kinds[i].says))
+			return kinds[i].kind;
 	return ZFS_ERR_OTHER;
+}
+
+int zfs_run(const struct host *h, const char *const *argv, struct buf *out, size_t out_cap,
+            int timeout_ms, struct zerr *e)
+{
+	struct buf err = BUF_INIT;
+	int r = host_run_err(h, argv, out, out_cap, &err, timeout_ms, e);
+	if (r < 0 && e)
+		e->kind = (int)zfs_err_kind(err.s);
+	buf_free(&err);
+	return r;
 }

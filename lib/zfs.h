@@ -128,12 +128,25 @@ int zfs_name_check(const char *name, unsigned types, struct zerr *e);
 int zfs_name_pool(const char *name, char *out, size_t len);
 
 /* What zfs's error text says, for callers that act on it: the one home of
- * zfs's message wording. */
+ * zfs's message wording (OpenZFS 2.1 to 2.3 word these alike). Callers
+ * test the code zfs_run leaves in zerr.kind, never the text. */
 enum zfs_err {
 	ZFS_ERR_OTHER = 0,
 	ZFS_ERR_PARTIAL_RECEIVE, /* the target holds a partial receive -s */
+	ZFS_ERR_NOENT,           /* "dataset does not exist", "could not find" */
+	ZFS_ERR_EXISTS,          /* "already exists" (a bookmark, a hold's tag) */
+	ZFS_ERR_NO_SUCH_TAG,     /* release of a hold that is not there */
+	ZFS_ERR_RESUME_REFUSED,  /* the sender cannot resume this token */
+	ZFS_ERR_BAD_PROPERTY,    /* a property this zfs does not know */
 };
-enum zfs_err zfs_err_kind(const char *msg);
+/* The kind of a failed zfs command's whole stderr (every line is read: an
+ * ssh warning may come first). Bookmarks: a missing one says "could not
+ * find", as zfs destroy's bookmark path does. */
+enum zfs_err zfs_err_kind(const char *text);
+/* host_run for a zfs or zpool command: on failure e->kind is the
+ * zfs_err_kind of its stderr. */
+int zfs_run(const struct host *h, const char *const *argv, struct buf *out, size_t out_cap,
+            int timeout_ms, struct zerr *e);
 
 /* argv builders. datasets may be NULL/empty for "everything". */
 void zfs_list_argv(struct strvec *argv, unsigned types, unsigned cols, bool recursive,

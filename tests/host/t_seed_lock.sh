@@ -46,12 +46,15 @@ python3 -c '
 import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+open(sys.argv[2], "w").write("listening")
 conns = []
 while True:
     c, _ = s.accept(); conns.append(c)
-' "$port" &
+' "$port" "$d/listening" &
 pids+=($!)
-sleep 0.5
+# a loaded machine starts python slowly: zkeep must find the server there
+for _ in $(seq 300); do [ -s "$d/listening" ] && break; sleep 0.1; done
+[ -s "$d/listening" ] || fail "the silent ssh server did not start"
 lock=$d/locks/zfs-pull-backups-127.0.0.1.lock
 "$d/zfs-pull-backups" --host 127.0.0.1 --port "$port" --datasets tank/a --config "$d/c.conf" \
 	>"$d/out" 2>"$d/err" &

@@ -157,3 +157,14 @@ size_t plan_split(const struct plan_input *in, const struct plan_step *s, struct
 		out[n++] = (struct plan_step){in->src[i]->name, in->src[i + 1]->name, false};
 	return n;
 }
+
+bool plan_unchanged(const struct plan_record *rec, const struct zfs_obj *src,
+                    const struct zfs_obj *dst, time_t now)
+{
+	return rec && rec->ok && src && dst && !dst->resume_token && rec->source &&
+	       !strcmp(rec->source, src->name) && rec->src_guid == src->guid &&
+	       rec->dst_guid == dst->guid && src->snapshots_changed != ZFS_NONE &&
+	       dst->snapshots_changed != ZFS_NONE && rec->src_changed == src->snapshots_changed &&
+	       rec->dst_changed == dst->snapshots_changed &&
+	       (rec->protected || rec->checked + 86400 > now);
+}

@@ -24,6 +24,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "zfs.h"
 
@@ -80,5 +82,27 @@ size_t plan_split(const struct plan_input *in, const struct plan_step *s, struct
  * own (the rest carry source names). Returns the count. */
 size_t plan_after(const struct plan_input *in, const struct plan *p, const struct zfs_obj **out,
                   size_t *n_own);
+
+/* What the last run's record says of one target dataset, for
+ * plan_unchanged. */
+struct plan_record {
+	const char *source; /* the source dataset it was replicated from */
+	bool ok;            /* replicated or up to date then */
+	bool protected;     /* the base had the job's hold and bookmark then */
+	/* snapshots_changed of both sides then (ZFS_NONE: none), and the
+	 * guids of both datasets */
+	uint64_t src_changed, dst_changed, src_guid, dst_guid;
+	time_t checked; /* when a listing last read them */
+};
+
+/* Whether a dataset may be reported up to date from the record, without
+ * listing its snapshots (OpenZFS >= 2.2 on both sides): the same two
+ * datasets as then (a rename or a changed layout may map another onto
+ * the target), neither side's snapshots_changed moved, no partial
+ * receive pending, and the base protected, or checked within a day (a
+ * hold or bookmark refused then may be allowed now). src, dst: the two
+ * datasets as listed at now. Pure. */
+bool plan_unchanged(const struct plan_record *rec, const struct zfs_obj *src,
+                    const struct zfs_obj *dst, time_t now);
 
 #endif

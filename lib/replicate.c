@@ -568,18 +568,12 @@ static int list_fast(const struct repl_job *j, const struct run *rn, const char 
 			target_of(j, o->name, &tname);
 			const struct policy_dataset *t = policy_index_find(&di, tname.s);
 			const struct prev_ds *p = prev_find(pr, tname.s);
-			/* the same two datasets (a rename or a changed layout
-			 * may map another onto the target), neither side's
-			 * snapshots moved, and the base protected or checked
-			 * within a day (a hold or bookmark refused then may be
-			 * allowed now) */
-			if (p && p->ok && t && !t->obj->resume_token &&
-			    !strcmp(p->source, o->name) && p->src_guid == o->guid &&
-			    p->dst_guid == t->obj->guid && o->snapshots_changed != ZFS_NONE &&
-			    t->obj->snapshots_changed != ZFS_NONE &&
-			    p->src_changed == o->snapshots_changed &&
-			    p->dst_changed == t->obj->snapshots_changed &&
-			    (p->protected || p->checked + 86400 > rn->listed_at)) {
+			struct plan_record rec = {0};
+			if (p)
+				rec = (struct plan_record){
+				    p->source,      p->ok,       p->protected, p->src_changed,
+				    p->dst_changed, p->src_guid, p->dst_guid,  p->checked};
+			if (plan_unchanged(p ? &rec : NULL, o, t ? t->obj : NULL, rn->listed_at)) {
 				strvec_push(unchanged, o->name);
 				continue;
 			}

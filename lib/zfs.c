@@ -825,6 +825,7 @@ enum zfs_err zfs_err_kind(const char *text)
 	    {"invalid property", ZFS_ERR_BAD_PROPERTY},
 	    {"bad property list", ZFS_ERR_BAD_PROPERTY},
 	    {"already exists", ZFS_ERR_EXISTS},
+	    {"bookmark exists", ZFS_ERR_EXISTS},
 	    {"does not exist", ZFS_ERR_NOENT},
 	    {"could not find", ZFS_ERR_NOENT},
 	};

@@ -7,48 +7,25 @@
  * With --host, one job from the flags (the seed's interface, no config
  * needed); without, every [pull NAME] / [push NAME] section of the config
  * (or the one --job names), up to --jobs (4) at a time, each in its own
- * process. Each job holds the seed's per-host lock while it runs. See zkeep-pull(1), zkeep-push(1).
+ * process (lib/jobs). Each job holds the seed's per-host lock while it
+ * runs. This file turns argv and the config into job specs. See
+ * zkeep-pull(1), zkeep-push(1).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "config.h"
-#include "lock.h"
+#include "jobs.h"
 #include "log.h"
 #include "opt.h"
-#include "replicate.h"
 #include "xalloc.h"
 #include "zfs.h"
 #include "banned.h"
-
-/* The lock held right now, for the signal handler. */
-static struct lock held = LOCK_INIT;
-/* With --jobs: the job processes running now (0: a free slot). */
-#define MAX_JOBS 64
-static volatile pid_t workers[MAX_JOBS];
-/* The lock key of each running job process. */
-static const char *worker_lock[MAX_JOBS];
-
-static void on_signal(int sig)
-{
-	/* async-signal-safe: pass the signal on to the job processes, unlink +
-	 * close our lock, then leave; the zfs children see their pipes break
-	 * and the receive is abandoned (or left resumable), never half-applied */
-	for (int i = 0; i < MAX_JOBS; i++)
-		if (workers[i] > 0)
-			kill(workers[i], sig);
-	lock_drop(&held); // NOLINT(bugprone-signal-handler): async-signal-safe (lock.h)
-	_exit(1);
-}
 
 struct repl_opts {
 	bool push;
@@ -62,244 +39,9 @@ struct repl_opts {
 	bool has_keep;
 };
 
-/* One job: the remote side and what to do there. name keys its run record
- * and hold tag (and, for a pull, its target's D/<name>/); lock keys its lock
- * file (config_job_lock_key; with --host, the name), so that two [push]
- * sections to one offsite host take turns but keep their own records. */
-struct job_spec {
-	const char *name, *lock, *host, *user, *identity, *destination, *strip;
-	int port;
-	const struct strvec *datasets;
-	const struct strvec *ssh_options; /* [pull]/[push] ssh_options, or NULL */
-	uint64_t bwlimit;
-	bool restricted;
-	bool allow_unencrypted; /* push: [push] allow_unencrypted */
-	const int *keep;        /* NULL: no retention on the target */
-};
-
-static int run_job(const struct repl_opts *o, const struct zk_config *cfg,
-                   const struct job_spec *js)
+static int exit_of(enum jobs_result r)
 {
-	struct host remote, local;
-	struct zerr e = ZERR_INIT;
-	struct buf lpath = BUF_INIT;
-	struct repl_result res;
-	int ret = EXIT_FAILED;
-	struct lock_holder holder;
-
-	host_init_local(&local);
-	if (host_init_ssh(&remote, js->user, js->host, js->port, &e) < 0) {
-		log_error("%s", e.msg);
-		host_free(&remote);
-		host_free(&local);
-		return EXIT_USAGE;
-	}
-	if (js->identity)
-		remote.identity = strdup(js->identity);
-	for (size_t i = 0; js->ssh_options && i < js->ssh_options->n; i++)
-		strvec_push(&remote.ssh_opts, js->ssh_options->v[i]);
-	remote.exact = js->restricted;
-	/* one ssh connection for the job's many short calls (listing, holds,
-	 * bookmarks), in a private directory; without one, each call pays a
-	 * full ssh handshake */
-	char cdir[] = "/tmp/zkeep-ssh-XXXXXX";
-	if (mkdtemp(cdir))
-		remote.control_dir = strdup(cdir);
-	else
-		log_debug("no ssh connection sharing: cannot make %s: %s", cdir, strerror(errno));
-	/* run records (and a skip for a seed job's lock) only where writable */
-	const char *state_dir = cfg->state_dir;
-	if (access(state_dir, W_OK) < 0) {
-		log_debug("no run record: cannot write to %s", state_dir);
-		state_dir = NULL;
-	}
-	lock_path(&lpath, o->lock_dir ? o->lock_dir : cfg->lock_dir, o->push ? "push" : "pull",
-	          js->lock);
-	int r = lock_acquire(&held, lpath.s, o->wait_s, &holder, &e);
-	if (r == -EWOULDBLOCK || r == -ETIMEDOUT) {
-		/* the seed's later behaviour: on stderr (cron mails it), exit 0 */
-		log_error("%s; lock %s", e.msg, lpath.s);
-		if (holder.seed) {
-			struct repl_job hj = {.name = js->name,
-			                      .is_push = o->push,
-			                      .state_dir = state_dir,
-			                      .dry_run = o->dry_run};
-			struct zerr he = ZERR_INIT;
-			if (repl_record_lock_held(&hj, holder.pid, time(NULL), &he) < 0)
-				log_warn("%s", he.msg);
-		}
-		ret = EXIT_OK;
-		goto out;
-	}
-	if (r < 0) {
-		log_error("%s", e.msg);
-		goto out;
-	}
-	struct repl_job j = {
-	    .name = js->name,
-	    .is_push = o->push,
-	    .src = o->push ? &local : &remote,
-	    .dst = o->push ? &remote : &local,
-	    .datasets = (const char *const *)js->datasets->v,
-	    .destination = js->destination,
-	    .strip_prefix = js->strip,
-	    .raw = o->push, /* the offsite host never sees keys */
-	    .restricted = js->restricted,
-	    .allow_unencrypted = js->allow_unencrypted,
-	    .force = o->force,
-	    .full_newest = o->full_newest,
-	    .dry_run = o->dry_run,
-	    .bwlimit = js->bwlimit,
-	    .stall_timeout_ms = o->stall_s * 1000,
-	    .timeout_ms = cfg->zfs_timeout * 1000,
-	    .progress = o->progress,
-	    .state_dir = state_dir,
-	    .keep = js->keep,
-	    .prefix = cfg->snapshot_prefix,
-	};
-
-	if (o->push)
-		log_info("Pushing %zu dataset(s) to %s:%s%s", js->datasets->n, remote.label,
-		         js->destination, js->restricted ? " (restricted)" : "");
-	else
-		log_info("Pulling %zu dataset(s) from %s into %s/%s", js->datasets->n, remote.label,
-		         js->destination, js->name);
-	r = repl_run(&j, &res);
-	size_t ok = 0, failed = 0, n[4] = {0, 0, 0, 0};
-	for (size_t i = 0; i < res.n; i++) {
-		res.v[i].outcome == REPL_FAILED ? failed++ : ok++;
-		n[res.v[i].outcome]++;
-	}
-	if (r == 0)
-		log_info("Done: %zu dataset(s) replicated, %zu up to date, %zu skipped", n[REPL_OK],
-		         n[REPL_UP_TO_DATE], n[REPL_SKIPPED]);
-	else if (res.error)
-		log_error("%s %s failed: %s", o->push ? "push to" : "pull from", remote.label,
-		          res.error);
-	else
-		log_error("%s %s: %zu dataset(s) failed, %zu fine",
-		          o->push ? "push to" : "pull from", remote.label, failed, ok);
-	ret = r == 0 ? EXIT_OK : EXIT_FAILED;
-	repl_result_free(&res);
-	lock_release(&held);
-out:
-	host_disconnect(&remote);
-	if (remote.control_dir) {
-		/* the master removes its socket on exit; a killed one may not */
-		struct buf sock = BUF_INIT;
-		DIR *dir = opendir(remote.control_dir);
-		for (struct dirent *de; dir && (de = readdir(dir));) {
-			if (de->d_name[0] == '.')
-				continue;
-			buf_reset(&sock);
-			buf_addf(&sock, "%s/%s", remote.control_dir, de->d_name);
-			unlink(sock.s);
-		}
-		if (dir)
-			closedir(dir);
-		rmdir(remote.control_dir);
-		buf_free(&sock);
-	}
-	host_free(&remote);
-	host_free(&local);
-	buf_free(&lpath);
-	return ret;
-}
-
-/* Folds one job's exit code into the run's: a usage error wins, then any
- * failure. */
-static int fold_exit(int ret, int r)
-{
-	return ret == EXIT_USAGE || r == EXIT_OK ? ret : r;
-}
-
-/* Waits for one job process to end; frees its slot. A child that is not a
- * job process is reaped and not counted. */
-static int reap_one(int ret)
-{
-	for (;;) {
-		int st;
-		pid_t pid = wait(&st);
-		if (pid < 0 && errno == EINTR)
-			continue;
-		if (pid < 0) { /* no children left: no slot is running */
-			for (int i = 0; i < MAX_JOBS; i++)
-				workers[i] = 0;
-			return fold_exit(ret, EXIT_FAILED);
-		}
-		for (int i = 0; i < MAX_JOBS; i++)
-			if (workers[i] == pid) {
-				workers[i] = 0;
-				return fold_exit(ret,
-				                 WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_FAILED);
-			}
-	}
-}
-
-/* Whether a running job process holds (or is taking) the lock key. */
-static bool lock_busy(const char *key)
-{
-	for (int k = 0; k < MAX_JOBS; k++)
-		if (workers[k] > 0 && !strcmp(worker_lock[k], key))
-			return true;
-	return false;
-}
-
-/* The config's jobs, up to --jobs at a time, each in its own process (its
- * own lock, ssh master and run record); one job runs right here. Jobs that
- * share a lock (pushes to one host) run one after the other, in the
- * config's order, instead of the later one finding the lock held and
- * giving up; meanwhile the jobs after them whose locks are free start. */
-static int run_jobs(const struct repl_opts *o, const struct zk_config *cfg,
-                    const struct job_spec *specs, size_t n)
-{
-	int ret = EXIT_OK, running = 0;
-	if (n == 1 || o->jobs == 1) {
-		for (size_t i = 0; i < n; i++)
-			ret = fold_exit(ret, run_job(o, cfg, &specs[i]));
-		return ret;
-	}
-	bool *started = xcalloc(n, sizeof(*started));
-	size_t left = n;
-	while (left > 0 || running > 0) {
-		/* the first job not started whose lock no running job holds; with
-		 * none running, that is the first job not started */
-		size_t i = n;
-		if (left > 0 && running < o->jobs)
-			for (i = 0; i < n && (started[i] || lock_busy(specs[i].lock)); i++)
-				;
-		if (i == n) {
-			ret = reap_one(ret);
-			running--;
-			continue;
-		}
-		started[i] = true;
-		left--;
-		fflush(NULL); /* nothing buffered is written twice */
-		pid_t pid = fork();
-		if (pid < 0) {
-			log_error("cannot start the job for %s: %s", specs[i].name,
-			          strerror(errno));
-			ret = fold_exit(ret, EXIT_FAILED);
-			continue;
-		}
-		if (pid == 0) {
-			for (int k = 0; k < MAX_JOBS; k++)
-				workers[k] = 0;
-			int r = run_job(o, cfg, &specs[i]);
-			fflush(NULL);
-			_exit(r);
-		}
-		for (int k = 0; k < MAX_JOBS; k++)
-			if (!workers[k]) {
-				workers[k] = pid;
-				worker_lock[k] = specs[i].lock;
-				break;
-			}
-		running++;
-	}
-	free(started);
-	return ret;
+	return r == JOBS_OK ? EXIT_OK : r == JOBS_USAGE ? EXIT_USAGE : EXIT_FAILED;
 }
 
 enum {
@@ -429,6 +171,36 @@ static int seed_defaults(struct repl_opts *o, const struct zk_config *cfg)
 	return EXIT_FAILED;
 }
 
+/* The [pull NAME] or [push NAME] sections of the config (only --job's,
+ * with --job) as job specs; *n of them. */
+static struct job_spec *config_specs(const struct repl_opts *o, const struct zk_config *cfg,
+                                     size_t *n)
+{
+	struct job_spec *specs = xcalloc(cfg->n_jobs + 1, sizeof(*specs));
+	for (size_t i = 0; i < cfg->n_jobs; i++) {
+		const struct zk_job *jb = &cfg->jobs[i];
+		if (jb->is_push != o->push || (o->job && strcmp(o->job, jb->name)))
+			continue;
+		specs[(*n)++] = (struct job_spec){.name = jb->name,
+		                                  .lock = config_job_lock_key(jb),
+		                                  .host = jb->remote.host,
+		                                  .user = jb->remote.user,
+		                                  .identity = jb->remote.identity_file,
+		                                  .destination = jb->destination,
+		                                  .strip = jb->strip_prefix,
+		                                  .port = jb->remote.port,
+		                                  .datasets = &jb->datasets,
+		                                  .ssh_options = &jb->remote.ssh_options,
+		                                  .bwlimit = o->bwlimit ? o->bwlimit : jb->bwlimit,
+		                                  .restricted = jb->restricted || o->restricted,
+		                                  .allow_unencrypted = jb->allow_unencrypted,
+		                                  .keep = o->has_keep    ? o->keep
+		                                          : jb->has_keep ? jb->keep
+		                                                         : NULL};
+	}
+	return specs;
+}
+
 static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool push)
 {
 	struct repl_opts o;
@@ -518,7 +290,7 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 			}
 			if (config_parse_int(v, c == 'p' || c == R_JOBS ? 1 : 0,
 			                     c == 'p'      ? 65535
-			                     : c == R_JOBS ? MAX_JOBS
+			                     : c == R_JOBS ? JOBS_MAX
 			                                   : 86400 * 7,
 			                     &n, &e) < 0) {
 				ret = cmd_usage_error(self, "%s: %s", argv[optind - 1], e.msg);
@@ -591,9 +363,19 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 	}
 	if (seed && (ret = seed_defaults(&o, &cfg)) != EXIT_OK)
 		goto out_cfg;
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
-	signal(SIGHUP, on_signal);
+	jobs_catch_signals();
+	struct jobs_opts jo = {.push = push,
+	                       .dry_run = o.dry_run,
+	                       .force = o.force,
+	                       .full_newest = o.full_newest,
+	                       .progress = o.progress,
+	                       .lock_dir = o.lock_dir ? o.lock_dir : cfg.lock_dir,
+	                       .state_dir = cfg.state_dir,
+	                       .prefix = cfg.snapshot_prefix,
+	                       .wait_s = o.wait_s,
+	                       .stall_s = o.stall_s,
+	                       .zfs_timeout_s = cfg.zfs_timeout,
+	                       .jobs = o.jobs};
 	if (o.host) {
 		if (!o.datasets.n || !o.destination) {
 			ret = cmd_usage_error(self, "--host needs --datasets and --destination");
@@ -617,32 +399,10 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 		                      .bwlimit = o.bwlimit,
 		                      .restricted = o.restricted,
 		                      .keep = o.has_keep ? o.keep : NULL};
-		ret = run_job(&o, &cfg, &js);
+		ret = exit_of(jobs_run(&jo, &js, 1));
 	} else {
-		struct job_spec *specs = xcalloc(cfg.n_jobs + 1, sizeof(*specs));
 		size_t njobs = 0;
-		for (size_t i = 0; i < cfg.n_jobs; i++) {
-			const struct zk_job *jb = &cfg.jobs[i];
-			if (jb->is_push != push || (o.job && strcmp(o.job, jb->name)))
-				continue;
-			specs[njobs++] =
-			    (struct job_spec){.name = jb->name,
-			                      .lock = config_job_lock_key(jb),
-			                      .host = jb->remote.host,
-			                      .user = jb->remote.user,
-			                      .identity = jb->remote.identity_file,
-			                      .destination = jb->destination,
-			                      .strip = jb->strip_prefix,
-			                      .port = jb->remote.port,
-			                      .datasets = &jb->datasets,
-			                      .ssh_options = &jb->remote.ssh_options,
-			                      .bwlimit = o.bwlimit ? o.bwlimit : jb->bwlimit,
-			                      .restricted = jb->restricted || o.restricted,
-			                      .allow_unencrypted = jb->allow_unencrypted,
-			                      .keep = o.has_keep     ? o.keep
-			                              : jb->has_keep ? jb->keep
-			                                             : NULL};
-		}
+		struct job_spec *specs = config_specs(&o, &cfg, &njobs);
 		if (o.job && !njobs) {
 			log_error("no [%s %s] section in %s", push ? "push" : "pull", o.job,
 			          cfg.path);
@@ -652,7 +412,7 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 			         push ? "push" : "pull", cfg.path);
 			ret = EXIT_OK;
 		} else {
-			ret = run_jobs(&o, &cfg, specs, njobs);
+			ret = exit_of(jobs_run(&jo, specs, njobs));
 		}
 		free(specs);
 	}

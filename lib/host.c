@@ -188,6 +188,8 @@ void host_err_line(const char *text, char *out, size_t len)
 		bool warning = !strncmp(l, "Warning: ", 9);
 		if (first || !warning) { /* cut to len, as a message may be */
 			size_t m = n < len ? n : len - 1;
+			while (m > 0 && (l[m - 1] == ' ' || l[m - 1] == '\r' || l[m - 1] == '\t'))
+				m--;
 			memcpy(out, l, m);
 			out[m] = '\0';
 		}

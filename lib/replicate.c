@@ -263,9 +263,11 @@ static int list_target(const struct repl_job *j, const char *root, unsigned cols
 		gate_seed_argv(GATE_SEED_LIST, j->destination, argv);
 		int r = host_run(j->dst, argv, &out, ZFS_OUTPUT_MAX, j->timeout_ms, e);
 		if (r < 0) {
+			char why[ZERR_MSG_MAX]; /* e->msg cannot be both source and target */
+			snprintf(why, sizeof(why), "%s", e->msg);
 			buf_free(&out);
 			return zerr_set(e, -ENOENT, "destination '%s' does not exist on %s (%s)",
-			                j->destination, j->dst->label, e->msg);
+			                j->destination, j->dst->label, why);
 		}
 		buf_reset(&out);
 		gate_seed_argv(GATE_SEED_LIST_SNAPSHOTS, j->destination, argv);

@@ -827,7 +827,6 @@ enum zfs_err zfs_err_kind(const char *text)
 	    {"already exists", ZFS_ERR_EXISTS},
 	    {"bookmark exists", ZFS_ERR_EXISTS},
 	    {"does not exist", ZFS_ERR_NOENT},
-	    {"could not find", ZFS_ERR_NOENT},
 	};
 	for (size_t i = 0; text && i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (strstr(text, kinds[i].says))

@@ -133,15 +133,15 @@ int zfs_name_pool(const char *name, char *out, size_t len);
 enum zfs_err {
 	ZFS_ERR_OTHER = 0,
 	ZFS_ERR_PARTIAL_RECEIVE, /* the target holds a partial receive -s */
-	ZFS_ERR_NOENT,           /* "dataset does not exist", "could not find" */
+	ZFS_ERR_NOENT,           /* "dataset does not exist", "bookmark ... does not exist" */
 	ZFS_ERR_EXISTS,          /* "already exists" (a bookmark, a hold's tag) */
 	ZFS_ERR_NO_SUCH_TAG,     /* release of a hold that is not there */
 	ZFS_ERR_RESUME_REFUSED,  /* the sender cannot resume this token */
 	ZFS_ERR_BAD_PROPERTY,    /* a property this zfs does not know */
 };
 /* The kind of a failed zfs command's whole stderr (every line is read: an
- * ssh warning may come first). Bookmarks: a missing one says "could not
- * find", as zfs destroy's bookmark path does. */
+ * ssh warning may come first). A bookmark that exists says "bookmark
+ * exists", one that does not "bookmark 'X' does not exist". */
 enum zfs_err zfs_err_kind(const char *text);
 /* host_run for a zfs or zpool command: on failure e->kind is the
  * zfs_err_kind of its stderr. */

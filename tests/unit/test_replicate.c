@@ -270,6 +270,7 @@ static void test_zfs_error_kinds(void **state)
 	    {"cannot hold snapshot 'tank/a@s1': tag already exists on this dataset\n",
 	     ZFS_ERR_EXISTS},
 	    {"cannot create bookmark 'tank/a#b': bookmark exists\n", ZFS_ERR_EXISTS},
+	    {"cannot destroy bookmark: bookmark 'tank/a#b' does not exist.\n", ZFS_ERR_NOENT},
 	    {"cannot release hold from snapshot 'tank/a@s1': no such tag on this dataset\n",
 	     ZFS_ERR_NO_SUCH_TAG},
 	    {"bad property list: invalid property 'snapshots_changed'\n", ZFS_ERR_BAD_PROPERTY},
@@ -291,6 +292,8 @@ static void test_err_line(void **state)
 	host_err_line("Warning: new host key\ncannot resume send: gone\nmore\n", line,
 	              sizeof(line));
 	assert_string_equal(line, "cannot resume send: gone");
+	host_err_line("cannot open 'x': dataset does not exist \r\n", line, sizeof(line));
+	assert_string_equal(line, "cannot open 'x': dataset does not exist");
 	host_err_line("Warning: only this\n", line, sizeof(line));
 	assert_string_equal(line, "Warning: only this");
 	host_err_line("", line, sizeof(line));

@@ -189,6 +189,8 @@ fuzz-corpus:
 		'{ printf "\001%s", $$5 > (d "-" NR) }' $$f; done
 	@mkdir -p build-fuzz/corpus-record
 	printf '%s' '{"job": "f", "kind": "pull", "source_host": "c", "start": 1795679000, "end": 1795679100, "result": "ok", "datasets": [{"source": "tank/a", "target": "zb/f/tank/a", "result": "ok", "bytes": 4096, "start": 1795679010, "end": 1795679070, "newest": {"name": "s", "guid": 1, "creation": 1795670000}, "resume_token": null, "last_success": 1795679070}]}' >build-fuzz/corpus-record/ok
+	# every form of record lib/record.c reads (tests/fixtures/records/README.md)
+	cp tests/fixtures/records/v0/*.json build-fuzz/corpus-record/
 	# numbers at int64's edges: UBSan aborted in lib/ui.c on this before view.c checked them
 	printf '%s' '{"job": "f", "kind": "pull", "start": -9223372036854775808, "end": 9223372036854775807, "result": "ok", "datasets": [{"source": "tank/a", "target": "zb/f/tank/a", "result": "ok", "bytes": 9223372036854775807, "start": 9223372036854775807, "end": -9223372036854775808, "newest": {"name": "s", "creation": -9223372036854775808}, "last_success": -9223372036854775807}]}' >build-fuzz/corpus-record/edges
 	printf '/api/v1/backups/logs/pull.log\0001000' >build-fuzz/corpus-http/log

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,14 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fmt.h"
 #include "gate.h"
 #include "leaf.h"
 #include "marks.h"
 #include "log.h"
 #include "plan.h"
 #include "policy.h"
-#include "state.h"
+#include "record.h"
 #include "token.h"
 #include "transfer.h"
 #include "xalloc.h"
@@ -298,83 +296,28 @@ static int list_target(const struct repl_job *j, const char *root, unsigned cols
  * also covers clocks between the hosts that disagree by less than it. */
 #define CHANGED_MARGIN 60
 
-/* What the last run's record says of one target dataset. */
-struct prev_ds {
-	const char *source, *target;
-	bool ok; /* it was replicated or up to date */
-	/* snapshots_changed of both sides as recorded (ZFS_NONE: none), the
-	 * guids of both datasets then, when a listing last read them, and
-	 * whether the base was protected (hold and bookmark) then */
-	uint64_t src_changed, dst_changed, src_guid, dst_guid;
-	time_t checked;
-	bool protected;
-	const char *resume_token;
-	const char *newest;
-	uint64_t newest_guid, newest_creation;
-	time_t last_success; /* 0: none recorded */
-};
-
-/* The last run's record, sorted by target. no_changed_since: when a side
- * was found without snapshots_changed (OpenZFS < 2.2), if less than a day
- * ago (then it is not asked for now), else 0. may_skip: the record is of
- * this job as it is now (same hosts, same keep), so its values may let a
- * dataset be skipped. */
+/* The last run's record and what it allows this run. no_changed_since:
+ * when a side was found without snapshots_changed (OpenZFS < 2.2), if less
+ * than a day ago (then it is not asked for now), else 0. may_skip: the
+ * record is of this job as it is now (same hosts, same keep), so its
+ * values may let a dataset be skipped. */
 struct prev_run {
-	json_t *rec;
-	struct prev_ds *v;
-	size_t n;
+	struct record rec; /* zeroed: no record, or none readable */
 	time_t no_changed_since;
 	bool may_skip;
 };
 
-static void record_path(const struct repl_job *j, struct buf *path)
+static enum record_kind job_kind(const struct repl_job *j)
 {
-	buf_addf(path, "%s/%s-", j->state_dir, j->is_push ? "push" : "pull");
-	for (const char *p = j->name; *p; p++)
-		buf_addch(path, strchr("/\\", *p) || *p == '.' ? '-' : *p);
-	buf_adds(path, ".json");
+	return j->is_push ? RECORD_PUSH : RECORD_PULL;
 }
 
-static int cmp_prev(const void *a, const void *b)
+/* The job's keep as a record holds it, to notice a changed one. */
+static void job_keep(const struct repl_job *j, struct record *r)
 {
-	return strcmp(((const struct prev_ds *)a)->target, ((const struct prev_ds *)b)->target);
-}
-
-/* Guids are written as decimal strings, as zfs prints them: a JSON number
- * cannot carry half of them (jansson's integers are signed 64-bit, and
- * readers such as jq hold numbers as doubles, exact only to 2^53).
- * Records of earlier builds hold them as signed integers, read back as the
- * same bits. 0 when missing or malformed, which no dataset has. */
-static json_t *guid_json(uint64_t g)
-{
-	char s[24];
-	snprintf(s, sizeof(s), "%" PRIu64, g);
-	return json_string(s);
-}
-
-static uint64_t json_guid(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-	uint64_t g = 0;
-	if (json_is_string(v) && fmt_parse_u64(json_string_value(v), &g))
-		return g;
-	return json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
-}
-
-/* The job's keep as the record stores it, to notice a changed one. */
-static json_t *keep_json(const struct repl_job *j)
-{
-	json_t *k = json_array();
+	r->n_keep = j->keep ? ZK_N_INTERVALS : 0;
 	for (int i = 0; j->keep && i < ZK_N_INTERVALS; i++)
-		json_array_append_new(k, json_integer(j->keep[i]));
-	return k;
-}
-
-static uint64_t json_u64(const json_t *o, const char *k)
-{
-	json_t *x = json_object_get(o, k);
-	return json_is_integer(x) && json_integer_value(x) >= 0 ? (uint64_t)json_integer_value(x)
-	                                                        : ZFS_NONE;
+		r->keep[i] = j->keep[i];
 }
 
 /* Reads the job's last record. Anything missing or malformed leaves pr
@@ -385,77 +328,43 @@ static void prev_load(const struct repl_job *j, struct prev_run *pr)
 	memset(pr, 0, sizeof(*pr));
 	if (!j->state_dir)
 		return;
-	record_path(j, &path);
+	record_path(&path, j->state_dir, job_kind(j), j->name);
 	struct zerr e = ZERR_INIT;
-	if (state_load_json(AT_FDCWD, path.s, STATE_RECORD_MAX, &pr->rec, &e) < 0 &&
-	    e.code != -ENOENT)
-		log_warn("ignoring the last run record: %s", e.msg);
+	int r = record_read(path.s, &pr->rec, &e);
 	buf_free(&path);
-	json_t *ds = json_object_get(pr->rec, "datasets");
-	if (!json_is_array(ds))
+	if (r < 0) {
+		if (r != -ENOENT)
+			log_warn("ignoring the last run record: %s", e.msg);
 		return;
-	/* asked again a day later: the hosts may have been upgraded */
-	uint64_t since = json_u64(pr->rec, "no_snapshots_changed_since");
-	if (since != ZFS_NONE && since + 86400 > (uint64_t)time(NULL))
-		pr->no_changed_since = (time_t)since;
-	const char *sh = json_string_value(json_object_get(pr->rec, "source_host"));
-	const char *dh = json_string_value(json_object_get(pr->rec, "destination_host"));
-	json_t *keep = keep_json(j);
-	pr->may_skip = sh && dh && !strcmp(sh, j->src->label) && !strcmp(dh, j->dst->label) &&
-	               json_equal(keep, json_object_get(pr->rec, "keep"));
-	json_decref(keep);
-	pr->v = xcalloc(json_array_size(ds) + 1, sizeof(*pr->v));
-	size_t i;
-	json_t *d;
-	json_array_foreach(ds, i, d)
-	{
-		const char *src = json_string_value(json_object_get(d, "source"));
-		const char *t = json_string_value(json_object_get(d, "target"));
-		const char *res = json_string_value(json_object_get(d, "result"));
-		json_t *sc = json_object_get(d, "snapshots_changed");
-		json_t *nw = json_object_get(d, "newest");
-		if (!src || !t || !res)
-			continue;
-		struct prev_ds *p = &pr->v[pr->n++];
-		p->source = src;
-		p->target = t;
-		p->ok = !strcmp(res, "ok") || !strcmp(res, "up_to_date");
-		p->src_changed = json_u64(sc, "source");
-		p->dst_changed = json_u64(sc, "target");
-		p->src_guid = json_guid(sc, "source_guid");
-		p->dst_guid = json_guid(sc, "target_guid");
-		p->checked = (time_t)json_integer_value(json_object_get(sc, "checked"));
-		p->protected = json_is_true(json_object_get(sc, "protected"));
-		p->resume_token = json_string_value(json_object_get(d, "resume_token"));
-		p->newest = json_string_value(json_object_get(nw, "name"));
-		p->newest_guid = json_guid(nw, "guid");
-		p->newest_creation = json_u64(nw, "creation");
-		uint64_t ls = json_u64(d, "last_success");
-		if (ls == ZFS_NONE && p->ok) /* a record from before last_success */
-			ls = json_u64(d, "end");
-		p->last_success = ls == ZFS_NONE ? 0 : (time_t)ls;
 	}
-	if (pr->n)
-		qsort(pr->v, pr->n, sizeof(*pr->v), cmp_prev);
+	for (size_t i = 0; i < pr->rec.warnings.n; i++)
+		log_debug("%s", pr->rec.warnings.v[i]);
+	/* asked again a day later: the hosts may have been upgraded */
+	if (pr->rec.no_changed_since && pr->rec.no_changed_since + 86400 > time(NULL))
+		pr->no_changed_since = (time_t)pr->rec.no_changed_since;
+	const char *sh = pr->rec.source_host, *dh = pr->rec.destination_host;
+	struct record now = {0};
+	job_keep(j, &now);
+	pr->may_skip = sh && dh && !strcmp(sh, j->src->label) && !strcmp(dh, j->dst->label) &&
+	               pr->rec.n_keep == now.n_keep &&
+	               !memcmp(pr->rec.keep, now.keep, sizeof(now.keep[0]) * (size_t)now.n_keep);
 }
 
-static const struct prev_ds *prev_find(const struct prev_run *pr, const char *target)
+static const struct record_dataset *prev_find(const struct prev_run *pr, const char *target)
 {
-	struct prev_ds key = {.target = target};
-	return pr->n ? bsearch(&key, pr->v, pr->n, sizeof(*pr->v), cmp_prev) : NULL;
+	return record_find(&pr->rec, target);
 }
 
 static void prev_free(struct prev_run *pr)
 {
-	free(pr->v);
-	json_decref(pr->rec);
+	record_free(&pr->rec);
 	memset(pr, 0, sizeof(*pr));
 }
 
 /* What a dataset's record keeps across runs: the last success, and, for a
  * failed dataset, the newest snapshot the last good run left on the target
  * (a failed transfer leaves that one in place). */
-static void carry_over(struct repl_dataset *d, const struct prev_ds *p)
+static void carry_over(struct repl_dataset *d, const struct record_dataset *p)
 {
 	if (d->outcome == REPL_OK || d->outcome == REPL_UP_TO_DATE) {
 		d->last_success = d->end;
@@ -463,11 +372,11 @@ static void carry_over(struct repl_dataset *d, const struct prev_ds *p)
 	}
 	if (!p)
 		return;
-	d->last_success = p->last_success;
+	d->last_success = (time_t)p->last_success;
 	if (d->outcome == REPL_FAILED && !d->newest && p->newest) {
 		d->newest = xstrdup(p->newest);
 		d->newest_guid = p->newest_guid;
-		d->newest_creation = p->newest_creation;
+		d->newest_creation = (uint64_t)p->newest_creation;
 	}
 }
 
@@ -543,7 +452,7 @@ static int list_fast(const struct repl_job *j, const struct run *rn, const char 
 {
 	unsigned scol = rn->changed ? ZFS_COL_SNAPSHOTS_CHANGED : 0;
 	unsigned dcol = ZFS_COL_USERREFS | ZFS_COL_RESUME_TOKEN | scol;
-	bool incremental = scol && pr->n && pr->may_skip;
+	bool incremental = scol && pr->rec.n_datasets && pr->may_skip;
 	unsigned types = incremental ? ZFS_TYPE_DATASET : list_types();
 	struct listing a = {j->src, STRVEC_INIT, BUF_INIT, ZERR_INIT, j->timeout_ms, 0};
 	struct listing b = {j->dst, STRVEC_INIT, BUF_INIT, ZERR_INIT, j->timeout_ms, 0};
@@ -569,12 +478,14 @@ static int list_fast(const struct repl_job *j, const struct run *rn, const char 
 			buf_reset(&tname);
 			target_of(j, o->name, &tname);
 			const struct policy_dataset *t = policy_index_find(&di, tname.s);
-			const struct prev_ds *p = prev_find(pr, tname.s);
+			const struct record_dataset *p = prev_find(pr, tname.s);
 			struct plan_record rec = {0};
 			if (p)
 				rec = (struct plan_record){
-				    p->source,      p->ok,       p->protected, p->src_changed,
-				    p->dst_changed, p->src_guid, p->dst_guid,  p->checked};
+				    p->source,      record_result_ok(p->result),
+				    p->protected,   p->src_changed,
+				    p->dst_changed, p->src_guid,
+				    p->dst_guid,    (time_t)p->checked};
 			if (plan_unchanged(p ? &rec : NULL, o, t ? t->obj : NULL, rn->listed_at)) {
 				strvec_push(unchanged, o->name);
 				continue;
@@ -613,21 +524,44 @@ out:
 	return r;
 }
 
-/* s as a JSON string, null for NULL. Bytes that are not UTF-8 (a message
- * cut mid-character, a Latin-1 ssh banner) become U+FFFD rather than
- * making jansson refuse it and the record lose the entry. */
-static json_t *json_text(const char *s)
+static char *dup_or_null(const char *s)
 {
-	if (!s)
-		return json_null();
-	json_t *v = json_string(s);
-	if (v)
-		return v;
-	struct buf b = BUF_INIT;
-	buf_add_json_str(&b, s, strlen(s));
-	v = json_loads(b.s, JSON_DECODE_ANY, NULL);
-	buf_free(&b);
-	return v ? v : json_string("(not UTF-8)");
+	return s ? xstrdup(s) : NULL;
+}
+
+/* One dataset of the run as its record holds it. */
+static void record_dataset_of(struct record *rec, const struct run *rn,
+                              const struct repl_dataset *d)
+{
+	static const enum record_result result[] = {[REPL_OK] = RECORD_OK,
+	                                            [REPL_UP_TO_DATE] = RECORD_UP_TO_DATE,
+	                                            [REPL_FAILED] = RECORD_FAILED,
+	                                            [REPL_SKIPPED] = RECORD_SKIPPED};
+	struct record_dataset *x = record_add(rec, d->source, d->target, result[d->outcome]);
+	x->error = dup_or_null(d->error);
+	x->bytes = (int64_t)d->bytes;
+	x->start = d->start;
+	x->end = d->end;
+	if (d->newest) {
+		x->newest = xstrdup(d->newest);
+		x->newest_guid = d->newest_guid;
+		x->newest_creation = (int64_t)d->newest_creation;
+	}
+	x->resume_token = dup_or_null(d->resume_token);
+	x->resume_refused = dup_or_null(d->resume_refused);
+	x->matched_by_name = d->matched_by_name;
+	/* trusted next time only if old enough (see CHANGED_MARGIN) */
+	if (d->src_changed != ZFS_NONE && d->dst_changed != ZFS_NONE &&
+	    d->src_changed + CHANGED_MARGIN < (uint64_t)rn->listed_at &&
+	    d->dst_changed + CHANGED_MARGIN < (uint64_t)rn->listed_at) {
+		x->src_changed = d->src_changed;
+		x->dst_changed = d->dst_changed;
+		x->src_guid = d->src_guid;
+		x->dst_guid = d->dst_guid;
+		x->checked = d->checked;
+		x->protected = d->protected;
+	}
+	x->last_success = d->last_success;
 }
 
 static void write_record(const struct repl_job *j, const struct run *rn,
@@ -635,87 +569,33 @@ static void write_record(const struct repl_job *j, const struct run *rn,
 {
 	if (!j->state_dir || j->dry_run)
 		return;
-	json_t *ds = json_array();
-	static const char *const outcome[] = {"ok", "up_to_date", "failed", "skipped"};
+	struct record rec;
+	record_init(&rec, job_kind(j), j->name);
+	rec.source_host = xstrdup(j->src->label);
+	rec.destination_host = xstrdup(j->dst->label);
+	rec.start = res->start;
+	rec.end = res->end;
+	rec.result = res->error ? RECORD_RUN_FAILED : RECORD_RUN_OK;
+	rec.error = dup_or_null(res->error);
+	rec.snapshots_changed = !rn->no_changed_since;
+	rec.no_changed_since = rn->no_changed_since;
+	job_keep(j, &rec);
 	for (size_t i = 0; i < res->n; i++) {
-		const struct repl_dataset *d = &res->v[i];
-		json_t *newest = d->newest ? json_pack("{s:s, s:o, s:I}", "name", d->newest, "guid",
-		                                       guid_json(d->newest_guid), "creation",
-		                                       (json_int_t)d->newest_creation)
-		                           : json_null();
-		/* trusted next time only if old enough (see CHANGED_MARGIN) */
-		json_t *changed = json_null();
-		if (d->src_changed != ZFS_NONE && d->dst_changed != ZFS_NONE &&
-		    d->src_changed + CHANGED_MARGIN < (uint64_t)rn->listed_at &&
-		    d->dst_changed + CHANGED_MARGIN < (uint64_t)rn->listed_at)
-			changed = json_pack(
-			    "{s:I, s:I, s:o, s:o, s:I, s:b}", "source", (json_int_t)d->src_changed,
-			    "target", (json_int_t)d->dst_changed, "source_guid",
-			    guid_json(d->src_guid), "target_guid", guid_json(d->dst_guid),
-			    "checked", (json_int_t)d->checked, "protected", d->protected);
-		json_array_append_new(
-		    ds, json_pack(
-		            "{s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:b, s:o, s:o}",
-		            "source", d->source, "target", d->target, "result", outcome[d->outcome],
-		            "error", json_text(d->error), "bytes", (json_int_t)d->bytes, "start",
-		            (json_int_t)d->start, "end", (json_int_t)d->end, "newest", newest,
-		            "resume_token", json_text(d->resume_token), "resume_refused",
-		            json_text(d->resume_refused), "matched_by_name", d->matched_by_name,
-		            "snapshots_changed", changed, "last_success",
-		            d->last_success ? json_integer(d->last_success) : json_null()));
+		record_dataset_of(&rec, rn, &res->v[i]);
+		if (res->v[i].outcome == REPL_FAILED)
+			rec.result = RECORD_RUN_FAILED;
 	}
-	bool failed = res->error != NULL;
-	for (size_t i = 0; i < res->n; i++)
-		failed |= res->v[i].outcome == REPL_FAILED;
-	json_t *rec = json_pack(
-	    "{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:o, s:b, s:o, s:o, s:o}", "job", j->name, "kind",
-	    j->is_push ? "push" : "pull", "source_host", j->src->label, "destination_host",
-	    j->dst->label, "start", (json_int_t)res->start, "end", (json_int_t)res->end, "result",
-	    failed ? "failed" : "ok", "error", json_text(res->error), "snapshots_changed",
-	    !rn->no_changed_since, "no_snapshots_changed_since",
-	    rn->no_changed_since ? json_integer(rn->no_changed_since) : json_null(), "keep",
-	    keep_json(j), "datasets", ds);
-	char *text = json_dumps(rec, JSON_INDENT(1));
-	struct buf path = BUF_INIT;
-	record_path(j, &path);
 	struct zerr e = ZERR_INIT;
-	if (!text || state_write_atomic(path.s, text, strlen(text), 0644, &e) < 0)
+	if (record_write(j->state_dir, &rec, &e) < 0)
 		log_warn("cannot write the run record: %s", e.msg);
-	free(text);
-	buf_free(&path);
-	json_decref(rec);
+	record_free(&rec);
 }
 
 int repl_record_lock_held(const struct repl_job *j, pid_t pid, time_t at, struct zerr *e)
 {
 	if (!j->state_dir || j->dry_run)
 		return 0;
-	struct buf path = BUF_INIT;
-	record_path(j, &path);
-	json_t *rec = NULL;
-	struct zerr le = ZERR_INIT;
-	int r = state_load_json(AT_FDCWD, path.s, STATE_RECORD_MAX, &rec, &le);
-	if (r == -ENOENT || (r == 0 && !json_is_object(rec))) {
-		/* no run yet: a record with no datasets, which readers accept */
-		json_decref(rec);
-		rec = json_pack("{s:s, s:s, s:s, s:n, s:I, s:I, s:[]}", "job", j->name, "kind",
-		                j->is_push ? "push" : "pull", "result", "held", "error", "start",
-		                (json_int_t)at, "end", (json_int_t)at, "datasets");
-	} else if (r < 0) {
-		r = zerr_set(e, r, "%s", le.msg);
-		goto out;
-	}
-	json_object_set_new(rec, "lock_held",
-	                    json_pack("{s:I, s:I, s:s}", "at", (json_int_t)at, "pid",
-	                              (json_int_t)pid, "by", "seed"));
-	char *text = json_dumps(rec, JSON_INDENT(1));
-	r = text ? state_write_atomic(path.s, text, strlen(text), 0644, e)
-	         : zerr_set(e, -ENOMEM, "cannot write the run record %s", path.s);
-	free(text);
-out:
-	json_decref(rec);
-	buf_free(&path);
-	return r;
+	return record_note_lock_held(j->state_dir, job_kind(j), j->name, pid, at, e);
 }
 
 /* The target's pending resume token, read after a failed transfer. */
@@ -940,7 +820,7 @@ static bool refuse_plaintext(const struct job_run *jr, struct repl_dataset *d)
 /* Up to date as the record says: neither side's snapshots moved since a
  * run found it so, so it still is, and its newest is the same. */
 static void up_to_date_by_record(struct repl_dataset *d, const struct zfs_obj *o,
-                                 const struct zfs_obj *tobj, const struct prev_ds *pd)
+                                 const struct zfs_obj *tobj, const struct record_dataset *pd)
 {
 	d->outcome = REPL_UP_TO_DATE;
 	d->src_changed = o->snapshots_changed;
@@ -1153,7 +1033,7 @@ static void finish(struct job_run *jr, struct repl_dataset *d, const struct ds *
 	bool marked = marks_has_bookmark(mk, newest, x->bms, x->nbm);
 	if (newest && !j->restricted && !j->dry_run && newest->type == ZFS_TYPE_SNAPSHOT &&
 	    (d->outcome == REPL_OK || got || (mk->bookmarks && !mk->bookmark_failed && !marked))) {
-		const struct prev_ds *rec = prev_find(&jr->pr, d->target);
+		const struct record_dataset *rec = prev_find(&jr->pr, d->target);
 		marks_protect(mk, newest, p->base_src, rec ? rec->newest : NULL, x->sd, x->bms,
 		              x->nbm);
 	}
@@ -1176,7 +1056,7 @@ static void replicate_dataset(struct job_run *jr, const struct zfs_obj *o,
 	buf_free(&tname);
 	struct ds x = {.o = o, .sd = sd, .dd = policy_index_find(&jr->di, d->target)};
 	x.tobj = x.dd ? x.dd->obj : NULL;
-	const struct prev_ds *pd = prev_find(&jr->pr, d->target);
+	const struct record_dataset *pd = prev_find(&jr->pr, d->target);
 	if (refuse_plaintext(jr, d))
 		goto out;
 	if (jr->skip[sd - jr->si.v] && pd && x.tobj) {
@@ -1219,14 +1099,15 @@ static void job_failed(struct job_run *jr, const struct zerr *e)
 	const struct prev_run *pr = &jr->pr;
 	jr->res->error = xstrdup(e->msg);
 	log_error("%s", e->msg);
-	for (size_t i = 0; i < pr->n; i++) {
-		struct repl_dataset *d = add_dataset(jr->res, pr->v[i].source, pr->v[i].target);
+	for (size_t i = 0; i < pr->rec.n_datasets; i++) {
+		const struct record_dataset *p = pr->rec.by_target[i];
+		struct repl_dataset *d = add_dataset(jr->res, p->source, p->target);
 		d->outcome = REPL_FAILED;
 		d->error = xstrdup(e->msg);
 		d->end = time(NULL);
-		if (pr->v[i].resume_token) /* still pending on the target */
-			d->resume_token = xstrdup(pr->v[i].resume_token);
-		carry_over(d, &pr->v[i]);
+		if (p->resume_token) /* still pending on the target */
+			d->resume_token = xstrdup(p->resume_token);
+		carry_over(d, p);
 	}
 }
 

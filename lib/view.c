@@ -14,7 +14,7 @@
 #include "lock.h"
 #include "log.h"
 #include "metrics.h"
-#include "state.h"
+#include "record.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -102,7 +102,7 @@ void view_put(struct view *v)
 	free(v->ds);
 	free(v->backups);
 	free(v->skips);
-	json_decref(v->runs);
+	record_list_free(&v->runs);
 	for (size_t i = 0; i < v->n_locks; i++) {
 		free(v->locks[i].job);
 		free(v->locks[i].kind);
@@ -228,92 +228,33 @@ static void build_datasets(struct view *v, time_t now)
 	}
 }
 
-static const char *jstr(json_t *o, const char *k)
-{
-	return json_string_value(json_object_get(o, k));
-}
-
-/* A time or byte count from a run record: 0 (unknown) when absent, and when
- * outside 0..2^53 with a warning. Every later sum or difference of two of
- * them (ages, durations, rates) then fits in an int64_t. */
-#define RECORD_INT_MAX ((int64_t)1 << 53)
-static int64_t jint(struct view *v, json_t *rec, json_t *o, const char *k)
-{
-	json_t *x = json_object_get(o, k);
-	if (!x || json_is_null(x))
-		return 0;
-	json_int_t n = json_is_integer(x) ? json_integer_value(x) : -1;
-	if (n < 0 || n > RECORD_INT_MAX) {
-		const char *file = jstr(rec, "file"); /* NULL when not UTF-8 */
-		warn(v, "run record '%s': '%s' is not a number from 0 to 2^53, taken as unknown",
-		     file ? file : "?", k);
-		return 0;
-	}
-	return (int64_t)n;
-}
-
 static int cmp_name(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* The run records, sorted by file name so the order is stable. */
+/* The run records (lib/record), sorted by file name so the order is
+ * stable; what could not be read is in the warnings. */
 static void read_runs(struct view *v)
 {
-	v->runs = json_array();
-	const char *dir = v->cfg->state_dir;
-	DIR *d = dir ? opendir(dir) : NULL;
-	if (!d) {
-		if (dir && errno != ENOENT)
-			warn(v, "cannot read run records in '%s': %s", dir, strerror(errno));
-		return;
-	}
-	struct strvec names = STRVEC_INIT;
-	const struct dirent *de;
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		if ((strncmp(de->d_name, "pull-", 5) && strncmp(de->d_name, "push-", 5)) || n < 6 ||
-		    strcmp(de->d_name + n - 5, ".json"))
-			continue;
-		strvec_push(&names, de->d_name);
-	}
-	qsort(names.v, names.n, sizeof(*names.v), cmp_name);
-	for (size_t i = 0; i < names.n; i++) {
-		json_t *rec;
-		struct zerr e = ZERR_INIT;
-		if (state_load_json(dirfd(d), names.v[i], STATE_RECORD_MAX, &rec, &e) < 0) {
-			warn(v, "cannot read run record in '%s': %s", dir, e.msg);
-			continue;
-		}
-		if (!json_is_object(rec) || !json_is_array(json_object_get(rec, "datasets")) ||
-		    !jstr(rec, "job") || !jstr(rec, "kind")) {
-			warn(v, "run record '%s/%s' is not a zkeep run record", dir, names.v[i]);
-			json_decref(rec);
-			continue;
-		}
-		json_object_set_new(rec, "file", json_string(names.v[i]));
-		json_array_append_new(v->runs, rec);
-	}
-	strvec_clear(&names);
-	closedir(d);
+	record_list_read(v->cfg->state_dir, &v->runs);
+	for (size_t i = 0; i < v->runs.warnings.n; i++)
+		warn(v, "%s", v->runs.warnings.v[i]);
 }
 
 /* The runs skipped because a seed job held the lock. */
 static void build_skips(struct view *v)
 {
-	size_t i;
-	json_t *rec;
-	v->skips = xcalloc(json_array_size(v->runs) + 1, sizeof(*v->skips));
-	json_array_foreach(v->runs, i, rec)
-	{
-		json_t *h = json_object_get(rec, "lock_held");
-		if (!json_is_object(h))
+	v->skips = xcalloc(v->runs.n + 1, sizeof(*v->skips));
+	for (size_t i = 0; i < v->runs.n; i++) {
+		const struct record *r = &v->runs.v[i];
+		if (!r->lock_held)
 			continue;
 		struct view_skip *s = &v->skips[v->n_skips++];
-		s->job = jstr(rec, "job");
-		s->kind = jstr(rec, "kind");
-		s->at = jint(v, rec, h, "at");
-		s->pid = jint(v, rec, h, "pid");
+		s->job = r->job;
+		s->kind = record_kind_name(r->kind);
+		s->at = r->held_at;
+		s->pid = r->held_pid;
 	}
 }
 
@@ -328,53 +269,48 @@ static const struct view_backup *prev_backup(const struct view *prev, const stru
 	return NULL;
 }
 
+static void build_backup(struct view_backup *b, const struct record *r,
+                         const struct record_dataset *d, const struct view *prev)
+{
+	b->job = r->job;
+	b->kind = record_kind_name(r->kind);
+	b->source_host = r->source_host ? r->source_host : "";
+	b->destination_host = r->destination_host ? r->destination_host : "";
+	b->run_result = record_run_result_name(r->result);
+	b->run_error = r->error;
+	b->run_start = r->start;
+	b->run_end = r->end;
+	b->source = d->source;
+	b->target = d->target;
+	b->result = record_result_name(d->result);
+	b->error = d->error;
+	b->start = d->start;
+	b->end = d->end;
+	b->bytes = d->bytes;
+	b->newest_name = d->newest;
+	b->newest_creation = d->newest_creation;
+	b->resume_pending = d->resume_token != NULL;
+	/* the record carries the last success across failed runs; a record
+	 * from before that field: an older success is remembered from the
+	 * previous view while the daemon lives */
+	if (d->last_success) {
+		b->last_success = d->last_success;
+	} else {
+		const struct view_backup *p = prev_backup(prev, b);
+		b->last_success = p ? p->last_success : 0;
+	}
+}
+
 static void build_backups(struct view *v, const struct view *prev)
 {
-	size_t n = 0, i;
-	json_t *rec;
-	json_array_foreach(v->runs, i, rec) n += json_array_size(json_object_get(rec, "datasets"));
+	size_t n = 0;
+	for (size_t i = 0; i < v->runs.n; i++)
+		n += v->runs.v[i].n_datasets;
 	v->backups = xcalloc(n ? n : 1, sizeof(*v->backups));
-	json_array_foreach(v->runs, i, rec)
-	{
-		size_t k;
-		json_t *d;
-		json_array_foreach(json_object_get(rec, "datasets"), k, d)
-		{
-			if (!jstr(d, "source") || !jstr(d, "target") || !jstr(d, "result"))
-				continue;
-			struct view_backup *b = &v->backups[v->n_backups++];
-			b->job = jstr(rec, "job");
-			b->kind = jstr(rec, "kind");
-			b->source_host = jstr(rec, "source_host") ? jstr(rec, "source_host") : "";
-			b->destination_host =
-			    jstr(rec, "destination_host") ? jstr(rec, "destination_host") : "";
-			b->run_result = jstr(rec, "result") ? jstr(rec, "result") : "unknown";
-			b->run_error = jstr(rec, "error");
-			b->run_start = jint(v, rec, rec, "start");
-			b->run_end = jint(v, rec, rec, "end");
-			b->source = jstr(d, "source");
-			b->target = jstr(d, "target");
-			b->result = jstr(d, "result");
-			b->error = jstr(d, "error");
-			b->start = jint(v, rec, d, "start");
-			b->end = jint(v, rec, d, "end");
-			b->bytes = jint(v, rec, d, "bytes");
-			json_t *nw = json_object_get(d, "newest");
-			b->newest_name = jstr(nw, "name");
-			b->newest_creation = jint(v, rec, nw, "creation");
-			b->resume_pending = json_is_string(json_object_get(d, "resume_token"));
-			/* the record carries the last success across failed runs;
-			 * a record from before that field: an older success is
-			 * remembered from the previous view while the daemon lives */
-			if (json_is_integer(json_object_get(d, "last_success"))) {
-				b->last_success = jint(v, rec, d, "last_success");
-			} else if (!strcmp(b->result, "ok") || !strcmp(b->result, "up_to_date")) {
-				b->last_success = b->end;
-			} else {
-				const struct view_backup *p = prev_backup(prev, b);
-				b->last_success = p ? p->last_success : 0;
-			}
-		}
+	for (size_t i = 0; i < v->runs.n; i++) {
+		const struct record *r = &v->runs.v[i];
+		for (size_t k = 0; k < r->n_datasets; k++)
+			build_backup(&v->backups[v->n_backups++], r, &r->datasets[k], prev);
 	}
 }
 

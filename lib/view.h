@@ -48,6 +48,7 @@
 #include "gz.h"
 #include "host.h"
 #include "policy.h"
+#include "record.h"
 #include "strvec.h"
 #include "zfs.h"
 
@@ -125,7 +126,7 @@ struct view {
 	struct policy_index ix;  /* datasets by name, with snapshots and policies */
 	struct view_dataset *ds; /* ix.n of them, same order (sorted by name) */
 
-	json_t *runs; /* array of the run records as read (for /api/v1/backups) */
+	struct record_list runs; /* the run records in state_dir (lib/record.h) */
 	struct view_backup *backups;
 	size_t n_backups;
 	struct view_skip *skips;

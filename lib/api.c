@@ -70,31 +70,22 @@ static json_t *num(uint64_t n)
 	return n == ZFS_NONE ? json_null() : json_integer((json_int_t)n);
 }
 
-/* t as the API writes times (UTC, ISO 8601); false when it has none. */
-static bool iso_text(int64_t t, char out[64])
+/* t as the API writes times (fmt_iso), or null when it has none; usec
+ * adds the microseconds the seed's isoformat() writes in its "now"
+ * values, only when they are not zero. */
+static json_t *iso_usec(int64_t t, long usec)
 {
-	struct tm tm;
-	time_t tt = (time_t)t;
-	return gmtime_r(&tt, &tm) && strftime(out, 64, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	struct buf b = BUF_INIT;
+	bool frac = usec > 0 && usec < 1000000;
+	json_t *j =
+	    fmt_iso(&b, t, frac ? usec * 1000 : 0, frac ? 6 : 0) ? json_string(b.s) : json_null();
+	buf_free(&b);
+	return j;
 }
 
 static json_t *iso(int64_t t)
 {
-	char s[64];
-	return iso_text(t, s) ? json_string(s) : json_null();
-}
-
-/* The same with microseconds, as the seed's isoformat() writes "now"
- * values: the fraction only when it is not zero. */
-static json_t *iso_usec(int64_t t, long usec)
-{
-	char s[64];
-	if (!iso_text(t, s))
-		return json_null();
-	size_t n = strlen(s);
-	if (usec > 0 && usec < 1000000)
-		snprintf(s + n - 1, sizeof(s) - (n - 1), ".%06ldZ", usec);
-	return json_string(s);
+	return iso_usec(t, 0);
 }
 
 /* A compressratio as zfs prints it ("1.50"; older zfs "1.50x"). */
@@ -378,8 +369,6 @@ static void put_str(struct buf *b, const char *key, const char *s)
 static void snapshot_write(struct buf *b, const struct zfs_obj *s)
 {
 	const char *at = strchr(s->name, '@');
-	char t[64];
-	bool dated = s->creation != ZFS_NONE && iso_text((int64_t)s->creation, t);
 	put_str(b, "{\"name\":", at ? at + 1 : s->name);
 	put_str(b, ",\"full_name\":", s->name);
 	put_num(b, ",\"creation_timestamp\":", s->creation);
@@ -387,7 +376,14 @@ static void snapshot_write(struct buf *b, const struct zfs_obj *s)
 	put_num(b, ",\"referenced_bytes\":", s->referenced);
 	put_human(b, ",\"used_human\":", s->used);
 	put_human(b, ",\"referenced_human\":", s->referenced);
-	put_str(b, ",\"creation_iso\":", dated ? t : NULL);
+	buf_adds(b, ",\"creation_iso\":\"");
+	/* written in place: a list may have 50,000 of them */
+	if (s->creation != ZFS_NONE && fmt_iso(b, (int64_t)s->creation, 0, 0)) {
+		buf_addch(b, '"');
+	} else {
+		buf_setlen(b, b->len - 1);
+		buf_adds(b, "null");
+	}
 	put_num(b, ",\"guid\":", s->guid);
 	put_num(b, ",\"createtxg\":", s->createtxg);
 	buf_addch(b, '}');

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "fmt.h"
 #include "banned.h"
 
 static const char *g_ident = "zkeep";
@@ -104,16 +105,11 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 		break;
 	}
 	case LOG_SINK_JSON: {
-		char ts[40];
 		struct timespec now;
-		struct tm tm;
 		clock_gettime(CLOCK_REALTIME, &now);
-		gmtime_r(&now.tv_sec, &tm);
-		size_t n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-		if (!n)
-			ts[0] = '\0';
-		buf_addf(&line, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"ident\":", ts,
-		         now.tv_nsec / 1000000, level_names[lvl]);
+		buf_adds(&line, "{\"ts\":\"");
+		fmt_iso(&line, now.tv_sec, now.tv_nsec, 3);
+		buf_addf(&line, "\",\"level\":\"%s\",\"ident\":", level_names[lvl]);
 		buf_add_json_str(&line, g_ident, strlen(g_ident));
 		buf_adds(&line, ",\"msg\":");
 		buf_add_json_str(&line, msg.s, msg.len);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "autosnap.h"
 #include "fmt.h"
 #include "state.h"
 #include "xalloc.h"
@@ -500,7 +501,7 @@ static void snapshots_stream(const struct view *v, enum stream_shape shape, size
 }
 
 /* The seed's compliance report (seed-system.md 5, REPORT), from the view:
- * per interval the seed's uncapped count ratio (view_seed_compliance);
+ * per interval the seed's uncapped count ratio (seed_percent);
  * summary.avg_compliance the int mean of every interval value above 0
  * across datasets (0 if none); a dataset is low when any interval is under
  * 80, and its alert's avg_compliance is the int mean of its four values.
@@ -509,6 +510,12 @@ static void snapshots_stream(const struct view *v, enum stream_shape shape, size
  * (every interval compliant: all its snapshots, the newest fresh). */
 static void compliance_report(const struct api_ctx *c, struct api_response *res)
 {
+	static const struct autosnap_member seed[] = {{"counts", AUTOSNAP_COUNT},
+	                                              {"retention", AUTOSNAP_RETENTION},
+	                                              {"compliance", AUTOSNAP_SEED_PERCENT}};
+	static const struct autosnap_member own[] = {{"fresh", AUTOSNAP_FRESH},
+	                                             {"compliant", AUTOSNAP_COMPLIANT},
+	                                             {"newest", AUTOSNAP_NEWEST}};
 	const struct view *v = c->v;
 	json_t *list = json_array(), *low = json_array();
 	size_t total_snaps = 0, n = 0, n_pos = 0, n_compliant = 0;
@@ -517,43 +524,29 @@ static void compliance_report(const struct api_ctx *c, struct api_response *res)
 		const struct view_dataset *d = &v->ds[i];
 		if (!d->pd->policy)
 			continue;
-		json_t *counts = json_object(), *ret = json_object(), *pct = json_object(),
-		       *fresh = json_object(), *ok = json_object(), *newest = json_object();
 		long long dsum = 0;
 		size_t autosnaps = 0;
 		bool is_low = false, all_ok = true;
 		for (int k = 0; k < ZK_N_INTERVALS; k++) {
 			const struct policy_compliance *pc = &d->comp[k];
-			const char *iv = zk_interval_names[k];
-			int seed = view_seed_compliance(pc->count, pc->retention);
-			json_object_set_new(counts, iv, json_integer(d->counts[k]));
-			json_object_set_new(ret, iv,
-			                    json_integer(pc->retention > 0 ? pc->retention : 0));
-			json_object_set_new(pct, iv, json_integer(seed));
-			json_object_set_new(fresh, iv, json_boolean(pc->fresh));
-			json_object_set_new(ok, iv, json_boolean(pc->compliant));
-			json_object_set_new(newest, iv,
-			                    pc->newest == ZFS_NONE
-			                        ? json_null()
-			                        : json_integer((json_int_t)pc->newest));
-			autosnaps += d->counts[k];
-			dsum += seed;
-			is_low |= seed < 80;
+			autosnaps += pc->count;
+			dsum += pc->seed_percent;
+			is_low |= pc->seed_percent < 80;
 			all_ok &= pc->compliant;
-			if (seed > 0) {
-				sum_pos += seed;
+			if (pc->seed_percent > 0) {
+				sum_pos += pc->seed_percent;
 				n_pos++;
 			}
 		}
 		n++;
 		n_compliant += all_ok;
 		total_snaps += autosnaps;
-		json_array_append_new(
-		    list, json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "dataset",
-		                    d->pd->obj->name, "policy", d->pd->policy->name, "counts",
-		                    counts, "retention", ret, "compliance", pct, "total_snapshots",
-		                    (json_int_t)autosnaps, "fresh", fresh, "compliant", ok,
-		                    "newest", newest));
+		json_t *e = json_pack("{s:s, s:s}", "dataset", d->pd->obj->name, "policy",
+		                      d->pd->policy->name);
+		autosnap_add_maps(e, d->comp, seed, sizeof(seed) / sizeof(seed[0]));
+		json_object_set_new(e, "total_snapshots", json_integer((json_int_t)autosnaps));
+		autosnap_add_maps(e, d->comp, own, sizeof(own) / sizeof(own[0]));
+		json_array_append_new(list, e);
 		if (is_low)
 			json_array_append_new(
 			    low, json_pack("{s:s, s:s, s:I}", "dataset", d->pd->obj->name, "policy",

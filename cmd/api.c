@@ -242,6 +242,7 @@ const struct opt api_opts[] = {
     {OPT_LONG + 2, "metrics-once", OPT_NONE, NULL, "collect once, print /metrics, exit", false},
     OPT_DEBUG,
     OPT_QUIET,
+    OPT_LOG,
     OPT_CONFIG,
     OPT_HELP,
     {OPT_LONG + 3, "version", OPT_NONE, NULL, "print the version", false},

@@ -325,6 +325,7 @@ const struct opt status_opts[] = {
      false},
     OPT_DEBUG,
     OPT_QUIET,
+    OPT_LOG,
     OPT_CONFIG,
     OPT_HELP,
     OPT_END_OF_TABLE,

@@ -8,7 +8,6 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,23 +26,7 @@
 
 #define LOG_TAIL_MAX ((off_t)1 << 20) /* a log request reads at most this from the end */
 
-void api_error(struct api_response *res, int status, const char *fmt, ...)
-{
-	struct buf msg = BUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
-	buf_vaddf(&msg, fmt, ap);
-	va_end(ap);
-	res->status = status;
-	res->content_type = "application/json";
-	buf_reset(&res->body);
-	buf_adds(&res->body, "{\"detail\":");
-	buf_add_json_str(&res->body, msg.s, msg.len);
-	buf_adds(&res->body, "}");
-	buf_free(&msg);
-}
-
-static void reply(struct api_response *res, int status, json_t *j)
+static void reply(struct http_response *res, int status, json_t *j)
 {
 	res->status = status;
 	res->content_type = "application/json";
@@ -131,7 +114,7 @@ static json_t *pool_json(const struct zpool *p)
 	return j;
 }
 
-static void pools(const struct view *v, struct api_response *res)
+static void pools(const struct view *v, struct http_response *res)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < v->pools.n; i++)
@@ -210,10 +193,10 @@ static json_t *scan_json(const struct view_pool *p)
 	return j;
 }
 
-static void pool_status(const struct view_pool *p, struct api_response *res)
+static void pool_status(const struct view_pool *p, struct http_response *res)
 {
 	if (!p->have_status) { /* the seed: its zpool status call failed */
-		api_error(res, 404, "Could not get status for pool '%s'", p->zp->name);
+		http_error(res, 404, "Could not get status for pool '%s'", p->zp->name);
 		return;
 	}
 	const struct zpool_status *s = &p->status;
@@ -268,7 +251,7 @@ static json_t *dataset_json(const struct view_dataset *d)
 	return j;
 }
 
-static void datasets(const struct view *v, struct api_response *res)
+static void datasets(const struct view *v, struct http_response *res)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < v->ix.n; i++)
@@ -296,7 +279,7 @@ static bool prop_bytes(const struct view_dataset *d, const char *name, uint64_t 
 	return false;
 }
 
-static void dataset(const struct view_dataset *d, struct api_response *res)
+static void dataset(const struct view_dataset *d, struct http_response *res)
 {
 	json_t *props = json_object();
 	const char *ratio = NULL;
@@ -482,9 +465,19 @@ void api_stream_free(struct api_stream *s)
 	free(s);
 }
 
+static size_t stream_read(void *s, char *out, size_t max)
+{
+	return api_stream_read(s, out, max);
+}
+
+static void stream_free(void *s)
+{
+	api_stream_free(s);
+}
+
 /* Answers with the snapshots of datasets [first, end) of v, as shape. */
 static void snapshots_stream(const struct view *v, enum stream_shape shape, size_t first,
-                             size_t end, struct api_response *res)
+                             size_t end, struct http_response *res)
 {
 	struct api_stream *s = xcalloc(1, sizeof(*s));
 	/* a reference, not a change: the view itself stays immutable */
@@ -496,8 +489,11 @@ static void snapshots_stream(const struct view *v, enum stream_shape shape, size
 	res->status = 200;
 	res->content_type = "application/json";
 	buf_reset(&res->body);
-	api_stream_free(res->stream);
+	if (res->stream)
+		res->stream_free(res->stream);
 	res->stream = s;
+	res->stream_read = stream_read;
+	res->stream_free = stream_free;
 }
 
 /* The seed's compliance report (seed-system.md 5, REPORT), from the view:
@@ -508,7 +504,7 @@ static void snapshots_stream(const struct view *v, enum stream_shape shape, size
  * zkeep's age-aware compliance follows under its own names: per dataset
  * fresh, compliant and newest per interval, and summary.compliant_datasets
  * (every interval compliant: all its snapshots, the newest fresh). */
-static void compliance_report(const struct api_ctx *c, struct api_response *res)
+static void compliance_report(const struct api_ctx *c, struct http_response *res)
 {
 	static const struct autosnap_member seed[] = {{"counts", AUTOSNAP_COUNT},
 	                                              {"retention", AUTOSNAP_RETENTION},
@@ -642,7 +638,7 @@ static int backup_kind(const char *n)
 	return strstr(n, "encryptedbackups") ? 2 : 1;
 }
 
-static void backups(const struct api_ctx *c, struct api_response *res)
+static void backups(const struct api_ctx *c, struct http_response *res)
 {
 	const struct view *v = c->v;
 	json_t *local = json_array(), *offsite = json_array();
@@ -700,7 +696,7 @@ static int log_newer_first(const void *a, const void *b)
 	return strcmp(((const struct log_file *)a)->name, ((const struct log_file *)b)->name);
 }
 
-static void logs(const struct api_ctx *c, struct api_response *res)
+static void logs(const struct api_ctx *c, struct http_response *res)
 {
 	DIR *d = c->log_dir ? opendir(c->log_dir) : NULL;
 	if (!d) { /* the seed's shape when its directory is not there */
@@ -863,7 +859,7 @@ static void tail_lines(int fd, off_t size, int want, struct buf *b, size_t *from
 }
 
 static void log_tail(const struct api_ctx *c, const char *name, const char *lines_arg,
-                     struct api_response *res)
+                     struct http_response *res)
 {
 	int want;
 	if (http_parse_lines(lines_arg, &want) < 0) {
@@ -877,15 +873,15 @@ static void log_tail(const struct api_ctx *c, const char *name, const char *line
 		return;
 	}
 	if (!http_log_name_ok(name)) {
-		api_error(res, 400, "invalid log file name");
+		http_error(res, 400, "invalid log file name");
 		return;
 	}
 	if (!c->log_dir) {
-		api_error(res, 404, "no backup log directory is configured");
+		http_error(res, 404, "no backup log directory is configured");
 		return;
 	}
 	if (pthread_mutex_trylock(&log_mu) != 0) {
-		api_error(res, 503, "busy");
+		http_error(res, 503, "busy");
 		res->retry_after = 1;
 		return;
 	}
@@ -898,9 +894,9 @@ static void log_tail(const struct api_ctx *c, const char *name, const char *line
 	struct stat st;
 	uint64_t total = 0;
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		api_error(res, 404, "log file '%s' not found", name);
+		http_error(res, 404, "log file '%s' not found", name);
 	} else if (count_lines(fd, &st, &total) < 0) {
-		api_error(res, 500, "cannot read log file '%s'", name);
+		http_error(res, 500, "cannot read log file '%s'", name);
 	} else {
 		struct buf b = BUF_INIT;
 		size_t from, to;
@@ -935,7 +931,7 @@ static void log_tail(const struct api_ctx *c, const char *name, const char *line
  * version is zkeep_version. */
 #define SEED_API_VERSION "1.0.0"
 
-static void root(struct api_response *res)
+static void root(struct http_response *res)
 {
 	reply(res, 200,
 	      json_pack("{s:s, s:s, s:s, s:s, s:s}", "message", "ZFS Status API", "version",
@@ -943,7 +939,7 @@ static void root(struct api_response *res)
 	                "/api/openapi.json", "zkeep_version", ZKEEP_VERSION));
 }
 
-static void health(const struct api_ctx *c, struct api_response *res)
+static void health(const struct api_ctx *c, struct http_response *res)
 {
 	json_t *j =
 	    json_pack("{s:s, s:s, s:s, s:o}", "status", "healthy", "service", "zfs-api", "version",
@@ -959,7 +955,7 @@ static void health(const struct api_ctx *c, struct api_response *res)
  * from a CDN; zkeep serves the same document as one static page (no
  * script, so the page's Content-Security-Policy holds): each path with
  * its summary and description, and a link to the JSON. */
-static void docs(struct api_response *res)
+static void docs(struct http_response *res)
 {
 	json_error_t je;
 	json_t *doc = json_loads(api_openapi_json, 0, &je);
@@ -999,14 +995,14 @@ static void docs(struct api_response *res)
 }
 
 void api_handle(const struct api_ctx *c, const struct http_route *r, const char *lines,
-                struct api_response *res)
+                struct http_response *res)
 {
 	res->status = 500;
 	res->content_type = "application/json";
 	if (http_route_needs_view(r->id) && !c->v) {
-		api_error(res, 503, "no data collected yet%s%s",
-		          c->st && *c->st->last_error ? ": " : "",
-		          c->st && *c->st->last_error ? c->st->last_error : "");
+		http_error(res, 503, "no data collected yet%s%s",
+		           c->st && *c->st->last_error ? ": " : "",
+		           c->st && *c->st->last_error ? c->st->last_error : "");
 		return;
 	}
 	const struct view *v = c->v;
@@ -1016,7 +1012,7 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 	case ROUTE_ROOT:
 		if (ui_accept_prefers_html(c->accept)) {
 			/* a browser: the page; API clients keep the seed's JSON */
-			api_error(res, 303, "see /ui/");
+			http_error(res, 303, "see /ui/");
 			res->location = "/ui/";
 			return;
 		}
@@ -1042,15 +1038,15 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 		/* the seed's texts: its status and iostat calls failed */
 		p = view_pool(v, r->arg);
 		if (r->id == ROUTE_POOL && !p)
-			api_error(res, 404, "Pool '%s' not found", r->arg);
+			http_error(res, 404, "Pool '%s' not found", r->arg);
 		else if (r->id == ROUTE_POOL)
 			reply(res, 200, pool_json(p->zp));
 		else if (r->id == ROUTE_POOL_STATUS && !p)
-			api_error(res, 404, "Could not get status for pool '%s'", r->arg);
+			http_error(res, 404, "Could not get status for pool '%s'", r->arg);
 		else if (r->id == ROUTE_POOL_STATUS)
 			pool_status(p, res);
 		else if (!p || !p->iostat)
-			api_error(res, 404, "Could not get I/O stats for pool '%s'", r->arg);
+			http_error(res, 404, "Could not get I/O stats for pool '%s'", r->arg);
 		else
 			reply(res, 200,
 			      json_pack("{s:s, s:s}", "pool", p->zp->name, "iostat", p->iostat));
@@ -1073,13 +1069,13 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 		if (d)
 			dataset(d, res);
 		else
-			api_error(res, 404, "Dataset '%s' not found", r->arg);
+			http_error(res, 404, "Dataset '%s' not found", r->arg);
 		return;
 	case ROUTE_DATASET:
 		if ((d = view_dataset(v, r->arg)))
 			dataset(d, res);
 		else
-			api_error(res, 404, "Dataset '%s' not found", r->arg);
+			http_error(res, 404, "Dataset '%s' not found", r->arg);
 		return;
 	case ROUTE_SNAPSHOTS:
 		compliance_report(c, res);
@@ -1110,7 +1106,7 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 		return;
 	case ROUTE_UI:
 		if (r->arg) { /* one page; nothing lives below it */
-			api_error(res, 404, "not found");
+			http_error(res, 404, "not found");
 			return;
 		}
 		/* before the first collection the page says so, with a 503 */
@@ -1123,5 +1119,13 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 	case ROUTE_NONE:
 		break;
 	}
-	api_error(res, 404, "Not Found");
+	http_error(res, 404, "Not Found");
+}
+
+void api_serve(void *cls, const struct http_request *rq, struct http_response *res)
+{
+	const struct api_site *site = cls;
+	struct api_ctx c = {rq->v,          rq->st,      site->hostname, site->log_dir,
+	                    rq->now.tv_sec, rq->history, rq->accept,     rq->now.tv_nsec / 1000};
+	api_handle(&c, rq->route, rq->lines, res);
 }

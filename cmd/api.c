@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api.h"
 #include "cmd.h"
 #include "config.h"
 #include "http.h"
@@ -242,6 +243,7 @@ const struct opt api_opts[] = {
     {OPT_LONG + 2, "metrics-once", OPT_NONE, NULL, "collect once, print /metrics, exit", false},
     OPT_DEBUG,
     OPT_QUIET,
+    OPT_LOG,
     OPT_CONFIG,
     OPT_HELP,
     {OPT_LONG + 3, "version", OPT_NONE, NULL, "print the version", false},
@@ -411,9 +413,12 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 		ret = EXIT_FAILED;
 		goto out;
 	}
-	struct http_opts ho = {s.host,     s.port, s.key,   s.cors,   cfg.api.log_dir,
-	                       s.hostname, 4,      &holder, &history, cfg.api.request_deadline,
-	                       cert,       tls_key};
+	struct api_site site = {s.hostname, cfg.api.log_dir};
+	struct http_opts ho = {s.host,  s.port,     s.key,
+	                       s.cors,  s.hostname, 4,
+	                       &holder, &history,   cfg.api.request_deadline,
+	                       cert,    tls_key,    api_serve,
+	                       &site};
 	if (http_start(&ho, &srv, &e) < 0) {
 		log_error("%s", e.msg);
 		ret = EXIT_FAILED;

@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 
+#include "log.h"
 #include "opt.h"
 
 struct cmd {
@@ -24,6 +25,16 @@ struct cmd {
 	const char *summary;
 	const struct opt *opts; /* its option table (lib/opt.h) */
 };
+
+/* --log SINK, every command's: applied as it is parsed (lib/opt.h's
+ * apply, here log_choose), so it is the sink from then on, whatever sink
+ * the command sets up. */
+#define OPT_LOG                                                                                    \
+	{                                                                                          \
+		OPT_ID_LOG, "log", OPT_VALUE, "SINK",                                              \
+		    "where log lines go: stderr, json (lines on stderr) or syslog", false, false,  \
+		    log_choose                                                                     \
+	}
 
 /* Each command's option table: getopt, --help and the man page test
  * (tests/host/t_cli_docs.sh) all read it. */
@@ -47,7 +58,8 @@ void cmd_print_usage(const struct cmd *self, int to_stderr);
 /* --help: the usage line and every option of the command's table. */
 void cmd_print_help(const struct cmd *self);
 
-/* What opt_next's ':' or '?' means, as a usage error (EXIT_USAGE). */
+/* What opt_next's ':', '?' or OPT_BAD_VALUE means, as a usage error
+ * (EXIT_USAGE). */
 int cmd_opt_error(const struct cmd *self, int c, char **argv);
 
 /* Misuse: "zkeep NAME: msg", the usage on stderr; returns EXIT_USAGE. */

@@ -34,6 +34,9 @@ int cmd_opt_error(const struct cmd *self, int c, char **argv)
 {
 	if (c == ':')
 		return cmd_usage_error(self, "'%s' needs a value", argv[optind - 1]);
+	if (c == OPT_BAD_VALUE) /* --log is the one entry that applies itself */
+		return cmd_usage_error(self, "'%s': --log takes stderr, json or syslog",
+		                       argv[optind - 1]);
 	return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
 }
 

@@ -3,9 +3,9 @@
  * SSH_ORIGINAL_COMMAND, lets through only the operations the key was given
  * on datasets under its prefixes (lib/gate), and execs zfs directly with
  * an argv and a fixed environment, never through a shell. Every decision
- * goes to syslog (authpriv facility) with the client's address; under
- * --compat seed a refusal also gives the seed's local0.crit line and
- * stderr message.
+ * is logged with the client's address, to syslog (authpriv facility)
+ * unless --log says otherwise; under --compat seed a refusal also gives
+ * the seed's local0.crit line (always to syslog) and stderr message.
  * See zkeep-gate(1).
  */
 #include <errno.h>
@@ -50,19 +50,15 @@ static const char *find_zfs(void)
 /* The seed's refusal line (gate_seed_blocked) at local0.crit, tagged as
  * the seed's `logger -p local0.crit` tagged it: with the name of the
  * user the key logs in as (util-linux logger: the real uid's name; older
- * ones took getlogin(), the same user under sshd), no pid. Leaves syslog
- * closed. */
+ * ones took getlogin(), the same user under sshd), no pid. */
 static void log_seed_refusal(const char *line)
 {
-	static char tag[64];
+	char tag[64];
 	const struct passwd *pw = getpwuid(getuid());
 	snprintf(tag, sizeof(tag), "%s", pw && pw->pw_name[0] ? pw->pw_name : "zkeep-gate");
 	struct buf text = BUF_INIT;
 	gate_seed_blocked(&text, getenv("SSH_CLIENT"), line);
-	closelog();
-	openlog(tag, 0, LOG_LOCAL0);
-	syslog(LOG_CRIT, "%s", text.s);
-	closelog();
+	log_syslog_as(tag, LOG_LOCAL0, LOG_CRIT, text.s);
 	buf_free(&text);
 }
 
@@ -103,6 +99,7 @@ const struct opt gate_opts[] = {
     {GATE_ZFS, "zfs", OPT_VALUE, "PATH", "the zfs to run (default: /usr/sbin/zfs or /sbin/zfs)",
      false},
     OPT_DRY_RUN,
+    OPT_LOG,
     OPT_HELP,
     OPT_END_OF_TABLE,
 };
@@ -184,7 +181,8 @@ int cmd_gate(int argc, char **argv, const struct cmd *self)
 		goto out;
 	}
 
-	openlog("zkeep-gate", LOG_PID, LOG_AUTHPRIV);
+	log_set_facility(LOG_AUTHPRIV);
+	log_setup("zkeep-gate", LOG_SINK_SYSLOG, LOG_LVL_INFO);
 	const char *line = getenv("SSH_ORIGINAL_COMMAND");
 	struct strvec exec_argv = STRVEC_INIT;
 	struct buf shown = BUF_INIT;
@@ -197,7 +195,7 @@ int cmd_gate(int argc, char **argv, const struct cmd *self)
 		/* the reason may quote the line: escaped as well */
 		struct buf why = BUF_INIT;
 		buf_add_escaped(&why, e.msg, strlen(e.msg), 0);
-		syslog(LOG_WARNING, "refused from %s: \"%s\": %s", client(), shown.s, why.s);
+		log_warn("refused from %s: \"%s\": %s", client(), shown.s, why.s);
 		if (g.seed && !dry) {
 			/* what the seed's script logged and printed, for the
 			 * monitoring and the push that watch for them; the
@@ -216,18 +214,17 @@ int cmd_gate(int argc, char **argv, const struct cmd *self)
 		buf_free(&q);
 		ret = EXIT_OK;
 	} else {
-		syslog(LOG_INFO, "allowed from %s: \"%s\"", client(), shown.s);
+		log_info("allowed from %s: \"%s\"", client(), shown.s);
 		char *env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
 		fflush(NULL);
 		execve(exec_argv.v[0], exec_argv.v, env);
-		fprintf(stderr, "zkeep gate: cannot run '%s': %s\n", exec_argv.v[0],
-		        strerror(errno));
-		syslog(LOG_ERR, "cannot run '%s': %m", exec_argv.v[0]);
+		const char *why = strerror(errno);
+		fprintf(stderr, "zkeep gate: cannot run '%s': %s\n", exec_argv.v[0], why);
+		log_error("cannot run '%s': %s", exec_argv.v[0], why);
 		ret = EXIT_FAILED;
 	}
 	strvec_clear(&exec_argv);
 	buf_free(&shown);
-	closelog();
 out:
 	opt_end(&op);
 	gate_free(&g);

@@ -15,7 +15,7 @@
 #include "banned.h"
 
 const struct opt prune_opts[] = {
-    OPT_DRY_RUN, OPT_DEBUG, OPT_QUIET, OPT_CONFIG, OPT_HELP, OPT_END_OF_TABLE,
+    OPT_DRY_RUN, OPT_DEBUG, OPT_QUIET, OPT_LOG, OPT_CONFIG, OPT_HELP, OPT_END_OF_TABLE,
 };
 
 int cmd_prune(int argc, char **argv, const struct cmd *self)

@@ -92,7 +92,7 @@ enum {
 	    {R_JOBS, "jobs", OPT_VALUE, "N", "datasets at once (default 4)", false},                 \
 	    {R_JOB, "job", OPT_VALUE, "NAME", "the [pull NAME] or [push NAME] job of the config",    \
 	     false},                                                                                 \
-	    OPT_CONFIG, OPT_HELP
+	    OPT_LOG, OPT_CONFIG, OPT_HELP
 const struct opt pull_opts[] = {
     R_COMMON_SEED,
     {R_NAME, "name", OPT_VALUE, "N", "the name under the destination (default: H)", false, true},

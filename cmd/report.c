@@ -80,6 +80,7 @@ const struct opt report_opts[] = {
      "write the JSON report to PATH atomically (for zkeep api)", false, true},
     OPT_DEBUG,
     OPT_QUIET,
+    OPT_LOG,
     OPT_CONFIG,
     OPT_HELP,
     OPT_END_OF_TABLE,

@@ -18,6 +18,7 @@ const struct opt snapshot_opts[] = {
     OPT_DRY_RUN,
     OPT_DEBUG,
     OPT_QUIET,
+    OPT_LOG,
     OPT_CONFIG,
     OPT_HELP,
     OPT_END_OF_TABLE,

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "autosnap.h"
 #include "cmd.h"
 #include "config.h"
 #include "fmt.h"
@@ -264,26 +265,21 @@ static json_t *to_json(const struct view *v, const struct strvec *att, time_t no
 		        vp->scan.end ? json_integer(vp->scan.end) : json_null(), "errors",
 		        vp->scan.errors >= 0 ? json_integer(vp->scan.errors) : json_null()));
 	}
+	static const struct autosnap_member per_interval[] = {
+	    {"count", AUTOSNAP_COUNT},         {"retention", AUTOSNAP_RETENTION},
+	    {"percent", AUTOSNAP_PERCENT},     {"fresh", AUTOSNAP_FRESH},
+	    {"compliant", AUTOSNAP_COMPLIANT}, {"newest", AUTOSNAP_NEWEST}};
 	json_t *jc = json_array();
 	for (size_t i = 0; i < v->ix.n; i++) {
 		const struct view_dataset *d = &v->ds[i];
 		if (!d->pd->policy)
 			continue;
-		json_t *iv = json_object();
-		for (int k = 0; k < ZK_N_INTERVALS; k++) {
-			const struct policy_compliance *pc = &d->comp[k];
-			json_object_set_new(
-			    iv, zk_interval_names[k],
-			    json_pack(
-			        "{s:I, s:i, s:i, s:b, s:b, s:o}", "count", (json_int_t)pc->count,
-			        "retention", pc->retention, "percent", pc->percent, "fresh",
-			        pc->fresh, "compliant", pc->compliant, "newest",
-			        pc->newest == ZFS_NONE ? json_null()
-			                               : json_integer((json_int_t)pc->newest)));
-		}
 		json_array_append_new(jc,
 		                      json_pack("{s:s, s:s, s:o}", "dataset", d->pd->obj->name,
-		                                "policy", d->pd->policy->name, "intervals", iv));
+		                                "policy", d->pd->policy->name, "intervals",
+		                                autosnap_by_interval(d->comp, per_interval,
+		                                                     sizeof(per_interval) /
+		                                                         sizeof(per_interval[0]))));
 	}
 	json_t *jb = json_array();
 	for (size_t i = 0; i < v->n_backups; i++) {
@@ -329,6 +325,7 @@ const struct opt status_opts[] = {
      false},
     OPT_DEBUG,
     OPT_QUIET,
+    OPT_LOG,
     OPT_CONFIG,
     OPT_HELP,
     OPT_END_OF_TABLE,

@@ -8,13 +8,13 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "autosnap.h"
 #include "fmt.h"
 #include "state.h"
 #include "xalloc.h"
@@ -26,23 +26,7 @@
 
 #define LOG_TAIL_MAX ((off_t)1 << 20) /* a log request reads at most this from the end */
 
-void api_error(struct api_response *res, int status, const char *fmt, ...)
-{
-	struct buf msg = BUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
-	buf_vaddf(&msg, fmt, ap);
-	va_end(ap);
-	res->status = status;
-	res->content_type = "application/json";
-	buf_reset(&res->body);
-	buf_adds(&res->body, "{\"detail\":");
-	buf_add_json_str(&res->body, msg.s, msg.len);
-	buf_adds(&res->body, "}");
-	buf_free(&msg);
-}
-
-static void reply(struct api_response *res, int status, json_t *j)
+static void reply(struct http_response *res, int status, json_t *j)
 {
 	res->status = status;
 	res->content_type = "application/json";
@@ -70,31 +54,22 @@ static json_t *num(uint64_t n)
 	return n == ZFS_NONE ? json_null() : json_integer((json_int_t)n);
 }
 
-/* t as the API writes times (UTC, ISO 8601); false when it has none. */
-static bool iso_text(int64_t t, char out[64])
+/* t as the API writes times (fmt_iso), or null when it has none; usec
+ * adds the microseconds the seed's isoformat() writes in its "now"
+ * values, only when they are not zero. */
+static json_t *iso_usec(int64_t t, long usec)
 {
-	struct tm tm;
-	time_t tt = (time_t)t;
-	return gmtime_r(&tt, &tm) && strftime(out, 64, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	struct buf b = BUF_INIT;
+	bool frac = usec > 0 && usec < 1000000;
+	json_t *j =
+	    fmt_iso(&b, t, frac ? usec * 1000 : 0, frac ? 6 : 0) ? json_string(b.s) : json_null();
+	buf_free(&b);
+	return j;
 }
 
 static json_t *iso(int64_t t)
 {
-	char s[64];
-	return iso_text(t, s) ? json_string(s) : json_null();
-}
-
-/* The same with microseconds, as the seed's isoformat() writes "now"
- * values: the fraction only when it is not zero. */
-static json_t *iso_usec(int64_t t, long usec)
-{
-	char s[64];
-	if (!iso_text(t, s))
-		return json_null();
-	size_t n = strlen(s);
-	if (usec > 0 && usec < 1000000)
-		snprintf(s + n - 1, sizeof(s) - (n - 1), ".%06ldZ", usec);
-	return json_string(s);
+	return iso_usec(t, 0);
 }
 
 /* A compressratio as zfs prints it ("1.50"; older zfs "1.50x"). */
@@ -139,7 +114,7 @@ static json_t *pool_json(const struct zpool *p)
 	return j;
 }
 
-static void pools(const struct view *v, struct api_response *res)
+static void pools(const struct view *v, struct http_response *res)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < v->pools.n; i++)
@@ -218,10 +193,10 @@ static json_t *scan_json(const struct view_pool *p)
 	return j;
 }
 
-static void pool_status(const struct view_pool *p, struct api_response *res)
+static void pool_status(const struct view_pool *p, struct http_response *res)
 {
 	if (!p->have_status) { /* the seed: its zpool status call failed */
-		api_error(res, 404, "Could not get status for pool '%s'", p->zp->name);
+		http_error(res, 404, "Could not get status for pool '%s'", p->zp->name);
 		return;
 	}
 	const struct zpool_status *s = &p->status;
@@ -276,7 +251,7 @@ static json_t *dataset_json(const struct view_dataset *d)
 	return j;
 }
 
-static void datasets(const struct view *v, struct api_response *res)
+static void datasets(const struct view *v, struct http_response *res)
 {
 	json_t *a = json_array();
 	for (size_t i = 0; i < v->ix.n; i++)
@@ -304,7 +279,7 @@ static bool prop_bytes(const struct view_dataset *d, const char *name, uint64_t 
 	return false;
 }
 
-static void dataset(const struct view_dataset *d, struct api_response *res)
+static void dataset(const struct view_dataset *d, struct http_response *res)
 {
 	json_t *props = json_object();
 	const char *ratio = NULL;
@@ -378,8 +353,6 @@ static void put_str(struct buf *b, const char *key, const char *s)
 static void snapshot_write(struct buf *b, const struct zfs_obj *s)
 {
 	const char *at = strchr(s->name, '@');
-	char t[64];
-	bool dated = s->creation != ZFS_NONE && iso_text((int64_t)s->creation, t);
 	put_str(b, "{\"name\":", at ? at + 1 : s->name);
 	put_str(b, ",\"full_name\":", s->name);
 	put_num(b, ",\"creation_timestamp\":", s->creation);
@@ -387,7 +360,14 @@ static void snapshot_write(struct buf *b, const struct zfs_obj *s)
 	put_num(b, ",\"referenced_bytes\":", s->referenced);
 	put_human(b, ",\"used_human\":", s->used);
 	put_human(b, ",\"referenced_human\":", s->referenced);
-	put_str(b, ",\"creation_iso\":", dated ? t : NULL);
+	buf_adds(b, ",\"creation_iso\":\"");
+	/* written in place: a list may have 50,000 of them */
+	if (s->creation != ZFS_NONE && fmt_iso(b, (int64_t)s->creation, 0, 0)) {
+		buf_addch(b, '"');
+	} else {
+		buf_setlen(b, b->len - 1);
+		buf_adds(b, "null");
+	}
 	put_num(b, ",\"guid\":", s->guid);
 	put_num(b, ",\"createtxg\":", s->createtxg);
 	buf_addch(b, '}');
@@ -485,9 +465,19 @@ void api_stream_free(struct api_stream *s)
 	free(s);
 }
 
+static size_t stream_read(void *s, char *out, size_t max)
+{
+	return api_stream_read(s, out, max);
+}
+
+static void stream_free(void *s)
+{
+	api_stream_free(s);
+}
+
 /* Answers with the snapshots of datasets [first, end) of v, as shape. */
 static void snapshots_stream(const struct view *v, enum stream_shape shape, size_t first,
-                             size_t end, struct api_response *res)
+                             size_t end, struct http_response *res)
 {
 	struct api_stream *s = xcalloc(1, sizeof(*s));
 	/* a reference, not a change: the view itself stays immutable */
@@ -499,20 +489,29 @@ static void snapshots_stream(const struct view *v, enum stream_shape shape, size
 	res->status = 200;
 	res->content_type = "application/json";
 	buf_reset(&res->body);
-	api_stream_free(res->stream);
+	if (res->stream)
+		res->stream_free(res->stream);
 	res->stream = s;
+	res->stream_read = stream_read;
+	res->stream_free = stream_free;
 }
 
 /* The seed's compliance report (seed-system.md 5, REPORT), from the view:
- * per interval the seed's uncapped count ratio (view_seed_compliance);
+ * per interval the seed's uncapped count ratio (seed_percent);
  * summary.avg_compliance the int mean of every interval value above 0
  * across datasets (0 if none); a dataset is low when any interval is under
  * 80, and its alert's avg_compliance is the int mean of its four values.
  * zkeep's age-aware compliance follows under its own names: per dataset
  * fresh, compliant and newest per interval, and summary.compliant_datasets
  * (every interval compliant: all its snapshots, the newest fresh). */
-static void compliance_report(const struct api_ctx *c, struct api_response *res)
+static void compliance_report(const struct api_ctx *c, struct http_response *res)
 {
+	static const struct autosnap_member seed[] = {{"counts", AUTOSNAP_COUNT},
+	                                              {"retention", AUTOSNAP_RETENTION},
+	                                              {"compliance", AUTOSNAP_SEED_PERCENT}};
+	static const struct autosnap_member own[] = {{"fresh", AUTOSNAP_FRESH},
+	                                             {"compliant", AUTOSNAP_COMPLIANT},
+	                                             {"newest", AUTOSNAP_NEWEST}};
 	const struct view *v = c->v;
 	json_t *list = json_array(), *low = json_array();
 	size_t total_snaps = 0, n = 0, n_pos = 0, n_compliant = 0;
@@ -521,43 +520,29 @@ static void compliance_report(const struct api_ctx *c, struct api_response *res)
 		const struct view_dataset *d = &v->ds[i];
 		if (!d->pd->policy)
 			continue;
-		json_t *counts = json_object(), *ret = json_object(), *pct = json_object(),
-		       *fresh = json_object(), *ok = json_object(), *newest = json_object();
 		long long dsum = 0;
 		size_t autosnaps = 0;
 		bool is_low = false, all_ok = true;
 		for (int k = 0; k < ZK_N_INTERVALS; k++) {
 			const struct policy_compliance *pc = &d->comp[k];
-			const char *iv = zk_interval_names[k];
-			int seed = view_seed_compliance(pc->count, pc->retention);
-			json_object_set_new(counts, iv, json_integer(d->counts[k]));
-			json_object_set_new(ret, iv,
-			                    json_integer(pc->retention > 0 ? pc->retention : 0));
-			json_object_set_new(pct, iv, json_integer(seed));
-			json_object_set_new(fresh, iv, json_boolean(pc->fresh));
-			json_object_set_new(ok, iv, json_boolean(pc->compliant));
-			json_object_set_new(newest, iv,
-			                    pc->newest == ZFS_NONE
-			                        ? json_null()
-			                        : json_integer((json_int_t)pc->newest));
-			autosnaps += d->counts[k];
-			dsum += seed;
-			is_low |= seed < 80;
+			autosnaps += pc->count;
+			dsum += pc->seed_percent;
+			is_low |= pc->seed_percent < 80;
 			all_ok &= pc->compliant;
-			if (seed > 0) {
-				sum_pos += seed;
+			if (pc->seed_percent > 0) {
+				sum_pos += pc->seed_percent;
 				n_pos++;
 			}
 		}
 		n++;
 		n_compliant += all_ok;
 		total_snaps += autosnaps;
-		json_array_append_new(
-		    list, json_pack("{s:s, s:s, s:o, s:o, s:o, s:I, s:o, s:o, s:o}", "dataset",
-		                    d->pd->obj->name, "policy", d->pd->policy->name, "counts",
-		                    counts, "retention", ret, "compliance", pct, "total_snapshots",
-		                    (json_int_t)autosnaps, "fresh", fresh, "compliant", ok,
-		                    "newest", newest));
+		json_t *e = json_pack("{s:s, s:s}", "dataset", d->pd->obj->name, "policy",
+		                      d->pd->policy->name);
+		autosnap_add_maps(e, d->comp, seed, sizeof(seed) / sizeof(seed[0]));
+		json_object_set_new(e, "total_snapshots", json_integer((json_int_t)autosnaps));
+		autosnap_add_maps(e, d->comp, own, sizeof(own) / sizeof(own[0]));
+		json_array_append_new(list, e);
 		if (is_low)
 			json_array_append_new(
 			    low, json_pack("{s:s, s:s, s:I}", "dataset", d->pd->obj->name, "policy",
@@ -653,7 +638,7 @@ static int backup_kind(const char *n)
 	return strstr(n, "encryptedbackups") ? 2 : 1;
 }
 
-static void backups(const struct api_ctx *c, struct api_response *res)
+static void backups(const struct api_ctx *c, struct http_response *res)
 {
 	const struct view *v = c->v;
 	json_t *local = json_array(), *offsite = json_array();
@@ -711,7 +696,7 @@ static int log_newer_first(const void *a, const void *b)
 	return strcmp(((const struct log_file *)a)->name, ((const struct log_file *)b)->name);
 }
 
-static void logs(const struct api_ctx *c, struct api_response *res)
+static void logs(const struct api_ctx *c, struct http_response *res)
 {
 	DIR *d = c->log_dir ? opendir(c->log_dir) : NULL;
 	if (!d) { /* the seed's shape when its directory is not there */
@@ -874,7 +859,7 @@ static void tail_lines(int fd, off_t size, int want, struct buf *b, size_t *from
 }
 
 static void log_tail(const struct api_ctx *c, const char *name, const char *lines_arg,
-                     struct api_response *res)
+                     struct http_response *res)
 {
 	int want;
 	if (http_parse_lines(lines_arg, &want) < 0) {
@@ -888,15 +873,15 @@ static void log_tail(const struct api_ctx *c, const char *name, const char *line
 		return;
 	}
 	if (!http_log_name_ok(name)) {
-		api_error(res, 400, "invalid log file name");
+		http_error(res, 400, "invalid log file name");
 		return;
 	}
 	if (!c->log_dir) {
-		api_error(res, 404, "no backup log directory is configured");
+		http_error(res, 404, "no backup log directory is configured");
 		return;
 	}
 	if (pthread_mutex_trylock(&log_mu) != 0) {
-		api_error(res, 503, "busy");
+		http_error(res, 503, "busy");
 		res->retry_after = 1;
 		return;
 	}
@@ -909,9 +894,9 @@ static void log_tail(const struct api_ctx *c, const char *name, const char *line
 	struct stat st;
 	uint64_t total = 0;
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		api_error(res, 404, "log file '%s' not found", name);
+		http_error(res, 404, "log file '%s' not found", name);
 	} else if (count_lines(fd, &st, &total) < 0) {
-		api_error(res, 500, "cannot read log file '%s'", name);
+		http_error(res, 500, "cannot read log file '%s'", name);
 	} else {
 		struct buf b = BUF_INIT;
 		size_t from, to;
@@ -946,7 +931,7 @@ static void log_tail(const struct api_ctx *c, const char *name, const char *line
  * version is zkeep_version. */
 #define SEED_API_VERSION "1.0.0"
 
-static void root(struct api_response *res)
+static void root(struct http_response *res)
 {
 	reply(res, 200,
 	      json_pack("{s:s, s:s, s:s, s:s, s:s}", "message", "ZFS Status API", "version",
@@ -954,7 +939,7 @@ static void root(struct api_response *res)
 	                "/api/openapi.json", "zkeep_version", ZKEEP_VERSION));
 }
 
-static void health(const struct api_ctx *c, struct api_response *res)
+static void health(const struct api_ctx *c, struct http_response *res)
 {
 	json_t *j =
 	    json_pack("{s:s, s:s, s:s, s:o}", "status", "healthy", "service", "zfs-api", "version",
@@ -970,7 +955,7 @@ static void health(const struct api_ctx *c, struct api_response *res)
  * from a CDN; zkeep serves the same document as one static page (no
  * script, so the page's Content-Security-Policy holds): each path with
  * its summary and description, and a link to the JSON. */
-static void docs(struct api_response *res)
+static void docs(struct http_response *res)
 {
 	json_error_t je;
 	json_t *doc = json_loads(api_openapi_json, 0, &je);
@@ -1010,14 +995,14 @@ static void docs(struct api_response *res)
 }
 
 void api_handle(const struct api_ctx *c, const struct http_route *r, const char *lines,
-                struct api_response *res)
+                struct http_response *res)
 {
 	res->status = 500;
 	res->content_type = "application/json";
 	if (http_route_needs_view(r->id) && !c->v) {
-		api_error(res, 503, "no data collected yet%s%s",
-		          c->st && *c->st->last_error ? ": " : "",
-		          c->st && *c->st->last_error ? c->st->last_error : "");
+		http_error(res, 503, "no data collected yet%s%s",
+		           c->st && *c->st->last_error ? ": " : "",
+		           c->st && *c->st->last_error ? c->st->last_error : "");
 		return;
 	}
 	const struct view *v = c->v;
@@ -1027,7 +1012,7 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 	case ROUTE_ROOT:
 		if (ui_accept_prefers_html(c->accept)) {
 			/* a browser: the page; API clients keep the seed's JSON */
-			api_error(res, 303, "see /ui/");
+			http_error(res, 303, "see /ui/");
 			res->location = "/ui/";
 			return;
 		}
@@ -1053,15 +1038,15 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 		/* the seed's texts: its status and iostat calls failed */
 		p = view_pool(v, r->arg);
 		if (r->id == ROUTE_POOL && !p)
-			api_error(res, 404, "Pool '%s' not found", r->arg);
+			http_error(res, 404, "Pool '%s' not found", r->arg);
 		else if (r->id == ROUTE_POOL)
 			reply(res, 200, pool_json(p->zp));
 		else if (r->id == ROUTE_POOL_STATUS && !p)
-			api_error(res, 404, "Could not get status for pool '%s'", r->arg);
+			http_error(res, 404, "Could not get status for pool '%s'", r->arg);
 		else if (r->id == ROUTE_POOL_STATUS)
 			pool_status(p, res);
 		else if (!p || !p->iostat)
-			api_error(res, 404, "Could not get I/O stats for pool '%s'", r->arg);
+			http_error(res, 404, "Could not get I/O stats for pool '%s'", r->arg);
 		else
 			reply(res, 200,
 			      json_pack("{s:s, s:s}", "pool", p->zp->name, "iostat", p->iostat));
@@ -1084,13 +1069,13 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 		if (d)
 			dataset(d, res);
 		else
-			api_error(res, 404, "Dataset '%s' not found", r->arg);
+			http_error(res, 404, "Dataset '%s' not found", r->arg);
 		return;
 	case ROUTE_DATASET:
 		if ((d = view_dataset(v, r->arg)))
 			dataset(d, res);
 		else
-			api_error(res, 404, "Dataset '%s' not found", r->arg);
+			http_error(res, 404, "Dataset '%s' not found", r->arg);
 		return;
 	case ROUTE_SNAPSHOTS:
 		compliance_report(c, res);
@@ -1121,7 +1106,7 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 		return;
 	case ROUTE_UI:
 		if (r->arg) { /* one page; nothing lives below it */
-			api_error(res, 404, "not found");
+			http_error(res, 404, "not found");
 			return;
 		}
 		/* before the first collection the page says so, with a 503 */
@@ -1134,5 +1119,13 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 	case ROUTE_NONE:
 		break;
 	}
-	api_error(res, 404, "Not Found");
+	http_error(res, 404, "Not Found");
+}
+
+void api_serve(void *cls, const struct http_request *rq, struct http_response *res)
+{
+	const struct api_site *site = cls;
+	struct api_ctx c = {rq->v,          rq->st,      site->hostname, site->log_dir,
+	                    rq->now.tv_sec, rq->history, rq->accept,     rq->now.tv_nsec / 1000};
+	api_handle(&c, rq->route, rq->lines, res);
 }

@@ -1,5 +1,6 @@
 /*
- * The api's endpoints: what each route answers, from a view. Pure of I/O
+ * The api's endpoints: what each route answers, from a view; api_serve is
+ * the handler lib/http calls (http below api). Pure of I/O
  * except the backup log endpoints, which read the configured log
  * directory. JSON shapes are the seed's (seed-system.md section 5): its
  * keys in its order with its types; zkeep's additions are extra fields
@@ -33,26 +34,25 @@ struct api_ctx {
  * to its view, so a collection may swap the view meanwhile. */
 struct api_stream;
 
-struct api_response {
-	int status;
-	const char *content_type;
-	struct buf body;
-	const char *location;      /* a redirect's Location (static), or NULL */
-	struct api_stream *stream; /* when set (owned), the body is this, not body */
-	int retry_after;           /* seconds for a Retry-After header, or 0 */
-};
-
-/* Copies the next at most max bytes of the body into out; 0 at its end. */
+/* A streamed body (res->stream, with res->stream_read and stream_free
+ * set to these): copies the next at most max bytes into out; 0 at its
+ * end. */
 size_t api_stream_read(struct api_stream *s, char *out, size_t max);
 void api_stream_free(struct api_stream *s); /* NULL is fine */
 
 /* Fills res for route r; lines is the raw ?lines= value or NULL. / answers
  * the seed's JSON, or a redirect to /ui/ when c->accept prefers HTML. */
 void api_handle(const struct api_ctx *c, const struct http_route *r, const char *lines,
-                struct api_response *res);
-/* A JSON error body {"detail": msg} (FastAPI's HTTPException). */
-void api_error(struct api_response *res, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+                struct http_response *res);
+
+/* What the handler answers from besides the request. */
+struct api_site {
+	const char *hostname;
+	const char *log_dir; /* NULL: none configured */
+};
+/* lib/http's handler (http_opts.handler, cls a struct api_site that
+ * outlives the server): api_handle for the request. */
+void api_serve(void *cls, const struct http_request *rq, struct http_response *res);
 
 /* The OpenAPI document built into the binary (docs/openapi.json). */
 extern const char api_openapi_json[];

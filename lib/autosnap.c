@@ -254,17 +254,84 @@ out:
 	return res->failed ? -EIO : 0;
 }
 
-static json_t *per_interval_int(const unsigned v[ZK_N_INTERVALS])
+static json_t *field_json(const struct policy_compliance *c, enum autosnap_field f)
+{
+	switch (f) {
+	case AUTOSNAP_COUNT:
+		return json_integer((json_int_t)c->count);
+	case AUTOSNAP_RETENTION:
+		return json_integer(c->retention);
+	case AUTOSNAP_PERCENT:
+		return json_integer(c->percent);
+	case AUTOSNAP_SEED_PERCENT:
+		return json_integer(c->seed_percent);
+	case AUTOSNAP_FRESH:
+		return json_boolean(c->fresh);
+	case AUTOSNAP_COMPLIANT:
+		return json_boolean(c->compliant);
+	case AUTOSNAP_NEWEST:
+	case AUTOSNAP_OLDEST: {
+		uint64_t t = f == AUTOSNAP_NEWEST ? c->newest : c->oldest;
+		return t == ZFS_NONE ? json_null() : json_integer((json_int_t)t);
+	}
+	}
+	return json_null();
+}
+
+void autosnap_add_maps(json_t *obj, const struct policy_compliance c[ZK_N_INTERVALS],
+                       const struct autosnap_member *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		json_t *map = json_object();
+		for (int k = 0; k < ZK_N_INTERVALS; k++)
+			json_object_set_new(map, zk_interval_names[k],
+			                    field_json(&c[k], m[i].field));
+		json_object_set_new(obj, m[i].key, map);
+	}
+}
+
+json_t *autosnap_by_interval(const struct policy_compliance c[ZK_N_INTERVALS],
+                             const struct autosnap_member *m, size_t n)
 {
 	json_t *o = json_object();
-	for (int i = 0; i < ZK_N_INTERVALS; i++)
-		json_object_set_new(o, zk_interval_names[i], json_integer(v[i]));
+	for (int k = 0; k < ZK_N_INTERVALS; k++) {
+		json_t *iv = json_object();
+		for (size_t i = 0; i < n; i++)
+			json_object_set_new(iv, m[i].key, field_json(&c[k], m[i].field));
+		json_object_set_new(o, zk_interval_names[k], iv);
+	}
 	return o;
 }
 
-static json_t *ts_or_null(uint64_t t)
+/* The seed's fields (dataset, policy, counts, retention), then zkeep's */
+static json_t *managed_json(const struct policy_dataset *d,
+                            const struct policy_compliance c[ZK_N_INTERVALS])
 {
-	return t == ZFS_NONE ? json_null() : json_integer((json_int_t)t);
+	static const struct autosnap_member maps[] = {
+	    {"counts", AUTOSNAP_COUNT},        {"retention", AUTOSNAP_RETENTION},
+	    {"compliance", AUTOSNAP_PERCENT},  {"fresh", AUTOSNAP_FRESH},
+	    {"compliant", AUTOSNAP_COMPLIANT}, {"newest", AUTOSNAP_NEWEST},
+	    {"oldest", AUTOSNAP_OLDEST}};
+	json_t *j = json_pack("{s:s, s:s}", "dataset", d->obj->name, "policy", d->policy->name);
+	autosnap_add_maps(j, c, maps, sizeof(maps) / sizeof(maps[0]));
+	json_object_set_new(j, "total_snapshots", json_integer((json_int_t)d->snaps.n));
+	return j;
+}
+
+/* An unmanaged dataset: the seed's four fields, counts as a managed one's */
+static json_t *unmanaged_json(const struct policy_dataset *d, const char *prefix)
+{
+	static const struct autosnap_member counts = {"counts", AUTOSNAP_COUNT};
+	struct policy_compliance c[ZK_N_INTERVALS];
+	unsigned n[ZK_N_INTERVALS], total;
+	policy_counts(&d->snaps, prefix, n, &total);
+	memset(c, 0, sizeof(c));
+	for (int k = 0; k < ZK_N_INTERVALS; k++)
+		c[k].count = n[k];
+	json_t *j = json_pack("{s:s, s:I, s:I}", "dataset", d->obj->name, "total_snapshots",
+	                      (json_int_t)d->snaps.n, "autosnap_snapshots", (json_int_t)total);
+	autosnap_add_maps(j, c, &counts, 1);
+	return j;
 }
 
 json_t *autosnap_report(const struct autosnap *a, time_t now)
@@ -273,37 +340,14 @@ json_t *autosnap_report(const struct autosnap *a, time_t now)
 	json_t *managed = json_array(), *unmanaged = json_array();
 	for (size_t i = 0; i < a->ix.n; i++) {
 		const struct policy_dataset *d = &a->ix.v[i];
-		unsigned counts[ZK_N_INTERVALS], total;
-		policy_counts(&d->snaps, prefix, counts, &total);
 		if (!d->policy) {
-			json_array_append_new(
-			    unmanaged, json_pack("{s:s, s:I, s:I, s:o}", "dataset", d->obj->name,
-			                         "total_snapshots", (json_int_t)d->snaps.n,
-			                         "autosnap_snapshots", (json_int_t)total, "counts",
-			                         per_interval_int(counts)));
+			json_array_append_new(unmanaged, unmanaged_json(d, prefix));
 			continue;
 		}
 		struct policy_compliance c[ZK_N_INTERVALS];
 		policy_compliance(&d->snaps, prefix, d->policy, now, a->cfg->compliance_age_factor,
 		                  c);
-		json_t *ret = json_object(), *pct = json_object(), *fresh = json_object(),
-		       *ok = json_object(), *newest = json_object(), *oldest = json_object();
-		for (int k = 0; k < ZK_N_INTERVALS; k++) {
-			const char *n = zk_interval_names[k];
-			json_object_set_new(ret, n, json_integer(c[k].retention));
-			json_object_set_new(pct, n, json_integer(c[k].percent));
-			json_object_set_new(fresh, n, json_boolean(c[k].fresh));
-			json_object_set_new(ok, n, json_boolean(c[k].compliant));
-			json_object_set_new(newest, n, ts_or_null(c[k].newest));
-			json_object_set_new(oldest, n, ts_or_null(c[k].oldest));
-		}
-		json_array_append_new(
-		    managed,
-		    json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I}", "dataset",
-		              d->obj->name, "policy", d->policy->name, "counts",
-		              per_interval_int(counts), "retention", ret, "compliance", pct,
-		              "fresh", fresh, "compliant", ok, "newest", newest, "oldest", oldest,
-		              "total_snapshots", (json_int_t)d->snaps.n));
+		json_array_append_new(managed, managed_json(d, c));
 	}
 	return json_pack("{s:o, s:o}", "managed", managed, "unmanaged", unmanaged);
 }

@@ -65,6 +65,33 @@ int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool 
  * 0, or -EIO when any dataset failed. */
 int autosnap_prune(struct autosnap *a, bool dry_run, struct autosnap_result *res);
 
+/* ---- compliance as JSON: the one home of its values ----------------
+ * The report below, the api's /api/v1/snapshots and zkeep status --json
+ * each have their own shape (their contracts: seed-system.md 1.5 and 5,
+ * zkeep-status(1)); what a value is comes from here. */
+enum autosnap_field {
+	AUTOSNAP_COUNT,        /* the interval's policy snapshots */
+	AUTOSNAP_RETENTION,    /* how many the policy keeps */
+	AUTOSNAP_PERCENT,      /* zkeep's percent, capped at 100 */
+	AUTOSNAP_SEED_PERCENT, /* the seed's uncapped figure */
+	AUTOSNAP_FRESH,        /* booleans */
+	AUTOSNAP_COMPLIANT,
+	AUTOSNAP_NEWEST, /* creation times, null without a snapshot */
+	AUTOSNAP_OLDEST,
+};
+struct autosnap_member {
+	const char *key;
+	enum autosnap_field field;
+};
+/* Adds to obj, for each of the n members in order, its key and the map
+ * {"hourly": value, "daily": ..., "monthly": ..., "yearly": ...}. */
+void autosnap_add_maps(json_t *obj, const struct policy_compliance c[ZK_N_INTERVALS],
+                       const struct autosnap_member *m, size_t n);
+/* {"hourly": {key: value, ... for the n members}, "daily": ...}. The
+ * caller owns the result. */
+json_t *autosnap_by_interval(const struct policy_compliance c[ZK_N_INTERVALS],
+                             const struct autosnap_member *m, size_t n);
+
 /* The seed's report: {"managed": [...], "unmanaged": [...]}, managed
  * entries with the seed's dataset, policy, counts and retention, plus
  * compliance, fresh, compliant, newest, oldest (per interval) and

@@ -1,3 +1,4 @@
+/* Formatting for people and programs: see fmt.h. */
 #include "fmt.h"
 
 #include <string.h>
@@ -56,4 +57,20 @@ void fmt_when(struct buf *b, int64_t t, enum fmt_zone z)
 		buf_adds(b, "-");
 	else
 		buf_adds(b, s);
+}
+
+bool fmt_iso(struct buf *b, int64_t t, long nsec, int digits)
+{
+	char s[64];
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) || !strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm))
+		return false;
+	buf_adds(b, s);
+	if (digits == 3)
+		buf_addf(b, ".%03ld", nsec / 1000000);
+	else if (digits == 6)
+		buf_addf(b, ".%06ld", nsec / 1000);
+	buf_addch(b, 'Z');
+	return true;
 }

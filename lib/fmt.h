@@ -1,5 +1,7 @@
 /*
- * Formatting shared by reports, status and the api.
+ * Formatting shared by reports, status, the api and the log: byte counts,
+ * ages and times for people, ISO 8601 times for programs. The one home of
+ * a time's text but for snapshot names (a policy rule: lib/policy.c).
  */
 #ifndef ZK_FMT_H
 #define ZK_FMT_H
@@ -22,6 +24,12 @@ void fmt_age(struct buf *b, int64_t secs);
  * zkeep status, zkeep report's table and the /ui/ page. */
 enum fmt_zone { FMT_LOCAL, FMT_UTC };
 void fmt_when(struct buf *b, int64_t t, enum fmt_zone z);
+
+/* A time as the api and the JSON log write it: UTC, ISO 8601,
+ * "2026-12-06T04:40:00Z"; digits 3 or 6 add that many digits of nsec as a
+ * fraction ("...:00.123Z", truncated), 0 none. Returns false, appending
+ * nothing, when t has no such text (beyond gmtime_r's years). */
+bool fmt_iso(struct buf *b, int64_t t, long nsec, int digits);
 
 /* s is a decimal number that fits 64 bits: digits only (no sign, space or
  * empty string). */

@@ -1,3 +1,5 @@
+/* Routing, the server (libmicrohttpd), auth, limits and /metrics; the
+ * other routes' answers come from the handler (http.h). */
 #include "http.h"
 
 #include <arpa/inet.h>
@@ -5,6 +7,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +16,6 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "api.h"
 #include "log.h"
 #include "metrics.h"
 #include "xalloc.h"
@@ -242,6 +244,22 @@ bool http_accepts_gzip(const char *ae)
 	return gzip >= 0 ? gzip == 1 : star == 1;
 }
 
+void http_error(struct http_response *res, int status, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	res->status = status;
+	res->content_type = "application/json";
+	buf_reset(&res->body);
+	buf_adds(&res->body, "{\"detail\":");
+	buf_add_json_str(&res->body, msg.s, msg.len);
+	buf_adds(&res->body, "}");
+	buf_free(&msg);
+}
+
 /* ---- the server ------------------------------------------------------- */
 
 /* One accepted connection, from libmicrohttpd's "started" notification to
@@ -258,7 +276,7 @@ struct conn {
 struct http_server {
 	struct MHD_Daemon *d;
 	struct http_opts o;
-	char *api_key, *cors, *log_dir, *hostname;
+	char *api_key, *cors, *hostname;
 	pthread_mutex_t mu; /* conns, stop */
 	pthread_cond_t cv;
 	struct conn *conns;
@@ -374,16 +392,26 @@ static void client_addr(struct MHD_Connection *c, char *out, size_t len)
 		          out, (socklen_t)len);
 }
 
+/* A handler's streamed body, handed to libmicrohttpd. */
+struct body_stream {
+	void *stream;
+	size_t (*read)(void *stream, char *out, size_t max);
+	void (*free)(void *stream);
+};
+
 static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
 {
+	struct body_stream *b = cls;
 	(void)pos;
-	size_t n = api_stream_read(cls, out, max);
+	size_t n = b->read(b->stream, out, max);
 	return n ? (ssize_t)n : (ssize_t)MHD_CONTENT_READER_END_OF_STREAM;
 }
 
 static void stream_free(void *cls)
 {
-	api_stream_free(cls);
+	struct body_stream *b = cls;
+	b->free(b->stream);
+	free(b);
 }
 
 /* /metrics: the view's families are rendered once per collection and sent
@@ -410,7 +438,7 @@ static void metrics_resp_free(void *cls)
 
 /* Queues res, or *mr (taken over when it is set) for /metrics. */
 static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
-                               struct api_response *res, bool allow, struct metrics_resp **mr)
+                               struct http_response *res, bool allow, struct metrics_resp **mr)
 {
 	struct MHD_Response *r;
 	if (*mr) {
@@ -429,10 +457,14 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
 		if (gzip)
 			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	} else if (res->stream) { /* chunked, written as the client reads */
+		struct body_stream *b = xmalloc(sizeof(*b));
+		*b = (struct body_stream){res->stream, res->stream_read, res->stream_free};
 		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK,
-		                                      stream_read, res->stream, stream_free);
-		if (!r)
+		                                      stream_read, b, stream_free);
+		if (!r) {
+			free(b);
 			return MHD_NO; /* the caller frees the stream */
+		}
 		res->stream = NULL;
 	} else {
 		size_t len;
@@ -478,7 +510,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	(void)version;
 	(void)upload;
 	(void)con_cls;
-	struct api_response res = {0, "application/json", BUF_INIT, NULL, NULL};
+	struct http_response res = {0, "application/json", BUF_INIT, NULL, NULL};
 	struct http_route r = {ROUTE_NONE, NULL};
 	char addr[64];
 	enum MHD_Result ret;
@@ -511,16 +543,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
 		/* the seed's (Starlette's) text; the Allow header says what is */
-		api_error(&res, 405, "Method Not Allowed");
+		http_error(&res, 405, "Method Not Allowed");
 		allow = true;
 		goto reply;
 	}
 	if (strlen(url) > HTTP_URL_MAX) {
-		api_error(&res, 414, "URL too long");
+		http_error(&res, 414, "URL too long");
 		goto reply;
 	}
 	if (http_route_parse(url, &r) < 0) {
-		api_error(&res, 404, "Not Found"); /* the seed's (Starlette's) text */
+		http_error(&res, 404, "Not Found"); /* the seed's (Starlette's) text */
 		goto reply;
 	}
 	if (s->api_key && http_route_needs_auth(r.id)) {
@@ -528,7 +560,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		if (!key || !http_key_equal(key, s->api_key)) {
 			log_warn("401 %s %s from %s: %s API key", method, url, addr,
 			         key ? "wrong" : "no");
-			api_error(&res, 401, "%s", key ? "invalid API key" : "missing API key");
+			http_error(&res, 401, "%s", key ? "invalid API key" : "missing API key");
 			goto reply;
 		}
 	}
@@ -558,18 +590,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		} else {
 			if (r.id == ROUTE_UI && s->o.history)
 				hist = ui_history_holder_get(s->o.history);
-			struct api_ctx ctx = {
+			struct http_request rq = {
+			    &r,
 			    v,
 			    &st,
-			    s->hostname,
-			    s->log_dir,
-			    now,
 			    hist,
 			    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
-			    ts.tv_nsec / 1000};
-			api_handle(&ctx, &r,
-			           MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lines"),
-			           &res);
+			    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lines"),
+			    ts};
+			res.status = 500;
+			s->o.handler(s->o.handler_cls, &rq, &res);
 		}
 		ui_history_put(hist);
 		view_put(v);
@@ -580,7 +610,8 @@ reply:
 	ret = respond(s, c, &res, allow, &mr);
 	buf_free(&res.body);
 	/* not handed over: the response failed */
-	api_stream_free(res.stream);
+	if (res.stream)
+		res.stream_free(res.stream);
 	metrics_resp_free(mr);
 	http_route_free(&r);
 	return ret;
@@ -612,7 +643,6 @@ int http_start(const struct http_opts *o, struct http_server **out, struct zerr 
 	s->o = *o;
 	s->api_key = o->api_key ? xstrdup(o->api_key) : NULL;
 	s->cors = o->cors_origins && *o->cors_origins ? xstrdup(o->cors_origins) : NULL;
-	s->log_dir = o->log_dir ? xstrdup(o->log_dir) : NULL;
 	s->hostname = xstrdup(o->hostname);
 	s->deadline_ms =
 	    1000L * (o->request_deadline > 0 ? o->request_deadline : HTTP_REQUEST_DEADLINE);
@@ -682,7 +712,6 @@ void http_stop(struct http_server *s)
 	pthread_mutex_destroy(&s->mu);
 	free(s->api_key);
 	free(s->cors);
-	free(s->log_dir);
 	free(s->hostname);
 	free(s);
 }

@@ -1,6 +1,8 @@
 /*
  * The api's HTTP side: request routing and query parsing (pure, fuzzed),
- * and the server (libmicrohttpd, its own threads) with auth and limits.
+ * and the server (libmicrohttpd, its own threads) with auth, limits and
+ * /metrics. What the other routes answer is the handler's (struct
+ * http_opts), lib/api's api_serve in zkeep api: http knows no endpoint.
  *
  * Limits, so one client cannot hurt the others or the host:
  *  - requests whose headers do not fit HTTP_CONN_MEMORY are refused by
@@ -25,7 +27,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
+#include "buf.h"
 #include "err.h"
 #include "ui.h"
 #include "view.h"
@@ -95,18 +99,53 @@ bool http_origin_allowed(const char *origins, const char *origin);
  * 12.5.3). NULL (no header) or anything malformed: identity only. */
 bool http_accepts_gzip(const char *accept_encoding);
 
+/* What a handler answers with. */
+struct http_response {
+	int status;
+	const char *content_type;
+	struct buf body;
+	const char *location; /* a redirect's Location (static), or NULL */
+	/* When set (owned), the body is this instead of body: read as the
+	 * client reads it with stream_read (0 at its end), then freed with
+	 * stream_free, in libmicrohttpd's threads. */
+	void *stream;
+	int retry_after; /* seconds for a Retry-After header, or 0 */
+	size_t (*stream_read)(void *stream, char *out, size_t max);
+	void (*stream_free)(void *stream);
+};
+
+/* A JSON error body {"detail": msg} (FastAPI's HTTPException). */
+void http_error(struct http_response *res, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A routed request, authorised, as the handler gets it. */
+struct http_request {
+	const struct http_route *route;
+	const struct view *v;             /* NULL before the first collection */
+	const struct view_status *st;     /* the collector's */
+	const struct ui_history *history; /* /ui/'s sparklines, or NULL */
+	const char *accept;               /* the Accept header, or NULL */
+	const char *lines;                /* ?lines=, or NULL */
+	struct timespec now;              /* CLOCK_REALTIME when it came */
+};
+
+/* Fills res (status 500 and an empty body until it says otherwise) for
+ * rq. Called from libmicrohttpd's threads, several at once. */
+typedef void http_handler_fn(void *cls, const struct http_request *rq, struct http_response *res);
+
 struct http_opts {
 	const char *host; /* address or name to listen on */
 	int port;
 	const char *api_key; /* NULL: no auth */
 	const char *cors_origins;
-	const char *log_dir;
 	const char *hostname;
 	unsigned threads;
 	struct view_holder *views;
 	struct ui_history_holder *history; /* /ui/'s sparklines; may be NULL */
 	int request_deadline;              /* seconds; 0: HTTP_REQUEST_DEADLINE */
 	const char *tls_cert, *tls_key;    /* PEM text: HTTPS (GnuTLS), or NULL */
+	http_handler_fn *handler;          /* every route but /metrics */
+	void *handler_cls;
 };
 
 struct http_server;

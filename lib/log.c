@@ -1,29 +1,69 @@
+/* Logging: levels, the four sinks, --log's choice of sink. See log.h. */
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <strings.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
 
 #include "buf.h"
+#include "fmt.h"
 #include "banned.h"
 
 static const char *g_ident = "zkeep";
 static const char *g_error_mark = "\U0001F6A8 ";
 static enum log_sink g_sink = LOG_SINK_STDERR;
+static bool g_chosen; /* by --log: log_setup keeps g_sink */
+static int g_facility = LOG_DAEMON;
 static enum log_level g_level = LOG_LVL_INFO;
 static FILE *g_out, *g_err;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
+static void open_syslog(void)
+{
+	if (g_sink == LOG_SINK_SYSLOG)
+		openlog(g_ident, LOG_PID, g_facility);
+}
+
 void log_setup(const char *ident, enum log_sink sink, enum log_level level)
 {
 	g_ident = ident ? ident : "zkeep";
-	g_sink = sink;
+	if (!g_chosen)
+		g_sink = sink;
 	g_level = level;
-	if (sink == LOG_SINK_SYSLOG)
-		openlog(g_ident, LOG_PID, LOG_DAEMON);
+	open_syslog();
+}
+
+int log_choose(const char *name)
+{
+	enum log_sink k;
+	if (!name) {
+		g_chosen = false;
+		return 0;
+	}
+	if (log_sink_parse(name, &k) < 0 || k == LOG_SINK_COMPAT)
+		return -1;
+	g_sink = k;
+	g_chosen = true;
+	open_syslog();
+	return 0;
+}
+
+void log_set_facility(int facility)
+{
+	g_facility = facility;
+}
+
+void log_syslog_as(const char *tag, int facility, int level, const char *msg)
+{
+	closelog();
+	openlog(tag, 0, facility);
+	syslog(level, "%s", msg);
+	closelog();
+	open_syslog(); /* the sink's own identity again */
 }
 
 void log_set_error_mark(const char *mark)
@@ -104,16 +144,11 @@ void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 		break;
 	}
 	case LOG_SINK_JSON: {
-		char ts[40];
 		struct timespec now;
-		struct tm tm;
 		clock_gettime(CLOCK_REALTIME, &now);
-		gmtime_r(&now.tv_sec, &tm);
-		size_t n = strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-		if (!n)
-			ts[0] = '\0';
-		buf_addf(&line, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"ident\":", ts,
-		         now.tv_nsec / 1000000, level_names[lvl]);
+		buf_adds(&line, "{\"ts\":\"");
+		fmt_iso(&line, now.tv_sec, now.tv_nsec, 3);
+		buf_addf(&line, "\",\"level\":\"%s\",\"ident\":", level_names[lvl]);
 		buf_add_json_str(&line, g_ident, strlen(g_ident));
 		buf_adds(&line, ",\"msg\":");
 		buf_add_json_str(&line, msg.s, msg.len);

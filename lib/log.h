@@ -10,7 +10,11 @@
  *                   log_set_error_mark gives) and warnings "Warning: msg"
  *                   on stderr
  *  LOG_SINK_JSON    one JSON object per line on stderr (ts, level, ident, msg)
- *  LOG_SINK_SYSLOG  syslog(3) with the ident, LOG_DAEMON facility
+ *  LOG_SINK_SYSLOG  syslog(3) with the ident and its pid, LOG_DAEMON facility
+ *                   unless log_set_facility says otherwise
+ * Each command has its default (zkeep's stderr, the compat sink under a
+ * seed tool's name, syslog for the gate); --log picks one of stderr, json
+ * and syslog instead (log_choose).
  *
  * The state is process-wide and set once at start-up by cmd/; messages may
  * come from any thread (each line is written with one call).
@@ -24,7 +28,22 @@
 enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 enum log_sink { LOG_SINK_STDERR = 0, LOG_SINK_COMPAT, LOG_SINK_JSON, LOG_SINK_SYSLOG };
 
+/* ident must outlive the logging. sink is the command's default: a sink
+ * log_choose was given stays. */
 void log_setup(const char *ident, enum log_sink sink, enum log_level level);
+/* --log's choice: "stderr", "json" or "syslog" (any case) from now on,
+ * whatever sink log_setup is given later (it still sets the ident and
+ * level). -1 for any other name (the compat sink is only a seed tool's
+ * default). NULL forgets the choice (for tests). */
+int log_choose(const char *name);
+/* syslog(3)'s facility for the syslog sink (default LOG_DAEMON); before
+ * log_setup. */
+void log_set_facility(int facility);
+/* One line to syslog as another program would send it: tagged tag, no
+ * pid, at facility and level (syslog.h's values), whatever the sink: the
+ * gate's copy of the seed's refusal line. msg is sent as it is (the
+ * caller escapes it). Not while other threads log. */
+void log_syslog_as(const char *tag, int facility, int level, const char *msg);
 void log_set_level(enum log_level level);
 /* The compat sink's error prefix: the seed's pull and push wrote "🚨 ",
  * its policy tools "! ". mark must outlive the logging. */

@@ -49,9 +49,17 @@ void opt_begin(struct opt_parser *p, const struct opt *t, bool stop_at_operand)
 
 int opt_next(struct opt_parser *p, int argc, char **argv, const char **value)
 {
-	int c = getopt_long(argc, argv, p->shorts, p->longs, NULL);
-	*value = optarg;
-	return c;
+	for (;;) {
+		int c = getopt_long(argc, argv, p->shorts, p->longs, NULL);
+		*value = optarg;
+		const struct opt *o = p->t;
+		while (o->name && (o->id != c || !o->apply))
+			o++;
+		if (!o->name)
+			return c;
+		if (o->apply(optarg) < 0)
+			return OPT_BAD_VALUE;
+	}
 }
 
 /* the seed option that name (the text after "--", up to '=') abbreviates,

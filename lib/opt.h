@@ -28,10 +28,20 @@ struct opt {
 	const char *help; /* one line */
 	bool negatable;   /* --no-NAME too (the seed's pull and push have them) */
 	bool seed;        /* the seed tool has it: abbreviations resolve to it first */
+	/* When set, opt_next hands the value to apply and goes on to the next
+	 * option (git's OPT_CALLBACK), so no command's loop sees this one; a
+	 * negative return refuses the value: opt_next returns OPT_BAD_VALUE. */
+	int (*apply)(const char *value);
 };
 
-/* The entries every command that has them shares; ids fixed here. */
+/* opt_next's value for a value an entry's apply refused */
+#define OPT_BAD_VALUE '!'
+
+/* The entries every command that has them shares; ids fixed here. (The
+ * shared --log entry, OPT_LOG, is in cmd/cmd.h: it applies a choice of
+ * lib/log, which this layer does not know.) */
 #define OPT_ID_DEBUG (OPT_LONG + 0)
+#define OPT_ID_LOG   (OPT_LONG + 0xff)
 #define OPT_CONFIG                                                                                 \
 	{                                                                                          \
 		'c', "config", OPT_VALUE, "FILE",                                                  \
@@ -70,8 +80,9 @@ struct opt_parser {
 void opt_begin(struct opt_parser *p, const struct opt *t, bool stop_at_operand);
 
 /* The next option's id (| OPT_NO for --no-NAME), -1 at the end, ':' for
- * a missing value, '?' for an unknown option; *value is its value or
- * NULL. argv[optind - 1] is the option just read (for messages). */
+ * a missing value, '?' for an unknown option, OPT_BAD_VALUE for a value
+ * an entry's apply refused; *value is its value or NULL. argv[optind - 1]
+ * is the option (or value) just read (for messages). */
 int opt_next(struct opt_parser *p, int argc, char **argv, const char **value);
 
 void opt_end(struct opt_parser *p);

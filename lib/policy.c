@@ -1,6 +1,7 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -297,8 +298,13 @@ void policy_compliance(const struct policy_snaps *s, const char *prefix, const s
 			c->seed_percent = c->percent = 100;
 			c->fresh = true;
 		} else {
-			c->seed_percent = (int)((uint64_t)c->count * 100 / (uint64_t)c->retention);
-			c->percent = c->seed_percent > 100 ? 100 : c->seed_percent;
+			/* the seed's float arithmetic (seed-system.md 1.6): 23 of
+			 * 5 is 459 and 29 of 100 is 28, where zkeep's exact
+			 * integer figure says 460 and 29 */
+			double seed = (double)c->count / (double)c->retention * 100.0;
+			c->seed_percent = seed >= (double)INT_MAX ? INT_MAX : (int)seed;
+			uint64_t pct = (uint64_t)c->count * 100 / (uint64_t)c->retention;
+			c->percent = pct > 100 ? 100 : (int)pct;
 			int64_t limit =
 			    (int64_t)factor * policy_interval_seconds((enum zk_interval)i);
 			/* a newest snapshot "in the future" (clock set back) is fresh */

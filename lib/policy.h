@@ -93,8 +93,9 @@ void policy_expired(const struct policy_snaps *s, const char *prefix, enum zk_in
 struct policy_compliance {
 	unsigned count;   /* snapshots of the interval that match the pattern */
 	int retention;    /* what the policy keeps */
-	int seed_percent; /* the seed's int(count / retention * 100), uncapped */
-	int percent;      /* the same, capped at 100 */
+	int seed_percent; /* the seed's int(count / retention * 100) in IEEE
+	                     double, uncapped: its API's figure */
+	int percent;      /* count * 100 / retention exactly, capped at 100 */
 	uint64_t newest;  /* creation of the newest, ZFS_NONE when none */
 	uint64_t oldest;  /* creation of the oldest, ZFS_NONE when none */
 	bool fresh;       /* newest younger than factor intervals (or retention 0) */

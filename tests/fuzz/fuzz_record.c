@@ -112,7 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c.v = v;
 		c.now = 1795680000;
 		struct http_route r = {ROUTE_BACKUPS, NULL};
-		struct api_response res = {0, "application/json", BUF_INIT, NULL, NULL, 0};
+		struct http_response res = {0, "application/json", BUF_INIT, NULL, NULL, 0};
 		api_handle(&c, &r, NULL, &res);
 		buf_free(&res.body);
 		api_stream_free(res.stream);

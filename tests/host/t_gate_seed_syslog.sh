@@ -12,6 +12,7 @@
 # tmpfs on /dev holding null and the test's own /dev/log, a datagram
 # socket python3 reads. Runs on this machine.
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/devlog.sh"
 
 rc=0
 out=$("$zk" gate --compat seed 2>&1) || rc=$?
@@ -126,13 +127,5 @@ sys.exit(1 if bad else 0)
 EOF
 
 # /dev as a tmpfs with null (for the shell and setpriv) and the test's log
-unshare -m --propagation private sh -c '
-	set -e
-	mkdir "$1/realdev"
-	mount --bind /dev "$1/realdev"
-	mount -t tmpfs -o mode=755 zkeep-test-dev /dev
-	touch /dev/null
-	mount --bind "$1/realdev/null" /dev/null
-	exec python3 "$1/check.py" "$1/bin/zkeep"
-' sh "$d" || fail "the seed's refusal (above)"
+private_dev "$d" python3 "$d/check.py" "$d/bin/zkeep" || fail "the seed's refusal (above)"
 echo "gate --compat seed: the seed's local0.crit line, stderr and exit 1; refuses to start unconfined"

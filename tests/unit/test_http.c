@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "api.h"
 #include "http.h"
 
 static void route(const char *path, enum http_route_id id, const char *arg)
@@ -197,6 +198,33 @@ static void test_accept_encoding(void **state)
 	assert_false(http_accepts_gzip(";;;,;q=1"));
 }
 
+/* The handler http is given: api_serve answers from the request's view,
+ * status and clock and its site's name; http_error's body is the seed's
+ * {"detail": ...}. */
+static void test_handler(void **state)
+{
+	(void)state;
+	struct api_site site = {"host-a", NULL};
+	struct view_status st = {0};
+	snprintf(st.last_error, sizeof(st.last_error), "zfs hung");
+	struct http_route r = {ROUTE_POOLS, NULL};
+	struct http_request rq = {&r, NULL, &st, NULL, NULL, NULL, {1795680000, 250000000}};
+	struct http_response res = {0, NULL, BUF_INIT, NULL, NULL};
+	api_serve(&site, &rq, &res);
+	assert_int_equal(res.status, 503);
+	assert_string_equal(res.body.s, "{\"detail\":\"no data collected yet: zfs hung\"}");
+	r.id = ROUTE_HEALTH;
+	api_serve(&site, &rq, &res);
+	assert_int_equal(res.status, 200);
+	assert_non_null(strstr(res.body.s, "\"timestamp\":\"2026-11-26T08:00:00.250000Z\""));
+	assert_null(res.stream);
+	http_error(&res, 414, "URL %s", "too long");
+	assert_int_equal(res.status, 414);
+	assert_string_equal(res.content_type, "application/json");
+	assert_string_equal(res.body.s, "{\"detail\":\"URL too long\"}");
+	buf_free(&res.body);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +232,7 @@ int main(void)
 	    cmocka_unit_test(test_needs),     cmocka_unit_test(test_lines),
 	    cmocka_unit_test(test_log_names), cmocka_unit_test(test_key),
 	    cmocka_unit_test(test_origins),   cmocka_unit_test(test_accept_encoding),
+	    cmocka_unit_test(test_handler),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

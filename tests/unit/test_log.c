@@ -1,8 +1,16 @@
 #include "unit.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -119,6 +127,105 @@ static void test_control_escaped(void **state)
 	free_streams(&s);
 }
 
+/* --log's choice outlasts the command's own log_setup: under a seed
+ * tool's name --log=json gives JSON lines, not the seed's style. */
+static void test_choose(void **state)
+{
+	(void)state;
+	struct streams s;
+	assert_int_equal(log_choose("compat"), -1); /* a seed name's default only */
+	assert_int_equal(log_choose("file"), -1);
+	open_streams(&s);
+	assert_int_equal(log_choose("JSON"), 0);
+	log_setup("zfs-pull-backups", LOG_SINK_COMPAT, LOG_LVL_INFO);
+	log_info("Up to date: tank/a");
+	assert_int_equal(log_choose("stderr"), 0);
+	log_setup("zfs-pull-backups", LOG_SINK_COMPAT, LOG_LVL_INFO);
+	log_info("then stderr");
+	log_choose(NULL);
+	log_setup("zfs-pull-backups", LOG_SINK_COMPAT, LOG_LVL_INFO);
+	log_info("the default again");
+	close_streams(&s);
+	json_error_t je;
+	json_t *j = json_loadb(s.err_s, (size_t)(strchr(s.err_s, '\n') - s.err_s), 0, &je);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "ident")), "zfs-pull-backups");
+	assert_string_equal(json_string_value(json_object_get(j, "msg")), "Up to date: tank/a");
+	json_decref(j);
+	assert_string_equal(strchr(s.err_s, '\n') + 1, "zfs-pull-backups: then stderr\n");
+	assert_string_equal(s.out_s, "* the default again\n");
+	free_streams(&s);
+}
+
+/* In a child with a private mount namespace and a tmpfs on /dev holding
+ * the test's own /dev/log (as tests/host/t_gate_seed_syslog.sh does, so
+ * the host's syslog sees nothing): the gate's set-up (authpriv, its
+ * ident and pid), a message escaped as in every sink, the level filter,
+ * and a line sent as another program (the seed's refusal) after which the
+ * sink's own identity is back. 0, 1 for a mismatch (said on stderr), 77
+ * when the namespace cannot be had (not root). */
+static int syslog_child(void)
+{
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("zkeep-test-dev", "/dev", "tmpfs", 0, "mode=755") < 0)
+		return 77;
+	struct sockaddr_un a = {.sun_family = AF_UNIX, .sun_path = "/dev/log"};
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return 77;
+	log_set_facility(LOG_AUTHPRIV);
+	log_setup("zkeep-gate", LOG_SINK_SYSLOG, LOG_LVL_INFO);
+	log_warn("refused from 192.0.2.7: \"zfs destroy\nx\"");
+	log_debug("not at info");
+	log_syslog_as("alice", LOG_LOCAL0, LOG_CRIT, "BLOCKED non-whitelisted command");
+	log_info("allowed");
+	/* <facility * 8 + level>, a time stamp, the tag (and pid), the text */
+	char want[3][128];
+	snprintf(want[0], sizeof(want[0]),
+	         "<84>* zkeep-gate[%d]: refused from 192.0.2.7: "
+	         "\"zfs destroy\\x0ax\"",
+	         (int)getpid());
+	snprintf(want[1], sizeof(want[1]), "<130>* alice: BLOCKED non-whitelisted command");
+	snprintf(want[2], sizeof(want[2]), "<86>* zkeep-gate[%d]: allowed", (int)getpid());
+	for (int i = 0; i < 4; i++) {
+		char got[512];
+		ssize_t n = recv(fd, got, sizeof(got) - 1, MSG_DONTWAIT);
+		if (i == 3 && n < 0 && errno == EAGAIN)
+			return 0;
+		if (n < 0 || i == 3) {
+			fprintf(stderr, "datagram %d: %s\n", i,
+			        n < 0 ? strerror(errno) : "one too many");
+			return 1;
+		}
+		got[n] = '\0';
+		/* the time stamp: "Mmm dd hh:mm:ss " after the priority */
+		const char *gt = strchr(got, '>'), *wt = strchr(want[i], '>');
+		if (!gt || strlen(gt) < 17 || (size_t)(gt - got) != (size_t)(wt - want[i]) ||
+		    strncmp(got, want[i], (size_t)(gt - got)) || strcmp(gt + 17, wt + 3)) {
+			fprintf(stderr, "datagram %d: '%s', want '%s'\n", i, got, want[i]);
+			return 1;
+		}
+	}
+	return 1;
+}
+
+static void test_syslog(void **state)
+{
+	(void)state;
+	if (geteuid() != 0)
+		skip();
+	pid_t p = fork();
+	assert_true(p >= 0);
+	if (p == 0)
+		_exit(syslog_child());
+	int st;
+	assert_int_equal(waitpid(p, &st, 0), p);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void test_parse(void **state)
 {
 	(void)state;
@@ -141,6 +248,8 @@ int main(void)
 	    cmocka_unit_test(test_compat_style),
 	    cmocka_unit_test(test_json_lines),
 	    cmocka_unit_test(test_control_escaped),
+	    cmocka_unit_test(test_choose),
+	    cmocka_unit_test(test_syslog),
 	    cmocka_unit_test(test_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

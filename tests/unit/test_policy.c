@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "policy.h"
+#include "view.h"
 
 /* Local wall-clock time in the current TZ to epoch; isdst picks the side
  * of an ambiguous hour (1 summer time, 0 winter time, -1 don't care). */
@@ -227,6 +228,38 @@ static void test_compliance(void **state)
 	policy_snaps_free(&f.snaps);
 }
 
+/* The seed's figure is its float arithmetic's, truncated, as /metrics
+ * exports it (view_seed_compliance): 23 of 5 is 459 and 29 of 100 is 28;
+ * zkeep's own percent is exact (29) and capped (100). */
+static void test_seed_ratio(void **state)
+{
+	(void)state;
+	static const struct {
+		unsigned count;
+		int keep, seed, pct;
+	} ratio[] = {{23, 5, 459, 100}, {29, 100, 28, 29}, {3, 2, 150, 100}, {1, 0, 100, 100}};
+	time_t now = local(2026, 1, 21, 14, 30, -1);
+	for (size_t i = 0; i < sizeof(ratio) / sizeof(ratio[0]); i++) {
+		struct zk_policy p = {"t", {ratio[i].keep, 0, 0, 0}, true, true, false};
+		struct fake f = {0};
+		for (unsigned k = 0; k < ratio[i].count; k++) {
+			char name[64];
+			snprintf(name, sizeof(name), "autosnap_2026-01-%02u_%02u:00:00_hourly",
+			         20 + k / 24, k % 24);
+			fake_add(&f, name, (uint64_t)now - 60, 0);
+		}
+		fake_index(&f);
+		struct policy_compliance c[ZK_N_INTERVALS];
+		policy_compliance(&f.snaps, "autosnap", &p, now, 2, c);
+		assert_int_equal(c[ZK_HOURLY].count, ratio[i].count);
+		assert_int_equal(c[ZK_HOURLY].seed_percent, ratio[i].seed);
+		assert_int_equal(c[ZK_HOURLY].seed_percent,
+		                 view_seed_compliance(ratio[i].count, ratio[i].keep));
+		assert_int_equal(c[ZK_HOURLY].percent, ratio[i].pct);
+		policy_snaps_free(&f.snaps);
+	}
+}
+
 /* Policies applied to a real listing (OpenZFS 2.3 fixture). */
 static void test_index_on_fixture(void **state)
 {
@@ -440,6 +473,7 @@ int main(void)
 	    cmocka_unit_test(test_repeated_hour),
 	    cmocka_unit_test(test_expired),
 	    cmocka_unit_test(test_compliance),
+	    cmocka_unit_test(test_seed_ratio),
 	    cmocka_unit_test(test_index_on_fixture),
 	    cmocka_unit_test(test_inheritance_table),
 	    cmocka_unit_test(test_none_and_unknown),

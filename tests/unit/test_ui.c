@@ -443,7 +443,7 @@ static void test_api_routes(void **state)
 	struct view_status st = {0};
 	struct api_ctx c = {f->v, &st, "h", NULL, NOW, NULL, "text/html,*/*;q=0.8"};
 	struct http_route r = {ROUTE_ROOT, NULL};
-	struct api_response res = {0, NULL, BUF_INIT, NULL};
+	struct http_response res = {0, NULL, BUF_INIT, NULL};
 	api_handle(&c, &r, NULL, &res);
 	assert_int_equal(res.status, 303);
 	assert_string_equal(res.location, "/ui/");

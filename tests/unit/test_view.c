@@ -431,7 +431,7 @@ static void test_fragmentation_dash(void **state)
 	struct view_status st = {0};
 	struct api_ctx c = {f->v, &st, "h", NULL, 1795680000};
 	struct http_route r = {ROUTE_POOL, (char *)"fixt"};
-	struct api_response res = {0, NULL, BUF_INIT, NULL, NULL};
+	struct http_response res = {0, NULL, BUF_INIT, NULL, NULL};
 	api_handle(&c, &r, NULL, &res);
 	assert_int_equal(res.status, 200);
 	json_t *j = json_loads(res.body.s, 0, NULL);
@@ -462,7 +462,7 @@ static void test_bad_listing_fails(void **state)
 
 /* A streamed body, read in pieces of max bytes (any size must give the
  * same text). */
-static void drain(struct api_response *res, size_t max)
+static void drain(struct http_response *res, size_t max)
 {
 	char piece[4096];
 	size_t n;
@@ -566,7 +566,7 @@ static void dump_body(enum http_route_id id, const char *arg, int status, const 
  * 4096-byte pieces and in 1-byte pieces, which must give the same text).
  * Returns whether the body was streamed. */
 static bool answer(struct fx *f, enum http_route_id id, const char *arg, const char *lines,
-                   struct api_response *res)
+                   struct http_response *res)
 {
 	struct view_status st = {0};
 	struct api_ctx c = {f->v, &st, "h", f->dir, 1795680000};
@@ -587,7 +587,7 @@ static bool answer(struct fx *f, enum http_route_id id, const char *arg, const c
 static json_t *get(struct fx *f, enum http_route_id id, const char *arg, const char *lines,
                    int want_status)
 {
-	struct api_response res = {0, NULL, BUF_INIT, NULL, NULL};
+	struct http_response res = {0, NULL, BUF_INIT, NULL, NULL};
 	if (answer(f, id, arg, lines, &res))
 		guids_checked(f, &res.body);
 	if (res.status != want_status)
@@ -656,7 +656,7 @@ static void test_api(void **state)
 	assert_int_equal(I(j, "snapshot_count"), 8);
 	json_decref(j);
 	{ /* a guid above INT64_MAX, as zfs printed it (jansson made it negative) */
-		struct api_response res = {0, NULL, BUF_INIT, NULL, NULL};
+		struct http_response res = {0, NULL, BUF_INIT, NULL, NULL};
 		assert_true(answer(f, ROUTE_DATASET_SNAPSHOTS, "fixt/data", NULL, &res));
 		assert_non_null(strstr(res.body.s,
 		                       "\"full_name\":\"fixt/data@autosnap_2026-01-22_00:"
@@ -1125,7 +1125,7 @@ static void test_api_seed_values(void **state)
 	                   33.33, 1e-9);
 	json_decref(j);
 	{ /* printed as Python does */
-		struct api_response res = {0, NULL, BUF_INIT, NULL, NULL};
+		struct http_response res = {0, NULL, BUF_INIT, NULL, NULL};
 		answer(f, ROUTE_DATASETS, NULL, NULL, &res);
 		assert_non_null(strstr(res.body.s, "\"compression_savings_percent\":33.33,"));
 		assert_non_null(strstr(res.body.s, "\"compression_savings_percent\":66.67,"));
@@ -1184,7 +1184,7 @@ static void test_api_no_log_dir(void **state)
 	struct view_status st = {0};
 	struct api_ctx c = {NULL, &st, "h", NULL, 1795680000};
 	struct http_route r = {ROUTE_BACKUP_LOGS, NULL};
-	struct api_response res = {0, NULL, BUF_INIT, NULL, NULL};
+	struct http_response res = {0, NULL, BUF_INIT, NULL, NULL};
 	(void)f;
 	api_handle(&c, &r, NULL, &res);
 	assert_int_equal(res.status, 200);

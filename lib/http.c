@@ -535,7 +535,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	{
 		struct view_status st;
 		struct view *v = view_holder_get(s->o.views, &st);
-		struct ui_history *hist = NULL;
+		struct history *hist = NULL;
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		time_t now = ts.tv_sec;
@@ -557,7 +557,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			res.content_type = "text/plain; version=0.0.4; charset=utf-8";
 		} else {
 			if (r.id == ROUTE_UI && s->o.history)
-				hist = ui_history_holder_get(s->o.history);
+				hist = history_holder_get(s->o.history);
 			struct api_ctx ctx = {
 			    v,
 			    &st,
@@ -571,7 +571,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			           MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lines"),
 			           &res);
 		}
-		ui_history_put(hist);
+		history_put(hist);
 		view_put(v);
 	}
 reply:

@@ -104,9 +104,9 @@ struct http_opts {
 	const char *hostname;
 	unsigned threads;
 	struct view_holder *views;
-	struct ui_history_holder *history; /* /ui/'s sparklines; may be NULL */
-	int request_deadline;              /* seconds; 0: HTTP_REQUEST_DEADLINE */
-	const char *tls_cert, *tls_key;    /* PEM text: HTTPS (GnuTLS), or NULL */
+	struct history_holder *history; /* /ui/'s sparklines; may be NULL */
+	int request_deadline;           /* seconds; 0: HTTP_REQUEST_DEADLINE */
+	const char *tls_cert, *tls_key; /* PEM text: HTTPS (GnuTLS), or NULL */
 };
 
 struct http_server;

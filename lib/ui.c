@@ -125,7 +125,12 @@ static const char css[] =
     "color:#7a4a00}.bad{background:#fbd5d5;color:#8a1c1c}.off{background:#e9ecf0;"
     "color:#5b6472}.err{color:#8a1c1c;font-size:.9em}.att{background:#fff4f4;"
     "border-left:4px solid #c53030;padding:.5em 1em}.att li{margin:.2em 0}"
-    "svg{vertical-align:middle}";
+    "svg{vertical-align:middle}"
+    /* at 1280 px and less: names and errors (the long parts of a row)
+     * break anywhere, names not below 8em, so a table fits the window;
+     * badges, times and numbers stay on one line */
+    "td.nm,.err{overflow-wrap:anywhere}td.nm{min-width:8em}"
+    ".b,td.t,td.n,td .sub{white-space:nowrap}";
 
 /* The class of a badge: ok, warn, bad or off. */
 static void badge(struct buf *o, const char *cls, const char *text)
@@ -236,7 +241,8 @@ static void pools(struct buf *o, const struct view *v, const struct history *his
 		const struct view_pool *p = &v->vpools[i];
 		const struct zpool *z = p->zp;
 		bool errs = view_pool_has_errors(p);
-		html(o, "<tr class=\"pool\" data-pool=\"%s\"><td>%s</td><td>", z->name, z->name);
+		html(o, "<tr class=\"pool\" data-pool=\"%s\"><td class=\"nm\">%s</td><td>", z->name,
+		     z->name);
 		badge(o, health_class(z->health), z->health);
 		buf_adds(o, "</td><td>");
 		capacity_bar(o, z->capacity);
@@ -284,8 +290,10 @@ static void compliance(struct buf *o, const struct view *v, time_t now)
 			buf_adds(o, "<th>newest</th></tr>\n");
 		}
 		any = true;
-		html(o, "<tr class=\"dataset\" data-dataset=\"%s\"><td>%s</td><td>%s</td>",
-		     d->pd->obj->name, d->pd->obj->name, d->pd->policy->name);
+		html(
+		    o,
+		    "<tr class=\"dataset\" data-dataset=\"%s\"><td class=\"nm\">%s</td><td>%s</td>",
+		    d->pd->obj->name, d->pd->obj->name, d->pd->policy->name);
 		for (int k = 0; k < ZK_N_INTERVALS; k++) {
 			const struct policy_compliance *c = &d->comp[k];
 			struct buf t = BUF_INIT;
@@ -311,6 +319,64 @@ static void compliance(struct buf *o, const struct view *v, time_t now)
 		buf_adds(o, "</table>\n");
 }
 
+/* The last success as its age, coloured by acls; the full time in the
+ * cell's title, so the cell stays one short line. */
+static void last_success_cell(struct buf *o, int64_t last_success, int64_t age, const char *acls)
+{
+	struct buf a = BUF_INIT;
+	if (age >= 0) {
+		when(&a, last_success);
+		html(o, "<td class=\"t\" title=\"%s\">", a.s);
+		buf_reset(&a);
+		fmt_age(&a, age);
+		buf_adds(&a, " ago");
+	} else {
+		buf_adds(o, "<td class=\"t\">");
+		buf_adds(&a, "never");
+	}
+	badge(o, acls, a.s);
+	buf_free(&a);
+	buf_adds(o, "</td>");
+}
+
+static void backup_row(struct buf *o, const struct view_backup *b, const struct history *hist,
+                       time_t now)
+{
+	int64_t age = b->last_success ? (int64_t)now - b->last_success : -1;
+	const char *acls = age < 0                 ? "bad"
+	                   : age > UI_BACKUP_STALE ? "bad"
+	                   : age > UI_BACKUP_OLD   ? "warn"
+	                                           : "ok";
+	html(o,
+	     "<tr class=\"backup\" data-job=\"%s\" data-source=\"%s\"><td class=\"nm\">%s</td>"
+	     "<td>%s</td><td class=\"nm\">%s:%s</td><td class=\"nm\">%s</td><td>",
+	     b->job, b->source, b->job, b->kind, b->source_host, b->source, b->target);
+	badge(o, view_backup_ok(b) ? "ok" : "bad", b->result);
+	if (b->resume_pending)
+		buf_adds(o, " <span class=\"sub\">resumable</span>");
+	if (b->error)
+		html(o, "<div class=\"err\">%s</div>", b->error);
+	buf_adds(o, "</td>");
+	last_success_cell(o, b->last_success, age, acls);
+	if (hist) {
+		const struct history_series *s = series_of(&hist->backups, b->target);
+		buf_adds(o, "<td>");
+		sparkline(o, hist, s, age_top(s), "age of the last success");
+		buf_adds(o, "</td>");
+	}
+	buf_adds(o, "<td class=\"nm\">");
+	if (b->newest_name) {
+		html(o, "%s <span class=\"sub\">(", b->newest_name);
+		fmt_age(o, b->newest_creation ? (int64_t)now - b->newest_creation : -1);
+		buf_adds(o, " old)</span>");
+	} else {
+		buf_adds(o, "-");
+	}
+	buf_adds(o, "</td><td class=\"n\">");
+	human(o, b->bytes < 0 ? ZFS_NONE : (uint64_t)b->bytes);
+	buf_adds(o, "</td></tr>\n");
+}
+
 static void backups(struct buf *o, const struct view *v, const struct history *hist, time_t now)
 {
 	buf_adds(o, "<h2>Backups</h2>\n");
@@ -323,54 +389,8 @@ static void backups(struct buf *o, const struct view *v, const struct history *h
 	if (hist)
 		buf_adds(o, "<th>age history</th>");
 	buf_adds(o, "<th>newest snapshot</th><th>bytes</th></tr>\n");
-	for (size_t i = 0; i < v->n_backups; i++) {
-		const struct view_backup *b = &v->backups[i];
-		int64_t age = b->last_success ? (int64_t)now - b->last_success : -1;
-		const char *acls = age < 0                 ? "bad"
-		                   : age > UI_BACKUP_STALE ? "bad"
-		                   : age > UI_BACKUP_OLD   ? "warn"
-		                                           : "ok";
-		html(
-		    o,
-		    "<tr class=\"backup\" data-job=\"%s\" data-source=\"%s\"><td>%s</td><td>%s</td>"
-		    "<td>%s:%s</td><td>%s</td><td>",
-		    b->job, b->source, b->job, b->kind, b->source_host, b->source, b->target);
-		badge(o, view_backup_ok(b) ? "ok" : "bad", b->result);
-		if (b->resume_pending)
-			buf_adds(o, " <span class=\"sub\">resumable</span>");
-		if (b->error)
-			html(o, "<div class=\"err\">%s</div>", b->error);
-		buf_adds(o, "</td><td>");
-		{
-			struct buf a = BUF_INIT;
-			if (age >= 0) {
-				fmt_age(&a, age);
-				buf_adds(&a, " ago");
-			} else {
-				buf_adds(&a, "never");
-			}
-			badge(o, acls, a.s);
-			buf_free(&a);
-		}
-		buf_adds(o, " <span class=\"sub\">");
-		when(o, b->last_success);
-		buf_adds(o, "</span></td><td>");
-		if (hist) {
-			const struct history_series *s = series_of(&hist->backups, b->target);
-			sparkline(o, hist, s, age_top(s), "age of the last success");
-			buf_adds(o, "</td><td>");
-		}
-		if (b->newest_name) {
-			html(o, "%s <span class=\"sub\">(", b->newest_name);
-			fmt_age(o, b->newest_creation ? (int64_t)now - b->newest_creation : -1);
-			buf_adds(o, " old)</span>");
-		} else {
-			buf_adds(o, "-");
-		}
-		buf_adds(o, "</td><td class=\"n\">");
-		human(o, b->bytes < 0 ? ZFS_NONE : (uint64_t)b->bytes);
-		buf_adds(o, "</td></tr>\n");
-	}
+	for (size_t i = 0; i < v->n_backups; i++)
+		backup_row(o, &v->backups[i], hist, now);
 	buf_adds(o, "</table>\n");
 }
 

@@ -13,9 +13,15 @@
  * backups tables get a column of them; without one the page is the same
  * less those columns. Rendering never waits for or fails on the history.
  *
+ * Layout: the page fits a 1280 px wide window without a horizontal scroll
+ * bar (tests/host/t_ui.sh checks it in Chromium with long dataset names):
+ * long names break anywhere, times and ages never wrap, and the full time
+ * of a last success is in its cell's title.
+ *
  * Owns: the page's markup and CSS, HTML escaping, the Accept rule that
- * sends a browser from / to /ui/. Not the history (lib/history.h) nor what
- * counts as trouble beyond the page's own "needs attention" list.
+ * sends a browser from / to /ui/, and (in one function, attention(), until
+ * one rule serves status, page and alerts) the page's "needs attention"
+ * list. Not the history: lib/history.h.
  *
  * Rendering cannot fail: it only appends to a struct buf.
  */

@@ -190,12 +190,15 @@ static void test_page(void **state)
 	r = row(p, "class=\"backup\" data-job=\"h\"");
 	has(r, "<span class=\"b ok\">ok</span>");
 	has(r, "<span class=\"b ok\">1h ago</span>");
-	has(r, "fixt/backups/h/tank/good");
+	/* one short line: the age, its time in the title (1280 px, t_ui.sh) */
+	has(r, "<td class=\"t\" title=\"2026-11-26 06:59 UTC\"><span class=\"b ok\">1h "
+	       "ago</span></td>");
+	has(r, "<td class=\"nm\">fixt/backups/h/tank/good</td>");
 	has(r, "1.00 MB");
 	free(r);
 	r = row(p, "class=\"backup\" data-job=\"&lt;script&gt;alert(1)&lt;/script&gt;\"");
 	has(r, "<span class=\"b bad\">failed</span>");
-	has(r, "<span class=\"b bad\">never</span>");
+	has(r, "<td class=\"t\"><span class=\"b bad\">never</span></td>");
 	has(r, "evil&quot;host:tank/a&#39;b");
 	has(r, "&lt;img src=x onerror=alert(2)&gt; &amp; &#xFFFD;");
 	free(r);

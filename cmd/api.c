@@ -29,13 +29,13 @@
 #include "api.h"
 #include "cmd.h"
 #include "config.h"
+#include "history.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "opt.h"
 #include "periodic.h"
 #include "state.h"
-#include "ui.h"
 #include "view.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -172,7 +172,7 @@ static int apply_env(struct api_settings *s)
 	if ((v = getenv("ZFS_API_API_KEY")) && *v)
 		set_str(&s->key, v);
 	if ((v = getenv("ZFS_API_HISTORY_URL"))) {
-		if (*v && ui_history_url_check(v, &e) < 0) {
+		if (*v && history_url_check(v, &e) < 0) {
 			log_error("ZFS_API_HISTORY_URL: %s", e.msg);
 			return EXIT_USAGE;
 		}
@@ -202,24 +202,24 @@ static int collect_once(const struct view_opts *vo, struct view_holder *h)
 	return r;
 }
 
-/* The sparklines' history into h, at most every UI_HISTORY_EVERY seconds,
+/* The sparklines' history into h, at most every HISTORY_EVERY seconds,
  * from the collector thread so no request waits for VictoriaMetrics. A
  * failure leaves the page without sparklines and says why in the log. */
-static void fetch_history(const struct api_settings *s, struct ui_history_holder *h, time_t *last)
+static void fetch_history(const struct api_settings *s, struct history_holder *h, time_t *last)
 {
 	time_t now = time(NULL);
-	if (!s->history_url || !*s->history_url || (*last && now - *last < UI_HISTORY_EVERY))
+	if (!s->history_url || !*s->history_url || (*last && now - *last < HISTORY_EVERY))
 		return;
 	*last = now;
 	struct zerr e = ZERR_INIT;
-	struct ui_history *hist = NULL;
-	if (ui_history_fetch(s->history_url, s->hostname, now, s->history_range, UI_HISTORY_TIMEOUT,
-	                     &hist, &e) < 0)
+	struct history *hist = NULL;
+	if (history_fetch(s->history_url, s->hostname, now, s->history_range, HISTORY_TIMEOUT,
+	                  &hist, &e) < 0)
 		log_warn("history for /ui/ from '%s': %s", s->history_url, e.msg);
 	else
 		log_debug("history for /ui/: %zu pools, %zu backups", hist->pools.n,
 		          hist->backups.n);
-	ui_history_holder_set(h, hist);
+	history_holder_set(h, hist);
 }
 
 /* One collection and the sparklines' history: the periodic job. */
@@ -227,7 +227,7 @@ struct collect_ctx {
 	const struct view_opts *vo;
 	struct view_holder *holder;
 	const struct api_settings *s;
-	struct ui_history_holder *history;
+	struct history_holder *history;
 	time_t history_last;
 };
 static void collect_tick(void *arg)
@@ -294,7 +294,7 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 	struct api_settings s;
 	struct zerr e = ZERR_INIT;
 	struct view_holder holder;
-	struct ui_history_holder history;
+	struct history_holder history;
 	struct http_server *srv = NULL;
 	struct periodic *coll = NULL;
 	char *cert = NULL, *tls_key = NULL; /* PEM text, when [api] serves HTTPS */
@@ -304,7 +304,7 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 	config_init(&cfg);
 	host_init_local(&local);
 	view_holder_init(&holder);
-	ui_history_holder_init(&history);
+	history_holder_init(&history);
 	if (config_load_file(&cfg, config ? config : ZK_DEFAULT_CONFIG, &e) < 0 &&
 	    (config || e.code != -ENOENT)) {
 		log_error("%s", e.msg);
@@ -462,7 +462,7 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 out:
 	http_stop(srv);
 	view_holder_free(&holder);
-	ui_history_holder_free(&history);
+	history_holder_free(&history);
 	host_free(&local);
 	config_free(&cfg);
 	free(s.host);

@@ -23,9 +23,9 @@ struct api_ctx {
 	const char *hostname;
 	const char *log_dir; /* NULL: none configured */
 	time_t now;
-	const struct ui_history *history; /* for /ui/; NULL: no sparklines */
-	const char *accept;               /* the request's Accept header, or NULL */
-	long now_usec;                    /* microseconds of now, for the seed's "now" times */
+	const struct history *history; /* for /ui/; NULL: no sparklines */
+	const char *accept;            /* the request's Accept header, or NULL */
+	long now_usec;                 /* microseconds of now, for the seed's "now" times */
 };
 
 /* A body written as the client reads it: the snapshot lists, which built

@@ -10,9 +10,9 @@
 #include <strings.h>
 
 #include "buf.h"
+#include "history.h"
 #include "host.h"
 #include "state.h"
-#include "ui.h"
 #include "xalloc.h"
 #include "zfs.h"
 #include "banned.h"
@@ -185,7 +185,7 @@ void config_init(struct zk_config *c)
 	c->api.listen_port = 8000;
 	c->api.interval = 30;
 	c->api.request_deadline = 10;
-	c->api.history_range = UI_HISTORY_RANGE;
+	c->api.history_range = HISTORY_RANGE;
 }
 
 static void job_free(struct zk_job *j)
@@ -665,13 +665,13 @@ static int key_api(struct parse *ps, const char *k, const char *v)
 	if (!strcmp(k, "cors_origins"))
 		return set_str(ps, &a->cors_origins, v);
 	if (!strcmp(k, "history_url")) {
-		/* what the page's built-in HTTP client can fetch (lib/ui.h) */
-		if (ui_history_url_check(v, &e) < 0)
+		/* exactly what the history client can fetch: its rule, not a copy */
+		if (history_url_check(v, &e) < 0)
 			return fail(ps, ps->line, "%s", e.msg);
 		return set_str(ps, &a->history_url, v);
 	}
 	if (!strcmp(k, "history_range")) {
-		if (config_parse_int(v, UI_HISTORY_POINTS, 366L * 86400, &n, &e) < 0)
+		if (config_parse_int(v, HISTORY_POINTS, 366L * 86400, &n, &e) < 0)
 			return fail(ps, ps->line, "history_range: %s", e.msg);
 		a->history_range = (int)n;
 		return 1;

@@ -567,7 +567,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	{
 		struct view_status st;
 		struct view *v = view_holder_get(s->o.views, &st);
-		struct ui_history *hist = NULL;
+		struct history *hist = NULL;
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		time_t now = ts.tv_sec;
@@ -589,7 +589,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			res.content_type = "text/plain; version=0.0.4; charset=utf-8";
 		} else {
 			if (r.id == ROUTE_UI && s->o.history)
-				hist = ui_history_holder_get(s->o.history);
+				hist = history_holder_get(s->o.history);
 			struct http_request rq = {
 			    &r,
 			    v,
@@ -601,7 +601,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			res.status = 500;
 			s->o.handler(s->o.handler_cls, &rq, &res);
 		}
-		ui_history_put(hist);
+		history_put(hist);
 		view_put(v);
 	}
 reply:

@@ -121,12 +121,12 @@ void http_error(struct http_response *res, int status, const char *fmt, ...)
 /* A routed request, authorised, as the handler gets it. */
 struct http_request {
 	const struct http_route *route;
-	const struct view *v;             /* NULL before the first collection */
-	const struct view_status *st;     /* the collector's */
-	const struct ui_history *history; /* /ui/'s sparklines, or NULL */
-	const char *accept;               /* the Accept header, or NULL */
-	const char *lines;                /* ?lines=, or NULL */
-	struct timespec now;              /* CLOCK_REALTIME when it came */
+	const struct view *v;          /* NULL before the first collection */
+	const struct view_status *st;  /* the collector's */
+	const struct history *history; /* /ui/'s sparklines, or NULL */
+	const char *accept;            /* the Accept header, or NULL */
+	const char *lines;             /* ?lines=, or NULL */
+	struct timespec now;           /* CLOCK_REALTIME when it came */
 };
 
 /* Fills res (status 500 and an empty body until it says otherwise) for
@@ -141,10 +141,10 @@ struct http_opts {
 	const char *hostname;
 	unsigned threads;
 	struct view_holder *views;
-	struct ui_history_holder *history; /* /ui/'s sparklines; may be NULL */
-	int request_deadline;              /* seconds; 0: HTTP_REQUEST_DEADLINE */
-	const char *tls_cert, *tls_key;    /* PEM text: HTTPS (GnuTLS), or NULL */
-	http_handler_fn *handler;          /* every route but /metrics */
+	struct history_holder *history; /* /ui/'s sparklines; may be NULL */
+	int request_deadline;           /* seconds; 0: HTTP_REQUEST_DEADLINE */
+	const char *tls_cert, *tls_key; /* PEM text: HTTPS (GnuTLS), or NULL */
+	http_handler_fn *handler;       /* every route but /metrics */
 	void *handler_cls;
 };
 

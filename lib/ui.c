@@ -1,18 +1,15 @@
+/*
+ * The /ui/ page: HTML from a view and, when there is one, a history
+ * (sparklines); the escaping every piece of data goes through; the Accept
+ * rule for /. What the page promises is in ui.h.
+ */
 #include "ui.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <jansson.h>
-#include <math.h>
-#include <netdb.h>
-#include <poll.h>
 #include <stdarg.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "fmt.h"
 #include "xalloc.h"
@@ -114,419 +111,6 @@ bool ui_accept_prefers_html(const char *accept)
 	return qhtml > 0 && qhtml > qjson;
 }
 
-/* ---- history ----------------------------------------------------------- */
-
-struct ui_history *ui_history_ref(struct ui_history *h)
-{
-	if (h)
-		__atomic_add_fetch(&h->refs, 1, __ATOMIC_RELAXED);
-	return h;
-}
-
-struct ui_history *ui_history_new(time_t start, time_t end)
-{
-	struct ui_history *h = xcalloc(1, sizeof(*h));
-	h->refs = 1;
-	h->start = start;
-	h->end = end;
-	return h;
-}
-
-void ui_series_set_free(struct ui_series_set *set)
-{
-	for (size_t i = 0; i < set->n; i++) {
-		free(set->s[i].key);
-		free(set->s[i].t);
-		free(set->s[i].v);
-	}
-	free(set->s);
-	set->s = NULL;
-	set->n = 0;
-}
-
-void ui_history_put(struct ui_history *h)
-{
-	if (!h || __atomic_sub_fetch(&h->refs, 1, __ATOMIC_ACQ_REL) > 0)
-		return;
-	ui_series_set_free(&h->pools);
-	ui_series_set_free(&h->backups);
-	free(h);
-}
-
-void ui_history_holder_init(struct ui_history_holder *h)
-{
-	pthread_mutex_init(&h->mu, NULL);
-	h->cur = NULL;
-}
-
-void ui_history_holder_free(struct ui_history_holder *h)
-{
-	ui_history_put(h->cur);
-	h->cur = NULL;
-	pthread_mutex_destroy(&h->mu);
-}
-
-struct ui_history *ui_history_holder_get(struct ui_history_holder *h)
-{
-	pthread_mutex_lock(&h->mu);
-	struct ui_history *r = ui_history_ref(h->cur);
-	pthread_mutex_unlock(&h->mu);
-	return r;
-}
-
-void ui_history_holder_set(struct ui_history_holder *h, struct ui_history *hist)
-{
-	pthread_mutex_lock(&h->mu);
-	struct ui_history *old = h->cur;
-	h->cur = hist;
-	pthread_mutex_unlock(&h->mu);
-	ui_history_put(old);
-}
-
-static int series_parse(json_t *r, const char *label, struct ui_series *s)
-{
-	const char *key = json_string_value(json_object_get(json_object_get(r, "metric"), label));
-	json_t *vals = json_object_get(r, "values");
-	if (!key || !json_is_array(vals))
-		return -EINVAL;
-	size_t n = json_array_size(vals), k = 0;
-	s->key = xstrdup(key);
-	s->t = xreallocarray(NULL, n ? n : 1, sizeof(double));
-	s->v = xreallocarray(NULL, n ? n : 1, sizeof(double));
-	for (size_t i = 0; i < n; i++) {
-		json_t *pt = json_array_get(vals, i);
-		json_t *t = json_array_get(pt, 0);
-		const char *vs = json_string_value(json_array_get(pt, 1));
-		char *end;
-		if (!json_is_number(t) || !vs)
-			continue;
-		double v = strtod(vs, &end);
-		if (end == vs || *end || !isfinite(v))
-			continue; /* NaN, +Inf: nothing to draw */
-		s->t[k] = json_number_value(t);
-		s->v[k] = v;
-		if (k && s->t[k] < s->t[k - 1])
-			continue; /* out of order: a broken answer, keep what is ascending */
-		k++;
-	}
-	s->n = k;
-	return 0;
-}
-
-int ui_history_parse(const char *json, size_t len, const char *label, struct ui_series_set *out,
-                     struct zerr *e)
-{
-	json_error_t je;
-	json_t *j = json_loadb(json, len, 0, &je);
-	if (!j)
-		return zerr_set(e, -EINVAL, "query_range answer is not JSON: %s", je.text);
-	json_t *data = json_object_get(j, "data");
-	json_t *res = json_object_get(data, "result");
-	const char *status = json_string_value(json_object_get(j, "status"));
-	const char *type = json_string_value(json_object_get(data, "resultType"));
-	if (!status || strcmp(status, "success") || !type || strcmp(type, "matrix") ||
-	    !json_is_array(res)) {
-		const char *err = json_string_value(json_object_get(j, "error"));
-		int r = zerr_set(e, -EINVAL, "query_range did not answer a matrix%s%s",
-		                 err ? ": " : "", err ? err : "");
-		json_decref(j);
-		return r;
-	}
-	size_t n = json_array_size(res);
-	ui_series_set_free(out);
-	out->s = xreallocarray(NULL, n ? n : 1, sizeof(*out->s));
-	for (size_t i = 0; i < n; i++) {
-		struct ui_series *s = &out->s[out->n];
-		memset(s, 0, sizeof(*s));
-		if (series_parse(json_array_get(res, i), label, s) == 0) {
-			out->n++;
-		} else {
-			free(s->key);
-			free(s->t);
-			free(s->v);
-		}
-	}
-	json_decref(j);
-	return 0;
-}
-
-struct url {
-	char *host, *port, *path;
-};
-
-static void url_free(struct url *u)
-{
-	free(u->host);
-	free(u->port);
-	free(u->path);
-	memset(u, 0, sizeof(*u));
-}
-
-static int url_parse(const char *url, struct url *u, struct zerr *e)
-{
-	memset(u, 0, sizeof(*u));
-	if (strncmp(url, "http://", 7))
-		return zerr_set(e, -EINVAL,
-		                "history_url '%s': only plain http:// is supported (put the store "
-		                "on loopback or a trusted network)",
-		                url);
-	const char *h = url + 7, *slash = h + strcspn(h, "/");
-	if (strpbrk(h, "?#"))
-		return zerr_set(e, -EINVAL, "history_url '%s': no query or fragment, please", url);
-	const char *hend = slash, *colon = NULL;
-	if (*h == '[') { /* [v6]:port */
-		const char *rb = memchr(h, ']', (size_t)(slash - h));
-		if (!rb)
-			return zerr_set(e, -EINVAL, "history_url '%s': bad IPv6 address", url);
-		hend = rb;
-		h++;
-		colon = rb + 1 < slash && rb[1] == ':' ? rb + 1 : NULL;
-	} else {
-		colon = memchr(h, ':', (size_t)(slash - h));
-		if (colon)
-			hend = colon;
-	}
-	if (hend == h || memchr(h, '@', (size_t)(slash - h)))
-		return zerr_set(e, -EINVAL, "history_url '%s': no host (or user info)", url);
-	u->host = xstrndup(h, (size_t)(hend - h));
-	u->port = colon ? xstrndup(colon + 1, (size_t)(slash - colon - 1)) : xstrdup("80");
-	if (!*u->port || strspn(u->port, "0123456789") != strlen(u->port) || strlen(u->port) > 5) {
-		url_free(u);
-		return zerr_set(e, -EINVAL, "history_url '%s': bad port", url);
-	}
-	size_t pl = strlen(slash);
-	while (pl && slash[pl - 1] == '/')
-		pl--; /* the API path is appended */
-	u->path = xstrndup(slash, pl);
-	for (const char *p = u->path; *p; p++)
-		if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
-			url_free(u);
-			return zerr_set(e, -EINVAL, "history_url '%s': bad path", url);
-		}
-	return 0;
-}
-
-int ui_history_url_check(const char *url, struct zerr *e)
-{
-	struct url u;
-	int r = url_parse(url, &u, e);
-	if (r == 0)
-		url_free(&u);
-	return r;
-}
-
-static void url_encode(struct buf *b, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || strchr("-_.~", *p)) {
-			buf_addch(b, (char)*p);
-		} else {
-			buf_addch(b, '%');
-			buf_addch(b, hex[*p >> 4]);
-			buf_addch(b, hex[*p & 15]);
-		}
-	}
-}
-
-static int64_t ms_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits for ev on fd until the deadline: 0, or -ETIMEDOUT / -errno. */
-static int wait_fd(int fd, short ev, int64_t deadline)
-{
-	for (;;) {
-		int64_t left = deadline - ms_now();
-		if (left <= 0)
-			return -ETIMEDOUT;
-		struct pollfd pf = {fd, ev, 0};
-		int r = poll(&pf, 1, (int)left);
-		if (r > 0)
-			return 0;
-		if (r == 0)
-			return -ETIMEDOUT;
-		if (errno != EINTR)
-			return -errno;
-	}
-}
-
-static int tcp_connect(const struct url *u, int64_t deadline, struct zerr *e)
-{
-	struct addrinfo hints, *ai = NULL;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	int gr = getaddrinfo(u->host, u->port, &hints, &ai);
-	if (gr)
-		return zerr_set(e, -EHOSTUNREACH, "cannot resolve '%s': %s", u->host,
-		                gai_strerror(gr));
-	int fd = -1, err = ECONNREFUSED;
-	for (struct addrinfo *a = ai; a && fd < 0; a = a->ai_next) {
-		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		            a->ai_protocol);
-		if (fd < 0) {
-			err = errno;
-			continue;
-		}
-		if (connect(fd, a->ai_addr, a->ai_addrlen) == 0)
-			break;
-		err = errno;
-		if (err == EINPROGRESS && wait_fd(fd, POLLOUT, deadline) == 0) {
-			int so = 0;
-			socklen_t sl = sizeof(so);
-			if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &sl) == 0 && so == 0)
-				break;
-			err = so ? so : ETIMEDOUT;
-		} else if (err == EINPROGRESS) {
-			err = ETIMEDOUT;
-		}
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(ai);
-	if (fd < 0)
-		return zerr_set(e, -err, "cannot connect to %s:%s: %s", u->host, u->port,
-		                strerror(err));
-	return fd;
-}
-
-/* GET u->path + rest; the body of a 200 answer into body. */
-static int http_get(const struct url *u, const char *rest, int timeout_ms, struct buf *body,
-                    struct zerr *e)
-{
-	int64_t deadline = ms_now() + timeout_ms;
-	int fd = tcp_connect(u, deadline, e);
-	if (fd < 0)
-		return fd;
-	struct buf req = BUF_INIT, ans = BUF_INIT;
-	int r = 0;
-	/* HTTP/1.0: the server closes when done and sends no chunked body */
-	buf_addf(&req, "GET %s%s HTTP/1.0\r\nHost: %s:%s\r\nUser-Agent: zkeep/%s\r\n\r\n", u->path,
-	         rest, u->host, u->port, ZKEEP_VERSION);
-	for (size_t off = 0; off < req.len;) {
-		ssize_t n = send(fd, req.s + off, req.len - off, MSG_NOSIGNAL);
-		if (n > 0) {
-			off += (size_t)n;
-		} else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-			if ((r = wait_fd(fd, POLLOUT, deadline)) < 0)
-				goto io;
-		} else {
-			r = -errno;
-			goto io;
-		}
-	}
-	for (;;) {
-		if (ans.len > UI_HISTORY_MAX) {
-			r = zerr_set(e, -E2BIG, "answer from %s:%s is over %d bytes", u->host,
-			             u->port, UI_HISTORY_MAX);
-			goto out;
-		}
-		buf_grow(&ans, 65536);
-		ssize_t n = recv(fd, ans.s + ans.len, 65536, 0);
-		if (n > 0) {
-			buf_setlen(&ans, ans.len + (size_t)n);
-		} else if (n == 0) {
-			break;
-		} else if (errno == EAGAIN || errno == EINTR) {
-			if ((r = wait_fd(fd, POLLIN, deadline)) < 0)
-				goto io;
-		} else {
-			r = -errno;
-			goto io;
-		}
-	}
-	{
-		const char *hend = strstr(ans.s, "\r\n\r\n");
-		int code = 0;
-		if (!hend || sscanf(ans.s, "HTTP/1.%*d %d", &code) != 1) {
-			r = zerr_set(e, -EPROTO, "%s:%s did not answer HTTP", u->host, u->port);
-			goto out;
-		}
-		if (code != 200) {
-			r = zerr_set(e, -EPROTO, "%s:%s answered %d", u->host, u->port, code);
-			goto out;
-		}
-		/* a header named Transfer-Encoding would mean a body we do not decode */
-		for (const char *p = strstr(ans.s, "\r\n"); p && p < hend;
-		     p = strstr(p + 2, "\r\n"))
-			if (!strncasecmp(p + 2, "transfer-encoding:", 18)) {
-				r = zerr_set(e, -EPROTO, "%s:%s sent a transfer-encoded body",
-				             u->host, u->port);
-				goto out;
-			}
-		buf_add(body, hend + 4, ans.len - (size_t)(hend + 4 - ans.s));
-	}
-	goto out;
-io:
-	zerr_set(e, r, "talking to %s:%s: %s", u->host, u->port, strerror(-r));
-out:
-	close(fd);
-	buf_free(&req);
-	buf_free(&ans);
-	return r;
-}
-
-/* One query_range of expr over [start, end] into set, keyed by label. */
-static int query(const struct url *u, const char *expr, time_t start, time_t end, int step,
-                 const char *label, int64_t deadline, struct ui_series_set *set, struct zerr *e)
-{
-	struct buf rest = BUF_INIT, body = BUF_INIT;
-	int64_t left = deadline - ms_now();
-	buf_adds(&rest, "/api/v1/query_range?query=");
-	url_encode(&rest, expr);
-	buf_addf(&rest, "&start=%lld&end=%lld&step=%ds", (long long)start, (long long)end, step);
-	int r = left <= 0 ? zerr_set(e, -ETIMEDOUT, "no time left for '%s'", expr)
-	                  : http_get(u, rest.s, (int)left, &body, e);
-	if (r == 0)
-		r = ui_history_parse(body.s, body.len, label, set, e);
-	buf_free(&rest);
-	buf_free(&body);
-	return r;
-}
-
-int ui_history_fetch(const char *base_url, const char *hostname, time_t now, int range,
-                     int timeout_ms, struct ui_history **out, struct zerr *e)
-{
-	struct url u;
-	int r = url_parse(base_url, &u, e);
-	if (r < 0)
-		return r;
-	int64_t deadline = ms_now() + timeout_ms;
-	if (range < UI_HISTORY_POINTS)
-		range = UI_HISTORY_POINTS;
-	int step = range / UI_HISTORY_POINTS;
-	struct ui_history *h = ui_history_new(now - range, now);
-	/* the hostname label as a PromQL string: backslash and quote escaped */
-	struct buf sel = BUF_INIT, q = BUF_INIT;
-	buf_adds(&sel, "{hostname=\"");
-	for (const char *p = hostname; *p; p++) {
-		if (*p == '\\' || *p == '"')
-			buf_addch(&sel, '\\');
-		buf_addch(&sel, *p);
-	}
-	buf_adds(&sel, "\"}");
-	buf_addf(&q, "zfs_pool_capacity_percent%s", sel.s);
-	r = query(&u, q.s, h->start, now, step, "pool", deadline, &h->pools, e);
-	if (r == 0) {
-		/* a backup's age: keyed by its target dataset, one per backup row */
-		buf_reset(&q);
-		buf_addf(&q, "time() - zfs_backup_last_success_timestamp%s", sel.s);
-		r = query(&u, q.s, h->start, now, step, "target", deadline, &h->backups, e);
-	}
-	if (r == 0)
-		*out = h;
-	else
-		ui_history_put(h);
-	buf_free(&sel);
-	buf_free(&q);
-	url_free(&u);
-	return r;
-}
-
 /* ---- rendering --------------------------------------------------------- */
 
 static const char css[] =
@@ -541,7 +125,12 @@ static const char css[] =
     "color:#7a4a00}.bad{background:#fbd5d5;color:#8a1c1c}.off{background:#e9ecf0;"
     "color:#5b6472}.err{color:#8a1c1c;font-size:.9em}.att{background:#fff4f4;"
     "border-left:4px solid #c53030;padding:.5em 1em}.att li{margin:.2em 0}"
-    "svg{vertical-align:middle}";
+    "svg{vertical-align:middle}"
+    /* at 1280 px and less: names and errors (the long parts of a row)
+     * break anywhere, names not below 8em, so a table fits the window;
+     * badges, times and numbers stay on one line */
+    "td.nm,.err{overflow-wrap:anywhere}td.nm{min-width:8em}"
+    ".b,td.t,td.n,td .sub{white-space:nowrap}";
 
 /* The class of a badge: ok, warn, bad or off. */
 static void badge(struct buf *o, const char *cls, const char *text)
@@ -588,7 +177,7 @@ static void capacity_bar(struct buf *o, uint64_t cap)
 	         (unsigned long long)cap);
 }
 
-static const struct ui_series *series_of(const struct ui_series_set *set, const char *key)
+static const struct history_series *series_of(const struct history_series_set *set, const char *key)
 {
 	for (size_t i = 0; i < set->n; i++)
 		if (!strcmp(set->s[i].key, key))
@@ -599,7 +188,7 @@ static const struct ui_series *series_of(const struct ui_series_set *set, const 
 /* A series over the history range as a line in a 160x28 box, values
  * 0..top on a fixed scale (so a flat line at 95 % looks as full as it is,
  * and an age line at the top means older than top); what says what it is. */
-static void sparkline(struct buf *o, const struct ui_history *h, const struct ui_series *s,
+static void sparkline(struct buf *o, const struct history *h, const struct history_series *s,
                       double top, const char *what)
 {
 	const double W = 160, H = 28;
@@ -627,7 +216,7 @@ static void sparkline(struct buf *o, const struct ui_history *h, const struct ui
 }
 
 /* The age line's top: the amber threshold, or the oldest age shown. */
-static double age_top(const struct ui_series *s)
+static double age_top(const struct history_series *s)
 {
 	double top = (double)UI_BACKUP_OLD;
 	for (size_t i = 0; s && i < s->n; i++)
@@ -636,7 +225,7 @@ static double age_top(const struct ui_series *s)
 	return top;
 }
 
-static void pools(struct buf *o, const struct view *v, const struct ui_history *hist)
+static void pools(struct buf *o, const struct view *v, const struct history *hist)
 {
 	buf_adds(o, "<h2>Pools</h2>\n");
 	if (!v->pools.n) {
@@ -652,7 +241,8 @@ static void pools(struct buf *o, const struct view *v, const struct ui_history *
 		const struct view_pool *p = &v->vpools[i];
 		const struct zpool *z = p->zp;
 		bool errs = view_pool_has_errors(p);
-		html(o, "<tr class=\"pool\" data-pool=\"%s\"><td>%s</td><td>", z->name, z->name);
+		html(o, "<tr class=\"pool\" data-pool=\"%s\"><td class=\"nm\">%s</td><td>", z->name,
+		     z->name);
 		badge(o, health_class(z->health), z->health);
 		buf_adds(o, "</td><td>");
 		capacity_bar(o, z->capacity);
@@ -700,8 +290,10 @@ static void compliance(struct buf *o, const struct view *v, time_t now)
 			buf_adds(o, "<th>newest</th></tr>\n");
 		}
 		any = true;
-		html(o, "<tr class=\"dataset\" data-dataset=\"%s\"><td>%s</td><td>%s</td>",
-		     d->pd->obj->name, d->pd->obj->name, d->pd->policy->name);
+		html(
+		    o,
+		    "<tr class=\"dataset\" data-dataset=\"%s\"><td class=\"nm\">%s</td><td>%s</td>",
+		    d->pd->obj->name, d->pd->obj->name, d->pd->policy->name);
 		for (int k = 0; k < ZK_N_INTERVALS; k++) {
 			const struct policy_compliance *c = &d->comp[k];
 			struct buf t = BUF_INIT;
@@ -727,7 +319,65 @@ static void compliance(struct buf *o, const struct view *v, time_t now)
 		buf_adds(o, "</table>\n");
 }
 
-static void backups(struct buf *o, const struct view *v, const struct ui_history *hist, time_t now)
+/* The last success as its age, coloured by acls; the full time in the
+ * cell's title, so the cell stays one short line. */
+static void last_success_cell(struct buf *o, int64_t last_success, int64_t age, const char *acls)
+{
+	struct buf a = BUF_INIT;
+	if (age >= 0) {
+		when(&a, last_success);
+		html(o, "<td class=\"t\" title=\"%s\">", a.s);
+		buf_reset(&a);
+		fmt_age(&a, age);
+		buf_adds(&a, " ago");
+	} else {
+		buf_adds(o, "<td class=\"t\">");
+		buf_adds(&a, "never");
+	}
+	badge(o, acls, a.s);
+	buf_free(&a);
+	buf_adds(o, "</td>");
+}
+
+static void backup_row(struct buf *o, const struct view_backup *b, const struct history *hist,
+                       time_t now)
+{
+	int64_t age = b->last_success ? (int64_t)now - b->last_success : -1;
+	const char *acls = age < 0                 ? "bad"
+	                   : age > UI_BACKUP_STALE ? "bad"
+	                   : age > UI_BACKUP_OLD   ? "warn"
+	                                           : "ok";
+	html(o,
+	     "<tr class=\"backup\" data-job=\"%s\" data-source=\"%s\"><td class=\"nm\">%s</td>"
+	     "<td>%s</td><td class=\"nm\">%s:%s</td><td class=\"nm\">%s</td><td>",
+	     b->job, b->source, b->job, b->kind, b->source_host, b->source, b->target);
+	badge(o, view_backup_ok(b) ? "ok" : "bad", b->result);
+	if (b->resume_pending)
+		buf_adds(o, " <span class=\"sub\">resumable</span>");
+	if (b->error)
+		html(o, "<div class=\"err\">%s</div>", b->error);
+	buf_adds(o, "</td>");
+	last_success_cell(o, b->last_success, age, acls);
+	if (hist) {
+		const struct history_series *s = series_of(&hist->backups, b->target);
+		buf_adds(o, "<td>");
+		sparkline(o, hist, s, age_top(s), "age of the last success");
+		buf_adds(o, "</td>");
+	}
+	buf_adds(o, "<td class=\"nm\">");
+	if (b->newest_name) {
+		html(o, "%s <span class=\"sub\">(", b->newest_name);
+		fmt_age(o, b->newest_creation ? (int64_t)now - b->newest_creation : -1);
+		buf_adds(o, " old)</span>");
+	} else {
+		buf_adds(o, "-");
+	}
+	buf_adds(o, "</td><td class=\"n\">");
+	human(o, b->bytes < 0 ? ZFS_NONE : (uint64_t)b->bytes);
+	buf_adds(o, "</td></tr>\n");
+}
+
+static void backups(struct buf *o, const struct view *v, const struct history *hist, time_t now)
 {
 	buf_adds(o, "<h2>Backups</h2>\n");
 	if (!v->n_backups) {
@@ -739,54 +389,8 @@ static void backups(struct buf *o, const struct view *v, const struct ui_history
 	if (hist)
 		buf_adds(o, "<th>age history</th>");
 	buf_adds(o, "<th>newest snapshot</th><th>bytes</th></tr>\n");
-	for (size_t i = 0; i < v->n_backups; i++) {
-		const struct view_backup *b = &v->backups[i];
-		int64_t age = b->last_success ? (int64_t)now - b->last_success : -1;
-		const char *acls = age < 0                 ? "bad"
-		                   : age > UI_BACKUP_STALE ? "bad"
-		                   : age > UI_BACKUP_OLD   ? "warn"
-		                                           : "ok";
-		html(
-		    o,
-		    "<tr class=\"backup\" data-job=\"%s\" data-source=\"%s\"><td>%s</td><td>%s</td>"
-		    "<td>%s:%s</td><td>%s</td><td>",
-		    b->job, b->source, b->job, b->kind, b->source_host, b->source, b->target);
-		badge(o, view_backup_ok(b) ? "ok" : "bad", b->result);
-		if (b->resume_pending)
-			buf_adds(o, " <span class=\"sub\">resumable</span>");
-		if (b->error)
-			html(o, "<div class=\"err\">%s</div>", b->error);
-		buf_adds(o, "</td><td>");
-		{
-			struct buf a = BUF_INIT;
-			if (age >= 0) {
-				fmt_age(&a, age);
-				buf_adds(&a, " ago");
-			} else {
-				buf_adds(&a, "never");
-			}
-			badge(o, acls, a.s);
-			buf_free(&a);
-		}
-		buf_adds(o, " <span class=\"sub\">");
-		when(o, b->last_success);
-		buf_adds(o, "</span></td><td>");
-		if (hist) {
-			const struct ui_series *s = series_of(&hist->backups, b->target);
-			sparkline(o, hist, s, age_top(s), "age of the last success");
-			buf_adds(o, "</td><td>");
-		}
-		if (b->newest_name) {
-			html(o, "%s <span class=\"sub\">(", b->newest_name);
-			fmt_age(o, b->newest_creation ? (int64_t)now - b->newest_creation : -1);
-			buf_adds(o, " old)</span>");
-		} else {
-			buf_adds(o, "-");
-		}
-		buf_adds(o, "</td><td class=\"n\">");
-		human(o, b->bytes < 0 ? ZFS_NONE : (uint64_t)b->bytes);
-		buf_adds(o, "</td></tr>\n");
-	}
+	for (size_t i = 0; i < v->n_backups; i++)
+		backup_row(o, &v->backups[i], hist, now);
 	buf_adds(o, "</table>\n");
 }
 
@@ -868,7 +472,7 @@ static void attention(struct buf *o, const struct view *v, time_t now)
 	buf_free(&a);
 }
 
-void ui_render(const struct view *v, const struct view_status *st, const struct ui_history *hist,
+void ui_render(const struct view *v, const struct view_status *st, const struct history *hist,
                time_t now, struct buf *o)
 {
 	buf_adds(o, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "history.h"
 #include "http.h"
 #include "ui.h"
 
@@ -66,21 +67,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 
 	(void)ui_accept_prefers_html(path);
-	(void)ui_history_url_check(path, NULL);
+	(void)history_url_check(path, NULL);
 	struct buf esc = BUF_INIT;
 	ui_escape(&esc, path);
 	if (strpbrk(esc.s, "<>\"'"))
 		abort();
 	buf_free(&esc);
-	struct ui_series_set set = {NULL, 0};
-	if (ui_history_parse((const char *)data, size, "pool", &set, NULL) == 0) {
+	struct history_series_set set = {NULL, 0};
+	if (history_parse((const char *)data, size, "pool", &set, NULL) == 0) {
 		for (size_t i = 0; i < set.n; i++)
 			for (size_t k = 0; k < set.s[i].n; k++)
 				if (!isfinite(set.s[i].v[k]) ||
 				    (k && set.s[i].t[k] < set.s[i].t[k - 1]))
 					abort();
 	}
-	ui_series_set_free(&set);
+	history_series_set_free(&set);
 	free(in);
 	return 0;
 }

@@ -6,17 +6,24 @@
 # localhost, so there is a run record), their ports forwarded over the VM's
 # ssh; a real victoria-metrics on loopback scrapes the first; the second has
 # history_url pointing at that victoria-metrics through a reverse tunnel.
-# Headless Chromium renders the page (through a proxy that adds the key, as
-# a browser cannot); the DOM must show the pool, dataset and backup rows.
+# A second pull has the long names a real backup server has (its job, its
+# datasets and so its targets). Headless Chromium renders the page (through
+# a proxy that adds the key, as a browser cannot); the DOM must show the
+# pool, dataset and backup rows.
 # Checks:
 #  - /ui/ without the key is 401; / stays JSON unless Accept prefers HTML;
 #  - without history_url: no sparklines;
 #  - with it, once victoria-metrics holds a few scrapes: a capacity
 #    sparkline (an SVG polyline) on the pool's row, an age sparkline on the
 #    backup's;
+#  - with and without sparklines, the page fits a 1280x800 window with its
+#    scroll bar: nothing wider than the window (the backups table once ran
+#    to 1440 px, its newest-snapshot column cut off and each last-success
+#    cell wrapped to five lines);
 #  - victoria-metrics gone: the page loses the sparklines and the api says
 #    why in its log; requests keep being answered.
-# A screenshot is saved to $ZKEEP_ARTIFACTS/ui.png (default build/artifacts).
+# Screenshots are saved to $ZKEEP_ARTIFACTS/ui.png and ui-1280-*.png
+# (default build/artifacts), the latter also in the test's temp dir.
 # About 3 minutes. OpenZFS flavour: ZKEEP_MON_FLAVOUR (default 2.3).
 source "$(dirname "$0")/monitoring/lib.sh"
 BUILD=${ZKEEP_BUILD:-build}
@@ -59,6 +66,12 @@ $Z snapshot $C --type hourly
 $Z snapshot $C --type daily
 $Z pull $C --host localhost --user zkb --destination zkuib --name h --datasets zkui/data
 test -s /var/tmp/zkui-st/pull-h.json
+# long names, with no policy (nothing more needs attention): two more rows
+L=zkui/services/postgresql-production-cluster-main
+zfs create -p $L/replica-01
+zfs snapshot -r $L@initial-seed-before-the-migration
+$Z pull $C --host localhost --user zkb --destination zkuib --name nightly-offsite-replication --datasets $L
+test -s /var/tmp/zkui-st/pull-nightly-offsite-replication.json
 setsid $Z api $C --listen 127.0.0.1:8000 --interval 2 </dev/null >/var/tmp/zkui-api.log 2>&1 &
 setsid $Z api --config /var/tmp/zkui-h.conf --listen 127.0.0.1:8001 --interval 5 </dev/null >/var/tmp/zkui-api-h.log 2>&1 &
 for port in 8000 8001; do
@@ -115,9 +128,12 @@ loc=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' -H "X-API-Key: $key
 
 # --- headless Chromium, through a proxy that adds the key (keyproxy.py)
 chrome() {
-	# root needs --no-sandbox; a profile of its own keeps $HOME clean
+	# root needs --no-sandbox; a profile of its own keeps $HOME clean; no
+	# traffic of its own
 	timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
-		--no-first-run --user-data-dir="$T/chromium" --hide-scrollbars "$@" 2>>"$T/chromium.log"
+		--disable-quic --no-first-run --disable-background-networking \
+		--disable-component-update --disable-sync --user-data-dir="$T/chromium" "$@" \
+		2>>"$T/chromium.log"
 }
 # row FILE ATTRS: the <tr> of FILE whose attributes start with ATTRS
 row() {
@@ -145,6 +161,13 @@ check_rows() {
 	grep -q 'zkuib/h/zkui/data' <<<"$r" || fail "backup row lacks its target: $r"
 	grep -q '<span class="b ok">ok</span>' <<<"$r" || fail "backup row not ok: $r"
 	grep -q '<span class="b ok">[0-9]*m ago</span>' <<<"$r" || fail "backup age not fresh: $r"
+	local l=zkui/services/postgresql-production-cluster-main d
+	for d in $l $l/replica-01; do
+		r=$(row "$1" "class=\"backup\" data-job=\"nightly-offsite-replication\" data-source=\"$d\"") ||
+			fail "no backup row for the pull of $d"
+		grep -q "zkuib/nightly-offsite-replication/$d<" <<<"$r" || fail "row of $d lacks its target: $r"
+		grep -q '<span class="b ok">ok</span>' <<<"$r" || fail "backup of $d not ok: $r"
+	done
 	# one hourly snapshot of the three policy low keeps: that, and only
 	# that, needs attention
 	r=$(grep -o '<div class="att" id="attention">.*</div>' "$1") || fail "no attention list in $1"
@@ -153,10 +176,51 @@ check_rows() {
 	[ "$(grep -o '<li>' <<<"$r" | wc -l)" = 1 ] || fail "the page sees more wrong than that: $r"
 }
 
+# fits_1280 FILE NAME: the page FILE, as served, in a 1280x800 window with
+# the scroll bar a desktop browser shows: nothing may be wider than the
+# window. The page has no script (and must get none), so a copy with a
+# probe is measured; a screenshot of the page itself goes to $T and $ART.
+fits_1280() {
+	local probe=$T/$2-probe.html m
+	/usr/bin/python3 - "$1" "$probe" <<'PY'
+import sys
+page = open(sys.argv[1], encoding="utf-8").read()
+probe = """<script>(function () {
+  var d = document.documentElement, wide = [];
+  document.querySelectorAll("[id]").forEach(function (e) {
+    var r = e.getBoundingClientRect().right;
+    if (r > d.clientWidth) wide.push(e.id + " to " + Math.ceil(r) + " px");
+  });
+  var p = document.createElement("pre");
+  p.id = "zk-layout";
+  p.textContent = "inner=" + innerWidth + " client=" + d.clientWidth +
+    " scroll=" + d.scrollWidth + " wide=" + wide.join(", ");
+  document.body.appendChild(p);
+})();</script>"""
+if page.count("</body>") != 1:
+    sys.exit(sys.argv[1] + " has no single </body>")
+open(sys.argv[2], "w", encoding="utf-8").write(page.replace("</body>", probe + "</body>"))
+PY
+	m=$(chrome --window-size=1280,800 --dump-dom "file://$probe" | grep -o 'id="zk-layout">[^<]*') ||
+		fail "no layout probe in Chromium's DOM of $2"
+	m=${m#*>}
+	echo "layout at 1280x800 ($2): $m"
+	chrome --window-size=1280,800 --screenshot="$T/ui-1280-$2.png" "file://$1" >/dev/null ||
+		fail "chromium --screenshot of $2"
+	cp "$T/ui-1280-$2.png" "$ART/"
+	[[ $m == "inner=1280 "* ]] || fail "the window is not 1280 px wide: $m"
+	local client=${m#* client=} scroll=${m#* scroll=}
+	client=${client%% *} scroll=${scroll%% *}
+	[ "$scroll" -le "$client" ] ||
+		fail "/ui/ ($2) overflows a 1280 px window: $scroll px wide in $client; ${m#* wide=}; see $ART/ui-1280-$2.png"
+}
+
 py_start "$MON/keyproxy.py" "$A" "$key"
 PA=$PY_URL
 chrome --dump-dom "$PA/ui/" >"$T/a.html" || fail "chromium --dump-dom of /ui/"
 check_rows "$T/a.html"
+curl -fsS "$PA/ui/" >"$T/a-served.html" || fail "GET /ui/"
+fits_1280 "$T/a-served.html" plain
 grep -q 'class="spark"' "$T/a.html" && fail "sparklines without history_url"
 grep -q '<th>history</th>' "$T/a.html" && fail "a history column without history_url"
 
@@ -198,7 +262,8 @@ r=$(row "$T/b.html" 'class="backup" data-job="h" data-source="zkui/data"')
 grep -q '<svg class="spark"[^>]*aria-label="age of the last success' <<<"$r" ||
 	fail "no age sparkline on the backup's row: $r"
 grep -q '<th>age history</th>' "$T/b.html" || fail "no age history column with history_url"
-chrome --window-size=1280,1000 --screenshot="$ART/ui.png" "$PB/ui/" >/dev/null ||
+fits_1280 "$T/b-curl.html" history
+chrome --window-size=1280,1000 --hide-scrollbars --screenshot="$ART/ui.png" "$PB/ui/" >/dev/null ||
 	fail "chromium --screenshot"
 [ "$(head -c 8 "$ART/ui.png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] ||
 	fail "the screenshot is not a PNG"

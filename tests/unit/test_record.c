@@ -561,7 +561,7 @@ static char *api_runs(struct zk_config *cfg, const char *state_dir, struct view 
 	c.v = *vp;
 	c.now = 1795680000;
 	struct http_route r = {ROUTE_BACKUPS, NULL};
-	struct api_response res = {0, "application/json", BUF_INIT, NULL, NULL, 0};
+	struct http_response res = {0, "application/json", BUF_INIT, NULL, NULL, 0, NULL, NULL};
 	api_handle(&c, &r, NULL, &res);
 	json_t *j = json_loads(res.body.s, 0, NULL);
 	assert_non_null(j);

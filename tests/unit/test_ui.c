@@ -13,12 +13,14 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "config.h"
+#include "history.h"
 #include "state.h"
 #include "ui.h"
 #include "view.h"
@@ -188,12 +190,15 @@ static void test_page(void **state)
 	r = row(p, "class=\"backup\" data-job=\"h\"");
 	has(r, "<span class=\"b ok\">ok</span>");
 	has(r, "<span class=\"b ok\">1h ago</span>");
-	has(r, "fixt/backups/h/tank/good");
+	/* one short line: the age, its time in the title (1280 px, t_ui.sh) */
+	has(r, "<td class=\"t\" title=\"2026-11-26 06:59 UTC\"><span class=\"b ok\">1h "
+	       "ago</span></td>");
+	has(r, "<td class=\"nm\">fixt/backups/h/tank/good</td>");
 	has(r, "1.00 MB");
 	free(r);
 	r = row(p, "class=\"backup\" data-job=\"&lt;script&gt;alert(1)&lt;/script&gt;\"");
 	has(r, "<span class=\"b bad\">failed</span>");
-	has(r, "<span class=\"b bad\">never</span>");
+	has(r, "<td class=\"t\"><span class=\"b bad\">never</span></td>");
 	has(r, "evil&quot;host:tank/a&#39;b");
 	has(r, "&lt;img src=x onerror=alert(2)&gt; &amp; &#xFFFD;");
 	free(r);
@@ -244,15 +249,15 @@ static const char age_answer[] =
 static void test_history(void **state)
 {
 	struct uifx *f = *state;
-	struct ui_history *h = ui_history_new(NOW - 86400, NOW);
+	struct history *h = history_new(NOW - 86400, NOW);
 	struct zerr e = ZERR_INIT;
-	assert_int_equal(
-	    ui_history_parse(range_answer, strlen(range_answer), "pool", &h->pools, &e), 0);
+	assert_int_equal(history_parse(range_answer, strlen(range_answer), "pool", &h->pools, &e),
+	                 0);
 	assert_int_equal(h->pools.n, 2);
 	assert_string_equal(h->pools.s[0].key, "fixt");
 	assert_int_equal(h->pools.s[0].n, 3); /* NaN skipped */
-	assert_int_equal(
-	    ui_history_parse(age_answer, strlen(age_answer), "target", &h->backups, &e), 0);
+	assert_int_equal(history_parse(age_answer, strlen(age_answer), "target", &h->backups, &e),
+	                 0);
 	struct buf b = BUF_INIT;
 	ui_render(f->v, NULL, h, NOW, &b);
 	has(b.s, "<th>history</th>");
@@ -275,16 +280,15 @@ static void test_history(void **state)
 	lacks(r, "class=\"spark\"");
 	free(r);
 	buf_free(&b);
-	ui_history_put(h);
+	history_put(h);
 
 	/* errors and other shapes are refused */
 	const char *bad[] = {"not json", "{\"status\":\"error\",\"error\":\"bad query\"}",
 	                     "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\","
 	                     "\"result\":[]}}"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct ui_series_set set = {NULL, 0};
-		assert_int_equal(ui_history_parse(bad[i], strlen(bad[i]), "pool", &set, &e),
-		                 -EINVAL);
+		struct history_series_set set = {NULL, 0};
+		assert_int_equal(history_parse(bad[i], strlen(bad[i]), "pool", &set, &e), -EINVAL);
 		assert_int_equal(set.n, 0);
 	}
 	has(e.msg, "query_range");
@@ -317,16 +321,16 @@ static void test_url_check(void **state)
 {
 	(void)state;
 	struct zerr e = ZERR_INIT;
-	assert_int_equal(ui_history_url_check("http://127.0.0.1:8428", &e), 0);
-	assert_int_equal(ui_history_url_check("http://vm.example.net/", &e), 0);
-	assert_int_equal(ui_history_url_check("http://[::1]:8428/prefix", &e), 0);
-	assert_int_equal(ui_history_url_check("https://vm.example.net", &e), -EINVAL);
+	assert_int_equal(history_url_check("http://127.0.0.1:8428", &e), 0);
+	assert_int_equal(history_url_check("http://vm.example.net/", &e), 0);
+	assert_int_equal(history_url_check("http://[::1]:8428/prefix", &e), 0);
+	assert_int_equal(history_url_check("https://vm.example.net", &e), -EINVAL);
 	has(e.msg, "only plain http://");
-	assert_int_equal(ui_history_url_check("http://:80", &e), -EINVAL);
-	assert_int_equal(ui_history_url_check("http://u:p@h", &e), -EINVAL);
-	assert_int_equal(ui_history_url_check("http://h:x", &e), -EINVAL);
-	assert_int_equal(ui_history_url_check("http://h/?q=1", &e), -EINVAL);
-	assert_int_equal(ui_history_url_check("http://h/a b", &e), -EINVAL);
+	assert_int_equal(history_url_check("http://:80", &e), -EINVAL);
+	assert_int_equal(history_url_check("http://u:p@h", &e), -EINVAL);
+	assert_int_equal(history_url_check("http://h:x", &e), -EINVAL);
+	assert_int_equal(history_url_check("http://h/?q=1", &e), -EINVAL);
+	assert_int_equal(history_url_check("http://h/a b", &e), -EINVAL);
 }
 
 /* ---- the fetch, against a one-shot server on loopback ---------------- */
@@ -355,7 +359,8 @@ static void *serve(void *arg)
 			s->request[n] = '\0';
 		}
 		if (s->answer) {
-			ssize_t w = write(c, s->answer, strlen(s->answer));
+			/* the client may hang up first (an answer it refuses) */
+			ssize_t w = send(c, s->answer, strlen(s->answer), MSG_NOSIGNAL);
 			(void)w;
 		} else {
 			usleep(800 * 1000); /* longer than the fetch's timeout */
@@ -381,13 +386,16 @@ static void srv_start(struct srv *s, pthread_t *t)
 	assert_int_equal(pthread_create(t, NULL, serve, s), 0);
 }
 
-static int fetch(struct srv *s, struct ui_history **h, struct zerr *e)
+static int fetch(struct srv *s, struct history **h, struct zerr *e)
 {
 	pthread_t t;
 	char url[64];
 	srv_start(s, &t);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/vm/", s->port);
-	int r = ui_history_fetch(url, "h\"1", NOW, 86400, 300, h, e);
+	int r = history_fetch(url, "h\"1", NOW, 86400, 300, h, e);
+	/* a fetch that went elsewhere or stopped early leaves serve() in
+	 * accept(): shutting the listener down wakes it */
+	shutdown(s->fd, SHUT_RDWR);
 	pthread_join(t, NULL);
 	close(s->fd);
 	return r;
@@ -399,7 +407,7 @@ static void test_fetch(void **state)
 	struct buf ans = BUF_INIT;
 	buf_addf(&ans, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n%s", range_answer);
 	struct srv s = {-1, 0, ans.s, 2, ""};
-	struct ui_history *h = NULL;
+	struct history *h = NULL;
 	struct zerr e = ZERR_INIT;
 	if (fetch(&s, &h, &e) < 0)
 		fail_msg("fetch: %s", e.msg);
@@ -407,7 +415,8 @@ static void test_fetch(void **state)
 	assert_int_equal(h->backups.n, 0); /* the answer has no target labels */
 	assert_int_equal(h->end, NOW);
 	assert_int_equal(h->start, NOW - 86400);
-	ui_history_put(h);
+	history_put(h);
+	h = NULL;
 	/* the path under the base URL, the host's label quoted, a step for 120 points */
 	has(s.request, "GET "
 	               "/vm/api/v1/"
@@ -416,7 +425,6 @@ static void test_fetch(void **state)
 	has(s.request, "GET /vm/api/v1/query_range?query=time%28%29%20-%20"
 	               "zfs_backup_last_success_timestamp%7Bhostname%3D%22h%5C%221%22%7D&"
 	               "start=1795593600&end=1795680000&step=720s HTTP/1.0\r\n");
-	buf_free(&ans);
 
 	struct srv s404 = {-1, 0, "HTTP/1.1 404 Not Found\r\n\r\nno", 1, ""};
 	h = NULL;
@@ -424,16 +432,59 @@ static void test_fetch(void **state)
 	assert_null(h);
 	has(e.msg, "answered 404");
 
-	struct srv chunked = {
-	    -1, 0, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 1, ""};
-	assert_int_equal(fetch(&chunked, &h, &e), -EPROTO);
+	/* a redirect is not followed: it is an answer that is not 200 */
+	struct srv moved = {-1, 0, "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:1/\r\n\r\n", 1,
+	                    ""};
+	assert_int_equal(fetch(&moved, &h, &e), -EPROTO);
+	has(e.msg, "answered 302");
+	struct srv nothttp = {-1, 0, "SSH-2.0-OpenSSH_9.2\r\n", 1, ""};
+	assert_int_equal(fetch(&nothttp, &h, &e), -EPROTO);
+	assert_null(h);
+
+	/* libcurl decodes a chunked body (the hand-written client refused one) */
+	buf_reset(&ans);
+	buf_addf(&ans,
+	         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%zx\r\n%s\r\n0\r\n\r\n",
+	         strlen(range_answer), range_answer);
+	struct srv chunked = {-1, 0, ans.s, 2, ""};
+	if (fetch(&chunked, &h, &e) < 0)
+		fail_msg("fetch of a chunked answer: %s", e.msg);
+	assert_int_equal(h->pools.n, 2);
+	history_put(h);
+	h = NULL;
+
+	/* an answer over HISTORY_MAX, announced or not, is refused */
+	struct srv announced = {-1, 0, "HTTP/1.1 200 OK\r\nContent-Length: 4194305\r\n\r\n{}", 1,
+	                        ""};
+	assert_int_equal(fetch(&announced, &h, &e), -E2BIG);
+	buf_reset(&ans);
+	buf_adds(&ans, "HTTP/1.1 200 OK\r\n\r\n");
+	while (ans.len < HISTORY_MAX + 100)
+		buf_adds(&ans, "[1795680000,\"1\"],");
+	struct srv big = {-1, 0, ans.s, 1, ""};
+	assert_int_equal(fetch(&big, &h, &e), -E2BIG);
+	has(e.msg, "over 4194304 bytes");
+	assert_null(h);
+	buf_free(&ans);
+
+	/* no proxy from the environment: the store is asked directly */
+	setenv("http_proxy", "http://127.0.0.1:1", 1);
+	buf_addf(&ans, "HTTP/1.1 200 OK\r\n\r\n%s", range_answer);
+	struct srv direct = {-1, 0, ans.s, 2, ""};
+	int r = fetch(&direct, &h, &e);
+	unsetenv("http_proxy");
+	if (r < 0)
+		fail_msg("fetch with http_proxy set: %s", e.msg);
+	history_put(h);
+	h = NULL;
+	buf_free(&ans);
 
 	struct srv slow = {-1, 0, NULL, 1, ""};
 	assert_int_equal(fetch(&slow, &h, &e), -ETIMEDOUT);
 	assert_null(h);
 
 	/* nobody listening */
-	assert_int_equal(ui_history_fetch("http://127.0.0.1:1", "h", NOW, 86400, 300, &h, &e),
+	assert_int_equal(history_fetch("http://127.0.0.1:1", "h", NOW, 86400, 300, &h, &e),
 	                 -ECONNREFUSED);
 }
 

@@ -268,7 +268,7 @@ static void compliance(struct metrics *m, const struct view *v, const char *name
 				x = (uint64_t)(c->retention > 0 ? c->retention : 0);
 				break;
 			case CF_PERCENT: /* the seed's value, uncapped: dashboards read the same */
-				x = (uint64_t)view_seed_compliance(c->count, c->retention);
+				x = (uint64_t)c->seed_percent;
 				break;
 			case CF_NEWEST:
 				x = c->newest;

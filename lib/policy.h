@@ -94,7 +94,8 @@ struct policy_compliance {
 	unsigned count;   /* snapshots of the interval that match the pattern */
 	int retention;    /* what the policy keeps */
 	int seed_percent; /* the seed's int(count / retention * 100) in IEEE
-	                     double, uncapped: its API's figure */
+	                     double, uncapped (seed-system.md 1.6; 100 when
+	                     none is kept): its API's and /metrics' figure */
 	int percent;      /* count * 100 / retention exactly, capped at 100 */
 	uint64_t newest;  /* creation of the newest, ZFS_NONE when none */
 	uint64_t oldest;  /* creation of the oldest, ZFS_NONE when none */

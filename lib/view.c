@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <stdarg.h>
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -192,14 +191,6 @@ static void index_props(struct view *v)
 		}
 		i = j;
 	}
-}
-
-int view_seed_compliance(unsigned count, int retention)
-{
-	if (retention <= 0)
-		return 100;
-	double pct = (double)count / (double)retention * 100.0;
-	return pct >= (double)INT_MAX ? INT_MAX : (int)pct;
 }
 
 static void build_datasets(struct view *v, time_t now)

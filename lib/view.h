@@ -190,13 +190,6 @@ bool view_backup_ok(const struct view_backup *b);
  * seed's metrics label them. */
 void view_split_name(const char *name, struct buf *pool, const char **rest);
 
-/* The seed's compliance of one interval (seed-system.md 1.6), the value of
- * its JSON field and metric: int(count / retention * 100) in IEEE double,
- * truncated, not capped (35 of 24 is 145; 23 of 5 is 459, where integer
- * arithmetic gives 460); 100 when the policy keeps none. zkeep's capped,
- * age-aware figures are struct policy_compliance's percent and compliant. */
-int view_seed_compliance(unsigned count, int retention);
-
 /* Parses a zpool status scan line (the text after "scan:"). */
 void view_scan_parse(const char *scan, struct view_scan *out);
 

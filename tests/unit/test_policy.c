@@ -6,7 +6,6 @@
 #include <time.h>
 
 #include "policy.h"
-#include "view.h"
 
 /* Local wall-clock time in the current TZ to epoch; isdst picks the side
  * of an ambiguous hour (1 summer time, 0 winter time, -1 don't care). */
@@ -229,7 +228,7 @@ static void test_compliance(void **state)
 }
 
 /* The seed's figure is its float arithmetic's, truncated, as /metrics
- * exports it (view_seed_compliance): 23 of 5 is 459 and 29 of 100 is 28;
+ * and /metrics export it (seed_percent): 23 of 5 is 459 and 29 of 100 is 28;
  * zkeep's own percent is exact (29) and capped (100). */
 static void test_seed_ratio(void **state)
 {
@@ -253,8 +252,6 @@ static void test_seed_ratio(void **state)
 		policy_compliance(&f.snaps, "autosnap", &p, now, 2, c);
 		assert_int_equal(c[ZK_HOURLY].count, ratio[i].count);
 		assert_int_equal(c[ZK_HOURLY].seed_percent, ratio[i].seed);
-		assert_int_equal(c[ZK_HOURLY].seed_percent,
-		                 view_seed_compliance(ratio[i].count, ratio[i].keep));
 		assert_int_equal(c[ZK_HOURLY].percent, ratio[i].pct);
 		policy_snaps_free(&f.snaps);
 	}

@@ -123,11 +123,13 @@ install: $(BUILD)/zkeep
 	if ls man/*.1 >/dev/null 2>&1; then \
 		install -d $(DESTDIR)$(MANDIR)/man1 && install -m 0644 man/*.1 $(DESTDIR)$(MANDIR)/man1/; \
 	fi
+	install -d $(DESTDIR)$(MANDIR)/man5 && install -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/zkeep
 	for n in $(SEED_NAMES); do rm -f $(DESTDIR)$(BINDIR)/$$n; done
 	for m in man/*.1; do rm -f $(DESTDIR)$(MANDIR)/man1/$$(basename $$m); done
+	for m in man/*.5; do rm -f $(DESTDIR)$(MANDIR)/man5/$$(basename $$m); done
 
 clean:
 	rm -rf build build-asan build-clang build-fuzz

@@ -43,3 +43,13 @@ grep -q "did you mean 'status'" <<<"$out" || fail "no suggestion for 'statsu': $
 out=$("$zk" frobnicate 2>&1) || true
 grep -q "did you mean" <<<"$out" && fail "a suggestion for 'frobnicate': $out"
 echo "option tables and man pages agree"
+# Every key the config reader takes (each is a strcmp(k, "KEY") in
+# lib/config.c) is documented in zkeep.conf(5), as a term (.B/.BI/.BR).
+keys=$(grep -o 'strcmp(k, "[a-z_]*")' "$top/lib/config.c" | sed 's/.*"\(.*\)")/\1/' | sort -u)
+[ -n "$keys" ] || fail "no keys found in lib/config.c (has the reader changed shape?)"
+terms=$(grep -E '^\.(B|BI|BR) ' "$top/man/zkeep.conf.5" | sed 's/^\.[A-Z]* //; s/\\-/-/g' | tr -s ' ",' '\n' | sort -u)
+for k in $keys; do
+	grep -qx -- "$k" <<<"$terms" || { echo "config key '$k' (lib/config.c) is not documented in man/zkeep.conf.5"; bad=1; }
+done
+[ $bad = 0 ] || fail "zkeep.conf(5) misses keys (above)"
+echo "zkeep.conf(5) documents every config key"

@@ -240,6 +240,49 @@ int leaf_restore(const struct host *h, const char *target, const struct leaf_tak
 	return r;
 }
 
+void leaf_props_of(const struct leaf_take *t, struct buf *out)
+{
+	buf_reset(out);
+	for (size_t i = 0; i < t->recv_opts.n; i++)
+		if (strcmp(t->recv_opts.v[i], "-o"))
+			buf_addf(out, "%s%s", out->len ? " " : "", t->recv_opts.v[i]);
+}
+
+static bool leaf_prop_ok(const char *p)
+{
+	const char *eq = strchr(p, '=');
+	if (!eq || !eq[1] ||
+	    strspn(eq + 1, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(eq + 1))
+		return false;
+	size_t n = (size_t)(eq - p);
+	return (n == 7 && !strncmp(p, "acltype", n)) || (n == 5 && !strncmp(p, "xattr", n));
+}
+
+int leaf_props_set(const struct host *h, const char *target, const char *props, int timeout_ms,
+                   struct zerr *e)
+{
+	struct strvec argv = STRVEC_INIT, words = STRVEC_INIT;
+	struct buf out = BUF_INIT;
+	int r = 0;
+	strvec_split(&words, props);
+	strvec_pushv(&argv, (const char *const[]){"zfs", "set", NULL});
+	for (size_t i = 0; i < words.n && !r; i++) {
+		if (!leaf_prop_ok(words.v[i]))
+			r = zerr_set(e, -EINVAL,
+			             "'%s': the run record's leaf_props for %s has '%s', which is "
+			             "not acltype=VALUE or xattr=VALUE; nothing set",
+			             target, target, words.v[i]);
+		strvec_push(&argv, words.v[i]);
+	}
+	strvec_push(&argv, target);
+	if (!r && words.n)
+		r = zfs_quiet(h, (const char *const *)argv.v, &out, timeout_ms, e);
+	strvec_clear(&argv);
+	strvec_clear(&words);
+	buf_free(&out);
+	return r;
+}
+
 void leaf_take_free(struct leaf_take *t)
 {
 	free(t->lf.acltype);

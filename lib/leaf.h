@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "err.h"
 #include "host.h"
 #include "strvec.h"
@@ -74,6 +75,18 @@ int leaf_take(const struct host *h, const char *target, bool raw, bool dry_run, 
  * exists (the receive made it after all). */
 int leaf_restore(const struct host *h, const char *target, const struct leaf_take *t,
                  int timeout_ms, struct zerr *e);
+
+/* The properties t carries for the receive, as "acltype=posix xattr=sa"
+ * into out (empty when none): what leaf_props_set must set later when the
+ * first receive was interrupted (a resumed receive takes no -o). */
+void leaf_props_of(const struct leaf_take *t, struct buf *out);
+
+/* Sets props (leaf_props_of's form, read back from a run record) on
+ * target with one `zfs set`. Only acltype and xattr with values of
+ * letters and digits are taken: -EINVAL for anything else, naming it,
+ * and nothing is set. */
+int leaf_props_set(const struct host *h, const char *target, const char *props, int timeout_ms,
+                   struct zerr *e);
 
 void leaf_take_free(struct leaf_take *t);
 

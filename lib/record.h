@@ -21,6 +21,7 @@
  *       "bytes": N, "start": T, "end": T,
  *       "newest": {"name": S, "guid": G, "creation": T}|null,
  *       "resume_token": S|null, "resume_refused": S|null,
+ *       "leaf_props": S|null,
  *       "matched_by_name": B,
  *       "snapshots_changed": {"source": T, "target": T, "source_guid": G,
  *                             "target_guid": G, "checked": T,
@@ -35,7 +36,8 @@
  * Version 0 is every record without "version" (zkeep 0.2.0 and before);
  * it is read as then: guids also as signed integers (the same bits), keys
  * added later (last_success, resume_refused, the snapshots_changed ones,
- * keep) may be missing. A record of a newer version is refused, not
+ * keep) may be missing. leaf_props came later in version 1, and is read
+ * as null when missing. A record of a newer version is refused, not
  * guessed at. A record read and written again is written as version 1.
  *
  * Reading takes what it can: a time or count outside 0..2^53 (or not a
@@ -85,6 +87,10 @@ struct record_dataset {
 	int64_t newest_creation;
 	char *resume_token;   /* the target's pending token after the run, or NULL */
 	char *resume_refused; /* why the target's token was not resumed, or NULL */
+	/* "acltype=posix xattr=sa": the properties of the empty leaf the first
+	 * receive replaced (leaf.h), still to be set on the target because
+	 * that receive was interrupted and a resume carries no -o; or NULL */
+	char *leaf_props;
 	bool matched_by_name; /* the plan matched snapshots by name, not guid */
 	/* snapshots_changed of source and target when the run found the
 	 * dataset up to date and old enough to trust, ZFS_NONE (both) when

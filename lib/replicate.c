@@ -373,6 +373,8 @@ static void carry_over(struct repl_dataset *d, const struct record_dataset *p)
 	if (!p)
 		return;
 	d->last_success = (time_t)p->last_success;
+	if (!d->leaf_props && p->leaf_props)
+		d->leaf_props = xstrdup(p->leaf_props);
 	if (d->outcome == REPL_FAILED && !d->newest && p->newest) {
 		d->newest = xstrdup(p->newest);
 		d->newest_guid = p->newest_guid;
@@ -549,6 +551,7 @@ static void record_dataset_of(struct record *rec, const struct run *rn,
 	}
 	x->resume_token = dup_or_null(d->resume_token);
 	x->resume_refused = dup_or_null(d->resume_refused);
+	x->leaf_props = dup_or_null(d->leaf_props);
 	x->matched_by_name = d->matched_by_name;
 	/* trusted next time only if old enough (see CHANGED_MARGIN) */
 	if (d->src_changed != ZFS_NONE && d->dst_changed != ZFS_NONE &&
@@ -943,6 +946,12 @@ static const struct zfs_obj *run_step(struct job_run *jr, struct repl_dataset *d
 		if (now_first && x->leaf.destroyed && !d->resume_token &&
 		    leaf_restore(j->dst, d->target, &x->leaf, j->timeout_ms, &le) < 0)
 			log_error("cannot make the empty %s again: %s", d->target, le.msg);
+		/* or the leaf's acltype and xattr, for after the resume */
+		if (now_first && x->leaf.destroyed && d->resume_token && x->leaf.recv_opts.n) {
+			struct buf lp = BUF_INIT;
+			leaf_props_of(&x->leaf, &lp);
+			d->leaf_props = buf_detach(&lp, NULL);
+		}
 	}
 	free(split);
 	return got;
@@ -1045,6 +1054,27 @@ static void finish(struct job_run *jr, struct repl_dataset *d, const struct ds *
 		prune_target(j, d, in, p);
 }
 
+/* The empty leaf's acltype and xattr that an interrupted first receive
+ * left in the last record (pd): set once the target is complete, carried
+ * to the next record while it is not. */
+static void leaf_props_finish(const struct repl_job *j, struct repl_dataset *d,
+                              const struct record_dataset *pd)
+{
+	struct zerr e = ZERR_INIT;
+	if (!pd || !pd->leaf_props || d->leaf_props || j->dry_run)
+		return;
+	if (d->outcome != REPL_OK && d->outcome != REPL_UP_TO_DATE) {
+		d->leaf_props = xstrdup(pd->leaf_props);
+		return;
+	}
+	if (leaf_props_set(j->dst, d->target, pd->leaf_props, j->timeout_ms, &e) < 0) {
+		d->leaf_props = xstrdup(pd->leaf_props);
+		fail_dataset(d, e.msg);
+		return;
+	}
+	log_info("set %s on %s, as the empty leaf it replaced had them", pd->leaf_props, d->target);
+}
+
 /* One source dataset: skip, refuse, resume, plan, execute, protect. */
 static void replicate_dataset(struct job_run *jr, const struct zfs_obj *o,
                               struct policy_dataset *sd)
@@ -1078,6 +1108,7 @@ static void replicate_dataset(struct job_run *jr, const struct zfs_obj *o,
 	plan_make(&in, &p);
 	d->matched_by_name = p.matched_by_name;
 	const struct zfs_obj *got = execute(jr, d, &x, &in, &p, rs);
+	leaf_props_finish(j, d, pd);
 	if (j->dry_run && x.tobj && x.tobj->resume_token)
 		d->resume_token = xstrdup(x.tobj->resume_token);
 	finish(jr, d, &x, &in, &p, got);
@@ -1199,6 +1230,7 @@ void repl_result_free(struct repl_result *res)
 		free(res->v[i].newest);
 		free(res->v[i].resume_token);
 		free(res->v[i].resume_refused);
+		free(res->v[i].leaf_props);
 	}
 	free(res->v);
 	free(res->error);

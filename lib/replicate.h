@@ -87,6 +87,7 @@ struct repl_dataset {
 	bool matched_by_name;
 	char *resume_token;   /* the target's pending token after the run, or NULL */
 	char *resume_refused; /* why the target's token was not resumed, or NULL */
+	char *leaf_props;     /* record.h: still to be set after an interrupted first receive */
 	/* snapshots_changed of source and target as listed when the dataset
 	 * was found up to date (ZFS_NONE otherwise): the next run skips it
 	 * while both stay the same */

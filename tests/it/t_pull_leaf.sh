@@ -101,4 +101,37 @@ want=$(zfs get -H -o value,source canmount,acltype,xattr zldst/ref)
 for p in zldst/plain/h2 zldst/plain/h2/zlsrc; do
 	assert_eq "$(zfs get -H -o value,source canmount,acltype,xattr $p)" "$want" "$p"
 done
-echo "pull into pre-created leaves: plain -F, encrypted replaced with its properties, non-empty refused"
+# an interrupted first receive into a replaced leaf: the resumed receive
+# takes no -o, so the run record keeps the leaf's acltype and xattr and
+# the run that completes the receive sets them
+log_must zfs create zlsrc/big
+dd if=/dev/urandom of=/zlsrc/big/f bs=1M count=24 status=none
+log_must zfs snapshot zlsrc/big@s1
+leaf=zldst/enc/h/zlsrc/big
+leaf_make $leaf
+props0=$(zfs get -H -o value,source acltype,xattr $leaf)
+pull_job zlsrc/big zldst/enc h --bwlimit 2M
+"${PULL[@]}" >"$st/out" 2>&1 &
+zpid=$!
+for _ in $(seq 1 300); do
+	pgrep -u zkb -f "zfs send" >/dev/null && break
+	kill -0 $zpid 2>/dev/null || log_fail "the pull ended before its send: $(cat "$st/out")"
+	sleep 0.1
+done
+sleep 3 # some MiB in: at 2 MiB/s the 24 take 12 s
+log_must pkill -u zkb -f "zfs send"
+wait $zpid && log_fail "the interrupted pull exited 0: $(cat "$st/out")"
+tok=$(zfs get -H -o value receive_resume_token $leaf)
+[ "$tok" != - ] && [ -n "$tok" ] || log_fail "no partial receive to resume in $leaf: $(cat "$st/out")"
+lp=$(python3 -c 'import json,sys; print([d for d in json.load(open(sys.argv[1]))["datasets"] if d["target"] == sys.argv[2]][0]["leaf_props"])' "$st/pull-h.json" $leaf)
+assert_contains "$lp" "acltype=posix xattr=" "the record's leaf_props"
+PULL=("${PULL[@]:0:${#PULL[@]}-2}") # the same job (and record) without --bwlimit
+out=$(log_must "${PULL[@]}")
+assert_contains "$out" "set acltype=posix xattr="
+assert_contains "$out" " on $leaf, as the empty leaf it replaced had them"
+assert_eq "$(guids $leaf)" "$(guids zlsrc/big)" "snapshots after the resume"
+assert_eq "$(zfs get -H -o value,source acltype,xattr $leaf)" "$props0" "acltype and xattr after the resume"
+lp=$(python3 -c 'import json,sys; print([d for d in json.load(open(sys.argv[1]))["datasets"] if d["target"] == sys.argv[2]][0]["leaf_props"])' "$st/pull-h.json" $leaf)
+assert_eq "$lp" None "the record's leaf_props once set"
+echo "pull into pre-created leaves: plain -F, encrypted replaced with its properties (also across an interrupted first receive), non-empty refused"
+

@@ -130,7 +130,7 @@ int config_parse_duration(const char *s, int64_t *out, struct zerr *e)
 	static const struct {
 		char unit;
 		int64_t secs;
-	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7L * 86400}};
 	size_t digits = strspn(s, "0123456789");
 	if (digits && digits <= 9 && s[digits] && !s[digits + 1]) {
 		int64_t n = strtoll(s, NULL, 10);
@@ -225,8 +225,8 @@ void config_init(struct zk_config *c)
 	    .pool_capacity_warning = 80,
 	    .pool_capacity_critical = 90,
 	    .snapshot_compliance = 80,
-	    .backup_age_pull = 14 * 3600, /* the seed's pulls: longest gap 10 h, + 4 h */
-	    .backup_age_push = 30 * 3600, /* nightly pushes: 24 h + 6 h */
+	    .backup_age_pull = 14L * 3600, /* the seed's pulls: longest gap 10 h, + 4 h */
+	    .backup_age_push = 30L * 3600, /* nightly pushes: 24 h + 6 h */
 	    .pool_unhealthy = ZK_LEVEL_CRITICAL,
 	    .pool_errors = ZK_LEVEL_WARNING,
 	    .snapshot_stale = ZK_LEVEL_WARNING,

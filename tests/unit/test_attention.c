@@ -31,6 +31,14 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* [attention] lines over the defaults, into cfg. */
+static void load(const char *text)
+{
+	struct zerr e = ZERR_INIT;
+	if (config_load_string(&cfg, "t.conf", text, &e) < 0)
+		fail_msg("%s", e.msg);
+}
+
 static const struct att_finding *find(const struct att_object *o, enum att_check c)
 {
 	for (size_t i = 0; i < o->n_checks; i++)
@@ -40,10 +48,23 @@ static const struct att_finding *find(const struct att_object *o, enum att_check
 	return NULL;
 }
 
+/* The level of o's check c, its reason (kept until the next call) in
+ * *reason when asked; frees o. */
+static int take(struct att_object *o, enum att_check c, const char **reason)
+{
+	static char kept[256];
+	const struct att_finding *f = find(o, c);
+	int level = f->level;
+	snprintf(kept, sizeof(kept), "%s", f->reason ? f->reason : "");
+	if (reason)
+		*reason = kept;
+	attention_object_free(o);
+	return level;
+}
+
 static int pool_level(const char *health, uint64_t cap, uint64_t cksum, enum att_check c,
                       const char **reason)
 {
-	static char kept[256];
 	struct zpool z = {"tank", health, 100, cap, 100 - cap, 0, cap};
 	struct zpool_vdev vd = {"sda", "ONLINE", 1, 0, 0, cksum};
 	struct view_pool p = {0};
@@ -56,13 +77,7 @@ static int pool_level(const char *health, uint64_t cap, uint64_t cksum, enum att
 	attention_pool(&p, &cfg.attention, &o);
 	assert_string_equal(o.name, "tank");
 	assert_int_equal(o.n_checks, 3);
-	const struct att_finding *f = find(&o, c);
-	int level = f->level;
-	snprintf(kept, sizeof(kept), "%s", f->reason ? f->reason : "");
-	if (reason)
-		*reason = kept;
-	attention_object_free(&o);
-	return level;
+	return take(&o, c, reason);
 }
 
 static void test_pool(void **state)
@@ -82,14 +97,9 @@ static void test_pool(void **state)
 	assert_int_equal(pool_level("ONLINE", 10, 3, ATT_ERRORS, NULL), ZK_LEVEL_WARNING);
 	assert_int_equal(pool_level("ONLINE", 10, ZFS_NONE, ATT_ERRORS, NULL), ZK_LEVEL_OK);
 	/* thresholds and levels from the config */
-	struct zerr e = ZERR_INIT;
-	assert_int_equal(
-	    config_load_string(&cfg, "t.conf",
-	                       "[attention]\npool_capacity_warning = 50\n"
-	                       "pool_capacity_critical = 70\npool_unhealthy = warning\n"
-	                       "pool_errors = ok\n",
-	                       &e),
-	    0);
+	load("[attention]\npool_capacity_warning = 50\n"
+	     "pool_capacity_critical = 70\npool_unhealthy = warning\n"
+	     "pool_errors = ok\n");
 	assert_int_equal(pool_level("ONLINE", 51, 0, ATT_CAPACITY, NULL), ZK_LEVEL_WARNING);
 	assert_int_equal(pool_level("ONLINE", 71, 0, ATT_CAPACITY, NULL), ZK_LEVEL_CRITICAL);
 	assert_int_equal(pool_level("FAULTED", 10, 0, ATT_HEALTH, NULL), ZK_LEVEL_WARNING);
@@ -154,12 +164,8 @@ static void test_snapshots(void **state)
 	assert_int_equal(find(&o, ATT_STALE)->level, ZK_LEVEL_OK);
 	assert_int_equal(find(&o, ATT_COMPLIANCE)->level, ZK_LEVEL_WARNING);
 	attention_object_free(&o);
-	struct zerr e = ZERR_INIT;
-	assert_int_equal(config_load_string(&cfg, "t.conf",
-	                                    "[attention]\nsnapshot_compliance = 50\n"
-	                                    "snapshot_stale = critical\n",
-	                                    &e),
-	                 0);
+	load("[attention]\nsnapshot_compliance = 50\n"
+	     "snapshot_stale = critical\n");
 	snaps(7, 3 * 3600, &o);
 	assert_int_equal(find(&o, ATT_COMPLIANCE)->level, ZK_LEVEL_OK);
 	assert_int_equal(o.level, ZK_LEVEL_CRITICAL);
@@ -169,7 +175,6 @@ static void test_snapshots(void **state)
 static int backup_level(const char *kind, const char *result, int64_t age, enum att_check c,
                         const char **reason)
 {
-	static char kept[256];
 	struct view_backup b = {0};
 	b.job = "nas1";
 	b.kind = kind;
@@ -182,13 +187,7 @@ static int backup_level(const char *kind, const char *result, int64_t age, enum 
 	attention_backup(&b, &cfg.attention, NOW, &o);
 	assert_string_equal(o.name, "nas1:tank/data");
 	assert_int_equal(o.kind, ATT_BACKUP);
-	const struct att_finding *f = find(&o, c);
-	int level = f->level;
-	snprintf(kept, sizeof(kept), "%s", f->reason ? f->reason : "");
-	if (reason)
-		*reason = kept;
-	attention_object_free(&o);
-	return level;
+	return take(&o, c, reason);
 }
 
 static void test_backup(void **state)
@@ -211,12 +210,8 @@ static void test_backup(void **state)
 	                       "receive: out of space");
 	assert_int_equal(backup_level("pull", "up_to_date", 60, ATT_FAILED, NULL), ZK_LEVEL_OK);
 	assert_int_equal(backup_level("pull", "skipped", 60, ATT_FAILED, NULL), ZK_LEVEL_OK);
-	struct zerr e = ZERR_INIT;
-	assert_int_equal(config_load_string(&cfg, "t.conf",
-	                                    "[attention]\nbackup_age_pull = 3d\n"
-	                                    "backup_age_push = 90m\nbackup_failed = critical\n",
-	                                    &e),
-	                 0);
+	load("[attention]\nbackup_age_pull = 3d\n"
+	     "backup_age_push = 90m\nbackup_failed = critical\n");
 	assert_int_equal(backup_level("pull", "ok", 2 * 86400, ATT_AGE, NULL), ZK_LEVEL_OK);
 	assert_int_equal(backup_level("push", "ok", 91 * 60, ATT_AGE, NULL), ZK_LEVEL_CRITICAL);
 	assert_int_equal(backup_level("pull", "failed", 60, ATT_FAILED, NULL), ZK_LEVEL_CRITICAL);

@@ -88,16 +88,14 @@ static void age(char *out, size_t len, int64_t secs)
 	buf_free(&b);
 }
 
-/* What needs attention (lib/attention decides), one line each: the level,
- * then the reason. */
+/* What needs attention (lib/attention decides), one line each, worst
+ * first as on the /ui/ page: the level, then the reason. */
 static void attention_lines(const struct attention *att, struct strvec *out)
 {
-	for (size_t i = 0; i < att->n; i++)
-		for (size_t k = 0; k < att->v[i].n_checks; k++) {
-			const struct att_finding *f = &att->v[i].checks[k];
-			if (f->level != ZK_LEVEL_OK)
-				strvec_pushf(out, "%s: %s", zk_level_names[f->level], f->reason);
-		}
+	const struct att_finding **f = attention_worst_first(att);
+	for (size_t i = 0; i < att->n_bad; i++)
+		strvec_pushf(out, "%s: %s", zk_level_names[f[i]->level], f[i]->reason);
+	free(f);
 }
 
 /* w widened to fit s: the name columns fit the longest name, so a long

@@ -201,6 +201,18 @@ void attention_free(struct attention *att)
 	memset(att, 0, sizeof(*att));
 }
 
+const struct att_finding **attention_worst_first(const struct attention *att)
+{
+	const struct att_finding **v = xcalloc(att->n_bad + 1, sizeof(*v));
+	size_t n = 0;
+	for (int lvl = ZK_LEVEL_CRITICAL; lvl > ZK_LEVEL_OK; lvl--)
+		for (size_t i = 0; i < att->n; i++)
+			for (size_t k = 0; k < att->v[i].n_checks; k++)
+				if (att->v[i].checks[k].level == lvl)
+					v[n++] = &att->v[i].checks[k];
+	return v;
+}
+
 void attention_thresholds(const struct zk_attention_cfg *a,
                           struct att_threshold out[ATT_N_THRESHOLDS])
 {

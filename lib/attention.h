@@ -82,6 +82,10 @@ struct attention {
 void attention_decide(const struct view *v, const struct zk_attention_cfg *a, time_t now,
                       struct attention *out);
 void attention_free(struct attention *att);
+/* The findings that are not ok, worst first (the critical ones, then the
+ * warnings; the rule's order within a level), as every reader lists them:
+ * att->n_bad pointers into att, in a new array (free it). */
+const struct att_finding **attention_worst_first(const struct attention *att);
 
 /* One object each (what attention_decide runs per object). */
 void attention_pool(const struct view_pool *p, const struct zk_attention_cfg *a,

@@ -449,14 +449,11 @@ static void locks_and_warnings(struct buf *o, const struct view *v)
 static void attention_box(struct buf *o, const struct attention *att)
 {
 	struct buf a = BUF_INIT;
-	for (int lvl = ZK_LEVEL_CRITICAL; lvl > ZK_LEVEL_OK; lvl--)
-		for (size_t i = 0; i < att->n; i++)
-			for (size_t k = 0; k < att->v[i].n_checks; k++) {
-				const struct att_finding *f = &att->v[i].checks[k];
-				if (f->level == lvl)
-					html(&a, "<li class=\"%s\">%s: %s</li>",
-					     zk_level_names[lvl], zk_level_names[lvl], f->reason);
-			}
+	const struct att_finding **f = attention_worst_first(att);
+	for (size_t i = 0; i < att->n_bad; i++)
+		html(&a, "<li class=\"%s\">%s: %s</li>", zk_level_names[f[i]->level],
+		     zk_level_names[f[i]->level], f[i]->reason);
+	free(f);
 	size_t n = att->n_bad;
 	if (n) {
 		html(o, "<div class=\"att\" id=\"attention\" data-state=\"%s\"><strong>",

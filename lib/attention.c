@@ -203,7 +203,7 @@ void attention_free(struct attention *att)
 
 const struct att_finding **attention_worst_first(const struct attention *att)
 {
-	const struct att_finding **v = xcalloc(att->n_bad + 1, sizeof(*v));
+	const struct att_finding **v = xcalloc(att->n_bad + 1, sizeof(const struct att_finding *));
 	size_t n = 0;
 	for (int lvl = ZK_LEVEL_CRITICAL; lvl > ZK_LEVEL_OK; lvl--)
 		for (size_t i = 0; i < att->n; i++)

@@ -363,7 +363,8 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 		s.interval = (int)n;
 	}
 	log_set_level(debug ? LOG_LVL_DEBUG : quiet ? LOG_LVL_ERROR : s.level);
-	struct view_opts vo = {&cfg, &local, s.hostname, s.timeout_s * 1000, 0, true};
+	struct view_opts vo = {&cfg, &local, s.hostname,         s.timeout_s * 1000,
+	                       0,    true,   metrics_render_view};
 	if (once) { /* for checks and benchmarks: one collection, its /metrics, exit */
 		int r = collect_once(&vo, &holder);
 		struct view_status st;

@@ -5,10 +5,10 @@
  * The OpenZFS version and capabilities; every pool with health, space,
  * object counts and its last scrub; policy compliance per managed dataset
  * and interval; every backup's last result, last success, age and lag from
- * the run records; the pull/push locks held. Exit 1 when anything needs
- * attention (a pool not ONLINE or with errors, an interval not compliant,
- * a declared dataset missing, a backup whose last run failed), so cron
- * mail and Nagios-style checks notice; the reasons are listed at the end.
+ * the run records; the pull/push locks held. Exits as a Nagios check does,
+ * by the one "needs attention" rule (lib/attention.h, the config's
+ * [attention]): 0 ok, 1 warning, 2 critical, 3 unknown (its own usage,
+ * config or collection error); the reasons are listed at the end.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attention.h"
 #include "autosnap.h"
 #include "cmd.h"
 #include "config.h"
@@ -87,37 +88,14 @@ static void age(char *out, size_t len, int64_t secs)
 	buf_free(&b);
 }
 
-/* What needs attention, one line each. */
-static void attention(const struct view *v, struct strvec *out)
+/* What needs attention (lib/attention decides), one line each, worst
+ * first as on the /ui/ page: the level, then the reason. */
+static void attention_lines(const struct attention *att, struct strvec *out)
 {
-	for (size_t i = 0; i < v->pools.n; i++) {
-		const struct view_pool *p = &v->vpools[i];
-		if (strcmp(p->zp->health, "ONLINE"))
-			strvec_pushf(out, "pool '%s' is %s", p->zp->name, p->zp->health);
-		if (view_pool_has_errors(p))
-			strvec_pushf(out, "pool '%s' has read, write, checksum or scan errors",
-			             p->zp->name);
-	}
-	for (size_t i = 0; i < v->ix.missing.n; i++)
-		strvec_pushf(out, "'%s' is declared in the config but does not exist",
-		             v->ix.missing.v[i]);
-	for (size_t i = 0; i < v->ix.n; i++) {
-		const struct view_dataset *d = &v->ds[i];
-		if (!d->pd->policy)
-			continue;
-		for (int k = 0; k < ZK_N_INTERVALS; k++)
-			if (d->comp[k].retention > 0 && !d->comp[k].compliant)
-				strvec_pushf(out, "'%s' %s: %u of %d snapshots%s", d->pd->obj->name,
-				             zk_interval_names[k], d->comp[k].count,
-				             d->comp[k].retention,
-				             d->comp[k].fresh ? "" : ", newest too old");
-	}
-	for (size_t i = 0; i < v->n_backups; i++)
-		if (!view_backup_ok(&v->backups[i]))
-			strvec_pushf(out, "backup %s '%s' -> '%s' failed: %s", v->backups[i].job,
-			             v->backups[i].source, v->backups[i].target,
-			             v->backups[i].error ? v->backups[i].error
-			                                 : "see the run record");
+	const struct att_finding **f = attention_worst_first(att);
+	for (size_t i = 0; i < att->n_bad; i++)
+		strvec_pushf(out, "%s: %s", zk_level_names[f[i]->level], f[i]->reason);
+	free(f);
 }
 
 /* w widened to fit s: the name columns fit the longest name, so a long
@@ -239,7 +217,7 @@ static void print_text(const struct view *v, const struct strvec *att, time_t no
 		printf("warning: %s\n", v->warnings.v[i]);
 }
 
-static json_t *to_json(const struct view *v, const struct strvec *att, time_t now)
+static json_t *to_json(const struct view *v, const struct strvec *att, int worst, time_t now)
 {
 	const struct zfs_caps *caps = &v->caps;
 	json_t *jp = json_array();
@@ -311,13 +289,15 @@ static json_t *to_json(const struct view *v, const struct strvec *att, time_t no
 		json_array_append_new(ja, json_string(att->v[i]));
 	for (size_t i = 0; i < v->warnings.n; i++)
 		json_array_append_new(jw, json_string(v->warnings.v[i]));
-	return json_pack("{s:s, s:{s:s, s:s, s:b, s:b, s:b, s:b}, s:o, s:o, s:o, s:o, s:o, s:o}",
-	                 "hostname", v->hostname, "openzfs", "userland", caps->userland, "kmod",
-	                 caps->kmod, "resume", caps->resume, "raw_send", caps->raw_send,
-	                 "bookmarks", caps->bookmarks, "snapshots_changed", caps->snapshots_changed,
-	                 "pools", jp, "compliance", jc, "backups", jb, "locks", jl, "attention", ja,
-	                 "warnings", jw);
+	return json_pack(
+	    "{s:s, s:{s:s, s:s, s:b, s:b, s:b, s:b}, s:o, s:o, s:o, s:o, s:s, s:o, s:o}",
+	    "hostname", v->hostname, "openzfs", "userland", caps->userland, "kmod", caps->kmod,
+	    "resume", caps->resume, "raw_send", caps->raw_send, "bookmarks", caps->bookmarks,
+	    "snapshots_changed", caps->snapshots_changed, "pools", jp, "compliance", jc, "backups",
+	    jb, "locks", jl, "state", zk_level_names[worst], "attention", ja, "warnings", jw);
 }
+
+#define STATUS_UNKNOWN 3 /* Nagios' UNKNOWN: the check itself could not run */
 
 const struct opt status_opts[] = {
     {'j', "json", OPT_NONE, NULL, "the same as JSON", false},
@@ -363,14 +343,19 @@ int cmd_status(int argc, char **argv, const struct cmd *self)
 			return EXIT_OK;
 		default:
 			opt_end(&op);
-			return cmd_opt_error(self, c, argv);
+			cmd_opt_error(self, c, argv);
+			return STATUS_UNKNOWN;
 		}
 	}
 	opt_end(&op);
-	if (optind < argc)
-		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
-	if (strcmp(col, "auto") && strcmp(col, "always") && strcmp(col, "never"))
-		return cmd_usage_error(self, "--color: '%s' is not auto, always or never", col);
+	if (optind < argc) {
+		cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
+		return STATUS_UNKNOWN;
+	}
+	if (strcmp(col, "auto") && strcmp(col, "always") && strcmp(col, "never")) {
+		cmd_usage_error(self, "--color: '%s' is not auto, always or never", col);
+		return STATUS_UNKNOWN;
+	}
 	color = !strcmp(col, "always") ||
 	        (!strcmp(col, "auto") && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
 
@@ -379,7 +364,8 @@ int cmd_status(int argc, char **argv, const struct cmd *self)
 	struct zerr e = ZERR_INIT;
 	struct view *v = NULL;
 	struct strvec att = STRVEC_INIT;
-	int ret = EXIT_USAGE;
+	struct attention decided = {0};
+	int ret = STATUS_UNKNOWN;
 	char hostname[256];
 	if (gethostname(hostname, sizeof(hostname)) < 0)
 		snprintf(hostname, sizeof(hostname), "unknown");
@@ -397,20 +383,21 @@ int cmd_status(int argc, char **argv, const struct cmd *self)
 	struct view_opts vo = {&cfg, &local, hostname, cfg.zfs_timeout * 1000, now};
 	if (view_collect(&vo, NULL, &v, &e) < 0) {
 		log_error("%s", e.msg);
-		ret = EXIT_FAILED;
 		goto out;
 	}
-	attention(v, &att);
+	attention_decide(v, &cfg.attention, now, &decided);
+	attention_lines(&decided, &att);
 	if (json) {
-		json_t *j = to_json(v, &att, now);
+		json_t *j = to_json(v, &att, decided.worst, now);
 		json_dumpf(j, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(j);
 	} else {
 		print_text(v, &att, now);
 	}
-	ret = att.n ? EXIT_FAILED : EXIT_OK;
+	ret = decided.worst; /* ZK_LEVEL_* are Nagios' 0, 1, 2 */
 out:
+	attention_free(&decided);
 	strvec_clear(&att);
 	view_put(v);
 	host_free(&local);

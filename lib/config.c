@@ -20,6 +20,7 @@
 #define CONFIG_FILE_MAX (1 << 20)
 
 const char *const zk_interval_names[ZK_N_INTERVALS] = {"hourly", "daily", "monthly", "yearly"};
+const char *const zk_level_names[3] = {"ok", "warning", "critical"};
 
 static const struct {
 	const char *name;
@@ -124,6 +125,40 @@ int config_parse_interval(const char *s, enum zk_interval *out, struct zerr *e)
 	return zerr_set(e, -EINVAL, "unknown interval '%s' (hourly, daily, monthly or yearly)", s);
 }
 
+int config_parse_duration(const char *s, int64_t *out, struct zerr *e)
+{
+	static const struct {
+		char unit;
+		int64_t secs;
+	} units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7L * 86400}};
+	size_t digits = strspn(s, "0123456789");
+	if (digits && digits <= 9 && s[digits] && !s[digits + 1]) {
+		int64_t n = strtoll(s, NULL, 10);
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+			if (s[digits] != units[i].unit)
+				continue;
+			if (n * units[i].secs < 60 || n * units[i].secs > 366L * 86400)
+				return zerr_set(e, -EINVAL, "%s is out of range (1m to 366d)", s);
+			*out = n * units[i].secs;
+			return 0;
+		}
+	}
+	return zerr_set(e, -EINVAL,
+	                "'%s' is not a duration (a whole number and one of s, m, h, d, w: "
+	                "e.g. 14h, 3d)",
+	                s);
+}
+
+int config_parse_level(const char *s, int *out, struct zerr *e)
+{
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(s, zk_level_names[i])) {
+			*out = i;
+			return 0;
+		}
+	return zerr_set(e, -EINVAL, "'%s' is not ok, warning or critical", s);
+}
+
 int config_parse_keep(const char *s, int keep[ZK_N_INTERVALS], struct zerr *e)
 {
 	struct strvec words = STRVEC_INIT;
@@ -186,6 +221,18 @@ void config_init(struct zk_config *c)
 	c->api.interval = 30;
 	c->api.request_deadline = 10;
 	c->api.history_range = HISTORY_RANGE;
+	c->attention = (struct zk_attention_cfg){
+	    .pool_capacity_warning = 80,
+	    .pool_capacity_critical = 90,
+	    .snapshot_compliance = 80,
+	    .backup_age_pull = 14L * 3600, /* the seed's pulls: longest gap 10 h, + 4 h */
+	    .backup_age_push = 30L * 3600, /* nightly pushes: 24 h + 6 h */
+	    .pool_unhealthy = ZK_LEVEL_CRITICAL,
+	    .pool_errors = ZK_LEVEL_WARNING,
+	    .snapshot_stale = ZK_LEVEL_WARNING,
+	    .dataset_missing = ZK_LEVEL_WARNING,
+	    .backup_failed = ZK_LEVEL_WARNING,
+	};
 }
 
 static void job_free(struct zk_job *j)
@@ -257,7 +304,7 @@ const char *config_job_lock_key(const struct zk_job *j)
 
 /* ---- parsing -------------------------------------------------------- */
 
-enum sect { S_NONE, S_GLOBAL, S_API, S_POLICY, S_DATASET, S_PULL, S_PUSH, S_COMPAT };
+enum sect { S_NONE, S_GLOBAL, S_API, S_ATTENTION, S_POLICY, S_DATASET, S_PULL, S_PUSH, S_COMPAT };
 
 struct parse {
 	struct zk_config *c;
@@ -344,10 +391,13 @@ static void open_section(struct parse *ps, const char *raw)
 	int line = ps->line;
 
 #define TYPE_IS(s) (tlen == strlen(s) && !strncmp(text, s, tlen))
-	if (TYPE_IS("global") || TYPE_IS("api") || TYPE_IS("compat")) {
+	if (TYPE_IS("global") || TYPE_IS("api") || TYPE_IS("attention") || TYPE_IS("compat")) {
 		if (*arg)
 			fail(ps, line, "section [%.*s] takes no name", (int)tlen, text);
-		ps->sect = TYPE_IS("global") ? S_GLOBAL : TYPE_IS("api") ? S_API : S_COMPAT;
+		ps->sect = TYPE_IS("global")      ? S_GLOBAL
+		           : TYPE_IS("api")       ? S_API
+		           : TYPE_IS("attention") ? S_ATTENTION
+		                                  : S_COMPAT;
 	} else if (TYPE_IS("policy")) {
 		if (!*arg || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		                         "0123456789_-") != strlen(arg)) {
@@ -405,7 +455,8 @@ static void open_section(struct parse *ps, const char *raw)
 		}
 	} else {
 		fail(ps, line,
-		     "unknown section [%s] (expected global, api, policy NAME, dataset NAME, "
+		     "unknown section [%s] (expected global, api, attention, policy NAME, dataset "
+		     "NAME, "
 		     "pull NAME, push NAME or compat)",
 		     text);
 	}
@@ -679,6 +730,47 @@ static int key_api(struct parse *ps, const char *k, const char *v)
 	return -1;
 }
 
+/* [attention]: each key's value checked here, the pair of capacity
+ * thresholds in validate(). */
+static int key_attention(struct parse *ps, const char *k, const char *v)
+{
+	struct zk_attention_cfg *a = &ps->c->attention;
+	struct zerr e = ZERR_INIT;
+	long n = 0;
+	int *pct = !strcmp(k, "pool_capacity_warning")    ? &a->pool_capacity_warning
+	           : !strcmp(k, "pool_capacity_critical") ? &a->pool_capacity_critical
+	           : !strcmp(k, "snapshot_compliance")    ? &a->snapshot_compliance
+	                                                  : NULL;
+	if (pct) {
+		if (config_parse_int(v, 0, 100, &n, &e) < 0)
+			return fail(ps, ps->line, "%s: %s", k, e.msg);
+		*pct = (int)n;
+		if (k[0] == 'p')
+			a->capacity_line = ps->line;
+		return 1;
+	}
+	int64_t *age = !strcmp(k, "backup_age_pull")   ? &a->backup_age_pull
+	               : !strcmp(k, "backup_age_push") ? &a->backup_age_push
+	                                               : NULL;
+	if (age) {
+		if (config_parse_duration(v, age, &e) < 0)
+			return fail(ps, ps->line, "%s: %s", k, e.msg);
+		return 1;
+	}
+	int *lvl = !strcmp(k, "pool_unhealthy")    ? &a->pool_unhealthy
+	           : !strcmp(k, "pool_errors")     ? &a->pool_errors
+	           : !strcmp(k, "snapshot_stale")  ? &a->snapshot_stale
+	           : !strcmp(k, "dataset_missing") ? &a->dataset_missing
+	           : !strcmp(k, "backup_failed")   ? &a->backup_failed
+	                                           : NULL;
+	if (lvl) {
+		if (config_parse_level(v, lvl, &e) < 0)
+			return fail(ps, ps->line, "%s: %s", k, e.msg);
+		return 1;
+	}
+	return -1;
+}
+
 static int key_policy(struct parse *ps, struct zk_policy *p, const char *k, const char *v)
 {
 	struct zerr e = ZERR_INIT;
@@ -770,6 +862,9 @@ static int handler(void *user, const char *section, const char *name, const char
 	case S_API:
 		r = key_api(ps, name, value);
 		break;
+	case S_ATTENTION:
+		r = key_attention(ps, name, value);
+		break;
 	case S_POLICY:
 		r = key_policy(ps, ps->obj, name, value);
 		break;
@@ -853,6 +948,11 @@ static void validate(struct parse *ps)
 	struct zk_config *c = ps->c;
 	if (!c->api.tls_cert != !c->api.tls_key)
 		fail(ps, 0, "[api] needs both tls_cert and tls_key, or neither");
+	if (c->attention.pool_capacity_warning > c->attention.pool_capacity_critical)
+		fail(ps, c->attention.capacity_line,
+		     "[attention] pool_capacity_warning (%d) is above pool_capacity_critical (%d): "
+		     "the warning must come first",
+		     c->attention.pool_capacity_warning, c->attention.pool_capacity_critical);
 	for (size_t i = 0; i < c->n_datasets && !ps->failed; i++) {
 		struct zk_dataset_cfg *d = &c->datasets[i];
 		for (size_t k = 0; k < i && !ps->failed; k++)

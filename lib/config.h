@@ -1,8 +1,8 @@
 /*
  * /etc/zkeep/zkeep.conf: INI (parsed by inih) into typed structs.
  *
- * Sections: [global], [api], [policy NAME], [dataset NAME], [pull NAME],
- * [push NAME], [compat]. A config is accepted whole or refused whole:
+ * Sections: [global], [api], [attention], [policy NAME], [dataset NAME],
+ * [pull NAME], [push NAME], [compat]. A config is accepted whole or refused whole:
  * unknown sections or keys, bad values, duplicate sections or keys and
  * missing required keys all fail the load with
  * "FILE:LINE: message" in the zerr (-EINVAL), and nothing of it is used.
@@ -109,6 +109,26 @@ struct zk_compat_cfg {
 	char *push_user, *push_strip_prefix; /* --user, --strip-prefix of a push */
 };
 
+/* [attention]: the thresholds of the one "needs attention" rule
+ * (lib/attention.h decides with them). The levels are ZK_LEVEL_*. The
+ * defaults are what the shipped alert rules did before the rule had a
+ * home: capacity above 80 % warns and above 90 % is critical, a pull
+ * without a success for 14 h and a push for 30 h is critical. */
+enum { ZK_LEVEL_OK = 0, ZK_LEVEL_WARNING = 1, ZK_LEVEL_CRITICAL = 2 };
+extern const char *const zk_level_names[3]; /* "ok", "warning", "critical" */
+
+struct zk_attention_cfg {
+	int pool_capacity_warning, pool_capacity_critical; /* percent; above it */
+	int snapshot_compliance;                           /* percent; an interval below it warns */
+	int64_t backup_age_pull, backup_age_push;          /* seconds since the last success */
+	int pool_unhealthy;                                /* level of a pool not ONLINE */
+	int pool_errors;                                   /* of vdev or scan errors */
+	int snapshot_stale;                                /* of an interval's newest too old */
+	int dataset_missing;                               /* of a declared dataset absent */
+	int backup_failed;                                 /* of a failed last run */
+	int capacity_line;                                 /* where a capacity key was, or 0 */
+};
+
 struct zk_config {
 	char *path;
 	char *snapshot_prefix;
@@ -124,6 +144,7 @@ struct zk_config {
 	struct zk_job *jobs;
 	size_t n_jobs, jobs_alloc;
 	struct zk_api_cfg api;
+	struct zk_attention_cfg attention;
 	struct zk_compat_cfg compat;
 };
 
@@ -167,6 +188,11 @@ int config_parse_rate(const char *s, uint64_t *out, struct zerr *e);
 /* "hourly=48 daily=60": intervals not named get ZK_KEEP_ALL. */
 int config_parse_keep(const char *s, int keep[ZK_N_INTERVALS], struct zerr *e);
 int config_parse_interval(const char *s, enum zk_interval *out, struct zerr *e);
+/* "90s", "30m", "14h", "3d", "2w" (one number, one unit) -> seconds, at
+ * least a minute and at most 366 days. */
+int config_parse_duration(const char *s, int64_t *out, struct zerr *e);
+/* "ok", "warning" or "critical" -> ZK_LEVEL_*. */
+int config_parse_level(const char *s, int *out, struct zerr *e);
 /* "HOST:PORT", "[::1]:PORT": *host allocated (brackets removed). The one
  * rule for [api] listen and --listen. */
 int config_parse_listen(const char *s, char **host, int *port, struct zerr *e);

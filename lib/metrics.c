@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "attention.h"
 #include "log.h"
 #include "banned.h"
 
@@ -366,6 +367,33 @@ static void backups(struct metrics *m, const struct view *v)
 			               ML("kind", v->locks[i].kind, "host", v->locks[i].host));
 }
 
+/* The one rule's decisions (lib/attention) at the collection's time: one
+ * series per object and check, 0 ok, 1 warning, 2 critical, and the
+ * thresholds it used, so alert rules and dashboards follow the config. */
+static void attention(struct metrics *m, const struct view *v)
+{
+	struct attention att;
+	attention_decide(v, &v->cfg->attention, v->collected, &att);
+	metrics_family(m, "zkeep_attention_state", "gauge",
+	               "What needs attention (zkeep status, /ui/): 0 ok, 1 warning, 2 critical, "
+	               "per object (pool, dataset, JOB:SOURCE) and check");
+	for (size_t i = 0; i < att.n; i++) {
+		const struct att_object *o = &att.v[i];
+		for (size_t k = 0; k < o->n_checks; k++)
+			metrics_sample(m, o->checks[k].level,
+			               ML("kind", attention_kind_name(o->kind), "object", o->name,
+			                  "check", attention_check_name(o->checks[k].check)));
+	}
+	attention_free(&att);
+	struct att_threshold t[ATT_N_THRESHOLDS];
+	attention_thresholds(&v->cfg->attention, t);
+	metrics_family(m, "zkeep_attention_threshold", "gauge",
+	               "The [attention] thresholds: percents, seconds, levels (0 ok, 1 warning, "
+	               "2 critical)");
+	for (size_t i = 0; i < ATT_N_THRESHOLDS; i++)
+		metrics_sample(m, t[i].value, ML("name", t[i].name));
+}
+
 void metrics_render_view(struct buf *out, const struct view *v)
 {
 	struct metrics m;
@@ -385,6 +413,7 @@ void metrics_render_view(struct buf *out, const struct view *v)
 	           "1 when the interval has all its snapshots and the newest is fresh",
 	           CF_COMPLIANT);
 	backups(&m, v);
+	attention(&m, v);
 	metrics_free(&m);
 }
 

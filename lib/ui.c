@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "attention.h"
 #include "fmt.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -125,6 +126,7 @@ static const char css[] =
     "color:#7a4a00}.bad{background:#fbd5d5;color:#8a1c1c}.off{background:#e9ecf0;"
     "color:#5b6472}.err{color:#8a1c1c;font-size:.9em}.att{background:#fff4f4;"
     "border-left:4px solid #c53030;padding:.5em 1em}.att li{margin:.2em 0}"
+    ".att li.critical{font-weight:600;color:#8a1c1c}"
     "svg{vertical-align:middle}"
     /* at 1280 px and less: names and errors (the long parts of a row)
      * break anywhere, names not below 8em, so a table fits the window;
@@ -160,21 +162,38 @@ static const char *health_class(const char *h)
 	return "bad";
 }
 
-static const char *cap_color(uint64_t cap)
+/* A level's colour: the rule's (lib/attention), never one of our own. */
+static const char *level_color(int level)
 {
-	return cap >= 90 ? "#c53030" : cap >= 80 ? "#d69e2e" : "#38a169";
+	return level == ZK_LEVEL_CRITICAL ? "#c53030" : level ? "#d69e2e" : "#38a169";
 }
 
-static void capacity_bar(struct buf *o, uint64_t cap)
+static const char *level_class(int level)
+{
+	return level == ZK_LEVEL_CRITICAL ? "bad" : level ? "warn" : "ok";
+}
+
+/* The bar in the colour of the capacity check's level, with a mark at
+ * the warning threshold. */
+static void capacity_bar(struct buf *o, uint64_t cap, int level, int warn_at)
 {
 	uint64_t w = cap > 100 ? 100 : cap;
 	buf_addf(o,
 	         "<svg class=\"cap\" width=\"160\" height=\"14\" role=\"img\" "
 	         "aria-label=\"%llu%% used\"><rect width=\"160\" height=\"14\" rx=\"3\" "
 	         "fill=\"#e4e7ec\"/><rect width=\"%llu\" height=\"14\" rx=\"3\" fill=\"%s\"/>"
-	         "<line x1=\"128\" y1=\"0\" x2=\"128\" y2=\"14\" stroke=\"#0004\"/></svg> %llu%%",
-	         (unsigned long long)cap, (unsigned long long)(w * 160 / 100), cap_color(cap),
-	         (unsigned long long)cap);
+	         "<line x1=\"%d\" y1=\"0\" x2=\"%d\" y2=\"14\" stroke=\"#0004\"/></svg> %llu%%",
+	         (unsigned long long)cap, (unsigned long long)(w * 160 / 100), level_color(level),
+	         warn_at * 160 / 100, warn_at * 160 / 100, (unsigned long long)cap);
+}
+
+/* The level of one check of an object (ok when it has no such check). */
+static int check_level(const struct att_object *o, enum att_check c)
+{
+	for (size_t i = 0; i < o->n_checks; i++)
+		if (o->checks[i].check == c)
+			return o->checks[i].level;
+	return ZK_LEVEL_OK;
 }
 
 static const struct history_series *series_of(const struct history_series_set *set, const char *key)
@@ -215,17 +234,19 @@ static void sparkline(struct buf *o, const struct history *h, const struct histo
 	buf_addf(o, "\"/></svg>");
 }
 
-/* The age line's top: the amber threshold, or the oldest age shown. */
-static double age_top(const struct history_series *s)
+/* The age line's top: the age the rule calls critical, or the oldest age
+ * shown. */
+static double age_top(const struct history_series *s, int64_t limit)
 {
-	double top = (double)UI_BACKUP_OLD;
+	double top = (double)limit;
 	for (size_t i = 0; s && i < s->n; i++)
 		if (s->v[i] > top)
 			top = s->v[i];
 	return top;
 }
 
-static void pools(struct buf *o, const struct view *v, const struct history *hist)
+static void pools(struct buf *o, const struct view *v, const struct attention *att,
+                  const struct history *hist)
 {
 	buf_adds(o, "<h2>Pools</h2>\n");
 	if (!v->pools.n) {
@@ -245,7 +266,8 @@ static void pools(struct buf *o, const struct view *v, const struct history *his
 		     z->name);
 		badge(o, health_class(z->health), z->health);
 		buf_adds(o, "</td><td>");
-		capacity_bar(o, z->capacity);
+		capacity_bar(o, z->capacity, check_level(&att->v[i], ATT_CAPACITY),
+		             v->cfg->attention.pool_capacity_warning);
 		if (hist) {
 			buf_adds(o, "</td><td>");
 			sparkline(o, hist, series_of(&hist->pools, z->name), 100, "capacity");
@@ -339,14 +361,11 @@ static void last_success_cell(struct buf *o, int64_t last_success, int64_t age, 
 	buf_adds(o, "</td>");
 }
 
-static void backup_row(struct buf *o, const struct view_backup *b, const struct history *hist,
-                       time_t now)
+static void backup_row(struct buf *o, const struct view_backup *b, const struct att_object *ba,
+                       const struct zk_attention_cfg *a, const struct history *hist, time_t now)
 {
 	int64_t age = b->last_success ? (int64_t)now - b->last_success : -1;
-	const char *acls = age < 0                 ? "bad"
-	                   : age > UI_BACKUP_STALE ? "bad"
-	                   : age > UI_BACKUP_OLD   ? "warn"
-	                                           : "ok";
+	const char *acls = age < 0 ? "bad" : level_class(check_level(ba, ATT_AGE));
 	html(o,
 	     "<tr class=\"backup\" data-job=\"%s\" data-source=\"%s\"><td class=\"nm\">%s</td>"
 	     "<td>%s</td><td class=\"nm\">%s:%s</td><td class=\"nm\">%s</td><td>",
@@ -361,7 +380,10 @@ static void backup_row(struct buf *o, const struct view_backup *b, const struct 
 	if (hist) {
 		const struct history_series *s = series_of(&hist->backups, b->target);
 		buf_adds(o, "<td>");
-		sparkline(o, hist, s, age_top(s), "age of the last success");
+		sparkline(
+		    o, hist, s,
+		    age_top(s, !strcmp(b->kind, "push") ? a->backup_age_push : a->backup_age_pull),
+		    "age of the last success");
 		buf_adds(o, "</td>");
 	}
 	buf_adds(o, "<td class=\"nm\">");
@@ -377,7 +399,8 @@ static void backup_row(struct buf *o, const struct view_backup *b, const struct 
 	buf_adds(o, "</td></tr>\n");
 }
 
-static void backups(struct buf *o, const struct view *v, const struct history *hist, time_t now)
+static void backups(struct buf *o, const struct view *v, const struct attention *att,
+                    const struct history *hist, time_t now)
 {
 	buf_adds(o, "<h2>Backups</h2>\n");
 	if (!v->n_backups) {
@@ -389,8 +412,10 @@ static void backups(struct buf *o, const struct view *v, const struct history *h
 	if (hist)
 		buf_adds(o, "<th>age history</th>");
 	buf_adds(o, "<th>newest snapshot</th><th>bytes</th></tr>\n");
+	/* the rule's backups are its last objects, in the view's order */
 	for (size_t i = 0; i < v->n_backups; i++)
-		backup_row(o, &v->backups[i], hist, now);
+		backup_row(o, &v->backups[i], &att->v[att->n - v->n_backups + i],
+		           &v->cfg->attention, hist, now);
 	buf_adds(o, "</table>\n");
 }
 
@@ -419,56 +444,26 @@ static void locks_and_warnings(struct buf *o, const struct view *v)
 	}
 }
 
-/* What needs a human, at the top of the page. */
-static void attention(struct buf *o, const struct view *v, time_t now)
+/* What needs a human, at the top of the page: every finding of the rule
+ * that is not ok, worst first. */
+static void attention_box(struct buf *o, const struct attention *att)
 {
 	struct buf a = BUF_INIT;
-	size_t n = 0;
-	for (size_t i = 0; i < v->pools.n; i++) {
-		const struct zpool *z = v->vpools[i].zp;
-		if (strcmp(z->health, "ONLINE") || view_pool_has_errors(&v->vpools[i]) ||
-		    z->capacity >= 80) {
-			html(&a, "<li>pool %s: %s", z->name, z->health);
-			buf_addf(&a, ", %llu%% full%s</li>", (unsigned long long)z->capacity,
-			         view_pool_has_errors(&v->vpools[i]) ? ", errors" : "");
-			n++;
-		}
+	const struct att_finding **f = attention_worst_first(att);
+	for (size_t i = 0; i < att->n_bad; i++)
+		html(&a, "<li class=\"%s\">%s: %s</li>", zk_level_names[f[i]->level],
+		     zk_level_names[f[i]->level], f[i]->reason);
+	free(f);
+	size_t n = att->n_bad;
+	if (n) {
+		html(o, "<div class=\"att\" id=\"attention\" data-state=\"%s\"><strong>",
+		     zk_level_names[att->worst]);
+		buf_addf(o, "%zu thing%s need%s attention</strong><ul>%s</ul></div>\n", n,
+		         n == 1 ? "" : "s", n == 1 ? "s" : "", a.s);
+	} else {
+		buf_adds(o, "<p id=\"attention\" data-state=\"ok\"><span class=\"b ok\">all "
+		            "good</span></p>\n");
 	}
-	for (size_t i = 0; i < v->ix.n; i++) {
-		const struct view_dataset *d = &v->ds[i];
-		bool bad = false;
-		for (int k = 0; d->pd->policy && k < ZK_N_INTERVALS; k++)
-			bad |= d->comp[k].retention > 0 && !d->comp[k].compliant;
-		if (bad) {
-			html(&a, "<li>snapshots of %s are short of policy %s</li>",
-			     d->pd->obj->name, d->pd->policy->name);
-			n++;
-		}
-	}
-	for (size_t i = 0; i < v->ix.missing.n; i++) {
-		html(&a, "<li>%s is in the config but does not exist</li>", v->ix.missing.v[i]);
-		n++;
-	}
-	for (size_t i = 0; i < v->n_backups; i++) {
-		const struct view_backup *b = &v->backups[i];
-		bool stale = !b->last_success || now - b->last_success > UI_BACKUP_STALE;
-		if (view_backup_ok(b) && !stale)
-			continue;
-		if (view_backup_ok(b))
-			html(&a, "<li>backup %s of %s: no success for days</li>", b->job,
-			     b->source);
-		else
-			html(&a, "<li>backup %s of %s: last run %s</li>", b->job, b->source,
-			     b->result);
-		n++;
-	}
-	if (n)
-		buf_addf(o,
-		         "<div class=\"att\" id=\"attention\"><strong>%zu thing%s need%s "
-		         "attention</strong><ul>%s</ul></div>\n",
-		         n, n == 1 ? "" : "s", n == 1 ? "s" : "", a.s);
-	else
-		buf_adds(o, "<p id=\"attention\"><span class=\"b ok\">all good</span></p>\n");
 	buf_free(&a);
 }
 
@@ -497,11 +492,14 @@ void ui_render(const struct view *v, const struct view_status *st, const struct 
 	}
 	buf_adds(o, " &middot; zkeep " ZKEEP_VERSION "</p>\n");
 	if (v) {
-		attention(o, v, now);
-		pools(o, v, hist);
+		struct attention att;
+		attention_decide(v, &v->cfg->attention, now, &att);
+		attention_box(o, &att);
+		pools(o, v, &att, hist);
 		compliance(o, v, now);
-		backups(o, v, hist, now);
+		backups(o, v, &att, hist, now);
 		locks_and_warnings(o, v);
+		attention_free(&att);
 	}
 	buf_adds(o, "<p class=\"sub\">JSON: <a href=\"/api/v1/pools\">/api/v1/pools</a>, "
 	            "<a href=\"/api/v1/snapshots\">/api/v1/snapshots</a>, "

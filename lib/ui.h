@@ -18,10 +18,13 @@
  * long names break anywhere, times and ages never wrap, and the full time
  * of a last success is in its cell's title.
  *
+ * What needs attention (the box at the top, the colour of a last success
+ * and of a capacity bar) is lib/attention.h's rule with the view's config
+ * thresholds, the same that `zkeep status` exits with and /metrics exports.
+ *
  * Owns: the page's markup and CSS, HTML escaping, the Accept rule that
- * sends a browser from / to /ui/, and (in one function, attention(), until
- * one rule serves status, page and alerts) the page's "needs attention"
- * list. Not the history: lib/history.h.
+ * sends a browser from / to /ui/. Not the history (lib/history.h), not
+ * the attention rule (lib/attention.h).
  *
  * Rendering cannot fail: it only appends to a struct buf.
  */
@@ -35,9 +38,6 @@
 #include "buf.h"
 #include "history.h"
 #include "view.h"
-
-#define UI_BACKUP_OLD   (26L * 3600) /* a backup older than this is amber */
-#define UI_BACKUP_STALE (3L * 86400) /* and older than this red */
 
 /* True when an Accept header ranks text/html above application/json (a
  * browser's does; curl's "*" "/" "*", a missing header and API clients'

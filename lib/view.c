@@ -12,7 +12,6 @@
 
 #include "lock.h"
 #include "log.h"
-#include "metrics.h"
 #include "record.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -437,7 +436,8 @@ int view_build(const struct view_opts *o, const struct view_texts *t, const stru
 	build_backups(v, prev);
 	build_skips(v);
 	read_locks(v);
-	metrics_render_view(&v->metrics, v);
+	if (o->render_metrics)
+		o->render_metrics(&v->metrics, v);
 	/* once per collection, not per scrape; failing (no memory) only
 	 * means scrapers get the text uncompressed */
 	if (o->gzip_metrics && gz_prefix_build(&v->metrics_gz, v->metrics.s, v->metrics.len) < 0)

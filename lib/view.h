@@ -136,7 +136,7 @@ struct view {
 
 	unsigned since_full;         /* collections since the last full snapshot listing */
 	struct strvec warnings;      /* partial failures of this collection */
-	struct buf metrics;          /* /metrics for this view, rendered once */
+	struct buf metrics;          /* /metrics for this view, rendered once (view_opts) */
 	struct gz_prefix metrics_gz; /* the same, gzipped (lib/gz.h); empty unless asked for */
 };
 
@@ -152,6 +152,10 @@ struct view_opts {
 	int timeout_ms;    /* per zfs/zpool call */
 	time_t now;        /* for compliance */
 	bool gzip_metrics; /* also keep /metrics gzipped (the api, for scrapers) */
+	/* Renders /metrics from the finished view, once per collection (the
+	 * api passes lib/metrics' metrics_render_view); NULL: no /metrics.
+	 * The view calls it, so it need not know the renderer (layering). */
+	void (*render_metrics)(struct buf *out, const struct view *v);
 };
 
 /* Runs one collection. prev (may be NULL) carries backups' last success

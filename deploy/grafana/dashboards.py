@@ -125,6 +125,9 @@ OK_MAP = [{"type": "value", "options": {
 YESNO_MAP = [{"type": "value", "options": {
     "1": {"text": "yes", "color": "orange", "index": 0},
     "0": {"text": "no", "color": "green", "index": 1}}}]
+LEVEL_MAP = [{"type": "value", "options": {
+    "1": {"text": "warning", "color": "yellow", "index": 0},
+    "2": {"text": "critical", "color": "red", "index": 1}}}]
 TABLE_OPTS = {"showHeader": True, "cellHeight": "sm", "footer": {"show": False}}
 HIDE_TIME = [{"id": "organize", "options": {"excludeByName": {"Time": True, "__name__": True,
                                                               "job": True, "service": True}}}]
@@ -148,7 +151,8 @@ def overview():
               [var_query("hostname", "Host", "label_values(zfs_pool_health, hostname)")])
     b.panel("timeseries", "Pool capacity", [("zfs_pool_capacity_percent{%s}" % H, "{{hostname}} {{pool}}")],
             unit="percent", minv=0, maxv=100, thresholds=green_yellow_red(80, 90), options=TS_LEGEND,
-            description="Allocated share of each pool. Alerts at 80% (warning) and 90% (critical).")
+            description="Allocated share of each pool. Alerts above 80% (warning) and 90% "
+                        "(critical): the defaults of each host's [attention] thresholds.")
     b.panel("stat", "Pool health", [("zfs_pool_health{%s}" % H, "{{hostname}} {{pool}} ({{state}})")],
             instant=True, mappings=HEALTH_MAP, thresholds=[{"color": "red", "value": None},
                                                             {"color": "green", "value": 1}],
@@ -194,7 +198,8 @@ def backups():
                         "properties": [{"id": "custom.cellOptions", "value": {"type": "color-background"}},
                                        {"id": "displayName", "value": "age"}]}],
             description="Since the last successful run, per job, source, dataset and destination. "
-                        "ZfsBackupStale fires past 14 h for pulls, 30 h for pushes.")
+                        "ZfsBackupStale fires past 14 h for pulls, 30 h for pushes (the defaults of "
+                        "the backup host's [attention] backup_age_pull and backup_age_push).")
     b.panel("timeseries", "Age of the last good run",
             [("time() - zfs_backup_last_success_timestamp{%s}" % H,
               "{{hostname}} {{source}}:{{dataset}} -> {{destination}}:{{target}}")],
@@ -265,6 +270,21 @@ def host():
                          multi=False, include_all=False),
                var_query("pool", "Pool", 'label_values(zfs_pool_health{hostname="$hostname"}, pool)')])
     P = H + ', pool=~"$pool"'
+    b.row("Needs attention")
+    b.panel("table", "Needs attention",
+            [("zkeep_attention_state{%s} > 0" % H, "")], w=24, h=6, instant=True,
+            mappings=LEVEL_MAP, options=TABLE_OPTS,
+            transformations=[{"id": "organize", "options": {
+                "excludeByName": {"Time": True, "__name__": True, "job": True, "service": True,
+                                  "instance": True, "hostname": True},
+                "indexByName": {"kind": 0, "object": 1, "check": 2, "Value": 3},
+                "renameByName": {"Value": "level"}}}],
+            overrides=[{"matcher": {"id": "byName", "options": "level"},
+                        "properties": [{"id": "custom.cellOptions", "value": {"type": "color-background"}}]}],
+            description="What zkeep's one attention rule finds on this host (the [attention] "
+                        "thresholds of its zkeep.conf): the same list `zkeep status` prints and "
+                        "exits with (0 ok, 1 warning, 2 critical) and the /ui/ page shows at the "
+                        "top; the alert rules fire on it. Empty when all is well.")
     b.row("Pools")
     b.panel("stat", "Pool state", [("zfs_pool_state{%s} == 1" % P, "{{pool}}: {{state}}")], w=8, h=6,
             instant=True, options=dict(PIE, textMode="name"),

@@ -1,5 +1,5 @@
-# zkeep status on real pools: the table, --json, and exit 1 for a pool
-# that needs attention.
+# zkeep status on real pools: the table, --json, and its Nagios exit codes:
+# 2 for a degraded pool, 1 for a missing snapshot or a failed backup.
 . ./lib.sh
 
 pool_create zks
@@ -20,14 +20,15 @@ assert p["size_bytes"] == p["allocated_bytes"] + p["free_bytes"], p
 assert d["openzfs"]["raw_send"] is True
 PY
 
-# a degraded mirror: status says so and exits 1
+# a degraded mirror: status says so and exits 2 (critical: [attention]
+# pool_unhealthy's default)
 truncate -s 128M /var/tmp/zk-zkd-a.img /var/tmp/zk-zkd-b.img
 on_exit rm -f /var/tmp/zk-zkd-a.img /var/tmp/zk-zkd-b.img
 log_must zpool create zkd mirror /var/tmp/zk-zkd-a.img /var/tmp/zk-zkd-b.img
 on_exit zpool destroy -f zkd
 log_must zpool offline zkd /var/tmp/zk-zkd-b.img
 out=$($ZK status)
-assert_eq $? 1 "status exit code with a degraded pool"
+assert_eq $? 2 "status exit code with a degraded pool"
 assert_contains "$out" "DEGRADED"
 
 # policies, backups and locks from the config: exit 0 only when nothing

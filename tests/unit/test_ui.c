@@ -206,10 +206,12 @@ static void test_page(void **state)
 	lacks(p, "<b>host");
 	has(p, "<h1>&lt;b&gt;host&lt;/b&gt;</h1>");
 
-	/* what needs attention: the degraded pool, the failed backup */
-	has(p, "id=\"attention\"");
-	has(p, "<li>pool deg: DEGRADED");
-	has(p, "<li>backup &lt;script&gt;");
+	/* what needs attention (lib/attention's rule): the degraded pool
+	 * (critical, listed first), the failed backup (a warning) */
+	has(p, "id=\"attention\" data-state=\"critical\"");
+	has(p, "<li class=\"critical\">critical: pool deg is DEGRADED</li>");
+	has(p, "<li class=\"warning\">warning: backup &lt;script&gt;");
+	assert_true(strstr(p, "critical: pool deg") < strstr(p, "warning: backup &lt;script&gt;"));
 	buf_free(&b);
 }
 

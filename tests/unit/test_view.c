@@ -148,7 +148,7 @@ static int build(struct fx *f, const struct view *prev, struct view **out)
 	const char *status[] = {f->st_deg.s, f->st_fixt.s};
 	const char *iostat[] = {NULL, "iostat text"};
 	struct view_texts t = {f->version.s, f->zpools.s, f->zlist.s, f->zget.s, status, iostat, 0};
-	struct view_opts o = {&f->cfg, NULL, "host\"1", 0, 1795680000};
+	struct view_opts o = {&f->cfg, NULL, "host\"1", 0, 1795680000, false, metrics_render_view};
 	struct zerr e = ZERR_INIT;
 	int r = view_build(&o, &t, prev, out, &e);
 	if (r < 0)
@@ -319,6 +319,24 @@ static void test_metrics(void **state)
 	/* the configured pull's lock is keyed by its name, as zkeep pull takes
 	 * it (zfs-pull-backups-fixt-host.lock), not by its host */
 	has(m, "zfs_backup_lock_held{hostname=\"host\\\"1\",kind=\"pull\",host=\"fixt-host\"} 0\n");
+	/* the one attention rule (lib/attention), per object and check, at the
+	 * collection's time; and its thresholds */
+	once(m, "zkeep_attention_state");
+	once(m, "zkeep_attention_threshold");
+	has(m, "zkeep_attention_state{hostname=\"host\\\"1\",kind=\"pool\",object=\"deg\","
+	       "check=\"health\"} 2\n");
+	has(m, "zkeep_attention_state{hostname=\"host\\\"1\",kind=\"pool\",object=\"fixt\","
+	       "check=\"capacity\"} 0\n");
+	has(m, "zkeep_attention_state{hostname=\"host\\\"1\",kind=\"backup\",object=\"fixt-host:"
+	       "tank/a\",check=\"age\"} 0\n");
+	has(m, "zkeep_attention_state{hostname=\"host\\\"1\",kind=\"backup\",object=\"fixt-host:"
+	       "tank/a\",check=\"failed\"} 0\n");
+	has(m, "zkeep_attention_state{hostname=\"host\\\"1\",kind=\"snapshots\",object=\"fixt/"
+	       "data\",check=\"compliance\"} ");
+	has(m, "zkeep_attention_threshold{hostname=\"host\\\"1\",name=\"backup_age_pull\"} "
+	       "50400\n");
+	has(m, "zkeep_attention_threshold{hostname=\"host\\\"1\",name=\"pool_capacity_critical\"} "
+	       "90\n");
 }
 
 /* A seed job holding a job's lock (its PID file, no flock) shows as held,
@@ -422,7 +440,7 @@ static void test_fragmentation_dash(void **state)
 	buf_adds(&f->zpools, "fixt\t251658240\t7954432\t243703808\t-\t3\tONLINE\n");
 	const char *status[] = {NULL};
 	struct view_texts t = {f->version.s, f->zpools.s, f->zlist.s, NULL, status, NULL, 0};
-	struct view_opts o = {&f->cfg, NULL, "h", 0, 1795680000};
+	struct view_opts o = {&f->cfg, NULL, "h", 0, 1795680000, false, metrics_render_view};
 	struct zerr e = ZERR_INIT;
 	assert_int_equal(view_build(&o, &t, NULL, &f->v, &e), 0);
 	assert_null(strstr(f->v->metrics.s, "zfs_pool_fragmentation_percent{"));
@@ -450,7 +468,7 @@ static void test_bad_listing_fails(void **state)
 	struct fx *f = *state;
 	struct view_texts t = {
 	    f->version.s, "fixt\tnot a number\n", f->zlist.s, NULL, NULL, NULL, 0};
-	struct view_opts o = {&f->cfg, NULL, "h", 0, 1795680000};
+	struct view_opts o = {&f->cfg, NULL, "h", 0, 1795680000, false, metrics_render_view};
 	struct zerr e = ZERR_INIT;
 	struct view *v = NULL;
 	assert_true(view_build(&o, &t, NULL, &v, &e) < 0);
@@ -1078,7 +1096,7 @@ static void test_api_seed_values(void **state)
 	              "fixt/full\tcompressratio\t3.00\t-\nfixt/full\tavailable\t-\t-\n");
 	const char *status[] = {NULL, NULL};
 	struct view_texts t = {f->version.s, f->zpools.s, zl.s, zg.s, status, NULL, 0};
-	struct view_opts o = {&f->cfg, NULL, "h", 0, 1795680000};
+	struct view_opts o = {&f->cfg, NULL, "h", 0, 1795680000, false, metrics_render_view};
 	if (view_build(&o, &t, NULL, &f->v, &e) < 0)
 		fail_msg("view_build: %s", e.msg);
 	buf_free(&conf);

@@ -26,6 +26,10 @@ The scenario (each alert's expected outcome is in expected-alerts.txt):
   offsite1 not scrapable (up 0).
   gone1    scraped until 2 h before END, then nothing.
   empty1   scraped (up 1) but exports no pool metrics.
+Every host that exports pools also exports zkeep's attention rule
+(zkeep_attention_state per object and check, zkeep_attention_threshold),
+computed here from the same facts with the default [attention] thresholds,
+as lib/attention.c decides them at each collection.
 """
 import sys
 
@@ -39,6 +43,13 @@ TB = 10**12
 out = sys.stdout
 
 
+# [attention]'s defaults (zkeep-status(1)), as zkeep_attention_threshold
+THRESHOLDS = {"pool_capacity_warning": 80, "pool_capacity_critical": 90, "snapshot_compliance": 80,
+              "backup_age_pull": 14 * 3600, "backup_age_push": 30 * 3600, "pool_unhealthy": 2,
+              "pool_errors": 1, "snapshot_stale": 1, "dataset_missing": 1, "backup_failed": 1}
+INTERVAL = {"hourly": 3600, "daily": 86400, "monthly": 31 * 86400, "yearly": 366 * 86400}
+
+
 def lab(d):
     return ",".join('%s="%s"' % (k, v) for k, v in d.items())
 
@@ -49,6 +60,16 @@ def emit(name, labels, value, t):
 
 def host(h):
     return {"job": "zfs", "instance": h + ":8000", "service": "zfs-api", "hostname": h}
+
+
+def attention(h, kind, obj, checks, t):
+    for check, level in checks.items():
+        emit("zkeep_attention_state", dict(host(h), kind=kind, object=obj, check=check), level, t)
+
+
+def thresholds(h, t):
+    for name, v in THRESHOLDS.items():
+        emit("zkeep_attention_threshold", dict(host(h), name=name), v, t)
 
 
 def pool(h, p, t, state, size, alloc, frag, scan, cksum, vdevs=("mirror-0", "sda", "sdb")):
@@ -75,6 +96,12 @@ def pool(h, p, t, state, size, alloc, frag, scan, cksum, vdevs=("mirror-0", "sda
         emit("zfs_vdev_read_errors", vb, 0, t)
         emit("zfs_vdev_write_errors", vb, 0, t)
         emit("zfs_vdev_checksum_errors", vb, cksum if v == vdevs[-1] else 0, t)
+    cap = int(alloc * 100 / size)
+    attention(h, "pool", p, {
+        "health": 0 if state == "ONLINE" else THRESHOLDS["pool_unhealthy"],
+        "errors": THRESHOLDS["pool_errors"] if cksum or (serr or 0) > 0 else 0,
+        "capacity": 2 if cap > THRESHOLDS["pool_capacity_critical"]
+        else 1 if cap > THRESHOLDS["pool_capacity_warning"] else 0}, t)
 
 
 def dataset(h, p, ds, t, used, avail, ref):
@@ -96,6 +123,12 @@ def snaps(h, p, ds, policy, t, per_interval, last_created, total):
         if newest is not None:
             emit("zfs_snapshot_newest_timestamp_seconds", b, newest, t)
             emit("zfs_snapshot_oldest_timestamp_seconds", b, oldest, t)
+    live = [v for v in per_interval.items() if v[1][1] > 0]
+    low = any(comp < THRESHOLDS["snapshot_compliance"] for _, (_, _, comp, _, _) in live)
+    stale = any(newest is not None and t - newest >= 2 * INTERVAL[iv] for iv, (_, _, _, newest, _) in live)
+    attention(h, "snapshots", p + ("/" + ds if ds else ""), {
+        "compliance": 1 if low else 0, "stale": THRESHOLDS["snapshot_stale"] if stale else 0,
+        "missing": 0}, t)
     emit("zfs_snapshot_last_created_timestamp", dict(host(h), pool=p, dataset=ds), last_created, t)
     emit("zfs_dataset_snapshots", dict(host(h), pool=p, dataset=ds), total, t)
 
@@ -112,6 +145,9 @@ def backup(h, bjob, kind, src, ds, dst, target, t, last_ok, last_run, ok, dur, n
     emit("zfs_backup_bytes", b, nbytes, t)
     emit("zfs_backup_newest_snapshot_timestamp_seconds", b, newest, t)
     emit("zfs_backup_resume_pending", b, resume, t)
+    old = last_ok is not None and t - last_ok > THRESHOLDS["backup_age_" + kind]
+    attention(h, "backup", bjob + ":" + ds, {
+        "age": 2 if old else 0, "failed": 0 if ok else THRESHOLDS["backup_failed"]}, t)
 
 
 def lock(h, kind, lhost, t, held, since, pid):
@@ -169,6 +205,7 @@ while t <= END:
         "monthly": (1, 1, 100, END - 20 * D, END - 20 * D),
         "yearly": (0, 0, 100, None, None)}, hour, 11)
     exporter("nas1", t, 1, 40, 0.8)
+    thresholds("nas1", t)
     # backup1
     up("backup1", t, 1)
     pool("backup1", "slowpool", t, "ONLINE", 8 * TB, int(2.4 * TB), 3,
@@ -187,11 +224,13 @@ while t <= END:
     lock("backup1", "pull", "nas1", t, 1, END - 13 * H, 4242)
     lock("backup1", "push", "offsite1", t, 1 if t >= END - H else 0, END - H, 4343)
     exporter("backup1", t, 0, 2000, 1.5)
+    thresholds("backup1", t)
     # the others
     up("offsite1", t, 0)
     if t <= END - 2 * H:
         up("gone1", t, 1)
         pool("gone1", "rpool", t, "ONLINE", TB, int(0.2 * TB), 1, ("scrub", "finished", END - 3 * D, 0), 0)
         exporter("gone1", t, 1, 30, 0.5)
+        thresholds("gone1", t)
     up("empty1", t, 1)
     t += STEP

@@ -19,7 +19,7 @@ unknown=$(comm -23 "$T/sample-names.txt" "$T/exported.txt")
 vm_start -retentionPeriod=1y
 vm_import "$T/data.prom"
 n=$(vm_query 'count(zfs_pool_health)' "$end" | jq -r '.data.result[0].value[1]')
-[ "$n" = 5 ] || fail "sample data not in: count(zfs_pool_health)=$n"
+[ "$n" = 7 ] || fail "sample data not in: count(zfs_pool_health)=$n"
 
 # --- replay the whole window. The step of the replay's range queries must be
 # the groups' 1m interval: with vmalert 1.79's default -datasource.queryStep

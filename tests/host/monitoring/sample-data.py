@@ -26,6 +26,10 @@ The scenario (each alert's expected outcome is in expected-alerts.txt):
   offsite1 not scrapable (up 0).
   gone1    scraped until 2 h before END, then nothing.
   empty1   scraped (up 1) but exports no pool metrics.
+  old1     still the old zfs-api (a host not yet switched over): only the
+           old series, no attention rule; rpool 95% full, tank 85%,
+           rpool/data hourly compliance 50%: the rules' fixed thresholds
+           must still fire for it.
 Every host that exports pools also exports zkeep's attention rule
 (zkeep_attention_state per object and check, zkeep_attention_threshold),
 computed here from the same facts with the default [attention] thresholds,
@@ -233,4 +237,11 @@ while t <= END:
         exporter("gone1", t, 1, 30, 0.5)
         thresholds("gone1", t)
     up("empty1", t, 1)
+    up("old1", t, 1)
+    for p, cap in (("rpool", 95), ("tank", 85)):
+        emit("zfs_pool_health", dict(host("old1"), pool=p, state="ONLINE"), 1, t)
+        emit("zfs_pool_capacity_percent", dict(host("old1"), pool=p), cap, t)
+        emit("zfs_pool_free_bytes", dict(host("old1"), pool=p), (100 - cap) * TB // 100, t)
+    emit("zfs_snapshot_compliance_percent",
+         dict(host("old1"), pool="rpool", dataset="data", policy="high", interval="hourly"), 50, t)
     t += STEP

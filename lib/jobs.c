@@ -157,10 +157,11 @@ static bool notifies(const struct job_spec *js)
 /* The run's notifications (lib/notify), their results written into its
  * record again. Never changes how the run went. */
 static void notify_end(const struct jobs_opts *o, const struct job_spec *js, const char *state_dir,
-                       struct notify_start *ns, const struct repl_result *res, const char *body)
+                       struct notify_start *ns, const struct repl_result *res, bool ok,
+                       const char *body)
 {
-	if (!res->record) { /* a dry run */
-		notify_ping_end(ns, true, body);
+	if (!res->record) { /* none made: only the check can be told */
+		notify_ping_end(ns, ok, body);
 		return;
 	}
 	struct buf path = BUF_INIT;
@@ -237,7 +238,7 @@ static enum jobs_result run_job(const struct jobs_opts *o, const struct job_spec
 	struct buf body = BUF_INIT;
 	summary(o, js, &remote, &res, r, &body);
 	if (notifies(js) && !o->dry_run)
-		notify_end(o, js, state_dir, ns, &res, body.s);
+		notify_end(o, js, state_dir, ns, &res, r == 0, body.s);
 	buf_free(&body);
 	ret = r == 0 ? JOBS_OK : JOBS_FAILED;
 	repl_result_free(&res);

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "history.h"
+#include "hooks.h"
 #include "host.h"
 #include "notify.h"
 #include "state.h"
@@ -533,7 +534,7 @@ static int key_notify(struct parse *ps, struct zk_notify_cfg *n, const char *k, 
 	if (!strcmp(k, "on_success") || !strcmp(k, "on_failure")) {
 		/* split now, so that a bad quote fails the load, not the hook */
 		struct strvec argv = STRVEC_INIT;
-		int r = notify_hook_argv(v, &argv, &e);
+		int r = hook_split(v, &argv, &e);
 		strvec_clear(&argv);
 		if (r < 0)
 			return fail(ps, ps->line, "%s: %s", k, e.msg);

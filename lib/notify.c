@@ -1,7 +1,8 @@
 /*
  * Notifications at the end of a run (notify.h): healthcheck pings, signed
  * webhooks (libcurl; OpenSSL's HMAC), run hooks (lib/proc), and the
- * deadline they share. The one place that sends anything about a run.
+ * deadline they share (the hooks themselves run through lib/hooks). The
+ * one place that sends anything about a run.
  */
 #include "notify.h"
 
@@ -19,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "log.h"
-#include "proc.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -46,54 +47,6 @@ int notify_url_check(const char *url, struct zerr *e)
 		                "'%s' has user:password@ in it; put the secret in the path "
 		                "(healthchecks.io's UUID) or use webhook_secret_file",
 		                url);
-	return 0;
-}
-
-int notify_hook_argv(const char *cmd, struct strvec *argv, struct zerr *e)
-{
-	if (!strncmp(cmd, "sh:", 3)) {
-		const char *s = cmd + 3 + strspn(cmd + 3, " \t");
-		if (!*s)
-			return zerr_set(e, -EINVAL, "'%s': nothing after sh:", cmd);
-		strvec_push(argv, "/bin/sh");
-		strvec_push(argv, "-c");
-		strvec_push(argv, s);
-		return 0;
-	}
-	struct buf w = BUF_INIT;
-	size_t before = argv->n;
-	bool in_word = false;
-	char quote = 0;
-	for (const char *p = cmd; *p; p++) {
-		if (quote) {
-			if (*p == quote)
-				quote = 0;
-			else if (quote == '"' && *p == '\\' && (p[1] == '"' || p[1] == '\\'))
-				buf_addch(&w, *++p);
-			else
-				buf_addch(&w, *p);
-		} else if (*p == ' ' || *p == '\t') {
-			if (in_word)
-				strvec_push(argv, w.s ? w.s : "");
-			buf_reset(&w);
-			in_word = false;
-		} else {
-			in_word = true;
-			if (*p == '\'' || *p == '"')
-				quote = *p;
-			else if (*p == '\\' && p[1])
-				buf_addch(&w, *++p);
-			else
-				buf_addch(&w, *p);
-		}
-	}
-	if (in_word && !quote)
-		strvec_push(argv, w.s ? w.s : "");
-	buf_free(&w);
-	if (quote)
-		return zerr_set(e, -EINVAL, "'%s': the %c quote is not closed", cmd, quote);
-	if (argv->n == before)
-		return zerr_set(e, -EINVAL, "empty command");
 	return 0;
 }
 
@@ -484,38 +437,26 @@ static bool webhook(struct xfer *x, const struct zk_notify_cfg *cfg, const char 
 	return ok;
 }
 
-/* A run hook, its result appended to rec. */
+/* A run hook (lib/hooks), its result appended to rec. */
 static void run_hook(const char *channel, const char *cmd, int timeout_s, const char *json,
                      const struct strvec *env, struct record *rec)
 {
-	struct proc p;
 	struct zerr e = ZERR_INIT;
-	struct proc_capture c = PROC_CAPTURE_INIT((size_t)1 << 20, 4096);
-	struct buf err = BUF_INIT;
-	proc_init(&p);
-	int r = notify_hook_argv(cmd, &p.argv, &e);
-	strvec_pushv(&p.env, (const char *const *)env->v);
-	if (r == 0)
-		r = proc_capture(&p, json, strlen(json), timeout_s * 1000, &c, &e);
-	bool ok = r == 0 && !c.st.code && !c.st.signal;
-	if (r == -ETIMEDOUT) {
-		buf_addf(&err, "timed out after %d s (killed)", timeout_s);
-	} else if (r < 0) {
-		buf_adds(&err, e.msg);
-	} else if (!ok) {
-		char st[64];
-		buf_addf(&err, "%s", proc_status_str(&c.st, st, sizeof(st)));
-		if (c.err.len)
-			buf_addf(&err, ": %.*s", (int)strcspn(c.err.s, "\n"), c.err.s);
-	}
+	struct hook_result hr;
+	struct hook_spec h = {.cmd = cmd,
+	                      .env = (const char *const *)env->v,
+	                      .input = json,
+	                      .input_len = strlen(json),
+	                      .timeout_ms = timeout_s * 1000};
+	hook_run(&h, &hr, &e);
+	char why[512];
+	hook_result_str(&hr, h.timeout_ms, why, sizeof(why));
+	bool ok = hr.outcome == HOOK_OK;
 	if (ok)
 		log_debug("%s: %s ran", channel, cmd);
 	else
-		log_warn("%s: %s failed: %s", channel, cmd, err.s);
-	record_add_note(rec, channel, ok, ok ? NULL : err.s, (int64_t)time(NULL), 1);
-	buf_free(&err);
-	proc_capture_free(&c);
-	proc_free(&p);
+		log_warn("%s: %s failed: %s", channel, cmd, why);
+	record_add_note(rec, channel, ok, ok ? NULL : why, (int64_t)time(NULL), 1);
 }
 
 static void note(struct record *rec, const struct xfer *x)

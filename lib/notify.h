@@ -12,7 +12,7 @@
  *    keyed with the contents of webhook_secret_file>.
  *  - run hooks: on_success or on_failure, a command run with the run record
  *    JSON on stdin and ZKEEP_* facts in its environment (notify_hooks_env),
- *    killed after hook_timeout seconds.
+ *    killed after hook_timeout seconds (lib/hooks).
  *
  * Deadlines: the HTTP channels of a run (the final ping and the webhook)
  * run at the same time and share one deadline, NOTIFY_DEADLINE_MS after
@@ -23,13 +23,9 @@
  * timeout. Nothing here changes a run's exit code: each channel's result
  * goes into the record's notifications (lib/record) and the log.
  *
- * Hook commands (on_success, on_failure) are split into argv without a
- * shell: words are separated by blanks; inside '...' every character is
- * literal; inside "..." a backslash escapes only " and \; elsewhere a
- * backslash makes the next character literal. A command that starts with
- * "sh:" is run by /bin/sh -c with the rest of the value, for pipes and
- * redirections. argv[0] without a '/' is looked up in lib/proc's fixed
- * PATH.
+ * Hook commands (on_success, on_failure) run through lib/hooks: argv
+ * split without a shell (hooks.h has the rule), "sh:" for /bin/sh -c, a
+ * process group of their own killed at the timeout.
  *
  * Threads: notify_start's thread owns only its own curl handle and result
  * fields, which are read after pthread_join. Everything else runs in the
@@ -59,10 +55,6 @@
  * control characters, no user:password@ (the check's address is its
  * secret already). -EINVAL with a message naming the URL. */
 int notify_url_check(const char *url, struct zerr *e);
-
-/* The argv of a hook command (the rule above) appended to argv. -EINVAL
- * for an empty command or an unterminated quote. */
-int notify_hook_argv(const char *cmd, struct strvec *argv, struct zerr *e);
 
 /* "sha256=<hex>" of body keyed with key, into out. */
 void notify_signature(const void *key, size_t key_len, const void *body, size_t len,

@@ -187,7 +187,7 @@ import json, sys
 paths = [json.loads(l)["path"] for l in open(sys.argv[1])]
 assert "/hook" not in paths and "/ping/uuid-1/fail" in paths, paths
 ch = {n["channel"]: n for n in json.load(open(sys.argv[2]))["notifications"]}
-assert ch["on_failure"]["error"] == "timed out after 1 s (killed)", ch
+assert ch["on_failure"]["error"] == "timed out after 1 s, killed", ch
 assert not ch["webhook"]["ok"], ch
 assert sys.argv[3] in ch["webhook"]["error"] and "chmod 600" in ch["webhook"]["error"], ch
 assert ch["healthcheck"]["ok"], ch

@@ -423,7 +423,7 @@ static bool webhook(struct xfer *x, const struct zk_notify_cfg *cfg, const char 
 	struct zerr e = ZERR_INIT;
 	bool ok = xfer_init(x, "webhook", cfg->webhook_url, json, "Content-Type: application/json");
 	if (ok && read_secret(cfg->webhook_secret_file, &key, &e) < 0) {
-		snprintf(x->error, sizeof(x->error), "%s", e.msg);
+		snprintf(x->error, sizeof(x->error), "%.*s", (int)sizeof(x->error) - 1, e.msg);
 		xfer_end(x, false);
 		ok = false;
 	}

@@ -83,6 +83,30 @@ assert [(n["channel"], n["ok"], n["attempts"]) for n in notes] == [
     ("on_success", True, 1)], notes
 PY
 
+# zkeep snapshot and prune ([snapshot] healthcheck_url), successful runs:
+# /start, then the check's URL with the counts
+cat >>"$st/zkeep.conf" <<CONF
+[snapshot]
+healthcheck_url = http://127.0.0.1:$port/ping/host
+[policy quick]
+hourly = 2
+daily = 0
+monthly = 0
+yearly = 0
+[dataset zns/a]
+policy = quick
+CONF
+: >"$st/http.log"
+log_must $ZK snapshot --type hourly --config "$st/zkeep.conf" >/dev/null
+log_must $ZK prune --config "$st/zkeep.conf" >/dev/null
+python3 - "$st/http.log" <<'PY' || log_fail "snapshot and prune pings (above)"
+import json, sys
+log = [json.loads(l) for l in open(sys.argv[1])]
+assert [r["path"] for r in log] == ["/ping/host/start", "/ping/host"] * 2, log
+assert log[1]["body"] == "snapshot hourly: ok, 1 done, 0 skipped, 0 failed\n", log[1]
+assert log[3]["body"].startswith("prune: ok"), log[3]
+PY
+
 # a failing channel in status: the server gone, the next run cannot
 # deliver, and status names the channel (its exit code is the backups')
 kill "$srv"

@@ -15,7 +15,7 @@ BUILD ?= build
 CC ?= cc
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 
-PKGS := libmicrohttpd jansson inih zlib libcurl
+PKGS := libmicrohttpd jansson inih zlib libcurl libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -lm -pthread
 
@@ -54,7 +54,8 @@ $(BUILD)/%.o: %.c
 
 # The version is compiled into these objects: they are rebuilt when it
 # changes (the stamp is rewritten only then), not only when their source does.
-VERSION_OBJ := $(BUILD)/cmd/main.o $(BUILD)/lib/api.o $(BUILD)/lib/ui.o $(BUILD)/lib/history.o
+VERSION_OBJ := $(BUILD)/cmd/main.o $(BUILD)/lib/api.o $(BUILD)/lib/ui.o $(BUILD)/lib/history.o \
+	$(BUILD)/lib/notify.o
 $(BUILD)/version.stamp: FORCE
 	@mkdir -p $(dir $@)
 	@[ "$$(cat $@ 2>/dev/null)" = "$(VERSION)" ] || echo "$(VERSION)" >$@

@@ -96,6 +96,15 @@ int cmd_autosnap_open(const char *config, struct zk_config *cfg, struct host *lo
                       struct autosnap *a);
 void cmd_autosnap_close(struct zk_config *cfg, struct host *local, struct autosnap *a);
 
+/* The end of a snapshot or prune run for its [snapshot] healthcheck_url
+ * (hc from notify_start; NULL: nothing): URL or URL/fail as ret says, with
+ * the command, the interval (NULL for prune) and res's counts as the body;
+ * res NULL when the run never got to work. */
+struct notify_start;
+struct autosnap_result;
+void cmd_autosnap_ping_end(struct notify_start *hc, int ret, const char *cmd, const char *type,
+                           const struct autosnap_result *res);
+
 /* The time jobs run at: $ZKEEP_NOW (seconds since the epoch) when set, so
  * tests can stand on any instant, else the clock. */
 long long cmd_now(void);

@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "log.h"
+#include "notify.h"
 #include "opt.h"
 #include "banned.h"
 
@@ -111,6 +112,22 @@ void cmd_autosnap_close(struct zk_config *cfg, struct host *local, struct autosn
 	autosnap_free(a);
 	host_free(local);
 	config_free(cfg);
+}
+
+void cmd_autosnap_ping_end(struct notify_start *hc, int ret, const char *cmd, const char *type,
+                           const struct autosnap_result *res)
+{
+	if (!hc)
+		return;
+	struct buf body = BUF_INIT;
+	buf_addf(&body, "%s%s%s: %s", cmd, type ? " " : "", type ? type : "",
+	         ret == EXIT_OK ? "ok" : "failed");
+	if (res)
+		buf_addf(&body, ", %u done, %u skipped, %u failed", res->done, res->skipped,
+		         res->failed);
+	buf_addch(&body, '\n');
+	notify_ping_end(hc, ret == EXIT_OK, body.s);
+	buf_free(&body);
 }
 
 long long cmd_now(void)

@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "log.h"
+#include "notify.h"
 #include "opt.h"
 #include "banned.h"
 
@@ -57,13 +58,16 @@ int cmd_prune(int argc, char **argv, const struct cmd *self)
 	struct zk_config cfg;
 	struct host local;
 	struct autosnap a;
-	struct autosnap_result res;
+	struct autosnap_result res = {0};
 	ret = cmd_autosnap_open(config, &cfg, &local, &a);
+	struct notify_start *hc = notify_start(dry ? NULL : cfg.snapshot_healthcheck_url);
 	if (ret == EXIT_OK) {
 		ret = autosnap_prune(&a, dry, &res) < 0 ? EXIT_FAILED : EXIT_OK;
 		log_debug("%u destroyed, %u held, %u failed, %u zfs calls", res.done, res.skipped,
 		          res.failed, a.zfs_calls);
 	}
+	cmd_autosnap_ping_end(hc, ret, self->name, NULL,
+	                      res.done + res.skipped + res.failed ? &res : NULL);
 	cmd_autosnap_close(&cfg, &local, &a);
 	/* zfs-prune exits 1 only when not root (seed-system.md 1.4): failures
 	 * are in its output, and its timer's unit stays green */

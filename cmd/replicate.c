@@ -194,6 +194,7 @@ static struct job_spec *config_specs(const struct repl_opts *o, const struct zk_
 		                                  .bwlimit = o->bwlimit ? o->bwlimit : jb->bwlimit,
 		                                  .restricted = jb->restricted || o->restricted,
 		                                  .allow_unencrypted = jb->allow_unencrypted,
+		                                  .notify = &jb->notify,
 		                                  .keep = o->has_keep    ? o->keep
 		                                          : jb->has_keep ? jb->keep
 		                                                         : NULL};

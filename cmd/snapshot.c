@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "log.h"
+#include "notify.h"
 #include "opt.h"
 #include "banned.h"
 
@@ -71,14 +72,17 @@ int cmd_snapshot(int argc, char **argv, const struct cmd *self)
 	struct zk_config cfg;
 	struct host local;
 	struct autosnap a;
-	struct autosnap_result res;
+	struct autosnap_result res = {0};
 	ret = cmd_autosnap_open(config, &cfg, &local, &a);
+	struct notify_start *hc = notify_start(dry ? NULL : cfg.snapshot_healthcheck_url);
 	if (ret == EXIT_OK) {
 		ret = autosnap_snapshot(&a, iv, (time_t)cmd_now(), dry, &res) < 0 ? EXIT_FAILED
 		                                                                  : EXIT_OK;
 		log_debug("%u taken, %u not due, %u failed, %u zfs calls", res.done, res.skipped,
 		          res.failed, a.zfs_calls);
 	}
+	cmd_autosnap_ping_end(hc, ret, self->name, type,
+	                      res.done + res.skipped + res.failed ? &res : NULL);
 	cmd_autosnap_close(&cfg, &local, &a);
 	return ret;
 }

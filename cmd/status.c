@@ -106,6 +106,45 @@ static int fit(int w, const char *s)
 	return n > (size_t)w ? (int)n : w;
 }
 
+/* Each channel whose notification after its job's last run failed
+ * (lib/notify): shown, not counted as needing attention, since the backup
+ * itself is what the exit code speaks for. */
+static void notes_text(const struct view *v)
+{
+	for (size_t i = 0; i < v->runs.n; i++) {
+		const struct record *r = &v->runs.v[i];
+		for (size_t n = 0; n < r->n_notes; n++) {
+			const struct record_note *x = &r->notes[n];
+			char at[32];
+			if (x->ok)
+				continue;
+			when(at, sizeof(at), x->at);
+			printf("%s %s of %s %s failed %s (%d attempt(s)): %s\n",
+			       paint("notification", true), x->channel, record_kind_name(r->kind),
+			       r->job, at, x->attempts, x->error ? x->error : "");
+		}
+	}
+}
+
+/* Every channel's result after each job's last run, for --json. */
+static json_t *notes_json(const struct view *v)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < v->runs.n; i++) {
+		const struct record *r = &v->runs.v[i];
+		for (size_t n = 0; n < r->n_notes; n++) {
+			const struct record_note *x = &r->notes[n];
+			json_array_append_new(
+			    a,
+			    json_pack("{s:s, s:s, s:s, s:b, s:o, s:I, s:i}", "job", r->job, "kind",
+			              record_kind_name(r->kind), "channel", x->channel, "ok", x->ok,
+			              "error", x->error ? json_string(x->error) : json_null(), "at",
+			              (json_int_t)x->at, "attempts", x->attempts));
+		}
+	}
+	return a;
+}
+
 static void print_text(const struct view *v, const struct strvec *att, time_t now)
 {
 	const struct zfs_caps *caps = &v->caps;
@@ -208,6 +247,7 @@ static void print_text(const struct view *v, const struct strvec *att, time_t no
 		       l->seed ? " (a job of the replaced scripts)" : "", since);
 	}
 	printf("\n");
+	notes_text(v);
 	if (att->n) {
 		printf("\n%s\n", paint("needs attention:", true));
 		for (size_t i = 0; i < att->n; i++)
@@ -290,11 +330,12 @@ static json_t *to_json(const struct view *v, const struct strvec *att, int worst
 	for (size_t i = 0; i < v->warnings.n; i++)
 		json_array_append_new(jw, json_string(v->warnings.v[i]));
 	return json_pack(
-	    "{s:s, s:{s:s, s:s, s:b, s:b, s:b, s:b}, s:o, s:o, s:o, s:o, s:s, s:o, s:o}",
+	    "{s:s, s:{s:s, s:s, s:b, s:b, s:b, s:b}, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o}",
 	    "hostname", v->hostname, "openzfs", "userland", caps->userland, "kmod", caps->kmod,
 	    "resume", caps->resume, "raw_send", caps->raw_send, "bookmarks", caps->bookmarks,
 	    "snapshots_changed", caps->snapshots_changed, "pools", jp, "compliance", jc, "backups",
-	    jb, "locks", jl, "state", zk_level_names[worst], "attention", ja, "warnings", jw);
+	    jb, "notifications", notes_json(v), "locks", jl, "state", zk_level_names[worst],
+	    "attention", ja, "warnings", jw);
 }
 
 #define STATUS_UNKNOWN 3 /* Nagios' UNKNOWN: the check itself could not run */

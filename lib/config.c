@@ -11,7 +11,9 @@
 
 #include "buf.h"
 #include "history.h"
+#include "hooks.h"
 #include "host.h"
+#include "notify.h"
 #include "state.h"
 #include "xalloc.h"
 #include "zfs.h"
@@ -245,6 +247,11 @@ static void job_free(struct zk_job *j)
 	strvec_clear(&j->datasets);
 	free(j->destination);
 	free(j->strip_prefix);
+	free(j->notify.healthcheck_url);
+	free(j->notify.webhook_url);
+	free(j->notify.webhook_secret_file);
+	free(j->notify.on_success);
+	free(j->notify.on_failure);
 }
 
 void config_free(struct zk_config *c)
@@ -278,6 +285,7 @@ void config_free(struct zk_config *c)
 	free(c->compat.pull_destination);
 	free(c->compat.push_user);
 	free(c->compat.push_strip_prefix);
+	free(c->snapshot_healthcheck_url);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -304,7 +312,18 @@ const char *config_job_lock_key(const struct zk_job *j)
 
 /* ---- parsing -------------------------------------------------------- */
 
-enum sect { S_NONE, S_GLOBAL, S_API, S_ATTENTION, S_POLICY, S_DATASET, S_PULL, S_PUSH, S_COMPAT };
+enum sect {
+	S_NONE,
+	S_GLOBAL,
+	S_API,
+	S_ATTENTION,
+	S_POLICY,
+	S_DATASET,
+	S_PULL,
+	S_PUSH,
+	S_COMPAT,
+	S_SNAPSHOT
+};
 
 struct parse {
 	struct zk_config *c;
@@ -391,13 +410,15 @@ static void open_section(struct parse *ps, const char *raw)
 	int line = ps->line;
 
 #define TYPE_IS(s) (tlen == strlen(s) && !strncmp(text, s, tlen))
-	if (TYPE_IS("global") || TYPE_IS("api") || TYPE_IS("attention") || TYPE_IS("compat")) {
+	if (TYPE_IS("global") || TYPE_IS("api") || TYPE_IS("attention") || TYPE_IS("compat") ||
+	    TYPE_IS("snapshot")) {
 		if (*arg)
 			fail(ps, line, "section [%.*s] takes no name", (int)tlen, text);
 		ps->sect = TYPE_IS("global")      ? S_GLOBAL
 		           : TYPE_IS("api")       ? S_API
 		           : TYPE_IS("attention") ? S_ATTENTION
-		                                  : S_COMPAT;
+		           : TYPE_IS("compat")    ? S_COMPAT
+		                                  : S_SNAPSHOT;
 	} else if (TYPE_IS("policy")) {
 		if (!*arg || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		                         "0123456789_-") != strlen(arg)) {
@@ -450,14 +471,14 @@ static void open_section(struct parse *ps, const char *raw)
 			for (int i = 0; i < ZK_N_INTERVALS; i++)
 				j->keep[i] = ZK_KEEP_ALL;
 			j->line = line;
+			j->notify.hook_timeout = NOTIFY_HOOK_TIMEOUT_S;
 			ps->obj = j;
 			ps->sect = push ? S_PUSH : S_PULL;
 		}
 	} else {
 		fail(ps, line,
 		     "unknown section [%s] (expected global, api, attention, policy NAME, dataset "
-		     "NAME, "
-		     "pull NAME, push NAME or compat)",
+		     "NAME, pull NAME, push NAME, compat or snapshot)",
 		     text);
 	}
 #undef TYPE_IS
@@ -548,11 +569,53 @@ static int key_remote(struct parse *ps, struct zk_remote *r, const char *k, cons
 	return -1; /* not a remote key */
 }
 
+/* A check's or webhook's URL, as lib/notify takes it. */
+static int key_url(struct parse *ps, char **dst, const char *k, const char *v)
+{
+	struct zerr e = ZERR_INIT;
+	if (notify_url_check(v, &e) < 0)
+		return fail(ps, ps->line, "%s: %s", k, e.msg);
+	return set_str(ps, dst, v);
+}
+
+/* A job's notification keys (struct zk_notify_cfg); -1: not one. */
+static int key_notify(struct parse *ps, struct zk_notify_cfg *n, const char *k, const char *v)
+{
+	struct zerr e = ZERR_INIT;
+	long t = 0;
+	if (!strcmp(k, "healthcheck_url") || !strcmp(k, "webhook_url"))
+		return key_url(ps, k[0] == 'h' ? &n->healthcheck_url : &n->webhook_url, k, v);
+	if (!strcmp(k, "webhook_secret_file")) {
+		if (!path_ok(v))
+			return fail(ps, ps->line, "%s: '%s' is not an absolute path without '..'",
+			            k, v);
+		return set_str(ps, &n->webhook_secret_file, v);
+	}
+	if (!strcmp(k, "on_success") || !strcmp(k, "on_failure")) {
+		/* split now, so that a bad quote fails the load, not the hook */
+		struct strvec argv = STRVEC_INIT;
+		int r = hook_split(v, &argv, &e);
+		strvec_clear(&argv);
+		if (r < 0)
+			return fail(ps, ps->line, "%s: %s", k, e.msg);
+		return set_str(ps, k[3] == 's' ? &n->on_success : &n->on_failure, v);
+	}
+	if (!strcmp(k, "hook_timeout")) {
+		if (config_parse_int(v, 1, 86400, &t, &e) < 0)
+			return fail(ps, ps->line, "hook_timeout: %s", e.msg);
+		n->hook_timeout = (int)t;
+		return 1;
+	}
+	return -1;
+}
+
 static int key_job(struct parse *ps, struct zk_job *j, const char *k, const char *v)
 {
 	struct zerr e = ZERR_INIT;
 	int r = key_remote(ps, &j->remote, k, v);
 	if (r >= 0)
+		return r;
+	if ((r = key_notify(ps, &j->notify, k, v)) >= 0)
 		return r;
 	if (!strcmp(k, "datasets")) {
 		struct strvec w = STRVEC_INIT;
@@ -878,6 +941,10 @@ static int handler(void *user, const char *section, const char *name, const char
 	case S_COMPAT:
 		r = key_compat(ps, name, value);
 		break;
+	case S_SNAPSHOT:
+		if (!strcmp(name, "healthcheck_url"))
+			r = key_url(ps, &ps->c->snapshot_healthcheck_url, name, value);
+		break;
 	case S_NONE:
 		break;
 	}
@@ -976,6 +1043,10 @@ static void validate(struct parse *ps)
 			fail(ps, j->line, "[%s %s] needs datasets", kind, j->name);
 		else if (!j->destination)
 			fail(ps, j->line, "[%s %s] needs destination", kind, j->name);
+		else if (!j->notify.webhook_url != !j->notify.webhook_secret_file)
+			fail(ps, j->line,
+			     "[%s %s] needs both webhook_url and webhook_secret_file, or neither",
+			     kind, j->name);
 	}
 }
 

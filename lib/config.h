@@ -2,7 +2,7 @@
  * /etc/zkeep/zkeep.conf: INI (parsed by inih) into typed structs.
  *
  * Sections: [global], [api], [attention], [policy NAME], [dataset NAME],
- * [pull NAME], [push NAME], [compat]. A config is accepted whole or refused whole:
+ * [pull NAME], [push NAME], [compat], [snapshot]. A config is accepted whole or refused whole:
  * unknown sections or keys, bad values, duplicate sections or keys and
  * missing required keys all fail the load with
  * "FILE:LINE: message" in the zerr (-EINVAL), and nothing of it is used.
@@ -69,6 +69,15 @@ struct zk_remote {
 	struct strvec ssh_options;
 };
 
+/* What a run tells when it ends (lib/notify): a healthchecks.io-style
+ * check, a signed webhook, a command on success or failure. NULL: not set.
+ * hook_timeout is in seconds (default NOTIFY_HOOK_TIMEOUT_S). */
+struct zk_notify_cfg {
+	char *healthcheck_url, *webhook_url, *webhook_secret_file;
+	char *on_success, *on_failure;
+	int hook_timeout;
+};
+
 struct zk_job {
 	char *name; /* the section's NAME: the job and (pull) the target's name */
 	bool is_push;
@@ -81,6 +90,7 @@ struct zk_job {
 	int keep[ZK_N_INTERVALS]; /* ZK_KEEP_ALL where not given */
 	bool has_keep;
 	uint64_t bwlimit; /* bytes/s, 0 = none */
+	struct zk_notify_cfg notify;
 	int line;
 };
 
@@ -146,6 +156,7 @@ struct zk_config {
 	struct zk_api_cfg api;
 	struct zk_attention_cfg attention;
 	struct zk_compat_cfg compat;
+	char *snapshot_healthcheck_url; /* [snapshot] healthcheck_url: snapshot and prune runs */
 };
 
 /* The defaults: built-in policies, prefix "autosnap", /var/lib/zkeep, ... */

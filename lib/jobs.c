@@ -17,6 +17,7 @@
 #include "host.h"
 #include "lock.h"
 #include "log.h"
+#include "notify.h"
 #include "replicate.h"
 #include "xalloc.h"
 #include "banned.h"
@@ -113,24 +114,66 @@ static int take_lock(const struct jobs_opts *o, const struct job_spec *js, const
 	return 0;
 }
 
-/* The run's last line: what was done, or what failed. */
-static void summary(const struct jobs_opts *o, const struct host *remote,
-                    const struct repl_result *res, int r)
+/* The run's last line: what was done, or what failed; also into body, as
+ * "<kind> <job>: <that line>" and a line per failed dataset (the
+ * healthcheck's body). */
+static void summary(const struct jobs_opts *o, const struct job_spec *js, const struct host *remote,
+                    const struct repl_result *res, int r, struct buf *body)
 {
 	size_t ok = 0, failed = 0, n[4] = {0, 0, 0, 0};
+	struct buf line = BUF_INIT;
 	for (size_t i = 0; i < res->n; i++) {
 		res->v[i].outcome == REPL_FAILED ? failed++ : ok++;
 		n[res->v[i].outcome]++;
 	}
 	if (r == 0)
-		log_info("Done: %zu dataset(s) replicated, %zu up to date, %zu skipped", n[REPL_OK],
-		         n[REPL_UP_TO_DATE], n[REPL_SKIPPED]);
+		buf_addf(&line, "Done: %zu dataset(s) replicated, %zu up to date, %zu skipped",
+		         n[REPL_OK], n[REPL_UP_TO_DATE], n[REPL_SKIPPED]);
 	else if (res->error)
-		log_error("%s %s failed: %s", o->push ? "push to" : "pull from", remote->label,
-		          res->error);
+		buf_addf(&line, "%s %s failed: %s", o->push ? "push to" : "pull from",
+		         remote->label, res->error);
 	else
-		log_error("%s %s: %zu dataset(s) failed, %zu fine",
-		          o->push ? "push to" : "pull from", remote->label, failed, ok);
+		buf_addf(&line, "%s %s: %zu dataset(s) failed, %zu fine",
+		         o->push ? "push to" : "pull from", remote->label, failed, ok);
+	if (r == 0)
+		log_info("%s", line.s);
+	else
+		log_error("%s", line.s);
+	buf_addf(body, "%s %s: %s\n", o->push ? "push" : "pull", js->name, line.s);
+	for (size_t i = 0; i < res->n; i++)
+		if (res->v[i].outcome == REPL_FAILED)
+			buf_addf(body, "%s -> %s: %s\n", res->v[i].source, res->v[i].target,
+			         res->v[i].error ? res->v[i].error : "failed");
+	buf_free(&line);
+}
+
+/* Whether the job has anything to notify. */
+static bool notifies(const struct job_spec *js)
+{
+	const struct zk_notify_cfg *c = js->notify;
+	return c && (c->healthcheck_url || c->webhook_url || c->on_success || c->on_failure);
+}
+
+/* The run's notifications (lib/notify), their results written into its
+ * record again. Never changes how the run went. */
+static void notify_end(const struct jobs_opts *o, const struct job_spec *js, const char *state_dir,
+                       struct notify_start *ns, const struct repl_result *res, bool ok,
+                       const char *body)
+{
+	if (!res->record) { /* none made: only the check can be told */
+		notify_ping_end(ns, ok, body);
+		return;
+	}
+	struct buf path = BUF_INIT;
+	struct zerr e = ZERR_INIT;
+	if (state_dir)
+		record_path(&path, state_dir, o->push ? RECORD_PUSH : RECORD_PULL, js->name);
+	struct notify_run n = {
+	    .cfg = js->notify, .summary = body, .record_path = state_dir ? path.s : NULL};
+	notify_run_end(ns, &n, res->record);
+	if (state_dir && record_write(state_dir, res->record, &e) < 0)
+		log_warn("cannot write the run record: %s", e.msg);
+	buf_free(&path);
 }
 
 /* One job, here: its host, its lock, the replication, its summary. */
@@ -188,8 +231,15 @@ static enum jobs_result run_job(const struct jobs_opts *o, const struct job_spec
 	else
 		log_info("Pulling %zu dataset(s) from %s into %s/%s", js->datasets->n, remote.label,
 		         js->destination, js->name);
+	/* a dry run tells no one */
+	struct notify_start *ns =
+	    notifies(js) && !o->dry_run ? notify_start(js->notify->healthcheck_url) : NULL;
 	r = repl_run(&j, &res);
-	summary(o, &remote, &res, r);
+	struct buf body = BUF_INIT;
+	summary(o, js, &remote, &res, r, &body);
+	if (notifies(js) && !o->dry_run)
+		notify_end(o, js, state_dir, ns, &res, r == 0, body.s);
+	buf_free(&body);
 	ret = r == 0 ? JOBS_OK : JOBS_FAILED;
 	repl_result_free(&res);
 	lock_release(&held);

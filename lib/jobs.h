@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "strvec.h"
 
 /* What a run's jobs share (flags and [global]). */
@@ -44,6 +45,8 @@ struct job_spec {
 	bool restricted;
 	bool allow_unencrypted; /* push: [push] allow_unencrypted */
 	const int *keep;        /* NULL: no retention on the target */
+	/* what the run tells at its end (lib/notify), NULL: nothing */
+	const struct zk_notify_cfg *notify;
 };
 
 enum jobs_result {

@@ -296,6 +296,36 @@ static void compliance(struct metrics *m, const struct view *v, const char *name
 	ML("backup_job", (b)->job, "kind", (b)->kind, "source", (b)->source_host, "dataset",       \
 	   (b)->source, "destination", (b)->destination_host, "target", (b)->target)
 
+/* What each job's last run told (its record's notifications, lib/notify):
+ * per channel, whether it got through, when, and in how many attempts. */
+static void notifications(struct metrics *m, const struct view *v)
+{
+	static const char *const help[] = {
+	    "1 when the channel's notification after the job's last run got through "
+	    "(a hook: exited 0)",
+	    "When the channel's notification after the job's last run ended",
+	    "Attempts the channel's notification after the job's last run took"};
+	static const char *const names[] = {"zkeep_notification_success",
+	                                    "zkeep_notification_timestamp_seconds",
+	                                    "zkeep_notification_attempts"};
+	for (int k = 0; k < 3; k++) {
+		metrics_family(m, names[k], "gauge", help[k]);
+		for (size_t i = 0; i < v->runs.n; i++) {
+			const struct record *r = &v->runs.v[i];
+			for (size_t n = 0; n < r->n_notes; n++) {
+				const struct record_note *x = &r->notes[n];
+				double val = k == 0   ? (x->ok ? 1 : 0)
+				             : k == 1 ? (double)x->at
+				                      : x->attempts;
+				metrics_sample(m, val,
+				               ML("backup_job", r->job, "kind",
+				                  record_kind_name(r->kind), "channel",
+				                  x->channel));
+			}
+		}
+	}
+}
+
 static void backups(struct metrics *m, const struct view *v)
 {
 	metrics_family(m, "zfs_backup_last_success_timestamp", "gauge",
@@ -337,6 +367,7 @@ static void backups(struct metrics *m, const struct view *v)
 		metrics_sample(m, v->backups[i].resume_pending ? 1 : 0,
 		               BACKUP_LABELS(&v->backups[i]));
 
+	notifications(m, v);
 	metrics_family(m, "zfs_backup_lock_held", "gauge",
 	               "1 while a pull or push holds its per-host lock");
 	for (size_t i = 0; i < v->n_locks; i++)

@@ -45,8 +45,24 @@ struct record_dataset *record_add(struct record *r, const char *source, const ch
 	return d;
 }
 
+void record_add_note(struct record *r, const char *channel, bool ok, const char *error, int64_t at,
+                     int attempts)
+{
+	r->notes = xgrow(r->notes, &r->notes_alloc, r->n_notes + 1, sizeof(*r->notes));
+	r->notes[r->n_notes++] = (struct record_note){.channel = xstrdup(channel),
+	                                              .ok = ok,
+	                                              .error = error ? xstrdup(error) : NULL,
+	                                              .at = at,
+	                                              .attempts = attempts};
+}
+
 void record_free(struct record *r)
 {
+	for (size_t i = 0; i < r->n_notes; i++) {
+		free(r->notes[i].channel);
+		free(r->notes[i].error);
+	}
+	free(r->notes);
 	for (size_t i = 0; i < r->n_datasets; i++) {
 		struct record_dataset *d = &r->datasets[i];
 		free(d->source);
@@ -181,6 +197,18 @@ json_t *record_to_json(const struct record *r)
 		json_object_set_new(j, "lock_held",
 		                    json_pack("{s:I, s:I, s:s}", "at", (json_int_t)r->held_at,
 		                              "pid", (json_int_t)r->held_pid, "by", "seed"));
+	if (r->n_notes) {
+		json_t *ns = json_array();
+		for (size_t i = 0; i < r->n_notes; i++) {
+			const struct record_note *n = &r->notes[i];
+			json_array_append_new(ns, json_pack("{s:o, s:b, s:o, s:I, s:i}", "channel",
+			                                    text_json(n->channel), "ok", n->ok,
+			                                    "error", text_json(n->error), "at",
+			                                    (json_int_t)n->at, "attempts",
+			                                    n->attempts));
+		}
+		json_object_set_new(j, "notifications", ns);
+	}
 	return j;
 }
 
@@ -305,6 +333,21 @@ static void get_dataset(struct reader *rd, const json_t *d)
 		x->last_success = x->end;
 }
 
+/* The notifications: an entry without a channel is left out. */
+static void get_notes(struct reader *rd, const json_t *ns)
+{
+	for (size_t i = 0; i < json_array_size(ns); i++) {
+		const json_t *n = json_array_get(ns, i);
+		const char *ch = json_string_value(json_object_get(n, "channel"));
+		if (!ch)
+			continue;
+		int64_t attempts = get_num(rd, n, "attempts");
+		record_add_note(rd->r, ch, json_is_true(json_object_get(n, "ok")),
+		                json_string_value(json_object_get(n, "error")),
+		                get_num(rd, n, "at"), attempts > INT_MAX ? INT_MAX : (int)attempts);
+	}
+}
+
 /* The version, or -errno: a record is an object with a version this build
  * reads (none: 0), a job, a kind and datasets. */
 static int check(const json_t *j, const char *name, int *version, struct zerr *e)
@@ -364,6 +407,7 @@ static int from_json(const json_t *j, const char *name, struct record *r, struct
 		r->held_at = get_num(&rd, h, "at");
 		r->held_pid = get_num(&rd, h, "pid");
 	}
+	get_notes(&rd, json_object_get(j, "notifications"));
 	r->by_target = xcalloc(r->n_datasets + 1, sizeof(struct record_dataset *));
 	for (size_t i = 0; i < r->n_datasets; i++)
 		r->by_target[i] = &r->datasets[i];

@@ -15,7 +15,8 @@
  *    "snapshots_changed": B, "no_snapshots_changed_since": T|null,
  *    "keep": [hourly, daily, monthly, yearly]|[]|null,  ([]: no pruning)
  *    "datasets": [D, ...],
- *    "lock_held": {"at": T, "pid": N, "by": "seed"}}    (only after a skip)
+ *    "lock_held": {"at": T, "pid": N, "by": "seed"},     (only after a skip)
+ *    "notifications": [M, ...]}                          (only after notifying)
  *   D: {"source": S, "target": S,
  *       "result": "ok"|"up_to_date"|"failed"|"skipped", "error": S|null,
  *       "bytes": N, "start": T, "end": T,
@@ -27,6 +28,9 @@
  *                             "target_guid": G, "checked": T,
  *                             "protected": B}|null,
  *       "last_success": T|null}
+ *   M: {"channel": "healthcheck_start"|"healthcheck"|"webhook"|"on_success"|
+ *                  "on_failure", "ok": B, "error": S|null, "at": T,
+ *       "attempts": N}
  * T is seconds since the epoch, N a count; G a guid as a decimal string, as
  * zfs prints it (a JSON number cannot carry half of them: jansson's
  * integers are signed 64-bit, jq's numbers doubles). Strings that are not
@@ -36,8 +40,11 @@
  * Version 0 is every record without "version" (zkeep 0.2.0 and before);
  * it is read as then: guids also as signed integers (the same bits), keys
  * added later (last_success, resume_refused, the snapshots_changed ones,
- * keep) may be missing. leaf_props came later in version 1, and is read
- * as null when missing. A record of a newer version is refused, not
+ * keep) may be missing. leaf_props and notifications came later within
+ * version 1: leaf_props is read as null when missing; a reader that does
+ * not know notifications ignores it, as readers of version 1 ignore keys
+ * they do not know, so neither took a new version. A record of a newer
+ * version is refused, not
  * guessed at. A record read and written again is written as version 1.
  *
  * Reading takes what it can: a time or count outside 0..2^53 (or not a
@@ -105,6 +112,15 @@ struct record_dataset {
 	int64_t last_success;
 };
 
+/* What one notification channel did after the run (lib/notify). */
+struct record_note {
+	char *channel;
+	bool ok;
+	char *error; /* why it failed, or NULL */
+	int64_t at;  /* when it finished */
+	int attempts;
+};
+
 struct record {
 	int version; /* as read (0: before the field); always written as RECORD_VERSION */
 	char *job;
@@ -124,6 +140,9 @@ struct record {
 	/* a run skipped because a seed job held the lock */
 	bool lock_held;
 	int64_t held_at, held_pid;
+	/* the notifications sent after the run, in the order sent */
+	struct record_note *notes;
+	size_t n_notes, notes_alloc;
 	/* what reading took as unknown, each naming the file */
 	struct strvec warnings;
 	/* datasets sorted by target, for record_find (record_read fills it) */
@@ -138,6 +157,9 @@ void record_init(struct record *r, enum record_kind kind, const char *job);
  * next append. */
 struct record_dataset *record_add(struct record *r, const char *source, const char *target,
                                   enum record_result result);
+/* Appends a notification's result (strings copied; error may be NULL). */
+void record_add_note(struct record *r, const char *channel, bool ok, const char *error, int64_t at,
+                     int attempts);
 /* Frees everything r owns and zeroes it; a zeroed r is fine. */
 void record_free(struct record *r);
 

@@ -567,11 +567,12 @@ static void record_dataset_of(struct record *rec, const struct run *rn,
 	x->last_success = d->last_success;
 }
 
-static void write_record(const struct repl_job *j, const struct run *rn,
-                         const struct repl_result *res)
+/* The run's record, written when there is a state_dir, kept in res. */
+static void write_record(const struct repl_job *j, const struct run *rn, struct repl_result *res)
 {
-	if (!j->state_dir || j->dry_run)
+	if (j->dry_run)
 		return;
+	res->record = xcalloc(1, sizeof(*res->record));
 	struct record rec;
 	record_init(&rec, job_kind(j), j->name);
 	rec.source_host = xstrdup(j->src->label);
@@ -589,9 +590,9 @@ static void write_record(const struct repl_job *j, const struct run *rn,
 			rec.result = RECORD_RUN_FAILED;
 	}
 	struct zerr e = ZERR_INIT;
-	if (record_write(j->state_dir, &rec, &e) < 0)
+	if (j->state_dir && record_write(j->state_dir, &rec, &e) < 0)
 		log_warn("cannot write the run record: %s", e.msg);
-	record_free(&rec);
+	*res->record = rec;
 }
 
 int repl_record_lock_held(const struct repl_job *j, pid_t pid, time_t at, struct zerr *e)
@@ -1234,5 +1235,8 @@ void repl_result_free(struct repl_result *res)
 	}
 	free(res->v);
 	free(res->error);
+	if (res->record)
+		record_free(res->record);
+	free(res->record);
 	memset(res, 0, sizeof(*res));
 }

@@ -46,6 +46,7 @@
 
 #include "err.h"
 #include "host.h"
+#include "record.h"
 #include "strvec.h"
 
 struct repl_job {
@@ -105,6 +106,9 @@ struct repl_result {
 	size_t n, alloc;
 	time_t start, end;
 	char *error; /* a failure of the whole job (listing, destination) */
+	/* the run record as written (or as it would have been, without a
+	 * state_dir), for the run's notifications; NULL on a dry run */
+	struct record *record;
 };
 
 /* Runs the job. Returns 0 when every dataset is replicated or up to date,

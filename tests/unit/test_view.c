@@ -372,6 +372,40 @@ static void test_metrics_seed_lock(void **state)
 	buf_free(&want);
 }
 
+/* What the last run's notifications did (its record's notifications):
+ * a gauge per channel of success, time and attempts. */
+static void test_metrics_notifications(void **state)
+{
+	struct fx *f = *state;
+	struct buf rec = BUF_INIT;
+	buf_addf(&rec,
+	         "%.*s, \"notifications\": [{\"channel\": \"healthcheck\", \"ok\": true,"
+	         " \"error\": null, \"at\": 1795679101, \"attempts\": 1}, {\"channel\":"
+	         " \"webhook\", \"ok\": false, \"error\": \"HTTP 500\", \"at\": 1795679109,"
+	         " \"attempts\": 3}]}",
+	         (int)strlen(record_ok) - 1, record_ok);
+	write_file(f, "pull-fixt-host.json", rec.s);
+	build(f, NULL, &f->v);
+	const char *m = f->v->metrics.s;
+	has(m, "# TYPE zkeep_notification_success gauge\n");
+	has(m, "# HELP zkeep_notification_attempts ");
+	const char *l = "{hostname=\"host\\\"1\",backup_job=\"fixt-host\",kind=\"pull\",channel=";
+	struct buf want = BUF_INIT;
+	buf_addf(&want, "zkeep_notification_success%s\"healthcheck\"} 1\n", l);
+	has(m, want.s);
+	buf_reset(&want);
+	buf_addf(&want, "zkeep_notification_success%s\"webhook\"} 0\n", l);
+	has(m, want.s);
+	buf_reset(&want);
+	buf_addf(&want, "zkeep_notification_timestamp_seconds%s\"webhook\"} 1795679109\n", l);
+	has(m, want.s);
+	buf_reset(&want);
+	buf_addf(&want, "zkeep_notification_attempts%s\"webhook\"} 3\n", l);
+	has(m, want.s);
+	buf_free(&want);
+	buf_free(&rec);
+}
+
 static void test_backups_carry_success(void **state)
 {
 	struct fx *f = *state;
@@ -1244,6 +1278,7 @@ int main(void)
 	    cmocka_unit_test(test_scan_lines),
 	    cmocka_unit_test_setup_teardown(test_metrics, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_metrics_seed_lock, setup23, teardown),
+	    cmocka_unit_test_setup_teardown(test_metrics_notifications, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_backups_carry_success, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_record_numbers_out_of_range, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_fragmentation_dash, setup23, teardown),

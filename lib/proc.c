@@ -162,8 +162,11 @@ static void reset_signals(void)
 /* In the child, between fork and exec: async-signal-safe calls only. */
 static void __attribute__((noreturn))
 child_exec(const char *path, char *const argv[], char *const envp[], int fd[3], int report,
-           int maxfd)
+           int maxfd, bool own_group)
 {
+	/* Before exec, so the group exists once proc_start returns. */
+	if (own_group && setpgid(0, 0) < 0)
+		goto fail;
 	/* Signals stay blocked (by the parent, across fork) until every handler
 	 * is back to default: a signal in between must not run the parent's
 	 * handler in the child. */
@@ -248,7 +251,7 @@ int proc_start(struct proc *p, struct zerr *e)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid_t pid = fork();
 	if (pid == 0)
-		child_exec(path.s, p->argv.v, env.v, child, report[1], maxfd);
+		child_exec(path.s, p->argv.v, env.v, child, report[1], maxfd, p->own_group);
 	int fork_errno = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
@@ -305,7 +308,7 @@ out:
 void proc_kill(struct proc *p, int sig)
 {
 	if (p->pid > 0)
-		kill(p->pid, sig);
+		kill(p->own_group ? -p->pid : p->pid, sig);
 }
 
 static void fill_status(int status, struct proc_status *st)

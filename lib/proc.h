@@ -41,8 +41,11 @@ struct proc {
 	enum proc_io in, out, err;
 	int in_fd, out_fd, err_fd;
 	struct strvec env; /* extra "NAME=value" entries for the child */
-	pid_t pid;         /* set by proc_start, 0 after the child is reaped */
-	int pidfd;         /* -1 when the kernel has no pidfd_open */
+	/* The child leads a process group of its own, and proc_kill (and so a
+	 * timeout) signals that whole group: what it started dies with it. */
+	bool own_group;
+	pid_t pid; /* set by proc_start, 0 after the child is reaped */
+	int pidfd; /* -1 when the kernel has no pidfd_open */
 };
 
 /* Exit status in the shape of a shell's $?: the exit code, or 128 + signal. */
@@ -64,7 +67,7 @@ int proc_start(struct proc *p, struct zerr *e);
  * Returns 0 once reaped (whatever the status), or a negative errno. */
 int proc_wait(struct proc *p, int timeout_ms, struct proc_status *st, struct zerr *e);
 
-/* Sends sig to a started, unreaped child. */
+/* Sends sig to a started, unreaped child (to its group with own_group). */
 void proc_kill(struct proc *p, int sig);
 
 /* Output of a captured run. out is capped at out_cap bytes: more is an error

@@ -58,7 +58,7 @@ int cmd_prune(int argc, char **argv, const struct cmd *self)
 	struct host local;
 	struct autosnap a;
 	struct autosnap_result res;
-	ret = cmd_autosnap_open(config, &cfg, &local, &a);
+	ret = cmd_autosnap_open(config, &cfg, &local, &a, true);
 	if (ret == EXIT_OK) {
 		ret = autosnap_prune(&a, dry, &res) < 0 ? EXIT_FAILED : EXIT_OK;
 		log_debug("%u destroyed, %u held, %u failed, %u zfs calls", res.done, res.skipped,

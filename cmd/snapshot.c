@@ -72,7 +72,7 @@ int cmd_snapshot(int argc, char **argv, const struct cmd *self)
 	struct host local;
 	struct autosnap a;
 	struct autosnap_result res;
-	ret = cmd_autosnap_open(config, &cfg, &local, &a);
+	ret = cmd_autosnap_open(config, &cfg, &local, &a, true);
 	if (ret == EXIT_OK) {
 		ret = autosnap_snapshot(&a, iv, (time_t)cmd_now(), dry, &res) < 0 ? EXIT_FAILED
 		                                                                  : EXIT_OK;

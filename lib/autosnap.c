@@ -358,8 +358,7 @@ int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool 
 	} else if (dry_run) {
 		for (size_t i = 0; i < n; i++) {
 			if (v[i].hooks.pre || v[i].hooks.post)
-				log_info("DRY-RUN: Would run the hooks of %s (not run)",
-				         v[i].d->obj->name);
+				log_info("DRY-RUN: the hooks of %s are not run", v[i].d->obj->name);
 			log_info("DRY-RUN: Would create snapshot %s", v[i].full);
 		}
 		res->done = (unsigned)n;

@@ -90,10 +90,12 @@ void cmd_config_warnings(const struct zk_config *c);
 struct host;
 struct autosnap;
 /* What snapshot, prune and report start from: the config, this host, and
- * its one listing. Returns EXIT_OK, or the exit code after logging why;
- * cmd_autosnap_close frees whatever was opened, in either case. */
+ * its one listing (names_only: autosnap_load_names, for snapshot and
+ * prune; else autosnap_load's full one, for the report). Returns EXIT_OK,
+ * or the exit code after logging why; cmd_autosnap_close frees whatever
+ * was opened, in either case. */
 int cmd_autosnap_open(const char *config, struct zk_config *cfg, struct host *local,
-                      struct autosnap *a);
+                      struct autosnap *a, bool names_only);
 void cmd_autosnap_close(struct zk_config *cfg, struct host *local, struct autosnap *a);
 
 /* The end of a snapshot or prune run for its [snapshot] healthcheck_url

@@ -91,7 +91,7 @@ int cmd_load_config(struct zk_config *c, const char *path)
 }
 
 int cmd_autosnap_open(const char *config, struct zk_config *cfg, struct host *local,
-                      struct autosnap *a)
+                      struct autosnap *a, bool names_only)
 {
 	struct zerr e = ZERR_INIT;
 	config_init(cfg);
@@ -100,7 +100,9 @@ int cmd_autosnap_open(const char *config, struct zk_config *cfg, struct host *lo
 	int ret = cmd_load_config(cfg, config);
 	if (ret != EXIT_OK)
 		return ret;
-	if (autosnap_load(a, cfg, local, cfg->zfs_timeout * 1000, &e) < 0) {
+	int r = names_only ? autosnap_load_names(a, cfg, local, cfg->zfs_timeout * 1000, &e)
+	                   : autosnap_load(a, cfg, local, cfg->zfs_timeout * 1000, &e);
+	if (r < 0) {
 		log_error("%s", e.msg);
 		return EXIT_FAILED;
 	}

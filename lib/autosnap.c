@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hooks.h"
 #include "log.h"
+#include "state.h"
+#include "xalloc.h"
 #include "banned.h"
 
 #define OUT_CAP ((size_t)1 << 20)
@@ -26,6 +29,64 @@ int autosnap_load(struct autosnap *a, const struct zk_config *c, const struct ho
 	r = zfs_list_run(h, &a->caps, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT, 0, true, NULL,
 	                 timeout_ms, &a->list, e);
 	a->zfs_calls++;
+	if (r < 0)
+		return r;
+	policy_index_build(&a->ix, &a->list, c);
+	return 0;
+}
+
+/* The declared datasets that no other declared one contains: the roots
+ * one recursive listing needs. */
+static void managed_roots(const struct zk_config *c, struct strvec *roots)
+{
+	for (size_t i = 0; i < c->n_datasets; i++) {
+		const char *n = c->datasets[i].name;
+		bool inner = false;
+		for (size_t k = 0; k < c->n_datasets && !inner; k++) {
+			const char *o = c->datasets[k].name;
+			size_t ol = strlen(o);
+			inner = k != i && !strncmp(n, o, ol) && n[ol] == '/';
+		}
+		if (!inner && !strvec_has(roots, n))
+			strvec_push(roots, n);
+	}
+}
+
+static int list_names(struct autosnap *a, const char *const *roots, struct zerr *e)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct buf out = BUF_INIT;
+	zfs_names_tree_argv(&argv, roots);
+	a->zfs_calls++;
+	int r =
+	    zfs_run(a->host, (const char *const *)argv.v, &out, ZFS_OUTPUT_MAX, a->timeout_ms, e);
+	if (r == 0)
+		r = zfs_names_tree_parse(&a->list, out.s ? out.s : "", out.len, e);
+	strvec_clear(&argv);
+	buf_free(&out);
+	return r;
+}
+
+int autosnap_load_names(struct autosnap *a, const struct zk_config *c, const struct host *h,
+                        int timeout_ms, struct zerr *e)
+{
+	struct strvec roots = STRVEC_INIT;
+	memset(a, 0, sizeof(*a));
+	a->cfg = c;
+	a->host = h;
+	a->timeout_ms = timeout_ms;
+	managed_roots(c, &roots);
+	int r = 0;
+	if (roots.n) {
+		r = list_names(a, (const char *const *)roots.v, e);
+		if (r < 0 && e && e->kind == ZFS_ERR_NOENT) {
+			/* a declared dataset is missing: list everything so the
+			 * others are still served and it is named as missing */
+			log_debug("%s; listing every dataset instead", e->msg);
+			r = list_names(a, (const char *const[]){NULL}, e);
+		}
+	}
+	strvec_clear(&roots);
 	if (r < 0)
 		return r;
 	policy_index_build(&a->ix, &a->list, c);
@@ -69,17 +130,213 @@ static bool missing_takes(const struct autosnap *a, const char *name, enum zk_in
 	return false;
 }
 
+/* One dataset of a snapshot run: its hooks and what became of it. */
+struct due {
+	const struct policy_dataset *d;
+	struct zk_snap_hooks hooks;
+	size_t order; /* its [dataset] section's place in the config */
+	char *full;   /* "ds@name" */
+	bool has_pre;
+	struct hook_result pre;
+	const char *snap; /* "ok", "failed", "skipped" (its pre-hook failed) */
+	struct hook_result post;
+	bool post_ran;
+};
+
+static int cmp_due(const void *x, const void *y)
+{
+	const struct due *a = x, *b = y;
+	if (a->order != b->order)
+		return a->order < b->order ? -1 : 1;
+	return strcmp(a->d->obj->name, b->d->obj->name);
+}
+
+/* Config order: by the [dataset] section that gave the policy (discovered
+ * children right after their discovering section, as the seed listed them). */
+static size_t section_order(const struct zk_config *c, const char *from)
+{
+	for (size_t i = 0; from && i < c->n_datasets; i++)
+		if (!strcmp(c->datasets[i].name, from))
+			return i;
+	return c->n_datasets;
+}
+
+/* The datasets due for iv, in config order, into *out (n of them). */
+static size_t collect_due(struct autosnap *a, enum zk_interval iv, time_t now, const char *snap,
+                          struct due **out, struct autosnap_result *res)
+{
+	const char *prefix = a->cfg->snapshot_prefix;
+	struct due *v = NULL;
+	size_t n = 0, alloc = 0;
+	for (size_t i = 0; i < a->ix.n; i++) {
+		const struct policy_dataset *d = &a->ix.v[i];
+		if (!d->policy)
+			continue;
+		if (!d->policy->autosnap || d->policy->keep[iv] <= 0) {
+			res->skipped++;
+			continue;
+		}
+		if (!policy_is_due(&d->snaps, prefix, iv, now)) {
+			log_debug("%s already has its %s snapshot for this period", d->obj->name,
+			          zk_interval_names[iv]);
+			res->skipped++;
+			continue;
+		}
+		v = xgrow(v, &alloc, n + 1, sizeof(*v));
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].d = d;
+		v[n].order = section_order(a->cfg, d->from);
+		config_snap_hooks(a->cfg, d->obj->name, d->unknown ? NULL : d->policy, &v[n].hooks);
+		struct buf full = BUF_INIT;
+		buf_addf(&full, "%s@%s", d->obj->name, snap);
+		v[n++].full = buf_detach(&full, NULL);
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_due);
+	*out = v;
+	return n;
+}
+
+static void run_hook(struct due *u, const char *which, const char *cmd, enum zk_interval iv,
+                     struct hook_result *r)
+{
+	struct strvec env = STRVEC_INIT;
+	strvec_pushf(&env, "ZKEEP_HOOK=%s", which);
+	strvec_pushf(&env, "ZKEEP_DATASET=%s", u->d->obj->name);
+	strvec_pushf(&env, "ZKEEP_SNAPSHOT=%s", u->full);
+	strvec_pushf(&env, "ZKEEP_INTERVAL=%s", zk_interval_names[iv]);
+	if (u->snap) { /* a post-hook: what happened before it */
+		strvec_pushf(&env, "ZKEEP_PRE_RESULT=%s",
+		             u->has_pre ? hook_outcome_name(u->pre.outcome) : "none");
+		strvec_pushf(&env, "ZKEEP_SNAPSHOT_RESULT=%s", u->snap);
+	}
+	struct hook_spec h = {cmd, (const char *const *)env.v, NULL, 0, u->hooks.timeout * 1000};
+	struct zerr e = ZERR_INIT;
+	char why[512];
+	hook_run(&h, r, &e);
+	if (r->outcome == HOOK_OK)
+		log_info("%s hook of %s: ok", which, u->d->obj->name);
+	else
+		log_error("%s hook of %s %s", which, u->d->obj->name,
+		          hook_result_str(r, h.timeout_ms, why, sizeof(why)));
+	strvec_clear(&env);
+}
+
+/* One atomic zfs snapshot of every dataset still to take (snap NULL);
+ * should it fail, one call each, so one bad dataset cannot stop the others. */
+static void take_snapshots(struct autosnap *a, struct due *v, size_t n, struct autosnap_result *res)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct zerr e = ZERR_INIT;
+	strvec_pushv(&argv, (const char *const[]){"zfs", "snapshot", NULL});
+	for (size_t i = 0; i < n; i++)
+		if (!v[i].snap)
+			strvec_push(&argv, v[i].full);
+	size_t want = argv.n - 2;
+	if (want && run(a, (const char *const *)argv.v, &e) == 0) {
+		for (size_t i = 0; i < n; i++)
+			if (!v[i].snap) {
+				log_info("created %s", v[i].full);
+				v[i].snap = "ok";
+			}
+		res->done += (unsigned)want;
+	} else if (want) {
+		log_warn("one snapshot call for %zu datasets failed (%s); retrying them one by one",
+		         want, e.msg);
+		for (size_t i = 0; i < n; i++) {
+			struct zerr one = ZERR_INIT;
+			if (v[i].snap)
+				continue;
+			if (run(a, (const char *const[]){"zfs", "snapshot", v[i].full, NULL},
+			        &one) == 0) {
+				log_info("created %s", v[i].full);
+				v[i].snap = "ok";
+				res->done++;
+			} else {
+				log_error("cannot snapshot '%s': %s", v[i].full, one.msg);
+				v[i].snap = "failed";
+				res->failed++;
+			}
+		}
+	}
+	strvec_clear(&argv);
+}
+
+static json_t *outcome_json(bool ran, const struct hook_result *r)
+{
+	return ran ? json_string(hook_outcome_name(r->outcome)) : json_null();
+}
+
+/* The last run's hook outcomes for /metrics (autosnap_hook_state_name). */
+static void hook_state_write(const struct autosnap *a, enum zk_interval iv, time_t now,
+                             const struct due *v, size_t n)
+{
+	json_t *list = json_array();
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].hooks.pre && !v[i].hooks.post)
+			continue;
+		json_array_append_new(
+		    list, json_pack("{s:s, s:o, s:s, s:o}", "dataset", v[i].d->obj->name,
+		                    "pre_snapshot", outcome_json(v[i].has_pre, &v[i].pre),
+		                    "snapshot", v[i].snap ? v[i].snap : "failed", "post_snapshot",
+		                    outcome_json(v[i].post_ran, &v[i].post)));
+	}
+	json_t *doc = json_pack("{s:i, s:s, s:I, s:o}", "version", 1, "interval",
+	                        zk_interval_names[iv], "time", (json_int_t)now, "datasets", list);
+	char *text = json_dumps(doc, JSON_INDENT(2));
+	struct buf path = BUF_INIT;
+	struct zerr e = ZERR_INIT;
+	autosnap_hook_state_name(&path, a->cfg->state_dir, iv);
+	if (!text || state_write_atomic(path.s, text, strlen(text), 0644, &e) < 0)
+		log_warn("cannot record the snapshot hooks' outcomes: %s",
+		         text ? e.msg : "out of memory");
+	free(text);
+	json_decref(doc);
+	buf_free(&path);
+}
+
+void autosnap_hook_state_name(struct buf *path, const char *state_dir, enum zk_interval iv)
+{
+	buf_addf(path, "%s/snapshot-hooks-%s.json", state_dir, zk_interval_names[iv]);
+}
+
+/* Pre-hooks in config order; the snapshot of those that passed; post-hooks
+ * in reverse order, each also after a failed pre-hook or snapshot. */
+static void hooked_snapshot(struct autosnap *a, enum zk_interval iv, struct due *v, size_t n,
+                            struct autosnap_result *res)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!v[i].hooks.pre)
+			continue;
+		v[i].has_pre = true;
+		run_hook(&v[i], "pre_snapshot", v[i].hooks.pre, iv, &v[i].pre);
+		if (v[i].pre.outcome != HOOK_OK) {
+			log_error("not snapshotting %s: its pre_snapshot hook failed",
+			          v[i].d->obj->name);
+			v[i].snap = "skipped";
+			res->failed++;
+		}
+	}
+	take_snapshots(a, v, n, res);
+	for (size_t i = n; i-- > 0;) {
+		if (!v[i].hooks.post)
+			continue;
+		v[i].post_ran = true;
+		run_hook(&v[i], "post_snapshot", v[i].hooks.post, iv, &v[i].post);
+		if (v[i].post.outcome != HOOK_OK)
+			res->hook_failures++;
+	}
+}
+
 int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool dry_run,
                       struct autosnap_result *res)
 {
-	const char *prefix = a->cfg->snapshot_prefix;
 	const char *ivn = zk_interval_names[iv];
 	struct buf name = BUF_INIT;
-	struct strvec argv = STRVEC_INIT;
-	struct zerr e = ZERR_INIT;
+	struct due *v = NULL;
 
 	memset(res, 0, sizeof(*res));
-	policy_snapname(&name, prefix, iv, now);
+	policy_snapname(&name, a->cfg->snapshot_prefix, iv, now);
 	log_info("Creating %s snapshots: %s", ivn, name.s);
 	log_discovered(a);
 	for (size_t i = 0; i < a->ix.missing.n; i++) {
@@ -92,56 +349,31 @@ int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool 
 		          a->ix.missing.v[i], a->cfg->path ? a->cfg->path : "the config");
 		res->failed++;
 	}
-	strvec_pushv(&argv, (const char *const[]){"zfs", "snapshot", NULL});
-	for (size_t i = 0; i < a->ix.n; i++) {
-		const struct policy_dataset *d = &a->ix.v[i];
-		if (!d->policy)
-			continue;
-		if (!d->policy->autosnap || d->policy->keep[iv] <= 0) {
-			res->skipped++;
-			continue;
-		}
-		if (!policy_is_due(&d->snaps, prefix, iv, now)) {
-			log_debug("%s already has its %s snapshot for this period", d->obj->name,
-			          ivn);
-			res->skipped++;
-			continue;
-		}
-		strvec_pushf(&argv, "%s@%s", d->obj->name, name.s);
-	}
-	size_t want = argv.n - 2;
-	if (!want) {
+	size_t n = collect_due(a, iv, now, name.s, &v, res);
+	bool hooks = false;
+	for (size_t i = 0; i < n; i++)
+		hooks |= v[i].hooks.pre || v[i].hooks.post;
+	if (!n) {
 		log_info("no %s snapshots are due", ivn);
 	} else if (dry_run) {
-		for (size_t i = 2; i < argv.n; i++)
-			log_info("DRY-RUN: Would create snapshot %s", argv.v[i]);
-		res->done = (unsigned)want;
-	} else if (run(a, (const char *const *)argv.v, &e) == 0) {
-		for (size_t i = 2; i < argv.n; i++)
-			log_info("created %s", argv.v[i]);
-		res->done = (unsigned)want;
-	} else {
-		/* One dataset can make the atomic call fail for all: take the
-		 * others one by one, and name each that still fails. */
-		log_warn("one snapshot call for %zu datasets failed (%s); retrying them one by one",
-		         want, e.msg);
-		for (size_t i = 2; i < argv.n; i++) {
-			struct zerr one = ZERR_INIT;
-			if (run(a, (const char *const[]){"zfs", "snapshot", argv.v[i], NULL},
-			        &one) == 0) {
-				log_info("created %s", argv.v[i]);
-				res->done++;
-			} else {
-				log_error("cannot snapshot '%s': %s", argv.v[i], one.msg);
-				res->failed++;
-			}
+		for (size_t i = 0; i < n; i++) {
+			if (v[i].hooks.pre || v[i].hooks.post)
+				log_info("DRY-RUN: the hooks of %s are not run", v[i].d->obj->name);
+			log_info("DRY-RUN: Would create snapshot %s", v[i].full);
 		}
+		res->done = (unsigned)n;
+	} else {
+		hooked_snapshot(a, iv, v, n, res);
+		if (hooks)
+			hook_state_write(a, iv, now, v, n);
 	}
 	log_info("Summary: %u created, %u skipped, %u failed", res->done, res->skipped,
 	         res->failed);
-	strvec_clear(&argv);
+	for (size_t i = 0; i < n; i++)
+		free(v[i].full);
+	free(v);
 	buf_free(&name);
-	return res->failed ? -EIO : 0;
+	return res->failed || res->hook_failures ? -EIO : 0;
 }
 
 /* The names among cand that have holds, asked of zfs in batches. */
@@ -175,31 +407,74 @@ static int query_holds(struct autosnap *a, const struct policy_snaps *cand, stru
 	return 0;
 }
 
-static void expired_of(const struct policy_dataset *d, const char *prefix, struct policy_snaps *out)
+static int cmp_str(const void *x, const void *y)
 {
-	struct policy_snaps unused = {0}; /* no userrefs listed: none counted held here */
-	for (int iv = 0; iv < ZK_N_INTERVALS; iv++)
-		policy_expired(&d->snaps, prefix, (enum zk_interval)iv, d->policy->keep[iv], out,
-		               &unused);
-	policy_snaps_free(&unused);
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* held sorted (strvec_sort_unique): a lookup is a binary search. */
+static bool is_held(const struct strvec *held, const char *name)
+{
+	return held->n && bsearch(&name, held->v, held->n, sizeof(char *), cmp_str);
+}
+
+/* One "zfs destroy ds@a,b,c" of exp less the held; logs what it did. */
+static void prune_one(struct autosnap *a, const struct policy_dataset *d,
+                      const struct policy_snaps *exp, const struct strvec *held, bool dry_run,
+                      struct autosnap_result *res)
+{
+	struct buf list = BUF_INIT;
+	struct zerr e = ZERR_INIT;
+	size_t n = 0;
+	buf_adds(&list, d->obj->name);
+	for (size_t k = 0; k < exp->n; k++) {
+		const char *name = exp->v[k]->name;
+		if (is_held(held, name)) {
+			log_info("keeping %s: expired but held", name);
+			res->skipped++;
+			continue;
+		}
+		buf_addf(&list, "%c%s", n++ ? ',' : '@', strchr(name, '@') + 1);
+		if (dry_run)
+			log_info("would destroy %s", name);
+	}
+	if (n && dry_run) {
+		res->done += (unsigned)n;
+		res->kept -= (unsigned)n;
+	} else if (n && run(a, (const char *const[]){"zfs", "destroy", list.s, NULL}, &e) == 0) {
+		for (size_t k = 0; k < exp->n; k++)
+			if (!is_held(held, exp->v[k]->name))
+				log_info("destroyed %s", exp->v[k]->name);
+		res->done += (unsigned)n;
+		res->kept -= (unsigned)n;
+	} else if (n) {
+		log_error("cannot prune '%s': %s", d->obj->name, e.msg);
+		res->failed++;
+	}
+	buf_free(&list);
 }
 
 int autosnap_prune(struct autosnap *a, bool dry_run, struct autosnap_result *res)
 {
 	const char *prefix = a->cfg->snapshot_prefix;
 	struct policy_snaps cand = {0};
+	struct policy_snaps *exp = a->ix.n ? xcalloc(a->ix.n, sizeof(*exp)) : NULL;
 	struct strvec held = STRVEC_INIT;
 	struct zerr e = ZERR_INIT;
 	memset(res, 0, sizeof(*res));
 	log_info("Starting snapshot pruning");
 	log_discovered(a);
-	for (size_t i = 0; i < a->ix.n; i++)
-		if (a->ix.v[i].policy && a->ix.v[i].policy->autoprune) {
-			unsigned counts[ZK_N_INTERVALS], total;
-			expired_of(&a->ix.v[i], prefix, &cand);
-			policy_counts(&a->ix.v[i].snaps, prefix, counts, &total);
-			res->kept += total; /* less what is destroyed below */
-		}
+	for (size_t i = 0; i < a->ix.n; i++) {
+		const struct policy_dataset *d = &a->ix.v[i];
+		if (!d->policy || !d->policy->autoprune)
+			continue;
+		unsigned counts[ZK_N_INTERVALS];
+		policy_expire(&d->snaps, prefix, d->policy->keep, &exp[i], counts);
+		for (int k = 0; k < ZK_N_INTERVALS; k++)
+			res->kept += counts[k]; /* less what is destroyed below */
+		for (size_t k = 0; k < exp[i].n; k++)
+			policy_snaps_push(&cand, exp[i].v[k]);
+	}
 	/* a held snapshot (a backup's base, an admin's hold) is never destroyed;
 	 * without knowing the holds, nothing is */
 	if (cand.n && query_holds(a, &cand, &held, &e) < 0) {
@@ -207,48 +482,17 @@ int autosnap_prune(struct autosnap *a, bool dry_run, struct autosnap_result *res
 		res->failed++;
 		goto out;
 	}
-	for (size_t i = 0; i < a->ix.n; i++) {
-		const struct policy_dataset *d = &a->ix.v[i];
-		if (!d->policy || !d->policy->autoprune)
-			continue;
-		struct policy_snaps exp = {0};
-		struct buf list = BUF_INIT;
-		size_t n = 0;
-		expired_of(d, prefix, &exp);
-		buf_adds(&list, d->obj->name);
-		for (size_t k = 0; k < exp.n; k++) {
-			const char *name = exp.v[k]->name;
-			if (strvec_has(&held, name)) {
-				log_info("keeping %s: expired but held", name);
-				res->skipped++;
-				continue;
-			}
-			/* one destroy per dataset: "ds@a,b,c" */
-			buf_addf(&list, "%c%s", n++ ? ',' : '@', strchr(name, '@') + 1);
-			if (dry_run)
-				log_info("would destroy %s", name);
-		}
-		if (n && dry_run) {
-			res->done += (unsigned)n;
-			res->kept -= (unsigned)n;
-		} else if (n &&
-		           run(a, (const char *const[]){"zfs", "destroy", list.s, NULL}, &e) == 0) {
-			for (size_t k = 0; k < exp.n; k++)
-				if (!strvec_has(&held, exp.v[k]->name))
-					log_info("destroyed %s", exp.v[k]->name);
-			res->done += (unsigned)n;
-			res->kept -= (unsigned)n;
-		} else if (n) {
-			log_error("cannot prune '%s': %s", d->obj->name, e.msg);
-			res->failed++;
-		}
-		buf_free(&list);
-		policy_snaps_free(&exp);
-	}
+	strvec_sort_unique(&held);
+	for (size_t i = 0; i < a->ix.n; i++)
+		if (exp[i].n)
+			prune_one(a, &a->ix.v[i], &exp[i], &held, dry_run, res);
 	if (!res->done && !res->failed)
 		log_info("nothing to prune");
 out:
 	log_info("Pruning complete: %u destroyed, %u kept", res->done, res->kept);
+	for (size_t i = 0; i < a->ix.n; i++)
+		policy_snaps_free(&exp[i]);
+	free(exp);
 	policy_snaps_free(&cand);
 	strvec_clear(&held);
 	return res->failed ? -EIO : 0;

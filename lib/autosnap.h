@@ -1,8 +1,9 @@
 /*
  * The policy jobs on one host: take the snapshots that are due, destroy
- * the ones that expired, report compliance. All three start from one
- * listing (zfs version, then one recursive zfs list of filesystems,
- * volumes and snapshots) indexed by policy.
+ * the ones that expired, report compliance. Snapshot and prune start from
+ * one names listing under the declared datasets (autosnap_load_names: no
+ * probe, name and createtxg only); the report from zfs version and one
+ * full recursive listing (autosnap_load). Either is indexed by policy.
  *
  * Snapshots are taken in ONE `zfs snapshot` call (atomic: the same txg for
  * every dataset). Should that call fail, each dataset is retried on its
@@ -37,11 +38,12 @@ struct autosnap {
 };
 
 struct autosnap_result {
-	unsigned done;    /* snapshots taken / destroyed */
-	unsigned failed;  /* datasets that failed */
-	unsigned skipped; /* snapshot: managed datasets not taken (not due, or their
-	                     policy takes no such snapshot); prune: held */
-	unsigned kept;    /* prune: policy snapshots of pruned datasets left */
+	unsigned done;          /* snapshots taken / destroyed */
+	unsigned failed;        /* datasets that failed */
+	unsigned skipped;       /* snapshot: managed datasets not taken (not due, or their
+	                           policy takes no such snapshot); prune: held */
+	unsigned kept;          /* prune: policy snapshots of pruned datasets left */
+	unsigned hook_failures; /* snapshot: post_snapshot hooks that failed */
 };
 
 /* Probes and lists h. Errors: the zfs call's, with its message. */
@@ -49,13 +51,34 @@ int autosnap_load(struct autosnap *a, const struct zk_config *c, const struct ho
                   int timeout_ms, struct zerr *e);
 void autosnap_free(struct autosnap *a);
 
+/* Lists h for snapshot and prune: one names listing (zfs_names_tree_argv)
+ * under the declared datasets, no probe. When a declared dataset does not
+ * exist the listing fails; then the whole host is listed by name instead,
+ * so that it is named as missing. No [dataset] section: nothing listed. */
+int autosnap_load_names(struct autosnap *a, const struct zk_config *c, const struct host *h,
+                        int timeout_ms, struct zerr *e);
+
+/* The file in state_dir where a snapshot run with hooks records their
+ * outcomes (JSON, version 1: interval, time, and per dataset with hooks
+ * its pre_snapshot and post_snapshot outcomes, hook_outcome_name or null
+ * when it has none, and its snapshot: "ok", "failed" or "skipped"). */
+void autosnap_hook_state_name(struct buf *path, const char *state_dir, enum zk_interval iv);
+
 /* Snapshots every managed dataset whose policy has autosnap and keeps iv,
  * unless it already has iv's snapshot for now's local period. Declared
  * datasets that do not exist count as failed when their policy takes iv.
  * Logs the seed's lines: "Creating <iv> snapshots: <name>", "Discovered
  * <n> child datasets at runtime" (n > 0), "Summary: <c> created, <s>
  * skipped, <f> failed". Returns 0, or -EIO when any dataset failed (each
- * one logged). */
+ * one logged) or a post_snapshot hook failed.
+ *
+ * Hooks (zkeep.conf(5), config_snap_hooks): the due datasets in config
+ * order; every pre_snapshot hook in that order; then ONE zfs snapshot of
+ * the datasets whose pre-hook passed or who have none; then every
+ * post_snapshot hook in reverse order, also after a failed pre-hook or
+ * snapshot (ZKEEP_PRE_RESULT, ZKEEP_SNAPSHOT_RESULT say what happened). A
+ * failed pre-hook skips that dataset's snapshot and counts as failed. A
+ * run with hooks writes autosnap_hook_state_name. Dry runs run no hooks. */
 int autosnap_snapshot(struct autosnap *a, enum zk_interval iv, time_t now, bool dry_run,
                       struct autosnap_result *res);
 

@@ -212,6 +212,7 @@ void config_init(struct zk_config *c)
 		c->policies =
 		    xgrow(c->policies, &c->policies_alloc, c->n_policies + 1, sizeof(*c->policies));
 		struct zk_policy *p = &c->policies[c->n_policies++];
+		memset(p, 0, sizeof(*p));
 		p->name = xstrdup(builtin_policies[i].name);
 		memcpy(p->keep, builtin_policies[i].keep, sizeof(p->keep));
 		p->autosnap = builtin_policies[i].autosnap;
@@ -254,6 +255,13 @@ static void job_free(struct zk_job *j)
 	free(j->notify.on_failure);
 }
 
+static void snap_hooks_free(struct zk_snap_hooks *h)
+{
+	free(h->pre);
+	free(h->post);
+	memset(h, 0, sizeof(*h));
+}
+
 void config_free(struct zk_config *c)
 {
 	if (!c)
@@ -262,12 +270,15 @@ void config_free(struct zk_config *c)
 	free(c->snapshot_prefix);
 	free(c->state_dir);
 	free(c->lock_dir);
-	for (size_t i = 0; i < c->n_policies; i++)
+	for (size_t i = 0; i < c->n_policies; i++) {
 		free(c->policies[i].name);
+		snap_hooks_free(&c->policies[i].hooks);
+	}
 	free(c->policies);
 	for (size_t i = 0; i < c->n_datasets; i++) {
 		free(c->datasets[i].name);
 		free(c->datasets[i].policy);
+		snap_hooks_free(&c->datasets[i].hooks);
 	}
 	free(c->datasets);
 	for (size_t i = 0; i < c->n_jobs; i++)
@@ -295,6 +306,27 @@ const struct zk_policy *config_policy(const struct zk_config *c, const char *nam
 		if (!strcmp(c->policies[i].name, name))
 			return &c->policies[i];
 	return NULL;
+}
+
+const struct zk_dataset_cfg *config_dataset(const struct zk_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_datasets; i++)
+		if (!strcmp(c->datasets[i].name, name))
+			return &c->datasets[i];
+	return NULL;
+}
+
+void config_snap_hooks(const struct zk_config *c, const char *name, const struct zk_policy *p,
+                       struct zk_snap_hooks *out)
+{
+	const struct zk_dataset_cfg *d = name ? config_dataset(c, name) : NULL;
+	const struct zk_snap_hooks none = {NULL, NULL, 0};
+	const struct zk_snap_hooks *own = d ? &d->hooks : &none, *pol = p ? &p->hooks : &none;
+	out->pre = own->pre ? own->pre : pol->pre;
+	out->post = own->post ? own->post : pol->post;
+	out->timeout = own->timeout   ? own->timeout
+	               : pol->timeout ? pol->timeout
+	                              : ZK_HOOK_TIMEOUT_DEFAULT;
 }
 
 const struct zk_job *config_job(const struct zk_config *c, const char *name, bool is_push)
@@ -834,8 +866,33 @@ static int key_attention(struct parse *ps, const char *k, const char *v)
 	return -1;
 }
 
+/* pre_snapshot, post_snapshot, hook_timeout: 1 taken, 0 failed, -1 not one of them. */
+static int key_hooks(struct parse *ps, struct zk_snap_hooks *h, const char *k, const char *v)
+{
+	struct zerr e = ZERR_INIT;
+	long n = 0;
+	if (!strcmp(k, "pre_snapshot") || !strcmp(k, "post_snapshot")) {
+		struct strvec argv = STRVEC_INIT;
+		int r = hook_split(v, &argv, &e);
+		strvec_clear(&argv);
+		if (r < 0)
+			return fail(ps, ps->line, "%s: %s", k, e.msg);
+		return set_str(ps, k[1] == 'r' ? &h->pre : &h->post, v);
+	}
+	if (!strcmp(k, "hook_timeout")) {
+		if (config_parse_int(v, 1, 86400, &n, &e) < 0)
+			return fail(ps, ps->line, "%s: %s", k, e.msg);
+		h->timeout = (int)n;
+		return 1;
+	}
+	return -1;
+}
+
 static int key_policy(struct parse *ps, struct zk_policy *p, const char *k, const char *v)
 {
+	int hr = key_hooks(ps, &p->hooks, k, v);
+	if (hr >= 0)
+		return hr;
 	struct zerr e = ZERR_INIT;
 	enum zk_interval iv = ZK_HOURLY;
 	long n = 0;
@@ -856,6 +913,9 @@ static int key_policy(struct parse *ps, struct zk_policy *p, const char *k, cons
 static int key_dataset(struct parse *ps, struct zk_dataset_cfg *d, const char *k, const char *v)
 {
 	struct zerr e = ZERR_INIT;
+	int hr = key_hooks(ps, &d->hooks, k, v);
+	if (hr >= 0)
+		return hr;
 	if (!strcmp(k, "policy")) {
 		d->line = ps->line;
 		d->has_policy = true;

@@ -33,11 +33,21 @@ extern const char *const zk_interval_names[ZK_N_INTERVALS];
 #define ZK_KEEP_ALL       (-1) /* in a keep spec: this interval is not pruned */
 #define ZK_DEFAULT_CONFIG "/etc/zkeep/zkeep.conf"
 
+/* Snapshot hooks of a [policy] or [dataset] section (zkeep.conf(5)):
+ * commands in lib/hooks.h's form, checked when the config is loaded.
+ * NULL / 0 where the section does not set them. */
+struct zk_snap_hooks {
+	char *pre, *post; /* pre_snapshot, post_snapshot */
+	int timeout;      /* hook_timeout in seconds; 0: not set here */
+};
+#define ZK_HOOK_TIMEOUT_DEFAULT 60 /* seconds, when no section sets one */
+
 struct zk_policy {
 	char *name;
 	int keep[ZK_N_INTERVALS];
 	bool autosnap, autoprune;
 	bool builtin; /* one of none/low/high/critical, not overridden */
+	struct zk_snap_hooks hooks;
 };
 
 /* A [dataset NAME] section. After loading, policy is the dataset's
@@ -59,7 +69,8 @@ struct zk_dataset_cfg {
 	bool has_policy; /* the section has its own `policy` key */
 	bool unknown;
 	bool discover_children, children_inherit_policy;
-	int line; /* where `policy =` was, for late validation */
+	int line;                   /* where `policy =` was, for late validation */
+	struct zk_snap_hooks hooks; /* this dataset's own, not its children's */
 };
 
 /* How to reach a remote host (pull source or push target). */
@@ -170,6 +181,14 @@ int config_load_file(struct zk_config *c, const char *path, struct zerr *e);
 int config_load_string(struct zk_config *c, const char *name, const char *text, struct zerr *e);
 
 const struct zk_policy *config_policy(const struct zk_config *c, const char *name);
+/* The [dataset NAME] section of exactly name, or NULL. */
+const struct zk_dataset_cfg *config_dataset(const struct zk_config *c, const char *name);
+/* The hooks that apply to dataset name under policy p (either may be
+ * NULL): each of pre, post and timeout from the dataset's own section if it
+ * sets it, else from p's; timeout ZK_HOOK_TIMEOUT_DEFAULT if neither does.
+ * Points into c. */
+void config_snap_hooks(const struct zk_config *c, const char *name, const struct zk_policy *p,
+                       struct zk_snap_hooks *out);
 /* One message per [dataset] whose policy is unknown, naming the dataset,
  * where it is and the value, appended to out (for the commands to warn). */
 void config_dataset_warnings(const struct zk_config *c, struct strvec *out);

@@ -425,6 +425,36 @@ static void attention(struct metrics *m, const struct view *v)
 		metrics_sample(m, t[i].value, ML("name", t[i].name));
 }
 
+/* zkeep_snapshot_hook_failed: per hook that ran in the last snapshot run
+ * with hooks of an interval, 1 when it did not succeed. No family at all
+ * on a host without hooks. */
+static void snap_hooks(struct metrics *m, const struct view *v)
+{
+	static const char *const hooks[] = {"pre_snapshot", "post_snapshot"};
+	bool any = false;
+	for (int iv = 0; iv < ZK_N_INTERVALS; iv++) {
+		json_t *ds = json_object_get(v->snap_hooks[iv], "datasets");
+		for (size_t i = 0; i < json_array_size(ds); i++) {
+			json_t *d = json_array_get(ds, i);
+			const char *name = json_string_value(json_object_get(d, "dataset"));
+			for (size_t h = 0; name && h < 2; h++) {
+				const char *o = json_string_value(json_object_get(d, hooks[h]));
+				if (!o)
+					continue;
+				if (!any)
+					metrics_family(
+					    m, "zkeep_snapshot_hook_failed", "gauge",
+					    "1 when the snapshot hook failed, timed out or "
+					    "did not start in the interval's last run");
+				any = true;
+				metrics_sample(m, strcmp(o, "ok") ? 1 : 0,
+				               ML("dataset", name, "hook", hooks[h], "interval",
+				                  zk_interval_names[iv]));
+			}
+		}
+	}
+}
+
 void metrics_render_view(struct buf *out, const struct view *v)
 {
 	struct metrics m;
@@ -445,6 +475,7 @@ void metrics_render_view(struct buf *out, const struct view *v)
 	           CF_COMPLIANT);
 	backups(&m, v);
 	attention(&m, v);
+	snap_hooks(&m, v);
 	metrics_free(&m);
 }
 

@@ -257,6 +257,30 @@ void policy_expired(const struct policy_snaps *s, const char *prefix, enum zk_in
 	}
 }
 
+void policy_expire(const struct policy_snaps *s, const char *prefix, const int keep[ZK_N_INTERVALS],
+                   struct policy_snaps *out, unsigned counts[ZK_N_INTERVALS])
+{
+	enum zk_interval iv;
+	struct tm tm;
+	signed char *ivs = s->n ? xcalloc(s->n, 1) : NULL;
+	size_t drop[ZK_N_INTERVALS] = {0};
+	memset(counts, 0, sizeof(unsigned) * ZK_N_INTERVALS);
+	for (size_t i = 0; i < s->n; i++) {
+		ivs[i] = snap_interval(s->v[i], prefix, &iv, &tm) ? (signed char)iv : -1;
+		if (ivs[i] >= 0)
+			counts[iv]++;
+	}
+	for (int k = 0; k < ZK_N_INTERVALS; k++)
+		if (keep[k] >= 0 && counts[k] > (unsigned)keep[k])
+			drop[k] = counts[k] - (unsigned)keep[k];
+	for (size_t i = 0; i < s->n; i++)
+		if (ivs[i] >= 0 && drop[ivs[i]]) {
+			drop[ivs[i]]--;
+			policy_snaps_push(out, s->v[i]);
+		}
+	free(ivs);
+}
+
 void policy_counts(const struct policy_snaps *s, const char *prefix,
                    unsigned counts[ZK_N_INTERVALS], unsigned *autosnap_total)
 {

@@ -90,6 +90,14 @@ bool policy_is_due(const struct policy_snaps *s, const char *prefix, enum zk_int
 void policy_expired(const struct policy_snaps *s, const char *prefix, enum zk_interval iv, int keep,
                     struct policy_snaps *out, struct policy_snaps *held);
 
+/* Prune's decision for one dataset in one pass (each name parsed once):
+ * counts[iv] gets the snapshots of each interval; out gets, for each
+ * interval with keep[iv] >= 0, the oldest beyond the newest keep[iv] (by
+ * createtxg, never by the clock), in listing order. Holds are the
+ * caller's to honour. */
+void policy_expire(const struct policy_snaps *s, const char *prefix, const int keep[ZK_N_INTERVALS],
+                   struct policy_snaps *out, unsigned counts[ZK_N_INTERVALS]);
+
 struct policy_compliance {
 	unsigned count;   /* snapshots of the interval that match the pattern */
 	int retention;    /* what the policy keeps */

@@ -10,9 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "autosnap.h"
 #include "lock.h"
 #include "log.h"
 #include "record.h"
+#include "state.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -101,6 +103,8 @@ void view_put(struct view *v)
 	free(v->backups);
 	free(v->skips);
 	record_list_free(&v->runs);
+	for (int i = 0; i < ZK_N_INTERVALS; i++)
+		json_decref(v->snap_hooks[i]);
 	for (size_t i = 0; i < v->n_locks; i++) {
 		free(v->locks[i].job);
 		free(v->locks[i].kind);
@@ -230,6 +234,20 @@ static void read_runs(struct view *v)
 	record_list_read(v->cfg->state_dir, &v->runs);
 	for (size_t i = 0; i < v->runs.warnings.n; i++)
 		warn(v, "%s", v->runs.warnings.v[i]);
+}
+
+/* What the last snapshot run with hooks of each interval recorded. */
+static void read_snap_hooks(struct view *v)
+{
+	for (int i = 0; i < ZK_N_INTERVALS; i++) {
+		struct buf path = BUF_INIT;
+		struct zerr e = ZERR_INIT;
+		autosnap_hook_state_name(&path, v->cfg->state_dir, (enum zk_interval)i);
+		int r = state_load_json(AT_FDCWD, path.s, STATE_RECORD_MAX, &v->snap_hooks[i], &e);
+		if (r < 0 && r != -ENOENT)
+			warn(v, "%s", e.msg);
+		buf_free(&path);
+	}
 }
 
 /* The runs skipped because a seed job held the lock. */
@@ -433,6 +451,7 @@ int view_build(const struct view_opts *o, const struct view_texts *t, const stru
 			p->iostat = xstrdup(t->iostat[i]);
 	}
 	read_runs(v);
+	read_snap_hooks(v);
 	build_backups(v, prev);
 	build_skips(v);
 	read_locks(v);

@@ -127,6 +127,9 @@ struct view {
 	struct view_dataset *ds; /* ix.n of them, same order (sorted by name) */
 
 	struct record_list runs; /* the run records in state_dir (lib/record.h) */
+	/* the snapshot hooks' last outcomes per interval (autosnap_hook_state_name),
+	 * NULL where no run with hooks wrote one */
+	json_t *snap_hooks[ZK_N_INTERVALS];
 	struct view_backup *backups;
 	size_t n_backups;
 	struct view_skip *skips;

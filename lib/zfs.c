@@ -329,7 +329,11 @@ int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned co
 	return r;
 }
 
-int zfs_names_parse(struct zfs_list *l, const char *text, size_t len, struct zerr *e)
+/* A names-only listing as zkeep's rows: snapshots only (snaps_only, a
+ * dataset row made for each dataset seen) or datasets and snapshots as
+ * listed; createtxg is the line number. */
+static int names_parse(struct zfs_list *l, const char *text, size_t len, bool snaps_only,
+                       struct zerr *e)
 {
 	char *copy = NULL;
 	struct buf rows = BUF_INIT, last = BUF_INIT;
@@ -339,15 +343,17 @@ int zfs_names_parse(struct zfs_list *l, const char *text, size_t len, struct zer
 	struct tsv t = {copy, copy + len, 0, "zfs list"};
 	char *f[1];
 	while ((r = tsv_next(&t, f, 1, e)) > 0) {
-		if ((r = parse_name(&t, f[0], ZFS_TYPE_SNAPSHOT, e)) < 0)
+		bool snap = snaps_only || strchr(f[0], '@');
+		if ((r = parse_name(&t, f[0], snap ? ZFS_TYPE_SNAPSHOT : ZFS_TYPE_DATASET, e)) < 0)
 			break;
 		size_t dl = strcspn(f[0], "@");
-		if (last.len != dl || strncmp(last.s, f[0], dl)) {
+		if (snaps_only && (last.len != dl || strncmp(last.s, f[0], dl))) {
 			buf_reset(&last);
 			buf_add(&last, f[0], dl);
 			buf_addf(&rows, "%s\tfilesystem\t0\t%zu\t0\t-\t-\t-\n", last.s, t.lineno);
 		}
-		buf_addf(&rows, "%s\tsnapshot\t0\t%zu\t0\t-\t-\t-\n", f[0], t.lineno);
+		buf_addf(&rows, "%s\t%s\t0\t%zu\t0\t-\t-\t-\n", f[0],
+		         snap ? "snapshot" : "filesystem", t.lineno);
 	}
 	if (r == 0)
 		r = zfs_list_parse(l, rows.s, rows.len, 0, e);
@@ -355,6 +361,24 @@ int zfs_names_parse(struct zfs_list *l, const char *text, size_t len, struct zer
 	buf_free(&rows);
 	buf_free(&last);
 	return r;
+}
+
+int zfs_names_parse(struct zfs_list *l, const char *text, size_t len, struct zerr *e)
+{
+	return names_parse(l, text, len, true, e);
+}
+
+void zfs_names_tree_argv(struct strvec *argv, const char *const *roots)
+{
+	strvec_pushv(argv,
+	             (const char *const[]){"zfs", "list", "-H", "-o", "name", "-s", "createtxg",
+	                                   "-t", "filesystem,volume,snapshot", "-r", NULL});
+	strvec_pushv(argv, roots);
+}
+
+int zfs_names_tree_parse(struct zfs_list *l, const char *text, size_t len, struct zerr *e)
+{
+	return names_parse(l, text, len, false, e);
 }
 
 const struct zfs_obj *zfs_list_find(const struct zfs_list *l, const char *name)

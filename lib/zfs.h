@@ -164,6 +164,15 @@ void zfs_list_free(struct zfs_list *l);
  * filesystem row for each dataset seen, then its snapshots, in the order
  * listed (createtxg numbers them), guid 0. */
 int zfs_names_parse(struct zfs_list *l, const char *text, size_t len, struct zerr *e);
+/* The policy jobs' names listing: `zfs list -H -o name -s createtxg -t
+ * filesystem,volume,snapshot -r ROOTS...` (name and createtxg only, so
+ * OpenZFS >= 2.2 lists it without reading each object's properties). */
+void zfs_names_tree_argv(struct strvec *argv, const char *const *roots);
+/* Its output as a zfs_list: a name without '@' is a dataset (given type
+ * filesystem: this listing cannot tell a volume), one with '@' a snapshot;
+ * createtxg is the line number (the listing's order), other columns 0 or
+ * ZFS_NONE. */
+int zfs_names_tree_parse(struct zfs_list *l, const char *text, size_t len, struct zerr *e);
 int zpool_list_parse(struct zpool_list *l, const char *text, size_t len, struct zerr *e);
 void zpool_list_free(struct zpool_list *l);
 int zfs_props_parse(struct zfs_props *p, const char *text, size_t len, struct zerr *e);

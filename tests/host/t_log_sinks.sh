@@ -22,6 +22,11 @@ cat >"$d/sbin/zfs" <<SH
 case "\$*" in
 version) cat "$fx/version.out" ;;
 list\ -Hp\ -t\ filesystem,volume,snapshot*) cat "$fx/zfs-list-changed.out" ;;
+# snapshot's names listing: a missing root fails it as zfs does, then the
+# whole host is listed
+list\ -H\ -o\ name\ -s\ createtxg\ *fixt/gone*)
+	echo "cannot open 'fixt/gone': dataset does not exist" >&2; exit 1 ;;
+list\ -H\ -o\ name\ -s\ createtxg\ -t\ filesystem,volume,snapshot\ -r*) cut -f1 "$fx/zfs-list-changed.out" | grep -v "#" ;;
 get\ *) cat "$fx/zfs-get-all.out" ;;
 *) echo "fake zfs: \$*" >&2; exit 1 ;;
 esac

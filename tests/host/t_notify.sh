@@ -195,10 +195,11 @@ PY
 pgrep -f "/bin/sleep 60" >/dev/null && fail "the timed-out hook is still running"
 chmod 600 "$d/secret"
 
-# 5. zkeep snapshot's check ([snapshot] healthcheck_url): no zfs here, a
-# failed run: /start, then /fail with the command in the body
+# 5. zkeep snapshot's check ([snapshot] healthcheck_url): a managed
+# dataset and no zfs here, a failed run: /start, then /fail with the
+# command in the body (with nothing managed, nothing needs zfs: exit 0)
 serve snap
-printf '[global]\nstate_dir = %s\n[snapshot]\nhealthcheck_url = http://127.0.0.1:%s/ping/host-1/\n' \
+printf '[global]\nstate_dir = %s\n[snapshot]\nhealthcheck_url = http://127.0.0.1:%s/ping/host-1/\n[dataset tank/data]\npolicy = high\n' \
 	"$d/state" "$port" >"$d/s.conf"
 rc=0
 "$zk" snapshot --type hourly --config "$d/s.conf" >"$d/out" 2>"$d/err" || rc=$?

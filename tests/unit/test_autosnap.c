@@ -4,6 +4,8 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "autosnap.h"
 #include "log.h"
@@ -116,6 +118,80 @@ static void test_prune_seed_lines(void **state)
 	fixture_close(&f);
 }
 
+/* Snapshot hooks, ordered and told what happened: pre-hooks in config
+ * order (a, b, c, whatever their names' order), a failed pre-hook skips
+ * its dataset and counts as failed, post-hooks in reverse order and also
+ * after a failed pre-hook or snapshot. This host has no zfs (or no such
+ * pool), so every snapshot fails: the post-hooks say so. */
+static void test_snapshot_hook_order(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/zkeep-hooks-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	struct buf c = BUF_INIT, log = BUF_INIT, path = BUF_INIT;
+	buf_addf(&c,
+	         "[global]\nstate_dir = %s\n"
+	         "[policy p]\nhourly = 3\n"
+	         "pre_snapshot = sh: echo \"pre $ZKEEP_DATASET $ZKEEP_SNAPSHOT\" >>%s/log\n"
+	         "post_snapshot = sh: echo \"post $ZKEEP_DATASET $ZKEEP_PRE_RESULT "
+	         "$ZKEEP_SNAPSHOT_RESULT $ZKEEP_INTERVAL\" >>%s/log\n"
+	         "[dataset tank/z]\npolicy = p\n"
+	         "[dataset tank/b]\npolicy = p\npre_snapshot = sh: echo \"pre b\" >>%s/log; "
+	         "echo not ready >&2; exit 4\n"
+	         "[dataset tank/m]\npolicy = p\npost_snapshot = false\n",
+	         dir, dir, dir, dir);
+	static const char *const hnames[] = {"tank", "tank/b", "tank/m", "tank/z", NULL};
+	struct fixture f;
+	struct autosnap_result res;
+	fixture_open(&f, c.s, hnames);
+	time_t now = 1769004000; /* 2026-01-21 14:00 UTC */
+	assert_int_equal(autosnap_snapshot(&f.a, ZK_HOURLY, now, false, &res), -EIO);
+	fixture_logs_done(&f);
+	assert_int_equal(res.done, 0);
+	assert_int_equal(res.failed, 3);        /* b's pre-hook, z's and m's snapshots */
+	assert_int_equal(res.hook_failures, 1); /* m's post-hook */
+	buf_addf(&path, "%s/log", dir);
+	FILE *fp = fopen(path.s, "r");
+	assert_non_null(fp);
+	char line[256];
+	while (fgets(line, sizeof(line), fp))
+		buf_adds(&log, line);
+	fclose(fp);
+	assert_string_equal(log.s, "pre tank/z tank/z@autosnap_2026-01-21_14:00:00_hourly\n"
+	                           "pre b\n"
+	                           "pre tank/m tank/m@autosnap_2026-01-21_14:00:00_hourly\n"
+	                           "post tank/b exit skipped hourly\n"
+	                           "post tank/z ok failed hourly\n");
+	assert_non_null(strstr(f.err_s, "pre_snapshot hook of tank/b exited 4: not ready"));
+	assert_non_null(strstr(f.err_s, "post_snapshot hook of tank/m exited 1"));
+	assert_non_null(strstr(f.err_s, "not snapshotting tank/b"));
+	/* the state file for /metrics */
+	buf_reset(&path);
+	autosnap_hook_state_name(&path, dir, ZK_HOURLY);
+	json_error_t je;
+	json_t *st = json_load_file(path.s, 0, &je);
+	assert_non_null(st);
+	json_t *ds = json_object_get(st, "datasets");
+	assert_int_equal(json_array_size(ds), 3);
+	json_t *b = json_array_get(ds, 1);
+	assert_string_equal(json_string_value(json_object_get(b, "dataset")), "tank/b");
+	assert_string_equal(json_string_value(json_object_get(b, "pre_snapshot")), "exit");
+	assert_string_equal(json_string_value(json_object_get(b, "snapshot")), "skipped");
+	json_t *m = json_array_get(ds, 2);
+	assert_true(json_is_null(json_object_get(m, "pre_snapshot")) == 0);
+	assert_string_equal(json_string_value(json_object_get(m, "post_snapshot")), "exit");
+	json_decref(st);
+	unlink(path.s);
+	buf_reset(&path);
+	buf_addf(&path, "%s/log", dir);
+	unlink(path.s);
+	rmdir(dir);
+	buf_free(&c);
+	buf_free(&log);
+	buf_free(&path);
+	fixture_close(&f);
+}
+
 /* The report (seed-system.md 1.5): an unknown policy and an explicit none
  * are both listed as none; the seed's table. */
 static void test_report_seed_table(void **state)
@@ -168,6 +244,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_snapshot_seed_lines),
 	    cmocka_unit_test(test_prune_seed_lines),
+	    cmocka_unit_test(test_snapshot_hook_order),
 	    cmocka_unit_test(test_report_seed_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -178,6 +178,46 @@ static void test_expired(void **state)
 	policy_snaps_free(&f.snaps);
 }
 
+/* policy_expire: prune's one-pass decision agrees with policy_expired
+ * interval by interval, and counts each interval's snapshots. */
+static void test_expire_one_pass(void **state)
+{
+	(void)state;
+	struct fake f = {0};
+	fake_add(&f, "autosnap_2026-01-21_10:00:00_hourly", 0, 0);
+	fake_add(&f, "manual", 0, 0);
+	fake_add(&f, "autosnap_2026-01-21_00:15:00_daily", 0, 0);
+	fake_add(&f, "autosnap_2026-01-21_11:00:00_hourly", 0, 0);
+	fake_add(&f, "autosnap_2026-01-22_00:15:00_daily", 0, 0);
+	fake_add(&f, "other_2026-01-21_12:30:00_hourly", 0, 0);
+	fake_add(&f, "autosnap_2020-01-01_00:00:00_hourly", 0, 0); /* newer by txg */
+	fake_add(&f, "autosnap_2026-01-21_13:00:00_hourly", 0, 0);
+	fake_add(&f, "autosnap_2026-01-01_00:20:00_monthly", 0, 0);
+	fake_index(&f);
+	const int keep[ZK_N_INTERVALS] = {2, 1, ZK_KEEP_ALL, 0};
+	unsigned counts[ZK_N_INTERVALS];
+	struct policy_snaps out = {0};
+	policy_expire(&f.snaps, "autosnap", keep, &out, counts);
+	assert_int_equal(counts[ZK_HOURLY], 4);
+	assert_int_equal(counts[ZK_DAILY], 2);
+	assert_int_equal(counts[ZK_MONTHLY], 1);
+	assert_int_equal(counts[ZK_YEARLY], 0);
+	/* the 2 oldest hourly by createtxg and the older daily, in listing order */
+	assert_int_equal(out.n, 3);
+	assert_string_equal(out.v[0]->name, "tank/a@autosnap_2026-01-21_10:00:00_hourly");
+	assert_string_equal(out.v[1]->name, "tank/a@autosnap_2026-01-21_00:15:00_daily");
+	assert_string_equal(out.v[2]->name, "tank/a@autosnap_2026-01-21_11:00:00_hourly");
+	policy_snaps_free(&out);
+	/* none's keep 0 everywhere: every policy snapshot, nothing else */
+	const int none[ZK_N_INTERVALS] = {0, 0, 0, 0};
+	policy_expire(&f.snaps, "autosnap", none, &out, counts);
+	assert_int_equal(out.n, 7);
+	for (size_t i = 0; i < out.n; i++)
+		assert_null(strstr(out.v[i]->name, "manual"));
+	policy_snaps_free(&out);
+	policy_snaps_free(&f.snaps);
+}
+
 static void test_compliance(void **state)
 {
 	(void)state;
@@ -469,6 +509,7 @@ int main(void)
 	    cmocka_unit_test(test_due_across_dst),
 	    cmocka_unit_test(test_repeated_hour),
 	    cmocka_unit_test(test_expired),
+	    cmocka_unit_test(test_expire_one_pass),
 	    cmocka_unit_test(test_compliance),
 	    cmocka_unit_test(test_seed_ratio),
 	    cmocka_unit_test(test_index_on_fixture),

@@ -406,6 +406,32 @@ static void test_metrics_notifications(void **state)
 	buf_free(&rec);
 }
 
+/* The snapshot hooks' state file (as zkeep snapshot writes it) becomes
+ * zkeep_snapshot_hook_failed; without one there is no such family. */
+static void test_metrics_snapshot_hooks(void **state)
+{
+	struct fx *f = *state;
+	build(f, NULL, &f->v);
+	assert_null(strstr(f->v->metrics.s, "zkeep_snapshot_hook_failed"));
+	view_put(f->v);
+	write_file(f, "snapshot-hooks-hourly.json",
+	           "{\"version\": 1, \"interval\": \"hourly\", \"time\": 1795680000,"
+	           " \"datasets\": [{\"dataset\": \"fixt/data\", \"pre_snapshot\": \"timeout\","
+	           " \"snapshot\": \"skipped\", \"post_snapshot\": \"ok\"},"
+	           " {\"dataset\": \"fixt/other\", \"pre_snapshot\": null,"
+	           " \"snapshot\": \"ok\", \"post_snapshot\": \"exit\"}]}");
+	build(f, NULL, &f->v);
+	const char *m = f->v->metrics.s;
+	has(m, "# TYPE zkeep_snapshot_hook_failed gauge\n");
+	has(m, "zkeep_snapshot_hook_failed{hostname=\"host\\\"1\",dataset=\"fixt/data\","
+	       "hook=\"pre_snapshot\",interval=\"hourly\"} 1\n");
+	has(m, "zkeep_snapshot_hook_failed{hostname=\"host\\\"1\",dataset=\"fixt/data\","
+	       "hook=\"post_snapshot\",interval=\"hourly\"} 0\n");
+	has(m, "zkeep_snapshot_hook_failed{hostname=\"host\\\"1\",dataset=\"fixt/other\","
+	       "hook=\"post_snapshot\",interval=\"hourly\"} 1\n");
+	assert_null(strstr(m, "dataset=\"fixt/other\",hook=\"pre_snapshot\""));
+}
+
 static void test_backups_carry_success(void **state)
 {
 	struct fx *f = *state;
@@ -1279,6 +1305,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_metrics, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_metrics_seed_lock, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_metrics_notifications, setup23, teardown),
+	    cmocka_unit_test_setup_teardown(test_metrics_snapshot_hooks, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_backups_carry_success, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_record_numbers_out_of_range, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_fragmentation_dash, setup23, teardown),

@@ -136,6 +136,61 @@ static void test_list_fixture(void **state)
 	assert_true(seen >= 1);
 }
 
+/* The policy jobs' names listing: its argv, and its output parsed as the
+ * names of a captured listing (-s createtxg, bookmarks left out as the
+ * names listing does not ask for them) give the same datasets and
+ * snapshots in the same order; a volume reads as a dataset. */
+static void test_names_tree(void **state)
+{
+	(void)state;
+	struct strvec argv = STRVEC_INIT;
+	zfs_names_tree_argv(&argv, (const char *const[]){"tank/a", "tank/b", NULL});
+	struct buf cmd = BUF_INIT;
+	for (size_t i = 0; i < argv.n; i++)
+		buf_addf(&cmd, "%s%s", i ? " " : "", argv.v[i]);
+	assert_string_equal(cmd.s, "zfs list -H -o name -s createtxg -t "
+	                           "filesystem,volume,snapshot -r tank/a tank/b");
+	strvec_clear(&argv);
+	buf_free(&cmd);
+	char path[64];
+	int seen = 0;
+	FOR_FLAVOURS(ok, "zfs-list.out", path)
+	{
+		struct buf text = BUF_INIT, names = BUF_INIT;
+		struct zfs_list full, l;
+		struct zerr e = ZERR_INIT;
+		fixture_read(path, &text);
+		assert_int_equal(zfs_list_parse(&full, text.s, text.len, 0, &e), 0);
+		for (size_t i = 0; i < full.n; i++)
+			if (full.v[i].type != ZFS_TYPE_BOOKMARK)
+				buf_addf(&names, "%s\n", full.v[i].name);
+		if (zfs_names_tree_parse(&l, names.s, names.len, &e) < 0)
+			fail_msg("%s: %s", path, e.msg);
+		size_t k = 0;
+		for (size_t i = 0; i < full.n; i++) {
+			if (full.v[i].type == ZFS_TYPE_BOOKMARK)
+				continue;
+			assert_string_equal(l.v[k].name, full.v[i].name);
+			assert_true((l.v[k].type == ZFS_TYPE_SNAPSHOT) ==
+			            (full.v[i].type == ZFS_TYPE_SNAPSHOT));
+			assert_true(k == 0 || l.v[k - 1].createtxg < l.v[k].createtxg);
+			k++;
+		}
+		assert_int_equal(l.n, k);
+		assert_int_equal(zfs_list_find(&l, "fixt/vol")->type, ZFS_TYPE_FILESYSTEM);
+		zfs_list_free(&l);
+		zfs_list_free(&full);
+		buf_free(&text);
+		buf_free(&names);
+		seen++;
+	}
+	assert_true(seen >= 1);
+	struct zfs_list bad;
+	struct zerr e = ZERR_INIT;
+	assert_int_equal(zfs_names_tree_parse(&bad, "tank/a\tx\n", 9, &e), -EPROTO);
+	assert_int_equal(zfs_names_tree_parse(&bad, "tank/a@\n", 8, &e), -EPROTO);
+}
+
 static void test_list_snapshots_changed(void **state)
 {
 	(void)state;
@@ -513,6 +568,7 @@ int main(void)
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_list_argv),
 	    cmocka_unit_test(test_list_fixture),
+	    cmocka_unit_test(test_names_tree),
 	    cmocka_unit_test(test_list_snapshots_changed),
 	    cmocka_unit_test(test_list_malformed),
 	    cmocka_unit_test(test_list_resume_token),

@@ -186,6 +186,7 @@ void config_init(struct zk_config *c)
 	c->api.interval = 30;
 	c->api.request_deadline = 10;
 	c->api.history_range = HISTORY_RANGE;
+	c->mqtt.port = ZK_MQTT_PORT;
 }
 
 static void job_free(struct zk_job *j)
@@ -231,6 +232,11 @@ void config_free(struct zk_config *c)
 	free(c->compat.pull_destination);
 	free(c->compat.push_user);
 	free(c->compat.push_strip_prefix);
+	free(c->mqtt.host);
+	free(c->mqtt.tls_ca);
+	free(c->mqtt.user);
+	free(c->mqtt.password_file);
+	free(c->mqtt.topic_prefix);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -257,7 +263,7 @@ const char *config_job_lock_key(const struct zk_job *j)
 
 /* ---- parsing -------------------------------------------------------- */
 
-enum sect { S_NONE, S_GLOBAL, S_API, S_POLICY, S_DATASET, S_PULL, S_PUSH, S_COMPAT };
+enum sect { S_NONE, S_GLOBAL, S_API, S_POLICY, S_DATASET, S_PULL, S_PUSH, S_COMPAT, S_MQTT };
 
 struct parse {
 	struct zk_config *c;
@@ -344,10 +350,13 @@ static void open_section(struct parse *ps, const char *raw)
 	int line = ps->line;
 
 #define TYPE_IS(s) (tlen == strlen(s) && !strncmp(text, s, tlen))
-	if (TYPE_IS("global") || TYPE_IS("api") || TYPE_IS("compat")) {
+	if (TYPE_IS("global") || TYPE_IS("api") || TYPE_IS("compat") || TYPE_IS("mqtt")) {
 		if (*arg)
 			fail(ps, line, "section [%.*s] takes no name", (int)tlen, text);
-		ps->sect = TYPE_IS("global") ? S_GLOBAL : TYPE_IS("api") ? S_API : S_COMPAT;
+		ps->sect = TYPE_IS("global")   ? S_GLOBAL
+		           : TYPE_IS("api")    ? S_API
+		           : TYPE_IS("compat") ? S_COMPAT
+		                               : S_MQTT;
 	} else if (TYPE_IS("policy")) {
 		if (!*arg || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		                         "0123456789_-") != strlen(arg)) {
@@ -406,7 +415,7 @@ static void open_section(struct parse *ps, const char *raw)
 	} else {
 		fail(ps, line,
 		     "unknown section [%s] (expected global, api, policy NAME, dataset NAME, "
-		     "pull NAME, push NAME or compat)",
+		     "pull NAME, push NAME, compat or mqtt)",
 		     text);
 	}
 #undef TYPE_IS
@@ -611,6 +620,21 @@ int config_parse_listen(const char *v, char **host, int *port, struct zerr *e)
 	return 0;
 }
 
+int config_parse_topic(const char *s, struct zerr *e)
+{
+	if (!*s)
+		return zerr_set(e, -EINVAL, "an empty MQTT topic");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p == '+' || *p == '#' || *p < 0x20 || *p == 0x7f)
+			return zerr_set(e, -EINVAL,
+			                "'%s' is not an MQTT topic to publish to: no '+', '#' "
+			                "or control characters",
+			                s);
+	if (strlen(s) > 1024)
+		return zerr_set(e, -EINVAL, "MQTT topic '%.40s...' is too long", s);
+	return 0;
+}
+
 static int parse_listen(struct parse *ps, const char *v)
 {
 	struct zerr e = ZERR_INIT;
@@ -739,6 +763,38 @@ static int key_compat(struct parse *ps, const char *k, const char *v)
 	return -1;
 }
 
+static int key_mqtt(struct parse *ps, const char *k, const char *v)
+{
+	struct zk_mqtt_cfg *m = &ps->c->mqtt;
+	struct zerr e = ZERR_INIT;
+	long n = 0;
+	if (!strcmp(k, "host")) {
+		if (host_check_name(v, &e) < 0)
+			return fail(ps, ps->line, "host: %s", e.msg);
+		return set_str(ps, &m->host, v);
+	}
+	if (!strcmp(k, "port")) {
+		if (config_parse_int(v, 1, 65535, &n, &e) < 0)
+			return fail(ps, ps->line, "port: %s", e.msg);
+		m->port = (int)n;
+		return 1;
+	}
+	if (!strcmp(k, "tls_ca") || !strcmp(k, "password_file")) {
+		if (!path_ok(v))
+			return fail(ps, ps->line, "%s: '%s' is not an absolute path without '..'",
+			            k, v);
+		return set_str(ps, k[0] == 't' ? &m->tls_ca : &m->password_file, v);
+	}
+	if (!strcmp(k, "user"))
+		return set_str(ps, &m->user, v);
+	if (!strcmp(k, "topic_prefix")) {
+		if (config_parse_topic(v, &e) < 0)
+			return fail(ps, ps->line, "topic_prefix: %s", e.msg);
+		return set_str(ps, &m->topic_prefix, v);
+	}
+	return -1;
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *ps = user;
@@ -782,6 +838,9 @@ static int handler(void *user, const char *section, const char *name, const char
 		break;
 	case S_COMPAT:
 		r = key_compat(ps, name, value);
+		break;
+	case S_MQTT:
+		r = key_mqtt(ps, name, value);
 		break;
 	case S_NONE:
 		break;
@@ -853,6 +912,8 @@ static void validate(struct parse *ps)
 	struct zk_config *c = ps->c;
 	if (!c->api.tls_cert != !c->api.tls_key)
 		fail(ps, 0, "[api] needs both tls_cert and tls_key, or neither");
+	if (!c->mqtt.user != !c->mqtt.password_file)
+		fail(ps, 0, "[mqtt] needs both user and password_file, or neither");
 	for (size_t i = 0; i < c->n_datasets && !ps->failed; i++) {
 		struct zk_dataset_cfg *d = &c->datasets[i];
 		for (size_t k = 0; k < i && !ps->failed; k++)

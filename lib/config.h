@@ -2,7 +2,7 @@
  * /etc/zkeep/zkeep.conf: INI (parsed by inih) into typed structs.
  *
  * Sections: [global], [api], [policy NAME], [dataset NAME], [pull NAME],
- * [push NAME], [compat]. A config is accepted whole or refused whole:
+ * [push NAME], [compat], [mqtt]. A config is accepted whole or refused whole:
  * unknown sections or keys, bad values, duplicate sections or keys and
  * missing required keys all fail the load with
  * "FILE:LINE: message" in the zerr (-EINVAL), and nothing of it is used.
@@ -109,6 +109,21 @@ struct zk_compat_cfg {
 	char *push_user, *push_strip_prefix; /* --user, --strip-prefix of a push */
 };
 
+/* [mqtt]: the broker that pulls (and the report, with --mqtt-publish)
+ * publish Home Assistant discovery and state to (seed-system.md 9).
+ * host NULL: pulls publish only with --mqtt-host. Flags win over these. */
+struct zk_mqtt_cfg {
+	char *host;
+	int port;            /* 1883 */
+	char *tls_ca;        /* a CA file: TLS to the broker; NULL: plain TCP */
+	char *user;          /* NULL: no login */
+	char *password_file; /* its first line is user's password */
+	char *topic_prefix;  /* NULL: the seed's homeinfra/monitoring/zfs */
+};
+
+/* The default port of [mqtt] and --mqtt-host. */
+#define ZK_MQTT_PORT 1883
+
 struct zk_config {
 	char *path;
 	char *snapshot_prefix;
@@ -125,6 +140,7 @@ struct zk_config {
 	size_t n_jobs, jobs_alloc;
 	struct zk_api_cfg api;
 	struct zk_compat_cfg compat;
+	struct zk_mqtt_cfg mqtt;
 };
 
 /* The defaults: built-in policies, prefix "autosnap", /var/lib/zkeep, ... */
@@ -170,5 +186,8 @@ int config_parse_interval(const char *s, enum zk_interval *out, struct zerr *e);
 /* "HOST:PORT", "[::1]:PORT": *host allocated (brackets removed). The one
  * rule for [api] listen and --listen. */
 int config_parse_listen(const char *s, char **host, int *port, struct zerr *e);
+/* An MQTT topic to publish to (or a prefix of one): not empty, no '+' or
+ * '#' (wildcards are for subscribers), no control characters. */
+int config_parse_topic(const char *s, struct zerr *e);
 
 #endif

@@ -148,16 +148,23 @@ static ssize_t pulled_find(const struct pulled *d, const char *rel, size_t len)
 	return -1;
 }
 
-static void pulled_build(struct pulled *d, const struct zfs_list *l, const char *base)
+/* A failed dataset that has no target yet is listed too: without
+ * snapshots, it is stale by the rule. */
+static void pulled_build(struct pulled *d, const struct zfs_list *l, const char *base,
+                         const struct strvec *failed)
 {
+	size_t nf = failed ? failed->n : 0;
 	memset(d, 0, sizeof(*d));
-	d->names = xcalloc(l->n + 1, sizeof(*d->names));
+	d->names = xcalloc(l->n + nf + 1, sizeof(*d->names));
 	for (size_t i = 0; i < l->n; i++) {
 		const char *rel = relative(l->v[i].name, base);
 		if (rel && l->v[i].type != ZFS_TYPE_SNAPSHOT && l->v[i].type != ZFS_TYPE_BOOKMARK &&
 		    pulled_find(d, rel, strlen(rel)) < 0)
 			d->names[d->n++] = rel;
 	}
+	for (size_t i = 0; i < nf; i++)
+		if (pulled_find(d, failed->v[i], strlen(failed->v[i])) < 0)
+			d->names[d->n++] = failed->v[i];
 	qsort(d->names, d->n, sizeof(*d->names), name_cmp);
 	d->snaps = xcalloc(d->n + 1, sizeof(*d->snaps));
 	for (size_t i = 0; i < l->n; i++) {
@@ -183,16 +190,12 @@ void mqtt_pull_messages(struct mqtt_msgs *out, const struct mqtt_pull *p, const 
 	struct pulled d;
 	struct buf topic = BUF_INIT, at = BUF_INIT;
 	json_t *stale = json_array(), *healthy = json_array();
-	pulled_build(&d, l, p->base);
+	pulled_build(&d, l, p->base, p->failed);
 	for (size_t i = 0; i < d.n; i++) {
 		bool bad = mqtt_pull_stale(&d.snaps[i], p->snap_prefix, p->now) ||
 		           (p->failed && strvec_has(p->failed, d.names[i]));
 		json_array_append_new(bad ? stale : healthy, json_string(d.names[i]));
 	}
-	/* a failed dataset with no target yet is stale all the same */
-	for (size_t i = 0; p->failed && i < p->failed->n; i++)
-		if (pulled_find(&d, p->failed->v[i], strlen(p->failed->v[i])) < 0)
-			json_array_append_new(stale, json_string(p->failed->v[i]));
 	bool ok = p->run_ok && !json_array_size(stale);
 	buf_addf(&topic, "%s/%s/backups", p->topic_prefix, p->name);
 	mqtt_local_time(&at, p->now);

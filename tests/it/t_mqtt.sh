@@ -120,9 +120,15 @@ got = json.load(open(sys.argv[1]))
 bad = [t for t in got if "seedfail" in t]
 assert not bad, bad
 PY
+# (the source listing fails as a whole: nothing is pulled, and neither
+# target exists; both stale)
 must_exit 1 "${PULL[@]}" --name failing --datasets zsrc/app zsrc/nothere
 retained
-check failing homeinfra/monitoring/zfs false '["zsrc/nothere"]' '["zsrc/app", "zsrc/app/db"]'
+check failing homeinfra/monitoring/zfs false '["zsrc/app", "zsrc/nothere"]' '[]'
+# a failed run of a job whose targets are there: its datasets by their age
+must_exit 1 "${PULL[@]}" --name client --datasets zsrc/app zsrc/old zsrc/nothere
+retained
+check client homeinfra/monitoring/zfs false '["zsrc/nothere", "zsrc/old"]' '["zsrc/app", "zsrc/app/db"]'
 
 # (e) the report: discovery and state of the managed datasets, policy none
 # left out; zsrc/old's newest hourly is 5 h old: stale

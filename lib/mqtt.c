@@ -247,6 +247,59 @@ void mqtt_report_messages(struct mqtt_msgs *out, const char *host, const char *t
 	buf_free(&at);
 }
 
+/* One pool's two sensors and state (mqtt.h). */
+static void pool_messages(struct mqtt_msgs *out, const char *host, const char *topic_prefix,
+                          const struct zpool *zp, const char *at)
+{
+	struct buf state = BUF_INIT, id = BUF_INIT, topic = BUF_INIT, name = BUF_INIT;
+	buf_addf(&state, "%s/%s/pools/%s", topic_prefix, host, zp->name);
+	mqtt_id(&id, host);
+	buf_addch(&id, '_');
+	mqtt_id(&id, zp->name);
+	buf_addf(&topic, "homeassistant/sensor/zfs_pool_%s/config", id.s);
+	buf_addf(&name, "%s %s capacity", host, zp->name);
+	struct buf uid = BUF_INIT;
+	buf_addf(&uid, "zfs_pool_%s", id.s);
+	mqtt_msgs_add(out, topic.s,
+	              json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", name.s, "state_topic",
+	                        state.s, "value_template", "{{ value_json.capacity_percent }}",
+	                        "unit_of_measurement", "%", "unique_id", uid.s,
+	                        "json_attributes_topic", state.s),
+	              true);
+	buf_reset(&topic);
+	buf_reset(&name);
+	buf_reset(&uid);
+	buf_addf(&topic, "homeassistant/binary_sensor/zfs_pool_health_%s/config", id.s);
+	buf_addf(&name, "%s %s health", host, zp->name);
+	buf_addf(&uid, "zfs_pool_health_%s", id.s);
+	json_t *c = discovery(name.s, uid.s, state.s);
+	json_object_set_new(c, "value_template",
+	                    json_string("{{ 'ON' if value_json.health != 'ONLINE' else 'OFF' }}"));
+	json_object_set_new(c, "device_class", json_string("problem"));
+	mqtt_msgs_add(out, topic.s, c, true);
+	mqtt_msgs_add(out, state.s,
+	              json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "pool", zp->name, "health",
+	                        zp->health, "capacity_percent", (json_int_t)zp->capacity, "size",
+	                        (json_int_t)zp->size, "allocated", (json_int_t)zp->allocated,
+	                        "free", (json_int_t)zp->free, "checked_at", at),
+	              true);
+	buf_free(&state);
+	buf_free(&id);
+	buf_free(&topic);
+	buf_free(&name);
+	buf_free(&uid);
+}
+
+void mqtt_pool_messages(struct mqtt_msgs *out, const char *host, const char *topic_prefix,
+                        const struct zpool_list *pools, time_t now)
+{
+	struct buf at = BUF_INIT;
+	mqtt_local_time(&at, now);
+	for (size_t i = 0; i < pools->n; i++)
+		pool_messages(out, host, topic_prefix, &pools->v[i], at.s);
+	buf_free(&at);
+}
+
 /* ---- the network ----------------------------------------------------- */
 
 void mqtt_broker_of(struct mqtt_broker *b, const struct zk_mqtt_cfg *c, const char *host)

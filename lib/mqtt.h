@@ -119,6 +119,25 @@ void mqtt_pull_messages(struct mqtt_msgs *out, const struct mqtt_pull *p, const 
 void mqtt_report_messages(struct mqtt_msgs *out, const char *host, const char *topic,
                           const struct policy_index *ix, const char *snap_prefix, time_t now);
 
+/* zkeep api's pool sensors (zkeep's own; the seed had none), per pool
+ * of pools, S = P/<host>/pools/<pool>, <hid> and <pid> the <id>s of the
+ * host and the pool, every message retained:
+ *   homeassistant/sensor/zfs_pool_<hid>_<pid>/config
+ *     {"name": "<host> <pool> capacity", "state_topic": S,
+ *      "value_template": "{{ value_json.capacity_percent }}",
+ *      "unit_of_measurement": "%", "unique_id": "zfs_pool_<hid>_<pid>",
+ *      "json_attributes_topic": S}
+ *   homeassistant/binary_sensor/zfs_pool_health_<hid>_<pid>/config
+ *     {"name": "<host> <pool> health", "state_topic": S,
+ *      "value_template": "{{ 'ON' if value_json.health != 'ONLINE' else 'OFF' }}",
+ *      "payload_on": "ON", "payload_off": "OFF", "device_class": "problem",
+ *      "unique_id": "zfs_pool_health_<hid>_<pid>", "json_attributes_topic": S}
+ *   S {"pool": S, "health": S, "capacity_percent": N, "size": N,
+ *      "allocated": N, "free": N, "checked_at": "%Y-%m-%dT%H:%M:%S"}
+ * (sizes in bytes). */
+void mqtt_pool_messages(struct mqtt_msgs *out, const char *host, const char *topic_prefix,
+                        const struct zpool_list *pools, time_t now);
+
 /* "%Y-%m-%dT%H:%M:%S" of t in local time, appended to out. */
 void mqtt_local_time(struct buf *out, time_t t);
 

@@ -7,10 +7,12 @@
 # newest by name older than twice the interval), policy none left out;
 # --mqtt-publish without --mqtt-topic exits 1 and publishes nothing; a
 # broker that is not there is an error on stderr, exit code and stdout
-# unchanged. zfs is a fake serving a listing made for ZKEEP_NOW (a tmpfs
+# unchanged; zkeep api's pool sensors from [mqtt]. zfs and zpool are
+# fakes, zfs serving a listing made for ZKEEP_NOW (a tmpfs
 # over /usr/local/sbin, first in zkeep's fixed PATH, in a private mount
 # namespace: root). Runs on this machine.
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/fakezpool.sh"
 
 [ "$(id -u)" = 0 ] || fail "needs root, for unshare -m (a fake zfs)"
 command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || fail "no mosquitto (scripts/install-deps)"
@@ -58,9 +60,11 @@ cat >"$d/sbin/zfs" <<SH
 case "\$*" in
 version) printf 'zfs-2.3.2-1\nzfs-kmod-2.3.2-1\n' ;;
 list\ -Hp\ -t\ filesystem,volume,snapshot*) cat "$d/list.out" ;;
+get\ *) ;;
 *) echo "fake zfs: \$*" >&2; exit 1 ;;
 esac
 SH
+fake_zpool "$d/sbin/zpool"
 chmod 755 "$d/sbin/zfs"
 ln -s "$zk" "$d/zfs-snapshot-report"
 cat >"$d/c.conf" <<EOF
@@ -85,7 +89,7 @@ EOF
 run() {
 	rc=0
 	unshare -m --propagation private sh -c 'mount -t tmpfs zkeep-test-sbin /usr/local/sbin &&
-		cp "$1/sbin/zfs" /usr/local/sbin/ && shift && exec "$@"' sh "$d" "$@" \
+		cp "$1/sbin/zfs" "$1/sbin/zpool" /usr/local/sbin/ && shift && exec "$@"' sh "$d" "$@" \
 		>"$d/out" 2>"$d/err" || rc=$?
 }
 retained() { # TOPIC FILE: the retained messages under TOPIC, "retain topic payload"
@@ -146,6 +150,38 @@ run "$d/zfs-snapshot-report" -c "$d/c.conf" --mqtt-publish
 retained '#' "$d/got2"
 [ "$(wc -l <"$d/got2")" = 2 ] || fail "more was published: $(cat "$d/got2")"
 
+# zkeep api's pool sensors ([mqtt] host; zkeep's own, not the seed's):
+# one collection publishes each pool's two discovery configs and its state
+printf 'host = 127.0.0.1\ntopic_prefix = test/zfs\n[global]\nstate_dir = %s\n' "$d" >>"$d/c.conf"
+run "$zk" api -c "$d/c.conf" --metrics-once
+[ $rc = 0 ] || fail "zkeep api --metrics-once: exit $rc: $(cat "$d/err")"
+retained 'test/zfs/#' "$d/got3"
+retained 'homeassistant/+/+/config' "$d/got4"
+python3 - "$d/got3" "$d/got4" <<'EOF' || fail "api pool MQTT (above)"
+import json, socket, sys
+got = {}
+for f in sys.argv[1:3]:
+    for l in open(f).read().splitlines():
+        r, t, p = l.split(" ", 2)
+        assert r == "1", f"not retained: {l}"
+        got[t] = p
+host = socket.gethostname()
+hid = host.replace("-", "_").replace(".", "_")
+for pool, health, cap, size, alloc, free in (("deg", "DEGRADED", 0, 117440512, 115200, 117325312),
+                                             ("fixt", "ONLINE", 3, 251658240, 7954432, 243703808)):
+    st = f"test/zfs/{host}/pools/{pool}"
+    s = json.loads(got[st])
+    assert list(s) == ["pool", "health", "capacity_percent", "size", "allocated", "free",
+                       "checked_at"], s
+    assert (s["pool"], s["health"], s["capacity_percent"], s["size"], s["allocated"], s["free"]) == \
+        (pool, health, cap, size, alloc, free), s
+    c = json.loads(got[f"homeassistant/sensor/zfs_pool_{hid}_{pool}/config"])
+    assert c["state_topic"] == st and c["unit_of_measurement"] == "%", c
+    assert c["value_template"] == "{{ value_json.capacity_percent }}", c
+    b = json.loads(got[f"homeassistant/binary_sensor/zfs_pool_health_{hid}_{pool}/config"])
+    assert b["state_topic"] == st and b["device_class"] == "problem", b
+EOF
+
 # the broker not there: said on stderr, exit 0, stdout unchanged
 kill $mpid
 wait $mpid 2>/dev/null || true
@@ -156,4 +192,4 @@ grep -q "snapshot state not published: MQTT broker 127.0.0.1:$port" "$d/err" ||
 	fail "broker down: no error on stderr: $(cat "$d/err")"
 python3 -c 'import json,sys; assert isinstance(json.load(open(sys.argv[1])), list)' "$d/out" ||
 	fail "broker down: stdout is not the report: $(cat "$d/out")"
-echo "report MQTT: discovery and state retained, as section 9, stale rule, exit codes"
+echo "report MQTT: discovery and state retained, as section 9, stale rule, exit codes; api pool sensors"

@@ -302,6 +302,51 @@ static void test_report_messages(void **state)
 	config_free(&cfg);
 }
 
+/* zkeep api's pool sensors: capacity and health, per pool */
+static void test_pool_messages(void **state)
+{
+	(void)state;
+	struct zpool_list pools;
+	struct zerr e = ZERR_INIT;
+	struct mqtt_msgs m = MQTT_MSGS_INIT;
+	const char text[] = "fast-pool\t1000\t810\t190\t12\t81\tONLINE\n"
+	                    "slow\t2000\t100\t1900\t-\t5\tDEGRADED\n";
+	memset(&pools, 0, sizeof(pools));
+	if (zpool_list_parse(&pools, text, sizeof(text) - 1, &e) < 0)
+		fail_msg("%s", e.msg);
+	mqtt_pool_messages(&m, "nas.lan", "p", &pools, NOW);
+	assert_int_equal(m.n, 6);
+	assert_string_equal(m.v[0].topic, "homeassistant/sensor/zfs_pool_nas_lan_fast_pool/config");
+	assert_string_equal(m.v[0].payload,
+	                    "{\"name\": \"nas.lan fast-pool capacity\", "
+	                    "\"state_topic\": \"p/nas.lan/pools/fast-pool\", "
+	                    "\"value_template\": \"{{ value_json.capacity_percent }}\", "
+	                    "\"unit_of_measurement\": \"%\", "
+	                    "\"unique_id\": \"zfs_pool_nas_lan_fast_pool\", "
+	                    "\"json_attributes_topic\": \"p/nas.lan/pools/fast-pool\"}");
+	assert_string_equal(m.v[1].topic,
+	                    "homeassistant/binary_sensor/zfs_pool_health_nas_lan_fast_pool/config");
+	assert_string_equal(
+	    m.v[1].payload,
+	    "{\"name\": \"nas.lan fast-pool health\", "
+	    "\"state_topic\": \"p/nas.lan/pools/fast-pool\", "
+	    "\"value_template\": \"{{ 'ON' if value_json.health != 'ONLINE' else 'OFF' }}\", "
+	    "\"payload_on\": \"ON\", \"payload_off\": \"OFF\", \"device_class\": \"problem\", "
+	    "\"unique_id\": \"zfs_pool_health_nas_lan_fast_pool\", "
+	    "\"json_attributes_topic\": \"p/nas.lan/pools/fast-pool\"}");
+	assert_string_equal(m.v[2].topic, "p/nas.lan/pools/fast-pool");
+	assert_string_equal(m.v[2].payload,
+	                    "{\"pool\": \"fast-pool\", \"health\": \"ONLINE\", "
+	                    "\"capacity_percent\": 81, \"size\": 1000, \"allocated\": 810, "
+	                    "\"free\": 190, \"checked_at\": \"2026-11-26T00:00:00\"}");
+	assert_string_equal(m.v[5].topic, "p/nas.lan/pools/slow");
+	assert_non_null(strstr(m.v[5].payload, "\"health\": \"DEGRADED\""));
+	for (size_t i = 0; i < m.n; i++)
+		assert_true(m.v[i].retain);
+	mqtt_msgs_free(&m);
+	zpool_list_free(&pools);
+}
+
 /* json.dumps' form: non-ASCII as \u escapes (jansson writes their hex in
  * capitals; the same JSON) */
 static void test_payload_ascii(void **state)
@@ -425,6 +470,7 @@ int main(void)
 	    cmocka_unit_test(test_report_stale),
 	    cmocka_unit_test(test_pull_messages),
 	    cmocka_unit_test(test_report_messages),
+	    cmocka_unit_test(test_pool_messages),
 	    cmocka_unit_test(test_payload_ascii),
 	    cmocka_unit_test(test_config),
 	    cmocka_unit_test(test_publish_errors),

@@ -125,10 +125,15 @@ PY
 must_exit 1 "${PULL[@]}" --name failing --datasets zsrc/app zsrc/nothere
 retained
 check failing homeinfra/monitoring/zfs false '["zsrc/app", "zsrc/nothere"]' '[]'
-# a failed run of a job whose targets are there: its datasets by their age
-must_exit 1 "${PULL[@]}" --name client --datasets zsrc/app zsrc/old zsrc/nothere
+# a run where one dataset fails (its target diverged) and the others are
+# pulled: that one is stale though its snapshots are fresh, the others by
+# their age; --force then repairs it
+log_must zfs snapshot zdst/client/zsrc/app/db@local
+log_must zfs snapshot -r "zsrc/app@autosnap_$(date -d '-30 minutes' +%Y-%m-%d_%H:%M:%S)_hourly"
+must_exit 1 "${PULL[@]}" --name client --datasets zsrc/app zsrc/old
 retained
-check client homeinfra/monitoring/zfs false '["zsrc/nothere", "zsrc/old"]' '["zsrc/app", "zsrc/app/db"]'
+check client homeinfra/monitoring/zfs false '["zsrc/app/db", "zsrc/old"]' '["zsrc/app"]'
+log_must "${PULL[@]}" --name client --datasets zsrc/app --force >/dev/null
 
 # (e) the report: discovery and state of the managed datasets, policy none
 # left out; zsrc/old's newest hourly is 5 h old: stale

@@ -163,7 +163,7 @@ assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", s["checked_at"]), s
 assert s["stale"] == ["zsrc/old"] and s["healthy"] == ["zsrc/app"], s
 iv = {"hourly": 0, "daily": 0, "monthly": 0, "yearly": 0}
 assert s["datasets"] == [
-    {"dataset": "zsrc/app", "policy": "critical", "counts": dict(iv, hourly=1),
+    {"dataset": "zsrc/app", "policy": "critical", "counts": dict(iv, hourly=2),
      "retention": {"hourly": 36, "daily": 30, "monthly": 3, "yearly": 5}},
     {"dataset": "zsrc/old", "policy": "high", "counts": dict(iv, hourly=1),
      "retention": {"hourly": 24, "daily": 14, "monthly": 1, "yearly": 1}}], s["datasets"]

@@ -15,7 +15,7 @@ BUILD ?= build
 CC ?= cc
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 
-PKGS := libmicrohttpd jansson inih zlib libcurl libcrypto
+PKGS := libmicrohttpd jansson inih zlib libcurl libcrypto libmosquitto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -lm -pthread
 

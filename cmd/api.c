@@ -34,6 +34,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "opt.h"
+#include "mqtt.h"
 #include "periodic.h"
 #include "state.h"
 #include "view.h"
@@ -222,18 +223,65 @@ static void fetch_history(const struct api_settings *s, struct history_holder *h
 	history_holder_set(h, hist);
 }
 
-/* One collection and the sparklines' history: the periodic job. */
+/* The pools' health and capacity to [mqtt]'s broker, from the collector
+ * thread: when a pool's health or capacity changed, else every
+ * MQTT_POOLS_EVERY seconds (the messages are retained; this only keeps
+ * checked_at fresh). *last_sig is what was last published. */
+#define MQTT_POOLS_EVERY 300
+static void publish_pools(const struct zk_config *cfg, struct view_holder *h, const char *hostname,
+                          char **last_sig, time_t *last)
+{
+	if (!cfg->mqtt.host)
+		return;
+	struct view *v = view_holder_get(h, NULL);
+	if (!v)
+		return;
+	struct buf sig = BUF_INIT;
+	for (size_t i = 0; i < v->pools.n; i++)
+		buf_addf(&sig, "%s %s %llu\n", v->pools.v[i].name, v->pools.v[i].health,
+		         (unsigned long long)v->pools.v[i].capacity);
+	time_t now = time(NULL);
+	if (*last_sig && !strcmp(*last_sig, sig.s) && now - *last < MQTT_POOLS_EVERY) {
+		buf_free(&sig);
+		view_put(v);
+		return;
+	}
+	struct mqtt_broker b;
+	struct mqtt_msgs m = MQTT_MSGS_INIT;
+	struct zerr e = ZERR_INIT;
+	mqtt_broker_of(&b, &cfg->mqtt, NULL);
+	mqtt_pool_messages(&m, hostname,
+	                   cfg->mqtt.topic_prefix ? cfg->mqtt.topic_prefix : MQTT_DEFAULT_PREFIX,
+	                   &v->pools, now);
+	view_put(v);
+	if (mqtt_publish(&b, &m, &e) < 0) {
+		log_warn("pools' state not published: %s", e.msg);
+		buf_free(&sig);
+	} else {
+		log_debug("pools' state published to %s:%d", b.host, b.port);
+		free(*last_sig);
+		*last_sig = buf_detach(&sig, NULL);
+		*last = now;
+	}
+	mqtt_msgs_free(&m);
+}
+
+/* One collection, the pools to MQTT and the sparklines' history: the
+ * periodic job. */
 struct collect_ctx {
 	const struct view_opts *vo;
 	struct view_holder *holder;
 	const struct api_settings *s;
 	struct history_holder *history;
 	time_t history_last;
+	char *mqtt_sig;
+	time_t mqtt_last;
 };
 static void collect_tick(void *arg)
 {
 	struct collect_ctx *c = arg;
-	collect_once(c->vo, c->holder);
+	if (collect_once(c->vo, c->holder) == 0)
+		publish_pools(c->vo->cfg, c->holder, c->s->hostname, &c->mqtt_sig, &c->mqtt_last);
 	fetch_history(c->s, c->history, &c->history_last);
 }
 
@@ -367,6 +415,11 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 	                       0,    true,   metrics_render_view};
 	if (once) { /* for checks and benchmarks: one collection, its /metrics, exit */
 		int r = collect_once(&vo, &holder);
+		char *sig = NULL;
+		time_t last = 0;
+		if (r == 0)
+			publish_pools(&cfg, &holder, s.hostname, &sig, &last);
+		free(sig);
 		struct view_status st;
 		struct view *v = view_holder_get(&holder, &st);
 		struct buf b = BUF_INIT;
@@ -432,7 +485,7 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 		         s.history_range);
 	/* The collections run in a thread of their own: this one only waits
 	 * for signals, so SIGTERM is prompt even while a zfs command hangs. */
-	struct collect_ctx cc = {&vo, &holder, &s, &history, 0};
+	struct collect_ctx cc = {&vo, &holder, &s, &history, 0, NULL, 0};
 	if (periodic_start(&coll, s.interval, collect_tick, &cc, &e) < 0) {
 		log_error("%s", e.msg);
 		ret = EXIT_FAILED;
@@ -459,6 +512,7 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 		fflush(NULL);
 		_exit(EXIT_OK);
 	}
+	free(cc.mqtt_sig);
 	ret = EXIT_OK;
 out:
 	http_stop(srv);

@@ -27,12 +27,13 @@ static const struct cmd commands[] = {
     {"prune", "zfs-prune", cmd_prune, "[--dry-run] [--debug] [-q] [--config FILE]",
      "destroy expired policy snapshots", prune_opts},
     {"report", "zfs-snapshot-report", cmd_report,
-     "[--json] [--debug] [-q] [--cache-file PATH] [--config FILE]",
+     "[--json] [--debug] [-q] [--cache-file PATH] [--mqtt-publish --mqtt-topic T "
+     "[--mqtt-host B]] [--config FILE]",
      "policy compliance as a table or JSON", report_opts},
     {"pull", "zfs-pull-backups", cmd_pull,
      "--host H --datasets DS... --destination D [--user U] [--name N] [-q] [--debug] [--dry-run] "
      "[--force] [--full-newest] [--bwlimit RATE] [--keep SPEC] [--wait[=S]] [--config FILE] "
-     "[--job NAME] [--jobs N]",
+     "[--job NAME] [--jobs N] [--mqtt-host B [--mqtt-topic-prefix P] [--mqtt-name M]]",
      "pull datasets from a client host over ssh", pull_opts},
     {"push", "zfs-push-backups", cmd_push,
      "--host H --datasets DS... --destination D [--user U] [--strip-prefix P] [--restricted] "

@@ -21,7 +21,9 @@
 #include "cmd.h"
 #include "config.h"
 #include "jobs.h"
+#include "host.h"
 #include "log.h"
+#include "mqtt.h"
 #include "opt.h"
 #include "xalloc.h"
 #include "zfs.h"
@@ -31,6 +33,7 @@ struct repl_opts {
 	bool push;
 	const char *host, *user, *destination, *name, *config, *lock_dir, *identity, *strip;
 	const char *job; /* --job: only this config section */
+	const char *mqtt_host, *mqtt_prefix, *mqtt_name;
 	struct strvec datasets;
 	int port, wait_s, stall_s, jobs;
 	bool dry_run, force, full_newest, progress, restricted;
@@ -59,6 +62,9 @@ enum {
 	R_STRIP,
 	R_RESTRICTED,
 	R_KEEP,
+	R_MQTT_HOST,
+	R_MQTT_PREFIX,
+	R_MQTT_NAME,
 };
 /* The seed's flags first (zfs-pull-backups, zfs-push-backups), then zkeep's. */
 #define R_COMMON_SEED                                                                              \
@@ -96,6 +102,11 @@ enum {
 const struct opt pull_opts[] = {
     R_COMMON_SEED,
     {R_NAME, "name", OPT_VALUE, "N", "the name under the destination (default: H)", false, true},
+    {R_MQTT_HOST, "mqtt-host", OPT_VALUE, "B", "publish the backups' state to the MQTT broker B",
+     false, true},
+    {R_MQTT_PREFIX, "mqtt-topic-prefix", OPT_VALUE, "P",
+     "its topics under P (default homeinfra/monitoring/zfs)", false, true},
+    {R_MQTT_NAME, "mqtt-name", OPT_VALUE, "M", "its name there (default: N, else H)", false, true},
     R_COMMON,
     OPT_END_OF_TABLE,
 };
@@ -202,6 +213,46 @@ static struct job_spec *config_specs(const struct repl_opts *o, const struct zk_
 	return specs;
 }
 
+/* --mqtt-*: what they name must be usable as given. */
+static int mqtt_args(const struct cmd *self, const struct repl_opts *o)
+{
+	struct zerr e = ZERR_INIT;
+	if (o->mqtt_host && host_check_name(o->mqtt_host, &e) < 0)
+		return cmd_usage_error(self, "--mqtt-host: %s", e.msg);
+	if (o->mqtt_prefix && config_parse_topic(o->mqtt_prefix, &e) < 0)
+		return cmd_usage_error(self, "--mqtt-topic-prefix: %s", e.msg);
+	if (o->mqtt_name && config_parse_topic(o->mqtt_name, &e) < 0)
+		return cmd_usage_error(self, "--mqtt-name: %s", e.msg);
+	/* one name for several jobs would be one sensor for all of them */
+	if (o->mqtt_name && !o->host && !o->job)
+		return cmd_usage_error(self, "--mqtt-name names one pull: give --host or --job");
+	return EXIT_OK;
+}
+
+/* Whether the pulls publish their state, and where: the flags, else
+ * [mqtt]. Under the seed's name only after a fully successful pull. */
+static bool mqtt_setup(const struct repl_opts *o, const struct zk_config *cfg, bool seed,
+                       struct jobs_mqtt *jm)
+{
+	const char *host = o->mqtt_host ? o->mqtt_host : cfg->mqtt.host;
+	if (o->push)
+		return false;
+	if (!host) {
+		if (o->mqtt_prefix || o->mqtt_name)
+			log_warn("--mqtt-topic-prefix and --mqtt-name need --mqtt-host (or [mqtt] "
+			         "host): nothing is published");
+		return false;
+	}
+	memset(jm, 0, sizeof(*jm));
+	mqtt_broker_of(&jm->broker, &cfg->mqtt, host);
+	jm->topic_prefix = o->mqtt_prefix           ? o->mqtt_prefix
+	                   : cfg->mqtt.topic_prefix ? cfg->mqtt.topic_prefix
+	                                            : MQTT_DEFAULT_PREFIX;
+	jm->name = o->mqtt_name;
+	jm->on_failure = !seed;
+	return true;
+}
+
 static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool push)
 {
 	struct repl_opts o;
@@ -241,6 +292,15 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 			break;
 		case R_STRIP:
 			o.strip = v;
+			break;
+		case R_MQTT_HOST:
+			o.mqtt_host = v;
+			break;
+		case R_MQTT_PREFIX:
+			o.mqtt_prefix = v;
+			break;
+		case R_MQTT_NAME:
+			o.mqtt_name = v;
 			break;
 		case R_KEEP:
 			if (config_parse_keep(v, o.keep, &e) < 0) {
@@ -351,6 +411,8 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 		ret = cmd_usage_error(self, "--strip-prefix: %s", e.msg);
 		goto out;
 	}
+	if ((ret = mqtt_args(self, &o)) != EXIT_OK)
+		goto out;
 	cmd_setup_log(self, argv[0], quiet, debug);
 
 	bool seed = cmd_is_seed(self, argv[0]);
@@ -364,6 +426,8 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 	}
 	if (seed && (ret = seed_defaults(&o, &cfg)) != EXIT_OK)
 		goto out_cfg;
+	struct jobs_mqtt jm;
+	bool mqtt = mqtt_setup(&o, &cfg, seed, &jm);
 	jobs_catch_signals();
 	struct jobs_opts jo = {.push = push,
 	                       .dry_run = o.dry_run,
@@ -376,7 +440,8 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 	                       .wait_s = o.wait_s,
 	                       .stall_s = o.stall_s,
 	                       .zfs_timeout_s = cfg.zfs_timeout,
-	                       .jobs = o.jobs};
+	                       .jobs = o.jobs,
+	                       .mqtt = mqtt ? &jm : NULL};
 	if (o.host) {
 		if (!o.datasets.n || !o.destination) {
 			ret = cmd_usage_error(self, "--host needs --datasets and --destination");

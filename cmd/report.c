@@ -9,12 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "autosnap.h"
 #include "cmd.h"
 #include "config.h"
 #include "fmt.h"
+#include "host.h"
 #include "log.h"
+#include "mqtt.h"
 #include "opt.h"
 #include "state.h"
 #include "banned.h"
@@ -78,6 +81,12 @@ const struct opt report_opts[] = {
      false, true},
     {OPT_LONG + 1, "cache-file", OPT_VALUE, "PATH",
      "write the JSON report to PATH atomically (for zkeep api)", false, true},
+    {OPT_LONG + 2, "mqtt-publish", OPT_NONE, NULL,
+     "publish the snapshots' state to MQTT (Home Assistant discovery)", false, true},
+    {OPT_LONG + 3, "mqtt-host", OPT_VALUE, "B",
+     "the MQTT broker (default [mqtt] host, else localhost)", false, true},
+    {OPT_LONG + 4, "mqtt-topic", OPT_VALUE, "T", "the state's topic (needed with --mqtt-publish)",
+     false, true},
     OPT_DEBUG,
     OPT_QUIET,
     OPT_LOG,
@@ -86,10 +95,33 @@ const struct opt report_opts[] = {
     OPT_END_OF_TABLE,
 };
 
+/* --mqtt-publish: the snapshots' state to the broker. A failure is said
+ * and changes no exit code (as the seed's). */
+static void publish(const struct zk_config *cfg, const struct autosnap *a, const char *host,
+                    const char *topic)
+{
+	struct mqtt_broker b;
+	struct mqtt_msgs msgs = MQTT_MSGS_INIT;
+	struct zerr e = ZERR_INIT;
+	char name[256];
+	if (gethostname(name, sizeof(name)) < 0 || !*name)
+		snprintf(name, sizeof(name), "localhost");
+	name[sizeof(name) - 1] = '\0';
+	mqtt_broker_of(&b, &cfg->mqtt, host ? host : cfg->mqtt.host ? cfg->mqtt.host : "localhost");
+	mqtt_report_messages(&msgs, name, topic, &a->ix, cfg->snapshot_prefix, (time_t)cmd_now());
+	if (mqtt_publish(&b, &msgs, &e) < 0)
+		log_error("snapshot state not published: %s", e.msg);
+	else
+		log_debug("snapshot state published to %s:%d %s", b.host, b.port, topic);
+	mqtt_msgs_free(&msgs);
+}
+
 int cmd_report(int argc, char **argv, const struct cmd *self)
 {
-	const char *config = NULL, *cache = NULL, *v;
+	const char *config = NULL, *cache = NULL, *v, *mqtt_host = NULL, *mqtt_topic = NULL;
 	int json = 0, debug = 0, quiet = 0, c;
+	bool mqtt = false;
+	struct zerr me = ZERR_INIT;
 	struct opt_parser op;
 	opt_begin(&op, report_opts, false);
 	if (cmd_is_seed(self, argv[0]))
@@ -101,6 +133,23 @@ int cmd_report(int argc, char **argv, const struct cmd *self)
 			break;
 		case OPT_LONG + 1:
 			cache = v;
+			break;
+		case OPT_LONG + 2:
+			mqtt = true;
+			break;
+		case OPT_LONG + 3:
+			if (host_check_name(v, &me) < 0) {
+				opt_end(&op);
+				return cmd_usage_error(self, "--mqtt-host: %s", me.msg);
+			}
+			mqtt_host = v;
+			break;
+		case OPT_LONG + 4:
+			if (config_parse_topic(v, &me) < 0) {
+				opt_end(&op);
+				return cmd_usage_error(self, "--mqtt-topic: %s", me.msg);
+			}
+			mqtt_topic = v;
 			break;
 		case 'c':
 			config = v;
@@ -125,6 +174,11 @@ int cmd_report(int argc, char **argv, const struct cmd *self)
 	 * table or the JSON, or nothing at all with --cache-file */
 	if (seed)
 		log_set_streams(stderr, stderr);
+	/* the seed's rule: a topic is needed to publish, exit 1 without */
+	if (mqtt && !mqtt_topic) {
+		log_error("--mqtt-topic is required with --mqtt-publish");
+		return EXIT_FAILED;
+	}
 
 	struct zk_config cfg;
 	struct host local;
@@ -156,14 +210,18 @@ int cmd_report(int argc, char **argv, const struct cmd *self)
 		log_debug("wrote %s", cache);
 	}
 	/* with --cache-file, stdout has nothing (zkeep report --json: the JSON) */
-	if (cache && (seed || !json))
-		goto out;
-	if (json)
-		printf("%s\n", text);
-	else if (seed)
-		print_seed_table(report);
-	else
-		print_table(report);
+	if (!cache || (!seed && json)) {
+		if (json)
+			printf("%s\n", text);
+		else if (seed)
+			print_seed_table(report);
+		else
+			print_table(report);
+	}
+	if (mqtt) {
+		fflush(stdout);
+		publish(&cfg, &a, mqtt_host, mqtt_topic);
+	}
 out:
 	free(text);
 	json_decref(report);

@@ -236,6 +236,7 @@ void config_init(struct zk_config *c)
 	    .dataset_missing = ZK_LEVEL_WARNING,
 	    .backup_failed = ZK_LEVEL_WARNING,
 	};
+	c->mqtt.port = ZK_MQTT_PORT;
 }
 
 static void job_free(struct zk_job *j)
@@ -297,6 +298,11 @@ void config_free(struct zk_config *c)
 	free(c->compat.push_user);
 	free(c->compat.push_strip_prefix);
 	free(c->snapshot_healthcheck_url);
+	free(c->mqtt.host);
+	free(c->mqtt.tls_ca);
+	free(c->mqtt.user);
+	free(c->mqtt.password_file);
+	free(c->mqtt.topic_prefix);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -354,7 +360,8 @@ enum sect {
 	S_PULL,
 	S_PUSH,
 	S_COMPAT,
-	S_SNAPSHOT
+	S_SNAPSHOT,
+	S_MQTT
 };
 
 struct parse {
@@ -443,14 +450,15 @@ static void open_section(struct parse *ps, const char *raw)
 
 #define TYPE_IS(s) (tlen == strlen(s) && !strncmp(text, s, tlen))
 	if (TYPE_IS("global") || TYPE_IS("api") || TYPE_IS("attention") || TYPE_IS("compat") ||
-	    TYPE_IS("snapshot")) {
+	    TYPE_IS("snapshot") || TYPE_IS("mqtt")) {
 		if (*arg)
 			fail(ps, line, "section [%.*s] takes no name", (int)tlen, text);
 		ps->sect = TYPE_IS("global")      ? S_GLOBAL
 		           : TYPE_IS("api")       ? S_API
 		           : TYPE_IS("attention") ? S_ATTENTION
 		           : TYPE_IS("compat")    ? S_COMPAT
-		                                  : S_SNAPSHOT;
+		           : TYPE_IS("snapshot")  ? S_SNAPSHOT
+		                                  : S_MQTT;
 	} else if (TYPE_IS("policy")) {
 		if (!*arg || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		                         "0123456789_-") != strlen(arg)) {
@@ -510,7 +518,7 @@ static void open_section(struct parse *ps, const char *raw)
 	} else {
 		fail(ps, line,
 		     "unknown section [%s] (expected global, api, attention, policy NAME, dataset "
-		     "NAME, pull NAME, push NAME, compat or snapshot)",
+		     "NAME, pull NAME, push NAME, compat, snapshot or mqtt)",
 		     text);
 	}
 #undef TYPE_IS
@@ -757,6 +765,21 @@ int config_parse_listen(const char *v, char **host, int *port, struct zerr *e)
 	return 0;
 }
 
+int config_parse_topic(const char *s, struct zerr *e)
+{
+	if (!*s)
+		return zerr_set(e, -EINVAL, "an empty MQTT topic");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p == '+' || *p == '#' || *p < 0x20 || *p == 0x7f)
+			return zerr_set(e, -EINVAL,
+			                "'%s' is not an MQTT topic to publish to: no '+', '#' "
+			                "or control characters",
+			                s);
+	if (strlen(s) > 1024)
+		return zerr_set(e, -EINVAL, "MQTT topic '%.40s...' is too long", s);
+	return 0;
+}
+
 static int parse_listen(struct parse *ps, const char *v)
 {
 	struct zerr e = ZERR_INIT;
@@ -954,6 +977,38 @@ static int key_compat(struct parse *ps, const char *k, const char *v)
 	return -1;
 }
 
+static int key_mqtt(struct parse *ps, const char *k, const char *v)
+{
+	struct zk_mqtt_cfg *m = &ps->c->mqtt;
+	struct zerr e = ZERR_INIT;
+	long n = 0;
+	if (!strcmp(k, "host")) {
+		if (host_check_name(v, &e) < 0)
+			return fail(ps, ps->line, "host: %s", e.msg);
+		return set_str(ps, &m->host, v);
+	}
+	if (!strcmp(k, "port")) {
+		if (config_parse_int(v, 1, 65535, &n, &e) < 0)
+			return fail(ps, ps->line, "port: %s", e.msg);
+		m->port = (int)n;
+		return 1;
+	}
+	if (!strcmp(k, "tls_ca") || !strcmp(k, "password_file")) {
+		if (!path_ok(v))
+			return fail(ps, ps->line, "%s: '%s' is not an absolute path without '..'",
+			            k, v);
+		return set_str(ps, k[0] == 't' ? &m->tls_ca : &m->password_file, v);
+	}
+	if (!strcmp(k, "user"))
+		return set_str(ps, &m->user, v);
+	if (!strcmp(k, "topic_prefix")) {
+		if (config_parse_topic(v, &e) < 0)
+			return fail(ps, ps->line, "topic_prefix: %s", e.msg);
+		return set_str(ps, &m->topic_prefix, v);
+	}
+	return -1;
+}
+
 static int handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *ps = user;
@@ -1004,6 +1059,9 @@ static int handler(void *user, const char *section, const char *name, const char
 	case S_SNAPSHOT:
 		if (!strcmp(name, "healthcheck_url"))
 			r = key_url(ps, &ps->c->snapshot_healthcheck_url, name, value);
+		break;
+	case S_MQTT:
+		r = key_mqtt(ps, name, value);
 		break;
 	case S_NONE:
 		break;
@@ -1080,6 +1138,8 @@ static void validate(struct parse *ps)
 		     "[attention] pool_capacity_warning (%d) is above pool_capacity_critical (%d): "
 		     "the warning must come first",
 		     c->attention.pool_capacity_warning, c->attention.pool_capacity_critical);
+	if (!c->mqtt.user != !c->mqtt.password_file)
+		fail(ps, 0, "[mqtt] needs both user and password_file, or neither");
 	for (size_t i = 0; i < c->n_datasets && !ps->failed; i++) {
 		struct zk_dataset_cfg *d = &c->datasets[i];
 		for (size_t k = 0; k < i && !ps->failed; k++)

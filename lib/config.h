@@ -2,12 +2,11 @@
  * /etc/zkeep/zkeep.conf: INI (parsed by inih) into typed structs.
  *
  * Sections: [global], [api], [attention], [policy NAME], [dataset NAME],
- * [pull NAME], [push NAME], [compat], [snapshot]. A config is accepted whole or refused whole:
- * unknown sections or keys, bad values, duplicate sections or keys and
- * missing required keys all fail the load with
- * "FILE:LINE: message" in the zerr (-EINVAL), and nothing of it is used.
- * One thing only warns: a [dataset] whose policy names no policy (see
- * struct zk_dataset_cfg), as the seed took an unknown name for none.
+ * [pull NAME], [push NAME], [compat], [snapshot], [mqtt]. A config is accepted whole or refused
+ * whole: unknown sections or keys, bad values, duplicate sections or keys and missing required keys
+ * all fail the load with "FILE:LINE: message" in the zerr (-EINVAL), and nothing of it is used. One
+ * thing only warns: a [dataset] whose policy names no policy (see struct zk_dataset_cfg), as the
+ * seed took an unknown name for none.
  *
  * List values (datasets, ssh_options) may continue on indented lines:
  *   datasets = tank/a tank/b
@@ -150,6 +149,21 @@ struct zk_attention_cfg {
 	int capacity_line;                                 /* where a capacity key was, or 0 */
 };
 
+/* [mqtt]: the broker that pulls (and the report, with --mqtt-publish)
+ * publish Home Assistant discovery and state to (seed-system.md 9).
+ * host NULL: pulls publish only with --mqtt-host. Flags win over these. */
+struct zk_mqtt_cfg {
+	char *host;
+	int port;            /* 1883 */
+	char *tls_ca;        /* a CA file: TLS to the broker; NULL: plain TCP */
+	char *user;          /* NULL: no login */
+	char *password_file; /* its first line is user's password */
+	char *topic_prefix;  /* NULL: the seed's homeinfra/monitoring/zfs */
+};
+
+/* The default port of [mqtt] and --mqtt-host. */
+#define ZK_MQTT_PORT 1883
+
 struct zk_config {
 	char *path;
 	char *snapshot_prefix;
@@ -168,6 +182,7 @@ struct zk_config {
 	struct zk_attention_cfg attention;
 	struct zk_compat_cfg compat;
 	char *snapshot_healthcheck_url; /* [snapshot] healthcheck_url: snapshot and prune runs */
+	struct zk_mqtt_cfg mqtt;
 };
 
 /* The defaults: built-in policies, prefix "autosnap", /var/lib/zkeep, ... */
@@ -226,5 +241,8 @@ int config_parse_level(const char *s, int *out, struct zerr *e);
 /* "HOST:PORT", "[::1]:PORT": *host allocated (brackets removed). The one
  * rule for [api] listen and --listen. */
 int config_parse_listen(const char *s, char **host, int *port, struct zerr *e);
+/* An MQTT topic to publish to (or a prefix of one): not empty, no '+' or
+ * '#' (wildcards are for subscribers), no control characters. */
+int config_parse_topic(const char *s, struct zerr *e);
 
 #endif

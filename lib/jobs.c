@@ -176,6 +176,42 @@ static void notify_end(const struct jobs_opts *o, const struct job_spec *js, con
 	buf_free(&path);
 }
 
+/* The pull's state to MQTT, after its run (struct jobs_mqtt). */
+static void publish_state(const struct jobs_opts *o, const struct job_spec *js,
+                          const struct host *local, const struct repl_result *res, bool ok)
+{
+	const struct jobs_mqtt *m = o->mqtt;
+	if (!ok && !m->on_failure) {
+		log_debug("no MQTT state: the pull did not succeed");
+		return;
+	}
+	if (o->dry_run) {
+		log_info("dry run: no MQTT state published to %s", m->broker.host);
+		return;
+	}
+	struct strvec failed = STRVEC_INIT;
+	struct buf base = BUF_INIT;
+	struct zerr e = ZERR_INIT;
+	for (size_t i = 0; i < res->n; i++)
+		if (res->v[i].outcome == REPL_FAILED)
+			strvec_push(&failed, res->v[i].source);
+	buf_addf(&base, "%s/%s", js->destination, js->name);
+	struct mqtt_pull p = {.name = m->name ? m->name : js->name,
+	                      .topic_prefix = m->topic_prefix,
+	                      .base = base.s,
+	                      .run_ok = ok,
+	                      .failed = &failed,
+	                      .snap_prefix = o->prefix,
+	                      .now = time(NULL)};
+	if (mqtt_pull_publish(&m->broker, &p, local, js->datasets, o->zfs_timeout_s * 1000, &e) < 0)
+		log_error("MQTT state of %s not published: %s", p.name, e.msg);
+	else
+		log_debug("MQTT state of %s published to %s:%d", p.name, m->broker.host,
+		          m->broker.port);
+	strvec_clear(&failed);
+	buf_free(&base);
+}
+
 /* One job, here: its host, its lock, the replication, its summary. */
 static enum jobs_result run_job(const struct jobs_opts *o, const struct job_spec *js)
 {
@@ -241,6 +277,8 @@ static enum jobs_result run_job(const struct jobs_opts *o, const struct job_spec
 		notify_end(o, js, state_dir, ns, &res, r == 0, body.s);
 	buf_free(&body);
 	ret = r == 0 ? JOBS_OK : JOBS_FAILED;
+	if (o->mqtt && !o->push)
+		publish_state(o, js, &local, &res, r == 0);
 	repl_result_free(&res);
 	lock_release(&held);
 out:

@@ -17,19 +17,33 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "mqtt.h"
 #include "strvec.h"
+
+/* A pull's MQTT state (seed-system.md 9), published by each job's process
+ * after its replication ran: not when the job stopped before (its lock
+ * held, a bad host), nor in a dry run. A publishing failure is logged and
+ * changes no result. */
+struct jobs_mqtt {
+	struct mqtt_broker broker;
+	const char *topic_prefix; /* P */
+	const char *name;         /* M for every job; NULL: each job's name */
+	bool on_failure;          /* also after a failed run (ok false); the seed
+	                           * published after a fully successful pull only */
+};
 
 /* What a run's jobs share (flags and [global]). */
 struct jobs_opts {
 	bool push;
 	bool dry_run, force, full_newest, progress;
-	const char *lock_dir;  /* the lock files' directory */
-	const char *state_dir; /* run records; not written where it is not writable */
-	const char *prefix;    /* the policy snapshot prefix (for keep) */
-	int wait_s;            /* for the lock: 0 none, -1 for ever */
-	int stall_s;           /* give up on a stream idle this long */
-	int zfs_timeout_s;     /* every non-streaming zfs/ssh call */
-	int jobs;              /* job processes at once */
+	const char *lock_dir;         /* the lock files' directory */
+	const char *state_dir;        /* run records; not written where it is not writable */
+	const char *prefix;           /* the policy snapshot prefix (for keep) */
+	int wait_s;                   /* for the lock: 0 none, -1 for ever */
+	int stall_s;                  /* give up on a stream idle this long */
+	int zfs_timeout_s;            /* every non-streaming zfs/ssh call */
+	int jobs;                     /* job processes at once */
+	const struct jobs_mqtt *mqtt; /* pulls: publish their state; NULL: not */
 };
 
 /* One job: the remote side and what to do there. name keys its run record

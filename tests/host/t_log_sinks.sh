@@ -12,6 +12,7 @@
 # with the test's own /dev/log (lib/devlog.sh), in one private mount
 # namespace: root. Runs on this machine.
 . "$(dirname "$0")/lib/common.sh"
+. "$(dirname "$0")/lib/fakezpool.sh"
 . "$(dirname "$0")/lib/devlog.sh"
 
 [ "$(id -u)" = 0 ] || fail "needs root, for unshare -m (a private /dev/log)"
@@ -31,16 +32,8 @@ get\ *) cat "$fx/zfs-get-all.out" ;;
 *) echo "fake zfs: \$*" >&2; exit 1 ;;
 esac
 SH
-cat >"$d/sbin/zpool" <<SH
-#!/bin/sh
-case "\$*" in
-list\ *) cat "$fx/zpool-list.out" ;;
-status\ -p\ deg) cat "$fx/zpool-status-degraded.out" ;;
-status\ *) cat "$fx/zpool-status.out" ;;
-*) echo "fake zpool: \$*" >&2; exit 1 ;;
-esac
-SH
-chmod 755 "$d/sbin/zfs" "$d/sbin/zpool"
+fake_zpool "$d/sbin/zpool"
+chmod 755 "$d/sbin/zfs"
 for n in zfs-snapshot zfs-pull-backups; do ln -s "$zk" "$d/bin/$n"; done
 cat >"$d/c.conf" <<'CONF'
 [dataset fixt/data]

@@ -145,8 +145,8 @@ void marks_protect(struct marks *m, const struct zfs_obj *newest, const struct z
 	/* the base the last record names, when this run's plan started from
 	 * another (a resumed transfer finished it): else, with no bookmark
 	 * to find it by, its hold would stay for good */
-	if (recorded && has_snapshot(sd, recorded) &&
-	    strcmp(recorded, newest->name) && (!prev || strcmp(recorded, prev->name)))
+	if (recorded && has_snapshot(sd, recorded) && strcmp(recorded, newest->name) &&
+	    (!prev || strcmp(recorded, prev->name)))
 		release(m, recorded);
 	for (size_t k = 0; marked && k < nbm; k++) {
 		const char *h = strchr(bms[k]->name, '#') + 1;

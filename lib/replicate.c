@@ -102,7 +102,7 @@ static struct transfer transfer_of(const struct repl_job *j, const struct run *r
 
 /* A target's snapshots past keep, to destroy at the end of the run. */
 struct prune {
-	size_t dataset;     /* its index in the result */
+	size_t dataset;      /* its index in the result */
 	struct strvec snaps; /* full names */
 };
 
@@ -123,10 +123,9 @@ static void prune_flush(const struct repl_job *j, struct prunes *pq, struct repl
 	for (size_t i = 0; i < pq->n; i++)
 		for (size_t k = 0; k < pq->v[i].snaps.n; k++)
 			strvec_push(&all, pq->v[i].snaps.v[k]);
-	if (all.n &&
-	    (zfs_run_names(j->dst, (const char *const[]){"zfs", "holds", "-H", NULL}, &all,
-	                   ZFS_ERR_OTHER, &out, j->timeout_ms, &e) < 0 ||
-	     zfs_holds_parse(&h, out.s, out.len, &e) < 0)) {
+	if (all.n && (zfs_run_names(j->dst, (const char *const[]){"zfs", "holds", "-H", NULL}, &all,
+	                            ZFS_ERR_OTHER, &out, j->timeout_ms, &e) < 0 ||
+	              zfs_holds_parse(&h, out.s, out.len, &e) < 0)) {
 		log_warn("not pruning the targets: cannot read the holds on %s: %s", j->dst->label,
 		         e.msg);
 		goto out;
@@ -147,8 +146,8 @@ static void prune_flush(const struct repl_job *j, struct prunes *pq, struct repl
 				buf_addf(&list, "%c%s", n++ ? ',' : '@', strchr(sn, '@') + 1);
 		}
 		e = (struct zerr)ZERR_INIT;
-		if (n && host_run(j->dst, (const char *const[]){"zfs", "destroy", list.s, NULL}, &rb,
-		                  65536, j->timeout_ms, &e) < 0)
+		if (n && host_run(j->dst, (const char *const[]){"zfs", "destroy", list.s, NULL},
+		                  &rb, 65536, j->timeout_ms, &e) < 0)
 			fail_dataset(d, e.msg);
 		else if (n)
 			log_info("pruned %zu snapshot(s) of %s (keep)", n, d->target);
@@ -171,8 +170,7 @@ out:
  * of them, or the target's copy of the base when nothing was sent) is
  * never destroyed. */
 static void prune_target(const struct repl_job *j, struct prunes *pq, size_t dataset,
-                         struct repl_dataset *d, const struct plan_input *in,
-                         const struct plan *p)
+                         struct repl_dataset *d, const struct plan_input *in, const struct plan *p)
 {
 	struct policy_snaps all = {0}, out = {0}, held = {0};
 	const struct zfs_obj **after =
@@ -492,14 +490,12 @@ static int list_snapshots_of(const struct strvec *an, struct listing *a, const s
 		for (int s = 0; s < 2; s++) {
 			if (next[s] >= names[s]->n)
 				continue;
-			zfs_list_argv(&ls[s]->argv,
-			              ZFS_TYPE_SNAPSHOT | (s ? 0 : ZFS_TYPE_BOOKMARK), SNAP_COLS,
-			              false, NULL);
+			zfs_list_argv(&ls[s]->argv, ZFS_TYPE_SNAPSHOT | (s ? 0 : ZFS_TYPE_BOOKMARK),
+			              SNAP_COLS, false, NULL);
 			strvec_pushv(&ls[s]->argv, (const char *const[]){"-d", "1", NULL});
 			for (size_t bytes = 0;
 			     next[s] < names[s]->n &&
-			     (!bytes ||
-			      bytes + strlen(names[s]->v[next[s]]) < ZFS_ARGV_NAMES_MAX);
+			     (!bytes || bytes + strlen(names[s]->v[next[s]]) < ZFS_ARGV_NAMES_MAX);
 			     next[s]++) {
 				bytes += strlen(names[s]->v[next[s]]) + 1;
 				strvec_push(&ls[s]->argv, names[s]->v[next[s]]);
@@ -563,11 +559,10 @@ static void choose_changed(const struct repl_job *j, const struct run *rn,
 		const struct record_dataset *p = *all ? NULL : prev_find(pr, tname.s);
 		struct plan_record rec = {0};
 		if (p)
-			rec = (struct plan_record){
-			    p->source,      record_result_ok(p->result),
-			    p->protected,   p->src_changed,
-			    p->dst_changed, p->src_guid,
-			    p->dst_guid,    (time_t)p->checked};
+			rec = (struct plan_record){p->source,      record_result_ok(p->result),
+			                           p->protected,   p->src_changed,
+			                           p->dst_changed, p->src_guid,
+			                           p->dst_guid,    (time_t)p->checked};
 		if (p && plan_unchanged(&rec, o, t ? t->obj : NULL, rn->listed_at)) {
 			strvec_push(unchanged, o->name);
 			continue;
@@ -582,8 +577,7 @@ static void choose_changed(const struct repl_job *j, const struct run *rn,
 	/* every dataset: one recursive listing of the roots says it shorter */
 	if (!unchanged->n)
 		*all = true;
-	log_debug("snapshots listed for %zu of %zu datasets (the others unchanged)", cs->n,
-	          sd->n);
+	log_debug("snapshots listed for %zu of %zu datasets (the others unchanged)", cs->n, sd->n);
 	policy_index_free(&di);
 	buf_free(&tname);
 }
@@ -1313,8 +1307,8 @@ static void newest_creations(const struct job_run *jr)
 		const struct record_dataset *pd = prev_find(&jr->pr, d->target);
 		if (!d->newest || d->newest_creation)
 			continue;
-		if (pd && pd->newest && pd->newest_creation > 0 && pd->newest_guid == d->newest_guid &&
-		    !strcmp(pd->newest, d->newest))
+		if (pd && pd->newest && pd->newest_creation > 0 &&
+		    pd->newest_guid == d->newest_guid && !strcmp(pd->newest, d->newest))
 			d->newest_creation = (uint64_t)pd->newest_creation;
 		else if (!strvec_has(&names, d->newest))
 			strvec_push(&names, d->newest);

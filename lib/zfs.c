@@ -268,10 +268,11 @@ static int row_type(struct tsv *t, unsigned cols, char **f, enum zfs_type *type,
 	if (cols & ZFS_COL_NOTYPE) {
 		*type = strchr(f[0], '@') ? ZFS_TYPE_SNAPSHOT : ZFS_TYPE_BOOKMARK;
 		if (!strpbrk(f[0], "@#"))
-			return zerr_set(e, -EPROTO,
-			                "zfs list output line %zu: '%.60s' is neither a snapshot nor "
-			                "a bookmark",
-			                t->lineno, f[0]);
+			return zerr_set(
+			    e, -EPROTO,
+			    "zfs list output line %zu: '%.60s' is neither a snapshot nor "
+			    "a bookmark",
+			    t->lineno, f[0]);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
@@ -901,7 +902,7 @@ int zfs_run_names(const struct host *h, const char *const *head, const struct st
 		struct zerr be = ZERR_INIT;
 		strvec_pushv(&argv, head);
 		for (size_t bytes = 0; i < names->n && (bytes == 0 || bytes + strlen(names->v[i]) <
-		                                                           ZFS_ARGV_NAMES_MAX);
+		                                                          ZFS_ARGV_NAMES_MAX);
 		     i++) {
 			bytes += strlen(names->v[i]) + 1;
 			strvec_push(&argv, names->v[i]);

@@ -136,11 +136,10 @@ static void test_short_listings(void **state)
 
 	static const char ds[] = "tank/a\tfilesystem\t77\t3\t1700000000\t-\n"
 	                         "tank/a/v\tvolume\t78\t9\t-\t1-abc-0\n";
-	assert_int_equal(zfs_list_parse(&l, ds, strlen(ds),
-	                                 ZFS_COL_SHORT | ZFS_COL_SNAPSHOTS_CHANGED |
-	                                     ZFS_COL_RESUME_TOKEN,
-	                                 &e),
-	                 0);
+	assert_int_equal(
+	    zfs_list_parse(&l, ds, strlen(ds),
+	                   ZFS_COL_SHORT | ZFS_COL_SNAPSHOTS_CHANGED | ZFS_COL_RESUME_TOKEN, &e),
+	    0);
 	assert_int_equal(l.n, 2);
 	assert_int_equal(l.v[1].type, ZFS_TYPE_VOLUME);
 	assert_true(l.v[0].snapshots_changed == 1700000000 && l.v[1].snapshots_changed == ZFS_NONE);
@@ -153,9 +152,9 @@ static void test_short_listings(void **state)
 	                                  "tank/a@s1\t-\t2\n", "tank/a@s1\t1\n"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		e = (struct zerr)ZERR_INIT;
-		assert_int_equal(zfs_list_parse(&l, bad[i], strlen(bad[i]),
-		                                ZFS_COL_SHORT | ZFS_COL_NOTYPE, &e),
-		                 -EPROTO);
+		assert_int_equal(
+		    zfs_list_parse(&l, bad[i], strlen(bad[i]), ZFS_COL_SHORT | ZFS_COL_NOTYPE, &e),
+		    -EPROTO);
 		assert_non_null(strstr(e.msg, "line 1"));
 	}
 }

@@ -574,10 +574,12 @@ static void choose_changed(const struct repl_job *j, const struct run *rn,
 	/* overlapping roots list a dataset twice: list its snapshots once */
 	strvec_sort_unique(cs);
 	strvec_sort_unique(cd);
+	if (!*all)
+		log_debug("snapshots listed for %zu of %zu datasets (the others unchanged)", cs->n,
+		          sd->n);
 	/* every dataset: one recursive listing of the roots says it shorter */
 	if (!unchanged->n)
 		*all = true;
-	log_debug("snapshots listed for %zu of %zu datasets (the others unchanged)", cs->n, sd->n);
 	policy_index_free(&di);
 	buf_free(&tname);
 }

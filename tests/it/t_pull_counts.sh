@@ -35,14 +35,16 @@ done
 chmod 666 $log
 on_exit rm -f $log $log.full
 # both sides find the counter
-assert_eq "$(su zkb -s /bin/sh -c 'command -v zfs')" /usr/local/bin/zfs "zkb's zfs"
-assert_eq "$(ssh -o BatchMode=yes zkb@localhost 'command -v zfs')" /usr/local/bin/zfs "zkb's zfs over ssh"
+for w in "$(su zkb -s /bin/sh -c 'command -v zfs')" "$(ssh -o BatchMode=yes zkb@localhost 'command -v zfs')"; do
+	[[ "$w" == /usr/local/*bin/zfs ]] || log_fail "zkb finds $w, not the counter"
+done
 
 # counted RUN...: runs it with an empty log; $counts is then "user verb n"
 # per line, sorted
 counted() {
 	: >$log
 	: >$log.full
+	chmod 666 $log $log.full
 	log_must "$@" >/dev/null
 	counts=$(sort $log | uniq -c | awk '{print $2, $3, $1}')
 }

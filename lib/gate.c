@@ -299,7 +299,8 @@ static int match_list(struct m *m)
 		if (m->i >= m->n || !list_of(m->w[m->i], cols))
 			return refuse(m, "zfs get of properties zkeep does not read", NULL);
 		m->i++;
-		return names_to_end(m, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT);
+		/* a bookmark: the creation of a base that is one */
+		return names_to_end(m, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK);
 	}
 	if (!is(m, "list"))
 		return refuse(m, "not a permitted zfs command:", m->i < m->n ? m->w[m->i] : "");
@@ -311,12 +312,15 @@ static int match_list(struct m *m)
 			return refuse(m, "not a permitted zfs list form", NULL);
 		return name_end(m, ZFS_TYPE_DATASET);
 	}
-	/* zkeep's own: zfs list -Hp -t TYPES -o COLS -s createtxg [-r] DS... */
+	/* zkeep's own: zfs list -Hp -t TYPES -o COLS -s createtxg [-r | -d 1]
+	 * DS... (-d 1: the snapshots of the datasets named, not of their
+	 * children) */
 	if (!is(m, "-Hp") || !is(m, "-t") || m->i >= m->n || !list_of(m->w[m->i++], types) ||
 	    !is(m, "-o") || m->i >= m->n || !list_of(m->w[m->i++], cols) || !is(m, "-s") ||
 	    !is(m, "createtxg"))
 		return refuse(m, "not a permitted zfs list form", NULL);
-	is(m, "-r");
+	if (!is(m, "-r") && is(m, "-d") && !is(m, "1"))
+		return refuse(m, "zfs list takes only -d 1", NULL);
 	return names_to_end(m, ZFS_TYPE_DATASET);
 }
 

@@ -27,7 +27,11 @@
 #include "err.h"
 #include "strvec.h"
 
-#define GATE_LINE_MAX 4096 /* longer command lines are refused */
+/* Longer command lines are refused. zkeep batches names into one call
+ * up to ZFS_ARGV_NAMES_MAX bytes (a hold or listing of every dataset of
+ * a job), which fits with room to spare; a remote command line is one
+ * argument of the remote shell, which Linux caps at 128 KiB. */
+#define GATE_LINE_MAX 65536
 /* The first zkeep whose receives carry -u -x mountpoint, which the gate
  * requires (a refusal of an older sender's receive names it). */
 #define GATE_RECEIVE_SINCE "0.2.0"

@@ -30,6 +30,9 @@ void marks_init(struct marks *m, const char *name, bool is_push, bool bookmarks,
 	memset(m, 0, sizeof(*m));
 	buf_init(&m->tag);
 	buf_init(&m->bmname);
+	strvec_init(&m->hold);
+	strvec_init(&m->release);
+	strvec_init(&m->destroy);
 	m->src = src;
 	m->timeout_ms = timeout_ms;
 	m->bookmarks = bookmarks;
@@ -52,6 +55,9 @@ void marks_free(struct marks *m)
 {
 	buf_free(&m->tag);
 	buf_free(&m->bmname);
+	strvec_clear(&m->hold);
+	strvec_clear(&m->release);
+	strvec_clear(&m->destroy);
 }
 
 bool marks_has_bookmark(const struct marks *m, const struct zfs_obj *snap,
@@ -82,12 +88,11 @@ static int run_quiet(const struct marks *m, const char *const *argv, enum zfs_er
 	return r;
 }
 
+/* Queues snap's release, once. */
 static void release(struct marks *m, const char *snap)
 {
-	struct zerr e = ZERR_INIT;
-	if (run_quiet(m, (const char *const[]){"zfs", "release", m->tag.s, snap, NULL},
-	              ZFS_ERR_NO_SUCH_TAG, &e) < 0)
-		log_warn("cannot release %s from %s: %s", m->tag.s, snap, e.msg);
+	if (!strvec_has(&m->release, snap))
+		strvec_push(&m->release, snap);
 }
 
 static bool has_snapshot(const struct policy_dataset *sd, const char *name)
@@ -119,13 +124,8 @@ static bool mark_newest(struct marks *m, const struct zfs_obj *newest, const cha
 			marked = true;
 		}
 	}
-	if (!m->hold_failed &&
-	    run_quiet(m, (const char *const[]){"zfs", "hold", m->tag.s, newest->name, NULL},
-	              ZFS_ERR_EXISTS, &e) < 0) {
-		m->hold_failed = true;
-		log_warn("cannot hold the replicated snapshots on %s (%s); going on without holds",
-		         m->src->label, e.msg);
-	}
+	if (!m->hold_failed && !strvec_has(&m->hold, newest->name))
+		strvec_push(&m->hold, newest->name);
 	return marked;
 }
 
@@ -133,7 +133,6 @@ void marks_protect(struct marks *m, const struct zfs_obj *newest, const struct z
                    const char *recorded, const struct policy_dataset *sd,
                    const struct zfs_obj *const *bms, size_t nbm)
 {
-	struct zerr e = ZERR_INIT;
 	const char *at = strchr(newest->name, '@');
 	size_t dslen = (size_t)(at - newest->name);
 	struct buf bm = BUF_INIT, snap = BUF_INIT;
@@ -141,13 +140,13 @@ void marks_protect(struct marks *m, const struct zfs_obj *newest, const struct z
 	buf_addf(&bm, "#%s%s", m->bmname.s, at + 1);
 	bool marked = mark_newest(m, newest, bm.s, bms, nbm);
 	/* the previous marks: release and destroy, ignoring what is gone */
-	if (!m->hold_failed && prev && prev != newest && prev->type == ZFS_TYPE_SNAPSHOT)
+	if (prev && prev != newest && prev->type == ZFS_TYPE_SNAPSHOT)
 		release(m, prev->name);
 	/* the base the last record names, when this run's plan started from
 	 * another (a resumed transfer finished it): else, with no bookmark
 	 * to find it by, its hold would stay for good */
-	if (!m->hold_failed && recorded && has_snapshot(sd, recorded) &&
-	    strcmp(recorded, newest->name) && (!prev || strcmp(recorded, prev->name)))
+	if (recorded && has_snapshot(sd, recorded) && strcmp(recorded, newest->name) &&
+	    (!prev || strcmp(recorded, prev->name)))
 		release(m, recorded);
 	for (size_t k = 0; marked && k < nbm; k++) {
 		const char *h = strchr(bms[k]->name, '#') + 1;
@@ -156,12 +155,41 @@ void marks_protect(struct marks *m, const struct zfs_obj *newest, const struct z
 		buf_reset(&snap);
 		buf_add(&snap, newest->name, dslen);
 		buf_addf(&snap, "@%s", h + m->bmname.len);
-		if (has_snapshot(sd, snap.s) && !m->hold_failed && strcmp(snap.s, newest->name))
+		if (has_snapshot(sd, snap.s) && strcmp(snap.s, newest->name))
 			release(m, snap.s);
-		if (run_quiet(m, (const char *const[]){"zfs", "destroy", bms[k]->name, NULL},
-		              ZFS_ERR_NOENT, &e) < 0)
-			log_warn("cannot destroy the old bookmark %s: %s", bms[k]->name, e.msg);
+		strvec_push(&m->destroy, bms[k]->name);
 	}
 	buf_free(&bm);
 	buf_free(&snap);
+}
+
+void marks_flush(struct marks *m)
+{
+	struct zerr e = ZERR_INIT;
+	if (m->hold.n && !m->hold_failed &&
+	    zfs_run_names(m->src, (const char *const[]){"zfs", "hold", m->tag.s, NULL}, &m->hold,
+	                  ZFS_ERR_EXISTS, NULL, m->timeout_ms, &e) < 0) {
+		m->hold_failed = true;
+		log_warn("cannot hold the replicated snapshots on %s (%s); going on without holds",
+		         m->src->label, e.msg);
+	}
+	/* a base no longer held by the job is one the new hold replaced: not
+	 * released when that hold failed */
+	for (size_t k = 0; k < m->hold.n; k++)
+		strvec_remove(&m->release, m->hold.v[k]);
+	e = (struct zerr)ZERR_INIT;
+	if (m->release.n && !m->hold_failed &&
+	    zfs_run_names(m->src, (const char *const[]){"zfs", "release", m->tag.s, NULL},
+	                  &m->release, ZFS_ERR_NO_SUCH_TAG, NULL, m->timeout_ms, &e) < 0)
+		log_warn("cannot release %s from the old bases on %s: %s", m->tag.s, m->src->label,
+		         e.msg);
+	for (size_t k = 0; k < m->destroy.n; k++) {
+		e = (struct zerr)ZERR_INIT;
+		if (run_quiet(m, (const char *const[]){"zfs", "destroy", m->destroy.v[k], NULL},
+		              ZFS_ERR_NOENT, &e) < 0)
+			log_warn("cannot destroy the old bookmark %s: %s", m->destroy.v[k], e.msg);
+	}
+	strvec_clear(&m->hold);
+	strvec_clear(&m->release);
+	strvec_clear(&m->destroy);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "gate.h"
 #include "leaf.h"
 #include "marks.h"
@@ -99,13 +100,77 @@ static struct transfer transfer_of(const struct repl_job *j, const struct run *r
 	                         .timeout_ms = j->timeout_ms};
 }
 
+/* A target's snapshots past keep, to destroy at the end of the run. */
+struct prune {
+	size_t dataset;      /* its index in the result */
+	struct strvec snaps; /* full names */
+};
+
+struct prunes {
+	struct prune *v;
+	size_t n, alloc;
+};
+
+/* The destroys prune_target queued: one `zfs holds` of them all, then,
+ * per target, one `zfs destroy T@a,b,c` of those nobody holds (a destroy
+ * of several snapshots is all or nothing, and a held one fails it). */
+static void prune_flush(const struct repl_job *j, struct prunes *pq, struct repl_result *res)
+{
+	struct strvec all = STRVEC_INIT;
+	struct buf out = BUF_INIT;
+	struct zfs_holds h = {0};
+	struct zerr e = ZERR_INIT;
+	for (size_t i = 0; i < pq->n; i++)
+		for (size_t k = 0; k < pq->v[i].snaps.n; k++)
+			strvec_push(&all, pq->v[i].snaps.v[k]);
+	if (all.n && (zfs_run_names(j->dst, (const char *const[]){"zfs", "holds", "-H", NULL}, &all,
+	                            ZFS_ERR_OTHER, &out, j->timeout_ms, &e) < 0 ||
+	              zfs_holds_parse(&h, out.s, out.len, &e) < 0)) {
+		log_warn("not pruning the targets: cannot read the holds on %s: %s", j->dst->label,
+		         e.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < pq->n; i++) {
+		struct repl_dataset *d = &res->v[pq->v[i].dataset];
+		struct buf list = BUF_INIT, rb = BUF_INIT;
+		size_t n = 0;
+		buf_adds(&list, d->target);
+		for (size_t k = 0; k < pq->v[i].snaps.n; k++) {
+			const char *sn = pq->v[i].snaps.v[k];
+			bool held = false;
+			for (size_t x = 0; x < h.n && !held; x++)
+				held = !strcmp(h.v[x].snapshot, sn);
+			if (held)
+				log_info("keeping %s: held", sn);
+			else
+				buf_addf(&list, "%c%s", n++ ? ',' : '@', strchr(sn, '@') + 1);
+		}
+		e = (struct zerr)ZERR_INIT;
+		if (n && host_run(j->dst, (const char *const[]){"zfs", "destroy", list.s, NULL},
+		                  &rb, 65536, j->timeout_ms, &e) < 0)
+			fail_dataset(d, e.msg);
+		else if (n)
+			log_info("pruned %zu snapshot(s) of %s (keep)", n, d->target);
+		buf_free(&list);
+		buf_free(&rb);
+	}
+out:
+	for (size_t i = 0; i < pq->n; i++)
+		strvec_clear(&pq->v[i].snaps);
+	free(pq->v);
+	memset(pq, 0, sizeof(*pq));
+	zfs_holds_free(&h);
+	strvec_clear(&all);
+	buf_free(&out);
+}
+
 /* Backup-side retention: the target's policy snapshots past what keep
  * says, after a good run. The target's snapshots are what the plan left
  * of them and what it sent (plan_after); the next run's base (the newest
  * of them, or the target's copy of the base when nothing was sent) is
  * never destroyed. */
-static void prune_target(const struct repl_job *j, struct repl_dataset *d,
-                         const struct plan_input *in, const struct plan *p)
+static void prune_target(const struct repl_job *j, struct prunes *pq, size_t dataset,
+                         struct repl_dataset *d, const struct plan_input *in, const struct plan *p)
 {
 	struct policy_snaps all = {0}, out = {0}, held = {0};
 	const struct zfs_obj **after =
@@ -137,19 +202,15 @@ static void prune_target(const struct repl_job *j, struct repl_dataset *d,
 			k++;
 	for (size_t k = 0; k < held.n; k++)
 		log_info("keeping %s: held", held.v[k]->name);
+	/* destroyed at the end of the run, after one `zfs holds` of all of
+	 * them (prune_flush): the listings do not ask for holds */
 	if (out.n) {
-		struct buf list = BUF_INIT, res = BUF_INIT;
-		struct zerr e = ZERR_INIT;
-		buf_adds(&list, d->target);
+		pq->v = xgrow(pq->v, &pq->alloc, pq->n + 1, sizeof(*pq->v));
+		struct prune *q = &pq->v[pq->n++];
+		q->dataset = dataset;
+		strvec_init(&q->snaps);
 		for (size_t k = 0; k < out.n; k++)
-			buf_addf(&list, "%c%s", k ? ',' : '@', strchr(out.v[k]->name, '@') + 1);
-		if (host_run(j->dst, (const char *const[]){"zfs", "destroy", list.s, NULL}, &res,
-		             65536, j->timeout_ms, &e) < 0)
-			fail_dataset(d, e.msg);
-		else
-			log_info("pruned %zu snapshot(s) of %s (keep)", out.n, d->target);
-		buf_free(&list);
-		buf_free(&res);
+			strvec_pushf(&q->snaps, "%s%s", d->target, strchr(out.v[k]->name, '@'));
 	}
 	policy_snaps_free(&all);
 	policy_snaps_free(&out);
@@ -275,7 +336,7 @@ static int list_target(const struct repl_job *j, const char *root, unsigned cols
 		buf_free(&out);
 		return r;
 	}
-	int r = zfs_list_run(j->dst, NULL, list_types(), ZFS_COL_USERREFS | cols, true,
+	int r = zfs_list_run(j->dst, NULL, list_types(), cols, true,
 	                     (const char *const[]){root, NULL}, j->timeout_ms, dl, e);
 	if (r == 0 || e->kind != ZFS_ERR_NOENT)
 		return r;
@@ -414,25 +475,33 @@ static void listing_both(struct listing *a, struct listing *b)
 		listing_run(b);
 }
 
-/* The snapshot rows (and bookmarks) of names, depth 1, appended to l->out
- * in batches of argv-friendly size; a and b run side by side. */
-#define LIST_BATCH 256
+/* The snapshot listings' columns: name,guid,createtxg, which OpenZFS
+ * >= 2.2 lists without opening each snapshot; the type is in the name. */
+#define SNAP_COLS (ZFS_COL_SHORT | ZFS_COL_NOTYPE)
 
-static int list_snapshots_of(const struct strvec *an, unsigned acols, struct listing *a,
-                             const struct strvec *bn, unsigned bcols, struct listing *b)
+/* The snapshots (on the source with its bookmarks, which may stand in for
+ * a base) of the datasets in an and bn, depth 1, as few calls as the
+ * names fit (zfs_run_names' bound); a and b run side by side. */
+static int list_snapshots_of(const struct strvec *an, struct listing *a, const struct strvec *bn,
+                             struct listing *b)
 {
-	for (size_t i = 0; i < an->n || i < bn->n; i += LIST_BATCH) {
-		const struct strvec *names[2] = {an, bn};
-		struct listing *ls[2] = {a, b};
-		unsigned cols[2] = {acols, bcols};
+	size_t next[2] = {0, 0};
+	const struct strvec *names[2] = {an, bn};
+	struct listing *ls[2] = {a, b};
+	while (next[0] < an->n || next[1] < bn->n) {
 		for (int s = 0; s < 2; s++) {
-			if (i >= names[s]->n)
+			if (next[s] >= names[s]->n)
 				continue;
-			zfs_list_argv(&ls[s]->argv, ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, cols[s],
-			              false, NULL);
+			zfs_list_argv(&ls[s]->argv, ZFS_TYPE_SNAPSHOT | (s ? 0 : ZFS_TYPE_BOOKMARK),
+			              SNAP_COLS, false, NULL);
 			strvec_pushv(&ls[s]->argv, (const char *const[]){"-d", "1", NULL});
-			for (size_t k = i; k < names[s]->n && k < i + LIST_BATCH; k++)
-				strvec_push(&ls[s]->argv, names[s]->v[k]);
+			for (size_t bytes = 0;
+			     next[s] < names[s]->n &&
+			     (!bytes || bytes + strlen(names[s]->v[next[s]]) < ZFS_ARGV_NAMES_MAX);
+			     next[s]++) {
+				bytes += strlen(names[s]->v[next[s]]) + 1;
+				strvec_push(&ls[s]->argv, names[s]->v[next[s]]);
+			}
 		}
 		listing_both(a, b);
 		if (a->r < 0 || b->r < 0)
@@ -441,88 +510,145 @@ static int list_snapshots_of(const struct strvec *an, unsigned acols, struct lis
 	return 0;
 }
 
-/* Both sides listed at once. With snapshots_changed on both (rn->changed)
- * and a record of the last run, the datasets first, then the snapshots of
- * only those whose snapshots_changed moved on either side since the
- * record; the others go into unchanged. Returns 0, or -1 for anything
- * out of the ordinary (a side without the property, a target tree not
- * made yet, a refused listing): e says it, and the caller lists the
- * careful way. */
-static int list_fast(const struct repl_job *j, const struct run *rn, const char *troot,
-                     const struct prev_run *pr, struct zfs_list *sl, struct zfs_list *dl,
-                     struct strvec *unchanged, struct zerr *e)
+/* The four listings of a run: each side's datasets (their facts) and
+ * their snapshots; sl and dl join them. */
+struct listings {
+	struct zfs_list sds, sss, dds, dss;
+};
+
+static void listings_free(struct listings *ls)
 {
-	unsigned scol = rn->changed ? ZFS_COL_SNAPSHOTS_CHANGED : 0;
-	unsigned dcol = ZFS_COL_USERREFS | ZFS_COL_RESUME_TOKEN | scol;
-	bool incremental = scol && pr->rec.n_datasets && pr->may_skip;
-	unsigned types = incremental ? ZFS_TYPE_DATASET : list_types();
+	zfs_list_free(&ls->sds);
+	zfs_list_free(&ls->sss);
+	zfs_list_free(&ls->dds);
+	zfs_list_free(&ls->dss);
+}
+
+/* The target tree is not there yet (a first pull): empty, when the
+ * destination itself is. */
+static int target_missing(const struct repl_job *j, struct zerr *e)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct buf out = BUF_INIT;
+	zfs_list_argv(&argv, ZFS_TYPE_DATASET, ZFS_COL_SHORT, false,
+	              (const char *const[]){j->destination, NULL});
+	int r = zfs_run(j->dst, (const char *const *)argv.v, &out, 65536, j->timeout_ms, e);
+	strvec_clear(&argv);
+	buf_free(&out);
+	if (r < 0)
+		return zerr_set(e, -ENOENT, "destination '%s' does not exist on %s", j->destination,
+		                j->dst->label);
+	return 0;
+}
+
+/* Which source datasets' snapshots to list (cs) and their targets' (cd):
+ * all (*all) without a record to skip by, else those plan_unchanged
+ * does not let skip; the skipped go into unchanged. */
+static void choose_changed(const struct repl_job *j, const struct run *rn,
+                           const struct prev_run *pr, const struct zfs_list *sd,
+                           const struct zfs_list *dd, struct strvec *cs, struct strvec *cd,
+                           struct strvec *unchanged, bool *all)
+{
+	struct policy_index di = {0};
+	struct buf tname = BUF_INIT;
+	*all = !(rn->changed && pr->rec.n_datasets && pr->may_skip);
+	policy_index_build(&di, dd, NULL);
+	for (size_t i = 0; i < sd->n; i++) {
+		const struct zfs_obj *o = &sd->v[i];
+		buf_reset(&tname);
+		target_of(j, o->name, &tname);
+		const struct policy_dataset *t = policy_index_find(&di, tname.s);
+		const struct record_dataset *p = *all ? NULL : prev_find(pr, tname.s);
+		struct plan_record rec = {0};
+		if (p)
+			rec = (struct plan_record){p->source,      record_result_ok(p->result),
+			                           p->protected,   p->src_changed,
+			                           p->dst_changed, p->src_guid,
+			                           p->dst_guid,    (time_t)p->checked};
+		if (p && plan_unchanged(&rec, o, t ? t->obj : NULL, rn->listed_at)) {
+			strvec_push(unchanged, o->name);
+			continue;
+		}
+		strvec_push(cs, o->name);
+		if (t)
+			strvec_push(cd, tname.s);
+	}
+	/* overlapping roots list a dataset twice: list its snapshots once */
+	strvec_sort_unique(cs);
+	strvec_sort_unique(cd);
+	if (!*all)
+		log_debug("snapshots listed for %zu of %zu datasets (the others unchanged)", cs->n,
+		          sd->n);
+	/* every dataset: one recursive listing of the roots says it shorter */
+	if (!unchanged->n)
+		*all = true;
+	policy_index_free(&di);
+	buf_free(&tname);
+}
+
+/* Both sides listed at once, each in two listings: its datasets with
+ * their facts (type, snapshots_changed where rn->changed, on the target
+ * the resume token), then the snapshots of the datasets that may have
+ * changed (choose_changed), name,guid,createtxg only. Returns 0, or -1
+ * for anything out of the ordinary (a side without snapshots_changed, a
+ * refused listing): e says it, and the caller lists the careful way. */
+static int list_fast(const struct repl_job *j, const struct run *rn, const char *troot,
+                     const struct prev_run *pr, struct listings *ls, struct zfs_list *sl,
+                     struct zfs_list *dl, struct strvec *unchanged, struct zerr *e)
+{
+	unsigned scol = ZFS_COL_SHORT | (rn->changed ? ZFS_COL_SNAPSHOTS_CHANGED : 0);
+	unsigned dcol = scol | ZFS_COL_RESUME_TOKEN;
 	struct listing a = {j->src, STRVEC_INIT, BUF_INIT, ZERR_INIT, j->timeout_ms, 0};
 	struct listing b = {j->dst, STRVEC_INIT, BUF_INIT, ZERR_INIT, j->timeout_ms, 0};
-	struct zfs_list sd = {0}, dd = {0};
-	struct policy_index di = {0};
 	struct strvec cs = STRVEC_INIT, cd = STRVEC_INIT;
-	struct buf tname = BUF_INIT;
 	struct zerr pe = ZERR_INIT;
+	bool all, no_target = false;
 	int r = -1;
 
-	zfs_list_argv(&a.argv, types, scol, true, j->datasets);
-	zfs_list_argv(&b.argv, types, dcol, true, (const char *const[]){troot, NULL});
+	zfs_list_argv(&a.argv, ZFS_TYPE_DATASET, scol, true, j->datasets);
+	zfs_list_argv(&b.argv, ZFS_TYPE_DATASET, dcol, true, (const char *const[]){troot, NULL});
 	listing_both(&a, &b);
-	if (a.r < 0 || b.r < 0)
-		goto out;
-	if (incremental) {
-		if (zfs_list_parse(&sd, a.out.s, a.out.len, scol, &pe) < 0 ||
-		    zfs_list_parse(&dd, b.out.s, b.out.len, dcol, &pe) < 0)
+	if (a.r == 0 && b.r < 0 && b.e.kind == ZFS_ERR_NOENT) {
+		if (target_missing(j, &b.e) < 0)
 			goto out;
-		policy_index_build(&di, &dd, NULL);
-		for (size_t i = 0; i < sd.n; i++) {
-			const struct zfs_obj *o = &sd.v[i];
-			buf_reset(&tname);
-			target_of(j, o->name, &tname);
-			const struct policy_dataset *t = policy_index_find(&di, tname.s);
-			const struct record_dataset *p = prev_find(pr, tname.s);
-			struct plan_record rec = {0};
-			if (p)
-				rec = (struct plan_record){
-				    p->source,      record_result_ok(p->result),
-				    p->protected,   p->src_changed,
-				    p->dst_changed, p->src_guid,
-				    p->dst_guid,    (time_t)p->checked};
-			if (plan_unchanged(p ? &rec : NULL, o, t ? t->obj : NULL, rn->listed_at)) {
-				strvec_push(unchanged, o->name);
-				continue;
-			}
-			strvec_push(&cs, o->name);
-			if (t)
-				strvec_push(&cd, tname.s);
-		}
-		/* overlapping roots list a dataset twice: list its snapshots once */
-		strvec_sort_unique(&cs);
-		strvec_sort_unique(&cd);
-		log_debug("snapshots listed for %zu of %zu datasets (the others unchanged)", cs.n,
-		          sd.n);
-		if (list_snapshots_of(&cs, scol, &a, &cd, dcol, &b) < 0)
-			goto out;
+		no_target = true;
+		b.r = 0;
 	}
-	if (zfs_list_parse(sl, a.out.s, a.out.len, scol, &pe) < 0 ||
-	    zfs_list_parse(dl, b.out.s, b.out.len, dcol, &pe) < 0)
+	if (a.r < 0 || b.r < 0 || zfs_list_parse(&ls->sds, a.out.s, a.out.len, scol, &pe) < 0 ||
+	    zfs_list_parse(&ls->dds, b.out.s, b.out.len, dcol, &pe) < 0)
 		goto out;
+	choose_changed(j, rn, pr, &ls->sds, &ls->dds, &cs, &cd, unchanged, &all);
+	buf_reset(&a.out);
+	buf_reset(&b.out);
+	if (all) {
+		zfs_list_argv(&a.argv, ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, SNAP_COLS, true,
+		              j->datasets);
+		if (!no_target)
+			zfs_list_argv(&b.argv, ZFS_TYPE_SNAPSHOT, SNAP_COLS, true,
+			              (const char *const[]){troot, NULL});
+		listing_both(&a, &b);
+		if (a.r < 0 || b.r < 0)
+			goto out;
+	} else if (list_snapshots_of(&cs, &a, &cd, &b) < 0) {
+		goto out;
+	}
+	if (zfs_list_parse(&ls->sss, a.out.s, a.out.len, SNAP_COLS, &pe) < 0 ||
+	    zfs_list_parse(&ls->dss, b.out.s, b.out.len, SNAP_COLS, &pe) < 0)
+		goto out;
+	zfs_list_join(sl, &ls->sds, &ls->sss);
+	zfs_list_join(dl, &ls->dds, &ls->dss);
 	r = 0;
 out:
 	if (r < 0 && (a.r < 0 || b.r < 0))
 		*e = a.r < 0 ? a.e : b.e; /* with the kind zfs_run read */
 	else if (r < 0)
 		zerr_set(e, -EIO, "%s", pe.msg);
-	policy_index_free(&di);
-	zfs_list_free(&sd);
-	zfs_list_free(&dd);
 	strvec_clear(&a.argv);
 	strvec_clear(&b.argv);
 	strvec_clear(&cs);
 	strvec_clear(&cd);
 	buf_free(&a.out);
 	buf_free(&b.out);
-	buf_free(&tname);
 	return r;
 }
 
@@ -719,12 +845,14 @@ struct job_run {
 	struct prev_run pr;
 	struct buf troot;       /* the target tree's root */
 	struct zfs_list sl, dl; /* the source's and the target's listing */
+	struct listings ls;     /* what sl and dl join, when listed fast */
 	struct policy_index si, di;
 	struct policy_snaps all_bm; /* the source's bookmarks, in name order */
 	struct strvec unchanged;    /* source datasets the record lets skip */
 	struct strvec plain;        /* push: unencrypted sources */
 	struct strvec made;         /* parents created in this run */
 	bool *done, *skip;          /* per si entry: replicated; unchanged */
+	struct prunes prunes;       /* the targets' destroys, made at the end */
 };
 
 /* Both sides: at once and only what moved since the record where both
@@ -736,17 +864,19 @@ static int list_sides(struct job_run *jr, struct zerr *e)
 	struct run *rn = &jr->rn;
 	int r = -1;
 	if (!j->restricted) {
-		r = list_fast(j, rn, jr->troot.s, &jr->pr, &jr->sl, &jr->dl, &jr->unchanged, e);
+		r = list_fast(j, rn, jr->troot.s, &jr->pr, &jr->ls, &jr->sl, &jr->dl,
+		              &jr->unchanged, e);
 		if (r < 0 && rn->changed && e->kind == ZFS_ERR_BAD_PROPERTY) {
 			log_debug("no snapshots_changed: %s", e->msg);
 			rn->changed = false;
 			rn->no_changed_since = time(NULL);
 			zfs_list_free(&jr->sl);
 			zfs_list_free(&jr->dl);
+			listings_free(&jr->ls);
 			strvec_clear(&jr->unchanged);
 			*e = (struct zerr)ZERR_INIT;
-			r = list_fast(j, rn, jr->troot.s, &jr->pr, &jr->sl, &jr->dl, &jr->unchanged,
-			              e);
+			r = list_fast(j, rn, jr->troot.s, &jr->pr, &jr->ls, &jr->sl, &jr->dl,
+			              &jr->unchanged, e);
 		}
 		if (r == 0)
 			return 0;
@@ -755,6 +885,7 @@ static int list_sides(struct job_run *jr, struct zerr *e)
 	rn->changed = false;
 	zfs_list_free(&jr->sl);
 	zfs_list_free(&jr->dl);
+	listings_free(&jr->ls);
 	strvec_clear(&jr->unchanged);
 	*e = (struct zerr)ZERR_INIT;
 	if (zfs_list_run(j->src, NULL, list_types(), 0, true, j->datasets, j->timeout_ms, &jr->sl,
@@ -827,6 +958,7 @@ static void up_to_date_by_record(struct repl_dataset *d, const struct zfs_obj *o
                                  const struct zfs_obj *tobj, const struct record_dataset *pd)
 {
 	d->outcome = REPL_UP_TO_DATE;
+	d->by_record = true;
 	d->src_changed = o->snapshots_changed;
 	d->dst_changed = tobj->snapshots_changed;
 	d->src_guid = o->guid;
@@ -888,7 +1020,7 @@ static int resume_first(struct job_run *jr, struct repl_dataset *d, struct ds *x
 	    resume_pending(j, &jr->rn, d, x->o->type, x->tobj ? x->tobj->resume_token : NULL, &tx);
 	if (rs <= 0)
 		return rs;
-	if (zfs_list_run(j->dst, NULL, list_types(), ZFS_COL_USERREFS, true,
+	if (zfs_list_run(j->dst, NULL, list_types(), 0, true,
 	                 (const char *const[]){d->target, NULL}, j->timeout_ms, &x->rl, &e) < 0) {
 		fail_dataset(d, e.msg);
 		return -1;
@@ -1035,7 +1167,8 @@ static void finish(struct job_run *jr, struct repl_dataset *d, const struct ds *
 	if (newest) {
 		d->newest = xstrdup(newest->name);
 		d->newest_guid = newest->guid;
-		d->newest_creation = newest->creation;
+		/* unlisted (name,guid,createtxg): newest_creations reads it */
+		d->newest_creation = newest->creation != ZFS_NONE ? newest->creation : 0;
 	}
 	/* protect the next run's base: after a transfer, or when an up to
 	 * date dataset has no bookmark of the job yet (a target another tool
@@ -1048,11 +1181,12 @@ static void finish(struct job_run *jr, struct repl_dataset *d, const struct ds *
 		              x->nbm);
 	}
 	/* the next run's base has the job's bookmark and hold (an up to date
-	 * dataset skipped later relies on it) */
+	 * dataset skipped later relies on it; the holds are made at the end
+	 * of the run, and protected is taken back there if they fail) */
 	d->protected = !j->restricted && (marked || mk->bookmarks) && marks_intact(mk);
 	if (j->keep && !j->restricted && !j->dry_run &&
 	    (d->outcome == REPL_OK || d->outcome == REPL_UP_TO_DATE))
-		prune_target(j, d, in, p);
+		prune_target(j, &jr->prunes, (size_t)(d - jr->res->v), d, in, p);
 }
 
 /* The empty leaf's acltype and xattr that an interrupted first receive
@@ -1179,6 +1313,7 @@ static void run_end(struct job_run *jr)
 	policy_snaps_free(&jr->all_bm);
 	zfs_list_free(&jr->sl);
 	zfs_list_free(&jr->dl);
+	listings_free(&jr->ls);
 	strvec_clear(&jr->made);
 	strvec_clear(&jr->unchanged);
 	strvec_clear(&jr->plain);
@@ -1187,6 +1322,65 @@ static void run_end(struct job_run *jr)
 	prev_free(&jr->pr);
 	buf_free(&jr->troot);
 	marks_free(&jr->rn.marks);
+}
+
+/* The newest snapshots' creation times, for the record (newest.creation,
+ * the freshness metrics): from the last record where it names the same
+ * snapshot, else one `zfs get creation` of all the others on the source
+ * (the snapshot listings leave creation out to be fast). */
+static void newest_creations(const struct job_run *jr)
+{
+	const struct repl_job *j = jr->j;
+	struct repl_result *res = jr->res;
+	struct strvec names = STRVEC_INIT;
+	struct buf out = BUF_INIT;
+	struct zfs_props p = {0};
+	struct zerr e = ZERR_INIT;
+	for (size_t i = 0; i < res->n; i++) {
+		struct repl_dataset *d = &res->v[i];
+		const struct record_dataset *pd = prev_find(&jr->pr, d->target);
+		if (!d->newest || d->newest_creation)
+			continue;
+		if (pd && pd->newest && pd->newest_creation > 0 &&
+		    pd->newest_guid == d->newest_guid && !strcmp(pd->newest, d->newest))
+			d->newest_creation = (uint64_t)pd->newest_creation;
+		else if (!strvec_has(&names, d->newest))
+			strvec_push(&names, d->newest);
+	}
+	if (!names.n || j->dry_run)
+		goto out;
+	if (zfs_run_names(j->src,
+	                  (const char *const[]){"zfs", "get", "-Hp", "-o",
+	                                        "name,property,value,source", "creation", NULL},
+	                  &names, ZFS_ERR_OTHER, &out, j->timeout_ms, &e) < 0 ||
+	    zfs_props_parse(&p, out.s, out.len, &e) < 0) {
+		log_warn("cannot read the newest snapshots' creation times: %s", e.msg);
+		goto out;
+	}
+	for (size_t i = 0; i < res->n; i++)
+		for (size_t k = 0; res->v[i].newest && !res->v[i].newest_creation && k < p.n; k++)
+			if (!strcmp(p.v[k].dataset, res->v[i].newest) &&
+			    !strcmp(p.v[k].property, "creation") &&
+			    !fmt_parse_u64(p.v[k].value, &res->v[i].newest_creation))
+				res->v[i].newest_creation = 0;
+out:
+	zfs_props_free(&p);
+	strvec_clear(&names);
+	buf_free(&out);
+}
+
+/* The end of a run's datasets: the holds and releases queued for the
+ * whole job (marks_flush), the targets' queued prunes, the newest
+ * snapshots' creation times. */
+static void run_flush(struct job_run *jr)
+{
+	marks_flush(&jr->rn.marks);
+	if (!marks_intact(&jr->rn.marks))
+		for (size_t i = 0; i < jr->res->n; i++)
+			if (!jr->res->v[i].by_record)
+				jr->res->v[i].protected = false;
+	prune_flush(jr->j, &jr->prunes, jr->res);
+	newest_creations(jr);
 }
 
 int repl_run(const struct repl_job *j, struct repl_result *res)
@@ -1210,6 +1404,7 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 			jr.done[sd - jr.si.v] = true;
 			replicate_dataset(&jr, o, sd);
 		}
+		run_flush(&jr);
 		for (size_t i = 0; i < res->n; i++)
 			if (res->v[i].outcome == REPL_FAILED)
 				r = -EIO;

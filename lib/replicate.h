@@ -96,6 +96,7 @@ struct repl_dataset {
 	uint64_t src_guid, dst_guid; /* the two datasets they were read from */
 	time_t checked;              /* when a listing read them */
 	bool protected;              /* the base had its hold and bookmark then */
+	bool by_record;              /* up to date by the record, its snapshots unlisted */
 	/* the end of the last run that left it replicated or up to date, this
 	 * one or (from the previous record) an earlier one; 0: never */
 	time_t last_success;

@@ -79,6 +79,20 @@ int strvec_has(const struct strvec *sv, const char *s)
 	return 0;
 }
 
+void strvec_remove(struct strvec *sv, const char *s)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < sv->n; i++) {
+		if (!strcmp(sv->v[i], s))
+			free(sv->v[i]);
+		else
+			sv->v[k++] = sv->v[i];
+	}
+	sv->n = k;
+	if (sv->alloc)
+		sv->v[k] = NULL;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

@@ -31,6 +31,8 @@ void strvec_pushv(struct strvec *sv, const char *const *v);
 void strvec_split(struct strvec *sv, const char *s);
 /* 1 when s is already in the vector. */
 int strvec_has(const struct strvec *sv, const char *s);
+/* Removes every copy of s, keeping the others' order. */
+void strvec_remove(struct strvec *sv, const char *s);
 /* Sorts the strings (strcmp order) and drops repeats. */
 void strvec_sort_unique(struct strvec *sv);
 

@@ -132,7 +132,8 @@ void zfs_list_argv(struct strvec *argv, unsigned types, unsigned cols, bool recu
 	strvec_pushv(argv, (const char *const[]){"zfs", "list", "-Hp", NULL});
 	push_types(argv, types);
 	strvec_push(argv, "-o");
-	strvec_pushf(argv, "name,type,guid,createtxg,creation,used,available,referenced%s%s%s",
+	strvec_pushf(argv, "name%s,guid,createtxg%s%s%s%s", cols & ZFS_COL_NOTYPE ? "" : ",type",
+	             cols & ZFS_COL_SHORT ? "" : ",creation,used,available,referenced",
 	             cols & ZFS_COL_SNAPSHOTS_CHANGED ? ",snapshots_changed" : "",
 	             cols & ZFS_COL_USERREFS ? ",userrefs" : "",
 	             cols & ZFS_COL_RESUME_TOKEN ? ",receive_resume_token" : "");
@@ -258,6 +259,31 @@ static int parse_name(struct tsv *t, const char *s, unsigned types, struct zerr 
 
 #define GROW(obj, want) ((obj)->v = xgrow((obj)->v, &(obj)->alloc, (want), sizeof(*(obj)->v)))
 
+/* A row's type: its type column, or without one (ZFS_COL_NOTYPE) what
+ * its name says, a snapshot ('@') or a bookmark ('#'). */
+static int row_type(struct tsv *t, unsigned cols, char **f, enum zfs_type *type, struct zerr *e)
+{
+	static const enum zfs_type types[] = {ZFS_TYPE_FILESYSTEM, ZFS_TYPE_VOLUME,
+	                                      ZFS_TYPE_SNAPSHOT, ZFS_TYPE_BOOKMARK};
+	if (cols & ZFS_COL_NOTYPE) {
+		*type = strchr(f[0], '@') ? ZFS_TYPE_SNAPSHOT : ZFS_TYPE_BOOKMARK;
+		if (!strpbrk(f[0], "@#"))
+			return zerr_set(
+			    e, -EPROTO,
+			    "zfs list output line %zu: '%.60s' is neither a snapshot nor "
+			    "a bookmark",
+			    t->lineno, f[0]);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (!strcmp(f[1], zfs_type_name(types[i]))) {
+			*type = types[i];
+			return 0;
+		}
+	return zerr_set(e, -EPROTO, "zfs list output line %zu: unknown type '%.40s'", t->lineno,
+	                f[1]);
+}
+
 int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned cols, struct zerr *e)
 {
 	static const char *const names[] = {
@@ -271,40 +297,30 @@ int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned co
 	struct tsv t = {l->text, l->text + len, 0, "zfs list"};
 	/* the numeric columns present, by their index in names[] */
 	size_t idx[8], nnum = 0;
-	for (size_t i = 0; i < 6; i++)
+	for (size_t i = 0; i < (cols & ZFS_COL_SHORT ? 2 : 6); i++)
 		idx[nnum++] = i;
 	if (cols & ZFS_COL_SNAPSHOTS_CHANGED)
 		idx[nnum++] = 6;
 	if (cols & ZFS_COL_USERREFS)
 		idx[nnum++] = 7;
 	char *f[11];
-	size_t nf = nnum + 2 + (cols & ZFS_COL_RESUME_TOKEN ? 1 : 0);
+	size_t nt = cols & ZFS_COL_NOTYPE ? 1 : 2; /* where the numbers start */
+	size_t nf = nnum + nt + (cols & ZFS_COL_RESUME_TOKEN ? 1 : 0);
 	while ((r = tsv_next(&t, f, nf, e)) > 0) {
 		struct zfs_obj o;
 		memset(&o, 0, sizeof(o));
 		o.name = f[0];
-		if (!strcmp(f[1], "filesystem"))
-			o.type = ZFS_TYPE_FILESYSTEM;
-		else if (!strcmp(f[1], "volume"))
-			o.type = ZFS_TYPE_VOLUME;
-		else if (!strcmp(f[1], "snapshot"))
-			o.type = ZFS_TYPE_SNAPSHOT;
-		else if (!strcmp(f[1], "bookmark"))
-			o.type = ZFS_TYPE_BOOKMARK;
-		else {
-			r = zerr_set(e, -EPROTO, "zfs list output line %zu: unknown type '%.40s'",
-			             t.lineno, f[1]);
-			break;
-		}
-		if ((r = parse_name(&t, o.name, o.type, e)) < 0)
+		if ((r = row_type(&t, cols, f, &o.type, e)) < 0 ||
+		    (r = parse_name(&t, o.name, o.type, e)) < 0)
 			break;
 		uint64_t *num[] = {&o.guid,      &o.createtxg,  &o.creation,          &o.used,
 		                   &o.available, &o.referenced, &o.snapshots_changed, &o.userrefs};
+		o.creation = o.used = o.available = o.referenced = ZFS_NONE;
 		o.snapshots_changed = o.userrefs = ZFS_NONE;
 		for (size_t i = 0; i < nnum; i++)
 			/* identity (guid, createtxg, creation) is never '-': a
 			 * missing guid must not match another missing guid */
-			if ((r = parse_u64(&t, names[idx[i]], f[i + 2], idx[i] >= 3, num[idx[i]],
+			if ((r = parse_u64(&t, names[idx[i]], f[i + nt], idx[i] >= 3, num[idx[i]],
 			                   e)) < 0)
 				break;
 		if (r < 0)
@@ -379,6 +395,18 @@ void zfs_names_tree_argv(struct strvec *argv, const char *const *roots)
 int zfs_names_tree_parse(struct zfs_list *l, const char *text, size_t len, struct zerr *e)
 {
 	return names_parse(l, text, len, false, e);
+}
+
+void zfs_list_join(struct zfs_list *l, const struct zfs_list *a, const struct zfs_list *b)
+{
+	memset(l, 0, sizeof(*l));
+	l->cols = a->cols | b->cols;
+	GROW(l, a->n + b->n + 1);
+	if (a->n)
+		memcpy(l->v, a->v, a->n * sizeof(*l->v));
+	if (b->n)
+		memcpy(l->v + a->n, b->v, b->n * sizeof(*l->v));
+	l->n = a->n + b->n;
 }
 
 const struct zfs_obj *zfs_list_find(const struct zfs_list *l, const char *name)
@@ -867,4 +895,59 @@ int zfs_run(const struct host *h, const char *const *argv, struct buf *out, size
 		e->kind = (int)zfs_err_kind(err.s);
 	buf_free(&err);
 	return r;
+}
+
+bool zfs_err_all(const char *text, enum zfs_err kind)
+{
+	bool any = false;
+	char line[1024];
+	for (const char *p = text; p && *p;) {
+		size_t len = strcspn(p, "\n");
+		size_t n = len < sizeof(line) - 1 ? len : sizeof(line) - 1;
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p += len + (p[len] == '\n');
+		if (!n || !strncmp(line, "Warning: ", 9))
+			continue;
+		if (zfs_err_kind(line) != kind)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+int zfs_run_names(const struct host *h, const char *const *head, const struct strvec *names,
+                  enum zfs_err benign, struct buf *out, int timeout_ms, struct zerr *e)
+{
+	int first = 0;
+	for (size_t i = 0; i < names->n;) {
+		struct strvec argv = STRVEC_INIT;
+		struct buf res = BUF_INIT, err = BUF_INIT;
+		struct zerr be = ZERR_INIT;
+		strvec_pushv(&argv, head);
+		for (size_t bytes = 0; i < names->n && (bytes == 0 || bytes + strlen(names->v[i]) <
+		                                                          ZFS_ARGV_NAMES_MAX);
+		     i++) {
+			bytes += strlen(names->v[i]) + 1;
+			strvec_push(&argv, names->v[i]);
+		}
+		int r = host_run_err(h, (const char *const *)argv.v, &res, ZFS_OUTPUT_MAX, &err,
+		                     timeout_ms, &be);
+		if (r < 0) {
+			be.kind = (int)zfs_err_kind(err.s);
+			if (benign != ZFS_ERR_OTHER && r == -EIO && zfs_err_all(err.s, benign))
+				r = 0;
+		}
+		if (out)
+			buf_add(out, res.s, res.len);
+		if (r < 0 && !first) {
+			first = r;
+			if (e)
+				*e = be;
+		}
+		strvec_clear(&argv);
+		buf_free(&res);
+		buf_free(&err);
+	}
+	return first;
 }

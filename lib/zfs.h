@@ -39,9 +39,19 @@ enum zfs_type {
 #define ZFS_COL_SNAPSHOTS_CHANGED (1u << 0) /* OpenZFS >= 2.2 */
 #define ZFS_COL_USERREFS          (1u << 1) /* holds on a snapshot */
 #define ZFS_COL_RESUME_TOKEN      (1u << 2) /* receive_resume_token (0.7) */
+/* The short forms, which OpenZFS >= 2.2 can list without opening each
+ * snapshot (zfs_list_only_by_fast: name, guid, createtxg and a few more):
+ * ZFS_COL_SHORT drops creation,used,available,referenced (ZFS_NONE in the
+ * model); ZFS_COL_NOTYPE also drops type, which a snapshot or bookmark
+ * row's name says ('@', '#'). A snapshot listing of name,guid,createtxg
+ * is SHORT|NOTYPE; the datasets' facts come from a -t filesystem,volume
+ * listing with SHORT and the optional columns. */
+#define ZFS_COL_SHORT  (1u << 3)
+#define ZFS_COL_NOTYPE (1u << 4)
 
 /* One row of zkeep's listing: name,type,guid,createtxg,creation,used,
- * available,referenced[,snapshots_changed][,userrefs][,receive_resume_token].
+ * available,referenced[,snapshots_changed][,userrefs][,receive_resume_token]
+ * (less the columns ZFS_COL_SHORT and ZFS_COL_NOTYPE leave out).
  * ZFS_NONE where zfs printed '-' or the column was not listed;
  * resume_token is NULL then (a token is hex digits and dashes only). */
 struct zfs_obj {
@@ -148,6 +158,25 @@ enum zfs_err zfs_err_kind(const char *text);
 int zfs_run(const struct host *h, const char *const *argv, struct buf *out, size_t out_cap,
             int timeout_ms, struct zerr *e);
 
+/* Whether every line of a failed zfs command's stderr that says
+ * something (ssh's "Warning: " lines aside) is of kind: a batched hold or
+ * release says one line per snapshot it failed on. False for no line. */
+bool zfs_err_all(const char *text, enum zfs_err kind);
+
+/* Names in one call, at most this many bytes of them: a remote command
+ * line is one argument of the remote shell (Linux takes 128 KiB), and
+ * the gate's line limit (GATE_LINE_MAX) is above it. */
+#define ZFS_ARGV_NAMES_MAX 60000
+
+/* Runs head (a zfs command's words) followed by names on h, as few calls
+ * as ZFS_ARGV_NAMES_MAX allows (one for a pull of hundreds of datasets),
+ * each one's stdout appended to out (may be NULL). A call that fails
+ * only with errors of kind benign (zfs_err_all; ZFS_ERR_OTHER: none is)
+ * counts as done. Every batch runs; returns 0 or the first failure (e,
+ * with e->kind). No names: nothing runs. */
+int zfs_run_names(const struct host *h, const char *const *head, const struct strvec *names,
+                  enum zfs_err benign, struct buf *out, int timeout_ms, struct zerr *e);
+
 /* argv builders. datasets may be NULL/empty for "everything". */
 void zfs_list_argv(struct strvec *argv, unsigned types, unsigned cols, bool recursive,
                    const char *const *datasets);
@@ -191,6 +220,10 @@ int zfs_probe(const struct host *h, int timeout_ms, struct zfs_caps *c, struct z
 int zfs_list_run(const struct host *h, const struct zfs_caps *c, unsigned types, unsigned cols,
                  bool recursive, const char *const *datasets, int timeout_ms, struct zfs_list *l,
                  struct zerr *e);
+/* l: the rows of a, then those of b, pointing into their text: l owns
+ * no text, and a and b must outlive it (zfs_list_free(l) frees its rows
+ * only). For one listing of datasets and one of their snapshots. */
+void zfs_list_join(struct zfs_list *l, const struct zfs_list *a, const struct zfs_list *b);
 /* The object named name in l, or NULL (linear; for tests and small lists). */
 const struct zfs_obj *zfs_list_find(const struct zfs_list *l, const char *name);
 int zpool_list_run(const struct host *h, int timeout_ms, struct zpool_list *l, struct zerr *e);

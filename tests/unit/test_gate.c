@@ -440,6 +440,37 @@ static void test_grammar(void **state)
 	     "used,available,referenced,snapshots_changed|-s|createtxg|-r|tank/data|tank/more/x"},
 	    {"zfs get -Hp -o name,property,value,source receive_resume_token tank/data/a",
 	     "/sbin/zfs|get|-Hp|-o|name,property,value,source|receive_resume_token|tank/data/a"},
+	    /* this release's forms (issue 22): the datasets' facts, then the
+	     * snapshots as name,guid,createtxg (listed fast on OpenZFS >= 2.2),
+	     * recursively or of the datasets named; the newest snapshots'
+	     * creation in one get; holds of the prune candidates */
+	    {"zfs list -Hp -t filesystem,volume -o name,type,guid,createtxg,snapshots_changed -s "
+	     "createtxg -r tank/data tank/more/x",
+	     "/sbin/zfs|list|-Hp|-t|filesystem,volume|-o|name,type,guid,createtxg,snapshots_"
+	     "changed|-s|createtxg|-r|tank/data|tank/more/x"},
+	    {"zfs list -Hp -t filesystem,volume -o name,type,guid,createtxg,snapshots_changed,"
+	     "receive_resume_token -s createtxg -r tank/data/h",
+	     "/sbin/zfs|list|-Hp|-t|filesystem,volume|-o|name,type,guid,createtxg,snapshots_"
+	     "changed,receive_resume_token|-s|createtxg|-r|tank/data/h"},
+	    {"zfs list -Hp -t filesystem,volume -o name,type,guid,createtxg -s createtxg tank/data",
+	     "/sbin/zfs|list|-Hp|-t|filesystem,volume|-o|name,type,guid,createtxg|-s|createtxg|"
+	     "tank/data"},
+	    {"zfs list -Hp -t snapshot,bookmark -o name,guid,createtxg -s createtxg -r tank/data",
+	     "/sbin/zfs|list|-Hp|-t|snapshot,bookmark|-o|name,guid,createtxg|-s|createtxg|-r|"
+	     "tank/data"},
+	    {"zfs list -Hp -t snapshot,bookmark -o name,guid,createtxg -s createtxg -d 1 tank/data "
+	     "tank/data/a tank/more/x",
+	     "/sbin/zfs|list|-Hp|-t|snapshot,bookmark|-o|name,guid,createtxg|-s|createtxg|-d|1|"
+	     "tank/data|tank/data/a|tank/more/x"},
+	    {"zfs list -Hp -t snapshot -o name,guid,createtxg -s createtxg -d 1 tank/more/x",
+	     "/sbin/zfs|list|-Hp|-t|snapshot|-o|name,guid,createtxg|-s|createtxg|-d|1|"
+	     "tank/more/x"},
+	    {"zfs get -Hp -o name,property,value,source creation tank/data@s1 tank/data/a@s2 "
+	     "tank/data#zkeep_h_s1",
+	     "/sbin/zfs|get|-Hp|-o|name,property,value,source|creation|tank/data@s1|tank/data/"
+	     "a@s2|tank/data#zkeep_h_s1"},
+	    {"zfs hold zkeep:h:backup1 tank/data@s2 tank/data/a@s2 tank/more/x@s2",
+	     "/sbin/zfs|hold|zkeep:h:backup1|tank/data@s2|tank/data/a@s2|tank/more/x@s2"},
 	    {"zfs holds -H tank/data@s1 tank/data/a@s2",
 	     "/sbin/zfs|holds|-H|tank/data@s1|tank/data/a@s2"},
 	    {"zfs send -w -L -e -c tank/data@s1", "/sbin/zfs|send|-w|-L|-e|-c|tank/data@s1"},
@@ -474,6 +505,19 @@ static void test_grammar(void **state)
 	    {"zfs list -Hp -t filesystem -o name -s createtxg tank/datax", NULL},
 	    {"zfs list -Hp -t filesystem -o name -s createtxg -r", NULL},
 	    {"zfs list -Hp -t filesystem -o name -s createtxg -- tank/data", NULL},
+	    {"zfs list -Hp -t snapshot -o name,guid,createtxg -s createtxg -d 2 tank/data", NULL},
+	    {"zfs list -Hp -t snapshot -o name,guid,createtxg -s createtxg -d tank/data", NULL},
+	    {"zfs list -Hp -t snapshot -o name,guid,createtxg -s createtxg -d 1", NULL},
+	    {"zfs list -Hp -t snapshot -o name,guid,createtxg -s createtxg -d 1 -r tank/data",
+	     NULL},
+	    {"zfs list -Hp -t snapshot -o name,guid,createtxg -s createtxg -r -d 1 tank/data",
+	     NULL},
+	    {"zfs list -Hp -t snapshot -o name,guid,createtxg -s createtxg -d 1 tank/other", NULL},
+	    {"zfs list -Hp -t snapshot -o name,guid,createtxg -s createtxg -d 1 tank/data@s1",
+	     NULL},
+	    {"zfs get -Hp -o name,property,value,source creation tank/other@s1", NULL},
+	    {"zfs holds -H tank/data@s1 tank/other@s1", NULL},
+	    {"zfs hold zkeep:h tank/data@s2 tank/other@s2", NULL},
 	    {"zfs send -- tank/data@s1", NULL},
 	    {"ls", NULL},
 	    {"zfs", NULL},
@@ -481,6 +525,18 @@ static void test_grammar(void **state)
 	    {"sudo zfs list tank/data", NULL},
 	};
 	check_rows(&g, rows, sizeof(rows) / sizeof(rows[0]));
+
+	/* one hold of a job's every new base: 1,000 snapshots in one line */
+	struct buf many = BUF_INIT;
+	struct strvec hv = STRVEC_INIT;
+	buf_adds(&many, "zfs hold zkeep:h:backup1");
+	for (int i = 0; i < 1000; i++)
+		buf_addf(&many, " tank/data/dataset-%04d@autosnap_2026-01-21_03:00:00_hourly", i);
+	assert_true(many.len > 40000);
+	assert_int_equal(gate_check(&g, many.s, &hv, &e), 0);
+	assert_int_equal(hv.n, 1003);
+	strvec_clear(&hv);
+	buf_free(&many);
 
 	/* a receiving key */
 	struct gate r;

@@ -91,6 +91,97 @@ static void test_list_argv(void **state)
 	strvec_clear(&v);
 }
 
+static void joined(const struct strvec *v, const char *want)
+{
+	struct buf all = BUF_INIT;
+	for (size_t i = 0; i < v->n; i++)
+		buf_addf(&all, "%s|", v->v[i]);
+	assert_string_equal(all.s, want);
+	buf_free(&all);
+}
+
+/* The short forms (issue 22): snapshots as name,guid,createtxg, which
+ * OpenZFS >= 2.2 lists without opening each one, the type from the name;
+ * the datasets' facts apart. */
+static void test_short_listings(void **state)
+{
+	(void)state;
+	struct strvec v = STRVEC_INIT;
+	zfs_list_argv(&v, ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, ZFS_COL_SHORT | ZFS_COL_NOTYPE,
+	              true, (const char *const[]){"tank/a", NULL});
+	joined(&v, "zfs|list|-Hp|-t|snapshot,bookmark|-o|name,guid,createtxg|-s|createtxg|-r|"
+	           "tank/a|");
+	strvec_clear(&v);
+	zfs_list_argv(&v, ZFS_TYPE_DATASET,
+	              ZFS_COL_SHORT | ZFS_COL_SNAPSHOTS_CHANGED | ZFS_COL_RESUME_TOKEN, true,
+	              (const char *const[]){"tank/a", NULL});
+	joined(&v, "zfs|list|-Hp|-t|filesystem,volume|-o|name,type,guid,createtxg,snapshots_"
+	           "changed,receive_resume_token|-s|createtxg|-r|tank/a|");
+	strvec_clear(&v);
+
+	struct zfs_list l;
+	struct zerr e = ZERR_INIT;
+	static const char snaps[] = "tank/a@s1\t1234\t40\ntank/a#zkeep_h_s1\t1234\t40\n"
+	                            "tank/a@s 2\t99\t41\n";
+	assert_int_equal(
+	    zfs_list_parse(&l, snaps, strlen(snaps), ZFS_COL_SHORT | ZFS_COL_NOTYPE, &e), 0);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.v[0].type, ZFS_TYPE_SNAPSHOT);
+	assert_int_equal(l.v[1].type, ZFS_TYPE_BOOKMARK);
+	assert_string_equal(l.v[2].name, "tank/a@s 2");
+	assert_true(l.v[0].guid == 1234 && l.v[0].createtxg == 40);
+	assert_true(l.v[0].creation == ZFS_NONE && l.v[0].used == ZFS_NONE);
+	assert_true(l.v[0].userrefs == ZFS_NONE && !l.v[0].resume_token);
+	zfs_list_free(&l);
+
+	static const char ds[] = "tank/a\tfilesystem\t77\t3\t1700000000\t-\n"
+	                         "tank/a/v\tvolume\t78\t9\t-\t1-abc-0\n";
+	assert_int_equal(
+	    zfs_list_parse(&l, ds, strlen(ds),
+	                   ZFS_COL_SHORT | ZFS_COL_SNAPSHOTS_CHANGED | ZFS_COL_RESUME_TOKEN, &e),
+	    0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(l.v[1].type, ZFS_TYPE_VOLUME);
+	assert_true(l.v[0].snapshots_changed == 1700000000 && l.v[1].snapshots_changed == ZFS_NONE);
+	assert_string_equal(l.v[1].resume_token, "1-abc-0");
+	zfs_list_free(&l);
+
+	/* a dataset row where only snapshots may be, a row of the long form,
+	 * a missing guid: refused whole */
+	static const char *const bad[] = {"tank/a\t1\t2\n", "tank/a@s1\tsnapshot\t1\t2\n",
+	                                  "tank/a@s1\t-\t2\n", "tank/a@s1\t1\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e = (struct zerr)ZERR_INIT;
+		assert_int_equal(
+		    zfs_list_parse(&l, bad[i], strlen(bad[i]), ZFS_COL_SHORT | ZFS_COL_NOTYPE, &e),
+		    -EPROTO);
+		assert_non_null(strstr(e.msg, "line 1"));
+	}
+}
+
+/* A batched hold or release fails as a whole when one snapshot of it
+ * does: done, when every line says the benign thing. */
+static void test_err_all(void **state)
+{
+	(void)state;
+	static const char exists[] =
+	    "cannot hold snapshot 'tank/a@s1': tag already exists on this dataset\n"
+	    "cannot hold snapshot 'tank/b@s1': tag already exists on this dataset\n";
+	assert_true(zfs_err_all(exists, ZFS_ERR_EXISTS));
+	assert_true(zfs_err_all("Warning: Permanently added 'h' (ED25519) to the list of known "
+	                        "hosts.\r\ncannot hold snapshot 'tank/a@s1': tag already exists "
+	                        "on this dataset\n",
+	                        ZFS_ERR_EXISTS));
+	assert_false(zfs_err_all("cannot hold snapshot 'tank/a@s1': tag already exists on this "
+	                         "dataset\ncannot hold: permission denied\n",
+	                         ZFS_ERR_EXISTS));
+	assert_true(zfs_err_all("cannot release hold from snapshot 'tank/a@s1': no such tag on "
+	                        "this dataset\n",
+	                        ZFS_ERR_NO_SUCH_TAG));
+	assert_false(zfs_err_all("", ZFS_ERR_EXISTS));
+	assert_false(zfs_err_all(exists, ZFS_ERR_NO_SUCH_TAG));
+}
+
 /* The listing of the fixture pool: every line parsed, in order. */
 static void test_list_fixture(void **state)
 {
@@ -577,6 +668,8 @@ int main(void)
 	    cmocka_unit_test(test_zpool_status_fixture),
 	    cmocka_unit_test(test_version),
 	    cmocka_unit_test(test_err_kind),
+	    cmocka_unit_test(test_short_listings),
+	    cmocka_unit_test(test_err_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

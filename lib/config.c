@@ -369,7 +369,9 @@ struct parse {
 	const char *file;
 	const char *text, *pos; /* the reader's input */
 	int line;               /* the line the reader handed out last */
-	bool continuation;      /* that line started with white space */
+	const char *line_text;  /* that line in text, as written */
+	size_t line_len;
+	bool continuation; /* that line started with white space */
 	bool too_long;
 	enum sect sect;
 	char *sect_name; /* the full "[...]" text of the current section */
@@ -545,6 +547,8 @@ static char *reader(char *str, int num, void *stream)
 	}
 	memcpy(str, ps->pos, len);
 	str[len] = '\0';
+	ps->line_text = ps->pos;
+	ps->line_len = len;
 	ps->pos += len;
 
 	const char *p = str + strspn(str, " \t");
@@ -569,6 +573,46 @@ static int set_str(struct parse *ps, char **dst, const char *v)
 	*dst = xstrdup(v);
 	(void)ps;
 	return 1;
+}
+
+/* Whether inih cut value v of the current line at an inline comment: a
+ * ';' after a blank ends a value, so "a ; b" arrives as "a". */
+static bool cut_by_comment(const struct parse *ps, const char *v)
+{
+	const char *eq = memchr(ps->line_text, '=', ps->line_len);
+	const char *end = ps->line_text + ps->line_len;
+	size_t vl = strlen(v);
+	if (!eq || !vl)
+		return false;
+	for (const char *p = eq + 1; p + vl <= end; p++) {
+		if (memcmp(p, v, vl))
+			continue;
+		const char *r = p + vl;
+		while (r < end && (*r == ' ' || *r == '\t'))
+			r++;
+		return r < end && *r == ';';
+	}
+	return false;
+}
+
+/* A hook's command: split now, so that a bad quote fails the load, not
+ * the hook; and whole, never silently cut at a ';' inih took for a
+ * comment. */
+static int key_command(struct parse *ps, char **dst, const char *k, const char *v)
+{
+	struct zerr e = ZERR_INIT;
+	struct strvec argv = STRVEC_INIT;
+	if (cut_by_comment(ps, v))
+		return fail(ps, ps->line,
+		            "%s: a ';' after a blank starts a comment here, so the command would "
+		            "end at '%s'; put a comment on a line of its own, and the commands "
+		            "in a script or their ';' without a blank before it",
+		            k, v);
+	int r = hook_split(v, &argv, &e);
+	strvec_clear(&argv);
+	if (r < 0)
+		return fail(ps, ps->line, "%s: %s", k, e.msg);
+	return set_str(ps, dst, v);
 }
 
 static int key_remote(struct parse *ps, struct zk_remote *r, const char *k, const char *v)
@@ -631,15 +675,8 @@ static int key_notify(struct parse *ps, struct zk_notify_cfg *n, const char *k, 
 			            k, v);
 		return set_str(ps, &n->webhook_secret_file, v);
 	}
-	if (!strcmp(k, "on_success") || !strcmp(k, "on_failure")) {
-		/* split now, so that a bad quote fails the load, not the hook */
-		struct strvec argv = STRVEC_INIT;
-		int r = hook_split(v, &argv, &e);
-		strvec_clear(&argv);
-		if (r < 0)
-			return fail(ps, ps->line, "%s: %s", k, e.msg);
-		return set_str(ps, k[3] == 's' ? &n->on_success : &n->on_failure, v);
-	}
+	if (!strcmp(k, "on_success") || !strcmp(k, "on_failure"))
+		return key_command(ps, k[3] == 's' ? &n->on_success : &n->on_failure, k, v);
 	if (!strcmp(k, "hook_timeout")) {
 		if (config_parse_int(v, 1, 86400, &t, &e) < 0)
 			return fail(ps, ps->line, "hook_timeout: %s", e.msg);
@@ -894,14 +931,8 @@ static int key_hooks(struct parse *ps, struct zk_snap_hooks *h, const char *k, c
 {
 	struct zerr e = ZERR_INIT;
 	long n = 0;
-	if (!strcmp(k, "pre_snapshot") || !strcmp(k, "post_snapshot")) {
-		struct strvec argv = STRVEC_INIT;
-		int r = hook_split(v, &argv, &e);
-		strvec_clear(&argv);
-		if (r < 0)
-			return fail(ps, ps->line, "%s: %s", k, e.msg);
-		return set_str(ps, k[1] == 'r' ? &h->pre : &h->post, v);
-	}
+	if (!strcmp(k, "pre_snapshot") || !strcmp(k, "post_snapshot"))
+		return key_command(ps, k[1] == 'r' ? &h->pre : &h->post, k, v);
 	if (!strcmp(k, "hook_timeout")) {
 		if (config_parse_int(v, 1, 86400, &n, &e) < 0)
 			return fail(ps, ps->line, "%s: %s", k, e.msg);

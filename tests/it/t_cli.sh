@@ -13,8 +13,11 @@ $ZK pul >/dev/null 2>&1
 assert_eq $? 2 "exit code of a prefix of a command name"
 $ZK >/dev/null 2>&1
 assert_eq $? 2 "exit code with no command"
-$ZK status --bogus >/dev/null 2>&1
+$ZK report --bogus >/dev/null 2>&1
 assert_eq $? 2 "exit code of an unknown option"
+# status is a Nagios check: its own usage error is UNKNOWN (zkeep-status(1))
+$ZK status --bogus >/dev/null 2>&1
+assert_eq $? 3 "status's exit code of an unknown option"
 
 d=$(mktemp -d)
 on_exit rm -rf "$d"

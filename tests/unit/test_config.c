@@ -213,6 +213,14 @@ static void test_refused(void **state)
 	    {"[global\n", "c:1:", "without ']'"},
 	    {"[policy]\n", "c:1:", "needs a name"},
 	    {"[global]\nstate_dir =\n", "c:2:", "has no value"},
+	    /* inih ends a value at " ;": a command must not lose its tail */
+	    {"[pull h]\nhost = h\ndatasets = t/a\ndestination = b\n"
+	     "on_success = /bin/a ; /bin/b\n",
+	     "c:5:",
+	     "on_success: a ';' after a blank starts a comment here, so the command "
+	     "would end at '/bin/a'"},
+	    {"[policy p]\npre_snapshot = sh:flush \t; sync\n", "c:2:", "would end at 'sh:flush'"},
+	    {"[dataset t/a]\npost_snapshot = x 'y ; z'\n", "c:2:", "post_snapshot: a ';'"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct zk_config c;
@@ -225,6 +233,25 @@ static void test_refused(void **state)
 			         cases[i].where, cases[i].what);
 		config_free(&c);
 	}
+}
+
+/* A ';' that inih leaves in the value (no blank before it) is part of the
+ * command: only a cut one is refused (test_refused). */
+static void test_hook_commands(void **state)
+{
+	(void)state;
+	struct zk_config c;
+	struct zerr e = ZERR_INIT;
+	config_init(&c);
+	assert_int_equal(config_load_string(&c, "c",
+	                                    "[policy p]\npre_snapshot = sh:flush; sync\n"
+	                                    "post_snapshot = /bin/echo 'done;'\n",
+	                                    &e),
+	                 0);
+	const struct zk_policy *p = config_policy(&c, "p");
+	assert_string_equal(p->hooks.pre, "sh:flush; sync");
+	assert_string_equal(p->hooks.post, "/bin/echo 'done;'");
+	config_free(&c);
 }
 
 /* A dataset's unknown, empty or missing policy is kept, not refused (the
@@ -472,6 +499,7 @@ int main(void)
 	    cmocka_unit_test(test_continuation_and_new_policy),
 	    cmocka_unit_test(test_bom_and_dots),
 	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_hook_commands),
 	    cmocka_unit_test(test_unknown_policy_warns),
 	    cmocka_unit_test(test_long_line_refused),
 	    cmocka_unit_test(test_file),

@@ -662,11 +662,20 @@ static int key_url(struct parse *ps, char **dst, const char *k, const char *v)
 	return set_str(ps, dst, v);
 }
 
+/* hook_timeout, of a job's run hooks and of snapshot hooks alike. */
+static int key_hook_timeout(struct parse *ps, int *dst, const char *v)
+{
+	struct zerr e = ZERR_INIT;
+	long n = 0;
+	if (config_parse_int(v, 1, 86400, &n, &e) < 0)
+		return fail(ps, ps->line, "hook_timeout: %s", e.msg);
+	*dst = (int)n;
+	return 1;
+}
+
 /* A job's notification keys (struct zk_notify_cfg); -1: not one. */
 static int key_notify(struct parse *ps, struct zk_notify_cfg *n, const char *k, const char *v)
 {
-	struct zerr e = ZERR_INIT;
-	long t = 0;
 	if (!strcmp(k, "healthcheck_url") || !strcmp(k, "webhook_url"))
 		return key_url(ps, k[0] == 'h' ? &n->healthcheck_url : &n->webhook_url, k, v);
 	if (!strcmp(k, "webhook_secret_file")) {
@@ -677,12 +686,8 @@ static int key_notify(struct parse *ps, struct zk_notify_cfg *n, const char *k, 
 	}
 	if (!strcmp(k, "on_success") || !strcmp(k, "on_failure"))
 		return key_command(ps, k[3] == 's' ? &n->on_success : &n->on_failure, k, v);
-	if (!strcmp(k, "hook_timeout")) {
-		if (config_parse_int(v, 1, 86400, &t, &e) < 0)
-			return fail(ps, ps->line, "hook_timeout: %s", e.msg);
-		n->hook_timeout = (int)t;
-		return 1;
-	}
+	if (!strcmp(k, "hook_timeout"))
+		return key_hook_timeout(ps, &n->hook_timeout, v);
 	return -1;
 }
 
@@ -929,16 +934,10 @@ static int key_attention(struct parse *ps, const char *k, const char *v)
 /* pre_snapshot, post_snapshot, hook_timeout: 1 taken, 0 failed, -1 not one of them. */
 static int key_hooks(struct parse *ps, struct zk_snap_hooks *h, const char *k, const char *v)
 {
-	struct zerr e = ZERR_INIT;
-	long n = 0;
 	if (!strcmp(k, "pre_snapshot") || !strcmp(k, "post_snapshot"))
 		return key_command(ps, k[1] == 'r' ? &h->pre : &h->post, k, v);
-	if (!strcmp(k, "hook_timeout")) {
-		if (config_parse_int(v, 1, 86400, &n, &e) < 0)
-			return fail(ps, ps->line, "%s: %s", k, e.msg);
-		h->timeout = (int)n;
-		return 1;
-	}
+	if (!strcmp(k, "hook_timeout"))
+		return key_hook_timeout(ps, &h->timeout, v);
 	return -1;
 }
 

@@ -170,7 +170,7 @@ check_rows() {
 	done
 	# one hourly snapshot of the three policy low keeps: that, and only
 	# that, needs attention
-	r=$(grep -o '<div class="att" id="attention">.*</div>' "$1") || fail "no attention list in $1"
+	r=$(grep -o '<div class="att" id="attention" data-state="warning">.*</div>' "$1") || fail "no attention list in $1"
 	grep -q '<li class="warning">warning: snapshots of zkui/data are short of policy low: hourly 1/3' <<<"$r" ||
 		fail "the attention list misses zkui/data: $r"
 	[ "$(grep -o '<li' <<<"$r" | wc -l)" = 1 ] || fail "the page sees more wrong than that: $r"

@@ -143,6 +143,7 @@ static void test_leaf_props(void **state)
 		assert_non_null(strstr(e.msg, "zb/h/data"));
 		assert_non_null(strstr(e.msg, "nothing set"));
 	}
+	host_free(&h);
 	buf_free(&b);
 	leaf_take_free(&t);
 }

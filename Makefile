@@ -15,9 +15,12 @@ BUILD ?= build
 CC ?= cc
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
 
-PKGS := libmicrohttpd jansson inih zlib libcurl libcrypto libmosquitto
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -lm -pthread
+# Linked: what nearly every command needs. Loaded on first use (lib/dl.h):
+# the libraries of one feature each, whose headers only are needed here.
+PKGS := jansson inih zlib
+DL_PKGS := libmicrohttpd libcurl libcrypto libmosquitto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DL_PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -ldl -lm -pthread
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-missing-field-initializers

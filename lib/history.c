@@ -5,7 +5,6 @@
  */
 #include "history.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -15,6 +14,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "dl.h"
 #include "xalloc.h"
 #include "banned.h"
 
@@ -174,20 +174,22 @@ int history_url_check(const char *url, struct zerr *e)
 		return zerr_set(e, -EINVAL, "history_url '%s': no query or fragment, please", url);
 	/* the rest as libcurl will read it: a host, a decimal port, no
 	 * spaces or control characters */
-	CURLU *u = curl_url();
+	if (dl_curl(e) < 0)
+		return zerr_prefix(e, "history_url '%s'", url);
+	CURLU *u = sym_curl_url();
 	if (!u)
 		return zerr_set(e, -ENOMEM, "history_url '%s': out of memory", url);
 	char *user = NULL, *pass = NULL;
 	int r = 0;
-	CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
+	CURLUcode uc = sym_curl_url_set(u, CURLUPART_URL, url, 0);
 	if (uc)
-		r = zerr_set(e, -EINVAL, "history_url '%s': %s", url, curl_url_strerror(uc));
-	else if (!curl_url_get(u, CURLUPART_USER, &user, 0) ||
-	         !curl_url_get(u, CURLUPART_PASSWORD, &pass, 0))
+		r = zerr_set(e, -EINVAL, "history_url '%s': %s", url, sym_curl_url_strerror(uc));
+	else if (!sym_curl_url_get(u, CURLUPART_USER, &user, 0) ||
+	         !sym_curl_url_get(u, CURLUPART_PASSWORD, &pass, 0))
 		r = zerr_set(e, -EINVAL, "history_url '%s': no user info, please", url);
-	curl_free(user);
-	curl_free(pass);
-	curl_url_cleanup(u);
+	sym_curl_free(user);
+	sym_curl_free(pass);
+	sym_curl_url_cleanup(u);
 	return r;
 }
 
@@ -196,14 +198,6 @@ static int64_t ms_now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_code = CURLE_FAILED_INIT;
-
-static void curl_init(void)
-{
-	curl_init_code = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
 /* The body of an answer, cut off (and refused) past HISTORY_MAX. */
@@ -224,24 +218,24 @@ static size_t take(char *p, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* A client with the limits of history.h; NULL when libcurl cannot start. */
+/* A client with the limits of history.h; NULL when libcurl cannot start.
+ * libcurl is loaded already (history_url_check). */
 static CURL *client_new(struct body *body, char *errbuf)
 {
-	pthread_once(&curl_once, curl_init);
-	CURL *c = curl_init_code == CURLE_OK ? curl_easy_init() : NULL;
+	CURL *c = sym_curl_easy_init();
 	if (!c)
 		return NULL;
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
-	curl_easy_setopt(c, CURLOPT_PROXY, ""); /* never http_proxy from the environment */
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	sym_curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+	sym_curl_easy_setopt(c, CURLOPT_PROXY, ""); /* never http_proxy from the environment */
+	sym_curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	/* one short request per query on a connection the store closes */
-	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_0);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* the collector is one thread of many */
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "zkeep/" ZKEEP_VERSION);
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HISTORY_MAX);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	sym_curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_0);
+	sym_curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L); /* the collector is one thread of many */
+	sym_curl_easy_setopt(c, CURLOPT_USERAGENT, "zkeep/" ZKEEP_VERSION);
+	sym_curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HISTORY_MAX);
+	sym_curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, take);
+	sym_curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+	sym_curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	return c;
 }
 
@@ -249,7 +243,7 @@ static CURL *client_new(struct body *body, char *errbuf)
 static int transfer_error(CURL *c, CURLcode cc, const struct body *body)
 {
 	long oserr = 0;
-	curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &oserr);
+	sym_curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &oserr);
 	switch (cc) {
 	case CURLE_OPERATION_TIMEDOUT:
 		return -ETIMEDOUT;
@@ -278,17 +272,18 @@ static int get(CURL *c, const char *url, long timeout_ms, struct body *body, cha
 	buf_reset(&body->b);
 	body->big = false;
 	errbuf[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-	CURLcode cc = curl_easy_perform(c);
+	sym_curl_easy_setopt(c, CURLOPT_URL, url);
+	sym_curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	CURLcode cc = sym_curl_easy_perform(c);
 	if (cc != CURLE_OK) {
 		int r = transfer_error(c, cc, body);
 		if (r == -E2BIG)
 			return zerr_set(e, r, "query_range answered over %d bytes", HISTORY_MAX);
-		return zerr_set(e, r, "query_range: %s", *errbuf ? errbuf : curl_easy_strerror(cc));
+		return zerr_set(e, r, "query_range: %s",
+		                *errbuf ? errbuf : sym_curl_easy_strerror(cc));
 	}
 	long code = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	sym_curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	if (code != 200)
 		return zerr_set(e, -EPROTO, "query_range answered %ld", code);
 	return 0;
@@ -313,7 +308,7 @@ static int query(struct query *q, const char *expr, const char *label,
 	int64_t left = q->deadline - ms_now();
 	if (left <= 0)
 		return zerr_set(e, -ETIMEDOUT, "no time left for '%s'", expr);
-	char *enc = curl_easy_escape(q->c, expr, 0);
+	char *enc = sym_curl_easy_escape(q->c, expr, 0);
 	if (!enc)
 		return zerr_set(e, -ENOMEM, "cannot escape '%s'", expr);
 	size_t bl = strlen(q->base);
@@ -323,7 +318,7 @@ static int query(struct query *q, const char *expr, const char *label,
 	buf_add(&url, q->base, bl);
 	buf_addf(&url, "/api/v1/query_range?query=%s&start=%lld&end=%lld&step=%ds", enc,
 	         (long long)q->start, (long long)q->end, q->step);
-	curl_free(enc);
+	sym_curl_free(enc);
 	int r = get(q->c, url.s, (long)left, &q->body, q->errbuf, e);
 	if (r == 0)
 		r = history_parse(q->body.b.s, q->body.b.len, label, set, e);
@@ -373,7 +368,7 @@ int history_fetch(const char *base_url, const char *hostname, time_t now, int ra
 		*out = h;
 	else
 		history_put(h);
-	curl_easy_cleanup(q.c);
+	sym_curl_easy_cleanup(q.c);
 	buf_free(&q.body.b);
 	buf_free(&sel);
 	buf_free(&expr);

@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -16,6 +15,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "dl.h"
 #include "log.h"
 #include "metrics.h"
 #include "xalloc.h"
@@ -299,7 +299,7 @@ static void notify_connection(void *cls, struct MHD_Connection *c, void **socket
 	pthread_mutex_lock(&s->mu);
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci =
-		    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		    sym_MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 		struct conn *n = xcalloc(1, sizeof(*n));
 		n->fd = ci ? ci->connect_fd : -1;
 		clock_gettime(CLOCK_MONOTONIC, &n->since);
@@ -325,7 +325,7 @@ static void notify_connection(void *cls, struct MHD_Connection *c, void **socket
 static struct conn *conn_of(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	    sym_MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	return ci ? ci->socket_context : NULL;
 }
 
@@ -379,7 +379,7 @@ static void *sweep(void *arg)
 static void client_addr(struct MHD_Connection *c, char *out, size_t len)
 {
 	const union MHD_ConnectionInfo *ci =
-	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	    sym_MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	snprintf(out, len, "?");
 	if (!ci || !ci->client_addr)
 		return;
@@ -447,20 +447,20 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
 		const struct buf *head = !v ? NULL : gzip ? &v->metrics_gz.z : &v->metrics;
 		struct MHD_IoVec iov[2] = {{head ? head->s : NULL, head ? head->len : 0},
 		                           {(*mr)->tail.s, (*mr)->tail.len}};
-		r = MHD_create_response_from_iovec(head ? iov : iov + 1, head ? 2 : 1,
-		                                   metrics_resp_free, *mr);
+		r = sym_MHD_create_response_from_iovec(head ? iov : iov + 1, head ? 2 : 1,
+		                                       metrics_resp_free, *mr);
 		if (!r)
 			return MHD_NO; /* the caller frees *mr */
 		*mr = NULL;
 		/* caches must not give one scraper's encoding to another */
-		MHD_add_response_header(r, "Vary", "Accept-Encoding");
+		sym_MHD_add_response_header(r, "Vary", "Accept-Encoding");
 		if (gzip)
-			MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+			sym_MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	} else if (res->stream) { /* chunked, written as the client reads */
 		struct body_stream *b = xmalloc(sizeof(*b));
 		*b = (struct body_stream){res->stream, res->stream_read, res->stream_free};
-		r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK,
-		                                      stream_read, b, stream_free);
+		r = sym_MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, HTTP_STREAM_BLOCK,
+		                                          stream_read, b, stream_free);
 		if (!r) {
 			free(b);
 			return MHD_NO; /* the caller frees the stream */
@@ -469,36 +469,36 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
 	} else {
 		size_t len;
 		char *body = buf_detach(&res->body, &len);
-		r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+		r = sym_MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 		if (!r) {
 			free(body);
 			return MHD_NO;
 		}
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	sym_MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+	sym_MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	sym_MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (allow)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		sym_MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	if (!strncmp(res->content_type, "text/html",
 	             9)) /* the page: no scripts, nothing from outside */
-		MHD_add_response_header(r, "Content-Security-Policy",
-		                        "default-src 'none'; style-src 'unsafe-inline'; "
-		                        "frame-ancestors 'none'");
+		sym_MHD_add_response_header(r, "Content-Security-Policy",
+		                            "default-src 'none'; style-src 'unsafe-inline'; "
+		                            "frame-ancestors 'none'");
 	if (res->location)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, res->location);
+		sym_MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, res->location);
 	if (res->retry_after > 0) {
 		char ra[16];
 		snprintf(ra, sizeof(ra), "%d", res->retry_after);
-		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+		sym_MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
 	}
-	const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	const char *origin = sym_MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
 	if (s->cors && http_origin_allowed(s->cors, origin)) {
-		MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
-		MHD_add_response_header(r, "Vary", "Origin");
+		sym_MHD_add_response_header(r, "Access-Control-Allow-Origin", origin);
+		sym_MHD_add_response_header(r, "Vary", "Origin");
 	}
-	enum MHD_Result ret = MHD_queue_response(c, (unsigned)res->status, r);
-	MHD_destroy_response(r);
+	enum MHD_Result ret = sym_MHD_queue_response(c, (unsigned)res->status, r);
+	sym_MHD_destroy_response(r);
 	return ret;
 }
 
@@ -525,20 +525,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	pthread_mutex_unlock(&s->mu);
 
 	if (!strcmp(method, "OPTIONS") && s->cors) {
-		const char *origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+		const char *origin = sym_MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
 		struct MHD_Response *pr =
-		    MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		    sym_MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 		if (!pr)
 			return MHD_NO;
 		if (http_origin_allowed(s->cors, origin)) {
-			MHD_add_response_header(pr, "Access-Control-Allow-Origin", origin);
-			MHD_add_response_header(pr, "Access-Control-Allow-Methods", "GET, HEAD");
-			MHD_add_response_header(pr, "Access-Control-Allow-Headers", "X-API-Key");
-			MHD_add_response_header(pr, "Access-Control-Max-Age", "600");
-			MHD_add_response_header(pr, "Vary", "Origin");
+			sym_MHD_add_response_header(pr, "Access-Control-Allow-Origin", origin);
+			sym_MHD_add_response_header(pr, "Access-Control-Allow-Methods",
+			                            "GET, HEAD");
+			sym_MHD_add_response_header(pr, "Access-Control-Allow-Headers",
+			                            "X-API-Key");
+			sym_MHD_add_response_header(pr, "Access-Control-Max-Age", "600");
+			sym_MHD_add_response_header(pr, "Vary", "Origin");
 		}
-		ret = MHD_queue_response(c, MHD_HTTP_NO_CONTENT, pr);
-		MHD_destroy_response(pr);
+		ret = sym_MHD_queue_response(c, MHD_HTTP_NO_CONTENT, pr);
+		sym_MHD_destroy_response(pr);
 		return ret;
 	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
@@ -556,7 +558,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		goto reply;
 	}
 	if (s->api_key && http_route_needs_auth(r.id)) {
-		const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
+		const char *key = sym_MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
 		if (!key || !http_key_equal(key, s->api_key)) {
 			log_warn("401 %s %s from %s: %s API key", method, url, addr,
 			         key ? "wrong" : "no");
@@ -577,7 +579,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			buf_init(&mr->tail);
 			metrics_render_collector(&mr->tail, s->hostname, &st, v, now);
 			if (v && v->metrics_gz.z.len &&
-			    http_accepts_gzip(MHD_lookup_connection_value(
+			    http_accepts_gzip(sym_MHD_lookup_connection_value(
 			        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
 				struct buf plain = mr->tail;
 				buf_init(&mr->tail);
@@ -595,8 +597,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			    v,
 			    &st,
 			    hist,
-			    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
-			    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lines"),
+			    sym_MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+			                                    MHD_HTTP_HEADER_ACCEPT),
+			    sym_MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lines"),
 			    ts};
 			res.status = 500;
 			s->o.handler(s->o.handler_cls, &rq, &res);
@@ -629,6 +632,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 int http_start(const struct http_opts *o, struct http_server **out, struct zerr *e)
 {
+	if (dl_mhd(e) < 0)
+		return zerr_prefix(e, "cannot serve HTTP");
 	struct addrinfo hints, *ai = NULL;
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
@@ -665,7 +670,7 @@ int http_start(const struct http_opts *o, struct http_server **out, struct zerr 
 		flags |= MHD_USE_TLS;
 	else
 		tls[0].option = MHD_OPTION_END;
-	s->d = MHD_start_daemon(
+	s->d = sym_MHD_start_daemon(
 	    flags, (uint16_t)o->port, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
 	    NULL, MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
 	    o->threads ? o->threads : 2u, MHD_OPTION_CONNECTION_TIMEOUT,
@@ -707,7 +712,7 @@ void http_stop(struct http_server *s)
 		pthread_join(s->sweeper, NULL);
 	}
 	if (s->d)
-		MHD_stop_daemon(s->d);
+		sym_MHD_stop_daemon(s->d);
 	pthread_cond_destroy(&s->cv);
 	pthread_mutex_destroy(&s->mu);
 	free(s->api_key);

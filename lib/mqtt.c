@@ -7,13 +7,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <mosquitto.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "dl.h"
 #include "log.h"
 #include "state.h"
 #include "xalloc.h"
@@ -361,7 +361,7 @@ static void on_publish(struct mosquitto *m, void *arg, int mid)
 static int mosq_err(struct zerr *e, const struct mqtt_broker *b, const char *what, int rc)
 {
 	int code = rc == MOSQ_ERR_CONN_REFUSED ? -ECONNREFUSED : -EIO;
-	const char *why = rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc);
+	const char *why = rc == MOSQ_ERR_ERRNO ? strerror(errno) : sym_mosquitto_strerror(rc);
 	if (rc == MOSQ_ERR_ERRNO && errno == ECONNREFUSED)
 		code = -ECONNREFUSED;
 	return zerr_set(e, code, "MQTT broker %s:%d: %s: %s", b->host, b->port, what, why);
@@ -386,19 +386,19 @@ static int session_run(struct mosquitto *mq, struct session *s, const struct mqt
 			    e, -ETIMEDOUT, "MQTT broker %s:%d: no %s within %d s", b->host, b->port,
 			    s->connected ? "acknowledgement of every message" : "connection",
 			    (b->timeout_ms + 999) / 1000);
-		int rc = mosquitto_loop(mq, (int)(left < 100 ? left : 100), 1);
+		int rc = sym_mosquitto_loop(mq, (int)(left < 100 ? left : 100), 1);
 		if (s->connected && s->connack)
 			return zerr_set(
 			    e, s->connack == 4 || s->connack == 5 ? -EACCES : -ECONNREFUSED,
 			    "MQTT broker %s:%d refused the connection: %s", b->host, b->port,
-			    mosquitto_connack_string(s->connack));
+			    sym_mosquitto_connack_string(s->connack));
 		if (rc != MOSQ_ERR_SUCCESS)
 			return mosq_err(e, b, s->connected ? "publishing" : "connecting", rc);
 		if (s->connected && !sent) {
 			for (size_t i = 0; i < m->n; i++) {
-				rc = mosquitto_publish(mq, NULL, m->v[i].topic,
-				                       (int)strlen(m->v[i].payload),
-				                       m->v[i].payload, 1, m->v[i].retain);
+				rc = sym_mosquitto_publish(mq, NULL, m->v[i].topic,
+				                           (int)strlen(m->v[i].payload),
+				                           m->v[i].payload, 1, m->v[i].retain);
 				if (rc != MOSQ_ERR_SUCCESS)
 					return mosq_err(e, b, m->v[i].topic, rc);
 			}
@@ -416,44 +416,46 @@ int mqtt_publish(const struct mqtt_broker *b, const struct mqtt_msgs *m, struct 
 	int r;
 	if (!b->host || !*b->host)
 		return zerr_set(e, -EINVAL, "no MQTT broker: give --mqtt-host or [mqtt] host");
+	if (dl_mosquitto(e) < 0)
+		return zerr_prefix(e, "MQTT");
 	if (b->user && b->password_file && (r = read_password(b->password_file, &password, e)) < 0)
 		return r;
 	int64_t deadline = ms_now() + (b->timeout_ms > 0 ? b->timeout_ms : MQTT_TIMEOUT_MS);
 	/* a broker gone mid-write must be an error here, not the process's end */
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
 	sigaction(SIGPIPE, &ign, &old);
-	mosquitto_lib_init();
-	struct mosquitto *mq = mosquitto_new(NULL, true, &s);
+	sym_mosquitto_lib_init();
+	struct mosquitto *mq = sym_mosquitto_new(NULL, true, &s);
 	if (!mq) {
 		r = zerr_set(e, -ENOMEM, "MQTT: cannot make a client: %s", strerror(errno));
 		goto out;
 	}
-	mosquitto_int_option(mq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
-	mosquitto_connect_callback_set(mq, on_connect);
-	mosquitto_publish_callback_set(mq, on_publish);
-	if (b->tls_ca && (r = mosquitto_tls_set(mq, b->tls_ca, NULL, NULL, NULL, NULL))) {
+	sym_mosquitto_int_option(mq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+	sym_mosquitto_connect_callback_set(mq, on_connect);
+	sym_mosquitto_publish_callback_set(mq, on_publish);
+	if (b->tls_ca && (r = sym_mosquitto_tls_set(mq, b->tls_ca, NULL, NULL, NULL, NULL))) {
 		r = mosq_err(e, b, b->tls_ca, r);
 		goto out;
 	}
-	if (b->user && (r = mosquitto_username_pw_set(mq, b->user, password))) {
+	if (b->user && (r = sym_mosquitto_username_pw_set(mq, b->user, password))) {
 		r = mosq_err(e, b, "login", r);
 		goto out;
 	}
 	/* async: the TCP connect does not block; the loop below finishes it */
-	r = mosquitto_connect_async(mq, b->host, b->port, 30);
+	r = sym_mosquitto_connect_async(mq, b->host, b->port, 30);
 	if (r != MOSQ_ERR_SUCCESS) {
 		r = mosq_err(e, b, "connecting", r);
 		goto out;
 	}
 	r = session_run(mq, &s, b, m, deadline, e);
 	if (r == 0) {
-		mosquitto_disconnect(mq);
-		mosquitto_loop(mq, 10, 1);
+		sym_mosquitto_disconnect(mq);
+		sym_mosquitto_loop(mq, 10, 1);
 	}
 out:
 	if (mq)
-		mosquitto_destroy(mq);
-	mosquitto_lib_cleanup();
+		sym_mosquitto_destroy(mq);
+	sym_mosquitto_lib_cleanup();
 	sigaction(SIGPIPE, &old, NULL);
 	if (password) {
 		explicit_bzero(password, strlen(password));

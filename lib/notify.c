@@ -6,12 +6,9 @@
  */
 #include "notify.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dl.h"
 #include "hooks.h"
 #include "log.h"
 #include "xalloc.h"
@@ -50,16 +48,20 @@ int notify_url_check(const char *url, struct zerr *e)
 	return 0;
 }
 
-void notify_signature(const void *key, size_t key_len, const void *body, size_t len,
-                      char out[NOTIFY_SIG_LEN])
+int notify_signature(const void *key, size_t key_len, const void *body, size_t len,
+                     char out[NOTIFY_SIG_LEN], struct zerr *e)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int md_len = 0;
-	HMAC(EVP_sha256(), key, (int)key_len, body, len, md, &md_len);
+	if (dl_crypto(e) < 0)
+		return zerr_prefix(e, "cannot sign the webhook");
+	if (!sym_HMAC(sym_EVP_sha256(), key, (int)key_len, body, len, md, &md_len) || md_len != 32)
+		return zerr_set(e, -EIO, "cannot sign the webhook: HMAC-SHA256 failed");
 	memcpy(out, "sha256=", 7);
 	for (unsigned int i = 0; i < md_len && i < 32; i++)
 		snprintf(out + 7 + 2 * (size_t)i, 3, "%02x", md[i]);
 	out[7 + 64] = '\0';
+	return 0;
 }
 
 int64_t notify_attempt_ms(int64_t now_ms, int64_t deadline_ms)
@@ -107,14 +109,6 @@ void notify_hooks_env(struct strvec *env, const struct record *rec, const char *
 
 /* ---- HTTP ------------------------------------------------------------ */
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_code = CURLE_FAILED_INIT;
-
-static void curl_init(void)
-{
-	curl_init_code = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -161,35 +155,35 @@ static bool xfer_init(struct xfer *x, const char *channel, const char *url, cons
 	x->channel = channel;
 	x->url = xstrdup(url);
 	x->body = xstrdup(body ? body : "");
-	pthread_once(&curl_once, curl_init);
-	x->h = curl_init_code == CURLE_OK ? curl_easy_init() : NULL;
-	if (!x->h) {
-		snprintf(x->error, sizeof(x->error), "cannot start libcurl");
+	struct zerr e = ZERR_INIT;
+	if (dl_curl(&e) < 0 || !(x->h = sym_curl_easy_init())) {
+		snprintf(x->error, sizeof(x->error), "%.*s", (int)sizeof(x->error) - 1,
+		         e.code ? e.msg : "cannot start libcurl");
 		xfer_end(x, false);
 		return false;
 	}
-	x->hdr = curl_slist_append(NULL, content_type);
-	curl_easy_setopt(x->h, CURLOPT_URL, x->url);
-	curl_easy_setopt(x->h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, x->body);
-	curl_easy_setopt(x->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->body));
-	curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L); /* /start runs in a thread */
-	curl_easy_setopt(x->h, CURLOPT_USERAGENT, "zkeep/" ZKEEP_VERSION);
-	curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->errbuf);
+	x->hdr = sym_curl_slist_append(NULL, content_type);
+	sym_curl_easy_setopt(x->h, CURLOPT_URL, x->url);
+	sym_curl_easy_setopt(x->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	sym_curl_easy_setopt(x->h, CURLOPT_POSTFIELDS, x->body);
+	sym_curl_easy_setopt(x->h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(x->body));
+	sym_curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L); /* /start runs in a thread */
+	sym_curl_easy_setopt(x->h, CURLOPT_USERAGENT, "zkeep/" ZKEEP_VERSION);
+	sym_curl_easy_setopt(x->h, CURLOPT_WRITEFUNCTION, discard);
+	sym_curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->errbuf);
 	return true;
 }
 
 static void xfer_header(struct xfer *x, const char *h)
 {
-	x->hdr = curl_slist_append(x->hdr, h);
+	x->hdr = sym_curl_slist_append(x->hdr, h);
 }
 
 static void xfer_free(struct xfer *x)
 {
 	if (x->h)
-		curl_easy_cleanup(x->h);
-	curl_slist_free_all(x->hdr);
+		sym_curl_easy_cleanup(x->h);
+	sym_curl_slist_free_all(x->hdr);
 	free(x->url);
 	free(x->body);
 }
@@ -197,9 +191,9 @@ static void xfer_free(struct xfer *x)
 /* Arms the next attempt with t ms. */
 static void xfer_arm(struct xfer *x, int64_t t)
 {
-	curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdr);
-	curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, (long)t);
-	curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, (long)t);
+	sym_curl_easy_setopt(x->h, CURLOPT_HTTPHEADER, x->hdr);
+	sym_curl_easy_setopt(x->h, CURLOPT_TIMEOUT_MS, (long)t);
+	sym_curl_easy_setopt(x->h, CURLOPT_CONNECTTIMEOUT_MS, (long)t);
 	x->errbuf[0] = '\0';
 	x->attempts++;
 }
@@ -211,7 +205,7 @@ static bool xfer_judge(struct xfer *x, CURLcode rc, bool *retry)
 	long code = 0;
 	*retry = false;
 	if (rc == CURLE_OK) {
-		curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
+		sym_curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
 		if (code >= 200 && code < 300)
 			return true;
 		snprintf(x->error, sizeof(x->error), "%s answered HTTP %ld", x->url, code);
@@ -219,7 +213,7 @@ static bool xfer_judge(struct xfer *x, CURLcode rc, bool *retry)
 		return false;
 	}
 	snprintf(x->error, sizeof(x->error), "%s: %s", x->url,
-	         x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+	         x->errbuf[0] ? x->errbuf : sym_curl_easy_strerror(rc));
 	*retry = rc == CURLE_COULDNT_CONNECT || rc == CURLE_OPERATION_TIMEDOUT ||
 	         rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_SEND_ERROR ||
 	         rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING || rc == CURLE_SSL_CONNECT_ERROR;
@@ -246,7 +240,7 @@ static size_t start_due(CURLM *m, struct xfer *v, size_t n, int64_t deadline, in
 				continue;
 			}
 			xfer_arm(x, t);
-			curl_multi_add_handle(m, x->h);
+			sym_curl_multi_add_handle(m, x->h);
 			x->active = true;
 		} else if (!x->active && x->next_at - now < *wait) {
 			*wait = x->next_at - now;
@@ -260,15 +254,15 @@ static size_t start_due(CURLM *m, struct xfer *v, size_t n, int64_t deadline, in
  * out of deadline (monotonic ms). */
 static void drive(struct xfer *v, size_t n, int64_t deadline)
 {
-	CURLM *m = curl_multi_init();
+	CURLM *m = sym_curl_multi_init();
 	for (;;) {
 		int64_t wait = 1000;
 		if (!start_due(m, v, n, deadline, &wait))
 			break;
 		int running = 0, queued = 0;
 		bool ended = false;
-		curl_multi_perform(m, &running);
-		for (CURLMsg *msg; (msg = curl_multi_info_read(m, &queued));) {
+		sym_curl_multi_perform(m, &running);
+		for (CURLMsg *msg; (msg = sym_curl_multi_info_read(m, &queued));) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
 			for (size_t i = 0; i < n; i++) {
@@ -276,7 +270,7 @@ static void drive(struct xfer *v, size_t n, int64_t deadline)
 				if (x->h != msg->easy_handle)
 					continue;
 				CURLcode rc = msg->data.result; /* msg dies with the removal */
-				curl_multi_remove_handle(m, x->h);
+				sym_curl_multi_remove_handle(m, x->h);
 				x->active = false;
 				ended = true;
 				bool retry, ok = xfer_judge(x, rc, &retry);
@@ -288,9 +282,9 @@ static void drive(struct xfer *v, size_t n, int64_t deadline)
 			}
 		}
 		if (!ended)
-			curl_multi_poll(m, NULL, 0, (int)(wait > 0 ? wait : 1), NULL);
+			sym_curl_multi_poll(m, NULL, 0, (int)(wait > 0 ? wait : 1), NULL);
 	}
-	curl_multi_cleanup(m);
+	sym_curl_multi_cleanup(m);
 }
 
 /* ---- the /start ping ------------------------------------------------ */
@@ -307,7 +301,7 @@ static void *start_thread(void *arg)
 	struct notify_start *s = arg;
 	xfer_arm(&s->x, NOTIFY_REQUEST_MS);
 	bool retry;
-	xfer_end(&s->x, xfer_judge(&s->x, curl_easy_perform(s->x.h), &retry));
+	xfer_end(&s->x, xfer_judge(&s->x, sym_curl_easy_perform(s->x.h), &retry));
 	return NULL;
 }
 
@@ -429,9 +423,15 @@ static bool webhook(struct xfer *x, const struct zk_notify_cfg *cfg, const char 
 	}
 	if (ok) {
 		char sig[NOTIFY_SIG_LEN], h[NOTIFY_SIG_LEN + 32];
-		notify_signature(key.s, key.len, json, strlen(json), sig);
-		snprintf(h, sizeof(h), "X-Zkeep-Signature: %s", sig);
-		xfer_header(x, h);
+		if (notify_signature(key.s, key.len, json, strlen(json), sig, &e) < 0) {
+			snprintf(x->error, sizeof(x->error), "%.*s", (int)sizeof(x->error) - 1,
+			         e.msg);
+			xfer_end(x, false);
+			ok = false;
+		} else {
+			snprintf(h, sizeof(h), "X-Zkeep-Signature: %s", sig);
+			xfer_header(x, h);
+		}
 	}
 	buf_free(&key);
 	return ok;

@@ -56,9 +56,10 @@
  * secret already). -EINVAL with a message naming the URL. */
 int notify_url_check(const char *url, struct zerr *e);
 
-/* "sha256=<hex>" of body keyed with key, into out. */
-void notify_signature(const void *key, size_t key_len, const void *body, size_t len,
-                      char out[NOTIFY_SIG_LEN]);
+/* "sha256=<hex>" of body keyed with key, into out. -ENOENT when
+ * libcrypto cannot be loaded (lib/dl.h), -EIO when HMAC fails. */
+int notify_signature(const void *key, size_t key_len, const void *body, size_t len,
+                     char out[NOTIFY_SIG_LEN], struct zerr *e);
 
 /* How long an attempt started at now_ms may take before deadline_ms:
  * NOTIFY_REQUEST_MS at most, 0 when less than NOTIFY_MIN_ATTEMPT_MS is

@@ -22,18 +22,19 @@ static void test_signature(void **state)
 	char sig[NOTIFY_SIG_LEN];
 	/* RFC 4231, test case 2 */
 	const char *data = "what do ya want for nothing?";
-	notify_signature("Jefe", 4, data, strlen(data), sig);
+	assert_int_equal(notify_signature("Jefe", 4, data, strlen(data), sig, NULL), 0);
 	assert_string_equal(
 	    sig, "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 	/* RFC 4231, test case 1: 20 bytes of 0x0b, "Hi There" */
 	unsigned char key[20];
 	memset(key, 0x0b, sizeof(key));
-	notify_signature(key, sizeof(key), "Hi There", 8, sig);
+	assert_int_equal(notify_signature(key, sizeof(key), "Hi There", 8, sig, NULL), 0);
 	assert_string_equal(
 	    sig, "sha256=b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
 	/* the body is signed byte for byte: one byte more, another signature */
 	char other[NOTIFY_SIG_LEN];
-	notify_signature("Jefe", 4, "what do ya want for nothing?!", 29, other);
+	assert_int_equal(
+	    notify_signature("Jefe", 4, "what do ya want for nothing?!", 29, other, NULL), 0);
 	assert_string_not_equal(sig, other);
 }
 

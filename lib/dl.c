@@ -83,11 +83,11 @@ static int dl_need(struct dl_lib *l, void (*once)(void), struct zerr *e)
 #define DL_ENTRY(f) {#f, (void **)&sym_##f},
 #define DL_LIB(fn, SYMS, so, pkg, start_fn)                                                        \
 	static const struct dl_sym fn##_syms[] = {SYMS(DL_ENTRY)};                                 \
-	static struct dl_lib fn##_lib = {.soname = so,                                             \
-	                                 .package = pkg,                                           \
+	static struct dl_lib fn##_lib = {.soname = (so),                                           \
+	                                 .package = (pkg),                                         \
 	                                 .syms = fn##_syms,                                        \
 	                                 .n = sizeof(fn##_syms) / sizeof(fn##_syms[0]),            \
-	                                 .start = start_fn,                                        \
+	                                 .start = (start_fn),                                      \
 	                                 .once = PTHREAD_ONCE_INIT};                               \
 	static void fn##_once(void)                                                                \
 	{                                                                                          \

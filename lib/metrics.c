@@ -326,6 +326,28 @@ static void notifications(struct metrics *m, const struct view *v)
 	}
 }
 
+/* Every channel's notifications over the job's runs (its record's
+ * notification_totals): counters, reset only with the record. */
+static void notification_totals(struct metrics *m, const struct view *v)
+{
+	for (int k = 0; k < 2; k++) {
+		metrics_family(
+		    m, k ? "zkeep_notifications_failed_total" : "zkeep_notifications_sent_total",
+		    "counter",
+		    k ? "Notifications of the channel that failed, over the job's runs"
+		      : "Notifications of the channel that got through (a hook: exited 0), "
+		        "over the job's runs");
+		for (size_t i = 0; i < v->runs.n; i++) {
+			const struct record *r = &v->runs.v[i];
+			for (size_t n = 0; n < r->n_tallies; n++)
+				metrics_sample(
+				    m, (double)(k ? r->tallies[n].failed : r->tallies[n].sent),
+				    ML("backup_job", r->job, "kind", record_kind_name(r->kind),
+				       "channel", r->tallies[n].channel));
+		}
+	}
+}
+
 static void backups(struct metrics *m, const struct view *v)
 {
 	metrics_family(m, "zfs_backup_last_success_timestamp", "gauge",
@@ -368,6 +390,7 @@ static void backups(struct metrics *m, const struct view *v)
 		               BACKUP_LABELS(&v->backups[i]));
 
 	notifications(m, v);
+	notification_totals(m, v);
 	metrics_family(m, "zfs_backup_lock_held", "gauge",
 	               "1 while a pull or push holds its per-host lock");
 	for (size_t i = 0; i < v->n_locks; i++)

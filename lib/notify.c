@@ -437,6 +437,15 @@ static bool webhook(struct xfer *x, const struct zk_notify_cfg *cfg, const char 
 	return ok;
 }
 
+/* A channel's result into the run's record: this run's note, and the
+ * job's totals (which the record carries from run to run). */
+static void noted(struct record *rec, const char *channel, bool ok, const char *error, int64_t at,
+                  int attempts)
+{
+	record_add_note(rec, channel, ok, error, at, attempts);
+	record_tally(rec, channel, ok, !ok);
+}
+
 /* A run hook (lib/hooks), its result appended to rec. */
 static void run_hook(const char *channel, const char *cmd, int timeout_s, const char *json,
                      const struct strvec *env, struct record *rec)
@@ -456,13 +465,13 @@ static void run_hook(const char *channel, const char *cmd, int timeout_s, const 
 		log_debug("%s: %s ran", channel, cmd);
 	else
 		log_warn("%s: %s failed: %s", channel, cmd, why);
-	record_add_note(rec, channel, ok, ok ? NULL : why, (int64_t)time(NULL), 1);
+	noted(rec, channel, ok, ok ? NULL : why, (int64_t)time(NULL), 1);
 }
 
 static void note(struct record *rec, const struct xfer *x)
 {
 	log_result(x);
-	record_add_note(rec, x->channel, x->ok, x->ok ? NULL : x->error, x->at, x->attempts);
+	noted(rec, x->channel, x->ok, x->ok ? NULL : x->error, x->at, x->attempts);
 }
 
 void notify_run_end(struct notify_start *s, const struct notify_run *n, struct record *rec)

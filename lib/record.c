@@ -45,6 +45,11 @@ struct record_dataset *record_add(struct record *r, const char *source, const ch
 	return d;
 }
 
+/* The largest time or count a record holds: exact as a double (jq), and
+ * every sum or difference of two of them (ages, durations, rates) fits in
+ * an int64_t. */
+#define RECORD_INT_MAX ((int64_t)1 << 53)
+
 void record_add_note(struct record *r, const char *channel, bool ok, const char *error, int64_t at,
                      int attempts)
 {
@@ -56,8 +61,37 @@ void record_add_note(struct record *r, const char *channel, bool ok, const char 
 	                                              .attempts = attempts};
 }
 
+void record_tally(struct record *r, const char *channel, int64_t sent, int64_t failed)
+{
+	size_t i = 0;
+	while (i < r->n_tallies && strcmp(r->tallies[i].channel, channel) < 0)
+		i++;
+	if (i == r->n_tallies || strcmp(r->tallies[i].channel, channel)) {
+		r->tallies =
+		    xgrow(r->tallies, &r->tallies_alloc, r->n_tallies + 1, sizeof(*r->tallies));
+		memmove(&r->tallies[i + 1], &r->tallies[i],
+		        (r->n_tallies - i) * sizeof(*r->tallies));
+		r->tallies[i] = (struct record_tally){.channel = xstrdup(channel)};
+		r->n_tallies++;
+	}
+	/* bounded as every count a record holds (2^53: exact as a double) */
+	struct record_tally *t = &r->tallies[i];
+	t->sent = t->sent + sent > RECORD_INT_MAX ? RECORD_INT_MAX : t->sent + sent;
+	t->failed = t->failed + failed > RECORD_INT_MAX ? RECORD_INT_MAX : t->failed + failed;
+}
+
+void record_carry_tallies(struct record *r, const struct record *prev)
+{
+	for (size_t i = 0; i < prev->n_tallies; i++)
+		record_tally(r, prev->tallies[i].channel, prev->tallies[i].sent,
+		             prev->tallies[i].failed);
+}
+
 void record_free(struct record *r)
 {
+	for (size_t i = 0; i < r->n_tallies; i++)
+		free(r->tallies[i].channel);
+	free(r->tallies);
 	for (size_t i = 0; i < r->n_notes; i++) {
 		free(r->notes[i].channel);
 		free(r->notes[i].error);
@@ -209,6 +243,15 @@ json_t *record_to_json(const struct record *r)
 		}
 		json_object_set_new(j, "notifications", ns);
 	}
+	if (r->n_tallies) {
+		json_t *ts = json_object();
+		for (size_t i = 0; i < r->n_tallies; i++)
+			json_object_set_new(ts, r->tallies[i].channel,
+			                    json_pack("{s:I, s:I}", "sent",
+			                              (json_int_t)r->tallies[i].sent, "failed",
+			                              (json_int_t)r->tallies[i].failed));
+		json_object_set_new(j, "notification_totals", ts);
+	}
 	return j;
 }
 
@@ -227,10 +270,6 @@ int record_write(const char *state_dir, const struct record *r, struct zerr *e)
 }
 
 /* ---- reading --------------------------------------------------------- */
-
-/* Every sum or difference of two of them (ages, durations, rates) fits in
- * an int64_t. */
-#define RECORD_INT_MAX ((int64_t)1 << 53)
 
 struct reader {
 	struct record *r;
@@ -348,6 +387,16 @@ static void get_notes(struct reader *rd, const json_t *ns)
 	}
 }
 
+/* notification_totals: a channel whose totals are not an object is left
+ * out; a count that is not one is read as 0 (get_num warns). */
+static void get_tallies(struct reader *rd, const json_t *ts)
+{
+	const char *ch;
+	const json_t *t;
+	json_object_foreach((json_t *)ts, ch, t) if (json_is_object(t) && *ch)
+	    record_tally(rd->r, ch, get_num(rd, t, "sent"), get_num(rd, t, "failed"));
+}
+
 /* The version, or -errno: a record is an object with a version this build
  * reads (none: 0), a job, a kind and datasets. */
 static int check(const json_t *j, const char *name, int *version, struct zerr *e)
@@ -408,6 +457,7 @@ static int from_json(const json_t *j, const char *name, struct record *r, struct
 		r->held_pid = get_num(&rd, h, "pid");
 	}
 	get_notes(&rd, json_object_get(j, "notifications"));
+	get_tallies(&rd, json_object_get(j, "notification_totals"));
 	r->by_target = xcalloc(r->n_datasets + 1, sizeof(struct record_dataset *));
 	for (size_t i = 0; i < r->n_datasets; i++)
 		r->by_target[i] = &r->datasets[i];

@@ -16,7 +16,9 @@
  *    "keep": [hourly, daily, monthly, yearly]|[]|null,  ([]: no pruning)
  *    "datasets": [D, ...],
  *    "lock_held": {"at": T, "pid": N, "by": "seed"},     (only after a skip)
- *    "notifications": [M, ...]}                          (only after notifying)
+ *    "notifications": [M, ...],                          (only after notifying)
+ *    "notification_totals": {CHANNEL: {"sent": N, "failed": N}, ...}}
+ *                                                       (only once notified)
  *   D: {"source": S, "target": S,
  *       "result": "ok"|"up_to_date"|"failed"|"skipped", "error": S|null,
  *       "bytes": N, "start": T, "end": T,
@@ -31,6 +33,10 @@
  *   M: {"channel": "healthcheck_start"|"healthcheck"|"webhook"|"on_success"|
  *                  "on_failure", "ok": B, "error": S|null, "at": T,
  *       "attempts": N}
+ * notification_totals counts every channel's notifications over all runs
+ * of the job since its record was first written, this run's included: each
+ * run's record carries the last one's forward (a deleted record starts
+ * them again at 0, as a counter's reset).
  * T is seconds since the epoch, N a count; G a guid as a decimal string, as
  * zfs prints it (a JSON number cannot carry half of them: jansson's
  * integers are signed 64-bit, jq's numbers doubles). Strings that are not
@@ -40,9 +46,10 @@
  * Version 0 is every record without "version" (zkeep 0.2.0 and before);
  * it is read as then: guids also as signed integers (the same bits), keys
  * added later (last_success, resume_refused, the snapshots_changed ones,
- * keep) may be missing. leaf_props and notifications came later within
- * version 1: leaf_props is read as null when missing; a reader that does
- * not know notifications ignores it, as readers of version 1 ignore keys
+ * keep) may be missing. leaf_props, notifications and notification_totals
+ * came later within version 1: leaf_props is read as null when missing,
+ * notification_totals as none; a reader that does not know the other two
+ * ignores them, as readers of version 1 ignore keys
  * they do not know, so neither took a new version. A record of a newer
  * version is refused, not
  * guessed at. A record read and written again is written as version 1.
@@ -121,6 +128,12 @@ struct record_note {
 	int attempts;
 };
 
+/* A channel's notifications over the job's runs (notification_totals). */
+struct record_tally {
+	char *channel;
+	int64_t sent, failed;
+};
+
 struct record {
 	int version; /* as read (0: before the field); always written as RECORD_VERSION */
 	char *job;
@@ -143,6 +156,9 @@ struct record {
 	/* the notifications sent after the run, in the order sent */
 	struct record_note *notes;
 	size_t n_notes, notes_alloc;
+	/* per channel, over all runs: sorted by channel */
+	struct record_tally *tallies;
+	size_t n_tallies, tallies_alloc;
 	/* what reading took as unknown, each naming the file */
 	struct strvec warnings;
 	/* datasets sorted by target, for record_find (record_read fills it) */
@@ -160,6 +176,11 @@ struct record_dataset *record_add(struct record *r, const char *source, const ch
 /* Appends a notification's result (strings copied; error may be NULL). */
 void record_add_note(struct record *r, const char *channel, bool ok, const char *error, int64_t at,
                      int attempts);
+/* Adds sent and failed to channel's totals (the channel added at 0 when
+ * new; channel copied). */
+void record_tally(struct record *r, const char *channel, int64_t sent, int64_t failed);
+/* Adds every total of prev (the job's last record) to r's. */
+void record_carry_tallies(struct record *r, const struct record *prev);
 /* Frees everything r owns and zeroes it; a zeroed r is fine. */
 void record_free(struct record *r);
 

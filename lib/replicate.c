@@ -694,7 +694,8 @@ static void record_dataset_of(struct record *rec, const struct run *rn,
 }
 
 /* The run's record, written when there is a state_dir, kept in res. */
-static void write_record(const struct repl_job *j, const struct run *rn, struct repl_result *res)
+static void write_record(const struct repl_job *j, const struct run *rn, const struct record *prev,
+                         struct repl_result *res)
 {
 	if (j->dry_run)
 		return;
@@ -710,6 +711,7 @@ static void write_record(const struct repl_job *j, const struct run *rn, struct 
 	rec.snapshots_changed = !rn->no_changed_since;
 	rec.no_changed_since = rn->no_changed_since;
 	job_keep(j, &rec);
+	record_carry_tallies(&rec, prev); /* the notifications' totals go on */
 	for (size_t i = 0; i < res->n; i++) {
 		record_dataset_of(&rec, rn, &res->v[i]);
 		if (res->v[i].outcome == REPL_FAILED)
@@ -1410,7 +1412,7 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 				r = -EIO;
 	}
 	res->end = time(NULL);
-	write_record(j, &jr.rn, res);
+	write_record(j, &jr.rn, &jr.pr.rec, res);
 	run_end(&jr);
 	return r;
 }

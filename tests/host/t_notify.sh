@@ -48,9 +48,10 @@ conf() {
 	} >"$d/c.conf"
 }
 
-# pull: runs the failing pull; sets rc and secs (its wall time)
+# pull [keep]: runs the failing pull (after the last run's record is
+# removed, unless keep); sets rc and secs (its wall time)
 pull() {
-	rm -f "$d/state/pull-client1.json"
+	[ "${1:-}" = keep ] || rm -f "$d/state/pull-client1.json"
 	local t0 t1
 	t0=$(date +%s.%N)
 	rc=0
@@ -92,8 +93,14 @@ assert hook["headers"]["content-type"] == "application/json", hook["headers"]
 want = "sha256=" + hmac.new(secret, hook["body"].encode(), hashlib.sha256).hexdigest()
 assert hook["headers"]["x-zkeep-signature"] == want, (hook["headers"], want)
 sent = json.loads(hook["body"])
-assert "notifications" not in sent, sent
+assert "notifications" not in sent and "notification_totals" not in sent, sent
 notes = rec.pop("notifications")
+# the totals over the job's runs: this one is the first (no record before)
+totals = rec.pop("notification_totals")
+assert totals == {"healthcheck_start": {"sent": 1, "failed": 0},
+                  "healthcheck": {"sent": 1, "failed": 0},
+                  "webhook": {"sent": 1, "failed": 0},
+                  "on_failure": {"sent": 0, "failed": 1}}, totals
 assert sent == rec, (sent, rec)
 assert sent["result"] == "failed" and sent["job"] == "client1", sent
 # the hook: the same record on stdin, the facts in its environment
@@ -195,7 +202,27 @@ PY
 pgrep -f "/bin/sleep 60" >/dev/null && fail "the timed-out hook is still running"
 chmod 600 "$d/secret"
 
-# 5. zkeep snapshot's check ([snapshot] healthcheck_url): a managed
+# 5. the totals go on from run to run (the record carries them), and
+# the webhook carries the last run's totals (as they were before notifying)
+serve totals --status 404
+conf "$port"
+pull
+pull keep
+python3 - "$d/totals.log" "$d/state/pull-client1.json" <<'PY' || fail "totals over two runs (above)"
+import json, sys
+hooks = [json.loads(l) for l in open(sys.argv[1]) if '"/hook"' in l]
+assert len(hooks) == 2, hooks
+assert "notification_totals" not in json.loads(hooks[0]["body"]), hooks[0]
+carried = json.loads(hooks[1]["body"])["notification_totals"]
+assert carried["webhook"] == {"sent": 0, "failed": 1}, carried
+t = json.load(open(sys.argv[2]))["notification_totals"]
+assert t["webhook"] == {"sent": 0, "failed": 2}, t
+assert t["healthcheck"] == {"sent": 0, "failed": 2}, t
+assert t["healthcheck_start"] == {"sent": 0, "failed": 2}, t
+assert set(t) == {"webhook", "healthcheck", "healthcheck_start"}, t
+PY
+
+# 6. zkeep snapshot's check ([snapshot] healthcheck_url): a managed
 # dataset and no zfs here, a failed run: /start, then /fail with the
 # command in the body (with nothing managed, nothing needs zfs: exit 0)
 serve snap

@@ -149,6 +149,23 @@ static void test_round_trip(void **state)
 	r.lock_held = true;
 	r.held_at = 1795680000;
 	r.held_pid = 4242;
+	/* the notifications' totals: a channel at a time, sorted, summed, and
+	 * carried from the last run's record */
+	record_tally(&r, "webhook", 1, 0);
+	record_tally(&r, "healthcheck", 0, 1);
+	record_tally(&r, "webhook", 0, 1);
+	struct record last;
+	record_init(&last, RECORD_PUSH, "off.site/x");
+	record_tally(&last, "webhook", 40, 2);
+	record_tally(&last, "on_success", 7, 0);
+	record_carry_tallies(&r, &last);
+	record_free(&last);
+	assert_int_equal(r.n_tallies, 3);
+	assert_string_equal(r.tallies[0].channel, "healthcheck");
+	assert_string_equal(r.tallies[1].channel, "on_success");
+	assert_string_equal(r.tallies[2].channel, "webhook");
+	assert_int_equal(r.tallies[2].sent, 41);
+	assert_int_equal(r.tallies[2].failed, 3);
 	struct buf p = BUF_INIT, want = BUF_INIT;
 	struct zerr e = ZERR_INIT;
 	subdir("round", &p);
@@ -186,6 +203,8 @@ static void test_round_trip(void **state)
 	assert_null(a->leaf_props);
 	assert_true(back.lock_held);
 	assert_int_equal(back.held_pid, 4242);
+	assert_int_equal(back.n_tallies, 3);
+	assert_int_equal(back.tallies[1].sent, 7);
 	/* everything the struct holds comes back */
 	json_t *j1 = record_to_json(&r), *j2 = record_to_json(&back);
 	assert_true(json_equal(j1, j2));
@@ -194,6 +213,7 @@ static void test_round_trip(void **state)
 	char *text = slurp(want.s);
 	assert_non_null(strstr(text, "{\n \"version\": 1,\n \"job\": \"off.site/x\","));
 	assert_non_null(strstr(text, "\"guid\": \"18446744073709551614\""));
+	assert_non_null(strstr(text, "\"webhook\": {\n   \"sent\": 41,\n   \"failed\": 3\n  }"));
 	free(text);
 	record_free(&r);
 	record_free(&back);

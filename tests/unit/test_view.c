@@ -373,7 +373,8 @@ static void test_metrics_seed_lock(void **state)
 }
 
 /* What the last run's notifications did (its record's notifications):
- * a gauge per channel of success, time and attempts. */
+ * a gauge per channel of success, time and attempts; and the totals over
+ * the job's runs (notification_totals) as two counters per channel. */
 static void test_metrics_notifications(void **state)
 {
 	struct fx *f = *state;
@@ -382,7 +383,8 @@ static void test_metrics_notifications(void **state)
 	         "%.*s, \"notifications\": [{\"channel\": \"healthcheck\", \"ok\": true,"
 	         " \"error\": null, \"at\": 1795679101, \"attempts\": 1}, {\"channel\":"
 	         " \"webhook\", \"ok\": false, \"error\": \"HTTP 500\", \"at\": 1795679109,"
-	         " \"attempts\": 3}]}",
+	         " \"attempts\": 3}], \"notification_totals\": {\"webhook\": {\"sent\": 41,"
+	         " \"failed\": 2}, \"healthcheck\": {\"sent\": 43, \"failed\": 0}}}",
 	         (int)strlen(record_ok) - 1, record_ok);
 	write_file(f, "pull-fixt-host.json", rec.s);
 	build(f, NULL, &f->v);
@@ -401,6 +403,17 @@ static void test_metrics_notifications(void **state)
 	has(m, want.s);
 	buf_reset(&want);
 	buf_addf(&want, "zkeep_notification_attempts%s\"webhook\"} 3\n", l);
+	has(m, want.s);
+	has(m, "# TYPE zkeep_notifications_sent_total counter\n");
+	has(m, "# TYPE zkeep_notifications_failed_total counter\n");
+	buf_reset(&want);
+	buf_addf(&want, "zkeep_notifications_sent_total%s\"webhook\"} 41\n", l);
+	has(m, want.s);
+	buf_reset(&want);
+	buf_addf(&want, "zkeep_notifications_failed_total%s\"webhook\"} 2\n", l);
+	has(m, want.s);
+	buf_reset(&want);
+	buf_addf(&want, "zkeep_notifications_sent_total%s\"healthcheck\"} 43\n", l);
 	has(m, want.s);
 	buf_free(&want);
 	buf_free(&rec);

@@ -181,9 +181,11 @@ static void xfer_header(struct xfer *x, const char *h)
 
 static void xfer_free(struct xfer *x)
 {
+	/* a handle or a header list means libcurl was loaded (xfer_init) */
 	if (x->h)
 		sym_curl_easy_cleanup(x->h);
-	sym_curl_slist_free_all(x->hdr);
+	if (x->hdr)
+		sym_curl_slist_free_all(x->hdr);
 	free(x->url);
 	free(x->body);
 }
@@ -254,6 +256,10 @@ static size_t start_due(CURLM *m, struct xfer *v, size_t n, int64_t deadline, in
  * out of deadline (monotonic ms). */
 static void drive(struct xfer *v, size_t n, int64_t deadline)
 {
+	/* none (a job with hooks only), or libcurl absent: then every transfer
+	 * ended in xfer_init with the loader's message */
+	if (!n || dl_curl(NULL) < 0)
+		return;
 	CURLM *m = sym_curl_multi_init();
 	for (;;) {
 		int64_t wait = 1000;

@@ -387,14 +387,30 @@ static void get_notes(struct reader *rd, const json_t *ns)
 	}
 }
 
-/* notification_totals: a channel whose totals are not an object is left
- * out; a count that is not one is read as 0 (get_num warns). */
+/* The channels a record's notifications name (record.h's M). */
+static const char *const channel_names[] = {"healthcheck_start", "healthcheck", "webhook",
+                                            "on_success", "on_failure"};
+
+/* notification_totals: the channels above only (the file is not trusted:
+ * any other key is left out with a warning, so a crafted record cannot
+ * grow the totals, which every later record carries, nor the metrics'
+ * labels); totals that are not an object are left out; a count that is
+ * not one is read as 0 (get_num warns). */
 static void get_tallies(struct reader *rd, const json_t *ts)
 {
 	const char *ch;
 	const json_t *t;
-	json_object_foreach((json_t *)ts, ch, t) if (json_is_object(t) && *ch)
-	    record_tally(rd->r, ch, get_num(rd, t, "sent"), get_num(rd, t, "failed"));
+	json_object_foreach((json_t *)ts, ch, t)
+	{
+		if (find_name(channel_names, sizeof(channel_names) / sizeof(channel_names[0]), ch) <
+		    0)
+			strvec_pushf(&rd->r->warnings,
+			             "run record '%s': notification_totals has an unknown channel, "
+			             "left out",
+			             rd->name);
+		else if (json_is_object(t))
+			record_tally(rd->r, ch, get_num(rd, t, "sent"), get_num(rd, t, "failed"));
+	}
 }
 
 /* The version, or -errno: a record is an object with a version this build

@@ -18,7 +18,7 @@
  *    "lock_held": {"at": T, "pid": N, "by": "seed"},     (only after a skip)
  *    "notifications": [M, ...],                          (only after notifying)
  *    "notification_totals": {CHANNEL: {"sent": N, "failed": N}, ...}}
- *                                                       (only once notified)
+ *                                               (only once a run notified)
  *   D: {"source": S, "target": S,
  *       "result": "ok"|"up_to_date"|"failed"|"skipped", "error": S|null,
  *       "bytes": N, "start": T, "end": T,
@@ -34,9 +34,11 @@
  *                  "on_failure", "ok": B, "error": S|null, "at": T,
  *       "attempts": N}
  * notification_totals counts every channel's notifications over all runs
- * of the job since its record was first written, this run's included: each
- * run's record carries the last one's forward (a deleted record starts
- * them again at 0, as a counter's reset).
+ * of the job since its record was first written: the record written at a
+ * run's end carries the earlier runs' totals (so the webhook's body and a
+ * hook's stdin have those), the one rewritten after notifying adds this
+ * run's. A deleted record starts them again at 0, as a counter's reset.
+ * CHANNEL is one of M's channels; reading leaves any other out.
  * T is seconds since the epoch, N a count; G a guid as a decimal string, as
  * zfs prints it (a JSON number cannot carry half of them: jansson's
  * integers are signed 64-bit, jq's numbers doubles). Strings that are not

@@ -246,13 +246,34 @@ static void test_record_notes(void **state)
 	record_free(&r);
 }
 
+/* A job with a hook only: no transfer at all (libcurl is neither needed
+ * nor touched: this crashed once, drive() calling into a libcurl not
+ * loaded), the hook's result in the record and in its totals. */
+static void test_hook_only(void **state)
+{
+	(void)state;
+	struct zk_notify_cfg cfg = {.on_success = (char *)"/bin/true", .hook_timeout = 10};
+	struct notify_run n = {.cfg = &cfg, .summary = "pull x: ok"};
+	struct record rec;
+	record_init(&rec, RECORD_PULL, "x");
+	rec.result = RECORD_RUN_OK;
+	notify_run_end(NULL, &n, &rec);
+	assert_int_equal(rec.n_notes, 1);
+	assert_string_equal(rec.notes[0].channel, "on_success");
+	assert_true(rec.notes[0].ok);
+	assert_int_equal(rec.n_tallies, 1);
+	assert_int_equal(rec.tallies[0].sent, 1);
+	assert_int_equal(rec.tallies[0].failed, 0);
+	record_free(&rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_signature),    cmocka_unit_test(test_url),
 	    cmocka_unit_test(test_deadline),     cmocka_unit_test(test_ping_url),
 	    cmocka_unit_test(test_hooks_env),    cmocka_unit_test(test_config),
-	    cmocka_unit_test(test_record_notes),
+	    cmocka_unit_test(test_record_notes), cmocka_unit_test(test_hook_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

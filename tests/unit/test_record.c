@@ -654,6 +654,34 @@ static void test_api_unchanged(void **state)
 	buf_free(&want);
 }
 
+/* notification_totals from a file not trusted: only the five channels,
+ * an object each; anything else left out with a warning. */
+static void test_tallies_untrusted(void **state)
+{
+	(void)state;
+	struct buf p = BUF_INIT, path = BUF_INIT;
+	subdir("tallies", &p);
+	static const char rec[] =
+	    "{\"version\": 1, \"job\": \"h\", \"kind\": \"pull\", \"datasets\": [],"
+	    " \"notification_totals\": {\"webhook\": {\"sent\": 3, \"failed\": -1},"
+	    " \"x-label\\\"}\": {\"sent\": 1}, \"healthcheck\": 7, \"on_failure\": {}}}";
+	put(p.s, "pull-h.json", rec, sizeof(rec) - 1);
+	buf_addf(&path, "%s/pull-h.json", p.s);
+	struct record r;
+	struct zerr e = ZERR_INIT;
+	assert_int_equal(record_read(path.s, &r, &e), 0);
+	assert_int_equal(r.n_tallies, 2);
+	assert_string_equal(r.tallies[0].channel, "on_failure");
+	assert_int_equal(r.tallies[0].sent + r.tallies[0].failed, 0);
+	assert_string_equal(r.tallies[1].channel, "webhook");
+	assert_int_equal(r.tallies[1].sent, 3);
+	assert_int_equal(r.tallies[1].failed, 0);
+	assert_int_equal(r.warnings.n, 2); /* the -1, the unknown channel */
+	record_free(&r);
+	buf_free(&p);
+	buf_free(&path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -663,6 +691,7 @@ int main(void)
 	    cmocka_unit_test(test_newer_version),
 	    cmocka_unit_test(test_not_records),
 	    cmocka_unit_test(test_numbers_and_entries),
+	    cmocka_unit_test(test_tallies_untrusted),
 	    cmocka_unit_test(test_not_utf8),
 	    cmocka_unit_test(test_lock_held),
 	    cmocka_unit_test(test_list),

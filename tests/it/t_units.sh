@@ -1,5 +1,7 @@
 # The systemd units and timers: they verify, their schedules are the seed's,
 # and the snapshot service really snapshots when systemd starts it.
+# On OpenZFS 2.1 only: the units do not depend on the flavour.
+# zkeep-it: flavour 2.1
 . ./lib.sh
 
 units=/opt/zkeep/deploy/systemd

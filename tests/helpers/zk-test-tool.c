@@ -10,14 +10,21 @@
  *   zk-test-tool zpool-list [HOSTOPTS]                 zpool_list_run, re-printed
  *   zk-test-tool relay                                 relay_run stdin to stdout; its
  *                                                      bytes and own CPU on stderr
+ *   zk-test-tool splice                                the floor for a relay: a bare
+ *                                                      blocking splice(2) loop stdin to
+ *                                                      stdout (the relay's 1 MiB pipes);
+ *                                                      bytes and own CPU on stderr
  * HOSTOPTS: --ssh [USER@]HOST  --port N  --identity FILE  --control DIR
  * Exit 0 on success, 1 with the library's message on stderr otherwise.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "host.h"
@@ -26,7 +33,8 @@
 
 static void usage(void)
 {
-	fputs("usage: zk-test-tool run|quote|probe|list|zpool-list|relay [options] [--] [args]\n",
+	fputs("usage: zk-test-tool run|quote|probe|list|zpool-list|relay|splice [options] [--] "
+	      "[args]\n",
 	      stderr);
 	exit(2);
 }
@@ -55,6 +63,28 @@ static unsigned parse_types(const char *s)
 	return t;
 }
 
+/* The least a relay between two pipes can do: splice until the end, no
+ * poll, no progress, no limits (bench/relay's floor for lib/relay's CPU). */
+static int splice_floor(void)
+{
+	const size_t chunk = (size_t)1 << 20; /* lib/relay's pipes and moves */
+	fcntl(STDIN_FILENO, F_SETPIPE_SZ, (int)chunk);
+	fcntl(STDOUT_FILENO, F_SETPIPE_SZ, (int)chunk);
+	unsigned long long bytes = 0;
+	ssize_t n;
+	while ((n = splice(STDIN_FILENO, NULL, STDOUT_FILENO, NULL, chunk, SPLICE_F_MOVE)) > 0)
+		bytes += (unsigned long long)n;
+	int err = n < 0 ? errno : 0;
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	             (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+	fprintf(stderr, "splice: %llu bytes, cpu %.3f s\n", bytes, cpu);
+	if (err)
+		fprintf(stderr, "zk-test-tool: splice: %s\n", strerror(err));
+	return err ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -66,6 +96,8 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		usage();
 	const char *verb = argv[1];
+	if (!strcmp(verb, "splice"))
+		return splice_floor();
 	if (!strcmp(verb, "relay")) {
 		/* what zkeep pull does between send and receive, alone: for
 		 * bench/replicate's CPU per GiB outside any zfs or ssh */

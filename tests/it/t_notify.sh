@@ -69,6 +69,11 @@ assert wh["headers"]["x-zkeep-signature"] == want, (wh["headers"], want)
 assert wh["headers"]["content-type"] == "application/json", wh["headers"]
 sent = json.loads(wh["body"])
 notes = rec.pop("notifications")
+# the totals over the job's runs, this first one's added after notifying:
+# not in the webhook's body (no run before), each channel once in the file
+assert rec.pop("notification_totals") == {
+    c: {"sent": 1, "failed": 0}
+    for c in ("healthcheck_start", "healthcheck", "webhook", "on_success")}, rec
 assert sent == rec and sent["result"] == "ok", (sent, rec)
 assert [d["result"] for d in sent["datasets"]] == ["ok"], sent
 # the hook: its argv as written (no shell: $HOME stays), the record on stdin

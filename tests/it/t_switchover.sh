@@ -11,10 +11,6 @@
 # targets hold the client's snapshots, the offsite logged no refusal, and
 # a running seed-style job's lock is honoured. The role's part (links,
 # [compat], the inventory) is t_ansible's; the api's consumers, t_api's.
-# On OpenZFS 2.1 only: Debian 12's own (contrib), which the fleet being
-# switched runs; the seed's command lines are the same on 2.3, where
-# t_gate and t_push cover them (CI's time, issue 21).
-# zkeep-it: flavour 2.1
 . ./lib.sh
 
 pool_create zsc

@@ -101,11 +101,13 @@ void cmd_autosnap_close(struct zk_config *cfg, struct host *local, struct autosn
 /* The end of a snapshot or prune run for its [snapshot] healthcheck_url
  * (hc from notify_start; NULL: nothing): URL or URL/fail as ret says, with
  * the command, the interval (NULL for prune) and res's counts as the body;
- * res NULL when the run never got to work. */
+ * res NULL when the run never got to work. What the check was told goes
+ * into the timer's record in state_dir (NULL: the config was not read),
+ * named snapshot-INTERVAL or prune (lib/notify.h notify_timer_end). */
 struct notify_start;
 struct autosnap_result;
-void cmd_autosnap_ping_end(struct notify_start *hc, int ret, const char *cmd, const char *type,
-                           const struct autosnap_result *res);
+void cmd_autosnap_ping_end(struct notify_start *hc, const char *state_dir, int ret, const char *cmd,
+                           const char *type, const struct autosnap_result *res);
 
 /* The time jobs run at: $ZKEEP_NOW (seconds since the epoch) when set, so
  * tests can stand on any instant, else the clock. */

@@ -116,8 +116,8 @@ void cmd_autosnap_close(struct zk_config *cfg, struct host *local, struct autosn
 	config_free(cfg);
 }
 
-void cmd_autosnap_ping_end(struct notify_start *hc, int ret, const char *cmd, const char *type,
-                           const struct autosnap_result *res)
+void cmd_autosnap_ping_end(struct notify_start *hc, const char *state_dir, int ret, const char *cmd,
+                           const char *type, const struct autosnap_result *res)
 {
 	if (!hc)
 		return;
@@ -128,7 +128,11 @@ void cmd_autosnap_ping_end(struct notify_start *hc, int ret, const char *cmd, co
 		buf_addf(&body, ", %u done, %u skipped, %u failed", res->done, res->skipped,
 		         res->failed);
 	buf_addch(&body, '\n');
-	notify_ping_end(hc, ret == EXIT_OK, body.s);
+	struct buf name = BUF_INIT;
+	buf_addf(&name, "%s%s", type ? "snapshot-" : "prune", type ? type : "");
+	notify_timer_end(hc, state_dir, type ? RECORD_SNAPSHOT : RECORD_PRUNE, name.s,
+	                 ret == EXIT_OK, body.s);
+	buf_free(&name);
 	buf_free(&body);
 }
 

@@ -66,7 +66,7 @@ int cmd_prune(int argc, char **argv, const struct cmd *self)
 		log_debug("%u destroyed, %u held, %u failed, %u zfs calls", res.done, res.skipped,
 		          res.failed, a.zfs_calls);
 	}
-	cmd_autosnap_ping_end(hc, ret, self->name, NULL,
+	cmd_autosnap_ping_end(hc, cfg.state_dir, ret, self->name, NULL,
 	                      res.done + res.skipped + res.failed ? &res : NULL);
 	cmd_autosnap_close(&cfg, &local, &a);
 	/* zfs-prune exits 1 only when not root (seed-system.md 1.4): failures

@@ -81,7 +81,7 @@ int cmd_snapshot(int argc, char **argv, const struct cmd *self)
 		log_debug("%u taken, %u not due, %u failed, %u zfs calls", res.done, res.skipped,
 		          res.failed, a.zfs_calls);
 	}
-	cmd_autosnap_ping_end(hc, ret, self->name, type,
+	cmd_autosnap_ping_end(hc, cfg.state_dir, ret, self->name, type,
 	                      res.done + res.skipped + res.failed ? &res : NULL);
 	cmd_autosnap_close(&cfg, &local, &a);
 	return ret;

@@ -111,8 +111,8 @@ static int fit(int w, const char *s)
  * itself is what the exit code speaks for. */
 static void notes_text(const struct view *v)
 {
-	for (size_t i = 0; i < v->runs.n; i++) {
-		const struct record *r = &v->runs.v[i];
+	for (size_t i = 0; i < v->runs.n + v->timers.n; i++) {
+		const struct record *r = view_notifier(v, i);
 		for (size_t n = 0; n < r->n_notes; n++) {
 			const struct record_note *x = &r->notes[n];
 			char at[32];
@@ -130,8 +130,8 @@ static void notes_text(const struct view *v)
 static json_t *notes_json(const struct view *v)
 {
 	json_t *a = json_array();
-	for (size_t i = 0; i < v->runs.n; i++) {
-		const struct record *r = &v->runs.v[i];
+	for (size_t i = 0; i < v->runs.n + v->timers.n; i++) {
+		const struct record *r = view_notifier(v, i);
 		for (size_t n = 0; n < r->n_notes; n++) {
 			const struct record_note *x = &r->notes[n];
 			json_array_append_new(

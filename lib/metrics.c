@@ -310,8 +310,8 @@ static void notifications(struct metrics *m, const struct view *v)
 	                                    "zkeep_notification_attempts"};
 	for (int k = 0; k < 3; k++) {
 		metrics_family(m, names[k], "gauge", help[k]);
-		for (size_t i = 0; i < v->runs.n; i++) {
-			const struct record *r = &v->runs.v[i];
+		for (size_t i = 0; i < v->runs.n + v->timers.n; i++) {
+			const struct record *r = view_notifier(v, i);
 			for (size_t n = 0; n < r->n_notes; n++) {
 				const struct record_note *x = &r->notes[n];
 				double val = k == 0   ? (x->ok ? 1 : 0)
@@ -337,8 +337,8 @@ static void notification_totals(struct metrics *m, const struct view *v)
 		    k ? "Notifications of the channel that failed, over the job's runs"
 		      : "Notifications of the channel that got through (a hook: exited 0), "
 		        "over the job's runs");
-		for (size_t i = 0; i < v->runs.n; i++) {
-			const struct record *r = &v->runs.v[i];
+		for (size_t i = 0; i < v->runs.n + v->timers.n; i++) {
+			const struct record *r = view_notifier(v, i);
 			for (size_t n = 0; n < r->n_tallies; n++)
 				metrics_sample(
 				    m, (double)(k ? r->tallies[n].failed : r->tallies[n].sent),

@@ -296,7 +296,8 @@ static void drive(struct xfer *v, size_t n, int64_t deadline)
 /* ---- the /start ping ------------------------------------------------ */
 
 struct notify_start {
-	char *url; /* the check's URL */
+	char *url;  /* the check's URL */
+	int64_t at; /* when the run started (epoch seconds) */
 	pthread_t thread;
 	bool started;
 	struct xfer x;
@@ -318,6 +319,7 @@ struct notify_start *notify_start(const char *healthcheck_url)
 	struct notify_start *s = xcalloc(1, sizeof(*s));
 	struct buf url = BUF_INIT;
 	s->url = xstrdup(healthcheck_url);
+	s->at = (int64_t)time(NULL);
 	notify_ping_url(&url, healthcheck_url, "/start");
 	/* curl is set up here, in the caller's thread, as it must be */
 	if (xfer_init(&s->x, "healthcheck_start", url.s, "", "Content-Type: text/plain"))
@@ -513,4 +515,35 @@ void notify_run_end(struct notify_start *s, const struct notify_run *n, struct r
 	free(json);
 	if (s)
 		start_free(s);
+}
+
+void notify_timer_end(struct notify_start *s, const char *state_dir, enum record_kind kind,
+                      const char *name, bool ok, const char *summary)
+{
+	if (!s)
+		return;
+	if (!state_dir) { /* no config: nowhere to keep what the check was told */
+		notify_ping_end(s, ok, summary);
+		return;
+	}
+	struct record rec, prev;
+	struct buf path = BUF_INIT;
+	struct zerr e = ZERR_INIT;
+	record_init(&rec, kind, name);
+	rec.start = s->at;
+	rec.end = (int64_t)time(NULL);
+	rec.result = ok ? RECORD_RUN_OK : RECORD_RUN_FAILED;
+	record_path(&path, state_dir, kind, name);
+	int r = record_read(path.s, &prev, &e);
+	if (r == 0) {
+		record_carry_tallies(&rec, &prev);
+		record_free(&prev);
+	} else if (r != -ENOENT) { /* its totals start again, as a counter's reset */
+		log_warn("%s", e.msg);
+	}
+	notify_run_end(s, &(struct notify_run){.summary = summary}, &rec);
+	if (record_write(state_dir, &rec, &e) < 0)
+		log_warn("cannot write the %s timer's record: %s", name, e.msg);
+	record_free(&rec);
+	buf_free(&path);
 }

@@ -87,6 +87,16 @@ struct notify_start *notify_start(const char *healthcheck_url);
  * a failure is logged as a warning. Frees s (NULL: nothing). */
 void notify_ping_end(struct notify_start *s, bool ok, const char *summary);
 
+/* A snapshot or prune timer's end (kind RECORD_SNAPSHOT or RECORD_PRUNE,
+ * name its timer record's, lib/record.h): as notify_ping_end, and what the
+ * check was told is written to the timer's record in state_dir (its
+ * notifications, totals carried from the last one) for /metrics and
+ * `zkeep status`. state_dir NULL (no config): the ping alone. A record
+ * that cannot be read or written is a warning; nothing here changes how
+ * the run went. Frees s (NULL: nothing). */
+void notify_timer_end(struct notify_start *s, const char *state_dir, enum record_kind kind,
+                      const char *name, bool ok, const char *summary);
+
 /* What a pull or push job's end needs. */
 struct notify_run {
 	const struct zk_notify_cfg *cfg; /* NULL: nothing to send */

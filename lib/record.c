@@ -118,13 +118,19 @@ void record_free(struct record *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static const char *const kind_names[] = {"pull", "push"};
+static const char *const kind_names[] = {"pull", "push", "snapshot", "prune"};
+#define N_KINDS (sizeof(kind_names) / sizeof(kind_names[0]))
 static const char *const run_names[] = {"ok", "failed", "held", "unknown"};
 static const char *const result_names[] = {"ok", "up_to_date", "failed", "skipped", "unknown"};
 
 const char *record_kind_name(enum record_kind k)
 {
 	return kind_names[k];
+}
+
+bool record_kind_is_timer(enum record_kind k)
+{
+	return k == RECORD_SNAPSHOT || k == RECORD_PRUNE;
 }
 
 const char *record_run_result_name(enum record_run_result r)
@@ -144,7 +150,10 @@ bool record_result_ok(enum record_result r)
 
 void record_path(struct buf *path, const char *state_dir, enum record_kind kind, const char *job)
 {
-	buf_addf(path, "%s/%s-", state_dir, kind_names[kind]);
+	if (record_kind_is_timer(kind))
+		buf_addf(path, "%s/timer-", state_dir);
+	else
+		buf_addf(path, "%s/%s-", state_dir, kind_names[kind]);
 	for (const char *p = job; *p; p++)
 		buf_addch(path, strchr("/\\", *p) || *p == '.' ? '-' : *p);
 	buf_adds(path, ".json");
@@ -430,7 +439,7 @@ static int check(const json_t *j, const char *name, int *version, struct zerr *e
 		    "that one, or remove the file (the job's next run writes a new one)",
 		    name, json_integer_value(v), RECORD_VERSION);
 	if (!json_is_object(j) || !json_is_string(json_object_get(j, "job")) ||
-	    find_name(kind_names, 2, json_string_value(json_object_get(j, "kind"))) < 0 ||
+	    find_name(kind_names, N_KINDS, json_string_value(json_object_get(j, "kind"))) < 0 ||
 	    !json_is_array(json_object_get(j, "datasets")))
 		return zerr_set(e, -ENOMSG, "'%s' is not a zkeep run record", name);
 	*version = v ? (int)json_integer_value(v) : 0;
@@ -448,7 +457,7 @@ static int from_json(const json_t *j, const char *name, struct record *r, struct
 	int version = 0, ret = check(j, name, &version, e);
 	if (ret < 0)
 		return ret;
-	int kind = find_name(kind_names, 2, json_string_value(json_object_get(j, "kind")));
+	int kind = find_name(kind_names, N_KINDS, json_string_value(json_object_get(j, "kind")));
 	record_init(r, (enum record_kind)kind, json_string_value(json_object_get(j, "job")));
 	r->version = version;
 	struct reader rd = {r, name};
@@ -534,7 +543,11 @@ int record_note_lock_held(const char *state_dir, enum record_kind kind, const ch
 	return ret;
 }
 
-void record_list_read(const char *dir, struct record_list *out)
+/* The records in dir whose file names start with one of prefixes, and
+ * whose kind is a timer's exactly when timers: a job's record that says it
+ * is a timer's (or the other way) is not what its name promises. */
+static void list_read(const char *dir, const char *const *prefixes, bool timers,
+                      struct record_list *out)
 {
 	memset(out, 0, sizeof(*out));
 	strvec_init(&out->warnings);
@@ -549,9 +562,10 @@ void record_list_read(const char *dir, struct record_list *out)
 	const struct dirent *de;
 	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name);
-		if ((!strncmp(de->d_name, "pull-", 5) || !strncmp(de->d_name, "push-", 5)) &&
-		    n > 5 && !strcmp(de->d_name + n - 5, ".json"))
-			strvec_push(&names, de->d_name);
+		for (const char *const *p = prefixes; *p; p++)
+			if (!strncmp(de->d_name, *p, strlen(*p)) && n > strlen(*p) + 5 &&
+			    !strcmp(de->d_name + n - 5, ".json"))
+				strvec_push(&names, de->d_name);
 	}
 	strvec_sort_unique(&names);
 	out->v = xcalloc(names.n + 1, sizeof(*out->v));
@@ -559,6 +573,10 @@ void record_list_read(const char *dir, struct record_list *out)
 		struct record *r = &out->v[out->n];
 		struct zerr e = ZERR_INIT;
 		int ret = record_read_at(dirfd(d), names.v[i], r, &e);
+		if (ret == 0 && record_kind_is_timer(r->kind) != timers) {
+			record_free(r);
+			ret = -ENOMSG;
+		}
 		if (ret == -ENOMSG)
 			strvec_pushf(&out->warnings, "run record '%s/%s' is not a zkeep run record",
 			             dir, names.v[i]);
@@ -573,6 +591,16 @@ void record_list_read(const char *dir, struct record_list *out)
 	}
 	strvec_clear(&names);
 	closedir(d);
+}
+
+void record_list_read(const char *dir, struct record_list *out)
+{
+	list_read(dir, (const char *const[]){"pull-", "push-", NULL}, false, out);
+}
+
+void record_timer_list_read(const char *dir, struct record_list *out)
+{
+	list_read(dir, (const char *const[]){"timer-", NULL}, true, out);
 }
 
 void record_list_free(struct record_list *l)

@@ -56,6 +56,15 @@
  * version is refused, not
  * guessed at. A record read and written again is written as version 1.
  *
+ * Timer records: the snapshot and prune timers (`zkeep snapshot --type
+ * INTERVAL`, `zkeep prune`) write one when they notify (a healthcheck_url
+ * in [snapshot]), so what their check was told is kept as a job's is:
+ * state_dir/timer-NAME.json, NAME "snapshot-INTERVAL" or "prune", kind
+ * "snapshot" or "prune", the same keys with no hosts, no keep (null) and
+ * no datasets ([]), result "ok" or "failed", notifications and
+ * notification_totals as above. They came within version 1: an older
+ * zkeep lists only {pull,push}-*.json and never sees them.
+ *
  * Reading takes what it can: a time or count outside 0..2^53 (or not a
  * number) is read as 0, "not known", with a warning in the record's
  * warnings naming the file and key, so no age, duration or rate computed
@@ -83,7 +92,9 @@
 
 #define RECORD_VERSION 1
 
-enum record_kind { RECORD_PULL, RECORD_PUSH };
+/* A job's run (pull, push), or a timer's (snapshot, prune: see "Timer
+ * records" above). */
+enum record_kind { RECORD_PULL, RECORD_PUSH, RECORD_SNAPSHOT, RECORD_PRUNE };
 
 /* A run as a whole. RECORD_RUN_UNKNOWN: missing or not known (read only). */
 enum record_run_result { RECORD_RUN_OK, RECORD_RUN_FAILED, RECORD_RUN_HELD, RECORD_RUN_UNKNOWN };
@@ -186,7 +197,9 @@ void record_carry_tallies(struct record *r, const struct record *prev);
 /* Frees everything r owns and zeroes it; a zeroed r is fine. */
 void record_free(struct record *r);
 
-/* "pull"/"push", "ok"/"failed"/"held"/"unknown",
+/* Whether k is a timer's (snapshot, prune). */
+bool record_kind_is_timer(enum record_kind k);
+/* "pull"/"push"/"snapshot"/"prune", "ok"/"failed"/"held"/"unknown",
  * "ok"/"up_to_date"/"failed"/"skipped"/"unknown". */
 const char *record_kind_name(enum record_kind k);
 const char *record_run_result_name(enum record_run_result r);
@@ -194,7 +207,8 @@ const char *record_result_name(enum record_result r);
 /* A dataset left replicated or up to date. */
 bool record_result_ok(enum record_result r);
 
-/* Appends state_dir/{pull,push}-NAME.json to path. */
+/* Appends state_dir/{pull,push}-NAME.json to path; a timer's record:
+ * state_dir/timer-NAME.json. */
 void record_path(struct buf *path, const char *state_dir, enum record_kind kind, const char *job);
 
 /* The record as version 1 JSON (a new reference). */
@@ -239,6 +253,9 @@ struct record_list {
 	struct strvec warnings; /* the files left out, and each record's own */
 };
 void record_list_read(const char *dir, struct record_list *out);
+/* The same for the timers' records (timer-*.json): only records of a
+ * timer's kind, as record_list_read only takes a job's. */
+void record_timer_list_read(const char *dir, struct record_list *out);
 void record_list_free(struct record_list *l);
 
 #endif

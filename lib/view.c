@@ -103,6 +103,7 @@ void view_put(struct view *v)
 	free(v->backups);
 	free(v->skips);
 	record_list_free(&v->runs);
+	record_list_free(&v->timers);
 	for (int i = 0; i < ZK_N_INTERVALS; i++)
 		json_decref(v->snap_hooks[i]);
 	for (size_t i = 0; i < v->n_locks; i++) {
@@ -125,6 +126,11 @@ const struct view_dataset *view_dataset(const struct view *v, const char *name)
 {
 	const struct policy_dataset *pd = policy_index_find(&v->ix, name);
 	return pd ? &v->ds[pd - v->ix.v] : NULL;
+}
+
+const struct record *view_notifier(const struct view *v, size_t i)
+{
+	return i < v->runs.n ? &v->runs.v[i] : &v->timers.v[i - v->runs.n];
 }
 
 const struct view_pool *view_pool(const struct view *v, const char *name)
@@ -234,6 +240,9 @@ static void read_runs(struct view *v)
 	record_list_read(v->cfg->state_dir, &v->runs);
 	for (size_t i = 0; i < v->runs.warnings.n; i++)
 		warn(v, "%s", v->runs.warnings.v[i]);
+	record_timer_list_read(v->cfg->state_dir, &v->timers);
+	for (size_t i = 0; i < v->timers.warnings.n; i++)
+		warn(v, "%s", v->timers.warnings.v[i]);
 }
 
 /* What the last snapshot run with hooks of each interval recorded. */

@@ -127,6 +127,8 @@ struct view {
 	struct view_dataset *ds; /* ix.n of them, same order (sorted by name) */
 
 	struct record_list runs; /* the run records in state_dir (lib/record.h) */
+	/* the snapshot and prune timers' records (what their check was told) */
+	struct record_list timers;
 	/* the snapshot hooks' last outcomes per interval (autosnap_hook_state_name),
 	 * NULL where no run with hooks wrote one */
 	json_t *snap_hooks[ZK_N_INTERVALS];
@@ -186,6 +188,9 @@ void view_put(struct view *v); /* NULL is fine */
 /* Lookups (binary search where the data is sorted). */
 const struct view_dataset *view_dataset(const struct view *v, const char *name);
 const struct view_pool *view_pool(const struct view *v, const char *name);
+/* The i-th record that notifies: the jobs' runs, then the timers'
+ * (i < runs.n + timers.n), for what every channel was told. */
+const struct record *view_notifier(const struct view *v, size_t i);
 
 /* A pool with read, write or checksum errors on a vdev, or a scan that
  * found errors. */

@@ -9,7 +9,8 @@
 # within the 15 s deadline with its exit code; a hook that hangs is killed
 # after hook_timeout; a secret file open to others is refused; the
 # results in the record's notifications; `zkeep snapshot`'s [snapshot]
-# healthcheck_url. The successful path: tests/it/t_notify.sh.
+# healthcheck_url and the timer's record of it. The successful path:
+# tests/it/t_notify.sh.
 . "$(dirname "$0")/lib/common.sh"
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 rec=$top/tests/it/http_recorder.py
@@ -237,6 +238,20 @@ log = [json.loads(l) for l in open(sys.argv[1])]
 assert [r["path"] for r in log] == ["/ping/host-1/start", "/ping/host-1/fail"], log
 assert log[1]["body"] == "snapshot hourly: failed\n", log[1]
 PY
+# what the check was told, kept in the timer's record for /metrics and
+# zkeep status (timer-snapshot-hourly.json), totals carried run to run
+"$zk" snapshot --type hourly --config "$d/s.conf" >/dev/null 2>&1 || true
+python3 - "$d/state/timer-snapshot-hourly.json" <<'PY' || fail "the snapshot timer's record (above)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["kind"] == "snapshot" and r["job"] == "snapshot-hourly", r
+assert r["result"] == "failed" and r["datasets"] == [], r
+assert [(n["channel"], n["ok"]) for n in r["notifications"]] == [
+    ("healthcheck_start", True), ("healthcheck", True)], r
+assert r["notification_totals"] == {
+    c: {"sent": 2, "failed": 0} for c in ("healthcheck_start", "healthcheck")}, r
+PY
+[ ! -e "$d/state/pull-snapshot-hourly.json" ] || fail "a timer's record under a job's name"
 # --dry-run tells no one
 : >"$d/snap.log"
 "$zk" snapshot --type hourly --dry-run --config "$d/s.conf" >/dev/null 2>&1 || true

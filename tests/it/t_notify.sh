@@ -6,7 +6,8 @@
 # signature recomputed with Python's hmac, on_success run (argv without a
 # shell: its words arrive as given) with the record on stdin and ZKEEP_* in
 # its environment, on_failure not run; the results in the record, in
-# /metrics and (a failing channel) in `zkeep status`. Failures, retries and
+# /metrics and (a failing channel) in `zkeep status`, the snapshot and
+# prune timers' checks too. Failures, retries and
 # the deadline: tests/host/t_notify.sh.
 . ./lib.sh
 
@@ -128,4 +129,9 @@ n = {x["channel"]: x for x in json.loads(sys.argv[1])["notifications"]}
 assert n["webhook"]["ok"] is False and n["webhook"]["job"] == "c1", n
 assert n["webhook"]["attempts"] >= 2, n
 assert n["on_success"]["ok"] is True, n
+# the snapshot and prune timers' checks, from their records (timer-*.json)
+t = {(x["job"], x["kind"], x["channel"]): x["ok"]
+     for x in json.loads(sys.argv[1])["notifications"] if x["job"] != "c1"}
+assert t == {(j, k, c): True for j, k in (("snapshot-hourly", "snapshot"), ("prune", "prune"))
+             for c in ("healthcheck_start", "healthcheck")}, t
 PY

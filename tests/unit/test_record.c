@@ -571,6 +571,68 @@ static void test_list(void **state)
 	buf_free(&p);
 }
 
+/* A timer's record (what a snapshot or prune run's check was told) is
+ * written as timer-NAME.json and listed only with the timers' records; a
+ * file whose kind is not what its name promises is said, not taken. */
+static void test_timer_records(void **state)
+{
+	(void)state;
+	struct buf p = BUF_INIT, path = BUF_INIT, w = BUF_INIT;
+	struct zerr e = ZERR_INIT;
+	subdir("timers", &p);
+	put_fixture(p.s, "pull-h.json");
+	struct record r;
+	record_init(&r, RECORD_SNAPSHOT, "snapshot-hourly");
+	r.start = 1795680000;
+	r.end = 1795680004;
+	r.result = RECORD_RUN_FAILED;
+	record_add_note(&r, "healthcheck", false, "HTTP 503", 1795680005, 3);
+	record_tally(&r, "healthcheck", 4, 1);
+	assert_int_equal(record_write(p.s, &r, &e), 0);
+	record_free(&r);
+	record_path(&path, p.s, RECORD_PRUNE, "prune");
+	buf_addf(&w, "%s/timer-prune.json", p.s);
+	assert_string_equal(path.s, w.s);
+	put(p.s, "timer-pull.json", "{\"job\": \"x\", \"kind\": \"pull\", \"datasets\": []}", 44);
+	put(p.s, "pull-snap.json", "{\"job\": \"x\", \"kind\": \"snapshot\", \"datasets\": []}",
+	    48);
+
+	struct record_list l;
+	record_timer_list_read(p.s, &l);
+	assert_int_equal(l.n, 1);
+	const struct record *t = &l.v[0];
+	assert_int_equal(t->kind, RECORD_SNAPSHOT);
+	assert_true(record_kind_is_timer(t->kind));
+	assert_string_equal(record_kind_name(t->kind), "snapshot");
+	assert_string_equal(t->job, "snapshot-hourly");
+	assert_int_equal(t->result, RECORD_RUN_FAILED);
+	assert_int_equal(t->start, 1795680000);
+	assert_int_equal(t->n_notes, 1);
+	assert_string_equal(t->notes[0].error, "HTTP 503");
+	assert_int_equal(t->notes[0].attempts, 3);
+	assert_int_equal(t->n_tallies, 1);
+	assert_int_equal(t->tallies[0].sent, 4);
+	assert_int_equal(t->tallies[0].failed, 1);
+	assert_int_equal(t->n_datasets, 0);
+	assert_int_equal(l.warnings.n, 1);
+	buf_reset(&w);
+	buf_addf(&w, "run record '%s/timer-pull.json' is not a zkeep run record", p.s);
+	assert_string_equal(l.warnings.v[0], w.s);
+	record_list_free(&l);
+
+	record_list_read(p.s, &l); /* the jobs' records: no timer among them */
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].job, "h");
+	assert_int_equal(l.warnings.n, 1);
+	buf_reset(&w);
+	buf_addf(&w, "run record '%s/pull-snap.json' is not a zkeep run record", p.s);
+	assert_string_equal(l.warnings.v[0], w.s);
+	record_list_free(&l);
+	buf_free(&w);
+	buf_free(&path);
+	buf_free(&p);
+}
+
 /* The "runs" of /api/v1/backups for a state directory of records. */
 static char *api_runs(struct zk_config *cfg, const char *state_dir, struct view **vp)
 {
@@ -695,6 +757,7 @@ int main(void)
 	    cmocka_unit_test(test_not_utf8),
 	    cmocka_unit_test(test_lock_held),
 	    cmocka_unit_test(test_list),
+	    cmocka_unit_test(test_timer_records),
 	    cmocka_unit_test(test_api_unchanged),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

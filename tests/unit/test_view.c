@@ -372,6 +372,19 @@ static void test_metrics_seed_lock(void **state)
 	buf_free(&want);
 }
 
+/* m has the notification family's sample for job, kind and channel. */
+static void has_note_sample(const char *m, const char *family, const char *job, const char *kind,
+                            const char *channel, long long value)
+{
+	struct buf line = BUF_INIT;
+	buf_addf(&line,
+	         "%s{hostname=\"host\\\"1\",backup_job=\"%s\",kind=\"%s\",channel=\"%s\"} "
+	         "%lld\n",
+	         family, job, kind, channel, value);
+	has(m, line.s);
+	buf_free(&line);
+}
+
 /* What the last run's notifications did (its record's notifications):
  * a gauge per channel of success, time and attempts; and the totals over
  * the job's runs (notification_totals) as two counters per channel. */
@@ -405,16 +418,44 @@ static void test_metrics_notifications(void **state)
 	};
 	has(m, "# TYPE zkeep_notifications_sent_total counter\n");
 	has(m, "# TYPE zkeep_notifications_failed_total counter\n");
-	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		struct buf line = BUF_INIT;
-		buf_addf(&line,
-		         "%s{hostname=\"host\\\"1\",backup_job=\"fixt-host\",kind=\"pull\","
-		         "channel=\"%s\"} %lld\n",
-		         want[i].family, want[i].channel, want[i].value);
-		has(m, line.s);
-		buf_free(&line);
-	}
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		has_note_sample(m, want[i].family, "fixt-host", "pull", want[i].channel,
+		                want[i].value);
 	buf_free(&rec);
+}
+
+/* A snapshot or prune timer's record (what its check was told, written by
+ * zkeep snapshot and zkeep prune) gives the same families as a job's, the
+ * timer's name as backup_job and its kind; a job's families are not
+ * disturbed by it (no freshness or dataset series for a timer). */
+static void test_metrics_timer_notifications(void **state)
+{
+	struct fx *f = *state;
+	write_file(f, "timer-snapshot-hourly.json",
+	           "{\"version\": 1, \"job\": \"snapshot-hourly\", \"kind\": \"snapshot\","
+	           " \"start\": 1795679000, \"end\": 1795679004, \"result\": \"failed\","
+	           " \"error\": null, \"keep\": null, \"datasets\": [], \"notifications\":"
+	           " [{\"channel\": \"healthcheck\", \"ok\": false, \"error\": \"HTTP 503\","
+	           " \"at\": 1795679005, \"attempts\": 3}], \"notification_totals\":"
+	           " {\"healthcheck\": {\"sent\": 7, \"failed\": 1}}}");
+	build(f, NULL, &f->v);
+	const char *m = f->v->metrics.s;
+	static const struct {
+		const char *family;
+		long long value;
+	} want[] = {
+	    {"zkeep_notification_success", 0},
+	    {"zkeep_notification_timestamp_seconds", 1795679005},
+	    {"zkeep_notification_attempts", 3},
+	    {"zkeep_notifications_sent_total", 7},
+	    {"zkeep_notifications_failed_total", 1},
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		has_note_sample(m, want[i].family, "snapshot-hourly", "snapshot", "healthcheck",
+		                want[i].value);
+	assert_null(strstr(m, "zfs_backup_last_success_timestamp_seconds{hostname=\"host\\\"1\","
+	                      "backup_job=\"snapshot-hourly\""));
+	assert_int_equal(f->v->warnings.n, 0);
 }
 
 /* The snapshot hooks' state file (as zkeep snapshot writes it) becomes
@@ -1316,6 +1357,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_metrics, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_metrics_seed_lock, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_metrics_notifications, setup23, teardown),
+	    cmocka_unit_test_setup_teardown(test_metrics_timer_notifications, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_metrics_snapshot_hooks, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_backups_carry_success, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_record_numbers_out_of_range, setup23, teardown),

@@ -77,6 +77,96 @@ void view_scan_parse(const char *scan, struct view_scan *out)
 	}
 }
 
+/* ---- bodies rendered once per view ----------------------------------- */
+
+/* Open addressing on (kind, index); bodies are allocated one by one so a
+ * pointer handed out stays valid when the table grows. */
+struct view_bodies {
+	pthread_mutex_t mu;
+	struct body_slot {
+		uint64_t key; /* 0: empty; else the key + 1 */
+		struct view_body *b;
+	} * slots;
+	size_t cap, n; /* cap a power of two, n < cap / 2 */
+	size_t rendered;
+};
+
+static struct view_bodies *bodies_new(void)
+{
+	struct view_bodies *c = xcalloc(1, sizeof(*c));
+	pthread_mutex_init(&c->mu, NULL);
+	c->cap = 16;
+	c->slots = xcalloc(c->cap, sizeof(*c->slots));
+	return c;
+}
+
+static void bodies_free(struct view_bodies *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->slots[i].b) {
+			buf_free(&c->slots[i].b->text);
+			free(c->slots[i].b);
+		}
+	free(c->slots);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+static struct body_slot *body_slot(struct body_slot *slots, size_t cap, uint64_t key)
+{
+	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
+	while (slots[i].key && slots[i].key != key)
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+static void bodies_grow(struct view_bodies *c)
+{
+	size_t cap = c->cap * 2;
+	struct body_slot *slots = xcalloc(cap, sizeof(*slots));
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->slots[i].key)
+			*body_slot(slots, cap, c->slots[i].key) = c->slots[i];
+	free(c->slots);
+	c->slots = slots;
+	c->cap = cap;
+}
+
+const struct view_body *view_body(const struct view *v, unsigned kind, size_t index,
+                                  view_render_fn *fn, const void *cls)
+{
+	struct view_bodies *c = v->bodies;
+	uint64_t key = (((uint64_t)(kind & 0xffff) << 48) | (uint64_t)index) + 1;
+	pthread_mutex_lock(&c->mu);
+	struct body_slot *s = body_slot(c->slots, c->cap, key);
+	if (!s->key) {
+		struct view_body *b = xcalloc(1, sizeof(*b));
+		buf_init(&b->text);
+		fn(v, kind, index, cls, b);
+		c->rendered++;
+		if (2 * (c->n + 1) >= c->cap) {
+			bodies_grow(c);
+			s = body_slot(c->slots, c->cap, key);
+		}
+		s->key = key;
+		s->b = b;
+		c->n++;
+	}
+	const struct view_body *b = s->b;
+	pthread_mutex_unlock(&c->mu);
+	return b;
+}
+
+size_t view_bodies_rendered(const struct view *v)
+{
+	pthread_mutex_lock(&v->bodies->mu);
+	size_t n = v->bodies->rendered;
+	pthread_mutex_unlock(&v->bodies->mu);
+	return n;
+}
+
 /* ---- references ------------------------------------------------------ */
 
 struct view *view_ref(struct view *v)
@@ -115,6 +205,7 @@ void view_put(struct view *v)
 	strvec_clear(&v->warnings);
 	buf_free(&v->metrics);
 	gz_prefix_free(&v->metrics_gz);
+	bodies_free(v->bodies);
 	free(v->hostname);
 	free(v);
 }
@@ -414,6 +505,7 @@ int view_build(const struct view_opts *o, const struct view_texts *t, const stru
 	strvec_init(&v->warnings);
 	buf_init(&v->metrics);
 	gz_prefix_init(&v->metrics_gz);
+	v->bodies = bodies_new();
 	int r = parse_all(v, t, e);
 	if (r < 0) {
 		view_put(v);

@@ -27,7 +27,8 @@
  * holder's mutex (view_holder_get) and drop it when done (view_put), so a
  * reader never sees a half-built view and an old view lives until its last
  * reader lets go. Nothing in a view may be written after view_collect
- * returns.
+ * returns, except its cache of rendered bodies (view_body), which fills
+ * under its own lock and never changes a body once rendered.
  *
  * Ownership: every pointer inside a view points into memory the view owns,
  * except cfg, which must outlive every view built from it.
@@ -110,6 +111,8 @@ struct view_lock {
 	time_t since;
 };
 
+struct view_bodies;
+
 struct view {
 	int refs; /* see view_holder */
 	const struct zk_config *cfg;
@@ -137,6 +140,7 @@ struct view {
 	struct view_lock *locks;
 	size_t n_locks;
 
+	struct view_bodies *bodies;  /* view_body's cache (its own lock) */
 	unsigned since_full;         /* collections since the last full snapshot listing */
 	struct strvec warnings;      /* partial failures of this collection */
 	struct buf metrics;          /* /metrics for this view, rendered once (view_opts) */
@@ -182,6 +186,32 @@ int view_build(const struct view_opts *o, const struct view_texts *t, const stru
 
 struct view *view_ref(struct view *v);
 void view_put(struct view *v); /* NULL is fine */
+
+/* ---- bodies rendered once per view ----------------------------------- */
+
+/* A response body that depends on nothing but the view and a key, so
+ * every request for that key can be given the same bytes (lib/api decides
+ * what the bodies are; the view only keeps them). */
+struct view_body {
+	int status;
+	struct buf text;
+};
+typedef void view_render_fn(const struct view *v, unsigned kind, size_t index, const void *cls,
+                            struct view_body *out);
+/* The body for the key (kind, index), kind < 65536 (the caller's numbering,
+ * index e.g. a pool's or dataset's position in v): rendered by
+ * fn(v, kind, index, cls, out), out->text empty, on the first call for
+ * that key, and the same body returned by every later call without
+ * calling fn. Thread-safe: a first render holds the view's cache lock, so
+ * concurrent first requests wait for it instead of rendering twice. The
+ * body is the view's; the caller must hold a reference to v while it uses
+ * it. Keys should name only what exists in v (an index of a pool or
+ * dataset), so that what clients ask cannot grow the cache. */
+const struct view_body *view_body(const struct view *v, unsigned kind, size_t index,
+                                  view_render_fn *fn, const void *cls);
+/* How many bodies v has rendered so far (tests: a second request for a
+ * key renders nothing). */
+size_t view_bodies_rendered(const struct view *v);
 
 /* Lookups (binary search where the data is sorted). */
 const struct view_dataset *view_dataset(const struct view *v, const char *name);

@@ -9,9 +9,11 @@
  *   zpool status -p POOL                 per pool (health, scan, vdev errors)
  *   zpool iostat -v POOL                 per pool, kept as text
  *   zfs list -Hp ... -t fs,vol,snap,bookmark  every dataset, snapshot and bookmark
- *     (on OpenZFS >= 2.2, with a previous view: the datasets, then the
- *     snapshots of those whose snapshots_changed moved; see VIEW_FULL_EVERY)
  *   zfs get -Hp ... -t fs,vol all        every property of every dataset
+ * On OpenZFS >= 2.2, with a previous view, the two zfs calls are instead
+ * one listing of the datasets, then the snapshots and properties only of
+ * the datasets that changed (view_incr_plan), the rest carried over from
+ * the previous view by copying; see VIEW_FULL_EVERY.
  * and reads, without running anything, the run records in state_dir
  * ({pull,push}-NAME.json) and the lock files of the configured jobs.
  *
@@ -147,9 +149,10 @@ struct view {
 	struct gz_prefix metrics_gz; /* the same, gzipped (lib/gz.h); empty unless asked for */
 };
 
-/* On OpenZFS >= 2.2 a collection re-reads the snapshots only of datasets
- * whose snapshots_changed moved; every VIEW_FULL_EVERY-th lists all (the
- * used of carried-over snapshots moves as their datasets diverge). */
+/* On OpenZFS >= 2.2 a collection re-reads the snapshots and properties
+ * only of datasets that changed (view_incr_plan); every VIEW_FULL_EVERY-th
+ * lists and reads all (the used of carried-over snapshots moves as their
+ * datasets diverge; a property may be set without any space moving). */
 #define VIEW_FULL_EVERY 10
 
 struct view_opts {
@@ -171,6 +174,29 @@ struct view_opts {
  * out or printing what does not parse) a negative errno and e. */
 int view_collect(const struct view_opts *o, const struct view *prev, struct view **out,
                  struct zerr *e);
+
+/* What an incremental collection (OpenZFS >= 2.2, a previous view)
+ * reads again and what it carries over from the previous view. */
+struct view_incr {
+	/* datasets whose snapshots_changed moved (or that prev lacks, or whose
+	 * change falls in the second prev's collection started): their
+	 * snapshots are listed again */
+	struct strvec relist;
+	/* those, and the datasets whose used or referenced moved: their
+	 * `zfs get all` is run again (written moves only with one of them) */
+	struct strvec reread;
+	/* prev's snapshot rows of the other datasets, as `zfs list -Hp` with
+	 * cols prints them; prev's property rows of the datasets not reread,
+	 * as `zfs get -Hp -o name,property,value,source` prints them, but
+	 * available from the new listing (it moves with any write to the pool) */
+	struct buf list, props;
+};
+/* Decides from prev and the new listing of every dataset (datasets, with
+ * snapshots_changed) what to read again; out is initialised here and
+ * released with view_incr_free. Pure: runs nothing. */
+void view_incr_plan(const struct view *prev, const struct zfs_list *datasets, unsigned cols,
+                    struct view_incr *out);
+void view_incr_free(struct view_incr *p);
 
 /* Builds a view from outputs already captured (the unit tests' fixtures);
  * NULL texts are treated as empty output. status and iostat are indexed

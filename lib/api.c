@@ -504,7 +504,7 @@ static void snapshots_stream(const struct view *v, enum stream_shape shape, size
  * zkeep's age-aware compliance follows under its own names: per dataset
  * fresh, compliant and newest per interval, and summary.compliant_datasets
  * (every interval compliant: all its snapshots, the newest fresh). */
-static void compliance_report(const struct api_ctx *c, struct http_response *res)
+static void compliance_report(const struct view *v, const char *hostname, struct http_response *res)
 {
 	static const struct autosnap_member seed[] = {{"counts", AUTOSNAP_COUNT},
 	                                              {"retention", AUTOSNAP_RETENTION},
@@ -512,7 +512,6 @@ static void compliance_report(const struct api_ctx *c, struct http_response *res
 	static const struct autosnap_member own[] = {{"fresh", AUTOSNAP_FRESH},
 	                                             {"compliant", AUTOSNAP_COMPLIANT},
 	                                             {"newest", AUTOSNAP_NEWEST}};
-	const struct view *v = c->v;
 	json_t *list = json_array(), *low = json_array();
 	size_t total_snaps = 0, n = 0, n_pos = 0, n_compliant = 0;
 	long long sum_pos = 0;
@@ -555,7 +554,7 @@ static void compliance_report(const struct api_ctx *c, struct http_response *res
 	                            "low_compliance_count", (json_int_t)json_array_size(low),
 	                            "compliant_datasets", (json_int_t)n_compliant);
 	reply(res, 200,
-	      json_pack("{s:s, s:o, s:o, s:o, s:{s:o}}", "hostname", c->hostname, "timestamp",
+	      json_pack("{s:s, s:o, s:o, s:o, s:{s:o}}", "hostname", hostname, "timestamp",
 	                iso(v->collected), "datasets", list, "summary", summary, "alerts",
 	                "low_compliance_datasets", low));
 }
@@ -925,6 +924,105 @@ static void log_tail(const struct api_ctx *c, const char *name, const char *line
 	pthread_mutex_unlock(&log_mu);
 }
 
+/* ---- bodies rendered once per view ------------------------------------ */
+
+/* What view_body keys mean here: one kind per route whose body depends on
+ * the view and the path only, the index a pool's or dataset's position in
+ * the view (0 for the lists). */
+enum body_kind {
+	BODY_POOLS,
+	BODY_POOL,
+	BODY_POOL_STATUS,
+	BODY_POOL_IOSTAT,
+	BODY_DATASETS,
+	BODY_DATASET,
+	BODY_SNAPSHOTS,         /* the compliance report */
+	BODY_SNAPSHOTS_GROUP,   /* /api/v1/snapshots/{path} */
+	BODY_DATASET_SNAPSHOTS, /* /api/v1/datasets/{path}/snapshots */
+};
+
+/* The whole of a one-dataset snapshot list (dataset i of v, as shape) in
+ * out: the stream's pieces, written at once since the text is kept. */
+static void stream_whole(const struct view *v, enum stream_shape shape, size_t i, struct buf *out)
+{
+	/* not referenced: the caller holds v for as long as this runs */
+	struct api_stream s = {
+	    .v = (struct view *)v, .shape = shape, .first = i, .i = i, .end = i + 1, .pend = *out};
+	while (!s.done)
+		stream_step(&s);
+	*out = s.pend;
+}
+
+/* view_render_fn: the same functions that answered each request before,
+ * once per view. cls is the site's hostname, constant for the process. */
+static void render_body(const struct view *v, unsigned kind, size_t i, const void *cls,
+                        struct view_body *out)
+{
+	struct http_response res = {500, "application/json", BUF_INIT, NULL, NULL};
+	const struct view_pool *p = kind <= BODY_POOL_IOSTAT ? &v->vpools[i] : NULL;
+	switch ((enum body_kind)kind) {
+	case BODY_POOLS:
+		pools(v, &res);
+		break;
+	case BODY_POOL:
+		reply(&res, 200, pool_json(p->zp));
+		break;
+	case BODY_POOL_STATUS:
+		pool_status(p, &res);
+		break;
+	case BODY_POOL_IOSTAT: /* the seed's text: its iostat call failed */
+		if (!p->iostat)
+			http_error(&res, 404, "Could not get I/O stats for pool '%s'", p->zp->name);
+		else
+			reply(&res, 200,
+			      json_pack("{s:s, s:s}", "pool", p->zp->name, "iostat", p->iostat));
+		break;
+	case BODY_DATASETS:
+		datasets(v, &res);
+		break;
+	case BODY_DATASET:
+		dataset(&v->ds[i], &res);
+		break;
+	case BODY_SNAPSHOTS:
+		compliance_report(v, cls, &res);
+		break;
+	case BODY_SNAPSHOTS_GROUP:
+	case BODY_DATASET_SNAPSHOTS:
+		res.status = 200;
+		stream_whole(v, kind == BODY_SNAPSHOTS_GROUP ? SHAPE_GROUP : SHAPE_DATASET, i,
+		             &res.body);
+		break;
+	}
+	out->status = res.status;
+	out->text = res.body;
+}
+
+static void view_release(void *v)
+{
+	view_put(v);
+}
+
+/* Answers with the view's body for (kind, i), rendered on its first
+ * request: without a copy when c->share (the body holds a reference to
+ * the view until it is sent), else copied into res->body. */
+static void cached(const struct api_ctx *c, enum body_kind kind, size_t i,
+                   struct http_response *res)
+{
+	const struct view_body *b = view_body(c->v, kind, i, render_body, c->hostname);
+	res->status = b->status;
+	res->content_type = "application/json";
+	buf_reset(&res->body);
+	if (c->share) {
+		/* a reference, not a change: the view itself stays immutable */
+		res->shared_cls = view_ref((struct view *)c->v);
+		res->shared_free = view_release;
+		res->shared = b->text.s;
+		res->shared_len = b->text.len;
+	} else {
+		buf_add(&res->body, b->text.s, b->text.len);
+	}
+}
+
 /* ---- dispatch -------------------------------------------------------- */
 
 /* The seed's API version, which its clients may compare; zkeep's own
@@ -955,14 +1053,10 @@ static void health(const struct api_ctx *c, struct http_response *res)
  * from a CDN; zkeep serves the same document as one static page (no
  * script, so the page's Content-Security-Policy holds): each path with
  * its summary and description, and a link to the JSON. */
-static void docs(struct http_response *res)
+static void docs_render(struct buf *b)
 {
 	json_error_t je;
 	json_t *doc = json_loads(api_openapi_json, 0, &je);
-	struct buf *b = &res->body;
-	buf_reset(b);
-	res->status = 200;
-	res->content_type = "text/html; charset=utf-8";
 	buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	            "<title>");
 	ui_escape(b, json_string_value(json_object_get(json_object_get(doc, "info"), "title")));
@@ -994,6 +1088,31 @@ static void docs(struct http_response *res)
 	json_decref(doc);
 }
 
+/* The page depends on the built-in document only: rendered once for the
+ * process, on its first request. */
+static pthread_once_t docs_once = PTHREAD_ONCE_INIT;
+static struct buf docs_page = BUF_INIT;
+
+static void docs_init(void)
+{
+	docs_render(&docs_page);
+}
+
+/* Answers with text that lives as long as the process: without a copy when
+ * c->share. */
+static void static_body(const struct api_ctx *c, const char *text, size_t len,
+                        struct http_response *res)
+{
+	res->status = 200;
+	buf_reset(&res->body);
+	if (c->share) {
+		res->shared = text;
+		res->shared_len = len;
+	} else {
+		buf_add(&res->body, text, len);
+	}
+}
+
 void api_handle(const struct api_ctx *c, const struct http_route *r, const char *lines,
                 struct http_response *res)
 {
@@ -1022,15 +1141,15 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 		health(c, res);
 		return;
 	case ROUTE_DOCS:
-		docs(res);
+		pthread_once(&docs_once, docs_init);
+		res->content_type = "text/html; charset=utf-8";
+		static_body(c, docs_page.s, docs_page.len, res);
 		return;
 	case ROUTE_OPENAPI:
-		res->status = 200;
-		buf_reset(&res->body);
-		buf_adds(&res->body, api_openapi_json);
+		static_body(c, api_openapi_json, strlen(api_openapi_json), res);
 		return;
 	case ROUTE_POOLS:
-		pools(v, res);
+		cached(c, BODY_POOLS, 0, res);
 		return;
 	case ROUTE_POOL:
 	case ROUTE_POOL_STATUS:
@@ -1039,25 +1158,23 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 		p = view_pool(v, r->arg);
 		if (r->id == ROUTE_POOL && !p)
 			http_error(res, 404, "Pool '%s' not found", r->arg);
-		else if (r->id == ROUTE_POOL)
-			reply(res, 200, pool_json(p->zp));
 		else if (r->id == ROUTE_POOL_STATUS && !p)
 			http_error(res, 404, "Could not get status for pool '%s'", r->arg);
-		else if (r->id == ROUTE_POOL_STATUS)
-			pool_status(p, res);
-		else if (!p || !p->iostat)
+		else if (!p)
 			http_error(res, 404, "Could not get I/O stats for pool '%s'", r->arg);
 		else
-			reply(res, 200,
-			      json_pack("{s:s, s:s}", "pool", p->zp->name, "iostat", p->iostat));
+			cached(c,
+			       r->id == ROUTE_POOL          ? BODY_POOL
+			       : r->id == ROUTE_POOL_STATUS ? BODY_POOL_STATUS
+			                                    : BODY_POOL_IOSTAT,
+			       (size_t)(p - v->vpools), res);
 		return;
 	case ROUTE_DATASETS:
-		datasets(v, res);
+		cached(c, BODY_DATASETS, 0, res);
 		return;
 	case ROUTE_DATASET_SNAPSHOTS:
 		if ((d = view_dataset(v, r->arg))) {
-			snapshots_stream(v, SHAPE_DATASET, (size_t)(d - v->ds),
-			                 (size_t)(d - v->ds) + 1, res);
+			cached(c, BODY_DATASET_SNAPSHOTS, (size_t)(d - v->ds), res);
 			return;
 		}
 		{ /* not a dataset: maybe the dataset ".../snapshots" itself */
@@ -1067,26 +1184,25 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 			buf_free(&full);
 		}
 		if (d)
-			dataset(d, res);
+			cached(c, BODY_DATASET, (size_t)(d - v->ds), res);
 		else
 			http_error(res, 404, "Dataset '%s' not found", r->arg);
 		return;
 	case ROUTE_DATASET:
 		if ((d = view_dataset(v, r->arg)))
-			dataset(d, res);
+			cached(c, BODY_DATASET, (size_t)(d - v->ds), res);
 		else
 			http_error(res, 404, "Dataset '%s' not found", r->arg);
 		return;
 	case ROUTE_SNAPSHOTS:
-		compliance_report(c, res);
+		cached(c, BODY_SNAPSHOTS, 0, res);
 		return;
 	case ROUTE_SNAPSHOTS_ALL:
 		snapshots_stream(v, SHAPE_ALL, 0, v->ix.n, res);
 		return;
 	case ROUTE_SNAPSHOTS_DATASET:
 		if ((d = view_dataset(v, r->arg))) {
-			snapshots_stream(v, SHAPE_GROUP, (size_t)(d - v->ds),
-			                 (size_t)(d - v->ds) + 1, res);
+			cached(c, BODY_SNAPSHOTS_GROUP, (size_t)(d - v->ds), res);
 		} else { /* the seed lists nothing for an unknown dataset: 200 */
 			res->status = 200;
 			buf_reset(&res->body);
@@ -1125,7 +1241,8 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 void api_serve(void *cls, const struct http_request *rq, struct http_response *res)
 {
 	const struct api_site *site = cls;
-	struct api_ctx c = {rq->v,          rq->st,      site->hostname, site->log_dir,
-	                    rq->now.tv_sec, rq->history, rq->accept,     rq->now.tv_nsec / 1000};
+	struct api_ctx c = {
+	    rq->v,       rq->st,     site->hostname,         site->log_dir, rq->now.tv_sec,
+	    rq->history, rq->accept, rq->now.tv_nsec / 1000, true};
 	api_handle(&c, rq->route, rq->lines, res);
 }

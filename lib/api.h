@@ -10,6 +10,7 @@
 #ifndef ZK_API_H
 #define ZK_API_H
 
+#include <stdbool.h>
 #include <time.h>
 
 #include "buf.h"
@@ -26,12 +27,16 @@ struct api_ctx {
 	const struct history *history; /* for /ui/; NULL: no sparklines */
 	const char *accept;            /* the request's Accept header, or NULL */
 	long now_usec;                 /* microseconds of now, for the seed's "now" times */
+	/* Bodies rendered once per view are handed over without a copy
+	 * (res->shared, lib/http); false: copied into res->body. */
+	bool share;
 };
 
-/* A body written as the client reads it: the snapshot lists, which built
- * whole would cost per request a jansson object per snapshot (at 50,000
- * snapshots, over 100 MB) and a copy of the text. It holds a reference
- * to its view, so a collection may swap the view meanwhile. */
+/* A body written as the client reads it: /api/v1/snapshots/_all, every
+ * snapshot of the host, which kept whole would hold the text of the whole
+ * host per view (about 330 bytes a snapshot). It holds a reference to its
+ * view, so a collection may swap the view meanwhile. The one-dataset lists
+ * are written with the same code, once per view (view_body). */
 struct api_stream;
 
 /* A streamed body (res->stream, with res->stream_read and stream_free

@@ -456,6 +456,13 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
 		sym_MHD_add_response_header(r, "Vary", "Accept-Encoding");
 		if (gzip)
 			sym_MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	} else if (res->shared) { /* a body rendered once per view: no copy */
+		struct MHD_IoVec iov = {res->shared, res->shared_len};
+		r = sym_MHD_create_response_from_iovec(&iov, 1, res->shared_free, res->shared_cls);
+		if (!r)
+			return MHD_NO; /* the caller releases it */
+		res->shared = NULL;
+		res->shared_free = NULL;
 	} else if (res->stream) { /* chunked, written as the client reads */
 		struct body_stream *b = xmalloc(sizeof(*b));
 		*b = (struct body_stream){res->stream, res->stream_read, res->stream_free};
@@ -615,6 +622,8 @@ reply:
 	/* not handed over: the response failed */
 	if (res.stream)
 		res.stream_free(res.stream);
+	if (res.shared_free)
+		res.shared_free(res.shared_cls);
 	metrics_resp_free(mr);
 	http_route_free(&r);
 	return ret;

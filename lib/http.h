@@ -112,6 +112,14 @@ struct http_response {
 	int retry_after; /* seconds for a Retry-After header, or 0 */
 	size_t (*stream_read)(void *stream, char *out, size_t max);
 	void (*stream_free)(void *stream);
+	/* When shared is set, the body is these bytes instead of body, sent
+	 * without a copy: a body rendered once per view (view_body). They stay
+	 * valid until shared_free(shared_cls) is called (NULL: static), once
+	 * the response is sent, or by the caller when it was not queued. */
+	const char *shared;
+	size_t shared_len;
+	void (*shared_free)(void *cls);
+	void *shared_cls;
 };
 
 /* A JSON error body {"detail": msg} (FastAPI's HTTPException). */

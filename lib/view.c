@@ -77,6 +77,96 @@ void view_scan_parse(const char *scan, struct view_scan *out)
 	}
 }
 
+/* ---- bodies rendered once per view ----------------------------------- */
+
+/* Open addressing on (kind, index); bodies are allocated one by one so a
+ * pointer handed out stays valid when the table grows. */
+struct view_bodies {
+	pthread_mutex_t mu;
+	struct body_slot {
+		uint64_t key; /* 0: empty; else the key + 1 */
+		struct view_body *b;
+	} * slots;
+	size_t cap, n; /* cap a power of two, n < cap / 2 */
+	size_t rendered;
+};
+
+static struct view_bodies *bodies_new(void)
+{
+	struct view_bodies *c = xcalloc(1, sizeof(*c));
+	pthread_mutex_init(&c->mu, NULL);
+	c->cap = 16;
+	c->slots = xcalloc(c->cap, sizeof(*c->slots));
+	return c;
+}
+
+static void bodies_free(struct view_bodies *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->slots[i].b) {
+			buf_free(&c->slots[i].b->text);
+			free(c->slots[i].b);
+		}
+	free(c->slots);
+	pthread_mutex_destroy(&c->mu);
+	free(c);
+}
+
+static struct body_slot *body_slot(struct body_slot *slots, size_t cap, uint64_t key)
+{
+	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 32) & (cap - 1);
+	while (slots[i].key && slots[i].key != key)
+		i = (i + 1) & (cap - 1);
+	return &slots[i];
+}
+
+static void bodies_grow(struct view_bodies *c)
+{
+	size_t cap = c->cap * 2;
+	struct body_slot *slots = xcalloc(cap, sizeof(*slots));
+	for (size_t i = 0; i < c->cap; i++)
+		if (c->slots[i].key)
+			*body_slot(slots, cap, c->slots[i].key) = c->slots[i];
+	free(c->slots);
+	c->slots = slots;
+	c->cap = cap;
+}
+
+const struct view_body *view_body(const struct view *v, unsigned kind, size_t index,
+                                  view_render_fn *fn, const void *cls)
+{
+	struct view_bodies *c = v->bodies;
+	uint64_t key = (((uint64_t)(kind & 0xffff) << 48) | (uint64_t)index) + 1;
+	pthread_mutex_lock(&c->mu);
+	struct body_slot *s = body_slot(c->slots, c->cap, key);
+	if (!s->key) {
+		struct view_body *b = xcalloc(1, sizeof(*b));
+		buf_init(&b->text);
+		fn(v, kind, index, cls, b);
+		c->rendered++;
+		if (2 * (c->n + 1) >= c->cap) {
+			bodies_grow(c);
+			s = body_slot(c->slots, c->cap, key);
+		}
+		s->key = key;
+		s->b = b;
+		c->n++;
+	}
+	const struct view_body *b = s->b;
+	pthread_mutex_unlock(&c->mu);
+	return b;
+}
+
+size_t view_bodies_rendered(const struct view *v)
+{
+	pthread_mutex_lock(&v->bodies->mu);
+	size_t n = v->bodies->rendered;
+	pthread_mutex_unlock(&v->bodies->mu);
+	return n;
+}
+
 /* ---- references ------------------------------------------------------ */
 
 struct view *view_ref(struct view *v)
@@ -116,6 +206,7 @@ void view_put(struct view *v)
 	strvec_clear(&v->warnings);
 	buf_free(&v->metrics);
 	gz_prefix_free(&v->metrics_gz);
+	bodies_free(v->bodies);
 	free(v->hostname);
 	free(v);
 }
@@ -423,6 +514,7 @@ int view_build(const struct view_opts *o, const struct view_texts *t, const stru
 	strvec_init(&v->warnings);
 	buf_init(&v->metrics);
 	gz_prefix_init(&v->metrics_gz);
+	v->bodies = bodies_new();
 	int r = parse_all(v, t, e);
 	if (r < 0) {
 		view_put(v);
@@ -508,20 +600,106 @@ static void format_row(struct buf *b, const struct zfs_obj *o, unsigned cols)
 	buf_addch(b, '\n');
 }
 
-#define RELIST_BATCH 256 /* dataset names per zfs list call */
+#define RELIST_BATCH 256 /* dataset names per zfs list or zfs get call */
 
-/* OpenZFS >= 2.2: list the datasets only, and the snapshots only of those
- * whose snapshots_changed moved since prev; the others' snapshot rows are
- * prev's, written back as text so one parse builds the view as always.
- * Snapshot rows carried over keep prev's used (which moves as the live
- * dataset diverges), so a full listing is made every VIEW_FULL_EVERY
- * collections. Bookmarks are not carried (only zkeep status counts them,
- * and it always lists in full). */
-static int list_incremental(const struct view_opts *o, const struct view *prev, unsigned cols,
-                            char **out, size_t *relisted, size_t *total, struct zerr *e)
+/* Whether prev's `zfs get all` rows of a dataset (was) no longer hold:
+ * prev has none, or its used or referenced moved (a collection re-reads
+ * the snapshots' datasets besides). written is not asked for: it moves
+ * only with one of them (a block written after the newest snapshot adds
+ * to referenced; one that replaces a snapshot's block adds to used), and
+ * listing it would cost a column on every dataset. */
+static bool props_moved(const struct zfs_obj *now, const struct view_dataset *was)
 {
-	struct strvec argv = STRVEC_INIT, changed = STRVEC_INIT;
-	struct buf text = BUF_INIT, b = BUF_INIT;
+	const struct zfs_obj *o = was->pd->obj;
+	return !was->props || now->used != o->used || now->referenced != o->referenced;
+}
+
+/* prev's `zfs get all` rows of a dataset (was) as zfs prints them, but
+ * available from the new listing (now): it moves with every write to the
+ * pool, so it would be stale on every dataset carried over. */
+static void carry_props(struct buf *b, const struct view_dataset *was, const struct zfs_obj *now)
+{
+	for (size_t i = 0; i < was->n_props; i++) {
+		const struct zfs_prop *p = &was->props[i];
+		buf_addf(b, "%s\t%s\t", now->name, p->property);
+		if (!strcmp(p->property, "available") && now->available != ZFS_NONE)
+			buf_addf(b, "%llu", (unsigned long long)now->available);
+		else
+			buf_adds(b, p->value);
+		buf_addf(b, "\t%s\n", p->source);
+	}
+}
+
+/* Runs cmd (a zfs list or get, less its dataset names) on names in
+ * batches of RELIST_BATCH, appending what each prints to out. */
+static int run_batched(const struct view_opts *o, const char *const *cmd,
+                       const struct strvec *names, struct buf *out, struct zerr *e)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct buf b = BUF_INIT;
+	int r = 0;
+	for (size_t i = 0; i < names->n && r == 0; i += RELIST_BATCH) {
+		strvec_pushv(&argv, cmd);
+		for (size_t k = i; k < names->n && k < i + RELIST_BATCH; k++)
+			strvec_push(&argv, names->v[k]);
+		buf_reset(&b);
+		r = host_run(o->host, (const char *const *)argv.v, &b, ZFS_OUTPUT_MAX,
+		             o->timeout_ms, e);
+		strvec_clear(&argv);
+		if (r == 0)
+			buf_add(out, b.s, b.len);
+	}
+	buf_free(&b);
+	return r;
+}
+
+void view_incr_plan(const struct view *prev, const struct zfs_list *datasets, unsigned cols,
+                    struct view_incr *out)
+{
+	strvec_init(&out->relist);
+	strvec_init(&out->reread);
+	buf_init(&out->list);
+	buf_init(&out->props);
+	for (size_t i = 0; i < datasets->n; i++) {
+		const struct zfs_obj *d = &datasets->v[i];
+		const struct view_dataset *was = view_dataset(prev, d->name);
+		/* seconds only: a change in the second prev's listing started may
+		 * not be in it, so that second counts as changed too */
+		if (!was || d->snapshots_changed == ZFS_NONE ||
+		    was->pd->obj->snapshots_changed != d->snapshots_changed ||
+		    d->snapshots_changed + 1 >= (uint64_t)prev->started) {
+			strvec_push(&out->relist, d->name);
+			strvec_push(&out->reread, d->name);
+			continue;
+		}
+		for (size_t k = 0; k < was->pd->snaps.n; k++)
+			format_row(&out->list, was->pd->snaps.v[k], cols);
+		if (props_moved(d, was))
+			strvec_push(&out->reread, d->name);
+		else
+			carry_props(&out->props, was, d);
+	}
+}
+
+void view_incr_free(struct view_incr *p)
+{
+	strvec_clear(&p->relist);
+	strvec_clear(&p->reread);
+	buf_free(&p->list);
+	buf_free(&p->props);
+}
+
+/* OpenZFS >= 2.2: list the datasets only, then what view_incr_plan says
+ * must be read again; the rest is prev's, written back as text so that
+ * one parse builds the view as always. A failed zfs get leaves out the
+ * properties of the datasets it was for (a warning, as in a full
+ * collection); *get_out is NULL when there are no properties at all. */
+static int collect_incremental(const struct view_opts *o, const struct view *prev, unsigned cols,
+                               char **list_out, char **get_out, struct view_incr *plan,
+                               size_t *total, struct zerr *e)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct buf b = BUF_INIT, text = BUF_INIT;
 	struct zfs_list dl = {0};
 	int r;
 	zfs_list_argv(&argv, ZFS_TYPE_DATASET, cols, true, NULL);
@@ -529,43 +707,28 @@ static int list_incremental(const struct view_opts *o, const struct view *prev, 
 	strvec_clear(&argv);
 	if (r < 0 || (r = zfs_list_parse(&dl, b.s, b.len, cols, e)) < 0)
 		goto out;
-	buf_add(&text, b.s, b.len);
 	*total = dl.n;
-	for (size_t i = 0; i < dl.n; i++) {
-		const struct zfs_obj *d = &dl.v[i];
-		const struct policy_dataset *pd = policy_index_find(&prev->ix, d->name);
-		/* seconds only: a change in the second prev's listing started may
-		 * not be in it, so that second counts as changed too */
-		if (!pd || d->snapshots_changed == ZFS_NONE ||
-		    pd->obj->snapshots_changed != d->snapshots_changed ||
-		    d->snapshots_changed + 1 >= (uint64_t)prev->started) {
-			strvec_push(&changed, d->name);
-			continue;
-		}
-		for (size_t k = 0; k < pd->snaps.n; k++)
-			format_row(&text, pd->snaps.v[k], cols);
-	}
-	*relisted = changed.n;
-	for (size_t i = 0; i < changed.n; i += RELIST_BATCH) {
-		zfs_list_argv(&argv, ZFS_TYPE_SNAPSHOT, cols, false, NULL);
-		strvec_pushv(&argv, (const char *const[]){"-d", "1", NULL});
-		for (size_t k = i; k < changed.n && k < i + RELIST_BATCH; k++)
-			strvec_push(&argv, changed.v[k]);
-		buf_reset(&b);
-		r = host_run(o->host, (const char *const *)argv.v, &b, ZFS_OUTPUT_MAX,
-		             o->timeout_ms, e);
-		strvec_clear(&argv);
-		if (r < 0)
-			goto out;
-		buf_add(&text, b.s, b.len);
-	}
-	*out = buf_detach(&text, NULL);
+	view_incr_plan(prev, &dl, cols, plan);
+	/* the datasets first, as a full listing has them */
+	buf_add(&text, b.s, b.len);
+	buf_add(&text, plan->list.s, plan->list.len);
+	zfs_list_argv(&argv, ZFS_TYPE_SNAPSHOT, cols, false, NULL);
+	strvec_pushv(&argv, (const char *const[]){"-d", "1", NULL});
+	r = run_batched(o, (const char *const *)argv.v, &plan->relist, &text, e);
+	strvec_clear(&argv);
+	if (r < 0)
+		goto out;
+	zfs_get_argv(&argv, "all", NULL);
+	struct zerr ge = ZERR_INIT;
+	if (run_batched(o, (const char *const *)argv.v, &plan->reread, &plan->props, &ge) < 0)
+		log_warn("%s", ge.msg);
+	*list_out = buf_detach(&text, NULL);
+	*get_out = plan->props.len ? buf_detach(&plan->props, NULL) : NULL;
 out:
 	zfs_list_free(&dl);
 	strvec_clear(&argv);
-	strvec_clear(&changed);
-	buf_free(&text);
 	buf_free(&b);
+	buf_free(&text);
 	return r;
 }
 
@@ -596,11 +759,16 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 	unsigned since_full = 0;
 	if (cols && prev && prev->caps.snapshots_changed &&
 	    prev->since_full + 1 < VIEW_FULL_EVERY) {
-		size_t relisted = 0, total = 0;
-		if ((r = list_incremental(o, prev, cols, &zlist, &relisted, &total, e)) < 0)
+		struct view_incr plan;
+		size_t total = 0;
+		r = collect_incremental(o, prev, cols, &zlist, &zget, &plan, &total, e);
+		if (r == 0)
+			log_debug("snapshots re-read for %zu of %zu datasets, properties for %zu",
+			          plan.relist.n, total, plan.reread.n);
+		view_incr_free(&plan);
+		if (r < 0)
 			goto out;
 		since_full = prev->since_full + 1;
-		log_debug("snapshots re-read for %zu of %zu datasets", relisted, total);
 	} else {
 		zfs_list_argv(&argv, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, cols,
 		              true, NULL);
@@ -608,8 +776,6 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 			goto out;
 		strvec_clear(&argv);
 		log_debug("snapshots listed in full");
-	}
-	{
 		struct zerr ge = ZERR_INIT;
 		strvec_pushv(&argv, (const char *const[]){"zfs", "get", "-Hp", "-o",
 		                                          "name,property,value,source", "-t",

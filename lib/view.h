@@ -9,9 +9,11 @@
  *   zpool status -p POOL                 per pool (health, scan, vdev errors)
  *   zpool iostat -v POOL                 per pool, kept as text
  *   zfs list -Hp ... -t fs,vol,snap,bookmark  every dataset, snapshot and bookmark
- *     (on OpenZFS >= 2.2, with a previous view: the datasets, then the
- *     snapshots of those whose snapshots_changed moved; see VIEW_FULL_EVERY)
  *   zfs get -Hp ... -t fs,vol all        every property of every dataset
+ * On OpenZFS >= 2.2, with a previous view, the two zfs calls are instead
+ * one listing of the datasets, then the snapshots and properties only of
+ * the datasets that changed (view_incr_plan), the rest carried over from
+ * the previous view by copying; see VIEW_FULL_EVERY.
  * and reads, without running anything, the run records in state_dir
  * ({pull,push}-NAME.json) and the lock files of the configured jobs.
  *
@@ -27,7 +29,8 @@
  * holder's mutex (view_holder_get) and drop it when done (view_put), so a
  * reader never sees a half-built view and an old view lives until its last
  * reader lets go. Nothing in a view may be written after view_collect
- * returns.
+ * returns, except its cache of rendered bodies (view_body), which fills
+ * under its own lock and never changes a body once rendered.
  *
  * Ownership: every pointer inside a view points into memory the view owns,
  * except cfg, which must outlive every view built from it.
@@ -110,6 +113,8 @@ struct view_lock {
 	time_t since;
 };
 
+struct view_bodies;
+
 struct view {
 	int refs; /* see view_holder */
 	const struct zk_config *cfg;
@@ -139,15 +144,17 @@ struct view {
 	struct view_lock *locks;
 	size_t n_locks;
 
+	struct view_bodies *bodies;  /* view_body's cache (its own lock) */
 	unsigned since_full;         /* collections since the last full snapshot listing */
 	struct strvec warnings;      /* partial failures of this collection */
 	struct buf metrics;          /* /metrics for this view, rendered once (view_opts) */
 	struct gz_prefix metrics_gz; /* the same, gzipped (lib/gz.h); empty unless asked for */
 };
 
-/* On OpenZFS >= 2.2 a collection re-reads the snapshots only of datasets
- * whose snapshots_changed moved; every VIEW_FULL_EVERY-th lists all (the
- * used of carried-over snapshots moves as their datasets diverge). */
+/* On OpenZFS >= 2.2 a collection re-reads the snapshots and properties
+ * only of datasets that changed (view_incr_plan); every VIEW_FULL_EVERY-th
+ * lists and reads all (the used of carried-over snapshots moves as their
+ * datasets diverge; a property may be set without any space moving). */
 #define VIEW_FULL_EVERY 10
 
 struct view_opts {
@@ -170,6 +177,29 @@ struct view_opts {
 int view_collect(const struct view_opts *o, const struct view *prev, struct view **out,
                  struct zerr *e);
 
+/* What an incremental collection (OpenZFS >= 2.2, a previous view)
+ * reads again and what it carries over from the previous view. */
+struct view_incr {
+	/* datasets whose snapshots_changed moved (or that prev lacks, or whose
+	 * change falls in the second prev's collection started): their
+	 * snapshots are listed again */
+	struct strvec relist;
+	/* those, and the datasets whose used or referenced moved: their
+	 * `zfs get all` is run again (written moves only with one of them) */
+	struct strvec reread;
+	/* prev's snapshot rows of the other datasets, as `zfs list -Hp` with
+	 * cols prints them; prev's property rows of the datasets not reread,
+	 * as `zfs get -Hp -o name,property,value,source` prints them, but
+	 * available from the new listing (it moves with any write to the pool) */
+	struct buf list, props;
+};
+/* Decides from prev and the new listing of every dataset (datasets, with
+ * snapshots_changed) what to read again; out is initialised here and
+ * released with view_incr_free. Pure: runs nothing. */
+void view_incr_plan(const struct view *prev, const struct zfs_list *datasets, unsigned cols,
+                    struct view_incr *out);
+void view_incr_free(struct view_incr *p);
+
 /* Builds a view from outputs already captured (the unit tests' fixtures);
  * NULL texts are treated as empty output. status and iostat are indexed
  * like the pools of zpool_text. */
@@ -184,6 +214,32 @@ int view_build(const struct view_opts *o, const struct view_texts *t, const stru
 
 struct view *view_ref(struct view *v);
 void view_put(struct view *v); /* NULL is fine */
+
+/* ---- bodies rendered once per view ----------------------------------- */
+
+/* A response body that depends on nothing but the view and a key, so
+ * every request for that key can be given the same bytes (lib/api decides
+ * what the bodies are; the view only keeps them). */
+struct view_body {
+	int status;
+	struct buf text;
+};
+typedef void view_render_fn(const struct view *v, unsigned kind, size_t index, const void *cls,
+                            struct view_body *out);
+/* The body for the key (kind, index), kind < 65536 (the caller's numbering,
+ * index e.g. a pool's or dataset's position in v): rendered by
+ * fn(v, kind, index, cls, out), out->text empty, on the first call for
+ * that key, and the same body returned by every later call without
+ * calling fn. Thread-safe: a first render holds the view's cache lock, so
+ * concurrent first requests wait for it instead of rendering twice. The
+ * body is the view's; the caller must hold a reference to v while it uses
+ * it. Keys should name only what exists in v (an index of a pool or
+ * dataset), so that what clients ask cannot grow the cache. */
+const struct view_body *view_body(const struct view *v, unsigned kind, size_t index,
+                                  view_render_fn *fn, const void *cls);
+/* How many bodies v has rendered so far (tests: a second request for a
+ * key renders nothing). */
+size_t view_bodies_rendered(const struct view *v);
 
 /* Lookups (binary search where the data is sorted). */
 const struct view_dataset *view_dataset(const struct view *v, const char *name);

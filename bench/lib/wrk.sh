@@ -36,3 +36,40 @@ rss() {
 	awk '/VmRSS/ { r = $2 } /VmHWM/ { h = $2 }
 		END { printf "RSS: %.1f MiB (peak %.1f MiB)\n", r / 1024, h / 1024 }' "/proc/$1/status"
 }
+
+# api_kept_paths DATASET: sets API_KEPT_PATHS to the endpoints whose
+# bodies are kept per view (issue 22), with DATASET (one of bench_tree's,
+# in the pool bench), and three that are not, to compare with.
+api_kept_paths() {
+	# shellcheck disable=SC2034 # read by the scripts that source this
+	API_KEPT_PATHS=(/api/v1/pools /api/v1/pools/bench /api/v1/pools/bench/status
+		/api/v1/pools/bench/iostat /api/v1/datasets "/api/v1/datasets/$1"
+		"/api/v1/datasets/$1/snapshots" /api/v1/snapshots "/api/v1/snapshots/$1"
+		/api/docs /api/openapi.json
+		"/api/v1/snapshots/_all (streamed, not kept)" "/api/v1/health (built per request)"
+		"/metrics (kept per view, plus the collector's lines)")
+}
+
+# cpu_per_request WRK BASE_URL PID SECS RUNS PATH...: the daemon's CPU
+# (utime+stime of PID from /proc/PID/stat, before and after) per request
+# of a single-client run (wrk -t1 -c1, SECS seconds), RUNS runs per path
+# (min/median/max, ms), after one request that renders what is kept. A
+# PATH may carry a note after a space.
+cpu_per_request() {
+	local wrk=$1 url=$2 pid=$3 secs=$4 runs=$5 path p t0 t1 n res body tck
+	shift 5
+	tck=$(getconf CLK_TCK)
+	body=$(mktemp)
+	for path in "$@"; do
+		p=${path%% *}
+		curl -s -o "$body" "$url$p"
+		res=$(for _ in $(seq 1 "$runs"); do
+			t0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+			n=$("$wrk" -t1 -c1 -d"${secs}s" --timeout 60s "$url$p" | awk '/requests in/ { print $1 }')
+			t1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+			awk -v d=$((t1 - t0)) -v n="$n" -v t="$tck" 'BEGIN { printf "%.4f\n", d * 1000 / t / n }'
+		done | sort -g | awk '{ v[NR] = $1 } END { printf "min %s, median %s, max %s", v[1], v[int((NR + 1) / 2)], v[NR] }')
+		printf '  %-56s %s (%s bytes)\n' "$path" "$res" "$(stat -c %s "$body")"
+	done
+	rm -f "$body"
+}

@@ -25,7 +25,7 @@
  *       "newest": {"name": S, "guid": G, "creation": T}|null,
  *       "resume_token": S|null, "resume_refused": S|null,
  *       "leaf_props": S|null,
- *       "matched_by_name": B,
+ *       "matched_by_name": B, "large_blocks": B,
  *       "snapshots_changed": {"source": T, "target": T, "source_guid": G,
  *                             "target_guid": G, "checked": T,
  *                             "protected": B}|null,
@@ -52,9 +52,13 @@
  * came later within version 1: leaf_props is read as null when missing,
  * notification_totals as none; a reader that does not know the other two
  * ignores them, as readers of version 1 ignore keys
- * they do not know, so neither took a new version. A record of a newer
- * version is refused, not
- * guessed at. A record read and written again is written as version 1.
+ * they do not know, so neither took a new version. large_blocks (the
+ * target has received a stream sent with -L, so every later send needs
+ * -L: transfer.h) came later within version 1 too, read as false when
+ * missing: a new version would make every older zkeep refuse the whole
+ * record (api, status) and keep no key either. A record of a newer
+ * version is refused, not guessed at. A record read and written again is
+ * written as version 1.
  *
  * Timer records: the snapshot and prune timers (`zkeep snapshot --type
  * INTERVAL`, `zkeep prune`) write one when they notify (a healthcheck_url
@@ -119,6 +123,9 @@ struct record_dataset {
 	 * that receive was interrupted and a resume carries no -o; or NULL */
 	char *leaf_props;
 	bool matched_by_name; /* the plan matched snapshots by name, not guid */
+	/* the target has received a stream sent with -L (or -w): every later
+	 * send into it needs -L (zfs refuses an incremental without) */
+	bool large_blocks;
 	/* snapshots_changed of source and target when the run found the
 	 * dataset up to date and old enough to trust, ZFS_NONE (both) when
 	 * not recorded; the guids of the two datasets then, when a listing

@@ -70,6 +70,14 @@ struct run {
 	time_t no_changed_since; /* when a side had no snapshots_changed (OpenZFS
 	                          * < 2.2), 0: it has, or not known */
 	time_t listed_at;
+	/* both sides' OpenZFS and whether the target pool has encrypted
+	 * datasets, for the wire flags (transfer_wire): asked once
+	 * (wire_probe), before the first plain send, so that a run that
+	 * sends nothing starts no zfs for it; *_known false with why in
+	 * *_why when a probe failed or was not made */
+	bool probed, src_known, dst_known, dst_encrypted;
+	struct zfs_caps src_caps, dst_caps;
+	struct zerr src_why, dst_why;
 };
 
 /* The snapshot named name in the source listing sd, or NULL. */
@@ -679,6 +687,7 @@ static void record_dataset_of(struct record *rec, const struct run *rn,
 	x->resume_refused = dup_or_null(d->resume_refused);
 	x->leaf_props = dup_or_null(d->leaf_props);
 	x->matched_by_name = d->matched_by_name;
+	x->large_blocks = d->large_blocks;
 	/* trusted next time only if old enough (see CHANGED_MARGIN) */
 	if (d->src_changed != ZFS_NONE && d->dst_changed != ZFS_NONE &&
 	    d->src_changed + CHANGED_MARGIN < (uint64_t)rn->listed_at &&
@@ -800,8 +809,10 @@ static int resume_pending(const struct repl_job *j, const struct run *rn, struct
 	struct transfer tr = transfer_of(j, rn, d->source, d->target, type);
 	tr.to = d->target; /* for messages */
 	tr.token = token;
-	if (transfer_run(&tr, &d->bytes, &e) == 0)
+	if (transfer_run(&tr, &d->bytes, &e) == 0) {
+		d->large_blocks |= j->raw || (t.flags & TOKEN_LARGEBLOCK);
 		return 1;
+	}
 	if (e.kind != ZFS_ERR_RESUME_REFUSED) {
 		fail_dataset(d, e.msg);
 		d->resume_token = read_token(j, d->target);
@@ -988,6 +999,7 @@ struct ds {
 	struct zfs_list rl;         /* the target listed again after a resume */
 	struct policy_index ri;
 	struct leaf_take leaf; /* an empty leaf taken over (leaf.h) */
+	unsigned wire;         /* TRANSFER_WIRE_* of its plain sends */
 };
 
 static void ds_bookmarks(const struct job_run *jr, struct ds *x)
@@ -1068,8 +1080,10 @@ static const struct zfs_obj *run_step(struct job_run *jr, struct repl_dataset *d
 		t.intermediates = s[m].intermediates;
 		t.rollback = now_first && (p->rollback || x->leaf.force);
 		t.recv_opts = now_first ? &x->leaf.recv_opts : NULL;
+		t.wire = x->wire;
 		if (transfer_run(&t, &d->bytes, &e) == 0) {
 			got = source_snapshot(x->sd, s[m].to);
+			d->large_blocks |= j->raw || (t.wire & TRANSFER_WIRE_LARGE);
 			continue;
 		}
 		fail_dataset(d, e.msg);
@@ -1090,6 +1104,62 @@ static const struct zfs_obj *run_step(struct job_run *jr, struct repl_dataset *d
 	}
 	free(split);
 	return got;
+}
+
+/* Both sides' OpenZFS (zfs version) and whether the target pool holds
+ * encrypted datasets, once a run (plain sends only: a raw job's -w says
+ * it all); a restricted remote is asked nothing beyond its five lines. */
+static void wire_probe(const struct repl_job *j, struct run *rn)
+{
+	rn->probed = true;
+	rn->src_known = zfs_probe(j->src, j->timeout_ms, &rn->src_caps, &rn->src_why) == 0;
+	if (j->restricted)
+		zerr_set(&rn->dst_why, -EPERM, "a restricted remote");
+	else
+		rn->dst_known = zfs_probe(j->dst, j->timeout_ms, &rn->dst_caps, &rn->dst_why) == 0;
+	if (!rn->src_known)
+		log_warn(
+		    "cannot ask %s for its OpenZFS version (%s): plain sends go without -c -L -e",
+		    j->src->label, rn->src_why.msg);
+	if (!rn->dst_known && !j->restricted)
+		log_warn(
+		    "cannot ask %s for its OpenZFS version (%s): plain sends go without -c -L -e",
+		    j->dst->label, rn->dst_why.msg);
+	if (!rn->src_known || !rn->dst_known)
+		return;
+	char pool[256];
+	struct zerr e = ZERR_INIT;
+	snprintf(pool, sizeof(pool), "%.*s", (int)strcspn(j->destination, "/"), j->destination);
+	if (zpool_encryption_active(j->dst, pool, j->timeout_ms, &rn->dst_encrypted, &e) < 0) {
+		log_debug("taking pool %s for encrypted: %s", pool, e.msg);
+		rn->dst_encrypted = true; /* -e would fail there; -c -L do not */
+	}
+}
+
+/* The wire flags of d's plain sends (transfer_wire), the sides probed
+ * first where this run has not yet; -1 with d failed when its target
+ * needs -L and cannot have it. */
+static int wire_choose(struct job_run *jr, struct repl_dataset *d, unsigned *flags)
+{
+	const struct repl_job *j = jr->j;
+	struct run *rn = &jr->rn;
+	if (!j->raw && !rn->probed)
+		wire_probe(j, rn);
+	const struct transfer_wire_in in = {.src = rn->src_known ? &rn->src_caps : NULL,
+	                                    .dst = rn->dst_known ? &rn->dst_caps : NULL,
+	                                    .src_label = j->src->label,
+	                                    .dst_label = j->dst->label,
+	                                    .src_why = rn->src_why.msg,
+	                                    .dst_why = rn->dst_why.msg,
+	                                    .raw = j->raw,
+	                                    .restricted = j->restricted,
+	                                    .dst_encrypted = rn->dst_encrypted,
+	                                    .large_before = d->large_blocks};
+	struct zerr e = ZERR_INIT;
+	if (transfer_wire(&in, d->target, flags, &e) == 0)
+		return 0;
+	fail_dataset(d, e.msg);
+	return -1;
 }
 
 /* Carries out plan p (after resume_first answered rs): parents, the
@@ -1125,6 +1195,8 @@ static const struct zfs_obj *execute(struct job_run *jr, struct repl_dataset *d,
 	case PLAN_SEND:
 		break;
 	}
+	if (wire_choose(jr, d, &x->wire) < 0)
+		return NULL;
 	if (make_parents(j, d->target, &jr->di, jr->res, &jr->made, &e) < 0 ||
 	    (into_empty_leaf(jr, x, p) &&
 	     leaf_take(j->dst, d->target, j->raw, j->dry_run, j->timeout_ms, &x->leaf, &e) < 0)) {
@@ -1224,6 +1296,9 @@ static void replicate_dataset(struct job_run *jr, const struct zfs_obj *o,
 	struct ds x = {.o = o, .sd = sd, .dd = policy_index_find(&jr->di, d->target)};
 	x.tobj = x.dd ? x.dd->obj : NULL;
 	const struct record_dataset *pd = prev_find(&jr->pr, d->target);
+	/* -L is a one-way door (transfer_wire) while the target exists: one
+	 * destroyed for a fresh full receive may be sent without again */
+	d->large_blocks = pd && pd->large_blocks && x.tobj;
 	if (refuse_plaintext(jr, d))
 		goto out;
 	if (jr->skip[sd - jr->si.v] && pd && x.tobj) {
@@ -1275,6 +1350,7 @@ static void job_failed(struct job_run *jr, const struct zerr *e)
 		d->end = time(NULL);
 		if (p->resume_token) /* still pending on the target */
 			d->resume_token = xstrdup(p->resume_token);
+		d->large_blocks = p->large_blocks; /* the target is as it was */
 		carry_over(d, p);
 	}
 }

@@ -3,7 +3,8 @@
  * dataset tree, over ssh on one side (pull: the source is remote; push:
  * the target is). Per job: one recursive listing per side, a plan per
  * dataset (lib/plan: common base by guid), then for each step
- *   source: zfs send [-w] [-I|-i base] snap  ->  relay  ->  target: zfs receive -u [-s] [-F] T
+ *   source: zfs send [-w | -c -L -e] [-I|-i base] snap
+ *     ->  relay  ->  target: zfs receive -u [-s] [-F] T
  * with zkeep itself relaying the bytes (lib/relay). One failing dataset
  * does not stop the others; the result lists every dataset's outcome.
  *
@@ -23,6 +24,12 @@
  *    source that refuses either (a gate key without hold or bookmark) gets
  *    one warning per job and the replication goes on without it.
  *
+ *  - plain (pull) sends go with -c -L -e where both sides' OpenZFS has
+ *    them (zfs version, asked once a run before the first send; -e not
+ *    into a pool with encrypted datasets), so the stream is the blocks
+ *    as stored: compressed, large and embedded. A target sent -L once is
+ *    recorded so (large_blocks) and is never sent without -L again while
+ *    it exists: that dataset fails instead (transfer_wire).
  *  - OpenZFS >= 2.2 on both sides: a dataset found up to date is recorded
  *    with both sides' snapshots_changed; while neither moves, the next
  *    runs list that dataset's filesystem row only, not its snapshots, and
@@ -96,7 +103,10 @@ struct repl_dataset {
 	uint64_t src_guid, dst_guid; /* the two datasets they were read from */
 	time_t checked;              /* when a listing read them */
 	bool protected;              /* the base had its hold and bookmark then */
-	bool by_record;              /* up to date by the record, its snapshots unlisted */
+	/* the target has received a stream sent with -L (or -w, which implies
+	 * it), in this run or an earlier one: later sends need -L */
+	bool large_blocks;
+	bool by_record; /* up to date by the record, its snapshots unlisted */
 	/* the end of the last run that left it replicated or up to date, this
 	 * one or (from the previous record) an earlier one; 0: never */
 	time_t last_success;

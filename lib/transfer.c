@@ -87,6 +87,16 @@ static void send_argv(const struct transfer *t, struct strvec *v)
 	 * plaintext; the caller has checked the rest (token_check). */
 	if (t->raw)
 		strvec_push(v, "-w");
+	/* a resumed send takes these from the token, which the first send
+	 * made with the flags it had */
+	if (!t->raw && !t->token) {
+		if (t->wire & TRANSFER_WIRE_COMPRESSED)
+			strvec_push(v, "-c");
+		if (t->wire & TRANSFER_WIRE_LARGE)
+			strvec_push(v, "-L");
+		if (t->wire & TRANSFER_WIRE_EMBEDDED)
+			strvec_push(v, "-e");
+	}
 	if (t->token) {
 		strvec_pushv(v, (const char *const[]){"-t", t->token, NULL});
 		return;
@@ -96,6 +106,63 @@ static void send_argv(const struct transfer *t, struct strvec *v)
 		strvec_push(v, t->from);
 	}
 	strvec_push(v, t->to);
+}
+
+/* The flags both c1 and c2 (either may be NULL: not known) support. */
+static unsigned wire_of(const struct zfs_caps *c1, const struct zfs_caps *c2)
+{
+	if (!c1 || !c2)
+		return 0;
+	return (c1->send_compressed && c2->send_compressed ? TRANSFER_WIRE_COMPRESSED : 0) |
+	       (c1->send_large_blocks && c2->send_large_blocks ? TRANSFER_WIRE_LARGE : 0) |
+	       (c1->send_embedded && c2->send_embedded ? TRANSFER_WIRE_EMBEDDED : 0);
+}
+
+/* Why one side cannot take -L, into out; nothing when it can. */
+static void wire_lacks(struct buf *out, const char *side, const char *label, const char *why,
+                       const struct zfs_caps *c, const char *what)
+{
+	if (c && c->send_large_blocks)
+		return;
+	if (out->len)
+		buf_adds(out, "; ");
+	if (c)
+		buf_addf(out, "the %s %s runs OpenZFS %d.%d.%d, which cannot %s -L", side, label,
+		         c->major, c->minor, c->patch, what);
+	else
+		buf_addf(out, "the %s %s's OpenZFS is not known (%s)", side, label,
+		         why ? why : "not asked");
+}
+
+int transfer_wire(const struct transfer_wire_in *in, const char *target, unsigned *flags,
+                  struct zerr *e)
+{
+	*flags = 0;
+	if (in->raw) /* -w sends blocks as stored: -L -e -c implied */
+		return 0;
+	if (!in->restricted)
+		*flags = wire_of(in->src, in->dst);
+	if (in->dst_encrypted)
+		*flags &= ~(unsigned)TRANSFER_WIRE_EMBEDDED;
+	if (!in->large_before || (*flags & TRANSFER_WIRE_LARGE))
+		return 0;
+	struct buf why = BUF_INIT;
+	if (in->restricted) {
+		buf_addf(&why,
+		         "%s takes the seed's command lines only, which do not say its OpenZFS",
+		         in->dst_label);
+	} else {
+		wire_lacks(&why, "source", in->src_label, in->src_why, in->src, "send");
+		wire_lacks(&why, "target", in->dst_label, in->dst_why, in->dst, "receive");
+	}
+	int r = zerr_set(e, -EOPNOTSUPP,
+	                 "not sending into '%s' without -L: zkeep sent it large-block streams "
+	                 "(-L) before, and zfs refuses an incremental without -L after one; "
+	                 "but %s. Make both hosts' 'zfs version' answer with OpenZFS 2.0 or "
+	                 "later, or destroy '%s' for a fresh full receive",
+	                 target, why.s, target);
+	buf_free(&why);
+	return r;
 }
 
 static void receive_argv(const struct transfer *t, struct strvec *v)

@@ -10,6 +10,10 @@
  * stream's first record (nothing was received); otherwise -EIO (or the
  * relay's error) with a message that names the side to blame first and
  * e->kind the zfs_err_kind of that side's stderr.
+ *
+ * The wire: a plain send carries decompressed data, 128 KiB records and
+ * no embedded blocks unless asked for -c -L -e; transfer_wire decides
+ * those flags for a job and a target (a raw send's -w implies them).
  */
 #ifndef ZK_TRANSFER_H
 #define ZK_TRANSFER_H
@@ -33,6 +37,7 @@ struct transfer {
 	const char *token;  /* resume this token (send -t) instead */
 	enum zfs_type type; /* the source's type: filesystem or volume */
 	bool raw;           /* send -w (also with a token: it is ours to give) */
+	unsigned wire;      /* TRANSFER_WIRE_*: plain sends only, not with a token */
 	bool restricted;    /* the target takes the seed's receive line only */
 	bool rollback;      /* receive -F */
 	bool resumable;     /* receive -s */
@@ -41,6 +46,38 @@ struct transfer {
 	uint64_t bwlimit;               /* bytes/s, 0: none */
 	int stall_timeout_ms, timeout_ms;
 };
+
+/* A plain send's stream as stored on the source (transfer_wire). */
+enum {
+	TRANSFER_WIRE_COMPRESSED = 1 << 0, /* send -c: compressed blocks stay so */
+	TRANSFER_WIRE_LARGE = 1 << 1,      /* send -L: records over 128 KiB whole */
+	TRANSFER_WIRE_EMBEDDED = 1 << 2,   /* send -e: embedded blocks stay so */
+};
+
+/* What transfer_wire decides from: each side's probe (NULL: not known,
+ * the probe failed or, on a restricted remote, was not run) and labels
+ * for the message; whether the job is raw or the target restricted;
+ * whether the target's pool may hold encrypted datasets; whether the
+ * target has received a stream with -L (or -w) before. */
+struct transfer_wire_in {
+	const struct zfs_caps *src, *dst;
+	const char *src_label, *dst_label;
+	const char *src_why, *dst_why; /* why a side is not known, or NULL */
+	bool raw, restricted, dst_encrypted, large_before;
+};
+
+/* The TRANSFER_WIRE_* flags of plain sends into target: each one both
+ * sides support; none for a raw job (-w implies them) or a restricted
+ * target (the seed's remote is asked nothing but its five lines, so its
+ * OpenZFS is not known); no -e where dst_encrypted (zfs refuses an
+ * embedded-data stream into an encrypted dataset). -L is a one-way door:
+ * once a target has received a large-block stream, zfs refuses an
+ * incremental without -L into it; so where large_before holds and -L
+ * cannot be given, returns -EOPNOTSUPP with a message naming target, the
+ * side that cannot and what to do, rather than send without -L. Pure:
+ * tests/unit/test_replicate.c walks its whole table. */
+int transfer_wire(const struct transfer_wire_in *in, const char *target, unsigned *flags,
+                  struct zerr *e);
 
 /* Runs t; adds the bytes relayed to *bytes. */
 int transfer_run(const struct transfer *t, uint64_t *bytes, struct zerr *e);

@@ -814,6 +814,9 @@ int zfs_version_parse(struct zfs_caps *c, const char *text, size_t len, struct z
 	c->bookmarks = true;
 	c->resume = ver >= 7;
 	c->raw_send = ver >= 8;
+	c->send_compressed = ver >= 7;
+	c->send_embedded = ver >= 7 || (ver == 6 && v[2] >= 4);
+	c->send_large_blocks = ver >= 200; /* not 0.6.5: see zfs.h */
 	c->snapshots_changed = ver >= 202;
 	c->holds_parsable = ver >= 202;
 	return 0;
@@ -828,6 +831,29 @@ int zfs_probe(const struct host *h, int timeout_ms, struct zfs_caps *c, struct z
 	    host_run(h, (const char *const[]){"zfs", "version", NULL}, &out, 4096, timeout_ms, e);
 	if (r == 0)
 		r = zfs_version_parse(c, out.s, out.len, e);
+	buf_free(&out);
+	return r;
+}
+
+int zpool_encryption_active(const struct host *h, const char *pool, int timeout_ms, bool *active,
+                            struct zerr *e)
+{
+	struct buf out = BUF_INIT;
+	int r = host_run(h,
+	                 (const char *const[]){"zpool", "get", "-Hp", "-o", "value",
+	                                       "feature@encryption", pool, NULL},
+	                 &out, 4096, timeout_ms, e);
+	if (r == 0) {
+		size_t n = strcspn(out.s, "\n");
+		if (n == 6 && !strncmp(out.s, "active", 6))
+			*active = true;
+		else if ((n == 7 && !strncmp(out.s, "enabled", 7)) ||
+		         (n == 8 && !strncmp(out.s, "disabled", 8)))
+			*active = false;
+		else
+			r = zerr_set(e, -EPROTO, "zpool get feature@encryption of %s said '%.*s'",
+			             pool, (int)(n > 40 ? 40 : n), out.s);
+	}
 	buf_free(&out);
 	return r;
 }

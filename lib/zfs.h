@@ -75,10 +75,17 @@ struct zfs_list {
 struct zfs_caps {
 	char userland[64], kmod[64]; /* e.g. "zfs-2.1.11-1", "zfs-kmod-2.1.11-1" */
 	int major, minor, patch;
-	bool resume;            /* receive -s, send -t (0.7) */
-	bool bookmarks;         /* zfs bookmark, send -i #bm (0.6.4) */
-	bool holds;             /* zfs hold/release (always) */
-	bool raw_send;          /* send -w (0.8) */
+	bool resume;    /* receive -s, send -t (0.7) */
+	bool bookmarks; /* zfs bookmark, send -i #bm (0.6.4) */
+	bool holds;     /* zfs hold/release (always) */
+	bool raw_send;  /* send -w (0.8) */
+	/* a plain send's stream as stored: send -c (0.7) keeps compressed
+	 * blocks compressed, -e (0.6.4) embedded blocks embedded, -L records
+	 * over 128 KiB whole. -L came in 0.6.5, but until 2.0 a receive of an
+	 * incremental that switched -L on or off could zero files
+	 * (openzfs#6224, fixed by #10383), and zkeep's first -L send into a
+	 * target the seed filled without it is such a switch: so 2.0 */
+	bool send_compressed, send_large_blocks, send_embedded;
 	bool snapshots_changed; /* the snapshots_changed property (2.2) */
 	bool holds_parsable;    /* zfs holds -p (2.2) */
 };
@@ -217,6 +224,10 @@ const char *zfs_type_name(enum zfs_type t);
 /* Runners: one zfs call on h, parsed. timeout_ms as for host_run.
  * zfs_list_run lists cols, plus snapshots_changed where c says it exists. */
 int zfs_probe(const struct host *h, int timeout_ms, struct zfs_caps *c, struct zerr *e);
+/* Whether pool's feature@encryption is active on h: some dataset of the
+ * pool is encrypted (zpool get; "enabled" or "disabled": none is). */
+int zpool_encryption_active(const struct host *h, const char *pool, int timeout_ms, bool *active,
+                            struct zerr *e);
 int zfs_list_run(const struct host *h, const struct zfs_caps *c, unsigned types, unsigned cols,
                  bool recursive, const char *const *datasets, int timeout_ms, struct zfs_list *l,
                  struct zerr *e);

@@ -122,3 +122,40 @@ log_must zfs hold mine zdst/h/zsrc/a@autosnap_2026-01-21_03:00:00_hourly
 on_exit zfs release mine zdst/h/zsrc/a@autosnap_2026-01-21_03:00:00_hourly
 out=$(log_must "${PULL[@]}" --datasets zsrc/a --keep "hourly=2")
 assert_contains "$out" "keeping zdst/h/zsrc/a@autosnap_2026-01-21_03:00:00_hourly: held"
+
+# the wire (issue 22): an lz4 dataset of compressible text, 1 MiB records,
+# goes as stored (send -c -L -e). The goal: bytes on the wire <= 1.02x the
+# snapshot's `written`: the space it references and its predecessor does
+# not, compressed as stored, which is exactly the blocks a full (first
+# snapshot: all it references) or an incremental send carries. Not `used`
+# (of a snapshot: only what no other references) nor logicalreferenced /
+# compressratio (rounded to 0.01x). written also counts what no stream
+# carries (indirect blocks, metadata twice), so it errs on the safe side;
+# a send without -c carries the text decompressed, about 3x. 1 MiB records
+# make -L visible in bytes too: without -L zfs splits them into 128 KiB
+# and sends them decompressed, -c or not; so the incremental's bytes show
+# that it kept -L, as the record says it must.
+log_must zfs create -o compression=lz4 -o recordsize=1M zsrc/lz
+# wire_check SNAP: the last pull's bytes of zsrc/lz against SNAP's written,
+# and the record says the target has had -L
+wire_check() {
+	python3 - "$st/pull-h.json" "$1" "$(zfs get -Hp -o value written "$1")" <<'PY' ||
+import json, sys
+r = json.load(open(sys.argv[1]))
+d = {x["source"]: x for x in r["datasets"]}["zsrc/lz"]
+ratio = d["bytes"] / int(sys.argv[3])
+print(f"wire: {sys.argv[2]}: {d['bytes']} bytes sent, written {sys.argv[3]}: {ratio:.3f}x")
+assert d["result"] == "ok" and d["large_blocks"] is True, d
+assert ratio <= 1.02, ratio
+PY
+		log_fail "the wire of $1"
+}
+seq 1 700000 >/zsrc/lz/text # 4.6 MiB of text
+log_must zfs snapshot zsrc/lz@w1
+log_must "${PULL[@]}" --datasets zsrc/lz >/dev/null
+wire_check zsrc/lz@w1
+seq 700001 1000000 >>/zsrc/lz/text
+log_must zfs snapshot zsrc/lz@w2
+log_must "${PULL[@]}" --datasets zsrc/lz >/dev/null
+wire_check zsrc/lz@w2
+assert_eq "$(guids zdst/h/zsrc/lz)" "$(guids zsrc/lz)" "snapshot guids of zsrc/lz"

@@ -5,7 +5,9 @@
 #                a bookmark per dataset, one get, one hold
 #   no-op pulls: at most 2 listings per side (1 once a record lets skip)
 #   hourly pull: N sends + N receives + a constant + one bookmark and one
-#                bookmark destroy per changed dataset
+#                bookmark destroy per changed dataset; the constant has a
+#                zfs version per side (the wire flags' probe, made before
+#                the first send: a no-op pull makes none)
 # and the listings ask only what zfs lists fast (name,guid,createtxg for
 # snapshots), holds and creation times batched.
 . ./lib.sh
@@ -65,20 +67,24 @@ if [ $changed = yes ]; then
 	expect "full pull" "root create 2
 root list 2
 root receive $((3 * N))
+root version 1
 zkb bookmark $N
 zkb get 1
 zkb hold 1
 zkb list 2
-zkb send $((3 * N))"
+zkb send $((3 * N))
+zkb version 1"
 else
 	expect "full pull" "root create 2
 root list 3
 root receive $((3 * N))
+root version 1
 zkb bookmark $N
 zkb get 1
 zkb hold 1
 zkb list 3
-zkb send $((3 * N))"
+zkb send $((3 * N))
+zkb version 1"
 fi
 # snapshots listed as name,guid,createtxg only, by createtxg
 grep -q "zkb list -Hp -t snapshot,bookmark -o name,guid,createtxg -s createtxg -r zcs/data" $log.full ||
@@ -121,18 +127,22 @@ log_must zfs snapshot -r zcs/data@h1
 counted "${PULL[@]}"
 expect "hourly pull" "root list 2
 root receive $N
+root version 1
 zkb bookmark $N
 zkb destroy $N
 zkb get 1
 zkb hold 1
 zkb list 2
 zkb release 1
-zkb send $N"
+zkb send $N
+zkb version 1"
 for d in zcs/data zcs/data/d{1..5}; do
 	assert_eq "$(zfs holds -H "$d@h1" | cut -f2)" "zkeep:h:$hn" "hold moved to $d@h1"
 	assert_eq "$(zfs holds -H "$d@s3")" "" "hold released from $d@s3"
 done
 assert_eq "$(zfs list -H -o name -t bookmark -r zcs/data | grep -c zkeep_)" $N "one bookmark of the job per dataset"
+# every send as stored (OpenZFS >= 2.0 on both sides): -c -L -e
+assert_eq "$(grep -c '^zkb send -c -L -e -i ' $log.full)" $N "sends with -c -L -e (all: $(cat $log.full))"
 
 # two of six changed, after a run the record may skip by: only their
 # snapshots are listed (-d 1), only they are sent
@@ -144,13 +154,15 @@ counted "${PULL[@]}"
 if [ $changed = yes ]; then
 	expect "pull of 2 changed" "root list 2
 root receive 2
+root version 1
 zkb bookmark 2
 zkb destroy 2
 zkb get 1
 zkb hold 1
 zkb list 2
 zkb release 1
-zkb send 2"
+zkb send 2
+zkb version 1"
 	grep -q "zkb list -Hp -t snapshot,bookmark -o name,guid,createtxg -s createtxg -d 1 zcs/data/d2 zcs/data/d4" $log.full ||
 		log_fail "the changed datasets' snapshots: $(cat $log.full)"
 fi

@@ -479,6 +479,17 @@ static void test_grammar(void **state)
 	    {"zfs send -w -i tank/data#zkeep-base tank/data@s9",
 	     "/sbin/zfs|send|-w|-i|tank/data#zkeep-base|tank/data@s9"},
 	    {"zfs send -n -v -P tank/data@s9", "/sbin/zfs|send|-n|-v|-P|tank/data@s9"},
+	    /* a pull's plain sends as stored (issue 22's wire): -c -L -e
+	     * where both sides have them, before -I/-i, full or incremental */
+	    {"zfs send -c -L -e tank/data@s1", "/sbin/zfs|send|-c|-L|-e|tank/data@s1"},
+	    {"zfs send -c -L -e -I tank/data@s1 tank/data@s9",
+	     "/sbin/zfs|send|-c|-L|-e|-I|tank/data@s1|tank/data@s9"},
+	    {"zfs send -c -L -e -i tank/data#zkeep-base tank/data@s9",
+	     "/sbin/zfs|send|-c|-L|-e|-i|tank/data#zkeep-base|tank/data@s9"},
+	    {"zfs send -c -L -I tank/data@s1 tank/data@s9", /* -e not into encryption */
+	     "/sbin/zfs|send|-c|-L|-I|tank/data@s1|tank/data@s9"},
+	    {"zfs send -c -e -i tank/data@s1 tank/data@s9", /* no -L before OpenZFS 2.0 */
+	     "/sbin/zfs|send|-c|-e|-i|tank/data@s1|tank/data@s9"},
 	    /* a token is decoded, not only its characters checked (it was
 	     * accepted before the security issue's item 2) */
 	    {"zfs send -t 1-abc123-def", NULL},
@@ -491,6 +502,10 @@ static void test_grammar(void **state)
 	    {"zfs send -I tank/other@s1 tank/data@s9", NULL},
 	    {"zfs send -R tank/data@s9", NULL},
 	    {"zfs send -w -w tank/data@s9", NULL},
+	    {"zfs send -c -L -e -c tank/data@s9", NULL},
+	    {"zfs send -c -L -L -I tank/data@s1 tank/data@s9", NULL},
+	    {"zfs send -I tank/data@s1 -c -L -e tank/data@s9", NULL},
+	    {"zfs send -cLe tank/data@s9", NULL},
 	    {"zfs send tank/data", NULL},
 	    {"zfs send -t zz;rm", NULL},
 	    {"zfs send -t ../../x", NULL},

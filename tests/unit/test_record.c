@@ -82,8 +82,8 @@ static char *slurp(const char *path)
 
 /* The record as written, without its version: what a version 0 writer
  * wrote for the same run. */
-/* ... and without the keys version 1 added later, null in a version 0
- * record (leaf_props). */
+/* ... and without the keys version 1 added later, null or false in a
+ * version 0 record (leaf_props, large_blocks). */
 static char *text_without_version(const struct record *r)
 {
 	json_t *j = record_to_json(r);
@@ -95,6 +95,8 @@ static char *text_without_version(const struct record *r)
 	{
 		assert_true(json_is_null(json_object_get(d, "leaf_props")));
 		json_object_del(d, "leaf_props");
+		assert_true(json_is_false(json_object_get(d, "large_blocks")));
+		json_object_del(d, "large_blocks");
 	}
 	char *s = json_dumps(j, JSON_INDENT(1));
 	json_decref(j);
@@ -139,6 +141,7 @@ static void test_round_trip(void **state)
 	d->dst_guid = 42;
 	d->checked = 1795679000;
 	d->protected = true;
+	d->large_blocks = true;
 	d->last_success = 1795679070;
 	d = record_add(&r, "fast/b", "off/b", RECORD_FAILED);
 	d->error = strdup("cannot receive");
@@ -196,6 +199,8 @@ static void test_round_trip(void **state)
 	assert_true(a->src_guid == (uint64_t)1 << 63);
 	assert_int_equal(a->src_changed, 1795670000);
 	assert_true(a->protected);
+	assert_true(a->large_blocks);
+	assert_false(b->large_blocks);
 	assert_int_equal(b->src_changed, ZFS_NONE); /* none recorded */
 	assert_int_equal(b->last_success, 0);
 	assert_string_equal(b->resume_refused, "another dataset");
@@ -266,6 +271,7 @@ static void test_version0(void **state)
 	d = &r.datasets[3];
 	assert_int_equal(d->result, RECORD_SKIPPED);
 	assert_true(d->matched_by_name);
+	assert_false(d->large_blocks); /* no such key then */
 	assert_null(d->newest);
 	assert_int_equal(d->last_success, 0);
 	record_free(&r);
@@ -744,10 +750,44 @@ static void test_tallies_untrusted(void **state)
 	buf_free(&path);
 }
 
+/* large_blocks came within version 1: a version 1 record written before
+ * it (no key) reads as "never sent -L", and one with it reads it back. */
+static void test_large_blocks_key(void **state)
+{
+	(void)state;
+	struct record r, back;
+	struct buf p = BUF_INIT;
+	struct zerr e = ZERR_INIT;
+	record_init(&r, RECORD_PULL, "h");
+	record_add(&r, "tank/a", "backup/h/tank/a", RECORD_OK)->large_blocks = true;
+	record_add(&r, "tank/b", "backup/h/tank/b", RECORD_OK);
+	json_t *j = record_to_json(&r);
+	size_t i;
+	json_t *d;
+	json_array_foreach(json_object_get(j, "datasets"), i, d)
+	{
+		assert_true(json_is_boolean(json_object_get(d, "large_blocks")));
+		json_object_del(d, "large_blocks"); /* as the writer before it */
+	}
+	subdir("large", &p);
+	buf_adds(&p, "/pull-h.json");
+	assert_int_equal(json_dump_file(j, p.s, 0), 0);
+	json_decref(j);
+	assert_int_equal(record_read(p.s, &back, &e), 0);
+	assert_int_equal(back.warnings.n, 0);
+	assert_int_equal(back.n_datasets, 2);
+	assert_false(record_find(&back, "backup/h/tank/a")->large_blocks);
+	assert_false(record_find(&back, "backup/h/tank/b")->large_blocks);
+	record_free(&back);
+	record_free(&r); /* written with the key: test_round_trip */
+	buf_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_large_blocks_key),
 	    cmocka_unit_test(test_version0),
 	    cmocka_unit_test(test_version0_signed_guids),
 	    cmocka_unit_test(test_newer_version),

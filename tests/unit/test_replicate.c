@@ -386,6 +386,87 @@ static void test_marks_bookmark(void **state)
 	host_free(&h);
 }
 
+/* transfer_wire over its whole table: each side unknown, OpenZFS 0.8
+ * (send -c -e, no -L: zfs.h) or 2.1; raw or plain; restricted or not;
+ * the target pool encrypted or not; -L sent into the target before or
+ * not. The rule as the table states it: a raw or restricted job sends
+ * no wire flags; otherwise each flag both sides have, -e not into an
+ * encrypted pool; and a target that had -L fails where -L cannot be. */
+static void test_wire_flags(void **state)
+{
+	(void)state;
+	static const char *const versions[] = {"zfs-0.8.6-1\nzfs-kmod-0.8.6-1\n",
+	                                       "zfs-2.1.11-1\nzfs-kmod-2.1.11-1\n"};
+	struct zfs_caps caps[2];
+	struct zerr e = ZERR_INIT;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(zfs_version_parse(&caps[i], versions[i], strlen(versions[i]), &e),
+		                 0);
+	const struct zfs_caps *sides[] = {NULL, &caps[0], &caps[1]};
+	const unsigned C = TRANSFER_WIRE_COMPRESSED, L = TRANSFER_WIRE_LARGE,
+	               E = TRANSFER_WIRE_EMBEDDED;
+	size_t rows = 0, refused = 0;
+	for (int s = 0; s < 3; s++)
+		for (int d = 0; d < 3; d++)
+			for (unsigned bits = 0; bits < 16; bits++) {
+				struct transfer_wire_in in = {.src = sides[s],
+				                              .dst = sides[d],
+				                              .src_label = "client",
+				                              .dst_label = "local",
+				                              .src_why = s ? NULL : "ssh said no",
+				                              .raw = bits & 1,
+				                              .restricted = bits & 2,
+				                              .dst_encrypted = bits & 4,
+				                              .large_before = bits & 8};
+				unsigned want = 0;
+				if (!in.raw && !in.restricted && s && d) {
+					want = C; /* 0.8 and 2.1 both have -c and -e */
+					want |= s == 2 && d == 2 ? L : 0;
+					want |= in.dst_encrypted ? 0 : E;
+				}
+				bool fail = !in.raw && in.large_before && !(want & L);
+				unsigned got = 99;
+				e = (struct zerr)ZERR_INIT;
+				int r = transfer_wire(&in, "zdst/h/zsrc/a", &got, &e);
+				assert_int_equal(r, fail ? -EOPNOTSUPP : 0);
+				if (!fail) {
+					assert_int_equal(got, want);
+					assert_string_equal(e.msg, "");
+				} else {
+					/* names the dataset, why and what to do */
+					assert_non_null(strstr(e.msg, "'zdst/h/zsrc/a'"));
+					assert_non_null(strstr(e.msg, "-L"));
+					assert_non_null(strstr(e.msg, "fresh full receive"));
+					refused++;
+				}
+				rows++;
+			}
+	assert_int_equal(rows, 144);
+	/* plain with -L before (4 x 9), less 2.1 to 2.1 unrestricted (2) */
+	assert_int_equal(refused, 34);
+
+	/* the messages name the side that cannot */
+	struct transfer_wire_in in = {.src = &caps[0],
+	                              .dst = &caps[1],
+	                              .src_label = "client",
+	                              .dst_label = "local",
+	                              .large_before = true};
+	unsigned got;
+	assert_int_equal(transfer_wire(&in, "zdst/a", &got, &e), -EOPNOTSUPP);
+	assert_non_null(strstr(e.msg, "the source client runs OpenZFS 0.8.6"));
+	assert_null(strstr(e.msg, "target local"));
+	in.src = NULL;
+	in.src_why = "cannot reach client";
+	in.dst = &caps[0];
+	assert_int_equal(transfer_wire(&in, "zdst/a", &got, &e), -EOPNOTSUPP);
+	assert_non_null(
+	    strstr(e.msg, "the source client's OpenZFS is not known (cannot reach client)"));
+	assert_non_null(strstr(e.msg, "the target local runs OpenZFS 0.8.6"));
+	in.restricted = true;
+	assert_int_equal(transfer_wire(&in, "zdst/a", &got, &e), -EOPNOTSUPP);
+	assert_non_null(strstr(e.msg, "local takes the seed's command lines only"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +479,7 @@ int main(void)
 	    cmocka_unit_test(test_err_line),
 	    cmocka_unit_test(test_resume_decisions),
 	    cmocka_unit_test(test_marks_bookmark),
+	    cmocka_unit_test(test_wire_flags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -621,6 +621,7 @@ static void test_version(void **state)
 		assert_int_equal(c.major, 2);
 		assert_int_equal(c.minor, flavours[ok_i][2] - '0');
 		assert_true(c.resume && c.raw_send && c.bookmarks && c.holds);
+		assert_true(c.send_compressed && c.send_large_blocks && c.send_embedded);
 		assert_int_equal(c.snapshots_changed, c.minor >= 2);
 		buf_free(&text);
 		seen++;
@@ -638,6 +639,25 @@ static void test_version(void **state)
 	assert_true(c.snapshots_changed);
 	assert_int_equal(zfs_version_parse(&c, "garbage\n", 8, &e), -EPROTO);
 	assert_non_null(strstr(e.msg, "0.8"));
+	/* send -e came in 0.6.4, -c in 0.7; -L is taken from 2.0 on (zfs.h) */
+	static const struct {
+		const char *text;
+		bool c, l, e;
+	} sends[] = {{"zfs-0.6.3-1\n", false, false, false},
+	             {"zfs-0.6.4-1\n", false, false, true},
+	             {"zfs-0.6.5.11-1\n", false, false, true},
+	             {"zfs-0.7.0-1\n", true, false, true},
+	             {"zfs-0.8.6-1\n", true, false, true},
+	             {"zfs-2.0.0-1\n", true, true, true},
+	             {"zfs-2.3.1-1\nzfs-kmod-0.8.3-1\n", true, false, true},
+	             {"zfs-2.3.1-1\nzfs-kmod-0.6.5.9-1\n", false, false, true}};
+	for (size_t i = 0; i < sizeof(sends) / sizeof(sends[0]); i++) {
+		assert_int_equal(zfs_version_parse(&c, sends[i].text, strlen(sends[i].text), &e),
+		                 0);
+		assert_int_equal(c.send_compressed, sends[i].c);
+		assert_int_equal(c.send_large_blocks, sends[i].l);
+		assert_int_equal(c.send_embedded, sends[i].e);
+	}
 }
 
 /* zfs's wording, as OpenZFS 2.1 and 2.3 print it through ssh */

@@ -54,15 +54,17 @@ static int head_check(void *arg, const unsigned char *head, size_t len, struct z
 }
 
 /* The size of the stream sargv (zfs send ...) will make, from the same
- * send with -nvP: its last "size" line. 0 when zfs does not say; only a
- * progress line depends on it. */
+ * send with -n -v -P: its last "size" line. 0 when zfs does not say; only
+ * a progress line depends on it. The flags go as separate words because
+ * that is the form a gated key accepts (lib/gate.c match_send); -nvP was
+ * refused there, so a pull through a gate had no estimate. */
 static uint64_t send_estimate(const struct transfer *t, const struct strvec *sargv)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct buf out = BUF_INIT;
 	struct zerr e = ZERR_INIT;
 	uint64_t size = 0;
-	strvec_pushv(&argv, (const char *const[]){"zfs", "send", "-nvP", NULL});
+	strvec_pushv(&argv, (const char *const[]){"zfs", "send", "-n", "-v", "-P", NULL});
 	for (size_t i = 2; i < sargv->n; i++)
 		strvec_push(&argv, sargv->v[i]);
 	if (host_run(t->src, (const char *const *)argv.v, &out, 65536, t->timeout_ms, &e) == 0) {

@@ -22,12 +22,12 @@ token() { zfs get -H -o value receive_resume_token "$1" 2>/dev/null; }
 # relay's progress line ("X MiB, ..." or "X of Y MiB (P%), ...") shows
 # 5 MiB moved after it (the target's partial
 # receive is on disk: there is something to resume); prints its pid. The
-# size estimate zkeep asks for first (zfs send -nvP, gone at once) is not
+# size estimate zkeep asks for first (zfs send -n -v -P, gone at once) is not
 # the send.
 wait_for() {
 	local i pid= seen
 	for i in $(seq 1 600); do
-		pid=$(pgrep -a -f "$1" | grep -v -e ' -nvP ' | tail -n 1 | cut -d' ' -f1)
+		pid=$(pgrep -a -f "$1" | grep -v -e ' -n -v -P ' | tail -n 1 | cut -d' ' -f1)
 		[ -n "$pid" ] && break
 		kill -0 "$zpid" 2>/dev/null ||
 			log_fail "the run ended before [$1] was seen: $(cat "$st/out" 2>/dev/null)"

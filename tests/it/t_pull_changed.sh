@@ -10,7 +10,7 @@
 #  - two source datasets swapped by renames are not skipped (the record
 #    keeps both datasets' guids).
 # On 2.1 the record says the sides have no snapshots_changed and every run
-# lists in full. Also: the progress line has an ETA from zfs send -nvP.
+# lists in full. Also: the progress line has an ETA from zfs send -n -v -P.
 . ./lib.sh
 
 pool_create zsrc

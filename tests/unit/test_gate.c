@@ -479,6 +479,9 @@ static void test_grammar(void **state)
 	    {"zfs send -w -i tank/data#zkeep-base tank/data@s9",
 	     "/sbin/zfs|send|-w|-i|tank/data#zkeep-base|tank/data@s9"},
 	    {"zfs send -n -v -P tank/data@s9", "/sbin/zfs|send|-n|-v|-P|tank/data@s9"},
+	    /* the size estimate before a send, as lib/transfer.c asks it */
+	    {"zfs send -n -v -P -c -L -e -i tank/data#zkeep-base tank/data@s9",
+	     "/sbin/zfs|send|-n|-v|-P|-c|-L|-e|-i|tank/data#zkeep-base|tank/data@s9"},
 	    /* a pull's plain sends as stored (issue 22's wire): -c -L -e
 	     * where both sides have them, before -I/-i, full or incremental */
 	    {"zfs send -c -L -e tank/data@s1", "/sbin/zfs|send|-c|-L|-e|tank/data@s1"},

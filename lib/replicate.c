@@ -70,14 +70,15 @@ struct run {
 	time_t no_changed_since; /* when a side had no snapshots_changed (OpenZFS
 	                          * < 2.2), 0: it has, or not known */
 	time_t listed_at;
-	/* both sides' OpenZFS and whether the target pool has encrypted
-	 * datasets, for the wire flags (transfer_wire): asked once
-	 * (wire_probe), before the first plain send, so that a run that
-	 * sends nothing starts no zfs for it; *_known false with why in
-	 * *_why when a probe failed or was not made */
-	bool probed, src_known, dst_known, dst_encrypted;
+	/* both sides' OpenZFS and the target pool's features, for the wire
+	 * flags (transfer_wire): asked once (wire_probe), before the first
+	 * plain send, so that a run that sends nothing starts no zfs for it;
+	 * *_known false with why in *_why when a probe failed or was not
+	 * made */
+	bool probed, src_known, dst_known, pool_known;
 	struct zfs_caps src_caps, dst_caps;
-	struct zerr src_why, dst_why;
+	struct zpool_features dst_pool;
+	struct zerr src_why, dst_why, pool_why;
 };
 
 /* The snapshot named name in the source listing sd, or NULL. */
@@ -1081,9 +1082,12 @@ static const struct zfs_obj *run_step(struct job_run *jr, struct repl_dataset *d
 		t.rollback = now_first && (p->rollback || x->leaf.force);
 		t.recv_opts = now_first ? &x->leaf.recv_opts : NULL;
 		t.wire = x->wire;
+		/* kept from the attempt on, not its success: a receive that
+		 * completed while the transfer was said to fail (or a killed
+		 * run's partial state) must not be sent without -L next time */
+		d->large_blocks |= j->raw || (t.wire & TRANSFER_WIRE_LARGE);
 		if (transfer_run(&t, &d->bytes, &e) == 0) {
 			got = source_snapshot(x->sd, s[m].to);
-			d->large_blocks |= j->raw || (t.wire & TRANSFER_WIRE_LARGE);
 			continue;
 		}
 		fail_dataset(d, e.msg);
@@ -1106,9 +1110,9 @@ static const struct zfs_obj *run_step(struct job_run *jr, struct repl_dataset *d
 	return got;
 }
 
-/* Both sides' OpenZFS (zfs version) and whether the target pool holds
- * encrypted datasets, once a run (plain sends only: a raw job's -w says
- * it all); a restricted remote is asked nothing beyond its five lines. */
+/* Both sides' OpenZFS (zfs version) and the target pool's features, once
+ * a run (plain sends only: a raw job's -w says it all); a restricted
+ * remote is asked nothing beyond its five lines. */
 static void wire_probe(const struct repl_job *j, struct run *rn)
 {
 	rn->probed = true;
@@ -1128,18 +1132,18 @@ static void wire_probe(const struct repl_job *j, struct run *rn)
 	if (!rn->src_known || !rn->dst_known)
 		return;
 	char pool[256];
-	struct zerr e = ZERR_INIT;
 	snprintf(pool, sizeof(pool), "%.*s", (int)strcspn(j->destination, "/"), j->destination);
-	if (zpool_encryption_active(j->dst, pool, j->timeout_ms, &rn->dst_encrypted, &e) < 0) {
-		log_debug("taking pool %s for encrypted: %s", pool, e.msg);
-		rn->dst_encrypted = true; /* -e would fail there; -c -L do not */
-	}
+	rn->pool_known =
+	    zpool_features_run(j->dst, pool, j->timeout_ms, &rn->dst_pool, &rn->pool_why) == 0;
+	if (!rn->pool_known) /* a plain send needs no feature: it goes as before */
+		log_warn("%s: plain sends go without -c -L -e", rn->pool_why.msg);
 }
 
-/* The wire flags of d's plain sends (transfer_wire), the sides probed
- * first where this run has not yet; -1 with d failed when its target
- * needs -L and cannot have it. */
-static int wire_choose(struct job_run *jr, struct repl_dataset *d, unsigned *flags)
+/* The wire flags of d's plain sends (transfer_wire) for plan p, the
+ * sides probed first where this run has not yet; -1 with d failed when
+ * its target needs -L and cannot have it. */
+static int wire_choose(struct job_run *jr, struct repl_dataset *d, const struct plan *p,
+                       unsigned *flags)
 {
 	const struct repl_job *j = jr->j;
 	struct run *rn = &jr->rn;
@@ -1153,7 +1157,9 @@ static int wire_choose(struct job_run *jr, struct repl_dataset *d, unsigned *fla
 	                                    .dst_why = rn->dst_why.msg,
 	                                    .raw = j->raw,
 	                                    .restricted = j->restricted,
-	                                    .dst_encrypted = rn->dst_encrypted,
+	                                    .dst_pool = rn->pool_known ? &rn->dst_pool : NULL,
+	                                    .pool_why = rn->pool_why.msg,
+	                                    .full = p->n_steps && !p->steps[0].from,
 	                                    .large_before = d->large_blocks};
 	struct zerr e = ZERR_INIT;
 	if (transfer_wire(&in, d->target, flags, &e) == 0)
@@ -1195,7 +1201,7 @@ static const struct zfs_obj *execute(struct job_run *jr, struct repl_dataset *d,
 	case PLAN_SEND:
 		break;
 	}
-	if (wire_choose(jr, d, &x->wire) < 0)
+	if (wire_choose(jr, d, p, &x->wire) < 0)
 		return NULL;
 	if (make_parents(j, d->target, &jr->di, jr->res, &jr->made, &e) < 0 ||
 	    (into_empty_leaf(jr, x, p) &&

@@ -142,10 +142,16 @@ int transfer_wire(const struct transfer_wire_in *in, const char *target, unsigne
 	*flags = 0;
 	if (in->raw) /* -w sends blocks as stored: -L -e -c implied */
 		return 0;
-	if (!in->restricted)
+	const struct zpool_features *pf = in->dst_pool;
+	if (!in->restricted && pf) {
 		*flags = wire_of(in->src, in->dst);
-	if (in->dst_encrypted)
-		*flags &= ~(unsigned)TRANSFER_WIRE_EMBEDDED;
+		if (!pf->lz4 || !pf->zstd)
+			*flags &= ~(unsigned)TRANSFER_WIRE_COMPRESSED;
+		if (!pf->embedded || pf->encryption_active)
+			*flags &= ~(unsigned)TRANSFER_WIRE_EMBEDDED;
+		if (!pf->large || !(in->full || in->large_before))
+			*flags &= ~(unsigned)TRANSFER_WIRE_LARGE;
+	}
 	if (!in->large_before || (*flags & TRANSFER_WIRE_LARGE))
 		return 0;
 	struct buf why = BUF_INIT;
@@ -156,6 +162,12 @@ int transfer_wire(const struct transfer_wire_in *in, const char *target, unsigne
 	} else {
 		wire_lacks(&why, "source", in->src_label, in->src_why, in->src, "send");
 		wire_lacks(&why, "target", in->dst_label, in->dst_why, in->dst, "receive");
+		if (!pf)
+			buf_addf(&why, "%sthe target pool's features are not known (%s)",
+			         why.len ? "; " : "", in->pool_why ? in->pool_why : "not asked");
+		else if (!pf->large)
+			buf_addf(&why, "%sthe target pool has no feature@large_blocks",
+			         why.len ? "; " : "");
 	}
 	int r = zerr_set(e, -EOPNOTSUPP,
 	                 "not sending into '%s' without -L: zkeep sent it large-block streams "

@@ -56,26 +56,36 @@ enum {
 
 /* What transfer_wire decides from: each side's probe (NULL: not known,
  * the probe failed or, on a restricted remote, was not run) and labels
- * for the message; whether the job is raw or the target restricted;
- * whether the target's pool may hold encrypted datasets; whether the
- * target has received a stream with -L (or -w) before. */
+ * for the message; the target pool's features (NULL: not known); whether
+ * the job is raw or the target restricted; whether these sends start
+ * with a full one (the target is made by them); whether the target has
+ * received a stream with -L (or -w) before. */
 struct transfer_wire_in {
 	const struct zfs_caps *src, *dst;
 	const char *src_label, *dst_label;
 	const char *src_why, *dst_why; /* why a side is not known, or NULL */
-	bool raw, restricted, dst_encrypted, large_before;
+	const struct zpool_features *dst_pool;
+	const char *pool_why; /* why dst_pool is not known, or NULL */
+	bool raw, restricted, full, large_before;
 };
 
 /* The TRANSFER_WIRE_* flags of plain sends into target: each one both
- * sides support; none for a raw job (-w implies them) or a restricted
- * target (the seed's remote is asked nothing but its five lines, so its
- * OpenZFS is not known); no -e where dst_encrypted (zfs refuses an
- * embedded-data stream into an encrypted dataset). -L is a one-way door:
- * once a target has received a large-block stream, zfs refuses an
- * incremental without -L into it; so where large_before holds and -L
- * cannot be given, returns -EOPNOTSUPP with a message naming target, the
- * side that cannot and what to do, rather than send without -L. Pure:
- * tests/unit/test_replicate.c walks its whole table. */
+ * sides support and the target pool has the feature for (-c: lz4 and
+ * zstd, since the source's algorithm is not known; -e: embedded_data);
+ * none for a raw job (-w implies them), a restricted target (the seed's
+ * remote is asked nothing but its five lines, so its OpenZFS is not
+ * known) or a pool whose features are not known; no -e where the pool has
+ * encrypted datasets (zfs refuses an embedded-data stream into one).
+ *
+ * -L only into a target made with it (full, or large_before): switching
+ * an existing target's incrementals to -L has zeroed files on receive
+ * (openzfs#6224; still reported on 2.2, openzfs#17866), so a target the
+ * seed or an older zkeep filled without -L keeps going without it. And
+ * -L is a one-way door: once a target has received a large-block stream,
+ * zfs refuses an incremental without -L into it; so where large_before
+ * holds and -L cannot be given, returns -EOPNOTSUPP with a message
+ * naming target, what cannot and what to do, rather than send without
+ * -L. Pure: tests/unit/test_replicate.c walks its whole table. */
 int transfer_wire(const struct transfer_wire_in *in, const char *target, unsigned *flags,
                   struct zerr *e);
 

@@ -1,6 +1,7 @@
 #include "zfs.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -835,25 +836,57 @@ int zfs_probe(const struct host *h, int timeout_ms, struct zfs_caps *c, struct z
 	return r;
 }
 
-int zpool_encryption_active(const struct host *h, const char *pool, int timeout_ms, bool *active,
-                            struct zerr *e)
+int zpool_features_parse(struct zpool_features *f, const char *text, size_t len, struct zerr *e)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} known[] = {
+	    {"feature@encryption", offsetof(struct zpool_features, encryption_active)},
+	    {"feature@lz4_compress", offsetof(struct zpool_features, lz4)},
+	    {"feature@zstd_compress", offsetof(struct zpool_features, zstd)},
+	    {"feature@embedded_data", offsetof(struct zpool_features, embedded)},
+	    {"feature@large_blocks", offsetof(struct zpool_features, large)},
+	};
+	memset(f, 0, sizeof(*f));
+	bool any = false;
+	for (const char *l = text, *end = text + len; l < end;) {
+		const char *nl = memchr(l, '\n', (size_t)(end - l));
+		size_t n = nl ? (size_t)(nl - l) : (size_t)(end - l);
+		const char *tab = memchr(l, '\t', n);
+		if (tab && !strncmp(l, "feature@", 8)) {
+			const char *v = tab + 1;
+			size_t vn = n - (size_t)(v - l);
+			bool on = (vn == 6 && !memcmp(v, "active", 6)) ||
+			          (vn == 7 && !memcmp(v, "enabled", 7));
+			if (!on && !(vn == 8 && !memcmp(v, "disabled", 8)))
+				return zerr_set(e, -EPROTO, "zpool get said '%.*s'",
+				                (int)(n > 80 ? 80 : n), l);
+			any = true;
+			for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+				if ((size_t)(tab - l) == strlen(known[k].name) &&
+				    !memcmp(l, known[k].name, (size_t)(tab - l)))
+					/* encryption counts only when active: an enabled
+					 * feature with no encrypted dataset refuses nothing */
+					*(bool *)((char *)f + known[k].off) = k == 0 ? vn == 6 : on;
+		}
+		l += n + 1;
+	}
+	if (!any)
+		return zerr_set(e, -EPROTO, "zpool get named no feature");
+	return 0;
+}
+
+int zpool_features_run(const struct host *h, const char *pool, int timeout_ms,
+                       struct zpool_features *f, struct zerr *e)
 {
 	struct buf out = BUF_INIT;
-	int r = host_run(h,
-	                 (const char *const[]){"zpool", "get", "-Hp", "-o", "value",
-	                                       "feature@encryption", pool, NULL},
-	                 &out, 4096, timeout_ms, e);
-	if (r == 0) {
-		size_t n = strcspn(out.s, "\n");
-		if (n == 6 && !strncmp(out.s, "active", 6))
-			*active = true;
-		else if ((n == 7 && !strncmp(out.s, "enabled", 7)) ||
-		         (n == 8 && !strncmp(out.s, "disabled", 8)))
-			*active = false;
-		else
-			r = zerr_set(e, -EPROTO, "zpool get feature@encryption of %s said '%.*s'",
-			             pool, (int)(n > 40 ? 40 : n), out.s);
-	}
+	int r = host_run(
+	    h,
+	    (const char *const[]){"zpool", "get", "-Hp", "-o", "property,value", "all", pool, NULL},
+	    &out, 65536, timeout_ms, e);
+	if (r == 0 && (r = zpool_features_parse(f, out.s, out.len, e)) < 0)
+		zerr_prefix(e, "the features of pool %s", pool);
 	buf_free(&out);
 	return r;
 }

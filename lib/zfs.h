@@ -83,8 +83,10 @@ struct zfs_caps {
 	 * blocks compressed, -e (0.6.4) embedded blocks embedded, -L records
 	 * over 128 KiB whole. -L came in 0.6.5, but until 2.0 a receive of an
 	 * incremental that switched -L on or off could zero files
-	 * (openzfs#6224, fixed by #10383), and zkeep's first -L send into a
-	 * target the seed filled without it is such a switch: so 2.0 */
+	 * (openzfs#6224, fixed by #10383), so 2.0. Such a switch is still
+	 * reported to zero files on 2.2 (openzfs#17866, open), so zkeep never
+	 * makes one: -L only from a target's first full receive on
+	 * (lib/transfer.h transfer_wire). */
 	bool send_compressed, send_large_blocks, send_embedded;
 	bool snapshots_changed; /* the snapshots_changed property (2.2) */
 	bool holds_parsable;    /* zfs holds -p (2.2) */
@@ -224,10 +226,23 @@ const char *zfs_type_name(enum zfs_type t);
 /* Runners: one zfs call on h, parsed. timeout_ms as for host_run.
  * zfs_list_run lists cols, plus snapshots_changed where c says it exists. */
 int zfs_probe(const struct host *h, int timeout_ms, struct zfs_caps *c, struct zerr *e);
-/* Whether pool's feature@encryption is active on h: some dataset of the
- * pool is encrypted (zpool get; "enabled" or "disabled": none is). */
-int zpool_encryption_active(const struct host *h, const char *pool, int timeout_ms, bool *active,
-                            struct zerr *e);
+/* The features of a pool that decide what a plain send into it may
+ * carry (zfs receive refuses a stream that needs a feature the pool has
+ * not enabled): "enabled" or "active" is true. */
+struct zpool_features {
+	bool encryption_active; /* some dataset is encrypted: no -e into it */
+	bool lz4, zstd;         /* lz4_compress, zstd_compress: send -c */
+	bool embedded;          /* embedded_data: send -e */
+	bool large;             /* large_blocks: send -L */
+};
+/* From `zpool get -Hp -o property,value all POOL`: a feature the output
+ * does not name (an older OpenZFS) is not enabled. -EPROTO (a message
+ * naming the line) on a feature line whose value is not one of active,
+ * enabled, disabled, or when no feature line is there at all. Pure. */
+int zpool_features_parse(struct zpool_features *f, const char *text, size_t len, struct zerr *e);
+/* The same, asked of h (one zpool get). */
+int zpool_features_run(const struct host *h, const char *pool, int timeout_ms,
+                       struct zpool_features *f, struct zerr *e);
 int zfs_list_run(const struct host *h, const struct zfs_caps *c, unsigned types, unsigned cols,
                  bool recursive, const char *const *datasets, int timeout_ms, struct zfs_list *l,
                  struct zerr *e);

@@ -387,11 +387,16 @@ static void test_marks_bookmark(void **state)
 }
 
 /* transfer_wire over its whole table: each side unknown, OpenZFS 0.8
- * (send -c -e, no -L: zfs.h) or 2.1; raw or plain; restricted or not;
- * the target pool encrypted or not; -L sent into the target before or
- * not. The rule as the table states it: a raw or restricted job sends
- * no wire flags; otherwise each flag both sides have, -e not into an
- * encrypted pool; and a target that had -L fails where -L cannot be. */
+ * (send -c -e, no -L: zfs.h) or 2.1; the target pool's features not
+ * known, all enabled, with encrypted datasets, or without zstd_compress,
+ * large_blocks or embedded_data; raw or plain; restricted or not; the
+ * sends starting with a full one or not; -L sent into the target before
+ * or not. The rule as the table states it: a raw or restricted job, or a
+ * pool not known, sends no wire flags; otherwise each flag both sides
+ * and the pool have (-c needs lz4 and zstd), -e not into a pool with
+ * encrypted datasets, -L only into a target made with it (full, or -L
+ * before: never a switch, openzfs#17866); and a target that had -L fails
+ * where -L cannot be. */
 static void test_wire_flags(void **state)
 {
 	(void)state;
@@ -403,51 +408,86 @@ static void test_wire_flags(void **state)
 		assert_int_equal(zfs_version_parse(&caps[i], versions[i], strlen(versions[i]), &e),
 		                 0);
 	const struct zfs_caps *sides[] = {NULL, &caps[0], &caps[1]};
+	static const struct zpool_features pools[] = {
+	    {false, true, true, true, true},  /* all enabled */
+	    {true, true, true, true, true},   /* encrypted datasets */
+	    {false, true, false, true, true}, /* no zstd_compress */
+	    {false, true, true, true, false}, /* no large_blocks */
+	    {false, true, true, false, true}, /* no embedded_data */
+	};
+	const size_t n_pools = sizeof(pools) / sizeof(pools[0]);
 	const unsigned C = TRANSFER_WIRE_COMPRESSED, L = TRANSFER_WIRE_LARGE,
 	               E = TRANSFER_WIRE_EMBEDDED;
 	size_t rows = 0, refused = 0;
 	for (int s = 0; s < 3; s++)
 		for (int d = 0; d < 3; d++)
-			for (unsigned bits = 0; bits < 16; bits++) {
-				struct transfer_wire_in in = {.src = sides[s],
-				                              .dst = sides[d],
-				                              .src_label = "client",
-				                              .dst_label = "local",
-				                              .src_why = s ? NULL : "ssh said no",
-				                              .raw = bits & 1,
-				                              .restricted = bits & 2,
-				                              .dst_encrypted = bits & 4,
-				                              .large_before = bits & 8};
-				unsigned want = 0;
-				if (!in.raw && !in.restricted && s && d) {
-					want = C; /* 0.8 and 2.1 both have -c and -e */
-					want |= s == 2 && d == 2 ? L : 0;
-					want |= in.dst_encrypted ? 0 : E;
+			for (size_t k = 0; k <= n_pools; k++)
+				for (unsigned bits = 0; bits < 16; bits++) {
+					const struct zpool_features *pf = k ? &pools[k - 1] : NULL;
+					struct transfer_wire_in in = {
+					    .src = sides[s],
+					    .dst = sides[d],
+					    .src_label = "client",
+					    .dst_label = "local",
+					    .src_why = s ? NULL : "ssh said no",
+					    .dst_pool = pf,
+					    .pool_why = pf ? NULL : "zpool said no",
+					    .raw = bits & 1,
+					    .restricted = bits & 2,
+					    .full = bits & 4,
+					    .large_before = bits & 8};
+					unsigned want = 0;
+					if (!in.raw && !in.restricted && s && d && pf) {
+						/* 0.8 and 2.1 both have -c and -e */
+						want |= pf->lz4 && pf->zstd ? C : 0;
+						want |=
+						    pf->embedded && !pf->encryption_active ? E : 0;
+						want |= s == 2 && d == 2 && pf->large &&
+						                (in.full || in.large_before)
+						            ? L
+						            : 0;
+					}
+					bool fail = !in.raw && in.large_before && !(want & L);
+					unsigned got = 99;
+					e = (struct zerr)ZERR_INIT;
+					int r = transfer_wire(&in, "zdst/h/zsrc/a", &got, &e);
+					assert_int_equal(r, fail ? -EOPNOTSUPP : 0);
+					if (!fail) {
+						assert_int_equal(got, want);
+						assert_string_equal(e.msg, "");
+					} else {
+						/* names the dataset, why and what to do */
+						assert_non_null(strstr(e.msg, "'zdst/h/zsrc/a'"));
+						assert_non_null(strstr(e.msg, "-L"));
+						assert_non_null(
+						    strstr(e.msg, "fresh full receive"));
+						refused++;
+					}
+					rows++;
 				}
-				bool fail = !in.raw && in.large_before && !(want & L);
-				unsigned got = 99;
-				e = (struct zerr)ZERR_INIT;
-				int r = transfer_wire(&in, "zdst/h/zsrc/a", &got, &e);
-				assert_int_equal(r, fail ? -EOPNOTSUPP : 0);
-				if (!fail) {
-					assert_int_equal(got, want);
-					assert_string_equal(e.msg, "");
-				} else {
-					/* names the dataset, why and what to do */
-					assert_non_null(strstr(e.msg, "'zdst/h/zsrc/a'"));
-					assert_non_null(strstr(e.msg, "-L"));
-					assert_non_null(strstr(e.msg, "fresh full receive"));
-					refused++;
-				}
-				rows++;
-			}
-	assert_int_equal(rows, 144);
-	/* plain with -L before (4 x 9), less 2.1 to 2.1 unrestricted (2) */
-	assert_int_equal(refused, 34);
+	assert_int_equal(rows, 3 * 3 * 6 * 16);
+	/* plain with -L before (4 x 9 x 6), less 2.1 to 2.1 unrestricted
+	 * into a pool with large_blocks (2 x 4) */
+	assert_int_equal(refused, 208);
+
+	/* the rule that keeps a backup whole: an existing target filled
+	 * without -L (by the seed, or before) is never switched to it */
+	struct transfer_wire_in old = {.src = &caps[1],
+	                               .dst = &caps[1],
+	                               .dst_pool = &pools[0],
+	                               .src_label = "client",
+	                               .dst_label = "local"};
+	unsigned flags;
+	assert_int_equal(transfer_wire(&old, "zdst/a", &flags, &e), 0);
+	assert_int_equal(flags, C | E);
+	old.full = true;
+	assert_int_equal(transfer_wire(&old, "zdst/a", &flags, &e), 0);
+	assert_int_equal(flags, C | L | E);
 
 	/* the messages name the side that cannot */
 	struct transfer_wire_in in = {.src = &caps[0],
 	                              .dst = &caps[1],
+	                              .dst_pool = &pools[0],
 	                              .src_label = "client",
 	                              .dst_label = "local",
 	                              .large_before = true};
@@ -465,6 +505,17 @@ static void test_wire_flags(void **state)
 	in.restricted = true;
 	assert_int_equal(transfer_wire(&in, "zdst/a", &got, &e), -EOPNOTSUPP);
 	assert_non_null(strstr(e.msg, "local takes the seed's command lines only"));
+	/* and the pool: not known, or without large_blocks */
+	in.restricted = false;
+	in.src = in.dst = &caps[1];
+	in.dst_pool = NULL;
+	in.pool_why = "cannot run zpool";
+	assert_int_equal(transfer_wire(&in, "zdst/a", &got, &e), -EOPNOTSUPP);
+	assert_non_null(
+	    strstr(e.msg, "the target pool's features are not known (cannot run zpool)"));
+	in.dst_pool = &pools[3];
+	assert_int_equal(transfer_wire(&in, "zdst/a", &got, &e), -EOPNOTSUPP);
+	assert_non_null(strstr(e.msg, "the target pool has no feature@large_blocks"));
 }
 
 int main(void)

@@ -660,6 +660,34 @@ static void test_version(void **state)
 	}
 }
 
+/* A pool's features from zpool get all: active and enabled are on,
+ * encryption only when active; a feature an older OpenZFS does not
+ * name is off; an unknown value or no feature at all is refused. */
+static void test_pool_features(void **state)
+{
+	(void)state;
+	static const char all[] = "size\t10737418240\nfeature@async_destroy\tenabled\n"
+	                          "feature@lz4_compress\tactive\nfeature@large_blocks\tenabled\n"
+	                          "feature@embedded_data\tactive\nfeature@encryption\tenabled\n"
+	                          "feature@zstd_compress\tdisabled\n";
+	struct zpool_features f;
+	struct zerr e = ZERR_INIT;
+	assert_int_equal(zpool_features_parse(&f, all, strlen(all), &e), 0);
+	assert_true(f.lz4 && f.large && f.embedded);
+	assert_false(f.zstd);
+	assert_false(f.encryption_active);
+	static const char old[] = "feature@lz4_compress\tactive\nfeature@encryption\tactive";
+	assert_int_equal(zpool_features_parse(&f, old, strlen(old), &e), 0);
+	assert_true(f.lz4 && f.encryption_active);
+	assert_false(f.zstd || f.large || f.embedded);
+	static const char bad[] = "feature@large_blocks\tmaybe\n";
+	assert_int_equal(zpool_features_parse(&f, bad, strlen(bad), &e), -EPROTO);
+	assert_string_equal(e.msg, "zpool get said 'feature@large_blocks\tmaybe'");
+	e = (struct zerr)ZERR_INIT;
+	assert_int_equal(zpool_features_parse(&f, "size\t1\n", 7, &e), -EPROTO);
+	assert_string_equal(e.msg, "zpool get named no feature");
+}
+
 /* zfs's wording, as OpenZFS 2.1 and 2.3 print it through ssh */
 static void test_err_kind(void **state)
 {
@@ -690,6 +718,7 @@ int main(void)
 	    cmocka_unit_test(test_err_kind),
 	    cmocka_unit_test(test_short_listings),
 	    cmocka_unit_test(test_err_all),
+	    cmocka_unit_test(test_pool_features),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

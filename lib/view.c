@@ -672,8 +672,10 @@ void view_incr_plan(const struct view *prev, const struct zfs_list *datasets, un
 		const struct zfs_obj *d = &datasets->v[i];
 		const struct view_dataset *was = view_dataset(prev, d->name);
 		/* seconds only: a change in the second prev's listing started may
-		 * not be in it, so that second counts as changed too */
-		if (!was || d->snapshots_changed == ZFS_NONE ||
+		 * not be in it, so that second counts as changed too. Another guid
+		 * under the same name is another dataset (renamed, or destroyed
+		 * and created again), whatever its snapshots_changed says. */
+		if (!was || was->pd->obj->guid != d->guid || d->snapshots_changed == ZFS_NONE ||
 		    was->pd->obj->snapshots_changed != d->snapshots_changed ||
 		    d->snapshots_changed + 1 >= (uint64_t)prev->started) {
 			strvec_push(&out->relist, d->name);

@@ -186,9 +186,9 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 /* What an incremental collection (OpenZFS >= 2.2, a previous view)
  * reads again and what it carries over from the previous view. */
 struct view_incr {
-	/* datasets whose snapshots_changed moved (or that prev lacks, or whose
-	 * change falls in the second prev's collection started): their
-	 * snapshots are listed again */
+	/* datasets whose snapshots_changed moved (or that prev lacks, or has
+	 * with another guid, or whose change falls in the second prev's
+	 * collection started): their snapshots are listed again */
 	struct strvec relist;
 	/* those, and the datasets whose used or referenced moved: their
 	 * `zfs get all` is run again (written moves only with one of them) */

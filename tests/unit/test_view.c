@@ -1633,6 +1633,28 @@ static void test_incremental_plan(void **state)
 	                                           "fixt/enc", "fixt/new", NULL});
 	view_incr_free(&p);
 	zfs_list_free(&dl);
+	/* fixt/data as before but for its guid (renamed, or destroyed and
+	 * created again under the name): another dataset, nothing carried */
+	f->v->started = 1795680000;
+	static const char *const guids[] = {"1925232054694848514", "1925232054694848515"};
+	for (size_t i = 0; i < 2; i++) {
+		struct buf row = BUF_INIT;
+		buf_addf(&row,
+		         "fixt/data\tfilesystem\t%s\t8\t1795679446\t6668288\t99000000\t4300800\t"
+		         "1795679456\n",
+		         guids[i]);
+		assert_int_equal(zfs_list_parse(&dl, row.s, row.len, ZFS_COL_SNAPSHOTS_CHANGED, &e),
+		                 0);
+		view_incr_plan(f->v, &dl, ZFS_COL_SNAPSHOTS_CHANGED, &p);
+		const char *const none[] = {NULL}, *const data[] = {"fixt/data", NULL};
+		strvec_is(&p.relist, i ? data : none);
+		strvec_is(&p.reread, i ? data : none);
+		assert_int_equal(p.list.len == 0, i == 1);
+		assert_int_equal(p.props.len == 0, i == 1);
+		view_incr_free(&p);
+		zfs_list_free(&dl);
+		buf_free(&row);
+	}
 	buf_free(&list);
 }
 

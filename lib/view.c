@@ -566,11 +566,20 @@ int view_build(const struct view_opts *o, const struct view_texts *t, const stru
 	return 0;
 }
 
+/* host_run, or the test's stand-in (view_opts.run). */
+static int run_cmd(const struct view_opts *o, const char *const *argv, struct buf *out, size_t cap,
+                   struct zerr *e)
+{
+	if (o->run)
+		return o->run(o->host, argv, out, cap, o->timeout_ms, e);
+	return host_run(o->host, argv, out, cap, o->timeout_ms, e);
+}
+
 static int run_text(const struct view_opts *o, const char *const *argv, size_t cap, char **out,
                     struct zerr *e)
 {
 	struct buf b = BUF_INIT;
-	int r = host_run(o->host, argv, &b, cap, o->timeout_ms, e);
+	int r = run_cmd(o, argv, &b, cap, e);
 	if (r < 0) {
 		buf_free(&b);
 		return r;
@@ -643,8 +652,7 @@ static int run_batched(const struct view_opts *o, const char *const *cmd,
 		for (size_t k = i; k < names->n && k < i + RELIST_BATCH; k++)
 			strvec_push(&argv, names->v[k]);
 		buf_reset(&b);
-		r = host_run(o->host, (const char *const *)argv.v, &b, ZFS_OUTPUT_MAX,
-		             o->timeout_ms, e);
+		r = run_cmd(o, (const char *const *)argv.v, &b, ZFS_OUTPUT_MAX, e);
 		strvec_clear(&argv);
 		if (r == 0)
 			buf_add(out, b.s, b.len);
@@ -664,8 +672,10 @@ void view_incr_plan(const struct view *prev, const struct zfs_list *datasets, un
 		const struct zfs_obj *d = &datasets->v[i];
 		const struct view_dataset *was = view_dataset(prev, d->name);
 		/* seconds only: a change in the second prev's listing started may
-		 * not be in it, so that second counts as changed too */
-		if (!was || d->snapshots_changed == ZFS_NONE ||
+		 * not be in it, so that second counts as changed too. Another guid
+		 * under the same name is another dataset (renamed, or destroyed
+		 * and created again), whatever its snapshots_changed says. */
+		if (!was || was->pd->obj->guid != d->guid || d->snapshots_changed == ZFS_NONE ||
 		    was->pd->obj->snapshots_changed != d->snapshots_changed ||
 		    d->snapshots_changed + 1 >= (uint64_t)prev->started) {
 			strvec_push(&out->relist, d->name);
@@ -703,7 +713,7 @@ static int collect_incremental(const struct view_opts *o, const struct view *pre
 	struct zfs_list dl = {0};
 	int r;
 	zfs_list_argv(&argv, ZFS_TYPE_DATASET, cols, true, NULL);
-	r = host_run(o->host, (const char *const *)argv.v, &b, ZFS_OUTPUT_MAX, o->timeout_ms, e);
+	r = run_cmd(o, (const char *const *)argv.v, &b, ZFS_OUTPUT_MAX, e);
 	strvec_clear(&argv);
 	if (r < 0 || (r = zfs_list_parse(&dl, b.s, b.len, cols, e)) < 0)
 		goto out;
@@ -759,7 +769,9 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 	unsigned since_full = 0;
 	if (cols && prev && prev->caps.snapshots_changed &&
 	    prev->since_full + 1 < VIEW_FULL_EVERY) {
-		struct view_incr plan;
+		/* zeroed: the listing may fail before view_incr_plan fills it,
+		 * and it is freed either way */
+		struct view_incr plan = {0};
 		size_t total = 0;
 		r = collect_incremental(o, prev, cols, &zlist, &zget, &plan, &total, e);
 		if (r == 0)

@@ -168,6 +168,12 @@ struct view_opts {
 	 * api passes lib/metrics' metrics_render_view); NULL: no /metrics.
 	 * The view calls it, so it need not know the renderer (layering). */
 	void (*render_metrics)(struct buf *out, const struct view *v);
+	/* Runs every zfs and zpool call of view_collect (the unit tests pass
+	 * one that answers from captured output or fails, to reach the
+	 * failure paths without zfs); NULL: host_run on host. Same contract as
+	 * host_run. */
+	int (*run)(const struct host *h, const char *const *argv, struct buf *out, size_t out_cap,
+	           int timeout_ms, struct zerr *e);
 };
 
 /* Runs one collection. prev (may be NULL) carries backups' last success
@@ -180,9 +186,9 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 /* What an incremental collection (OpenZFS >= 2.2, a previous view)
  * reads again and what it carries over from the previous view. */
 struct view_incr {
-	/* datasets whose snapshots_changed moved (or that prev lacks, or whose
-	 * change falls in the second prev's collection started): their
-	 * snapshots are listed again */
+	/* datasets whose snapshots_changed moved (or that prev lacks, or has
+	 * with another guid, or whose change falls in the second prev's
+	 * collection started): their snapshots are listed again */
 	struct strvec relist;
 	/* those, and the datasets whose used or referenced moved: their
 	 * `zfs get all` is run again (written moves only with one of them) */
@@ -198,6 +204,8 @@ struct view_incr {
  * released with view_incr_free. Pure: runs nothing. */
 void view_incr_plan(const struct view *prev, const struct zfs_list *datasets, unsigned cols,
                     struct view_incr *out);
+/* Also fine on an all-zero struct view_incr (one never planned, as when
+ * the dataset listing fails before view_incr_plan runs). */
 void view_incr_free(struct view_incr *p);
 
 /* Builds a view from outputs already captured (the unit tests' fixtures);

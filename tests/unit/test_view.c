@@ -1633,7 +1633,119 @@ static void test_incremental_plan(void **state)
 	                                           "fixt/enc", "fixt/new", NULL});
 	view_incr_free(&p);
 	zfs_list_free(&dl);
+	/* fixt/data as before but for its guid (renamed, or destroyed and
+	 * created again under the name): another dataset, nothing carried */
+	f->v->started = 1795680000;
+	static const char *const guids[] = {"1925232054694848514", "1925232054694848515"};
+	for (size_t i = 0; i < 2; i++) {
+		struct buf row = BUF_INIT;
+		buf_addf(&row,
+		         "fixt/data\tfilesystem\t%s\t8\t1795679446\t6668288\t99000000\t4300800\t"
+		         "1795679456\n",
+		         guids[i]);
+		assert_int_equal(zfs_list_parse(&dl, row.s, row.len, ZFS_COL_SNAPSHOTS_CHANGED, &e),
+		                 0);
+		view_incr_plan(f->v, &dl, ZFS_COL_SNAPSHOTS_CHANGED, &p);
+		const char *const none[] = {NULL}, *const data[] = {"fixt/data", NULL};
+		strvec_is(&p.relist, i ? data : none);
+		strvec_is(&p.reread, i ? data : none);
+		assert_int_equal(p.list.len == 0, i == 1);
+		assert_int_equal(p.props.len == 0, i == 1);
+		view_incr_free(&p);
+		zfs_list_free(&dl);
+		buf_free(&row);
+	}
 	buf_free(&list);
+}
+
+/* ---- view_collect with the zfs calls answered from captures ---------- */
+
+/* What the stand-in for host_run answers (view_opts.run): the captured
+ * version and pool list, the dataset listing given here (NULL: the call
+ * fails), no snapshots for a relisted dataset, and a zfs get that fails
+ * for the batch holding get_fail_on. */
+static struct {
+	const struct fx *f;
+	const char *datasets;
+	const char *get_fail_on;
+	unsigned gets;
+} fake;
+
+static bool argv_has(const char *const *argv, const char *w)
+{
+	for (; *argv; argv++)
+		if (!strcmp(*argv, w))
+			return true;
+	return false;
+}
+
+static int fake_run(const struct host *h, const char *const *argv, struct buf *out, size_t out_cap,
+                    int timeout_ms, struct zerr *e)
+{
+	(void)h, (void)out_cap, (void)timeout_ms;
+	const char *a1 = argv[1];
+	if (!strcmp(argv[0], "zfs") && !strcmp(a1, "version"))
+		buf_add(out, fake.f->version.s, fake.f->version.len);
+	else if (!strcmp(argv[0], "zpool") && !strcmp(a1, "list"))
+		buf_add(out, fake.f->zpools.s, fake.f->zpools.len);
+	else if (!strcmp(argv[0], "zfs") && !strcmp(a1, "list") && argv_has(argv, "-d"))
+		; /* the snapshots of the relisted datasets: none */
+	else if (!strcmp(argv[0], "zfs") && !strcmp(a1, "list") && fake.datasets)
+		buf_adds(out, fake.datasets);
+	else if (!strcmp(argv[0], "zfs") && !strcmp(a1, "get") &&
+	         !(fake.get_fail_on && argv_has(argv, fake.get_fail_on))) {
+		fake.gets++;
+	} else
+		return zerr_set(e, -EIO, "%s %s: failed (fake)", argv[0], a1);
+	return 0;
+}
+
+/* Fills the stack below the caller with non-zero bytes, so that a
+ * variable the next call leaves uninitialised holds garbage, not zero. */
+static void __attribute__((noinline)) dirty_stack(void)
+{
+	volatile unsigned char junk[32768];
+	for (size_t i = 0; i < sizeof(junk); i++)
+		junk[i] = 0xa5;
+}
+
+/* A previous view that makes the next view_collect incremental (2.3,
+ * snapshots_changed listed). */
+static struct view *incremental_prev(struct fx *f)
+{
+	struct buf list = BUF_INIT;
+	fixture_read("2.3/zfs-list-changed.out", &list);
+	struct view_texts t = {
+	    f->version.s, f->zpools.s, list.s, f->zget.s, NULL, NULL, ZFS_COL_SNAPSHOTS_CHANGED};
+	struct view_opts o = {&f->cfg, NULL, "h", 0, 1795680000, false, NULL};
+	struct zerr e = ZERR_INIT;
+	struct view *v = NULL;
+	assert_int_equal(view_build(&o, &t, NULL, &v, &e), 0);
+	assert_true(v->caps.snapshots_changed);
+	buf_free(&list);
+	return v;
+}
+
+/* An incremental collection whose dataset listing fails, or prints what
+ * does not parse, fails cleanly: nothing of the plan it never made is
+ * freed (it was uninitialised stack: ASan reports a bad free, a plain
+ * build usually crashes). */
+static void test_collect_incremental_listing_fails(void **state)
+{
+	struct fx *f = *state;
+	struct view *prev = incremental_prev(f);
+	static const char *const listings[] = {NULL, "fixt\tfilesystem\tnot a number\n"};
+	for (size_t i = 0; i < 2; i++) {
+		fake = (__typeof__(fake)){f, listings[i], NULL, 0};
+		struct view_opts o = {&f->cfg, NULL, "h", 0, 1795680000, false, NULL, fake_run};
+		struct zerr e = ZERR_INIT;
+		struct view *v = NULL;
+		dirty_stack();
+		assert_true(view_collect(&o, prev, &v, &e) < 0);
+		assert_null(v);
+		assert_true(strlen(e.msg) > 0);
+	}
+	view_put(prev);
 }
 
 int main(void)
@@ -1668,6 +1780,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_api_bodies_unknown, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_api_bodies_concurrent, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_incremental_plan, setup23, teardown),
+	    cmocka_unit_test_setup_teardown(test_collect_incremental_listing_fails, setup23,
+	                                    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -639,23 +639,35 @@ static void carry_props(struct buf *b, const struct view_dataset *was, const str
 	}
 }
 
-/* Runs cmd (a zfs list or get, less its dataset names) on names in
- * batches of RELIST_BATCH, appending what each prints to out. */
+/* cmd run with names appended, at most RELIST_BATCH at a time, in
+ * batches of RELIST_BATCH, appending what each prints to out. failed NULL:
+ * the first failure stops it (-errno, e set). failed not NULL: a failed
+ * batch is said there (its first name, how many, why) and the rest still
+ * run, since one dataset destroyed between the listing and this call
+ * fails its whole batch; returns 0. */
 static int run_batched(const struct view_opts *o, const char *const *cmd,
-                       const struct strvec *names, struct buf *out, struct zerr *e)
+                       const struct strvec *names, struct buf *out, struct strvec *failed,
+                       struct zerr *e)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct buf b = BUF_INIT;
 	int r = 0;
 	for (size_t i = 0; i < names->n && r == 0; i += RELIST_BATCH) {
+		size_t n = 0;
 		strvec_pushv(&argv, cmd);
-		for (size_t k = i; k < names->n && k < i + RELIST_BATCH; k++)
+		for (size_t k = i; k < names->n && k < i + RELIST_BATCH; k++, n++)
 			strvec_push(&argv, names->v[k]);
 		buf_reset(&b);
-		r = run_cmd(o, (const char *const *)argv.v, &b, ZFS_OUTPUT_MAX, e);
+		struct zerr be = ZERR_INIT;
+		r = run_cmd(o, (const char *const *)argv.v, &b, ZFS_OUTPUT_MAX, failed ? &be : e);
 		strvec_clear(&argv);
-		if (r == 0)
+		if (r == 0) {
 			buf_add(out, b.s, b.len);
+		} else if (failed) {
+			strvec_pushf(failed, "cannot read %s of '%s' (and %zu more): %s", cmd[1],
+			             names->v[i], n - 1, be.msg);
+			r = 0;
+		}
 	}
 	buf_free(&b);
 	return r;
@@ -702,11 +714,12 @@ void view_incr_free(struct view_incr *p)
 /* OpenZFS >= 2.2: list the datasets only, then what view_incr_plan says
  * must be read again; the rest is prev's, written back as text so that
  * one parse builds the view as always. A failed zfs get leaves out the
- * properties of the datasets it was for (a warning, as in a full
- * collection); *get_out is NULL when there are no properties at all. */
+ * properties of the datasets it was for (said in failed, as in a full
+ * collection), the other batches still read; *get_out is NULL when there
+ * are no properties at all. */
 static int collect_incremental(const struct view_opts *o, const struct view *prev, unsigned cols,
                                char **list_out, char **get_out, struct view_incr *plan,
-                               size_t *total, struct zerr *e)
+                               size_t *total, struct strvec *failed, struct zerr *e)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct buf b = BUF_INIT, text = BUF_INIT;
@@ -724,14 +737,12 @@ static int collect_incremental(const struct view_opts *o, const struct view *pre
 	buf_add(&text, plan->list.s, plan->list.len);
 	zfs_list_argv(&argv, ZFS_TYPE_SNAPSHOT, cols, false, NULL);
 	strvec_pushv(&argv, (const char *const[]){"-d", "1", NULL});
-	r = run_batched(o, (const char *const *)argv.v, &plan->relist, &text, e);
+	r = run_batched(o, (const char *const *)argv.v, &plan->relist, &text, NULL, e);
 	strvec_clear(&argv);
 	if (r < 0)
 		goto out;
 	zfs_get_argv(&argv, "all", NULL);
-	struct zerr ge = ZERR_INIT;
-	if (run_batched(o, (const char *const *)argv.v, &plan->reread, &plan->props, &ge) < 0)
-		log_warn("%s", ge.msg);
+	run_batched(o, (const char *const *)argv.v, &plan->reread, &plan->props, failed, NULL);
 	*list_out = buf_detach(&text, NULL);
 	*get_out = plan->props.len ? buf_detach(&plan->props, NULL) : NULL;
 out:
@@ -753,6 +764,7 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 	struct zpool_list pl = {0};
 	struct zfs_caps caps;
 	struct strvec argv = STRVEC_INIT;
+	struct strvec failed = STRVEC_INIT; /* properties not read, for the warnings */
 	size_t npools = 0;
 	int r;
 
@@ -773,7 +785,7 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 		 * and it is freed either way */
 		struct view_incr plan = {0};
 		size_t total = 0;
-		r = collect_incremental(o, prev, cols, &zlist, &zget, &plan, &total, e);
+		r = collect_incremental(o, prev, cols, &zlist, &zget, &plan, &total, &failed, e);
 		if (r == 0)
 			log_debug("snapshots re-read for %zu of %zu datasets, properties for %zu",
 			          plan.relist.n, total, plan.reread.n);
@@ -793,7 +805,7 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 		                                          "name,property,value,source", "-t",
 		                                          "filesystem,volume", "all", NULL});
 		if (run_text(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, &zget, &ge) < 0)
-			log_warn("%s", ge.msg);
+			strvec_push(&failed, ge.msg);
 		strvec_clear(&argv);
 	}
 	/* the pools as listed, to ask each one's status and iostat */
@@ -821,6 +833,12 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 	o2.now = time(NULL);
 	r = view_build(&o2, &t, prev, out, e);
 	if (r == 0) {
+		/* the view is not yet shared: what could not be read is its
+		 * warnings' (the api's and status' partial-failure notes) */
+		for (size_t i = 0; i < failed.n; i++) {
+			log_warn("%s", failed.v[i]);
+			strvec_push(&(*out)->warnings, failed.v[i]);
+		}
 		(*out)->since_full = since_full;
 		(*out)->started = started;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -836,6 +854,7 @@ out:
 	free(iostat);
 	zpool_list_free(&pl);
 	strvec_clear(&argv);
+	strvec_clear(&failed);
 	free(version);
 	free(zpools);
 	free(zlist);

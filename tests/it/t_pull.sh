@@ -159,3 +159,22 @@ log_must zfs snapshot zsrc/lz@w2
 log_must "${PULL[@]}" --datasets zsrc/lz >/dev/null
 wire_check zsrc/lz@w2
 assert_eq "$(guids zdst/h/zsrc/lz)" "$(guids zsrc/lz)" "snapshot guids of zsrc/lz"
+# a target the old scripts filled (a plain send, no -L) is never switched
+# to -L (that switch has zeroed files on receive: openzfs#17866): its
+# incremental goes without -L, the record says so, the file is whole
+log_must zfs create -o compression=lz4 -o recordsize=1M zsrc/lz2
+seq 1 300000 >/zsrc/lz2/text
+log_must zfs snapshot zsrc/lz2@v1
+log_must sh -c 'zfs send zsrc/lz2@v1 | zfs receive -u zdst/h/zsrc/lz2'
+seq 300001 400000 >>/zsrc/lz2/text
+log_must zfs snapshot zsrc/lz2@v2
+log_must "${PULL[@]}" --datasets zsrc/lz2 >/dev/null
+python3 - "$st/pull-h.json" <<'PY' || log_fail "the old scripts' target got -L (above)"
+import json, sys
+d = {x["source"]: x for x in json.load(open(sys.argv[1]))["datasets"]}["zsrc/lz2"]
+assert d["result"] == "ok" and d["large_blocks"] is False, d
+PY
+log_must zfs mount zdst/h/zsrc/lz2
+cmp /zsrc/lz2/text "$(zfs get -H -o value mountpoint zdst/h/zsrc/lz2)/text" ||
+	log_fail "zdst/h/zsrc/lz2's text differs from its source's"
+log_must zfs unmount zdst/h/zsrc/lz2

@@ -1748,6 +1748,39 @@ static void test_collect_incremental_listing_fails(void **state)
 	view_put(prev);
 }
 
+/* One failed zfs get batch (a dataset destroyed between the listing and
+ * the get fails the whole call) leaves out that batch's properties only:
+ * the batches after it are still read, and the view's warnings name the
+ * batch's first dataset (fixt: its space moved too) and the error. */
+static void test_collect_incremental_get_fails(void **state)
+{
+	struct fx *f = *state;
+	struct view *prev = incremental_prev(f);
+	struct buf list = BUF_INIT;
+	buf_adds(&list, "fixt\tfilesystem\t15544076503146417656\t1\t1795679445\t26497024\t"
+	                "99332096\t98304\t-\n");
+	/* 600 datasets prev never saw: all read again, 3 batches of 256 */
+	for (int i = 0; i < 600; i++)
+		buf_addf(&list,
+		         "fixt/n%03d\tfilesystem\t%d\t9\t1795679446\t98304\t99332096\t98304\t"
+		         "1795679456\n",
+		         i, 1000 + i);
+	fake = (__typeof__(fake)){f, list.s, "fixt/n000", 0};
+	struct view_opts o = {&f->cfg, NULL, "h", 0, 1795680000, false, NULL, fake_run};
+	struct zerr e = ZERR_INIT;
+	struct view *v = NULL;
+	assert_int_equal(view_collect(&o, prev, &v, &e), 0);
+	assert_int_equal(fake.gets, 2); /* the two batches after the failed one */
+	bool said = false;
+	for (size_t i = 0; i < v->warnings.n; i++)
+		said |= strstr(v->warnings.v[i], "cannot read get of 'fixt' (and 255 more): "
+		                                 "zfs get: failed (fake)") != NULL;
+	assert_true(said);
+	view_put(v);
+	view_put(prev);
+	buf_free(&list);
+}
+
 int main(void)
 {
 	setenv("TZ", "UTC", 1);
@@ -1782,6 +1815,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_incremental_plan, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_collect_incremental_listing_fails, setup23,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_collect_incremental_get_fails, setup23, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1004,15 +1004,20 @@ static void view_release(void *v)
 
 /* Answers with the view's body for (kind, i), rendered on its first
  * request: without a copy when c->share (the body holds a reference to
- * the view until it is sent), else copied into res->body. */
+ * the view until it is sent), else copied into res->body; a body the
+ * view did not keep (its cache full, lib/view.h) becomes res->body. */
 static void cached(const struct api_ctx *c, enum body_kind kind, size_t i,
                    struct http_response *res)
 {
-	const struct view_body *b = view_body(c->v, kind, i, render_body, c->hostname);
+	struct view_body scratch = {0, BUF_INIT};
+	const struct view_body *b = view_body(c->v, kind, i, render_body, c->hostname, &scratch);
 	res->status = b->status;
 	res->content_type = "application/json";
 	buf_reset(&res->body);
-	if (c->share) {
+	if (b == &scratch) {
+		buf_free(&res->body);
+		res->body = scratch.text;
+	} else if (c->share) {
 		/* a reference, not a change: the view itself stays immutable */
 		res->shared_cls = view_ref((struct view *)c->v);
 		res->shared_free = view_release;

@@ -89,6 +89,7 @@ struct view_bodies {
 	} * slots;
 	size_t cap, n; /* cap a power of two, n < cap / 2 */
 	size_t rendered;
+	size_t bytes, budget; /* kept, and kept at most (view_body) */
 };
 
 static struct view_bodies *bodies_new(void)
@@ -97,6 +98,7 @@ static struct view_bodies *bodies_new(void)
 	pthread_mutex_init(&c->mu, NULL);
 	c->cap = 16;
 	c->slots = xcalloc(c->cap, sizeof(*c->slots));
+	c->budget = VIEW_BODIES_MAX;
 	return c;
 }
 
@@ -135,17 +137,24 @@ static void bodies_grow(struct view_bodies *c)
 }
 
 const struct view_body *view_body(const struct view *v, unsigned kind, size_t index,
-                                  view_render_fn *fn, const void *cls)
+                                  view_render_fn *fn, const void *cls, struct view_body *scratch)
 {
 	struct view_bodies *c = v->bodies;
 	uint64_t key = (((uint64_t)(kind & 0xffff) << 48) | (uint64_t)index) + 1;
 	pthread_mutex_lock(&c->mu);
 	struct body_slot *s = body_slot(c->slots, c->cap, key);
+	if (!s->key && c->bytes >= c->budget) { /* full: served, not kept */
+		c->rendered++;
+		pthread_mutex_unlock(&c->mu);
+		fn(v, kind, index, cls, scratch);
+		return scratch;
+	}
 	if (!s->key) {
 		struct view_body *b = xcalloc(1, sizeof(*b));
 		buf_init(&b->text);
 		fn(v, kind, index, cls, b);
 		c->rendered++;
+		c->bytes += b->text.len;
 		if (2 * (c->n + 1) >= c->cap) {
 			bodies_grow(c);
 			s = body_slot(c->slots, c->cap, key);
@@ -159,10 +168,25 @@ const struct view_body *view_body(const struct view *v, unsigned kind, size_t in
 	return b;
 }
 
+void view_bodies_budget(const struct view *v, size_t bytes)
+{
+	pthread_mutex_lock(&v->bodies->mu);
+	v->bodies->budget = bytes;
+	pthread_mutex_unlock(&v->bodies->mu);
+}
+
 size_t view_bodies_rendered(const struct view *v)
 {
 	pthread_mutex_lock(&v->bodies->mu);
 	size_t n = v->bodies->rendered;
+	pthread_mutex_unlock(&v->bodies->mu);
+	return n;
+}
+
+size_t view_bodies_kept(const struct view *v)
+{
+	pthread_mutex_lock(&v->bodies->mu);
+	size_t n = v->bodies->bytes;
 	pthread_mutex_unlock(&v->bodies->mu);
 	return n;
 }

@@ -242,12 +242,24 @@ typedef void view_render_fn(const struct view *v, unsigned kind, size_t index, c
  * concurrent first requests wait for it instead of rendering twice. The
  * body is the view's; the caller must hold a reference to v while it uses
  * it. Keys should name only what exists in v (an index of a pool or
- * dataset), so that what clients ask cannot grow the cache. */
+ * dataset), so that what clients ask cannot grow the cache by count.
+ *
+ * By size: once the view keeps VIEW_BODIES_MAX bytes of bodies (a client
+ * walking every dataset's snapshots would otherwise make each view keep
+ * all of them, twice the text of /api/v1/snapshots/_all), a key not yet
+ * kept is rendered into scratch (status 0, text empty on entry) outside
+ * the lock and scratch is returned: then the caller owns scratch->text.
+ * Compare the result with scratch to know which. */
 const struct view_body *view_body(const struct view *v, unsigned kind, size_t index,
-                                  view_render_fn *fn, const void *cls);
-/* How many bodies v has rendered so far (tests: a second request for a
- * key renders nothing). */
+                                  view_render_fn *fn, const void *cls, struct view_body *scratch);
+/* The bytes of bodies v keeps at most (tests set a small one; the
+ * default is VIEW_BODIES_MAX). Part of the cache, not of the view. */
+#define VIEW_BODIES_MAX ((size_t)32 << 20)
+void view_bodies_budget(const struct view *v, size_t bytes);
+/* How many bodies v has rendered so far, kept or not (tests: a second
+ * request for a kept key renders nothing), and how many bytes it keeps. */
 size_t view_bodies_rendered(const struct view *v);
+size_t view_bodies_kept(const struct view *v);
 
 /* Lookups (binary search where the data is sorted). */
 const struct view_dataset *view_dataset(const struct view *v, const char *name);

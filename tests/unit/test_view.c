@@ -1435,6 +1435,40 @@ static void test_api_bodies_once(void **state)
 	buf_free(&b.body);
 }
 
+/* Past its byte budget a view keeps no more bodies (a client walking
+ * every dataset cannot make it keep them all): each route is still
+ * answered with the same bytes as a view that keeps it, shared or not,
+ * but the kept bytes stop growing and a second request renders again. */
+static void test_api_bodies_budget(void **state)
+{
+	struct fx *f = *state;
+	struct view *keeps = NULL;
+	build(f, NULL, &f->v);
+	build(f, NULL, &keeps);
+	view_bodies_budget(f->v, 1); /* full after the first body kept */
+	struct http_response a = {0, NULL, BUF_INIT, NULL, NULL}, b = a;
+	ask(f->v, cached_routes[0].id, cached_routes[0].arg, false, &a);
+	size_t kept = view_bodies_kept(f->v);
+	assert_true(kept > 0);
+	for (size_t i = 1; i < N_CACHED; i++) {
+		const char *arg = cached_routes[i].arg;
+		enum http_route_id id = cached_routes[i].id;
+		ask(keeps, id, arg, false, &a);
+		for (int shared = 0; shared < 2; shared++) {
+			size_t n0 = view_bodies_rendered(f->v);
+			ask(f->v, id, arg, shared, &b);
+			assert_int_equal(view_bodies_rendered(f->v), n0 + 1);
+			assert_int_equal(a.status, b.status);
+			assert_int_equal(a.body.len, b.body.len);
+			assert_memory_equal(a.body.s, b.body.s, a.body.len);
+		}
+	}
+	assert_int_equal(view_bodies_kept(f->v), kept);
+	view_put(keeps);
+	buf_free(&a.body);
+	buf_free(&b.body);
+}
+
 /* A one-dataset list kept whole is the group the streamed _all writes
  * for that dataset (the uncached writer), byte for byte. */
 static void test_api_bodies_match_stream(void **state)
@@ -1809,6 +1843,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_logs_large, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_api_bodies_once, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_api_bodies_once, setup21, teardown),
+	    cmocka_unit_test_setup_teardown(test_api_bodies_budget, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_api_bodies_match_stream, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_api_bodies_unknown, setup23, teardown),
 	    cmocka_unit_test_setup_teardown(test_api_bodies_concurrent, setup23, teardown),

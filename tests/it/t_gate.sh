@@ -152,7 +152,8 @@ done
 evil_pull >/dev/null || log_fail "the honest pull: $(evil_pull)"
 log_must zfs snapshot -r zkg/plain@e2
 log_must zfs snapshot -r zkg/plain@e3
-echo 's/^zfs send -i /zfs send -I /' >"$d/evil.sed"
+# -i wherever it is among the send's flags (zkeep sends -c -L -e before it)
+echo 's/^\(zfs send [-a-zA-Z ]*\)-i /\1-I /' >"$d/evil.sed"
 out=$(evil_pull)
 assert_eq $? 1 "exit code of a pull sent 'zfs send -I' for '-i'"
 assert_contains "$out" "the sender sent a package of streams (zfs send -I) of 'zkg/plain@e2'"

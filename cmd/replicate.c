@@ -35,7 +35,7 @@ struct repl_opts {
 	const char *job; /* --job: only this config section */
 	const char *mqtt_host, *mqtt_prefix, *mqtt_name;
 	struct strvec datasets;
-	int port, wait_s, stall_s, jobs;
+	int port, wait_s, stall_s, jobs, parallel;
 	bool dry_run, force, full_newest, progress, restricted;
 	uint64_t bwlimit;
 	int keep[ZK_N_INTERVALS];
@@ -58,6 +58,7 @@ enum {
 	R_WAIT,
 	R_LOCK_DIR,
 	R_JOBS,
+	R_PARALLEL,
 	R_JOB,
 	R_STRIP,
 	R_RESTRICTED,
@@ -95,7 +96,8 @@ enum {
 	    {R_LOCK_DIR, "lock-dir", OPT_VALUE, "DIR", "the lock files' directory", false},          \
 	    {'p', "port", OPT_VALUE, "PORT", "ssh's port on H", false},                              \
 	    {'i', "identity", OPT_VALUE, "FILE", "ssh's key for H", false},                          \
-	    {R_JOBS, "jobs", OPT_VALUE, "N", "datasets at once (default 4)", false},                 \
+	    {R_JOBS, "jobs", OPT_VALUE, "N", "config jobs at once (default 4)", false},              \
+	    {R_PARALLEL, "parallel", OPT_VALUE, "N", "datasets at once in a job (1 to 8)", false},   \
 	    {R_JOB, "job", OPT_VALUE, "NAME", "the [pull NAME] or [push NAME] job of the config",    \
 	     false},                                                                                 \
 	    OPT_LOG, OPT_CONFIG, OPT_HELP
@@ -203,6 +205,7 @@ static struct job_spec *config_specs(const struct repl_opts *o, const struct zk_
 		                                  .datasets = &jb->datasets,
 		                                  .ssh_options = &jb->remote.ssh_options,
 		                                  .bwlimit = o->bwlimit ? o->bwlimit : jb->bwlimit,
+		                                  .parallel = jb->parallel,
 		                                  .restricted = jb->restricted || o->restricted,
 		                                  .allow_unencrypted = jb->allow_unencrypted,
 		                                  .notify = &jb->notify,
@@ -345,14 +348,16 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 		case R_WAIT:
 		case 'p':
 		case R_JOBS:
+		case R_PARALLEL:
 			if (!v && c == R_WAIT) {
 				o.wait_s = -1;
 				break;
 			}
-			if (config_parse_int(v, c == 'p' || c == R_JOBS ? 1 : 0,
-			                     c == 'p'      ? 65535
-			                     : c == R_JOBS ? JOBS_MAX
-			                                   : 86400 * 7,
+			if (config_parse_int(v, c == 'p' || c == R_JOBS || c == R_PARALLEL ? 1 : 0,
+			                     c == 'p'          ? 65535
+			                     : c == R_JOBS     ? JOBS_MAX
+			                     : c == R_PARALLEL ? ZK_PARALLEL_MAX
+			                                       : 86400 * 7,
 			                     &n, &e) < 0) {
 				ret = cmd_usage_error(self, "%s: %s", argv[optind - 1], e.msg);
 				goto out;
@@ -363,6 +368,8 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 				o.wait_s = (int)n;
 			else if (c == 'p')
 				o.port = (int)n;
+			else if (c == R_PARALLEL)
+				o.parallel = (int)n;
 			else
 				o.jobs = (int)n;
 			break;
@@ -441,6 +448,7 @@ static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool pus
 	                       .stall_s = o.stall_s,
 	                       .zfs_timeout_s = cfg.zfs_timeout,
 	                       .jobs = o.jobs,
+	                       .parallel = o.parallel,
 	                       .mqtt = mqtt ? &jm : NULL};
 	if (o.host) {
 		if (!o.datasets.n || !o.destination) {

@@ -727,6 +727,13 @@ static int key_job(struct parse *ps, struct zk_job *j, const char *k, const char
 			return fail(ps, ps->line, "bwlimit: %s", e.msg);
 		return 1;
 	}
+	if (!strcmp(k, "parallel")) {
+		long n = 0;
+		if (config_parse_int(v, 1, ZK_PARALLEL_MAX, &n, &e) < 0)
+			return fail(ps, ps->line, "parallel: %s", e.msg);
+		j->parallel = (int)n;
+		return 1;
+	}
 	if (j->is_push && !strcmp(k, "restricted")) {
 		if (config_parse_bool(v, &j->restricted, &e) < 0)
 			return fail(ps, ps->line, "restricted: %s", e.msg);

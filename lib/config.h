@@ -88,6 +88,11 @@ struct zk_notify_cfg {
 	int hook_timeout;
 };
 
+/* The most datasets one job transfers at once ([pull]/[push] parallel,
+ * --parallel): each takes an ssh session on the job's one connection,
+ * and sshd's MaxSessions is 10 by default. */
+#define ZK_PARALLEL_MAX 8
+
 struct zk_job {
 	char *name; /* the section's NAME: the job and (pull) the target's name */
 	bool is_push;
@@ -100,6 +105,7 @@ struct zk_job {
 	int keep[ZK_N_INTERVALS]; /* ZK_KEEP_ALL where not given */
 	bool has_keep;
 	uint64_t bwlimit; /* bytes/s, 0 = none */
+	int parallel;     /* datasets at once, 0: not given (1) */
 	struct zk_notify_cfg notify;
 	int line;
 };

@@ -257,6 +257,7 @@ static enum jobs_result run_job(const struct jobs_opts *o, const struct job_spec
 	    .stall_timeout_ms = o->stall_s * 1000,
 	    .timeout_ms = o->zfs_timeout_s * 1000,
 	    .progress = o->progress,
+	    .parallel = o->parallel ? o->parallel : js->parallel,
 	    .state_dir = state_dir,
 	    .keep = js->keep,
 	    .prefix = o->prefix,

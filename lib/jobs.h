@@ -43,6 +43,7 @@ struct jobs_opts {
 	int stall_s;                  /* give up on a stream idle this long */
 	int zfs_timeout_s;            /* every non-streaming zfs/ssh call */
 	int jobs;                     /* job processes at once */
+	int parallel;                 /* --parallel: datasets at once in each job, 0: the job's */
 	const struct jobs_mqtt *mqtt; /* pulls: publish their state; NULL: not */
 };
 
@@ -56,6 +57,7 @@ struct job_spec {
 	const struct strvec *datasets;
 	const struct strvec *ssh_options; /* [pull]/[push] ssh_options, or NULL */
 	uint64_t bwlimit;
+	int parallel; /* datasets at once ([pull]/[push] parallel), 0: one */
 	bool restricted;
 	bool allow_unencrypted; /* push: [push] allow_unencrypted */
 	const int *keep;        /* NULL: no retention on the target */

@@ -1,12 +1,15 @@
 /*
- * The job's hold and bookmark on its source (marks.h).
+ * The job's hold on its source, or its bookmark where the hold is
+ * refused (marks.h).
  */
 #include "marks.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "xalloc.h"
 #include "banned.h"
 
 /* Appends name's first n chars with only those a hold tag and a bookmark
@@ -31,8 +34,10 @@ void marks_init(struct marks *m, const char *name, bool is_push, bool bookmarks,
 	buf_init(&m->tag);
 	buf_init(&m->bmname);
 	strvec_init(&m->hold);
+	strvec_init(&m->bookmark);
 	strvec_init(&m->release);
 	strvec_init(&m->destroy);
+	strvec_init(&m->unkept);
 	m->src = src;
 	m->timeout_ms = timeout_ms;
 	m->bookmarks = bookmarks;
@@ -51,13 +56,27 @@ void marks_init(struct marks *m, const char *name, bool is_push, bool bookmarks,
 	buf_addch(&m->bmname, '_');
 }
 
+/* Empties the queues (marks_flush's end, marks_free). */
+static void queues_clear(struct marks *m)
+{
+	strvec_clear(&m->hold);
+	strvec_clear(&m->bookmark);
+	strvec_clear(&m->release);
+	strvec_clear(&m->destroy);
+	free(m->release_of);
+	free(m->destroy_of);
+	free(m->kept);
+	m->release_of = m->destroy_of = NULL;
+	m->kept = NULL;
+	m->arel = m->ades = 0;
+}
+
 void marks_free(struct marks *m)
 {
 	buf_free(&m->tag);
 	buf_free(&m->bmname);
-	strvec_clear(&m->hold);
-	strvec_clear(&m->release);
-	strvec_clear(&m->destroy);
+	strvec_clear(&m->unkept);
+	queues_clear(m);
 }
 
 bool marks_has_bookmark(const struct marks *m, const struct zfs_obj *snap,
@@ -70,9 +89,9 @@ bool marks_has_bookmark(const struct marks *m, const struct zfs_obj *snap,
 	return false;
 }
 
-bool marks_intact(const struct marks *m)
+bool marks_kept(const struct marks *m, const char *snap)
 {
-	return !m->bookmark_failed && !m->hold_failed;
+	return !strvec_has(&m->unkept, snap);
 }
 
 /* Runs a short zfs command on the source; a failure of the kind benign
@@ -88,11 +107,15 @@ static int run_quiet(const struct marks *m, const char *const *argv, enum zfs_er
 	return r;
 }
 
-/* Queues snap's release, once. */
-static void release(struct marks *m, const char *snap)
+/* Queues name (to release or destroy) behind entry. */
+static void queue(struct strvec *v, size_t **of, size_t *cap, const char *name, size_t entry)
 {
-	if (!strvec_has(&m->release, snap))
-		strvec_push(&m->release, snap);
+	for (size_t k = 0; k < v->n; k++)
+		if (!strcmp(v->v[k], name))
+			return;
+	*of = xgrow(*of, cap, v->n + 1, sizeof(**of));
+	(*of)[v->n] = entry;
+	strvec_push(v, name);
 }
 
 static bool has_snapshot(const struct policy_dataset *sd, const char *name)
@@ -101,32 +124,6 @@ static bool has_snapshot(const struct policy_dataset *sd, const char *name)
 		if (!strcmp(sd->snaps.v[k]->name, name))
 			return true;
 	return false;
-}
-
-/* The new marks of newest: its bookmark (bm), then its hold. Returns
- * whether the bookmark exists now (then the old ones may go). */
-static bool mark_newest(struct marks *m, const struct zfs_obj *newest, const char *bm,
-                        const struct zfs_obj *const *bms, size_t nbm)
-{
-	struct zerr e = ZERR_INIT;
-	bool marked = false;
-	if (m->bookmarks && !m->bookmark_failed && zfs_name_check(bm, ZFS_TYPE_BOOKMARK, &e) == 0) {
-		for (size_t k = 0; k < nbm; k++)
-			marked |= !strcmp(bms[k]->name, bm);
-		if (!marked &&
-		    run_quiet(m, (const char *const[]){"zfs", "bookmark", newest->name, bm, NULL},
-		              ZFS_ERR_EXISTS, &e) < 0) {
-			m->bookmark_failed = true;
-			log_info("no bookmarks of the replicated snapshots on %s (%s); allow "
-			         "'bookmark' to keep the chain across a prune",
-			         m->src->label, e.msg);
-		} else {
-			marked = true;
-		}
-	}
-	if (!m->hold_failed && !strvec_has(&m->hold, newest->name))
-		strvec_push(&m->hold, newest->name);
-	return marked;
 }
 
 void marks_protect(struct marks *m, const struct zfs_obj *newest, const struct zfs_obj *prev,
@@ -138,17 +135,20 @@ void marks_protect(struct marks *m, const struct zfs_obj *newest, const struct z
 	struct buf bm = BUF_INIT, snap = BUF_INIT;
 	buf_add(&bm, newest->name, dslen);
 	buf_addf(&bm, "#%s%s", m->bmname.s, at + 1);
-	bool marked = mark_newest(m, newest, bm.s, bms, nbm);
-	/* the previous marks: release and destroy, ignoring what is gone */
+	size_t entry = m->hold.n;
+	strvec_push(&m->hold, newest->name);
+	strvec_push(&m->bookmark, bm.s);
+	/* the previous marks: released and destroyed once the new base is
+	 * protected, ignoring what is gone */
 	if (prev && prev != newest && prev->type == ZFS_TYPE_SNAPSHOT)
-		release(m, prev->name);
+		queue(&m->release, &m->release_of, &m->arel, prev->name, entry);
 	/* the base the last record names, when this run's plan started from
-	 * another (a resumed transfer finished it): else, with no bookmark
-	 * to find it by, its hold would stay for good */
+	 * another (a resumed transfer finished it): else its hold would stay
+	 * for good */
 	if (recorded && has_snapshot(sd, recorded) && strcmp(recorded, newest->name) &&
 	    (!prev || strcmp(recorded, prev->name)))
-		release(m, recorded);
-	for (size_t k = 0; marked && k < nbm; k++) {
+		queue(&m->release, &m->release_of, &m->arel, recorded, entry);
+	for (size_t k = 0; k < nbm; k++) {
 		const char *h = strchr(bms[k]->name, '#') + 1;
 		if (strncmp(h, m->bmname.s, m->bmname.len) || !strcmp(bms[k]->name, bm.s))
 			continue;
@@ -156,40 +156,98 @@ void marks_protect(struct marks *m, const struct zfs_obj *newest, const struct z
 		buf_add(&snap, newest->name, dslen);
 		buf_addf(&snap, "@%s", h + m->bmname.len);
 		if (has_snapshot(sd, snap.s) && strcmp(snap.s, newest->name))
-			release(m, snap.s);
-		strvec_push(&m->destroy, bms[k]->name);
+			queue(&m->release, &m->release_of, &m->arel, snap.s, entry);
+		queue(&m->destroy, &m->destroy_of, &m->ades, bms[k]->name, entry);
 	}
 	buf_free(&bm);
 	buf_free(&snap);
 }
 
+/* The hold refused: a bookmark of each new base instead. A snapshot gone
+ * since the listing has nothing to protect; any other refusal (no
+ * `bookmark` allowed) stops the rest. */
+static void bookmark_instead(struct marks *m)
+{
+	for (size_t k = 0; k < m->hold.n && m->bookmarks && !m->bookmark_failed; k++) {
+		struct zerr e = ZERR_INIT;
+		const char *bm = m->bookmark.v[k];
+		if (zfs_name_check(bm, ZFS_TYPE_BOOKMARK, &e) < 0) {
+			log_warn("cannot bookmark %s: %s", m->hold.v[k], e.msg);
+			continue;
+		}
+		if (run_quiet(m, (const char *const[]){"zfs", "bookmark", m->hold.v[k], bm, NULL},
+		              ZFS_ERR_EXISTS, &e) == 0)
+			m->kept[k] = true;
+		else if (e.kind != ZFS_ERR_NOENT) {
+			m->bookmark_failed = true;
+			log_warn(
+			    "no bookmarks of the replicated snapshots on %s either (%s); allow "
+			    "'hold' (or 'bookmark') to keep the chain across a prune",
+			    m->src->label, e.msg);
+		}
+	}
+}
+
+/* Of names, those whose entry (of[k]) is kept. */
+static void kept_only(const struct marks *m, const struct strvec *names, const size_t *of,
+                      struct strvec *out)
+{
+	for (size_t k = 0; k < names->n; k++)
+		if (m->kept[of[k]])
+			strvec_push(out, names->v[k]);
+}
+
 void marks_flush(struct marks *m)
 {
 	struct zerr e = ZERR_INIT;
-	if (m->hold.n && !m->hold_failed &&
-	    zfs_run_names(m->src, (const char *const[]){"zfs", "hold", m->tag.s, NULL}, &m->hold,
-	                  ZFS_ERR_EXISTS, NULL, m->timeout_ms, &e) < 0) {
+	m->kept = xcalloc(m->hold.n + 1, sizeof(*m->kept));
+	int r = zfs_run_names(m->src, (const char *const[]){"zfs", "hold", m->tag.s, NULL},
+	                      &m->hold, ZFS_ERR_EXISTS, NULL, m->timeout_ms, &e);
+	if (r == 0) {
+		for (size_t k = 0; k < m->hold.n; k++)
+			m->kept[k] = true;
+	} else if (e.kind == ZFS_ERR_NOENT) {
+		/* a snapshot gone since the listing (zfs hold goes on past it):
+		 * one at a time, to know which bases are held */
+		for (size_t k = 0; k < m->hold.n; k++) {
+			e = (struct zerr)ZERR_INIT;
+			m->kept[k] = run_quiet(m,
+			                       (const char *const[]){"zfs", "hold", m->tag.s,
+			                                             m->hold.v[k], NULL},
+			                       ZFS_ERR_EXISTS, &e) == 0;
+		}
+	} else {
 		m->hold_failed = true;
-		log_warn("cannot hold the replicated snapshots on %s (%s); going on without holds",
-		         m->src->label, e.msg);
+		log_warn(
+		    "cannot hold the replicated snapshots on %s (%s); bookmarking them instead",
+		    m->src->label, e.msg);
+		bookmark_instead(m);
 	}
-	/* a base no longer held by the job is one the new hold replaced: not
-	 * released when that hold failed */
+	strvec_clear(&m->unkept);
 	for (size_t k = 0; k < m->hold.n; k++)
-		strvec_remove(&m->release, m->hold.v[k]);
+		if (!m->kept[k])
+			strvec_push(&m->unkept, m->hold.v[k]);
+	/* the old bases of the datasets whose new base is held (a source
+	 * that refuses holds has none of the job's to release); an old base
+	 * that is a new base too (two datasets' plans) stays */
+	struct strvec rel = STRVEC_INIT;
+	if (!m->hold_failed)
+		kept_only(m, &m->release, m->release_of, &rel);
+	for (size_t k = 0; k < m->hold.n; k++)
+		strvec_remove(&rel, m->hold.v[k]);
 	e = (struct zerr)ZERR_INIT;
-	if (m->release.n && !m->hold_failed &&
-	    zfs_run_names(m->src, (const char *const[]){"zfs", "release", m->tag.s, NULL},
-	                  &m->release, ZFS_ERR_NO_SUCH_TAG, NULL, m->timeout_ms, &e) < 0)
+	if (zfs_run_names(m->src, (const char *const[]){"zfs", "release", m->tag.s, NULL}, &rel,
+	                  ZFS_ERR_NO_SUCH_TAG, NULL, m->timeout_ms, &e) < 0)
 		log_warn("cannot release %s from the old bases on %s: %s", m->tag.s, m->src->label,
 		         e.msg);
+	strvec_clear(&rel);
 	for (size_t k = 0; k < m->destroy.n; k++) {
+		if (!m->kept[m->destroy_of[k]])
+			continue;
 		e = (struct zerr)ZERR_INIT;
 		if (run_quiet(m, (const char *const[]){"zfs", "destroy", m->destroy.v[k], NULL},
 		              ZFS_ERR_NOENT, &e) < 0)
 			log_warn("cannot destroy the old bookmark %s: %s", m->destroy.v[k], e.msg);
 	}
-	strvec_clear(&m->hold);
-	strvec_clear(&m->release);
-	strvec_clear(&m->destroy);
+	queues_clear(m);
 }

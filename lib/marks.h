@@ -1,19 +1,24 @@
 /*
- * A job's marks on its source: a hold tagged zkeep:<job> on the newest
- * replicated snapshot and a bookmark DS#zkeep_<job>_<snap> of it, so the
- * next run's base survives a prune (zkeep-pull(1), "Protecting the
- * base"). Owns the tag and bookmark names and the order in which marks are
- * made and removed. A source that refuses holds or bookmarks (a gate key
- * without them) is warned about once per job, then left alone: the data
- * on the target is safe either way, only the next base is less protected.
+ * A job's mark on its source: a hold tagged zkeep:<job> on the newest
+ * replicated snapshot, so the next run's base survives a prune
+ * (zkeep-pull(1), "Protecting the base"); a bookmark
+ * DS#zkeep_<job>_<snap> of it only where the source refuses the hold (a
+ * gate key or a delegation without `hold`). Owns the tag and bookmark
+ * names and the order in which marks are made and removed. A source that
+ * refuses both is warned about once per run, then left alone: the data on
+ * the target is safe either way, only the next base is less protected.
  *
- * Cost: a bookmark takes one `zfs bookmark` per snapshot (the command
- * takes one) and an old one one `zfs destroy`; holds and releases are
- * queued per dataset and made for the whole job at its end, in one
- * `zfs hold` and one `zfs release` (marks_flush), so a pull of N changed
- * datasets adds 2N + 2 zfs processes on the source, not 4N. Bookmarks
- * stay (rather than holds alone): a hold can be released by hand or by
- * another tool, and only a bookmark outlives its snapshot as a base.
+ * Cost: holds and releases are queued per dataset and made for the whole
+ * job at its end, in one `zfs hold` and one `zfs release` (marks_flush),
+ * so a pull of N changed datasets adds 2 zfs processes on the source.
+ * A bookmark takes one `zfs bookmark` per snapshot (the command takes
+ * one) and an old one one `zfs destroy`: 2N more, which is why they are
+ * the fallback and not the rule (issue 22's hourly case; bench/RESULTS.md).
+ * What holds alone give up: a hold released by hand or by another tool
+ * leaves the base to the next prune, and then the dataset needs a full
+ * send (the target's data is kept: zkeep does not roll it back to match).
+ * The job's bookmarks of an earlier version are destroyed, and their
+ * snapshots' holds released, once the new base is protected.
  */
 #ifndef ZK_MARKS_H
 #define ZK_MARKS_H
@@ -31,19 +36,28 @@ struct marks {
 	int timeout_ms;
 	struct buf tag;    /* zkeep:<job>[:<host>] */
 	struct buf bmname; /* zkeep_<job>[:<host>]_ : the job's bookmark names start so */
-	bool bookmarks;    /* the source is asked for bookmarks */
-	bool hold_failed, bookmark_failed; /* refused once: not tried again */
-	/* queued for marks_flush: snapshots to hold, to release, then the
-	 * old bookmarks to destroy (in that order: a crash leaves no hold
-	 * without a bookmark of the job to find it by) */
-	struct strvec hold, release, destroy;
+	bool bookmarks;    /* a refused hold may fall back to a bookmark */
+	bool hold_failed, bookmark_failed; /* refused in this run */
+	/* queued for marks_flush, one entry per protected dataset: the new
+	 * base to hold (and its bookmark name, should the hold be refused);
+	 * the old bases to release and the job's old bookmarks to destroy,
+	 * each with the entry it waits for (made only once that entry's new
+	 * base is protected: a failure never leaves a dataset without the
+	 * marks it had) */
+	struct strvec hold, bookmark;
+	struct strvec release, destroy;
+	size_t *release_of, *destroy_of; /* entry index of each */
+	size_t arel, ades;
+	bool *kept;           /* per entry, in marks_flush: the new base is protected */
+	struct strvec unkept; /* after marks_flush: the new bases left unprotected */
 };
 
 /* The marks of job name on src. A pull's job is qualified with this
  * host's short name (zkeep:<job>:<host>): a client pulled by two backup
  * servers under the same job name must not have one release the other's
  * hold or destroy its bookmarks. A push's source is this host's own
- * pool, where the job name alone is unique. bookmarks: try them. */
+ * pool, where the job name alone is unique. bookmarks: fall back to
+ * them where a hold is refused. */
 void marks_init(struct marks *m, const char *name, bool is_push, bool bookmarks,
                 const struct host *src, int timeout_ms);
 void marks_free(struct marks *m);
@@ -53,23 +67,29 @@ void marks_free(struct marks *m);
 bool marks_has_bookmark(const struct marks *m, const struct zfs_obj *snap,
                         const struct zfs_obj *const *bms, size_t nbm);
 
-/* Bookmarks newest now, and queues the rest for marks_flush: its hold,
- * then the removal of the job's older marks: the hold on prev (the
- * plan's base), the hold on recorded (the base the last record names, a
- * name, or NULL) and each older bookmark of the job with the hold on its
- * snapshot. sd: the dataset's snapshots as listed, bms its bookmarks.
- * Failures are logged, never returned. */
+/* Queues for marks_flush the hold of newest, then the removal of the
+ * job's older marks: the hold on prev (the plan's base), the hold on
+ * recorded (the base the last record names, a name, or NULL) and each
+ * older bookmark of the job with the hold on its snapshot. sd: the
+ * dataset's snapshots as listed, bms its bookmarks. Runs nothing. */
 void marks_protect(struct marks *m, const struct zfs_obj *newest, const struct zfs_obj *prev,
                    const char *recorded, const struct policy_dataset *sd,
                    const struct zfs_obj *const *bms, size_t nbm);
 
-/* Makes what marks_protect queued: one `zfs hold` of every new base
- * (a tag already there counts as held), one `zfs release` of the old
- * ones (only when the hold was made; a tag already gone is fine), then
- * each old bookmark's destroy. Failures are logged, never returned. */
+/* Makes what marks_protect queued: one `zfs hold` of every new base (a
+ * tag already there counts as held; where one snapshot is gone since the
+ * listing, the holds again one at a time, to know which are held); if the
+ * hold is refused, a bookmark of each new base instead (one call each; a
+ * snapshot gone is skipped, any other refusal stops the rest); then, for
+ * the entries whose new base is now protected, one `zfs release` of the
+ * old bases (not where holds are refused) and each old bookmark's
+ * destroy (a tag or bookmark already gone is fine). Failures are logged,
+ * never returned. */
 void marks_flush(struct marks *m);
 
-/* True when the source kept both kinds of mark so far in this run. */
-bool marks_intact(const struct marks *m);
+/* After marks_flush: whether the new base snap (a name marks_protect was
+ * given) is protected, by its hold or, where the hold was refused, by
+ * its bookmark. */
+bool marks_kept(const struct marks *m, const char *snap);
 
 #endif

@@ -214,14 +214,14 @@ static json_t *dataset_json(const struct record_dataset *d)
 		                    guid_json(d->src_guid), "target_guid", guid_json(d->dst_guid),
 		                    "checked", (json_int_t)d->checked, "protected", d->protected);
 	return json_pack(
-	    "{s:o, s:o, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:b, s:b, s:o, s:o}", "source",
-	    text_json(d->source), "target", text_json(d->target), "result", result_names[d->result],
-	    "error", text_json(d->error), "bytes", (json_int_t)d->bytes, "start",
-	    (json_int_t)d->start, "end", (json_int_t)d->end, "newest", newest, "resume_token",
-	    text_json(d->resume_token), "resume_refused", text_json(d->resume_refused),
-	    "leaf_props", text_json(d->leaf_props), "matched_by_name", d->matched_by_name,
-	    "large_blocks", d->large_blocks, "snapshots_changed", changed, "last_success",
-	    time_json(d->last_success));
+	    "{s:o, s:o, s:s, s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:b, s:b, s:b, s:o, s:o}",
+	    "source", text_json(d->source), "target", text_json(d->target), "result",
+	    result_names[d->result], "error", text_json(d->error), "bytes", (json_int_t)d->bytes,
+	    "start", (json_int_t)d->start, "end", (json_int_t)d->end, "newest", newest,
+	    "resume_token", text_json(d->resume_token), "resume_refused",
+	    text_json(d->resume_refused), "leaf_props", text_json(d->leaf_props), "matched_by_name",
+	    d->matched_by_name, "large_blocks", d->large_blocks, "protected", d->protected,
+	    "snapshots_changed", changed, "last_success", time_json(d->last_success));
 }
 
 json_t *record_to_json(const struct record *r)
@@ -367,6 +367,10 @@ static void get_dataset(struct reader *rd, const json_t *d)
 	x->leaf_props = get_str(d, "leaf_props");
 	x->matched_by_name = json_is_true(json_object_get(d, "matched_by_name"));
 	x->large_blocks = json_is_true(json_object_get(d, "large_blocks"));
+	/* protected came later within version 1 at this level: before, only
+	 * in snapshots_changed (read there below when missing here) */
+	const json_t *pr = json_object_get(d, "protected");
+	x->protected = json_is_true(pr);
 	const json_t *sc = json_object_get(d, "snapshots_changed");
 	if (json_is_object(sc)) {
 		int64_t s = get_num(rd, sc, "source"), dc = get_num(rd, sc, "target");
@@ -375,7 +379,8 @@ static void get_dataset(struct reader *rd, const json_t *d)
 		x->src_guid = get_guid(sc, "source_guid");
 		x->dst_guid = get_guid(sc, "target_guid");
 		x->checked = get_num(rd, sc, "checked");
-		x->protected = json_is_true(json_object_get(sc, "protected"));
+		if (!pr)
+			x->protected = json_is_true(json_object_get(sc, "protected"));
 	}
 	x->last_success = get_num(rd, d, "last_success");
 	/* a record from before last_success: a good run's own end */

@@ -25,7 +25,7 @@
  *       "newest": {"name": S, "guid": G, "creation": T}|null,
  *       "resume_token": S|null, "resume_refused": S|null,
  *       "leaf_props": S|null,
- *       "matched_by_name": B, "large_blocks": B,
+ *       "matched_by_name": B, "large_blocks": B, "protected": B,
  *       "snapshots_changed": {"source": T, "target": T, "source_guid": G,
  *                             "target_guid": G, "checked": T,
  *                             "protected": B}|null,
@@ -56,7 +56,11 @@
  * target has received a stream sent with -L, so every later send needs
  * -L: transfer.h) came later within version 1 too, read as false when
  * missing: a new version would make every older zkeep refuse the whole
- * record (api, status) and keep no key either. A record of a newer
+ * record (api, status) and keep no key either. "protected" (the
+ * newest snapshot had the job's hold, or its bookmark, after the run)
+ * came later within version 1 at the dataset's level: it was only in
+ * snapshots_changed (still written there, for older readers), and is read
+ * from there when missing. A record of a newer
  * version is refused, not guessed at. A record read and written again is
  * written as version 1.
  *

@@ -95,6 +95,9 @@ static const struct zfs_obj *source_snapshot(const struct policy_dataset *sd, co
 static struct transfer transfer_of(const struct repl_job *j, const struct run *rn,
                                    const char *source, const char *target, enum zfs_type type)
 {
+	/* streams at once share the job's limit; each shows no progress
+	 * line (several would overwrite one another's) */
+	bool par = j->parallel > 1;
 	return (struct transfer){.src = j->src,
 	                         .dst = j->dst,
 	                         .source = source,
@@ -103,8 +106,11 @@ static struct transfer transfer_of(const struct repl_job *j, const struct run *r
 	                         .raw = j->raw,
 	                         .restricted = j->restricted,
 	                         .resumable = rn->resume,
-	                         .progress = j->progress,
-	                         .bwlimit = j->bwlimit,
+	                         .progress = j->progress && !par,
+	                         .bwlimit = par && j->bwlimit
+	                                        ? (j->bwlimit + (uint64_t)j->parallel - 1) /
+	                                              (uint64_t)j->parallel
+	                                        : j->bwlimit,
 	                         .stall_timeout_ms = j->stall_timeout_ms,
 	                         .timeout_ms = j->timeout_ms};
 }
@@ -698,8 +704,8 @@ static void record_dataset_of(struct record *rec, const struct run *rn,
 		x->src_guid = d->src_guid;
 		x->dst_guid = d->dst_guid;
 		x->checked = d->checked;
-		x->protected = d->protected;
 	}
+	x->protected = d->protected;
 	x->last_success = d->last_success;
 }
 
@@ -786,9 +792,10 @@ static int abort_partial(const struct repl_job *j, struct repl_dataset *d)
  * Returns 1 when it was resumed (the target's snapshots have changed: list
  * again), 0 when there was nothing to resume or the token was refused or
  * stale and is now aborted (the target is as listed), -1 when the dataset
- * failed. */
-static int resume_pending(const struct repl_job *j, const struct run *rn, struct repl_dataset *d,
-                          enum zfs_type type, const char *token, const struct token_expect *x)
+ * failed. mu: held, and let go while the stream flows (run_step). */
+static int resume_pending(const struct repl_job *j, const struct run *rn, pthread_mutex_t *mu,
+                          struct repl_dataset *d, enum zfs_type type, const char *token,
+                          const struct token_expect *x)
 {
 	struct zerr e = ZERR_INIT;
 	struct token t;
@@ -810,7 +817,10 @@ static int resume_pending(const struct repl_job *j, const struct run *rn, struct
 	struct transfer tr = transfer_of(j, rn, d->source, d->target, type);
 	tr.to = d->target; /* for messages */
 	tr.token = token;
-	if (transfer_run(&tr, &d->bytes, &e) == 0) {
+	pthread_mutex_unlock(mu); /* as run_step's streams */
+	int r = transfer_run(&tr, &d->bytes, &e);
+	pthread_mutex_lock(mu);
+	if (r == 0) {
 		d->large_blocks |= j->raw || (t.flags & TOKEN_LARGEBLOCK);
 		return 1;
 	}
@@ -867,6 +877,10 @@ struct job_run {
 	struct strvec made;         /* parents created in this run */
 	bool *done, *skip;          /* per si entry: replicated; unchanged */
 	struct prunes prunes;       /* the targets' destroys, made at the end */
+	/* With --parallel, held by the dataset workers (repl_run) all the
+	 * time but while a stream flows (run_step): everything in jr and
+	 * res is theirs only under it. */
+	pthread_mutex_t mu;
 };
 
 /* Both sides: at once and only what moved since the record where both
@@ -1031,8 +1045,8 @@ static int resume_first(struct job_run *jr, struct repl_dataset *d, struct ds *x
 	    .target_newest_guid =
 	        x->dd && x->dd->snaps.n ? x->dd->snaps.v[x->dd->snaps.n - 1]->guid : 0,
 	    .raw = j->raw};
-	int rs =
-	    resume_pending(j, &jr->rn, d, x->o->type, x->tobj ? x->tobj->resume_token : NULL, &tx);
+	int rs = resume_pending(j, &jr->rn, &jr->mu, d, x->o->type,
+	                        x->tobj ? x->tobj->resume_token : NULL, &tx);
 	if (rs <= 0)
 		return rs;
 	if (zfs_list_run(j->dst, NULL, list_types(), 0, true,
@@ -1086,7 +1100,11 @@ static const struct zfs_obj *run_step(struct job_run *jr, struct repl_dataset *d
 		 * completed while the transfer was said to fail (or a killed
 		 * run's partial state) must not be sent without -L next time */
 		d->large_blocks |= j->raw || (t.wire & TRANSFER_WIRE_LARGE);
-		if (transfer_run(&t, &d->bytes, &e) == 0) {
+		/* the stream is this dataset's alone: other datasets' go on */
+		pthread_mutex_unlock(&jr->mu);
+		int tr = transfer_run(&t, &d->bytes, &e);
+		pthread_mutex_lock(&jr->mu);
+		if (tr == 0) {
 			got = source_snapshot(x->sd, s[m].to);
 			continue;
 		}
@@ -1251,19 +1269,22 @@ static void finish(struct job_run *jr, struct repl_dataset *d, const struct ds *
 		d->newest_creation = newest->creation != ZFS_NONE ? newest->creation : 0;
 	}
 	/* protect the next run's base: after a transfer, or when an up to
-	 * date dataset has no bookmark of the job yet (a target another tool
-	 * made, say) */
-	bool marked = marks_has_bookmark(mk, newest, x->bms, x->nbm);
-	if (newest && !j->restricted && !j->dry_run && newest->type == ZFS_TYPE_SNAPSHOT &&
-	    (d->outcome == REPL_OK || got || (mk->bookmarks && !mk->bookmark_failed && !marked))) {
-		const struct record_dataset *rec = prev_find(&jr->pr, d->target);
+	 * date dataset is not known to be protected (the last record did not
+	 * say so of this snapshot, and it has no bookmark of the job: a
+	 * target another tool made, say) */
+	const struct record_dataset *rec = prev_find(&jr->pr, d->target);
+	bool known = newest && (marks_has_bookmark(mk, newest, x->bms, x->nbm) ||
+	                        (rec && rec->protected && rec->newest_guid == newest->guid));
+	bool marking = newest && !j->restricted && !j->dry_run &&
+	               newest->type == ZFS_TYPE_SNAPSHOT &&
+	               (d->outcome == REPL_OK || got || !known);
+	if (marking)
 		marks_protect(mk, newest, p->base_src, rec ? rec->newest : NULL, x->sd, x->bms,
 		              x->nbm);
-	}
-	/* the next run's base has the job's bookmark and hold (an up to date
-	 * dataset skipped later relies on it; the holds are made at the end
-	 * of the run, and protected is taken back there if they fail) */
-	d->protected = !j->restricted && (marked || mk->bookmarks) && marks_intact(mk);
+	/* the next run's base is protected (an up to date dataset skipped
+	 * later relies on it; the marks are made at the end of the run, and
+	 * protected is taken back there if they fail) */
+	d->protected = !j->restricted && (marking || known);
 	if (j->keep && !j->restricted && !j->dry_run &&
 	    (d->outcome == REPL_OK || d->outcome == REPL_UP_TO_DATE))
 		prune_target(j, &jr->prunes, (size_t)(d - jr->res->v), d, in, p);
@@ -1290,15 +1311,24 @@ static void leaf_props_finish(const struct repl_job *j, struct repl_dataset *d,
 	log_info("set %s on %s, as the empty leaf it replaced had them", pd->leaf_props, d->target);
 }
 
-/* One source dataset: skip, refuse, resume, plan, execute, protect. */
-static void replicate_dataset(struct job_run *jr, const struct zfs_obj *o,
-                              struct policy_dataset *sd)
+/* The result of source dataset o, added in the order the datasets start
+ * (run_datasets). */
+static struct repl_dataset *dataset_result(struct job_run *jr, const struct zfs_obj *o)
 {
-	const struct repl_job *j = jr->j;
 	struct buf tname = BUF_INIT;
-	target_of(j, o->name, &tname);
+	target_of(jr->j, o->name, &tname);
 	struct repl_dataset *d = add_dataset(jr->res, o->name, tname.s);
 	buf_free(&tname);
+	return d;
+}
+
+/* One source dataset (its result d): skip, refuse, resume, plan,
+ * execute, protect. */
+static void replicate_dataset(struct job_run *jr, const struct zfs_obj *o,
+                              struct policy_dataset *sd, struct repl_dataset *d)
+{
+	const struct repl_job *j = jr->j;
+	d->start = time(NULL);
 	struct ds x = {.o = o, .sd = sd, .dd = policy_index_find(&jr->di, d->target)};
 	x.tobj = x.dd ? x.dd->obj : NULL;
 	const struct record_dataset *pd = prev_find(&jr->pr, d->target);
@@ -1361,9 +1391,83 @@ static void job_failed(struct job_run *jr, const struct zerr *e)
 	}
 }
 
+/* The datasets of a run, in the order they start. */
+struct work_item {
+	const struct zfs_obj *o;
+	struct policy_dataset *sd;
+	size_t parent; /* the item of its nearest ancestor in the run, or SIZE_MAX */
+	bool finished;
+};
+struct work {
+	struct job_run *jr;
+	struct work_item *items;
+	size_t n, alloc, next;
+	pthread_cond_t done; /* an item finished (under jr->mu) */
+};
+
+/* A worker: the next dataset in order, once its ancestor's receive is
+ * over (a child's full receive needs its parent on the target, and
+ * make_parents judges the parent by its outcome). Holds jr->mu but while
+ * a stream flows. */
+static void *work_run(void *arg)
+{
+	struct work *w = arg;
+	pthread_mutex_lock(&w->jr->mu);
+	while (w->next < w->n) {
+		struct work_item *it = &w->items[w->next++];
+		/* its result now, so the results keep the items' order */
+		struct repl_dataset *d = dataset_result(w->jr, it->o);
+		while (it->parent != SIZE_MAX && !w->items[it->parent].finished)
+			pthread_cond_wait(&w->done, &w->jr->mu);
+		replicate_dataset(w->jr, it->o, it->sd, d);
+		it->finished = true;
+		pthread_cond_broadcast(&w->done);
+	}
+	pthread_mutex_unlock(&w->jr->mu);
+	return NULL;
+}
+
+/* Replicates w's items, up to parallel at a time (the result order and
+ * every per-dataset rule as one at a time: the items start in order, and
+ * only the streams overlap). */
+static void run_datasets(struct work *w, int parallel)
+{
+	struct repl_result *res = w->jr->res;
+	size_t nt = parallel > 1 ? (size_t)parallel : 1;
+	if (nt > w->n)
+		nt = w->n;
+	/* each item adds one result: room for all now, so that no worker's
+	 * result moves while another holds a pointer to its own */
+	res->v = xgrow(res->v, &res->alloc, res->n + w->n + 1, sizeof(*res->v));
+	for (size_t i = 0; nt > 1 && i < w->n; i++) {
+		const char *name = w->items[i].o->name;
+		for (size_t k = i; k-- > 0;) {
+			const char *a = w->items[k].o->name;
+			size_t al = strlen(a);
+			if (!strncmp(name, a, al) && name[al] == '/') {
+				w->items[i].parent = k;
+				break;
+			}
+		}
+	}
+	pthread_cond_init(&w->done, NULL);
+	pthread_t *t = xcalloc(nt, sizeof(*t));
+	size_t started = 0;
+	for (; nt > 1 && started < nt; started++)
+		if (pthread_create(&t[started], NULL, work_run, w) != 0)
+			break;
+	if (!started) /* one at a time, or no thread could start */
+		work_run(w);
+	for (size_t k = 0; k < started; k++)
+		pthread_join(t[k], NULL);
+	free(t);
+	pthread_cond_destroy(&w->done);
+}
+
 static void run_begin(struct job_run *jr, const struct repl_job *j, struct repl_result *res)
 {
 	memset(jr, 0, sizeof(*jr));
+	pthread_mutex_init(&jr->mu, NULL);
 	memset(res, 0, sizeof(*res));
 	jr->j = j;
 	jr->res = res;
@@ -1406,6 +1510,7 @@ static void run_end(struct job_run *jr)
 	prev_free(&jr->pr);
 	buf_free(&jr->troot);
 	marks_free(&jr->rn.marks);
+	pthread_mutex_destroy(&jr->mu);
 }
 
 /* The newest snapshots' creation times, for the record (newest.creation,
@@ -1459,10 +1564,11 @@ out:
 static void run_flush(struct job_run *jr)
 {
 	marks_flush(&jr->rn.marks);
-	if (!marks_intact(&jr->rn.marks))
-		for (size_t i = 0; i < jr->res->n; i++)
-			if (!jr->res->v[i].by_record)
-				jr->res->v[i].protected = false;
+	for (size_t i = 0; i < jr->res->n; i++) {
+		struct repl_dataset *d = &jr->res->v[i];
+		if (!d->by_record && d->newest && !marks_kept(&jr->rn.marks, d->newest))
+			d->protected = false;
+	}
 	prune_flush(jr->j, &jr->prunes, jr->res);
 	newest_creations(jr);
 }
@@ -1479,6 +1585,7 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 	} else {
 		/* every source dataset, parents first (createtxg order), once
 		 * (roots that overlap list some twice) */
+		struct work w = {.jr = &jr};
 		for (size_t i = 0; i < jr.sl.n; i++) {
 			const struct zfs_obj *o = &jr.sl.v[i];
 			struct policy_dataset *sd =
@@ -1486,8 +1593,11 @@ int repl_run(const struct repl_job *j, struct repl_result *res)
 			if (!sd || jr.done[sd - jr.si.v])
 				continue;
 			jr.done[sd - jr.si.v] = true;
-			replicate_dataset(&jr, o, sd);
+			w.items = xgrow(w.items, &w.alloc, w.n + 1, sizeof(*w.items));
+			w.items[w.n++] = (struct work_item){o, sd, SIZE_MAX, false};
 		}
+		run_datasets(&w, j->parallel);
+		free(w.items);
 		run_flush(&jr);
 		for (size_t i = 0; i < res->n; i++)
 			if (res->v[i].outcome == REPL_FAILED)

@@ -17,12 +17,13 @@
  *    other failure keeps the token for the next run.
  *  - after a good transfer the newest replicated snapshot is protected on
  *    the source: a hold tagged zkeep:<job> (released from the previous
- *    base), and, where bookmarks exist, a bookmark DS#zkeep_<job>_<snap>
- *    (older ones of the job destroyed), so the chain survives a prune. A
- *    pull's <job> is <name>:<this host's short name>, as two backup
- *    servers may pull one client under the same name. A
- *    source that refuses either (a gate key without hold or bookmark) gets
- *    one warning per job and the replication goes on without it.
+ *    base), or where the source refuses holds a bookmark
+ *    DS#zkeep_<job>_<snap> (older ones of the job destroyed), so the
+ *    chain survives a prune (lib/marks.h says why holds first). A pull's
+ *    <job> is <name>:<this host's short name>, as two backup servers may
+ *    pull one client under the same name. A source that refuses both (a
+ *    gate key without hold or bookmark) gets one warning per run and the
+ *    replication goes on without them.
  *
  *  - plain (pull) sends go with -c -L -e where both sides' OpenZFS has
  *    them (zfs version, asked once a run before the first send; -e not
@@ -76,6 +77,7 @@ struct repl_job {
 	int stall_timeout_ms;
 	int timeout_ms;        /* every non-streaming zfs/ssh call */
 	bool progress;         /* progress lines on stderr */
+	int parallel;          /* datasets transferred at once (<= 1: one at a time) */
 	const char *state_dir; /* run records go here; NULL: none */
 	const int *keep;       /* retention on the target per interval (ZK_KEEP_ALL:
 	                        * none), NULL: no pruning of the target */
@@ -102,7 +104,7 @@ struct repl_dataset {
 	uint64_t src_changed, dst_changed;
 	uint64_t src_guid, dst_guid; /* the two datasets they were read from */
 	time_t checked;              /* when a listing read them */
-	bool protected;              /* the base had its hold and bookmark then */
+	bool protected;              /* the base had its hold (or bookmark) then */
 	/* the target has received a stream sent with -L (or -w, which implies
 	 * it), in this run or an earlier one: later sends need -L */
 	bool large_blocks;

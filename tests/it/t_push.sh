@@ -78,14 +78,20 @@ wait $fpid 2>/dev/null || true
 
 # two config sections pushing one dataset to one host: they take turns on
 # the host's lock (the second does not find it held and give up) and keep
-# their own run records, hold tags and bookmarks ("off" must not take
-# "off_eu"'s bookmarks for its own: it runs second and cleans up its old ones)
+# their own run records and hold tags. Each destroys the bookmarks an
+# earlier zkeep made for it once its base is held, and only those ("off"
+# must not take "off_eu"'s bookmarks for its own).
 log_must zfs create zpoff/backups/eu
 log_must zfs create zpoff/backups/us
 for s in off_eu:eu off:us; do
 	printf '[push %s]\nhost = localhost\nuser = zkb\ndatasets = zpsrc/backups/raw/h/data\nstrip_prefix = zpsrc/backups/raw/h\ndestination = zpoff/backups/%s\n' \
 		"${s%:*}" "${s#*:}" >>"$conf"
 done
+old=$(zfs list -H -o name -t snapshot -s createtxg zpsrc/backups/raw/h/data | head -n 1)
+for j in off off-eu; do log_must zfs bookmark "$old" "zpsrc/backups/raw/h/data#zkeep_${j}_${old#*@}"; done
+log_must $ZK push --config "$conf" --job off >/dev/null
+assert_eq "$(zfs list -H -o name -t bookmark zpsrc/backups/raw/h/data | sed 's/.*#//')" \
+	"zkeep_off-eu_${old#*@}" "bookmarks after job off's push"
 out=$(log_must $ZK push --config "$conf" --jobs 2)
 grep -q "Another instance is already running" <<<"$out" && log_fail "a section gave up on its sibling's lock: $out"
 assert_eq "$(guids zpoff/backups/eu/data)" "$(guids zpsrc/backups/raw/h/data)" "section off_eu's push"
@@ -98,9 +104,7 @@ snap=autosnap_2026-01-22_00:15:00_daily
 holds=$(zfs holds -H zpsrc/backups/raw/h/data@$snap)
 assert_contains "$holds" "zkeep:off	"
 assert_contains "$holds" "zkeep:off_eu	"
-bms=$(zfs list -H -o name -t bookmark zpsrc/backups/raw/h/data)
-assert_contains "$bms" "data#zkeep_off_$snap"
-assert_contains "$bms" "data#zkeep_off-eu_$snap"
+assert_eq "$(zfs list -H -o name -t bookmark zpsrc/backups/raw/h/data)" "" "bookmarks where the source holds"
 
 # a partial receive on the restricted remote (someone ran receive -s there):
 # the seed's lines cannot clear it, so the dataset fails and says how

@@ -29,6 +29,7 @@ static const char example[] =
     "datasets = fastpool/compositions fastpool/acme\n"
     "destination = slowpool/backups/raw\n"
     "keep = hourly=48 daily=60 monthly=12 yearly=10   ; retention on the backup server\n"
+    "parallel = 4\n"
     "\n"
     "[push offsite]\n"
     "host = offsite.example.net\n"
@@ -85,10 +86,12 @@ static void test_example(void **state)
 	assert_true(pull->has_keep);
 	assert_int_equal(pull->keep[ZK_HOURLY], 48);
 	assert_int_equal(pull->keep[ZK_YEARLY], 10);
+	assert_int_equal(pull->parallel, 4);
 	const struct zk_job *push = config_job(&c, "offsite", true);
 	assert_non_null(push);
 	assert_true(push->restricted);
 	assert_true(push->bwlimit == 3u << 20);
+	assert_int_equal(push->parallel, 0); /* not given: one at a time */
 	assert_string_equal(push->strip_prefix, "slowpool/backups/raw");
 	assert_false(push->has_keep);
 	assert_int_equal(push->keep[ZK_DAILY], ZK_KEEP_ALL);
@@ -194,6 +197,10 @@ static void test_refused(void **state)
 	     "c:5:", "invalid rate"},
 	    {"[push o]\nhost = o\ndatasets = t/a\ndestination = b\nbwlimit = 0\n",
 	     "c:5:", "invalid rate"},
+	    {"[push o]\nhost = o\ndatasets = t/a\ndestination = b\nparallel = 0\n",
+	     "c:5:", "parallel: "},
+	    {"[pull h]\nhost = h\ndatasets = t/a\ndestination = b\nparallel = 9\n",
+	     "c:5:", "parallel: "},
 	    {"[api]\nlisten = 8000\n", "c:2:", "HOST:PORT"},
 	    {"[api]\nlisten = ::1\n", "c:2:", "brackets"},
 	    {"[pull a]\n [pull b]\nhost = h\n", "c:1:", "[pull a] needs host"},

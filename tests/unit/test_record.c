@@ -97,6 +97,13 @@ static char *text_without_version(const struct record *r)
 		json_object_del(d, "leaf_props");
 		assert_true(json_is_false(json_object_get(d, "large_blocks")));
 		json_object_del(d, "large_blocks");
+		/* protected, read from snapshots_changed where a version 0 record
+		 * has it, and false where not */
+		const json_t *sc = json_object_get(d, "snapshots_changed");
+		assert_true(json_equal(json_object_get(d, "protected"),
+		                       json_is_object(sc) ? json_object_get(sc, "protected")
+		                                          : json_false()));
+		json_object_del(d, "protected");
 	}
 	char *s = json_dumps(j, JSON_INDENT(1));
 	json_decref(j);
@@ -149,6 +156,7 @@ static void test_round_trip(void **state)
 	d->resume_refused = strdup("another dataset");
 	d->leaf_props = strdup("acltype=posix xattr=sa");
 	d->matched_by_name = true;
+	d->protected = true; /* kept without snapshots_changed too */
 	r.lock_held = true;
 	r.held_at = 1795680000;
 	r.held_pid = 4242;
@@ -202,6 +210,7 @@ static void test_round_trip(void **state)
 	assert_true(a->large_blocks);
 	assert_false(b->large_blocks);
 	assert_int_equal(b->src_changed, ZFS_NONE); /* none recorded */
+	assert_true(b->protected);
 	assert_int_equal(b->last_success, 0);
 	assert_string_equal(b->resume_refused, "another dataset");
 	assert_string_equal(b->leaf_props, "acltype=posix xattr=sa");
@@ -263,6 +272,7 @@ static void test_version0(void **state)
 	assert_true(d->src_guid == 9223372036854775808ULL);
 	assert_int_equal(d->dst_changed, 1795670100);
 	assert_int_equal(d->last_success, 1795679070);
+	assert_true(d->protected);
 	d = &r.datasets[2];
 	assert_int_equal(d->result, RECORD_FAILED);
 	assert_string_equal(d->resume_token, "1-e604ea4bf-e0-789c63");

@@ -13,7 +13,9 @@
 #define EXIT_USAGE  2
 
 #include <stdbool.h>
+#include <time.h>
 
+#include "config.h"
 #include "log.h"
 #include "opt.h"
 
@@ -90,12 +92,17 @@ void cmd_config_warnings(const struct zk_config *c);
 struct host;
 struct autosnap;
 /* What snapshot, prune and report start from: the config, this host, and
- * its one listing (names_only: autosnap_load_names, for snapshot and
- * prune; else autosnap_load's full one, for the report). Returns EXIT_OK,
- * or the exit code after logging why; cmd_autosnap_close frees whatever
- * was opened, in either case. */
+ * its listing: due (not NULL: the interval and time of a snapshot run),
+ * autosnap_load_due; else names_only, autosnap_load_names (prune); else
+ * autosnap_load's full one (the report). Returns EXIT_OK, or the exit
+ * code after logging why; cmd_autosnap_close frees whatever was opened,
+ * in either case. */
+struct cmd_due {
+	enum zk_interval iv;
+	time_t now;
+};
 int cmd_autosnap_open(const char *config, struct zk_config *cfg, struct host *local,
-                      struct autosnap *a, bool names_only);
+                      struct autosnap *a, bool names_only, const struct cmd_due *due);
 void cmd_autosnap_close(struct zk_config *cfg, struct host *local, struct autosnap *a);
 
 /* The end of a snapshot or prune run for its [snapshot] healthcheck_url

@@ -91,7 +91,7 @@ int cmd_load_config(struct zk_config *c, const char *path)
 }
 
 int cmd_autosnap_open(const char *config, struct zk_config *cfg, struct host *local,
-                      struct autosnap *a, bool names_only)
+                      struct autosnap *a, bool names_only, const struct cmd_due *due)
 {
 	struct zerr e = ZERR_INIT;
 	config_init(cfg);
@@ -100,8 +100,10 @@ int cmd_autosnap_open(const char *config, struct zk_config *cfg, struct host *lo
 	int ret = cmd_load_config(cfg, config);
 	if (ret != EXIT_OK)
 		return ret;
-	int r = names_only ? autosnap_load_names(a, cfg, local, cfg->zfs_timeout * 1000, &e)
-	                   : autosnap_load(a, cfg, local, cfg->zfs_timeout * 1000, &e);
+	int ms = cfg->zfs_timeout * 1000;
+	int r = due          ? autosnap_load_due(a, cfg, local, ms, due->iv, due->now, &e)
+	        : names_only ? autosnap_load_names(a, cfg, local, ms, &e)
+	                     : autosnap_load(a, cfg, local, ms, &e);
 	if (r < 0) {
 		log_error("%s", e.msg);
 		return EXIT_FAILED;

@@ -59,7 +59,7 @@ int cmd_prune(int argc, char **argv, const struct cmd *self)
 	struct host local;
 	struct autosnap a;
 	struct autosnap_result res = {0};
-	ret = cmd_autosnap_open(config, &cfg, &local, &a, true);
+	ret = cmd_autosnap_open(config, &cfg, &local, &a, true, NULL);
 	struct notify_start *hc = notify_start(dry ? NULL : cfg.snapshot_healthcheck_url);
 	if (ret == EXIT_OK) {
 		ret = autosnap_prune(&a, dry, &res) < 0 ? EXIT_FAILED : EXIT_OK;

@@ -186,7 +186,7 @@ int cmd_report(int argc, char **argv, const struct cmd *self)
 	struct zerr e = ZERR_INIT;
 	json_t *report = NULL;
 	char *text = NULL;
-	int ret = cmd_autosnap_open(config, &cfg, &local, &a, false);
+	int ret = cmd_autosnap_open(config, &cfg, &local, &a, false, NULL);
 	if (ret != EXIT_OK)
 		goto out;
 	for (size_t i = 0; i < a.ix.missing.n; i++)

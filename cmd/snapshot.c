@@ -73,11 +73,12 @@ int cmd_snapshot(int argc, char **argv, const struct cmd *self)
 	struct host local;
 	struct autosnap a;
 	struct autosnap_result res = {0};
-	ret = cmd_autosnap_open(config, &cfg, &local, &a, true);
+	/* one time for the listing's choice and the due check */
+	const struct cmd_due due = {iv, (time_t)cmd_now()};
+	ret = cmd_autosnap_open(config, &cfg, &local, &a, true, &due);
 	struct notify_start *hc = notify_start(dry ? NULL : cfg.snapshot_healthcheck_url);
 	if (ret == EXIT_OK) {
-		ret = autosnap_snapshot(&a, iv, (time_t)cmd_now(), dry, &res) < 0 ? EXIT_FAILED
-		                                                                  : EXIT_OK;
+		ret = autosnap_snapshot(&a, iv, due.now, dry, &res) < 0 ? EXIT_FAILED : EXIT_OK;
 		log_debug("%u taken, %u not due, %u failed, %u zfs calls", res.done, res.skipped,
 		          res.failed, a.zfs_calls);
 	}

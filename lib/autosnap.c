@@ -52,18 +52,40 @@ static void managed_roots(const struct zk_config *c, struct strvec *roots)
 	}
 }
 
+/* a empty for c on h, and the roots to list (the declared datasets not
+ * inside another). */
+static void load_begin(struct autosnap *a, const struct zk_config *c, const struct host *h,
+                       int timeout_ms, struct strvec *roots)
+{
+	memset(a, 0, sizeof(*a));
+	a->cfg = c;
+	a->host = h;
+	a->timeout_ms = timeout_ms;
+	managed_roots(c, roots);
+}
+
+/* One names listing into l: argv as it is (names NULL), or argv followed
+ * by names, in as few calls as they fit (zfs_run_names). */
+static int list_names_into(struct autosnap *a, const struct strvec *argv,
+                           const struct strvec *names, struct zfs_list *l, struct zerr *e)
+{
+	struct buf out = BUF_INIT;
+	const char *const *v = (const char *const *)argv->v;
+	a->zfs_calls++;
+	int r = names ? zfs_run_names(a->host, v, names, ZFS_ERR_OTHER, &out, a->timeout_ms, e)
+	              : zfs_run(a->host, v, &out, ZFS_OUTPUT_MAX, a->timeout_ms, e);
+	if (r == 0)
+		r = zfs_names_tree_parse(l, out.s ? out.s : "", out.len, e);
+	buf_free(&out);
+	return r;
+}
+
 static int list_names(struct autosnap *a, const char *const *roots, struct zerr *e)
 {
 	struct strvec argv = STRVEC_INIT;
-	struct buf out = BUF_INIT;
 	zfs_names_tree_argv(&argv, roots);
-	a->zfs_calls++;
-	int r =
-	    zfs_run(a->host, (const char *const *)argv.v, &out, ZFS_OUTPUT_MAX, a->timeout_ms, e);
-	if (r == 0)
-		r = zfs_names_tree_parse(&a->list, out.s ? out.s : "", out.len, e);
+	int r = list_names_into(a, &argv, NULL, &a->list, e);
 	strvec_clear(&argv);
-	buf_free(&out);
 	return r;
 }
 
@@ -71,11 +93,7 @@ int autosnap_load_names(struct autosnap *a, const struct zk_config *c, const str
                         int timeout_ms, struct zerr *e)
 {
 	struct strvec roots = STRVEC_INIT;
-	memset(a, 0, sizeof(*a));
-	a->cfg = c;
-	a->host = h;
-	a->timeout_ms = timeout_ms;
-	managed_roots(c, &roots);
+	load_begin(a, c, h, timeout_ms, &roots);
 	int r = 0;
 	if (roots.n) {
 		r = list_names(a, (const char *const *)roots.v, e);
@@ -93,12 +111,77 @@ int autosnap_load_names(struct autosnap *a, const struct zk_config *c, const str
 	return 0;
 }
 
+/* Whether a dataset whose snapshots last changed at changed (ZFS_NONE:
+ * never) may have a snapshot named for now's period of iv. */
+static bool changed_in_period(uint64_t changed, enum zk_interval iv, time_t now)
+{
+	if (changed == ZFS_NONE)
+		return false; /* no snapshot at all */
+	struct tm tc, tn;
+	time_t t = (time_t)changed;
+	localtime_r(&t, &tc);
+	localtime_r(&now, &tn);
+	return policy_period(iv, &tc) >= policy_period(iv, &tn);
+}
+
+/* The snapshot names of the datasets in names, into a->snl. */
+static int list_snapshot_names(struct autosnap *a, const struct strvec *names, struct zerr *e)
+{
+	struct strvec head = STRVEC_INIT;
+	zfs_names_snapshots_argv(&head);
+	int r = list_names_into(a, &head, names, &a->snl, e);
+	strvec_clear(&head);
+	return r;
+}
+
+int autosnap_load_due(struct autosnap *a, const struct zk_config *c, const struct host *h,
+                      int timeout_ms, enum zk_interval iv, time_t now, struct zerr *e)
+{
+	struct strvec roots = STRVEC_INIT, changed = STRVEC_INIT;
+	load_begin(a, c, h, timeout_ms, &roots);
+	int r = 0;
+	if (roots.n) {
+		a->zfs_calls++;
+		r = zfs_list_run(h, NULL, ZFS_TYPE_DATASET,
+		                 ZFS_COL_SHORT | ZFS_COL_SNAPSHOTS_CHANGED, true,
+		                 (const char *const *)roots.v, timeout_ms, &a->dsl, e);
+	}
+	if (r < 0) {
+		/* OpenZFS < 2.2, or a declared dataset missing: as before */
+		unsigned calls = a->zfs_calls;
+		log_debug("%s; listing the snapshot names instead", e->msg);
+		zfs_list_free(&a->dsl);
+		*e = (struct zerr)ZERR_INIT;
+		strvec_clear(&roots);
+		r = autosnap_load_names(a, c, h, timeout_ms, e);
+		a->zfs_calls += calls;
+		return r;
+	}
+	for (size_t i = 0; i < a->dsl.n; i++)
+		if (changed_in_period(a->dsl.v[i].snapshots_changed, iv, now))
+			strvec_push(&changed, a->dsl.v[i].name);
+	log_debug("snapshot names listed for %zu of %zu datasets (the others have none of this "
+	          "period)",
+	          changed.n, a->dsl.n);
+	if (changed.n)
+		r = list_snapshot_names(a, &changed, e);
+	strvec_clear(&roots);
+	strvec_clear(&changed);
+	if (r < 0)
+		return r;
+	zfs_list_join(&a->list, &a->dsl, &a->snl);
+	policy_index_build(&a->ix, &a->list, c);
+	return 0;
+}
+
 void autosnap_free(struct autosnap *a)
 {
 	if (!a)
 		return;
 	policy_index_free(&a->ix);
 	zfs_list_free(&a->list);
+	zfs_list_free(&a->dsl);
+	zfs_list_free(&a->snl);
 	memset(a, 0, sizeof(*a));
 }
 

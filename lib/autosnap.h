@@ -1,9 +1,11 @@
 /*
  * The policy jobs on one host: take the snapshots that are due, destroy
- * the ones that expired, report compliance. Snapshot and prune start from
- * one names listing under the declared datasets (autosnap_load_names: no
+ * the ones that expired, report compliance. A snapshot run starts from the
+ * declared datasets' snapshots_changed and the snapshot names of only
+ * those that changed in the period (autosnap_load_due); prune from one
+ * names listing under the declared datasets (autosnap_load_names: no
  * probe, name and createtxg only); the report from zfs version and one
- * full recursive listing (autosnap_load). Either is indexed by policy.
+ * full recursive listing (autosnap_load). Each is indexed by policy.
  *
  * Snapshots are taken in ONE `zfs snapshot` call (atomic: the same txg for
  * every dataset). Should that call fail, each dataset is retried on its
@@ -33,6 +35,7 @@ struct autosnap {
 	int timeout_ms;
 	struct zfs_caps caps;
 	struct zfs_list list;
+	struct zfs_list dsl, snl; /* autosnap_load_due: what list joins */
 	struct policy_index ix;
 	unsigned zfs_calls; /* zfs processes started, for the benchmarks */
 };
@@ -57,6 +60,18 @@ void autosnap_free(struct autosnap *a);
  * so that it is named as missing. No [dataset] section: nothing listed. */
 int autosnap_load_names(struct autosnap *a, const struct zk_config *c, const struct host *h,
                         int timeout_ms, struct zerr *e);
+
+/* Lists h for a snapshot run of iv at now: the datasets under the
+ * declared ones with their snapshots_changed (one fast listing), then the
+ * snapshot names of only those whose snapshots changed in now's period
+ * (or later: a clock set back), in one more listing where there are any.
+ * A dataset whose snapshots did not change since before the period began
+ * has no snapshot of it, which is all policy_is_due asks; so an hourly
+ * run lists no snapshot at all. Where snapshots_changed is not known
+ * (OpenZFS < 2.2) or a declared dataset is missing: autosnap_load_names.
+ * Datasets that are not listed carry no snapshots in a->ix. */
+int autosnap_load_due(struct autosnap *a, const struct zk_config *c, const struct host *h,
+                      int timeout_ms, enum zk_interval iv, time_t now, struct zerr *e);
 
 /* The file in state_dir where a snapshot run with hooks records their
  * outcomes (JSON, version 1: interval, time, and per dataset with hooks

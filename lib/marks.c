@@ -163,28 +163,51 @@ void marks_protect(struct marks *m, const struct zfs_obj *newest, const struct z
 	buf_free(&snap);
 }
 
-/* The hold refused: a bookmark of each new base instead. A snapshot gone
- * since the listing has nothing to protect; any other refusal (no
- * `bookmark` allowed) stops the rest. */
-static void bookmark_instead(struct marks *m)
+/* Entry k's new base where its hold was refused: a bookmark instead. A
+ * refused bookmark stops the others' (no `bookmark` allowed either). */
+static void bookmark_instead(struct marks *m, size_t k)
 {
-	for (size_t k = 0; k < m->hold.n && m->bookmarks && !m->bookmark_failed; k++) {
+	struct zerr e = ZERR_INIT;
+	const char *bm = m->bookmark.v[k];
+	if (!m->bookmarks || m->bookmark_failed)
+		return;
+	if (zfs_name_check(bm, ZFS_TYPE_BOOKMARK, &e) < 0) {
+		log_warn("cannot bookmark %s: %s", m->hold.v[k], e.msg);
+		return;
+	}
+	if (run_quiet(m, (const char *const[]){"zfs", "bookmark", m->hold.v[k], bm, NULL},
+	              ZFS_ERR_EXISTS, &e) == 0) {
+		m->kept[k] = true;
+	} else if (e.kind != ZFS_ERR_NOENT) {
+		m->bookmark_failed = true;
+		log_warn("no bookmarks of the replicated snapshots on %s either (%s); allow 'hold' "
+		         "(or 'bookmark') to keep the chain across a prune",
+		         m->src->label, e.msg);
+	}
+}
+
+/* The batched hold failed: each new base on its own, to know which are
+ * held (zfs hold goes on past a snapshot it cannot hold, and its stderr
+ * may mix kinds: a snapshot gone, a dataset where `hold` is not allowed).
+ * Held (or already): kept; gone since the listing: nothing to protect;
+ * refused: bookmarked instead. */
+static void hold_each(struct marks *m)
+{
+	for (size_t k = 0; k < m->hold.n; k++) {
 		struct zerr e = ZERR_INIT;
-		const char *bm = m->bookmark.v[k];
-		if (zfs_name_check(bm, ZFS_TYPE_BOOKMARK, &e) < 0) {
-			log_warn("cannot bookmark %s: %s", m->hold.v[k], e.msg);
+		if (run_quiet(m, (const char *const[]){"zfs", "hold", m->tag.s, m->hold.v[k], NULL},
+		              ZFS_ERR_EXISTS, &e) == 0) {
+			m->kept[k] = true;
 			continue;
 		}
-		if (run_quiet(m, (const char *const[]){"zfs", "bookmark", m->hold.v[k], bm, NULL},
-		              ZFS_ERR_EXISTS, &e) == 0)
-			m->kept[k] = true;
-		else if (e.kind != ZFS_ERR_NOENT) {
-			m->bookmark_failed = true;
+		if (e.kind == ZFS_ERR_NOENT)
+			continue;
+		if (!m->hold_failed)
 			log_warn(
-			    "no bookmarks of the replicated snapshots on %s either (%s); allow "
-			    "'hold' (or 'bookmark') to keep the chain across a prune",
-			    m->src->label, e.msg);
-		}
+			    "cannot hold %s on %s (%s); bookmarking the bases it refuses instead",
+			    m->hold.v[k], m->src->label, e.msg);
+		m->hold_failed = true;
+		bookmark_instead(m, k);
 	}
 }
 
@@ -203,43 +226,34 @@ void marks_flush(struct marks *m)
 	m->kept = xcalloc(m->hold.n + 1, sizeof(*m->kept));
 	int r = zfs_run_names(m->src, (const char *const[]){"zfs", "hold", m->tag.s, NULL},
 	                      &m->hold, ZFS_ERR_EXISTS, NULL, m->timeout_ms, &e);
-	if (r == 0) {
+	if (r == 0)
 		for (size_t k = 0; k < m->hold.n; k++)
 			m->kept[k] = true;
-	} else if (e.kind == ZFS_ERR_NOENT) {
-		/* a snapshot gone since the listing (zfs hold goes on past it):
-		 * one at a time, to know which bases are held */
-		for (size_t k = 0; k < m->hold.n; k++) {
-			e = (struct zerr)ZERR_INIT;
-			m->kept[k] = run_quiet(m,
-			                       (const char *const[]){"zfs", "hold", m->tag.s,
-			                                             m->hold.v[k], NULL},
-			                       ZFS_ERR_EXISTS, &e) == 0;
-		}
-	} else {
-		m->hold_failed = true;
-		log_warn(
-		    "cannot hold the replicated snapshots on %s (%s); bookmarking them instead",
-		    m->src->label, e.msg);
-		bookmark_instead(m);
-	}
+	else
+		hold_each(m);
 	strvec_clear(&m->unkept);
 	for (size_t k = 0; k < m->hold.n; k++)
 		if (!m->kept[k])
 			strvec_push(&m->unkept, m->hold.v[k]);
-	/* the old bases of the datasets whose new base is held (a source
-	 * that refuses holds has none of the job's to release); an old base
-	 * that is a new base too (two datasets' plans) stays */
+	/* the old bases of the datasets whose new base is protected (by its
+	 * hold or its bookmark: an old base may be held from before holds
+	 * were refused); an old base that is a new base too (two datasets'
+	 * plans) stays */
 	struct strvec rel = STRVEC_INIT;
-	if (!m->hold_failed)
-		kept_only(m, &m->release, m->release_of, &rel);
+	kept_only(m, &m->release, m->release_of, &rel);
 	for (size_t k = 0; k < m->hold.n; k++)
 		strvec_remove(&rel, m->hold.v[k]);
 	e = (struct zerr)ZERR_INIT;
 	if (zfs_run_names(m->src, (const char *const[]){"zfs", "release", m->tag.s, NULL}, &rel,
-	                  ZFS_ERR_NO_SUCH_TAG, NULL, m->timeout_ms, &e) < 0)
-		log_warn("cannot release %s from the old bases on %s: %s", m->tag.s, m->src->label,
-		         e.msg);
+	                  ZFS_ERR_NO_SUCH_TAG, NULL, m->timeout_ms, &e) < 0) {
+		/* where holds are refused, so may releases be: said above */
+		if (m->hold_failed)
+			log_debug("cannot release %s from the old bases on %s: %s", m->tag.s,
+			          m->src->label, e.msg);
+		else
+			log_warn("cannot release %s from the old bases on %s: %s", m->tag.s,
+			         m->src->label, e.msg);
+	}
 	strvec_clear(&rel);
 	for (size_t k = 0; k < m->destroy.n; k++) {
 		if (!m->kept[m->destroy_of[k]])

@@ -11,9 +11,12 @@
  * Cost: holds and releases are queued per dataset and made for the whole
  * job at its end, in one `zfs hold` and one `zfs release` (marks_flush),
  * so a pull of N changed datasets adds 2 zfs processes on the source.
- * A bookmark takes one `zfs bookmark` per snapshot (the command takes
- * one) and an old one one `zfs destroy`: 2N more, which is why they are
- * the fallback and not the rule (issue 22's hourly case; bench/RESULTS.md).
+ * Where that hold fails, each base is held on its own (N calls: the
+ * batch's stderr cannot say which it refused, and `hold` may be allowed
+ * on some datasets only), and a refused one bookmarked: a bookmark takes
+ * one `zfs bookmark` per snapshot (the command takes one) and the old one
+ * a `zfs destroy`: up to 3N more, which is why bookmarks are the fallback
+ * and not the rule (issue 22's hourly case; bench/RESULTS.md).
  * What holds alone give up: a hold released by hand or by another tool
  * leaves the base to the next prune, and then the dataset needs a full
  * send (the target's data is kept: zkeep does not roll it back to match).
@@ -77,14 +80,12 @@ void marks_protect(struct marks *m, const struct zfs_obj *newest, const struct z
                    const struct zfs_obj *const *bms, size_t nbm);
 
 /* Makes what marks_protect queued: one `zfs hold` of every new base (a
- * tag already there counts as held; where one snapshot is gone since the
- * listing, the holds again one at a time, to know which are held); if the
- * hold is refused, a bookmark of each new base instead (one call each; a
- * snapshot gone is skipped, any other refusal stops the rest); then, for
- * the entries whose new base is now protected, one `zfs release` of the
- * old bases (not where holds are refused) and each old bookmark's
- * destroy (a tag or bookmark already gone is fine). Failures are logged,
- * never returned. */
+ * tag already there counts as held); if it fails, each again on its own:
+ * a snapshot gone since the listing is skipped, a refused one gets a
+ * bookmark instead (a refused bookmark stops the rest); then, for the
+ * entries whose new base is now protected, one `zfs release` of the old
+ * bases and each old bookmark's destroy (a tag or bookmark already gone
+ * is fine). Failures are logged, never returned. */
 void marks_flush(struct marks *m);
 
 /* After marks_flush: whether the new base snap (a name marks_protect was

@@ -130,7 +130,8 @@ size_t plan_after(const struct plan_input *in, const struct plan *p, const struc
 			;
 		n += n < in->n_dst;
 	}
-	memcpy(out, in->dst, n * sizeof(const struct zfs_obj *));
+	if (n) /* in->dst may be NULL: a target without snapshots */
+		memcpy(out, in->dst, n * sizeof(const struct zfs_obj *));
 	*n_own = n;
 	for (size_t k = 0; p->kind == PLAN_SEND && k < p->n_steps; k++) {
 		const struct plan_step *s = &p->steps[k];

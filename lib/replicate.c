@@ -79,6 +79,7 @@ struct run {
 	struct zfs_caps src_caps, dst_caps;
 	struct zpool_features dst_pool;
 	struct zerr src_why, dst_why, pool_why;
+	int streams; /* at most this many transfers at once (run_datasets) */
 };
 
 /* The snapshot named name in the source listing sd, or NULL. */
@@ -95,9 +96,10 @@ static const struct zfs_obj *source_snapshot(const struct policy_dataset *sd, co
 static struct transfer transfer_of(const struct repl_job *j, const struct run *rn,
                                    const char *source, const char *target, enum zfs_type type)
 {
-	/* streams at once share the job's limit; each shows no progress
-	 * line (several would overwrite one another's) */
-	bool par = j->parallel > 1;
+	/* streams at once share the job's limit, a fixed share each (not
+	 * handed on when fewer run); each shows no progress line (several
+	 * would overwrite one another's) */
+	bool par = rn->streams > 1;
 	return (struct transfer){.src = j->src,
 	                         .dst = j->dst,
 	                         .source = source,
@@ -108,8 +110,8 @@ static struct transfer transfer_of(const struct repl_job *j, const struct run *r
 	                         .resumable = rn->resume,
 	                         .progress = j->progress && !par,
 	                         .bwlimit = par && j->bwlimit
-	                                        ? (j->bwlimit + (uint64_t)j->parallel - 1) /
-	                                              (uint64_t)j->parallel
+	                                        ? (j->bwlimit + (uint64_t)rn->streams - 1) /
+	                                              (uint64_t)rn->streams
 	                                        : j->bwlimit,
 	                         .stall_timeout_ms = j->stall_timeout_ms,
 	                         .timeout_ms = j->timeout_ms};
@@ -1439,17 +1441,24 @@ static void run_datasets(struct work *w, int parallel)
 	/* each item adds one result: room for all now, so that no worker's
 	 * result moves while another holds a pointer to its own */
 	res->v = xgrow(res->v, &res->alloc, res->n + w->n + 1, sizeof(*res->v));
+	w->jr->rn.streams = (int)nt;
+	/* a dataset waits for the one whose target is its target's nearest
+	 * ancestor (a push's strip prefix can make that another source tree) */
+	struct buf *tn = xcalloc(w->n + 1, sizeof(*tn));
+	for (size_t i = 0; i < w->n; i++)
+		buf_init(&tn[i]);
 	for (size_t i = 0; nt > 1 && i < w->n; i++) {
-		const char *name = w->items[i].o->name;
+		target_of(w->jr->j, w->items[i].o->name, &tn[i]);
 		for (size_t k = i; k-- > 0;) {
-			const char *a = w->items[k].o->name;
-			size_t al = strlen(a);
-			if (!strncmp(name, a, al) && name[al] == '/') {
+			if (!strncmp(tn[i].s, tn[k].s, tn[k].len) && tn[i].s[tn[k].len] == '/') {
 				w->items[i].parent = k;
 				break;
 			}
 		}
 	}
+	for (size_t i = 0; i < w->n; i++)
+		buf_free(&tn[i]);
+	free(tn);
 	pthread_cond_init(&w->done, NULL);
 	pthread_t *t = xcalloc(nt, sizeof(*t));
 	size_t started = 0;

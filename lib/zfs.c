@@ -393,6 +393,12 @@ void zfs_names_tree_argv(struct strvec *argv, const char *const *roots)
 	strvec_pushv(argv, roots);
 }
 
+void zfs_names_snapshots_argv(struct strvec *argv)
+{
+	strvec_pushv(argv, (const char *const[]){"zfs", "list", "-H", "-o", "name", "-s",
+	                                         "createtxg", "-t", "snapshot", "-d", "1", NULL});
+}
+
 int zfs_names_tree_parse(struct zfs_list *l, const char *text, size_t len, struct zerr *e)
 {
 	return names_parse(l, text, len, false, e);

@@ -206,6 +206,11 @@ int zfs_names_parse(struct zfs_list *l, const char *text, size_t len, struct zer
  * filesystem,volume,snapshot -r ROOTS...` (name and createtxg only, so
  * OpenZFS >= 2.2 lists it without reading each object's properties). */
 void zfs_names_tree_argv(struct strvec *argv, const char *const *roots);
+/* The snapshot names of the given datasets alone (`zfs list -H -o name -s
+ * createtxg -t snapshot -d 1 DS...`, as fast as the tree's), without
+ * the datasets: the head for zfs_run_names. Parsed by
+ * zfs_names_tree_parse. */
+void zfs_names_snapshots_argv(struct strvec *argv);
 /* Its output as a zfs_list: a name without '@' is a dataset (given type
  * filesystem: this listing cannot tell a volume), one with '@' a snapshot;
  * createtxg is the line number (the listing's order), other columns 0 or

@@ -15,17 +15,25 @@ log_must zfs create zbsrc/a
 log_must zfs create zbsrc/b
 snap() { log_must zfs snapshot "zbsrc/$1@autosnap_2026-01-2$2_hourly"; }
 log_must zfs snapshot zbsrc/a@autosnap_2026-01-20_00:00:00_daily
-for h in 1_01:00:00 1_02:00:00 1_03:00:00; do snap a $h; done
+for h in 1_01:00:00 1_02:00:00; do snap a $h; done
 pull_job zbsrc/a zbdst h
-log_must zfs unallow zkb hold zbsrc/a
 T=zbdst/h/zbsrc/a
+H2=autosnap_2026-01-21_02:00:00_hourly
 H3=autosnap_2026-01-21_03:00:00_hourly
 hn=$(hostname | cut -d. -f1)
 BM="zkeep_h:${hn}_" TAG="zkeep:h:$hn"
+# a base held while holds were allowed ...
+log_must "${PULL[@]}" >/dev/null
+assert_contains "$(zfs holds -H zbsrc/a@$H2)" "$TAG"
+# ... then `hold` taken away: the next base is bookmarked, and the old
+# base's hold released (release is still allowed), not left for good
+log_must zfs unallow zkb hold zbsrc/a
+snap a 1_03:00:00
 out=$(log_must "${PULL[@]}" 2>&1)
-assert_contains "$out" "bookmarking them instead"
+assert_contains "$out" "bookmarking the bases it refuses instead"
 log_must zfs list -t bookmark "zbsrc/a#$BM$H3" >/dev/null
 assert_eq "$(zfs holds -H zbsrc/a@$H3)" "" "no hold where holds are refused"
+assert_eq "$(zfs holds -H zbsrc/a@$H2)" "" "the old base's hold, after the new base was bookmarked"
 python3 - "$st/pull-h.json" <<'PY2' || log_fail "the bookmarked base is recorded as protected"
 import json, sys
 ds = json.load(open(sys.argv[1]))["datasets"]
@@ -58,7 +66,7 @@ assert_contains "$out" "Up to date: $T"
 log_must zfs allow zkb hold zbsrc/a
 snap a 1_06:00:00
 out=$(log_must "${PULL[@]}" --keep "hourly=2 daily=1" 2>&1)
-[[ "$out" == *"bookmarking them instead"* ]] && log_fail "fell back with holds allowed: $out"
+[[ "$out" == *"bookmarking the bases"* ]] && log_fail "fell back with holds allowed: $out"
 assert_contains "$(zfs holds -H zbsrc/a@autosnap_2026-01-21_06:00:00_hourly)" "$TAG"
 assert_eq "$(zfs list -H -o name -t bookmark zbsrc/a | grep -c "#$BM")" 0 "the job's bookmarks once the base is held"
 
@@ -93,4 +101,28 @@ out=$(log_must "${PULL[@]}" --full-newest --keep "hourly=1")
 assert_contains "$out" "Full send of zbsrc/b@$H3 into zbdst/h/zbsrc/b"
 [[ "$out" == *pruned* ]] && log_fail "a first sync of one snapshot pruned: $out"
 assert_eq "$(zfs list -H -o name -t snapshot zbdst/h/zbsrc/b)" "zbdst/h/zbsrc/b@$H3" "target of --full-newest"
+
+# hold allowed on some datasets only: the batched hold fails, so each is
+# asked alone; the one that may is held, the others bookmarked, and every
+# old base released
+log_must zfs create zbsrc/p
+log_must zfs create zbsrc/p/p1
+log_must zfs create zbsrc/p/p2
+log_must zfs snapshot -r zbsrc/p@x1
+pull_job zbsrc/p zbdst hp
+log_must "${PULL[@]}" >/dev/null
+log_must zfs unallow zkb hold zbsrc/p
+log_must zfs allow zkb hold zbsrc/p/p1
+log_must zfs snapshot -r zbsrc/p@x2
+log_must "${PULL[@]}" >/dev/null
+PBM="zkeep_hp:${hn}_x2" PTAG="zkeep:hp:$hn"
+assert_contains "$(zfs holds -H zbsrc/p/p1@x2)" "$PTAG"
+log_mustnot zfs list -t bookmark "zbsrc/p/p1#$PBM"
+for d in zbsrc/p zbsrc/p/p2; do
+	log_must zfs list -t bookmark "$d#$PBM" >/dev/null
+	assert_eq "$(zfs holds -H $d@x2)" "" "hold on $d@x2 where hold is not allowed"
+done
+for d in zbsrc/p zbsrc/p/p1 zbsrc/p/p2; do
+	assert_eq "$(zfs holds -H $d@x1)" "" "the old base $d@x1 released"
+done
 true

@@ -11,6 +11,9 @@ pool_create zpd
 log_must zfs create zps/data
 for c in a b c d a/g; do log_must zfs create "zps/data/$c"; done
 for c in a b c d; do dd if=/dev/urandom of="/zps/data/$c/f" bs=64k count=16 status=none; done
+# a four times the others: a/g is taken up while a's full receive still
+# runs, and must wait for it (a child's full receive needs its parent)
+dd if=/dev/urandom of=/zps/data/a/f bs=64k count=64 status=none
 log_must zfs snapshot -r zps/data@s1
 pull_job zps/data zpd h
 hn=$(hostname | cut -d. -f1)

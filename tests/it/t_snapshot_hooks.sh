@@ -4,7 +4,10 @@
 # pre-hook passed, post-hooks in reverse order, also after a failed or
 # timed-out pre-hook and after a failed snapshot; a failed pre-hook skips
 # its dataset (the others go on), counts as failed, exit 1, and is in the
-# hooks' state file; the hourly run is one listing and one snapshot call.
+# hooks' state file; the hourly run is one listing of the datasets and
+# one snapshot call (OpenZFS >= 2.2: the datasets' snapshots_changed says
+# none has a snapshot of this hour, so no snapshot name is listed), and
+# the snapshot names are listed for the datasets that changed this hour.
 . ./lib.sh
 
 pool_create zkh
@@ -58,6 +61,22 @@ policy = low
 discover_children = yes
 CONF
 }
+# the listings: the datasets' facts (OpenZFS >= 2.2), the snapshot names
+# of some, the whole tree by name (< 2.2, after the first is refused)
+DSL="list -Hp -t filesystem,volume -o name,type,guid,createtxg,snapshots_changed -s createtxg -r "
+NAMES="list -H -o name -s createtxg -t snapshot -d 1 "
+TREE="list -H -o name -s createtxg -t filesystem,volume,snapshot -r "
+new22=$([ "$FLAVOUR" = 2.1 ] && echo no || echo yes)
+# listings: the listing calls of the last run, one letter each (D the
+# datasets' facts, refused before 2.2; N snapshot names; T the tree by
+# name; ? other)
+listings() {
+	grep '^list ' "$w/calls" | while read -r l; do
+		case "$l " in
+		"$DSL"*) printf D ;; "$NAMES"*) printf N ;; "$TREE"*) printf T ;; *) printf '?' ;;
+		esac
+	done
+}
 hooked_conf "$w/zkeep.conf" \
 	"sh: echo \"pre \$ZKEEP_DATASET \$ZKEEP_SNAPSHOT \$ZKEEP_INTERVAL\" >>$log" \
 	"pre_snapshot = sh: echo \"pre \$ZKEEP_DATASET\" >>$log; echo \"b is not ready\" >&2; exit 3" \
@@ -87,10 +106,13 @@ post zkh/c timeout skipped
 post zkh/b exit skipped
 post zkh/a ok ok"
 assert_eq "$(cat "$log")" "$want" "hook order and environment"
-# one listing and ONE snapshot of a, d, e, e/x (same txg); hooks run no zfs
-assert_eq "$(ncalls)" 2 "zfs processes of a snapshot run with hooks"
-grep -q "^list -H -o name -s createtxg -t filesystem,volume,snapshot -r " "$w/calls" ||
-	log_fail "not the names listing: $(cat "$w/calls")"
+# one listing (no snapshot yet: no names) and ONE snapshot of a, d, e,
+# e/x (same txg); hooks run no zfs
+if [ $new22 = yes ]; then
+	assert_eq "$(listings)" D "listings of a first snapshot run ($(cat "$w/calls"))"
+else
+	assert_eq "$(listings)" DT "listings of a first snapshot run ($(cat "$w/calls"))"
+fi
 assert_eq "$(grep -c '^snapshot ' "$w/calls")" 1 "zfs snapshot calls"
 assert_eq "$(zfs list -H -p -o createtxg -t snapshot -r zkh | sort -u | wc -l)" 1 "distinct createtxg"
 python3 - "$w/snapshot-hooks-hourly.json" <<'PY' || log_fail "hook state file: $(cat "$w/snapshot-hooks-hourly.json")"
@@ -142,18 +164,44 @@ mkdir "$w/plain"
 calls
 out=$(ZKEEP_NOW=$((base + 7200)) log_must $ZK snapshot --type hourly --config "$w/plain.conf")
 assert_contains "$out" "Summary: 4 created, 0 skipped, 0 failed"
-assert_eq "$(ncalls)" 2 "zfs processes of the hourly run"
-assert_eq "$(head -1 "$w/calls")" "list -H -o name -s createtxg -t filesystem,volume,snapshot -r zkh/a zkh/b zkh/e" "the listing"
+# ZKEEP_NOW is months before the VM's clock, which stamped the snapshots'
+# changes: "changed in this hour or later", so the names are listed
+if [ $new22 = yes ]; then
+	assert_eq "$(listings)" DN "listings of the hourly run"
+	assert_eq "$(head -1 "$w/calls")" "${DSL}zkh/a zkh/b zkh/e" "the datasets' listing"
+else
+	assert_eq "$(listings)" DT "listings of the hourly run"
+fi
+assert_eq "$(grep -c '^snapshot ' "$w/calls")" 1 "zfs snapshot calls of the hourly run"
 assert_eq "$(ls "$w/plain")" "" "files written by a run without hooks"
 calls
 ZKEEP_NOW=$((base + 7300)) log_must $ZK snapshot --type hourly --config "$w/plain.conf" >/dev/null
-assert_eq "$(ncalls)" 1 "zfs processes of an hourly run with nothing due"
+assert_eq "$(ncalls)" 2 "zfs processes of an hourly run with nothing due (the names listed)"
 # the seed's name, no hooks configured: the same two calls, the seed's lines
 ln -s $ZK "$w/zfs-snapshot"
 calls
 out=$(ZKEEP_NOW=$((base + 10800)) log_must "$w/zfs-snapshot" --type hourly --config "$w/plain.conf")
 assert_contains "$out" "* Summary: 4 created, 0 skipped, 0 failed"
-assert_eq "$(ncalls)" 2 "zfs processes of zfs-snapshot"
+assert_eq "$(ncalls)" 3 "zfs processes of zfs-snapshot"
+# an hour later by the VM's own clock (no ZKEEP_NOW): no dataset's
+# snapshots changed in this hour, so no name is listed: exactly 2 zfs
+# processes where snapshots_changed exists
+clock_advance 3600
+calls
+out=$(log_must $ZK snapshot --type hourly --config "$w/plain.conf")
+assert_contains "$out" "Summary: 4 created, 0 skipped, 0 failed"
+if [ $new22 = yes ]; then
+	assert_eq "$(ncalls)" 2 "zfs processes of the hourly run (names not listed)"
+	assert_eq "$(listings)" D "listings of the hourly run, an hour on"
+else
+	assert_eq "$(ncalls)" 3 "zfs processes of the hourly run on OpenZFS < 2.2"
+fi
+calls
+log_must $ZK snapshot --type hourly --config "$w/plain.conf" >/dev/null
+if [ $new22 = yes ]; then
+	assert_eq "$(listings)" DN "listings of a second run in that hour"
+fi
+assert_eq "$(grep -c '^snapshot ' "$w/calls")" 0 "snapshots of a second run in that hour"
 
 # 4. prune: one listing, one holds query of the expired, one destroy per
 # dataset; a held snapshot is kept

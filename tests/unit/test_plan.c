@@ -208,8 +208,10 @@ static void test_bookmark_beats_older_snapshot(void **state)
 static const char *after_names(const struct side *s, const struct side *bm, const struct side *d,
                                const struct plan *p, size_t *own, char *out, size_t len)
 {
-	struct plan_input in = {s->p,  s->n, bm ? bm->p : NULL, bm ? bm->n : 0, d->p, d->n, false,
-	                        false, true};
+	/* a target without snapshots as replicate.c passes it: NULL */
+	struct plan_input in = {
+	    s->p,  s->n, bm ? bm->p : NULL, bm ? bm->n : 0, d->n ? d->p : NULL, d->n, false,
+	    false, true};
 	const struct zfs_obj *v[32];
 	size_t n = plan_after(&in, p, v, own);
 	out[0] = '\0';

@@ -110,9 +110,8 @@ static int run_quiet(const struct marks *m, const char *const *argv, enum zfs_er
 /* Queues name (to release or destroy) behind entry. */
 static void queue(struct strvec *v, size_t **of, size_t *cap, const char *name, size_t entry)
 {
-	for (size_t k = 0; k < v->n; k++)
-		if (!strcmp(v->v[k], name))
-			return;
+	if (strvec_has(v, name))
+		return;
 	*of = xgrow(*of, cap, v->n + 1, sizeof(**of));
 	(*of)[v->n] = entry;
 	strvec_push(v, name);

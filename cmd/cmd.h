@@ -76,6 +76,14 @@ typedef int (*cmd_take_fn)(void *ctx, int id, const char *value, int argc, char 
 int cmd_parse(const struct cmd *self, int argc, char **argv, unsigned flags, cmd_take_fn take,
               void *ctx);
 
+/* The flags snapshot and prune share, and cmd_parse's take for them
+ * (ctx: a struct cmd_args): -n, -c, --[no-]debug, -q. */
+struct cmd_args {
+	const char *config;
+	int dry, debug, quiet;
+};
+int cmd_take_args(void *ctx, int id, const char *value, int argc, char **argv);
+
 /* The usage line as printed on misuse. */
 void cmd_print_usage(const struct cmd *self, int to_stderr);
 

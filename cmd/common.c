@@ -64,6 +64,20 @@ int cmd_parse(const struct cmd *self, int argc, char **argv, unsigned flags, cmd
 	return ret;
 }
 
+int cmd_take_args(void *ctx, int c, const char *v, int argc, char **argv)
+{
+	struct cmd_args *a = ctx;
+	(void)argc;
+	(void)argv;
+	if (c == 'n')
+		a->dry = 1;
+	else if (c == 'c')
+		a->config = v;
+	else if (!opt_flag(c, OPT_ID_DEBUG, &a->debug) && !opt_flag(c, 'q', &a->quiet))
+		return CMD_NOT_MINE;
+	return CMD_GO_ON;
+}
+
 bool cmd_is_seed(const struct cmd *self, const char *argv0)
 {
 	const char *base = strrchr(argv0, '/');

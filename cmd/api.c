@@ -298,210 +298,225 @@ const struct opt api_opts[] = {
     OPT_END_OF_TABLE,
 };
 
-int cmd_api(int argc, char **argv, const struct cmd *self)
-{
-	const char *config = NULL, *listen = NULL, *interval = NULL, *ov;
-	int debug = 0, quiet = 0, once = 0, c;
-	struct opt_parser op;
-	opt_begin(&op, api_opts, false);
-	while ((c = opt_next(&op, argc, argv, &ov)) != -1) {
-		switch (c) {
-		case 'l':
-			listen = ov;
-			break;
-		case OPT_LONG + 1:
-			interval = ov;
-			break;
-		case 'c':
-			config = ov;
-			break;
-		case OPT_LONG + 2:
-			once = 1;
-			break;
-		case 'h':
-			opt_end(&op);
-			cmd_print_help(self);
-			return EXIT_OK;
-		case OPT_LONG + 3:
-			opt_end(&op);
-			printf("zkeep %s\n", zkeep_version);
-			return EXIT_OK;
-		default:
-			if (opt_flag(c, OPT_ID_DEBUG, &debug) || opt_flag(c, 'q', &quiet))
-				break;
-			opt_end(&op);
-			return cmd_opt_error(self, c, argv);
-		}
-	}
-	opt_end(&op);
-	if (optind < argc)
-		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
-	log_setup("zkeep-api", LOG_SINK_STDERR, LOG_LVL_INFO);
+/* What the flags say. */
+struct api_args {
+	const char *config, *listen, *interval;
+	int debug, quiet, once;
+};
 
-	struct zk_config cfg;
-	struct api_settings s;
-	struct zerr e = ZERR_INIT;
-	struct view_holder holder;
-	struct history_holder history;
-	struct http_server *srv = NULL;
-	struct periodic *coll = NULL;
-	char *cert = NULL, *tls_key = NULL; /* PEM text, when [api] serves HTTPS */
-	struct host local;
-	int ret = EXIT_USAGE;
-	memset(&s, 0, sizeof(s));
-	config_init(&cfg);
-	host_init_local(&local);
-	view_holder_init(&holder);
-	history_holder_init(&history);
-	if (config_load_file(&cfg, config ? config : ZK_DEFAULT_CONFIG, &e) < 0 &&
-	    (config || e.code != -ENOENT)) {
-		log_error("%s", e.msg);
-		goto out;
+/* One option into the api_args at ctx (cmd_parse's take). */
+static int take(void *ctx, int c, const char *v, int argc, char **argv)
+{
+	struct api_args *a = ctx;
+	(void)argc;
+	(void)argv;
+	switch (c) {
+	case 'l':
+		a->listen = v;
+		break;
+	case OPT_LONG + 1:
+		a->interval = v;
+		break;
+	case 'c':
+		a->config = v;
+		break;
+	case OPT_LONG + 2:
+		a->once = 1;
+		break;
+	case OPT_LONG + 3:
+		printf("zkeep %s\n", zkeep_version);
+		return EXIT_OK;
+	default:
+		if (opt_flag(c, OPT_ID_DEBUG, &a->debug) || opt_flag(c, 'q', &a->quiet))
+			break;
+		return CMD_NOT_MINE;
 	}
-	/* a host whose policy snapshots are still the old tools': their
-	 * report's cache names the managed datasets and their policies */
+	return CMD_GO_ON;
+}
+
+/* The config (none is fine unless --config names one), and the policies
+ * of a host whose policy snapshots are still the old tools': their
+ * report's cache names the managed datasets and their policies. */
+static int load_config(const char *path, struct zk_config *cfg)
+{
+	struct zerr e = ZERR_INIT;
+	if (config_load_file(cfg, path ? path : ZK_DEFAULT_CONFIG, &e) < 0 &&
+	    (path || e.code != -ENOENT)) {
+		log_error("%s", e.msg);
+		return EXIT_USAGE;
+	}
 	const char *cache = getenv("ZFS_SNAPSHOT_REPORT_CACHE");
 	if (!cache || !*cache)
-		cache = cfg.api.report_cache;
-	if (cache && cfg.n_datasets)
+		cache = cfg->api.report_cache;
+	if (cache && cfg->n_datasets)
 		log_info("the report cache '%s' is not read: %s has [dataset] sections", cache,
-		         cfg.path);
-	else if (cache && config_add_report_cache(&cfg, cache, &e) < 0)
+		         cfg->path);
+	else if (cache && config_add_report_cache(cfg, cache, &e) < 0)
 		log_warn("no policies from the report cache: %s", e.msg);
 	else if (cache)
-		log_info("policies of %zu dataset(s) from the report cache '%s'", cfg.n_datasets,
+		log_info("policies of %zu dataset(s) from the report cache '%s'", cfg->n_datasets,
 		         cache);
-	cmd_config_warnings(&cfg);
-	s.host = xstrdup(cfg.api.listen_host);
-	s.port = cfg.api.listen_port;
-	s.interval = cfg.api.interval;
-	s.timeout_s = cfg.zfs_timeout;
-	s.auth = cfg.api.auth;
-	s.level = LOG_LVL_INFO;
-	if (cfg.api.cors_origins)
-		s.cors = xstrdup(cfg.api.cors_origins);
-	if (cfg.api.history_url)
-		s.history_url = xstrdup(cfg.api.history_url);
-	s.history_range = cfg.api.history_range;
-	{
-		char hn[256];
-		if (gethostname(hn, sizeof(hn)) < 0)
-			snprintf(hn, sizeof(hn), "unknown");
-		hn[sizeof(hn) - 1] = '\0';
-		s.hostname = xstrdup(hn);
-	}
-	if ((ret = apply_env(&s)) != EXIT_OK)
-		goto out;
-	ret = EXIT_USAGE;
-	if (listen) {
+	cmd_config_warnings(cfg);
+	return EXIT_OK;
+}
+
+/* The settings, strongest first: flags, the seed's environment, [api]. */
+static int settings(const struct cmd *self, const struct api_args *a, const struct zk_config *cfg,
+                    struct api_settings *s)
+{
+	struct zerr e = ZERR_INIT;
+	char hn[256];
+	s->host = xstrdup(cfg->api.listen_host);
+	s->port = cfg->api.listen_port;
+	s->interval = cfg->api.interval;
+	s->timeout_s = cfg->zfs_timeout;
+	s->auth = cfg->api.auth;
+	s->level = LOG_LVL_INFO;
+	if (cfg->api.cors_origins)
+		s->cors = xstrdup(cfg->api.cors_origins);
+	if (cfg->api.history_url)
+		s->history_url = xstrdup(cfg->api.history_url);
+	s->history_range = cfg->api.history_range;
+	if (gethostname(hn, sizeof(hn)) < 0)
+		snprintf(hn, sizeof(hn), "unknown");
+	hn[sizeof(hn) - 1] = '\0';
+	s->hostname = xstrdup(hn);
+	int ret = apply_env(s);
+	if (ret != EXIT_OK)
+		return ret;
+	if (a->listen) {
 		char *h = NULL;
-		if (config_parse_listen(listen, &h, &s.port, &e) < 0) {
-			ret = cmd_usage_error(self, "--listen: %s", e.msg);
-			goto out;
-		}
-		free(s.host);
-		s.host = h;
+		if (config_parse_listen(a->listen, &h, &s->port, &e) < 0)
+			return cmd_usage_error(self, "--listen: %s", e.msg);
+		free(s->host);
+		s->host = h;
 	}
-	if (interval) {
+	if (a->interval) {
 		long n;
-		if (config_parse_int(interval, 1, 86400, &n, &e) < 0) {
-			ret = cmd_usage_error(self, "--interval: %s", e.msg);
-			goto out;
-		}
-		s.interval = (int)n;
+		if (config_parse_int(a->interval, 1, 86400, &n, &e) < 0)
+			return cmd_usage_error(self, "--interval: %s", e.msg);
+		s->interval = (int)n;
 	}
-	log_set_level(debug ? LOG_LVL_DEBUG : quiet ? LOG_LVL_ERROR : s.level);
-	struct view_opts vo = {&cfg, &local, s.hostname,         s.timeout_s * 1000,
-	                       0,    true,   metrics_render_view};
-	if (once) { /* for checks and benchmarks: one collection, its /metrics, exit */
-		int r = collect_once(&vo, &holder);
-		char *sig = NULL;
-		time_t last = 0;
-		if (r == 0)
-			publish_pools(&cfg, &holder, s.hostname, &sig, &last);
-		free(sig);
-		struct view_status st;
-		struct view *v = view_holder_get(&holder, &st);
-		struct buf b = BUF_INIT;
-		if (v)
-			buf_add(&b, v->metrics.s, v->metrics.len);
-		metrics_render_collector(&b, s.hostname, &st, v, time(NULL));
-		fwrite(b.s, 1, b.len, stdout);
-		buf_free(&b);
-		view_put(v);
-		ret = r < 0 ? EXIT_FAILED : EXIT_OK;
-		goto out;
-	}
+	log_set_level(a->debug ? LOG_LVL_DEBUG : a->quiet ? LOG_LVL_ERROR : s->level);
+	return EXIT_OK;
+}
 
-	if (s.auth && !s.key) {
-		if (!cfg.api.api_key_file) {
-			log_error(
-			    "auth is on but no key is given (ZFS_API_API_KEY or api_key_file)");
-			goto out;
-		}
-		if (read_key_file(cfg.api.api_key_file, &s.key) < 0)
-			goto out;
-	}
-	if (!s.auth) {
-		free(s.key);
-		s.key = NULL;
-	}
+static void settings_free(struct api_settings *s)
+{
+	free(s->host);
+	free(s->key);
+	free(s->cors);
+	free(s->hostname);
+	free(s->history_url);
+}
 
-	/* Each collection frees a view of tens of MB (50,000 snapshots: about
-	 * 20 MB). glibc's default thresholds rise after such frees, and the
-	 * memory then stays in the daemon's RSS (measured on 50,000 snapshots:
-	 * 54 MiB, against 31 MiB with this). A fixed threshold hands freed
-	 * memory back to the kernel and keeps large blocks in their own maps. */
-	mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+/* --metrics-once, for checks and benchmarks: one collection (the pools
+ * to MQTT as the daemon's would), its /metrics on stdout. */
+static int metrics_once(const struct view_opts *vo, const struct api_settings *s)
+{
+	struct view_holder holder;
+	view_holder_init(&holder);
+	int r = collect_once(vo, &holder);
+	char *sig = NULL;
+	time_t last = 0;
+	if (r == 0)
+		publish_pools(vo->cfg, &holder, s->hostname, &sig, &last);
+	free(sig);
+	struct view_status st;
+	struct view *v = view_holder_get(&holder, &st);
+	struct buf b = BUF_INIT;
+	if (v)
+		buf_add(&b, v->metrics.s, v->metrics.len);
+	metrics_render_collector(&b, s->hostname, &st, v, time(NULL));
+	fwrite(b.s, 1, b.len, stdout);
+	buf_free(&b);
+	view_put(v);
+	view_holder_free(&holder);
+	return r < 0 ? EXIT_FAILED : EXIT_OK;
+}
 
-	/* the signals are taken by sigtimedwait below, in every thread's mask */
-	sigset_t sigs;
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+/* The API key when auth is on: ZFS_API_API_KEY's, else api_key_file's;
+ * none at all when auth is off. */
+static int auth_key(const struct zk_config *cfg, struct api_settings *s)
+{
+	if (!s->auth) {
+		free(s->key);
+		s->key = NULL;
+		return EXIT_OK;
+	}
+	if (s->key)
+		return EXIT_OK;
+	if (!cfg->api.api_key_file) {
+		log_error("auth is on but no key is given (ZFS_API_API_KEY or api_key_file)");
+		return EXIT_USAGE;
+	}
+	return read_key_file(cfg->api.api_key_file, &s->key) < 0 ? EXIT_USAGE : EXIT_OK;
+}
 
-	if (cfg.api.tls_cert && (!(cert = read_pem(cfg.api.tls_cert, false)) ||
-	                         !(tls_key = read_pem(cfg.api.tls_key, true)))) {
-		ret = EXIT_FAILED;
-		goto out;
-	}
-	struct api_site site = {s.hostname, cfg.api.log_dir};
-	struct http_opts ho = {s.host,  s.port,     s.key,
-	                       s.cors,  s.hostname, 4,
-	                       &holder, &history,   cfg.api.request_deadline,
-	                       cert,    tls_key,    api_serve,
-	                       &site};
-	if (http_start(&ho, &srv, &e) < 0) {
-		log_error("%s", e.msg);
-		ret = EXIT_FAILED;
-		goto out;
-	}
-	log_info("listening on %s:%d (%s, auth %s), collecting every %d s", s.host, s.port,
-	         cert ? "https" : "http", s.key ? "on" : "off", s.interval);
-	if (s.history_url && *s.history_url)
-		log_info("/ui/ sparklines from %s (%d s of history)", s.history_url,
-		         s.history_range);
-	/* The collections run in a thread of their own: this one only waits
-	 * for signals, so SIGTERM is prompt even while a zfs command hangs. */
-	struct collect_ctx cc = {&vo, &holder, &s, &history, 0, NULL, 0};
-	if (periodic_start(&coll, s.interval, collect_tick, &cc, &e) < 0) {
-		log_error("%s", e.msg);
-		ret = EXIT_FAILED;
-		goto out;
-	}
+/* The daemon's signals, blocked in every thread (the threads started
+ * after inherit the mask): only wait_signals takes them. */
+static void block_signals(sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
+}
+
+/* Until SIGTERM or SIGINT; SIGHUP collects at once. */
+static void wait_signals(const sigset_t *sigs, struct periodic *coll)
+{
 	for (;;) {
-		int sig = sigwaitinfo(&sigs, NULL);
+		int sig = sigwaitinfo(sigs, NULL);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info("stopping on signal %d", sig);
-			break;
+			return;
 		}
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: collecting now");
 			periodic_kick(coll);
 		}
 	}
+}
+
+/* The collector thread and the server, until a signal stops them. The
+ * server starts first, so /api/v1/health and /metrics answer at once. */
+static int run_daemon(const struct view_opts *vo, struct api_settings *s, const char *cert,
+                      const char *tls_key, const sigset_t *sigs)
+{
+	const struct zk_config *cfg = vo->cfg;
+	struct zerr e = ZERR_INIT;
+	struct view_holder holder;
+	struct history_holder history;
+	struct http_server *srv = NULL;
+	struct periodic *coll = NULL;
+	int ret = EXIT_FAILED;
+	view_holder_init(&holder);
+	history_holder_init(&history);
+	struct api_site site = {s->hostname, cfg->api.log_dir};
+	struct http_opts ho = {s->host, s->port,     s->key,
+	                       s->cors, s->hostname, 4,
+	                       &holder, &history,    cfg->api.request_deadline,
+	                       cert,    tls_key,     api_serve,
+	                       &site};
+	struct collect_ctx cc = {vo, &holder, s, &history, 0, NULL, 0};
+	if (http_start(&ho, &srv, &e) < 0) {
+		log_error("%s", e.msg);
+		goto out;
+	}
+	log_info("listening on %s:%d (%s, auth %s), collecting every %d s", s->host, s->port,
+	         cert ? "https" : "http", s->key ? "on" : "off", s->interval);
+	if (s->history_url && *s->history_url)
+		log_info("/ui/ sparklines from %s (%d s of history)", s->history_url,
+		         s->history_range);
+	/* The collections run in a thread of their own: this one only waits
+	 * for signals, so SIGTERM is prompt even while a zfs command hangs. */
+	if (periodic_start(&coll, s->interval, collect_tick, &cc, &e) < 0) {
+		log_error("%s", e.msg);
+		goto out;
+	}
+	wait_signals(sigs, coll);
 	http_stop(srv);
 	srv = NULL;
 	if (periodic_stop(coll, 1000) < 0) {
@@ -512,22 +527,64 @@ int cmd_api(int argc, char **argv, const struct cmd *self)
 		fflush(NULL);
 		_exit(EXIT_OK);
 	}
-	free(cc.mqtt_sig);
 	ret = EXIT_OK;
 out:
+	free(cc.mqtt_sig);
 	http_stop(srv);
 	view_holder_free(&holder);
 	history_holder_free(&history);
-	host_free(&local);
-	config_free(&cfg);
-	free(s.host);
-	free(s.key);
+	return ret;
+}
+
+/* The daemon: its key, memory, signals and TLS, then run_daemon. */
+static int serve(const struct view_opts *vo, struct api_settings *s)
+{
+	const struct zk_config *cfg = vo->cfg;
+	char *cert = NULL, *tls_key = NULL; /* PEM text, when [api] serves HTTPS */
+	sigset_t sigs;
+	int ret = auth_key(cfg, s);
+	if (ret != EXIT_OK)
+		return ret;
+	/* Each collection frees a view of tens of MB (50,000 snapshots: about
+	 * 20 MB). glibc's default thresholds rise after such frees, and the
+	 * memory then stays in the daemon's RSS (measured on 50,000 snapshots:
+	 * 54 MiB, against 31 MiB with this). A fixed threshold hands freed
+	 * memory back to the kernel and keeps large blocks in their own maps. */
+	mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+	block_signals(&sigs);
+	if (cfg->api.tls_cert && (!(cert = read_pem(cfg->api.tls_cert, false)) ||
+	                          !(tls_key = read_pem(cfg->api.tls_key, true))))
+		ret = EXIT_FAILED;
+	else
+		ret = run_daemon(vo, s, cert, tls_key, &sigs);
 	free(cert);
 	if (tls_key) /* the private key does not linger in freed memory */
 		explicit_bzero(tls_key, strlen(tls_key));
 	free(tls_key);
-	free(s.cors);
-	free(s.hostname);
-	free(s.history_url);
+	return ret;
+}
+
+int cmd_api(int argc, char **argv, const struct cmd *self)
+{
+	struct api_args a = {0};
+	int ret = cmd_parse(self, argc, argv, 0, take, &a);
+	if (ret != CMD_GO_ON)
+		return ret;
+	log_setup("zkeep-api", LOG_SINK_STDERR, LOG_LVL_INFO);
+
+	struct zk_config cfg;
+	struct api_settings s = {0};
+	struct host local;
+	config_init(&cfg);
+	host_init_local(&local);
+	if ((ret = load_config(a.config, &cfg)) == EXIT_OK &&
+	    (ret = settings(self, &a, &cfg, &s)) == EXIT_OK) {
+		struct view_opts vo = {&cfg, &local, s.hostname,         s.timeout_s * 1000,
+		                       0,    true,   metrics_render_view};
+		ret = a.once ? metrics_once(&vo, &s) : serve(&vo, &s);
+	}
+	host_free(&local);
+	config_free(&cfg);
+	settings_free(&s);
 	return ret;
 }

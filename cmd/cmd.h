@@ -54,6 +54,36 @@ int cmd_push(int argc, char **argv, const struct cmd *self);
 int cmd_api(int argc, char **argv, const struct cmd *self);
 int cmd_gate(int argc, char **argv, const struct cmd *self);
 
+/* A step of a command that did not end it: not an exit code. */
+#define CMD_GO_ON (-1)
+/* A cmd_parse callback's answer for an id it does not take: cmd_parse
+ * reports it as cmd_opt_error does. */
+#define CMD_NOT_MINE (-2)
+
+/* cmd_parse's flags: stop at the first operand (an option takes a list:
+ * --datasets A B); under the seed tool's name, resolve the seed's
+ * abbreviations first (opt_seed_prefixes). */
+#define CMD_PARSE_LISTS 1u
+#define CMD_PARSE_SEED  2u
+
+/* Each option of argv by self->opts: -h prints the help; any other id goes
+ * to take(ctx, id, value, argc, argv), which returns CMD_GO_ON, an exit
+ * code to stop with, or CMD_NOT_MINE. An operand left over is a usage
+ * error. Returns CMD_GO_ON when the command is to run, else its exit code
+ * (--help's EXIT_OK, a usage error's EXIT_USAGE after saying why, or
+ * take's). */
+typedef int (*cmd_take_fn)(void *ctx, int id, const char *value, int argc, char **argv);
+int cmd_parse(const struct cmd *self, int argc, char **argv, unsigned flags, cmd_take_fn take,
+              void *ctx);
+
+/* The flags snapshot and prune share, and cmd_parse's take for them
+ * (ctx: a struct cmd_args): -n, -c, --[no-]debug, -q. */
+struct cmd_args {
+	const char *config;
+	int dry, debug, quiet;
+};
+int cmd_take_args(void *ctx, int id, const char *value, int argc, char **argv);
+
 /* The usage line as printed on misuse. */
 void cmd_print_usage(const struct cmd *self, int to_stderr);
 

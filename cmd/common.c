@@ -41,6 +41,43 @@ int cmd_opt_error(const struct cmd *self, int c, char **argv)
 	return cmd_usage_error(self, "unknown option '%s'", argv[optind - 1]);
 }
 
+int cmd_parse(const struct cmd *self, int argc, char **argv, unsigned flags, cmd_take_fn take,
+              void *ctx)
+{
+	struct opt_parser op;
+	const char *v;
+	int c, ret = CMD_GO_ON;
+	opt_begin(&op, self->opts, flags & CMD_PARSE_LISTS);
+	if ((flags & CMD_PARSE_SEED) && cmd_is_seed(self, argv[0]))
+		opt_seed_prefixes(&op, argc, argv);
+	while (ret == CMD_GO_ON && (c = opt_next(&op, argc, argv, &v)) != -1) {
+		if (c == 'h') {
+			cmd_print_help(self);
+			ret = EXIT_OK;
+		} else if ((ret = take(ctx, c, v, argc, argv)) == CMD_NOT_MINE) {
+			ret = cmd_opt_error(self, c, argv);
+		}
+	}
+	opt_end(&op);
+	if (ret == CMD_GO_ON && optind < argc)
+		ret = cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
+	return ret;
+}
+
+int cmd_take_args(void *ctx, int c, const char *v, int argc, char **argv)
+{
+	struct cmd_args *a = ctx;
+	(void)argc;
+	(void)argv;
+	if (c == 'n')
+		a->dry = 1;
+	else if (c == 'c')
+		a->config = v;
+	else if (!opt_flag(c, OPT_ID_DEBUG, &a->debug) && !opt_flag(c, 'q', &a->quiet))
+		return CMD_NOT_MINE;
+	return CMD_GO_ON;
+}
+
 bool cmd_is_seed(const struct cmd *self, const char *argv0)
 {
 	const char *base = strrchr(argv0, '/');

@@ -104,129 +104,140 @@ const struct opt gate_opts[] = {
     OPT_END_OF_TABLE,
 };
 
-int cmd_gate(int argc, char **argv, const struct cmd *self)
-{
+/* What the flags say. */
+struct gate_args {
+	const struct cmd *self;
 	struct gate g;
-	struct zerr e = ZERR_INIT;
-	int dry = 0, c, ret = EXIT_USAGE;
-	const char *v;
-	gate_init(&g);
-	g.zfs = find_zfs();
-	struct opt_parser op;
-	opt_begin(&op, gate_opts, false);
-	while ((c = opt_next(&op, argc, argv, &v)) != -1) {
-		switch (c) {
-		case GATE_ALLOW:
-			if (gate_parse_allow(v, &g.allow, &e) < 0) {
-				ret = cmd_usage_error(self, "--allow: %s", e.msg);
-				goto out;
-			}
-			break;
-		case GATE_PREFIX:
-			if (gate_add_prefix(&g, v, &e) < 0) {
-				ret = cmd_usage_error(self, "--prefix: %s", e.msg);
-				goto out;
-			}
-			break;
-		case GATE_COMPAT:
-			if (strcmp(v, "seed")) {
-				ret = cmd_usage_error(self, "--compat takes only 'seed'");
-				goto out;
-			}
-			g.seed = true;
-			break;
-		case GATE_ANY_DATASET:
-			g.any_dataset = true;
-			break;
-		case 'n':
-			dry = 1;
-			break;
-		case GATE_ZFS:
-			if (v[0] != '/') {
-				ret = cmd_usage_error(self, "--zfs needs an absolute path");
-				goto out;
-			}
-			g.zfs = v;
-			break;
-		case 'h':
-			cmd_print_help(self);
-			ret = EXIT_OK;
-			goto out;
-		default:
-			ret = cmd_opt_error(self, c, argv);
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		ret = cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	/* A seed-mode key is open to every dataset only where --any-dataset
-	 * says so: the role always gives a prefix, and a key written by
-	 * hand without one fails at its first use, in the admin's sight,
-	 * rather than being found open later. */
-	if (g.any_dataset && (!g.seed || g.prefixes.n)) {
-		ret = cmd_usage_error(self,
-		                      "--any-dataset goes with --compat seed, without --prefix");
-		goto out;
-	}
-	if (g.seed && !g.prefixes.n && !g.any_dataset) {
-		ret =
-		    cmd_usage_error(self, "--compat seed needs --prefix DS (or --any-dataset: any "
-		                          "dataset, as the old offsite host's script)");
-		goto out;
-	}
-	if (!g.seed && (!g.prefixes.n || !g.allow)) {
-		ret = cmd_usage_error(self, "needs --prefix and --allow (or --compat seed)");
-		goto out;
-	}
+	int dry;
+};
 
-	log_set_facility(LOG_AUTHPRIV);
-	log_setup("zkeep-gate", LOG_SINK_SYSLOG, LOG_LVL_INFO);
+/* One option into the gate_args at ctx (cmd_parse's take). */
+static int take(void *ctx, int c, const char *v, int argc, char **argv)
+{
+	struct gate_args *a = ctx;
+	struct zerr e = ZERR_INIT;
+	(void)argc;
+	(void)argv;
+	switch (c) {
+	case GATE_ALLOW:
+		if (gate_parse_allow(v, &a->g.allow, &e) < 0)
+			return cmd_usage_error(a->self, "--allow: %s", e.msg);
+		break;
+	case GATE_PREFIX:
+		if (gate_add_prefix(&a->g, v, &e) < 0)
+			return cmd_usage_error(a->self, "--prefix: %s", e.msg);
+		break;
+	case GATE_COMPAT:
+		if (strcmp(v, "seed"))
+			return cmd_usage_error(a->self, "--compat takes only 'seed'");
+		a->g.seed = true;
+		break;
+	case GATE_ANY_DATASET:
+		a->g.any_dataset = true;
+		break;
+	case 'n':
+		a->dry = 1;
+		break;
+	case GATE_ZFS:
+		if (v[0] != '/')
+			return cmd_usage_error(a->self, "--zfs needs an absolute path");
+		a->g.zfs = v;
+		break;
+	default:
+		return CMD_NOT_MINE;
+	}
+	return CMD_GO_ON;
+}
+
+/* What the options say together. A seed-mode key is open to every
+ * dataset only where --any-dataset says so: the role always gives a
+ * prefix, and a key written by hand without one fails at its first use,
+ * in the admin's sight, rather than being found open later. */
+static int check_args(const struct cmd *self, const struct gate *g)
+{
+	if (g->any_dataset && (!g->seed || g->prefixes.n))
+		return cmd_usage_error(self,
+		                       "--any-dataset goes with --compat seed, without --prefix");
+	if (g->seed && !g->prefixes.n && !g->any_dataset)
+		return cmd_usage_error(self,
+		                       "--compat seed needs --prefix DS (or --any-dataset: any "
+		                       "dataset, as the old offsite host's script)");
+	if (!g->seed && (!g->prefixes.n || !g->allow))
+		return cmd_usage_error(self, "needs --prefix and --allow (or --compat seed)");
+	return EXIT_OK;
+}
+
+/* A refused line (shown: escaped) and why, in the log and on stderr. */
+static int refuse(const struct gate *g, bool dry, const char *line, const char *shown,
+                  const struct zerr *e)
+{
+	/* the reason may quote the line: escaped as well */
+	struct buf why = BUF_INIT;
+	buf_add_escaped(&why, e->msg, strlen(e->msg), 0);
+	log_warn("refused from %s: \"%s\": %s", client(), shown, why.s);
+	if (g->seed && !dry) {
+		/* what the seed's script logged and printed, for the
+		 * monitoring and the push that watch for them; the
+		 * reason is in the line above */
+		log_seed_refusal(line);
+		fputs(GATE_SEED_REFUSAL "\n", stderr);
+	} else {
+		fprintf(stderr, "zkeep gate: command not permitted: %s\n", why.s);
+	}
+	buf_free(&why);
+	return EXIT_FAILED;
+}
+
+/* An allowed line: its argv run in place of this process (only a failed
+ * exec returns), or with --dry-run printed. */
+static int allow(bool dry, const struct strvec *exec_argv, const char *shown)
+{
+	if (dry) {
+		struct buf q = BUF_INIT;
+		host_quote(&q, (const char *const *)exec_argv->v, false, NULL);
+		printf("%s\n", q.s);
+		buf_free(&q);
+		return EXIT_OK;
+	}
+	log_info("allowed from %s: \"%s\"", client(), shown);
+	char *env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+	fflush(NULL);
+	execve(exec_argv->v[0], exec_argv->v, env);
+	const char *why = strerror(errno);
+	fprintf(stderr, "zkeep gate: cannot run '%s': %s\n", exec_argv->v[0], why);
+	log_error("cannot run '%s': %s", exec_argv->v[0], why);
+	return EXIT_FAILED;
+}
+
+/* SSH_ORIGINAL_COMMAND, checked (lib/gate), then refused or allowed. */
+static int decide(const struct gate *g, bool dry)
+{
+	struct zerr e = ZERR_INIT;
 	const char *line = getenv("SSH_ORIGINAL_COMMAND");
 	struct strvec exec_argv = STRVEC_INIT;
 	struct buf shown = BUF_INIT;
-	int r = line ? gate_check(&g, line, &exec_argv, &e)
+	int r = line ? gate_check(g, line, &exec_argv, &e)
 	             : zerr_set(&e, -1, "no command (interactive login)");
 	gate_log_escape(&shown, line ? line : "");
 	if (r == 0)
-		r = verify_token(&g, &exec_argv, &e);
-	if (r < 0) {
-		/* the reason may quote the line: escaped as well */
-		struct buf why = BUF_INIT;
-		buf_add_escaped(&why, e.msg, strlen(e.msg), 0);
-		log_warn("refused from %s: \"%s\": %s", client(), shown.s, why.s);
-		if (g.seed && !dry) {
-			/* what the seed's script logged and printed, for the
-			 * monitoring and the push that watch for them; the
-			 * reason is in the line above */
-			log_seed_refusal(line);
-			fputs(GATE_SEED_REFUSAL "\n", stderr);
-		} else {
-			fprintf(stderr, "zkeep gate: command not permitted: %s\n", why.s);
-		}
-		buf_free(&why);
-		ret = EXIT_FAILED;
-	} else if (dry) {
-		struct buf q = BUF_INIT;
-		host_quote(&q, (const char *const *)exec_argv.v, false, NULL);
-		printf("%s\n", q.s);
-		buf_free(&q);
-		ret = EXIT_OK;
-	} else {
-		log_info("allowed from %s: \"%s\"", client(), shown.s);
-		char *env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
-		fflush(NULL);
-		execve(exec_argv.v[0], exec_argv.v, env);
-		const char *why = strerror(errno);
-		fprintf(stderr, "zkeep gate: cannot run '%s': %s\n", exec_argv.v[0], why);
-		log_error("cannot run '%s': %s", exec_argv.v[0], why);
-		ret = EXIT_FAILED;
-	}
+		r = verify_token(g, &exec_argv, &e);
+	int ret = r < 0 ? refuse(g, dry, line, shown.s, &e) : allow(dry, &exec_argv, shown.s);
 	strvec_clear(&exec_argv);
 	buf_free(&shown);
-out:
-	opt_end(&op);
-	gate_free(&g);
+	return ret;
+}
+
+int cmd_gate(int argc, char **argv, const struct cmd *self)
+{
+	struct gate_args a = {.self = self};
+	gate_init(&a.g);
+	a.g.zfs = find_zfs();
+	int ret = cmd_parse(self, argc, argv, 0, take, &a);
+	if (ret == CMD_GO_ON && (ret = check_args(self, &a.g)) == EXIT_OK) {
+		log_set_facility(LOG_AUTHPRIV);
+		log_setup("zkeep-gate", LOG_SINK_SYSLOG, LOG_LVL_INFO);
+		ret = decide(&a.g, a.dry);
+	}
+	gate_free(&a.g);
 	return ret;
 }

@@ -30,6 +30,7 @@
 #include "banned.h"
 
 struct repl_opts {
+	const struct cmd *self;
 	bool push;
 	const char *host, *user, *destination, *name, *config, *lock_dir, *identity, *strip;
 	const char *job; /* --job: only this config section */
@@ -40,6 +41,7 @@ struct repl_opts {
 	uint64_t bwlimit;
 	int keep[ZK_N_INTERVALS];
 	bool has_keep;
+	int quiet, debug;
 };
 
 static int exit_of(enum jobs_result r)
@@ -256,244 +258,239 @@ static bool mqtt_setup(const struct repl_opts *o, const struct zk_config *cfg, b
 	return true;
 }
 
+/* --stall-timeout, --wait=S, --port, --jobs, --parallel: whole numbers
+ * in their ranges. */
+static int take_number(struct repl_opts *o, int c, const char *v, char **argv)
+{
+	struct zerr e = ZERR_INIT;
+	long n;
+	if (!v && c == R_WAIT) {
+		o->wait_s = -1; /* --wait alone: for ever */
+		return CMD_GO_ON;
+	}
+	if (config_parse_int(v, c == 'p' || c == R_JOBS || c == R_PARALLEL ? 1 : 0,
+	                     c == 'p'          ? 65535
+	                     : c == R_JOBS     ? JOBS_MAX
+	                     : c == R_PARALLEL ? ZK_PARALLEL_MAX
+	                                       : 86400 * 7,
+	                     &n, &e) < 0)
+		return cmd_usage_error(o->self, "%s: %s", argv[optind - 1], e.msg);
+	*(c == R_STALL      ? &o->stall_s
+	  : c == R_WAIT     ? &o->wait_s
+	  : c == 'p'        ? &o->port
+	  : c == R_PARALLEL ? &o->parallel
+	                    : &o->jobs) = (int)n;
+	return CMD_GO_ON;
+}
+
+/* The options with a value that is checked as it is read. */
+static int take_checked(struct repl_opts *o, int c, const char *v, char **argv)
+{
+	struct zerr e = ZERR_INIT;
+	switch (c) {
+	case R_KEEP:
+		if (config_parse_keep(v, o->keep, &e) < 0)
+			return cmd_usage_error(o->self, "--keep: %s", e.msg);
+		o->has_keep = true;
+		return CMD_GO_ON;
+	case R_BWLIMIT:
+		if (config_parse_rate(v, &o->bwlimit, &e) < 0)
+			return cmd_usage_error(o->self, "--bwlimit: %s", e.msg);
+		return CMD_GO_ON;
+	default:
+		return take_number(o, c, v, argv);
+	}
+}
+
+/* One option into the repl_opts at ctx (cmd_parse's take). */
+static int take(void *ctx, int c, const char *v, int argc, char **argv)
+{
+	struct repl_opts *o = ctx;
+	switch (c) {
+	case 'H':
+		o->host = v;
+		break;
+	case 'D':
+		strvec_push(&o->datasets, v);
+		while (optind < argc && argv[optind][0] != '-')
+			strvec_push(&o->datasets, argv[optind++]);
+		break;
+	case 'u':
+		o->user = v;
+		break;
+	case R_DEST:
+		o->destination = v;
+		break;
+	case R_NAME:
+		o->name = v;
+		break;
+	case R_STRIP:
+		o->strip = v;
+		break;
+	case R_MQTT_HOST:
+		o->mqtt_host = v;
+		break;
+	case R_MQTT_PREFIX:
+		o->mqtt_prefix = v;
+		break;
+	case R_MQTT_NAME:
+		o->mqtt_name = v;
+		break;
+	case R_RESTRICTED:
+		o->restricted = true;
+		break;
+	case 'q':
+	case 'q' | OPT_NO:
+		o->quiet = !(c & OPT_NO);
+		o->progress = !o->quiet && isatty(STDERR_FILENO);
+		break;
+	case 'c':
+		o->config = v;
+		break;
+	case 'n':
+		o->dry_run = true;
+		break;
+	case R_FORCE:
+		o->force = true;
+		break;
+	case R_FULL_NEWEST:
+		o->full_newest = true;
+		break;
+	case R_PROGRESS:
+		o->progress = true;
+		break;
+	case R_LOCK_DIR:
+		o->lock_dir = v;
+		break;
+	case R_JOB:
+		o->job = v;
+		break;
+	case 'i':
+		o->identity = v;
+		break;
+	case R_KEEP:
+	case R_BWLIMIT:
+	case R_STALL:
+	case R_WAIT:
+	case 'p':
+	case R_JOBS:
+	case R_PARALLEL:
+		return take_checked(o, c, v, argv);
+	default:
+		return opt_flag(c, OPT_ID_DEBUG, &o->debug) ? CMD_GO_ON : CMD_NOT_MINE;
+	}
+	return CMD_GO_ON;
+}
+
+/* What the options say together, and the names they give. */
+static int check_args(const struct cmd *self, const struct repl_opts *o)
+{
+	struct zerr e = ZERR_INIT;
+	if (!o->push && (o->strip || o->restricted))
+		return cmd_usage_error(self, "--strip-prefix and --restricted are for push");
+	if (o->push && o->name)
+		return cmd_usage_error(self, "--name is for pull");
+	for (size_t i = 0; i < o->datasets.n; i++)
+		if (zfs_name_check(o->datasets.v[i], ZFS_TYPE_DATASET, &e) < 0)
+			return cmd_usage_error(self, "--datasets: %s", e.msg);
+	if (o->destination && zfs_name_check(o->destination, ZFS_TYPE_DATASET, &e) < 0)
+		return cmd_usage_error(self, "--destination: %s", e.msg);
+	if (o->strip && zfs_name_check(o->strip, ZFS_TYPE_DATASET, &e) < 0)
+		return cmd_usage_error(self, "--strip-prefix: %s", e.msg);
+	return mqtt_args(self, o);
+}
+
+/* The one job of --host, from the flags alone. */
+static int run_host(const struct repl_opts *o, const struct jobs_opts *jo)
+{
+	if (!o->datasets.n || !o->destination)
+		return cmd_usage_error(o->self, "--host needs --datasets and --destination");
+	if (o->job)
+		return cmd_usage_error(o->self, "--job selects a config section: not with --host");
+	const char *name = o->name ? o->name : o->host;
+	struct job_spec js = {.name = name,
+	                      .lock = name,
+	                      .host = o->host,
+	                      .user = o->user,
+	                      .identity = o->identity,
+	                      .destination = o->destination,
+	                      .strip = o->strip,
+	                      .port = o->port,
+	                      .datasets = &o->datasets,
+	                      .bwlimit = o->bwlimit,
+	                      .restricted = o->restricted,
+	                      .keep = o->has_keep ? o->keep : NULL};
+	return exit_of(jobs_run(jo, &js, 1));
+}
+
+/* The config's [pull NAME] or [push NAME] jobs (only --job's). */
+static int run_config(const struct repl_opts *o, const struct zk_config *cfg,
+                      const struct jobs_opts *jo)
+{
+	const char *kind = o->push ? "push" : "pull";
+	size_t n = 0;
+	struct job_spec *specs = config_specs(o, cfg, &n);
+	int ret = EXIT_OK;
+	if (o->job && !n) {
+		log_error("no [%s %s] section in %s", kind, o->job, cfg->path);
+		ret = EXIT_USAGE;
+	} else if (!n) {
+		log_warn("no [%s NAME] sections in %s and no --host: nothing to do", kind,
+		         cfg->path);
+	} else {
+		ret = exit_of(jobs_run(jo, specs, n));
+	}
+	free(specs);
+	return ret;
+}
+
+/* The jobs, with the flags over the config's [global]. */
+static int run(const struct repl_opts *o, const struct zk_config *cfg, bool seed)
+{
+	struct jobs_mqtt jm;
+	bool mqtt = mqtt_setup(o, cfg, seed, &jm);
+	jobs_catch_signals();
+	struct jobs_opts jo = {.push = o->push,
+	                       .dry_run = o->dry_run,
+	                       .force = o->force,
+	                       .full_newest = o->full_newest,
+	                       .progress = o->progress,
+	                       .lock_dir = o->lock_dir ? o->lock_dir : cfg->lock_dir,
+	                       .state_dir = cfg->state_dir,
+	                       .prefix = cfg->snapshot_prefix,
+	                       .wait_s = o->wait_s,
+	                       .stall_s = o->stall_s,
+	                       .zfs_timeout_s = cfg->zfs_timeout,
+	                       .jobs = o->jobs,
+	                       .parallel = o->parallel,
+	                       .mqtt = mqtt ? &jm : NULL};
+	return o->host ? run_host(o, &jo) : run_config(o, cfg, &jo);
+}
+
+/* argv, the seed's checks, the config (not needed by --host unless
+ * there is one), the seed's defaults, the jobs. */
 static int cmd_replicate(int argc, char **argv, const struct cmd *self, bool push)
 {
-	struct repl_opts o;
-	struct zerr e = ZERR_INIT;
-	int debug = 0, quiet = 0, c, ret = EXIT_USAGE;
-	long n;
-	const char *v;
-	memset(&o, 0, sizeof(o));
-	strvec_init(&o.datasets);
-	o.push = push;
-	o.stall_s = 600;
-	o.jobs = 4;
-	o.progress = isatty(STDERR_FILENO);
-	/* stop at the first operand, so --datasets can take a list */
-	struct opt_parser op;
-	opt_begin(&op, push ? push_opts : pull_opts, true);
-	if (cmd_is_seed(self, argv[0]))
-		opt_seed_prefixes(&op, argc, argv);
-	while ((c = opt_next(&op, argc, argv, &v)) != -1) {
-		switch (c) {
-		case 'H':
-			o.host = v;
-			break;
-		case 'D':
-			strvec_push(&o.datasets, v);
-			while (optind < argc && argv[optind][0] != '-')
-				strvec_push(&o.datasets, argv[optind++]);
-			break;
-		case 'u':
-			o.user = v;
-			break;
-		case R_DEST:
-			o.destination = v;
-			break;
-		case R_NAME:
-			o.name = v;
-			break;
-		case R_STRIP:
-			o.strip = v;
-			break;
-		case R_MQTT_HOST:
-			o.mqtt_host = v;
-			break;
-		case R_MQTT_PREFIX:
-			o.mqtt_prefix = v;
-			break;
-		case R_MQTT_NAME:
-			o.mqtt_name = v;
-			break;
-		case R_KEEP:
-			if (config_parse_keep(v, o.keep, &e) < 0) {
-				ret = cmd_usage_error(self, "--keep: %s", e.msg);
-				goto out;
-			}
-			o.has_keep = true;
-			break;
-		case R_RESTRICTED:
-			o.restricted = true;
-			break;
-		case 'q':
-			quiet = 1;
-			o.progress = false;
-			break;
-		case 'q' | OPT_NO:
-			quiet = 0;
-			o.progress = isatty(STDERR_FILENO);
-			break;
-		case 'c':
-			o.config = v;
-			break;
-		case 'n':
-			o.dry_run = true;
-			break;
-		case R_FORCE:
-			o.force = true;
-			break;
-		case R_FULL_NEWEST:
-			o.full_newest = true;
-			break;
-		case R_BWLIMIT:
-			if (config_parse_rate(v, &o.bwlimit, &e) < 0) {
-				ret = cmd_usage_error(self, "--bwlimit: %s", e.msg);
-				goto out;
-			}
-			break;
-		case R_PROGRESS:
-			o.progress = true;
-			break;
-		case R_STALL:
-		case R_WAIT:
-		case 'p':
-		case R_JOBS:
-		case R_PARALLEL:
-			if (!v && c == R_WAIT) {
-				o.wait_s = -1;
-				break;
-			}
-			if (config_parse_int(v, c == 'p' || c == R_JOBS || c == R_PARALLEL ? 1 : 0,
-			                     c == 'p'          ? 65535
-			                     : c == R_JOBS     ? JOBS_MAX
-			                     : c == R_PARALLEL ? ZK_PARALLEL_MAX
-			                                       : 86400 * 7,
-			                     &n, &e) < 0) {
-				ret = cmd_usage_error(self, "%s: %s", argv[optind - 1], e.msg);
-				goto out;
-			}
-			if (c == R_STALL)
-				o.stall_s = (int)n;
-			else if (c == R_WAIT)
-				o.wait_s = (int)n;
-			else if (c == 'p')
-				o.port = (int)n;
-			else if (c == R_PARALLEL)
-				o.parallel = (int)n;
-			else
-				o.jobs = (int)n;
-			break;
-		case R_LOCK_DIR:
-			o.lock_dir = v;
-			break;
-		case R_JOB:
-			o.job = v;
-			break;
-		case 'i':
-			o.identity = v;
-			break;
-		case 'h':
-			cmd_print_help(self);
-			ret = EXIT_OK;
-			goto out;
-		default:
-			if (opt_flag(c, OPT_ID_DEBUG, &debug))
-				break;
-			ret = cmd_opt_error(self, c, argv);
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		ret = cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if (!push && (o.strip || o.restricted)) {
-		ret = cmd_usage_error(self, "--strip-prefix and --restricted are for push");
-		goto out;
-	}
-	if (push && o.name) {
-		ret = cmd_usage_error(self, "--name is for pull");
-		goto out;
-	}
-	for (size_t i = 0; i < o.datasets.n; i++)
-		if (zfs_name_check(o.datasets.v[i], ZFS_TYPE_DATASET, &e) < 0) {
-			ret = cmd_usage_error(self, "--datasets: %s", e.msg);
-			goto out;
-		}
-	if (o.destination && zfs_name_check(o.destination, ZFS_TYPE_DATASET, &e) < 0) {
-		ret = cmd_usage_error(self, "--destination: %s", e.msg);
-		goto out;
-	}
-	if (o.strip && zfs_name_check(o.strip, ZFS_TYPE_DATASET, &e) < 0) {
-		ret = cmd_usage_error(self, "--strip-prefix: %s", e.msg);
-		goto out;
-	}
-	if ((ret = mqtt_args(self, &o)) != EXIT_OK)
-		goto out;
-	cmd_setup_log(self, argv[0], quiet, debug);
-
+	struct repl_opts o = {.self = self, .push = push, .stall_s = 600, .jobs = 4};
+	struct zk_config cfg;
 	bool seed = cmd_is_seed(self, argv[0]);
+	strvec_init(&o.datasets);
+	o.progress = isatty(STDERR_FILENO);
+	config_init(&cfg);
+	int ret = cmd_parse(self, argc, argv, CMD_PARSE_LISTS | CMD_PARSE_SEED, take, &o);
+	if (ret != CMD_GO_ON || (ret = check_args(self, &o)) != EXIT_OK)
+		goto out;
+	cmd_setup_log(self, argv[0], o.quiet, o.debug);
 	if (seed && (ret = seed_args(&o)) != EXIT_OK)
 		goto out;
-	struct zk_config cfg;
-	config_init(&cfg);
-	if (o.config || !o.host || access(ZK_DEFAULT_CONFIG, R_OK) == 0) {
-		if ((ret = cmd_load_config(&cfg, o.config)) != EXIT_OK)
-			goto out_cfg;
-	}
+	if ((o.config || !o.host || access(ZK_DEFAULT_CONFIG, R_OK) == 0) &&
+	    (ret = cmd_load_config(&cfg, o.config)) != EXIT_OK)
+		goto out;
 	if (seed && (ret = seed_defaults(&o, &cfg)) != EXIT_OK)
-		goto out_cfg;
-	struct jobs_mqtt jm;
-	bool mqtt = mqtt_setup(&o, &cfg, seed, &jm);
-	jobs_catch_signals();
-	struct jobs_opts jo = {.push = push,
-	                       .dry_run = o.dry_run,
-	                       .force = o.force,
-	                       .full_newest = o.full_newest,
-	                       .progress = o.progress,
-	                       .lock_dir = o.lock_dir ? o.lock_dir : cfg.lock_dir,
-	                       .state_dir = cfg.state_dir,
-	                       .prefix = cfg.snapshot_prefix,
-	                       .wait_s = o.wait_s,
-	                       .stall_s = o.stall_s,
-	                       .zfs_timeout_s = cfg.zfs_timeout,
-	                       .jobs = o.jobs,
-	                       .parallel = o.parallel,
-	                       .mqtt = mqtt ? &jm : NULL};
-	if (o.host) {
-		if (!o.datasets.n || !o.destination) {
-			ret = cmd_usage_error(self, "--host needs --datasets and --destination");
-			goto out_cfg;
-		}
-		if (o.job) {
-			ret = cmd_usage_error(self,
-			                      "--job selects a config section: not with --host");
-			goto out_cfg;
-		}
-		const char *name = o.name ? o.name : o.host;
-		struct job_spec js = {.name = name,
-		                      .lock = name,
-		                      .host = o.host,
-		                      .user = o.user,
-		                      .identity = o.identity,
-		                      .destination = o.destination,
-		                      .strip = o.strip,
-		                      .port = o.port,
-		                      .datasets = &o.datasets,
-		                      .bwlimit = o.bwlimit,
-		                      .restricted = o.restricted,
-		                      .keep = o.has_keep ? o.keep : NULL};
-		ret = exit_of(jobs_run(&jo, &js, 1));
-	} else {
-		size_t njobs = 0;
-		struct job_spec *specs = config_specs(&o, &cfg, &njobs);
-		if (o.job && !njobs) {
-			log_error("no [%s %s] section in %s", push ? "push" : "pull", o.job,
-			          cfg.path);
-			ret = EXIT_USAGE;
-		} else if (!njobs) {
-			log_warn("no [%s NAME] sections in %s and no --host: nothing to do",
-			         push ? "push" : "pull", cfg.path);
-			ret = EXIT_OK;
-		} else {
-			ret = exit_of(jobs_run(&jo, specs, njobs));
-		}
-		free(specs);
-	}
-out_cfg:
-	config_free(&cfg);
+		goto out;
+	ret = run(&o, &cfg, seed);
 out:
-	opt_end(&op);
+	config_free(&cfg);
 	strvec_clear(&o.datasets);
 	return ret;
 }

@@ -116,115 +116,128 @@ static void publish(const struct zk_config *cfg, const struct autosnap *a, const
 	mqtt_msgs_free(&msgs);
 }
 
+/* What the flags say. */
+struct report_args {
+	const struct cmd *self;
+	const char *config, *cache, *mqtt_host, *mqtt_topic;
+	int json, debug, quiet;
+	bool mqtt, seed;
+};
+
+/* One option into the report_args at ctx (cmd_parse's take). */
+static int take(void *ctx, int c, const char *v, int argc, char **argv)
+{
+	struct report_args *a = ctx;
+	struct zerr e = ZERR_INIT;
+	(void)argc;
+	(void)argv;
+	switch (c) {
+	case 'j':
+		a->json = 1;
+		break;
+	case OPT_LONG + 1:
+		a->cache = v;
+		break;
+	case OPT_LONG + 2:
+		a->mqtt = true;
+		break;
+	case OPT_LONG + 3:
+		if (host_check_name(v, &e) < 0)
+			return cmd_usage_error(a->self, "--mqtt-host: %s", e.msg);
+		a->mqtt_host = v;
+		break;
+	case OPT_LONG + 4:
+		if (config_parse_topic(v, &e) < 0)
+			return cmd_usage_error(a->self, "--mqtt-topic: %s", e.msg);
+		a->mqtt_topic = v;
+		break;
+	case 'c':
+		a->config = v;
+		break;
+	default:
+		if (opt_flag(c, OPT_ID_DEBUG, &a->debug) || opt_flag(c, 'q', &a->quiet))
+			break;
+		return CMD_NOT_MINE;
+	}
+	return CMD_GO_ON;
+}
+
+/* --cache-file: text (json_dumps', NUL-terminated) and a newline, written
+ * atomically. */
+static int write_cache(const char *path, char *text)
+{
+	struct zerr e = ZERR_INIT;
+	size_t len = strlen(text);
+	text[len] = '\n'; /* json_dumps' NUL becomes the final newline */
+	int r = state_write_atomic(path, text, len + 1, 0644, &e);
+	text[len] = '\0';
+	if (r < 0) {
+		log_error("%s", e.msg);
+		return EXIT_FAILED;
+	}
+	log_debug("wrote %s", path);
+	return EXIT_OK;
+}
+
+/* The report, its cache file, stdout, MQTT, as the flags say. */
+static int output(const struct report_args *a, const struct zk_config *cfg,
+                  const struct autosnap *as)
+{
+	int ret = EXIT_OK;
+	json_t *report = autosnap_report(as, (time_t)cmd_now());
+	/* zfs-snapshot-report --json: the seed's bare list of the managed
+	 * datasets (1.5); zkeep report --json and every cache file: the
+	 * later {"managed", "unmanaged"} (seed-system.md 9) */
+	char *text = json_dumps(a->seed && !a->cache ? json_object_get(report, "managed") : report,
+	                        JSON_INDENT(2));
+	if (a->cache && (ret = write_cache(a->cache, text)) != EXIT_OK)
+		goto out;
+	/* with --cache-file, stdout has nothing (zkeep report --json: the JSON) */
+	if (!a->cache || (!a->seed && a->json)) {
+		if (a->json)
+			printf("%s\n", text);
+		else if (a->seed)
+			print_seed_table(report);
+		else
+			print_table(report);
+	}
+	if (a->mqtt) {
+		fflush(stdout);
+		publish(cfg, as, a->mqtt_host, a->mqtt_topic);
+	}
+out:
+	free(text);
+	json_decref(report);
+	return ret;
+}
+
 int cmd_report(int argc, char **argv, const struct cmd *self)
 {
-	const char *config = NULL, *cache = NULL, *v, *mqtt_host = NULL, *mqtt_topic = NULL;
-	int json = 0, debug = 0, quiet = 0, c;
-	bool mqtt = false;
-	struct zerr me = ZERR_INIT;
-	struct opt_parser op;
-	opt_begin(&op, report_opts, false);
-	if (cmd_is_seed(self, argv[0]))
-		opt_seed_prefixes(&op, argc, argv);
-	while ((c = opt_next(&op, argc, argv, &v)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case OPT_LONG + 1:
-			cache = v;
-			break;
-		case OPT_LONG + 2:
-			mqtt = true;
-			break;
-		case OPT_LONG + 3:
-			if (host_check_name(v, &me) < 0) {
-				opt_end(&op);
-				return cmd_usage_error(self, "--mqtt-host: %s", me.msg);
-			}
-			mqtt_host = v;
-			break;
-		case OPT_LONG + 4:
-			if (config_parse_topic(v, &me) < 0) {
-				opt_end(&op);
-				return cmd_usage_error(self, "--mqtt-topic: %s", me.msg);
-			}
-			mqtt_topic = v;
-			break;
-		case 'c':
-			config = v;
-			break;
-		case 'h':
-			opt_end(&op);
-			cmd_print_help(self);
-			return EXIT_OK;
-		default:
-			if (opt_flag(c, OPT_ID_DEBUG, &debug) || opt_flag(c, 'q', &quiet))
-				break;
-			opt_end(&op);
-			return cmd_opt_error(self, c, argv);
-		}
-	}
-	opt_end(&op);
-	if (optind < argc)
-		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
-	bool seed = cmd_is_seed(self, argv[0]);
-	cmd_setup_log(self, argv[0], quiet, debug);
+	struct report_args a = {.self = self, .seed = cmd_is_seed(self, argv[0])};
+	int ret = cmd_parse(self, argc, argv, CMD_PARSE_SEED, take, &a);
+	if (ret != CMD_GO_ON)
+		return ret;
+	cmd_setup_log(self, argv[0], a.quiet, a.debug);
 	/* the seed's report wrote its debug lines to stderr: stdout is the
 	 * table or the JSON, or nothing at all with --cache-file */
-	if (seed)
+	if (a.seed)
 		log_set_streams(stderr, stderr);
 	/* the seed's rule: a topic is needed to publish, exit 1 without */
-	if (mqtt && !mqtt_topic) {
+	if (a.mqtt && !a.mqtt_topic) {
 		log_error("--mqtt-topic is required with --mqtt-publish");
 		return EXIT_FAILED;
 	}
 
 	struct zk_config cfg;
 	struct host local;
-	struct autosnap a;
-	struct zerr e = ZERR_INIT;
-	json_t *report = NULL;
-	char *text = NULL;
-	int ret = cmd_autosnap_open(config, &cfg, &local, &a, false, NULL);
-	if (ret != EXIT_OK)
-		goto out;
-	for (size_t i = 0; i < a.ix.missing.n; i++)
-		log_warn("'%s' is declared in %s but does not exist", a.ix.missing.v[i], cfg.path);
-	report = autosnap_report(&a, (time_t)cmd_now());
-	/* zfs-snapshot-report --json: the seed's bare list of the managed
-	 * datasets (1.5); zkeep report --json and every cache file: the
-	 * later {"managed", "unmanaged"} (seed-system.md 9) */
-	text = json_dumps(seed && !cache ? json_object_get(report, "managed") : report,
-	                  JSON_INDENT(2));
-	if (cache) {
-		size_t len = strlen(text);
-		text[len] = '\n'; /* json_dumps' NUL becomes the final newline */
-		int r = state_write_atomic(cache, text, len + 1, 0644, &e);
-		text[len] = '\0';
-		if (r < 0) {
-			log_error("%s", e.msg);
-			ret = EXIT_FAILED;
-			goto out;
-		}
-		log_debug("wrote %s", cache);
+	struct autosnap as;
+	ret = cmd_autosnap_open(a.config, &cfg, &local, &as, false, NULL);
+	if (ret == EXIT_OK) {
+		for (size_t i = 0; i < as.ix.missing.n; i++)
+			log_warn("'%s' is declared in %s but does not exist", as.ix.missing.v[i],
+			         cfg.path);
+		ret = output(&a, &cfg, &as);
 	}
-	/* with --cache-file, stdout has nothing (zkeep report --json: the JSON) */
-	if (!cache || (!seed && json)) {
-		if (json)
-			printf("%s\n", text);
-		else if (seed)
-			print_seed_table(report);
-		else
-			print_table(report);
-	}
-	if (mqtt) {
-		fflush(stdout);
-		publish(&cfg, &a, mqtt_host, mqtt_topic);
-	}
-out:
-	free(text);
-	json_decref(report);
-	cmd_autosnap_close(&cfg, &local, &a);
+	cmd_autosnap_close(&cfg, &local, &as);
 	return ret;
 }

@@ -145,59 +145,67 @@ static json_t *notes_json(const struct view *v)
 	return a;
 }
 
-static void print_text(const struct view *v, const struct strvec *att, time_t now)
+/* The OpenZFS version and what it can do. */
+static void print_caps(const struct view *v)
 {
 	const struct zfs_caps *caps = &v->caps;
-	int wp = 16, wd = 40, wj = 14, ws = 32;
-	for (size_t i = 0; i < v->pools.n; i++)
-		wp = fit(wp, v->vpools[i].zp->name);
-	for (size_t i = 0; i < v->ix.n; i++)
-		if (v->ds[i].pd->policy)
-			wd = fit(wd, v->ds[i].pd->obj->name);
-	for (size_t i = 0; i < v->n_backups; i++) {
-		wj = fit(wj, v->backups[i].job);
-		ws = fit(ws, v->backups[i].source);
-	}
 	printf("host %s, OpenZFS %d.%d.%d (%s, %s)\n", v->hostname, caps->major, caps->minor,
 	       caps->patch, caps->userland, *caps->kmod ? caps->kmod : "no kernel module");
 	printf("features: resume %s, raw send %s, bookmarks %s, snapshots_changed %s\n\n",
 	       caps->resume ? "yes" : "no", caps->raw_send ? "yes" : "no",
 	       caps->bookmarks ? "yes" : "no", caps->snapshots_changed ? "yes" : "no");
-	if (!v->pools.n) {
+}
+
+/* One row of the pools' table, its name column wp wide. */
+static void print_pool(const struct view *v, const struct view_pool *vp, int wp)
+{
+	const struct zpool *p = vp->zp;
+	struct pool_counts c;
+	struct buf sz = BUF_INIT, al = BUF_INIT, fr = BUF_INIT;
+	count(&v->list, p->name, &c);
+	fmt_bytes_human(&sz, p->size);
+	fmt_bytes_human(&al, p->allocated);
+	fmt_bytes_human(&fr, p->free);
+	char frag[32], end[32], health[64];
+	if (p->fragmentation == ZFS_NONE)
+		snprintf(frag, sizeof(frag), "-");
+	else
+		snprintf(frag, sizeof(frag), "%llu%%", (unsigned long long)p->fragmentation);
+	when(end, sizeof(end), vp->scan.end);
+	snprintf(health, sizeof(health), "%-9s", p->health);
+	printf("%-*s %s %12s %12s %12s %3llu%% %5s %6zu %6zu %9zu %9zu  %s %s%s%s\n", wp, p->name,
+	       paint(health, strcmp(p->health, "ONLINE") != 0), sz.s, al.s, fr.s,
+	       (unsigned long long)p->capacity, frag, c.fs, c.vol, c.snap, c.bm, vp->scan.type,
+	       vp->scan.state, vp->scan.end ? " " : "", vp->scan.end ? end : "");
+	buf_free(&sz);
+	buf_free(&al);
+	buf_free(&fr);
+}
+
+static void print_pools(const struct view *v)
+{
+	int wp = 16;
+	for (size_t i = 0; i < v->pools.n; i++)
+		wp = fit(wp, v->vpools[i].zp->name);
+	if (!v->pools.n)
 		printf("no pools\n");
-	} else {
+	else
 		printf("%-*s %-9s %12s %12s %12s %4s %5s %6s %6s %9s %9s  %s\n", wp, "POOL",
 		       "HEALTH", "SIZE", "ALLOC", "FREE", "CAP", "FRAG", "FS", "VOL", "SNAPSHOTS",
 		       "BOOKMARKS", "LAST SCAN");
-	}
-	for (size_t i = 0; i < v->pools.n; i++) {
-		const struct view_pool *vp = &v->vpools[i];
-		const struct zpool *p = vp->zp;
-		struct pool_counts c;
-		struct buf sz = BUF_INIT, al = BUF_INIT, fr = BUF_INIT;
-		count(&v->list, p->name, &c);
-		fmt_bytes_human(&sz, p->size);
-		fmt_bytes_human(&al, p->allocated);
-		fmt_bytes_human(&fr, p->free);
-		char frag[32], end[32], health[64];
-		if (p->fragmentation == ZFS_NONE)
-			snprintf(frag, sizeof(frag), "-");
-		else
-			snprintf(frag, sizeof(frag), "%llu%%",
-			         (unsigned long long)p->fragmentation);
-		when(end, sizeof(end), vp->scan.end);
-		snprintf(health, sizeof(health), "%-9s", p->health);
-		printf("%-*s %s %12s %12s %12s %3llu%% %5s %6zu %6zu %9zu %9zu  %s %s%s%s\n", wp,
-		       p->name, paint(health, strcmp(p->health, "ONLINE") != 0), sz.s, al.s, fr.s,
-		       (unsigned long long)p->capacity, frag, c.fs, c.vol, c.snap, c.bm,
-		       vp->scan.type, vp->scan.state, vp->scan.end ? " " : "",
-		       vp->scan.end ? end : "");
-		buf_free(&sz);
-		buf_free(&al);
-		buf_free(&fr);
-	}
+	for (size_t i = 0; i < v->pools.n; i++)
+		print_pool(v, &v->vpools[i], wp);
+}
 
+/* Policy compliance: a row per managed dataset, a count/keep cell per
+ * interval ("!" when not fresh). */
+static void print_compliance(const struct view *v, time_t now)
+{
+	int wd = 40;
 	bool any = false;
+	for (size_t i = 0; i < v->ix.n; i++)
+		if (v->ds[i].pd->policy)
+			wd = fit(wd, v->ds[i].pd->obj->name);
 	for (size_t i = 0; i < v->ix.n; i++) {
 		const struct view_dataset *d = &v->ds[i];
 		if (!d->pd->policy)
@@ -224,6 +232,16 @@ static void print_text(const struct view *v, const struct strvec *att, time_t no
 		       d->newest_snapshot == ZFS_NONE ? "-" : newest,
 		       paint(ok ? "ok" : "LOW", !ok));
 	}
+}
+
+/* Every backup's last result, last success and lag. */
+static void print_backups(const struct view *v, time_t now)
+{
+	int wj = 14, ws = 32;
+	for (size_t i = 0; i < v->n_backups; i++) {
+		wj = fit(wj, v->backups[i].job);
+		ws = fit(ws, v->backups[i].source);
+	}
 	if (v->n_backups)
 		printf("\n%-*s %-4s %-*s %-10s %-16s %-8s %s\n", wj, "JOB", "KIND", ws, "SOURCE",
 		       "RESULT", "LAST SUCCESS", "LAG", "TARGET");
@@ -237,6 +255,11 @@ static void print_text(const struct view *v, const struct strvec *att, time_t no
 		printf("%-*s %-4s %-*s %s %-16s %-8s %s\n", wj, b->job, b->kind, ws, b->source,
 		       paint(res, !view_backup_ok(b)), ls, lag, b->target);
 	}
+}
+
+/* The pull/push locks held, and by whom. */
+static void print_locks(const struct view *v)
+{
 	for (size_t i = 0; i < v->n_locks; i++) {
 		const struct view_lock *l = &v->locks[i];
 		if (!l->held)
@@ -247,6 +270,15 @@ static void print_text(const struct view *v, const struct strvec *att, time_t no
 		       l->seed ? " (a job of the replaced scripts)" : "", since);
 	}
 	printf("\n");
+}
+
+static void print_text(const struct view *v, const struct strvec *att, time_t now)
+{
+	print_caps(v);
+	print_pools(v);
+	print_compliance(v, now);
+	print_backups(v, now);
+	print_locks(v);
 	notes_text(v);
 	if (att->n) {
 		printf("\n%s\n", paint("needs attention:", true));
@@ -352,54 +384,48 @@ const struct opt status_opts[] = {
     OPT_END_OF_TABLE,
 };
 
-int cmd_status(int argc, char **argv, const struct cmd *self)
-{
-	bool json = false;
-	const char *config = NULL, *col = "auto", *ov;
-	int c;
-	struct opt_parser op;
-	opt_begin(&op, status_opts, false);
-	while ((c = opt_next(&op, argc, argv, &ov)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case OPT_ID_DEBUG:
-		case OPT_ID_DEBUG | OPT_NO:
-			log_set_level(c & OPT_NO ? LOG_LVL_INFO : LOG_LVL_DEBUG);
-			break;
-		case 'q':
-		case 'q' | OPT_NO:
-			log_set_level(c & OPT_NO ? LOG_LVL_INFO : LOG_LVL_ERROR);
-			break;
-		case 'c':
-			config = ov;
-			break;
-		case OPT_LONG + 1:
-			col = ov;
-			break;
-		case 'h':
-			opt_end(&op);
-			cmd_print_help(self);
-			return EXIT_OK;
-		default:
-			opt_end(&op);
-			cmd_opt_error(self, c, argv);
-			return STATUS_UNKNOWN;
-		}
-	}
-	opt_end(&op);
-	if (optind < argc) {
-		cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
-		return STATUS_UNKNOWN;
-	}
-	if (strcmp(col, "auto") && strcmp(col, "always") && strcmp(col, "never")) {
-		cmd_usage_error(self, "--color: '%s' is not auto, always or never", col);
-		return STATUS_UNKNOWN;
-	}
-	color = !strcmp(col, "always") ||
-	        (!strcmp(col, "auto") && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+/* What the flags say. */
+struct status_args {
+	const char *config, *color;
+	bool json;
+};
 
+/* One option into the status_args at ctx (cmd_parse's take). --debug and
+ * -q set the log level as they come, so the last one wins. */
+static int take(void *ctx, int c, const char *v, int argc, char **argv)
+{
+	struct status_args *a = ctx;
+	(void)argc;
+	(void)argv;
+	switch (c) {
+	case 'j':
+		a->json = true;
+		break;
+	case OPT_ID_DEBUG:
+	case OPT_ID_DEBUG | OPT_NO:
+		log_set_level(c & OPT_NO ? LOG_LVL_INFO : LOG_LVL_DEBUG);
+		break;
+	case 'q':
+	case 'q' | OPT_NO:
+		log_set_level(c & OPT_NO ? LOG_LVL_INFO : LOG_LVL_ERROR);
+		break;
+	case 'c':
+		a->config = v;
+		break;
+	case OPT_LONG + 1:
+		a->color = v;
+		break;
+	default:
+		return CMD_NOT_MINE;
+	}
+	return CMD_GO_ON;
+}
+
+/* The view, once, and what needs attention in it, as text or JSON;
+ * returns the worst level (ZK_LEVEL_* are Nagios' 0, 1, 2), or
+ * STATUS_UNKNOWN. */
+static int report(const char *config, bool json)
+{
 	struct zk_config cfg;
 	struct host local;
 	struct zerr e = ZERR_INIT;
@@ -436,7 +462,7 @@ int cmd_status(int argc, char **argv, const struct cmd *self)
 	} else {
 		print_text(v, &att, now);
 	}
-	ret = decided.worst; /* ZK_LEVEL_* are Nagios' 0, 1, 2 */
+	ret = decided.worst;
 out:
 	attention_free(&decided);
 	strvec_clear(&att);
@@ -444,4 +470,20 @@ out:
 	host_free(&local);
 	config_free(&cfg);
 	return ret;
+}
+
+int cmd_status(int argc, char **argv, const struct cmd *self)
+{
+	struct status_args a = {.color = "auto"};
+	int ret = cmd_parse(self, argc, argv, 0, take, &a);
+	if (ret != CMD_GO_ON) /* its own usage error is Nagios' UNKNOWN */
+		return ret == EXIT_USAGE ? STATUS_UNKNOWN : ret;
+	const char *col = a.color;
+	if (strcmp(col, "auto") && strcmp(col, "always") && strcmp(col, "never")) {
+		cmd_usage_error(self, "--color: '%s' is not auto, always or never", col);
+		return STATUS_UNKNOWN;
+	}
+	color = !strcmp(col, "always") ||
+	        (!strcmp(col, "auto") && isatty(STDOUT_FILENO) && !getenv("NO_COLOR"));
+	return report(a.config, a.json);
 }

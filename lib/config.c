@@ -420,10 +420,91 @@ static void trim(char *s)
 	memmove(s, s + lead, n - lead + 1);
 }
 
+/* Records the section "TYPE NAME" as seen; true when it was already. The
+ * key is what the header means, so "[pull  a]" repeats "[pull a]". */
+static bool section_seen(struct parse *ps, const char *type, size_t tlen, const char *arg)
+{
+	struct buf key = BUF_INIT;
+	buf_addf(&key, "%.*s %s", (int)tlen, type, arg);
+	bool dup = strvec_has(&ps->seen_sections, key.s);
+	strvec_push(&ps->seen_sections, key.s);
+	buf_free(&key);
+	return dup;
+}
+
+/* [policy NAME]: a name of its own, or a built-in one given anew. */
+static void open_policy(struct parse *ps, const char *arg, int line)
+{
+	struct zk_config *c = ps->c;
+	if (!*arg || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                         "0123456789_-") != strlen(arg)) {
+		fail(ps, line, "[policy NAME] needs a name of letters, digits, '_' and '-'");
+		return;
+	}
+	struct zk_policy *p = (struct zk_policy *)config_policy(c, arg);
+	if (!p) {
+		c->policies =
+		    xgrow(c->policies, &c->policies_alloc, c->n_policies + 1, sizeof(*c->policies));
+		p = &c->policies[c->n_policies++];
+		memset(p, 0, sizeof(*p));
+		p->name = xstrdup(arg);
+		p->autosnap = p->autoprune = true;
+	}
+	p->builtin = false;
+	ps->obj = p;
+	ps->sect = S_POLICY;
+}
+
+/* [dataset NAME]: NAME must be a valid zfs dataset name. */
+static void open_dataset(struct parse *ps, const char *arg, int line)
+{
+	struct zk_config *c = ps->c;
+	struct zerr ne = ZERR_INIT;
+	if (zfs_name_check(arg, ZFS_TYPE_DATASET, &ne) < 0) {
+		fail(ps, line, "[dataset NAME]: %s", ne.msg);
+		return;
+	}
+	c->datasets =
+	    xgrow(c->datasets, &c->datasets_alloc, c->n_datasets + 1, sizeof(*c->datasets));
+	struct zk_dataset_cfg *d = &c->datasets[c->n_datasets++];
+	memset(d, 0, sizeof(*d));
+	d->name = xstrdup(arg);
+	d->line = line;
+	ps->obj = d;
+	ps->sect = S_DATASET;
+}
+
+/* [pull NAME] or [push NAME]: a job with every default that is not zero
+ * (keep all, the hooks' timeout). NAME may not start with '-'. */
+static void open_job(struct parse *ps, const char *arg, int line, bool push)
+{
+	struct zk_config *c = ps->c;
+	if (!*arg ||
+	    strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                "0123456789_.-") != strlen(arg) ||
+	    arg[0] == '-') {
+		fail(ps, line, "[%s NAME] needs a name of letters, digits, '.', '_' and '-'",
+		     push ? "push" : "pull");
+		return;
+	}
+	c->jobs = xgrow(c->jobs, &c->jobs_alloc, c->n_jobs + 1, sizeof(*c->jobs));
+	struct zk_job *j = &c->jobs[c->n_jobs++];
+	memset(j, 0, sizeof(*j));
+	j->name = xstrdup(arg);
+	j->is_push = push;
+	strvec_init(&j->remote.ssh_options);
+	strvec_init(&j->datasets);
+	for (int i = 0; i < ZK_N_INTERVALS; i++)
+		j->keep[i] = ZK_KEEP_ALL;
+	j->line = line;
+	j->notify.hook_timeout = NOTIFY_HOOK_TIMEOUT_S;
+	ps->obj = j;
+	ps->sect = push ? S_PUSH : S_PULL;
+}
+
 /* A "[type name]" header seen by the reader: open the section's object. */
 static void open_section(struct parse *ps, const char *raw)
 {
-	struct zk_config *c = ps->c;
 	char *text = xstrdup(raw);
 	trim(text);
 	free(ps->sect_name);
@@ -436,18 +517,11 @@ static void open_section(struct parse *ps, const char *raw)
 	size_t tlen = sp ? (size_t)(sp - text) : strlen(text);
 	char *arg = xstrdup(sp ? sp + 1 : "");
 	trim(arg);
-	/* "[pull  a]" is "[pull a]": compare what the section means */
-	struct buf key = BUF_INIT;
-	buf_addf(&key, "%.*s %s", (int)tlen, text, arg);
-	bool dup = strvec_has(&ps->seen_sections, key.s);
-	strvec_push(&ps->seen_sections, key.s);
-	buf_free(&key);
-	if (dup) {
+	if (section_seen(ps, text, tlen, arg)) {
 		fail(ps, ps->line, "duplicate section [%s]", text);
 		free(arg);
 		return;
 	}
-	struct zerr ne = ZERR_INIT;
 	int line = ps->line;
 
 #define TYPE_IS(s) (tlen == strlen(s) && !strncmp(text, s, tlen))
@@ -462,61 +536,11 @@ static void open_section(struct parse *ps, const char *raw)
 		           : TYPE_IS("snapshot")  ? S_SNAPSHOT
 		                                  : S_MQTT;
 	} else if (TYPE_IS("policy")) {
-		if (!*arg || strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		                         "0123456789_-") != strlen(arg)) {
-			fail(ps, line,
-			     "[policy NAME] needs a name of letters, digits, '_' and '-'");
-		} else {
-			struct zk_policy *p = (struct zk_policy *)config_policy(c, arg);
-			if (!p) {
-				c->policies = xgrow(c->policies, &c->policies_alloc,
-				                    c->n_policies + 1, sizeof(*c->policies));
-				p = &c->policies[c->n_policies++];
-				memset(p, 0, sizeof(*p));
-				p->name = xstrdup(arg);
-				p->autosnap = p->autoprune = true;
-			}
-			p->builtin = false;
-			ps->obj = p;
-			ps->sect = S_POLICY;
-		}
+		open_policy(ps, arg, line);
 	} else if (TYPE_IS("dataset")) {
-		if (zfs_name_check(arg, ZFS_TYPE_DATASET, &ne) < 0) {
-			fail(ps, line, "[dataset NAME]: %s", ne.msg);
-		} else {
-			c->datasets = xgrow(c->datasets, &c->datasets_alloc, c->n_datasets + 1,
-			                    sizeof(*c->datasets));
-			struct zk_dataset_cfg *d = &c->datasets[c->n_datasets++];
-			memset(d, 0, sizeof(*d));
-			d->name = xstrdup(arg);
-			d->line = line;
-			ps->obj = d;
-			ps->sect = S_DATASET;
-		}
+		open_dataset(ps, arg, line);
 	} else if (TYPE_IS("pull") || TYPE_IS("push")) {
-		bool push = TYPE_IS("push");
-		if (!*arg ||
-		    strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		                "0123456789_.-") != strlen(arg) ||
-		    arg[0] == '-') {
-			fail(ps, line,
-			     "[%s NAME] needs a name of letters, digits, '.', '_' and '-'",
-			     push ? "push" : "pull");
-		} else {
-			c->jobs = xgrow(c->jobs, &c->jobs_alloc, c->n_jobs + 1, sizeof(*c->jobs));
-			struct zk_job *j = &c->jobs[c->n_jobs++];
-			memset(j, 0, sizeof(*j));
-			j->name = xstrdup(arg);
-			j->is_push = push;
-			strvec_init(&j->remote.ssh_options);
-			strvec_init(&j->datasets);
-			for (int i = 0; i < ZK_N_INTERVALS; i++)
-				j->keep[i] = ZK_KEEP_ALL;
-			j->line = line;
-			j->notify.hook_timeout = NOTIFY_HOOK_TIMEOUT_S;
-			ps->obj = j;
-			ps->sect = push ? S_PUSH : S_PULL;
-		}
+		open_job(ps, arg, line, TYPE_IS("push"));
 	} else {
 		fail(ps, line,
 		     "unknown section [%s] (expected global, api, attention, policy NAME, dataset "

@@ -509,6 +509,128 @@ static enum MHD_Result respond(struct http_server *s, struct MHD_Connection *c,
 	return ret;
 }
 
+/* The request is whole: its connection's deadline is met, so the sweep
+ * leaves it alone while the answer is made and sent. */
+static void conn_mark_busy(struct http_server *s, struct MHD_Connection *c)
+{
+	pthread_mutex_lock(&s->mu);
+	struct conn *cn = conn_of(c);
+	if (cn)
+		cn->busy = true;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* A CORS preflight (OPTIONS, with [api] cors set): an empty 204, with the
+ * Access-Control headers only for an allowed origin, so a browser page
+ * elsewhere can send X-API-Key and nothing else. */
+static enum MHD_Result preflight(const struct http_server *s, struct MHD_Connection *c)
+{
+	const char *origin = sym_MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	struct MHD_Response *pr =
+	    sym_MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	if (!pr)
+		return MHD_NO;
+	if (http_origin_allowed(s->cors, origin)) {
+		sym_MHD_add_response_header(pr, "Access-Control-Allow-Origin", origin);
+		sym_MHD_add_response_header(pr, "Access-Control-Allow-Methods", "GET, HEAD");
+		sym_MHD_add_response_header(pr, "Access-Control-Allow-Headers", "X-API-Key");
+		sym_MHD_add_response_header(pr, "Access-Control-Max-Age", "600");
+		sym_MHD_add_response_header(pr, "Vary", "Origin");
+	}
+	enum MHD_Result ret = sym_MHD_queue_response(c, MHD_HTTP_NO_CONTENT, pr);
+	sym_MHD_destroy_response(pr);
+	return ret;
+}
+
+/* The checks every request passes before anything is read for it: method,
+ * URL length, route, API key. Returns false with res filled (and *allow
+ * set for a 405) when one fails; r is parsed when the route is known. */
+static bool request_admitted(const struct http_server *s, struct MHD_Connection *c,
+                             const char *method, const char *url, const char *addr,
+                             struct http_route *r, struct http_response *res, bool *allow)
+{
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		/* the seed's (Starlette's) text; the Allow header says what is */
+		http_error(res, 405, "Method Not Allowed");
+		*allow = true;
+		return false;
+	}
+	if (strlen(url) > HTTP_URL_MAX) {
+		http_error(res, 414, "URL too long");
+		return false;
+	}
+	if (http_route_parse(url, r) < 0) {
+		http_error(res, 404, "Not Found"); /* the seed's (Starlette's) text */
+		return false;
+	}
+	if (s->api_key && http_route_needs_auth(r->id)) {
+		const char *key = sym_MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
+		if (!key || !http_key_equal(key, s->api_key)) {
+			log_warn("401 %s %s from %s: %s API key", method, url, addr,
+			         key ? "wrong" : "no");
+			http_error(res, 401, "%s", key ? "invalid API key" : "missing API key");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* /metrics's answer: a reference to the view's rendered families and the
+ * collector's lines made now; gzipped when the scraper takes it and the
+ * view has its families compressed (see struct metrics_resp). */
+static struct metrics_resp *metrics_answer(const struct http_server *s, struct MHD_Connection *c,
+                                           struct view *v, const struct view_status *st, time_t now)
+{
+	struct metrics_resp *mr = xcalloc(1, sizeof(*mr));
+	mr->v = view_ref(v);
+	buf_init(&mr->tail);
+	metrics_render_collector(&mr->tail, s->hostname, st, v, now);
+	if (v && v->metrics_gz.z.len &&
+	    http_accepts_gzip(sym_MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+	                                                      MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
+		struct buf plain = mr->tail;
+		buf_init(&mr->tail);
+		gz_finish(&v->metrics_gz, plain.s, plain.len, &mr->tail);
+		buf_free(&plain);
+		mr->gzip = true;
+	}
+	return mr;
+}
+
+/* An admitted request's answer, from the current view: /metrics here
+ * (into *mr), every other route from the handler zkeep api gave (into
+ * res). The view (and the sparklines' history, for /ui/) are held only
+ * while the answer is made; *mr holds its own reference. */
+static void answer(struct http_server *s, struct MHD_Connection *c, const struct http_route *r,
+                   struct http_response *res, struct metrics_resp **mr)
+{
+	struct view_status st;
+	struct view *v = view_holder_get(s->o.views, &st);
+	struct history *hist = NULL;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (r->id == ROUTE_METRICS) {
+		*mr = metrics_answer(s, c, v, &st, ts.tv_sec);
+		res->status = 200;
+		res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	} else {
+		if (r->id == ROUTE_UI && s->o.history)
+			hist = history_holder_get(s->o.history);
+		struct http_request rq = {
+		    r,
+		    v,
+		    &st,
+		    hist,
+		    sym_MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
+		    sym_MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lines"),
+		    ts};
+		res->status = 500;
+		s->o.handler(s->o.handler_cls, &rq, res);
+	}
+	history_put(hist);
+	view_put(v);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **con_cls)
@@ -520,104 +642,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct http_response res = {0, "application/json", BUF_INIT, NULL, NULL};
 	struct http_route r = {ROUTE_NONE, NULL};
 	char addr[64];
-	enum MHD_Result ret;
 	struct metrics_resp *mr = NULL;
 	bool allow = false;
 	client_addr(c, addr, sizeof(addr));
 	*upload_size = 0; /* bodies are never read: a GET has none worth reading */
-	pthread_mutex_lock(&s->mu);
-	struct conn *cn = conn_of(c);
-	if (cn)
-		cn->busy = true; /* the request is whole: the deadline is met */
-	pthread_mutex_unlock(&s->mu);
+	conn_mark_busy(s, c);
 
-	if (!strcmp(method, "OPTIONS") && s->cors) {
-		const char *origin = sym_MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
-		struct MHD_Response *pr =
-		    sym_MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-		if (!pr)
-			return MHD_NO;
-		if (http_origin_allowed(s->cors, origin)) {
-			sym_MHD_add_response_header(pr, "Access-Control-Allow-Origin", origin);
-			sym_MHD_add_response_header(pr, "Access-Control-Allow-Methods",
-			                            "GET, HEAD");
-			sym_MHD_add_response_header(pr, "Access-Control-Allow-Headers",
-			                            "X-API-Key");
-			sym_MHD_add_response_header(pr, "Access-Control-Max-Age", "600");
-			sym_MHD_add_response_header(pr, "Vary", "Origin");
-		}
-		ret = sym_MHD_queue_response(c, MHD_HTTP_NO_CONTENT, pr);
-		sym_MHD_destroy_response(pr);
-		return ret;
-	}
-	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-		/* the seed's (Starlette's) text; the Allow header says what is */
-		http_error(&res, 405, "Method Not Allowed");
-		allow = true;
-		goto reply;
-	}
-	if (strlen(url) > HTTP_URL_MAX) {
-		http_error(&res, 414, "URL too long");
-		goto reply;
-	}
-	if (http_route_parse(url, &r) < 0) {
-		http_error(&res, 404, "Not Found"); /* the seed's (Starlette's) text */
-		goto reply;
-	}
-	if (s->api_key && http_route_needs_auth(r.id)) {
-		const char *key = sym_MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
-		if (!key || !http_key_equal(key, s->api_key)) {
-			log_warn("401 %s %s from %s: %s API key", method, url, addr,
-			         key ? "wrong" : "no");
-			http_error(&res, 401, "%s", key ? "invalid API key" : "missing API key");
-			goto reply;
-		}
-	}
-	{
-		struct view_status st;
-		struct view *v = view_holder_get(s->o.views, &st);
-		struct history *hist = NULL;
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		time_t now = ts.tv_sec;
-		if (r.id == ROUTE_METRICS) {
-			mr = xcalloc(1, sizeof(*mr));
-			mr->v = view_ref(v);
-			buf_init(&mr->tail);
-			metrics_render_collector(&mr->tail, s->hostname, &st, v, now);
-			if (v && v->metrics_gz.z.len &&
-			    http_accepts_gzip(sym_MHD_lookup_connection_value(
-			        c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING))) {
-				struct buf plain = mr->tail;
-				buf_init(&mr->tail);
-				gz_finish(&v->metrics_gz, plain.s, plain.len, &mr->tail);
-				buf_free(&plain);
-				mr->gzip = true;
-			}
-			res.status = 200;
-			res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-		} else {
-			if (r.id == ROUTE_UI && s->o.history)
-				hist = history_holder_get(s->o.history);
-			struct http_request rq = {
-			    &r,
-			    v,
-			    &st,
-			    hist,
-			    sym_MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-			                                    MHD_HTTP_HEADER_ACCEPT),
-			    sym_MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "lines"),
-			    ts};
-			res.status = 500;
-			s->o.handler(s->o.handler_cls, &rq, &res);
-		}
-		history_put(hist);
-		view_put(v);
-	}
-reply:
+	if (!strcmp(method, "OPTIONS") && s->cors)
+		return preflight(s, c);
+	if (request_admitted(s, c, method, url, addr, &r, &res, &allow))
+		answer(s, c, &r, &res, &mr);
 	log_debug("%s %s from %s: %d%s", method, url, addr, res.status,
 	          mr && mr->gzip ? " (gzip)" : "");
-	ret = respond(s, c, &res, allow, &mr);
+	enum MHD_Result ret = respond(s, c, &res, allow, &mr);
 	buf_free(&res.body);
 	/* not handed over: the response failed */
 	if (res.stream)

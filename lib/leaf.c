@@ -125,6 +125,62 @@ static bool exists(const struct host *h, const char *target, int timeout_ms)
 	return r == 0;
 }
 
+/* A plain stream received under target's parent inherits the parent's
+ * encryption: its key must be loaded, or the receive fails after the
+ * leaf is gone. A target at the pool's root has no parent to ask. */
+static int parent_key_loaded(const struct host *h, const char *target, struct buf *out,
+                             int timeout_ms, struct zerr *e)
+{
+	const char *slash = strrchr(target, '/');
+	if (!slash)
+		return 0;
+	char *parent = xstrndup(target, (size_t)(slash - target));
+	int r = zfs_quiet(
+	    h, (const char *const[]){"zfs", "get", "-Hp", "-o", "value", "keystatus", parent, NULL},
+	    out, timeout_ms, e);
+	if (r == 0 && strcmp(out->s ? out->s : "", "available\n"))
+		r = zerr_set(e, -EACCES,
+		             "the key of '%s' is not loaded: a plain stream cannot be received "
+		             "under it; load it (zfs load-key %s) and pull again",
+		             parent, parent);
+	free(parent);
+	return r;
+}
+
+/* Destroys the leaf leaf_parse looked at, if its guid is still the one
+ * seen (else -ESTALE), and has the receive carry its own acltype and
+ * xattr, which the destroy loses. */
+static int destroy_leaf(const struct host *h, const char *target, struct leaf_take *t,
+                        struct buf *out, int timeout_ms, struct zerr *e)
+{
+	char want[32];
+	int r;
+	snprintf(want, sizeof(want), "%" PRIu64 "\n", t->lf.guid);
+	if ((r = zfs_quiet(
+	         h, (const char *const[]){"zfs", "get", "-Hp", "-o", "value", "guid", target, NULL},
+	         out, timeout_ms, e)) < 0)
+		return r;
+	if (strcmp(out->s ? out->s : "", want))
+		return zerr_set(e, -ESTALE, "'%s' changed while zkeep looked at it: not replaced",
+		                target);
+	/* without -r: zfs itself refuses if a snapshot or child appeared */
+	if ((r = zfs_quiet(h, (const char *const[]){"zfs", "destroy", target, NULL}, out,
+	                   timeout_ms, e)) < 0)
+		return r;
+	t->destroyed = true;
+	log_info("replaced the empty leaf %s (made by the old setup) with the first receive",
+	         target);
+	if (t->lf.acltype) {
+		strvec_push(&t->recv_opts, "-o");
+		strvec_pushf(&t->recv_opts, "acltype=%s", t->lf.acltype);
+	}
+	if (t->lf.xattr) {
+		strvec_push(&t->recv_opts, "-o");
+		strvec_pushf(&t->recv_opts, "xattr=%s", t->lf.xattr);
+	}
+	return 0;
+}
+
 int leaf_take(const struct host *h, const char *target, bool raw, bool dry_run, int timeout_ms,
               struct leaf_take *t, struct zerr *e)
 {
@@ -166,24 +222,7 @@ int leaf_take(const struct host *h, const char *target, bool raw, bool dry_run, 
 		             target);
 		goto out;
 	}
-	const char *slash = strrchr(target, '/');
-	char *parent = slash ? xstrndup(target, (size_t)(slash - target)) : NULL;
-	if (!raw && parent) {
-		/* the received dataset inherits its encryption: the key must be
-		 * there, or the receive fails after the leaf is gone */
-		r = zfs_quiet(h,
-		              (const char *const[]){"zfs", "get", "-Hp", "-o", "value", "keystatus",
-		                                    parent, NULL},
-		              &out, timeout_ms, e);
-		if (r == 0 && strcmp(out.s ? out.s : "", "available\n"))
-			r = zerr_set(
-			    e, -EACCES,
-			    "the key of '%s' is not loaded: a plain stream cannot be received "
-			    "under it; load it (zfs load-key %s) and pull again",
-			    parent, parent);
-	}
-	free(parent);
-	if (r < 0)
+	if (!raw && (r = parent_key_loaded(h, target, &out, timeout_ms, e)) < 0)
 		goto out;
 	if (dry_run) {
 		log_info("would replace the empty leaf %s (made by the old setup) with the first "
@@ -191,32 +230,7 @@ int leaf_take(const struct host *h, const char *target, bool raw, bool dry_run, 
 		         target);
 		goto out;
 	}
-	char want[32];
-	snprintf(want, sizeof(want), "%" PRIu64 "\n", t->lf.guid);
-	if ((r = zfs_quiet(
-	         h, (const char *const[]){"zfs", "get", "-Hp", "-o", "value", "guid", target, NULL},
-	         &out, timeout_ms, e)) < 0)
-		goto out;
-	if (strcmp(out.s ? out.s : "", want)) {
-		r = zerr_set(e, -ESTALE, "'%s' changed while zkeep looked at it: not replaced",
-		             target);
-		goto out;
-	}
-	/* without -r: zfs itself refuses if a snapshot or child appeared */
-	if ((r = zfs_quiet(h, (const char *const[]){"zfs", "destroy", target, NULL}, &out,
-	                   timeout_ms, e)) < 0)
-		goto out;
-	t->destroyed = true;
-	log_info("replaced the empty leaf %s (made by the old setup) with the first receive",
-	         target);
-	if (t->lf.acltype) {
-		strvec_push(&t->recv_opts, "-o");
-		strvec_pushf(&t->recv_opts, "acltype=%s", t->lf.acltype);
-	}
-	if (t->lf.xattr) {
-		strvec_push(&t->recv_opts, "-o");
-		strvec_pushf(&t->recv_opts, "xattr=%s", t->lf.xattr);
-	}
+	r = destroy_leaf(h, target, t, &out, timeout_ms, e);
 out:
 	buf_free(&out);
 	return r;

@@ -195,94 +195,118 @@ static bool still_at(int fd, const char *path)
 	       a.st_ino == b.st_ino;
 }
 
+/* What one look at the lock file found (a negative errno otherwise). */
+enum look { LOOK_AGAIN, LOOK_BUSY, LOOK_TAKEN };
+
+/* We hold *fd's flock, so no zkeep holds the lock: the file is a seed
+ * job's (busy, *who says which), one the seed is still writing (look
+ * again), or stale (taken over: *fd becomes our new file). *fd as it
+ * came is closed in every case. */
+static int flocked(const char *path, int *fd, struct lock_holder *who, struct zerr *e)
+{
+	if (!still_at(*fd, path)) {
+		close(*fd);
+		return LOOK_AGAIN;
+	}
+	struct stat st;
+	pid_t pid = read_pid(*fd);
+	if (fstat(*fd, &st) < 0) {
+		int err = errno;
+		close(*fd);
+		return zerr_set(e, -err, "cannot stat lock '%s': %s", path, strerror(err));
+	}
+	if (!pid && time(NULL) - st.st_mtime < SEED_WRITE_S) {
+		/* the seed opens its file for writing, then writes: empty for a
+		 * moment. zkeep's never is. Look again. */
+		close(*fd);
+		nap(20);
+		return LOOK_AGAIN;
+	}
+	if (lock_seed_holder(pid, st.st_mtime)) {
+		*who = (struct lock_holder){pid, true};
+		close(*fd);
+		return LOOK_BUSY;
+	}
+	int nfd = publish(path, true, e);
+	close(*fd); /* a waiter on the stale file finds it replaced */
+	if (nfd < 0)
+		return nfd;
+	*fd = nfd;
+	return LOOK_TAKEN;
+}
+
+/* One look at the lock: none yet (we publish ours), one nobody flocks
+ * (see flocked), or one a zkeep holds (busy, *who its PID). *fd is ours
+ * when LOOK_TAKEN; nothing stays open otherwise. */
+static int look(const char *path, int *fd, struct lock_holder *who, struct zerr *e)
+{
+	*fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (*fd < 0 && errno == ENOENT) {
+		*fd = publish(path, false, e);
+		if (*fd == -EEXIST) /* another starter was first: look at its file */
+			return LOOK_AGAIN;
+		return *fd < 0 ? *fd : LOOK_TAKEN;
+	}
+	if (*fd < 0)
+		return zerr_set(e, -errno, "cannot open lock '%s': %s", path, strerror(errno));
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return flocked(path, fd, who, e);
+	if (errno != EWOULDBLOCK) {
+		int err = errno;
+		close(*fd);
+		return zerr_set(e, -err, "cannot lock '%s': %s", path, strerror(err));
+	}
+	*who = (struct lock_holder){read_pid(*fd), false};
+	struct stat hs;
+	if (!who->pid && fstat(*fd, &hs) == 0) /* a holder that wrote no PID */
+		proc_locks(hs.st_dev, hs.st_ino, &who->pid);
+	close(*fd);
+	return LOOK_BUSY;
+}
+
+/* The lock is held by *who: the error that says so with no wait (wait_s
+ * 0) or once wait_s has passed since start; else 0 after a nap, to look
+ * again. *holder (when given) learns who. */
+static int held(const struct lock_holder *who, int wait_s, const struct timespec *start,
+                struct lock_holder *holder, struct zerr *e)
+{
+	if (holder)
+		*holder = *who;
+	const char *by = who->seed ? " (the seed's job)" : "";
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (wait_s == 0)
+		return zerr_set(e, -EWOULDBLOCK, "Another instance is already running (PID %ld)%s",
+		                (long)who->pid, by);
+	if (wait_s > 0 && now.tv_sec - start->tv_sec >= wait_s)
+		return zerr_set(e, -ETIMEDOUT,
+		                "Another instance is still running (PID %ld)%s after %d s",
+		                (long)who->pid, by, wait_s);
+	nap(100);
+	return 0;
+}
+
 int lock_acquire(struct lock *l, const char *path, int wait_s, struct lock_holder *holder,
                  struct zerr *e)
 {
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	struct lock_holder who = {0, false};
-	for (;;) {
-		int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0 && errno == ENOENT) {
-			fd = publish(path, false, e);
-			if (fd == -EEXIST) /* another starter was first: look at its file */
-				continue;
-			if (fd < 0)
-				return fd;
-			goto taken;
-		}
-		if (fd < 0)
-			return zerr_set(e, -errno, "cannot open lock '%s': %s", path,
-			                strerror(errno));
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
-			if (!still_at(fd, path)) {
-				close(fd);
-				continue;
-			}
-			/* no zkeep holds it: a seed job, or stale */
-			struct stat st;
-			pid_t pid = read_pid(fd);
-			if (fstat(fd, &st) < 0) {
-				int err = errno;
-				close(fd);
-				return zerr_set(e, -err, "cannot stat lock '%s': %s", path,
-				                strerror(err));
-			}
-			if (!pid && time(NULL) - st.st_mtime < SEED_WRITE_S) {
-				/* the seed opens its file for writing, then writes:
-				 * empty for a moment. zkeep's never is. Look again. */
-				close(fd);
-				nap(20);
-				continue;
-			}
-			if (lock_seed_holder(pid, st.st_mtime)) {
-				who = (struct lock_holder){pid, true};
-				close(fd);
-				goto busy;
-			}
-			int nfd = publish(path, true, e);
-			close(fd); /* a waiter on the stale file finds it replaced */
-			if (nfd < 0)
-				return nfd;
-			fd = nfd;
-			goto taken;
-		}
-		if (errno != EWOULDBLOCK) {
-			int err = errno;
-			close(fd);
-			return zerr_set(e, -err, "cannot lock '%s': %s", path, strerror(err));
-		}
-		who = (struct lock_holder){read_pid(fd), false};
-		struct stat hs;
-		if (!who.pid && fstat(fd, &hs) == 0) /* a holder that wrote no PID */
-			proc_locks(hs.st_dev, hs.st_ino, &who.pid);
-		close(fd);
-	busy:
-		if (holder)
-			*holder = who;
-		const char *by = who.seed ? " (the seed's job)" : "";
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (wait_s == 0)
-			return zerr_set(e, -EWOULDBLOCK,
-			                "Another instance is already running (PID %ld)%s",
-			                (long)who.pid, by);
-		if (wait_s > 0 && now.tv_sec - start.tv_sec >= wait_s)
-			return zerr_set(e, -ETIMEDOUT,
-			                "Another instance is still running (PID %ld)%s after %d s",
-			                (long)who.pid, by, wait_s);
-		nap(100);
-		continue;
-	taken:;
-		/* the path before the fd: a signal handler that sees the fd
-		 * (lock_drop) must find the path it belongs to */
-		char *old = l->path, *p = xstrdup(path);
-		l->path = p;
-		free(old);
-		atomic_signal_fence(memory_order_seq_cst);
-		l->fd = fd;
-		return 0;
+	int fd, r;
+	while ((r = look(path, &fd, &who, e)) != LOOK_TAKEN) {
+		if (r < 0)
+			return r;
+		if (r == LOOK_BUSY && (r = held(&who, wait_s, &start, holder, e)) < 0)
+			return r;
 	}
+	/* the path before the fd: a signal handler that sees the fd
+	 * (lock_drop) must find the path it belongs to */
+	char *old = l->path, *p = xstrdup(path);
+	l->path = p;
+	free(old);
+	atomic_signal_fence(memory_order_seq_cst);
+	l->fd = fd;
+	return 0;
 }
 
 void lock_drop(struct lock *l)

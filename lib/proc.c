@@ -65,6 +65,19 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* poll's timeout to the deadline (monotonic ms): -1 when there is none
+ * (deadline < 0), 0 once it has passed, else at least 1 (at most
+ * INT32_MAX), so 0 always means "too late". */
+static int ms_left(int64_t deadline)
+{
+	if (deadline < 0)
+		return -1;
+	int64_t l = deadline - now_ms();
+	if (l <= 0)
+		return 0;
+	return l > INT32_MAX ? INT32_MAX : (int)l;
+}
+
 /* Finds argv[0] in the fixed PATH; a name with a slash is used as is. */
 static int resolve(const char *name, struct buf *path, struct zerr *e)
 {
@@ -205,12 +218,99 @@ fail:;
 	_exit(127);
 }
 
+/* The pipe an exec failure comes back through (close-on-exec both ends).
+ * Started with a standard fd closed, the pipe could sit on 0..2, where
+ * the child's dup2 would overwrite it: both ends go to 3 or above. */
+static int report_pipe(int report[2], struct zerr *e)
+{
+	if (pipe2(report, O_CLOEXEC) < 0)
+		return zerr_set(e, -errno, "cannot make a pipe: %s", strerror(errno));
+	for (int i = 0; i < 2; i++)
+		if (report[i] < 3) {
+			int hi = fcntl(report[i], F_DUPFD_CLOEXEC, 3);
+			close(report[i]);
+			report[i] = hi;
+		}
+	if (report[0] < 0 || report[1] < 0)
+		return zerr_set(e, -EMFILE, "cannot make a pipe: out of file descriptors");
+	return 0;
+}
+
+/* The highest fd the child closes one by one when it has no close_range:
+ * the fd limit, but never more than 65536 fds to walk. Read here, since
+ * the child may call nothing but async-signal-safe functions. */
+static int child_fd_limit(void)
+{
+	struct rlimit rl;
+	int maxfd = 65536;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < (rlim_t)maxfd)
+		maxfd = (int)rl.rlim_cur;
+	return maxfd;
+}
+
+/* Forks and execs path with every signal blocked across the fork (the
+ * child unblocks them once their handlers are default), then reads the
+ * report pipe: EOF means the exec succeeded, an errno that it failed, and
+ * that child is reaped here. Sets *pid on success; closes report[1]. */
+static int fork_exec(const struct proc *p, const char *path, char *const envp[], int child[3],
+                     int report[2], pid_t *pid, struct zerr *e)
+{
+	int maxfd = child_fd_limit();
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid_t pd = fork();
+	if (pd == 0)
+		child_exec(path, p->argv.v, envp, child, report[1], maxfd, p->own_group);
+	int fork_errno = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pd < 0)
+		return zerr_set(e, -fork_errno, "cannot fork for '%s': %s", p->argv.v[0],
+		                strerror(fork_errno));
+
+	close_fd(&report[1]);
+	int child_errno = 0;
+	ssize_t n;
+	do
+		n = read(report[0], &child_errno, sizeof(child_errno));
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		int status;
+		while (waitpid(pd, &status, 0) < 0 && errno == EINTR)
+			;
+		return zerr_set(e, -(child_errno ? child_errno : EIO), "cannot run '%s': %s", path,
+		                strerror(child_errno));
+	}
+	*pid = pd;
+	return 0;
+}
+
+/* The child runs: p takes its pid, a pidfd when the kernel has them, and
+ * our ends of the pipes made for it (taken out of parent[]). */
+static void adopt_child(struct proc *p, pid_t pid, int parent[3])
+{
+	p->pid = pid;
+#ifdef SYS_pidfd_open
+	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (p->pidfd >= 0)
+		fcntl(p->pidfd, F_SETFD, FD_CLOEXEC);
+#endif
+	if (p->in == PROC_IO_PIPE)
+		p->in_fd = parent[0], parent[0] = -1;
+	if (p->out == PROC_IO_PIPE)
+		p->out_fd = parent[1], parent[1] = -1;
+	if (p->err == PROC_IO_PIPE)
+		p->err_fd = parent[2], parent[2] = -1;
+}
+
 int proc_start(struct proc *p, struct zerr *e)
 {
 	struct buf path = BUF_INIT;
 	struct strvec env = STRVEC_INIT;
 	int child[3] = {-1, -1, -1}, parent[3] = {-1, -1, -1};
 	int report[2] = {-1, -1};
+	pid_t pid = 0;
 	int ret;
 
 	if (p->argv.n == 0) {
@@ -224,70 +324,10 @@ int proc_start(struct proc *p, struct zerr *e)
 	    (ret = setup_io(p->out, p->out_fd, 0, &child[1], &parent[1], e)) < 0 ||
 	    (ret = setup_io(p->err, p->err_fd, 0, &child[2], &parent[2], e)) < 0)
 		goto out;
-	if (pipe2(report, O_CLOEXEC) < 0) {
-		ret = zerr_set(e, -errno, "cannot make a pipe: %s", strerror(errno));
+	if ((ret = report_pipe(report, e)) < 0 ||
+	    (ret = fork_exec(p, path.s, env.v, child, report, &pid, e)) < 0)
 		goto out;
-	}
-	/* Started with a standard fd closed, the report pipe could sit on
-	 * 0..2, where the child's dup2 would overwrite it. */
-	for (int i = 0; i < 2; i++)
-		if (report[i] < 3) {
-			int hi = fcntl(report[i], F_DUPFD_CLOEXEC, 3);
-			close(report[i]);
-			report[i] = hi;
-		}
-	if (report[0] < 0 || report[1] < 0) {
-		ret = zerr_set(e, -EMFILE, "cannot make a pipe: out of file descriptors");
-		goto out;
-	}
-	struct rlimit rl;
-	int maxfd = 65536;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < (rlim_t)maxfd)
-		maxfd = (int)rl.rlim_cur;
-
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid_t pid = fork();
-	if (pid == 0)
-		child_exec(path.s, p->argv.v, env.v, child, report[1], maxfd, p->own_group);
-	int fork_errno = errno;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (pid < 0) {
-		ret = zerr_set(e, -fork_errno, "cannot fork for '%s': %s", p->argv.v[0],
-		               strerror(fork_errno));
-		goto out;
-	}
-
-	close_fd(&report[1]);
-	int child_errno = 0;
-	ssize_t n;
-	do
-		n = read(report[0], &child_errno, sizeof(child_errno));
-	while (n < 0 && errno == EINTR);
-	if (n > 0) {
-		int status;
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		ret = zerr_set(e, -(child_errno ? child_errno : EIO), "cannot run '%s': %s", path.s,
-		               strerror(child_errno));
-		goto out;
-	}
-
-	p->pid = pid;
-#ifdef SYS_pidfd_open
-	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (p->pidfd >= 0)
-		fcntl(p->pidfd, F_SETFD, FD_CLOEXEC);
-#endif
-	if (p->in == PROC_IO_PIPE)
-		p->in_fd = parent[0], parent[0] = -1;
-	if (p->out == PROC_IO_PIPE)
-		p->out_fd = parent[1], parent[1] = -1;
-	if (p->err == PROC_IO_PIPE)
-		p->err_fd = parent[2], parent[2] = -1;
-	ret = 0;
+	adopt_child(p, pid, parent);
 out:
 	/* The child's ends we made are ours to close; given fds stay open. */
 	if (p->in != PROC_IO_FD)
@@ -350,13 +390,9 @@ static int wait_until(struct proc *p, int64_t deadline, struct proc_status *st, 
 		int r = try_reap(p, st, e);
 		if (r != 0)
 			return r;
-		int left = -1;
-		if (deadline >= 0) {
-			int64_t l = deadline - now_ms();
-			if (l <= 0)
-				return 0;
-			left = l > INT32_MAX ? INT32_MAX : (int)l;
-		}
+		int left = ms_left(deadline);
+		if (left == 0)
+			return 0;
 		if (p->pidfd >= 0) {
 			struct pollfd pfd = {p->pidfd, POLLIN, 0};
 			if (poll(&pfd, 1, left) < 0 && errno != EINTR)
@@ -439,13 +475,118 @@ static int drain(int fd, struct buf *b, size_t cap, bool *cut)
 	return 1;
 }
 
+/* One captured run in progress: what proc_capture's rounds share. */
+struct capture {
+	struct proc *p;
+	struct proc_capture *c;
+	const char *in; /* the input; what is left starts at in + in_off */
+	size_t in_len, in_off;
+	int64_t deadline; /* monotonic ms, < 0 for none */
+	int timeout_ms;   /* as asked, for the error */
+	bool out_cut;     /* stdout went over c->out_cap */
+	bool reaped;      /* the child has ended; c->st is its status */
+};
+
+static int output_too_big(const struct capture *k, struct zerr *e)
+{
+	return zerr_set(e, -E2BIG, "output of '%s' is larger than the %zu bytes allowed",
+	                k->p->argv.v[0], k->c->out_cap);
+}
+
+/* Writes what the child's stdin takes now; closes it once all is written
+ * or the child stopped reading (EPIPE is its business, not an error). */
+static void feed_input(struct capture *k)
+{
+	struct proc *p = k->p;
+	ssize_t w = write(p->in_fd, k->in + k->in_off, k->in_len - k->in_off);
+	if (w > 0)
+		k->in_off += (size_t)w;
+	if ((w < 0 && errno != EAGAIN && errno != EINTR) || k->in_off == k->in_len)
+		close_fd(&p->in_fd);
+}
+
+/* The child's pidfd is readable: reaps it. What the child wrote is in the
+ * pipes already, so they turn non-blocking to take it without waiting
+ * for writers it left behind. */
+static int reap_captured(struct capture *k, struct zerr *e)
+{
+	struct proc *p = k->p;
+	int r = try_reap(p, &k->c->st, e);
+	if (r == 1) {
+		k->reaped = true;
+		if (p->out_fd >= 0)
+			fcntl(p->out_fd, F_SETFL, O_NONBLOCK);
+		if (p->err_fd >= 0)
+			fcntl(p->err_fd, F_SETFL, O_NONBLOCK);
+	}
+	return r < 0 ? r : 0;
+}
+
+/* One round: waits (until the deadline) for output, room for input or the
+ * child's end, and handles what came. 0 to go on, -errno to kill. */
+static int capture_round(struct capture *k, struct zerr *e)
+{
+	struct proc *p = k->p;
+	struct proc_capture *c = k->c;
+	struct pollfd pf[4];
+	int n = 0, iout = -1, ierr = -1, iin = -1, ipid = -1;
+	if (p->out_fd >= 0)
+		pf[iout = n++] = (struct pollfd){p->out_fd, POLLIN, 0};
+	if (p->err_fd >= 0)
+		pf[ierr = n++] = (struct pollfd){p->err_fd, POLLIN, 0};
+	if (p->in_fd >= 0)
+		pf[iin = n++] = (struct pollfd){p->in_fd, POLLOUT, 0};
+	/* The child's end, not EOF, ends the capture: a daemon it left
+	 * behind may hold its stdout open for ever. */
+	if (p->pidfd >= 0 && !k->reaped)
+		pf[ipid = n++] = (struct pollfd){p->pidfd, POLLIN, 0};
+	int left = ms_left(k->deadline);
+	if (left == 0)
+		return zerr_set(e, -ETIMEDOUT, "'%s' timed out after %d ms", p->argv.v[0],
+		                k->timeout_ms);
+	if (poll(pf, (nfds_t)n, left) < 0)
+		return errno == EINTR ? 0 : zerr_set(e, -errno, "poll: %s", strerror(errno));
+	if (iout >= 0 && pf[iout].revents) {
+		if (drain(p->out_fd, &c->out, c->out_cap, &k->out_cut) <= 0)
+			close_fd(&p->out_fd);
+		if (k->out_cut)
+			return output_too_big(k, e);
+	}
+	if (ierr >= 0 && pf[ierr].revents &&
+	    drain(p->err_fd, &c->err, c->err_cap, &c->err_truncated) <= 0)
+		close_fd(&p->err_fd);
+	if (iin >= 0 && pf[iin].revents)
+		feed_input(k);
+	if (ipid >= 0 && pf[ipid].revents)
+		return reap_captured(k, e);
+	return 0;
+}
+
+/* After the reap: takes what is left in the pipes, then closes them. The
+ * child is gone, so an output too big needs no kill. */
+static int capture_rest(struct capture *k, struct zerr *e)
+{
+	struct proc *p = k->p;
+	struct proc_capture *c = k->c;
+	while (p->out_fd >= 0 && drain(p->out_fd, &c->out, c->out_cap, &k->out_cut) > 0 &&
+	       !k->out_cut && pipe_has_data(p->out_fd))
+		;
+	while (p->err_fd >= 0 && drain(p->err_fd, &c->err, c->err_cap, &c->err_truncated) > 0 &&
+	       pipe_has_data(p->err_fd))
+		;
+	close_our_pipes(p);
+	return k->out_cut ? output_too_big(k, e) : 0;
+}
+
 int proc_capture(struct proc *p, const void *input, size_t input_len, int timeout_ms,
                  struct proc_capture *c, struct zerr *e)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
-	const char *in = input;
-	size_t in_off = 0;
-	bool out_cut = false;
+	struct capture k = {.p = p,
+	                    .c = c,
+	                    .in = input,
+	                    .in_len = input_len,
+	                    .deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms,
+	                    .timeout_ms = timeout_ms};
 	int ret;
 
 	p->in = input ? PROC_IO_PIPE : PROC_IO_NULL;
@@ -456,97 +597,16 @@ int proc_capture(struct proc *p, const void *input, size_t input_len, int timeou
 	if (p->in_fd >= 0)
 		fcntl(p->in_fd, F_SETFL, O_NONBLOCK);
 
-	bool reaped = false;
 	while (p->out_fd >= 0 || p->err_fd >= 0) {
-		struct pollfd pf[4];
-		int n = 0, iout = -1, ierr = -1, iin = -1, ipid = -1;
-		if (p->out_fd >= 0)
-			pf[iout = n++] = (struct pollfd){p->out_fd, POLLIN, 0};
-		if (p->err_fd >= 0)
-			pf[ierr = n++] = (struct pollfd){p->err_fd, POLLIN, 0};
-		if (p->in_fd >= 0)
-			pf[iin = n++] = (struct pollfd){p->in_fd, POLLOUT, 0};
-		/* The child's end, not EOF, ends the capture: a daemon it left
-		 * behind may hold its stdout open for ever. */
-		if (p->pidfd >= 0 && !reaped)
-			pf[ipid = n++] = (struct pollfd){p->pidfd, POLLIN, 0};
-		int left = -1;
-		if (deadline >= 0) {
-			int64_t l = deadline - now_ms();
-			if (l <= 0) {
-				ret = zerr_set(e, -ETIMEDOUT, "'%s' timed out after %d ms",
-				               p->argv.v[0], timeout_ms);
-				goto kill;
-			}
-			left = l > INT32_MAX ? INT32_MAX : (int)l;
-		}
-		if (poll(pf, (nfds_t)n, left) < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = zerr_set(e, -errno, "poll: %s", strerror(errno));
+		if ((ret = capture_round(&k, e)) < 0)
 			goto kill;
-		}
-		if (iout >= 0 && pf[iout].revents) {
-			int r = drain(p->out_fd, &c->out, c->out_cap, &out_cut);
-			if (r <= 0)
-				close_fd(&p->out_fd);
-			if (out_cut) {
-				ret =
-				    zerr_set(e, -E2BIG,
-				             "output of '%s' is larger than the %zu bytes allowed",
-				             p->argv.v[0], c->out_cap);
-				goto kill;
-			}
-		}
-		if (ierr >= 0 && pf[ierr].revents) {
-			if (drain(p->err_fd, &c->err, c->err_cap, &c->err_truncated) <= 0)
-				close_fd(&p->err_fd);
-		}
-		if (iin >= 0 && pf[iin].revents) {
-			ssize_t w = write(p->in_fd, in + in_off, input_len - in_off);
-			if (w > 0)
-				in_off += (size_t)w;
-			/* EPIPE: the child stopped reading, which is its business. */
-			if ((w < 0 && errno != EAGAIN && errno != EINTR) || in_off == input_len)
-				close_fd(&p->in_fd);
-		}
-		if (ipid >= 0 && pf[ipid].revents) {
-			if ((ret = try_reap(p, &c->st, e)) < 0)
-				goto kill;
-			if (ret == 1) {
-				/* What the child wrote is in the pipes already: take
-				 * it without waiting for writers it left behind. */
-				reaped = true;
-				if (p->out_fd >= 0)
-					fcntl(p->out_fd, F_SETFL, O_NONBLOCK);
-				if (p->err_fd >= 0)
-					fcntl(p->err_fd, F_SETFL, O_NONBLOCK);
-			}
-		}
-		if (reaped) {
-			while (p->out_fd >= 0 &&
-			       drain(p->out_fd, &c->out, c->out_cap, &out_cut) > 0 && !out_cut &&
-			       pipe_has_data(p->out_fd))
-				;
-			while (p->err_fd >= 0 &&
-			       drain(p->err_fd, &c->err, c->err_cap, &c->err_truncated) > 0 &&
-			       pipe_has_data(p->err_fd))
-				;
-			if (out_cut) {
-				ret =
-				    zerr_set(e, -E2BIG,
-				             "output of '%s' is larger than the %zu bytes allowed",
-				             p->argv.v[0], c->out_cap);
-				close_our_pipes(p);
-				return ret;
-			}
-			close_our_pipes(p);
-		}
+		if (k.reaped && (ret = capture_rest(&k, e)) < 0)
+			return ret;
 	}
 	close_fd(&p->in_fd);
-	if (reaped)
+	if (k.reaped)
 		return 0;
-	return wait_deadline(p, deadline, &c->st, e);
+	return wait_deadline(p, k.deadline, &c->st, e);
 kill:
 	close_our_pipes(p);
 	proc_kill(p, SIGKILL);

@@ -111,6 +111,14 @@ static size_t pipe_cap(int in_fd, int out_fd)
 	return cap;
 }
 
+/* A failed write (or splice) toward the receiver: EPIPE means it went
+ * away, which is said as such; anything else is the errno's text. */
+static int write_error(struct zerr *e)
+{
+	return errno == EPIPE ? zerr_set(e, -EPIPE, "the receiving side closed the stream")
+	                      : zerr_set(e, -errno, "relay: %s", strerror(errno));
+}
+
 /* Reads the first o->head_len bytes, checks them, writes them on: see
  * relay.h. Both fds are non-blocking. */
 static int relay_head(int in_fd, int out_fd, const struct relay_opts *o, struct relay_stats *st,
@@ -146,9 +154,7 @@ static int relay_head(int in_fd, int out_fd, const struct relay_opts *o, struct 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (n < 0) {
-			r = errno == EPIPE
-			        ? zerr_set(e, -EPIPE, "the receiving side closed the stream")
-			        : zerr_set(e, -errno, "relay: %s", strerror(errno));
+			r = write_error(e);
 			goto out;
 		}
 		put += (size_t)n;
@@ -160,17 +166,37 @@ out:
 	return r;
 }
 
-int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_stats *st,
-              struct zerr *e)
+/* One relay in progress: what relay_run's moves share. */
+struct relay {
+	int in_fd, out_fd;
+	const struct relay_opts *o;
+	struct relay_stats *st;
+	int in_fl, out_fl;    /* the fds' flags before, restored at the end */
+	size_t chunk;         /* the most one move takes */
+	size_t cap;           /* what the smaller pipe holds, for the naps */
+	double t0, cpu0;      /* when it began, and this process's CPU then */
+	double last_progress; /* when progress was last called */
+	double nap;           /* see relay_next_nap */
+	bool use_splice;      /* false: read/write through buf */
+	char *buf;            /* the fallback's buffer, chunk bytes */
+	size_t pending, off;  /* the fallback: bytes in buf from off not yet written */
+	uint64_t head_bytes;  /* bytes relay_head moved: splice may fail only before more */
+};
+
+/* Sets the relay up: the move size (a tenth of a second's bytes under a
+ * bandwidth limit, at least 4 KiB, so the limit paces evenly), larger
+ * pipes, and both fds non-blocking. */
+static void relay_begin(struct relay *rl, int in_fd, int out_fd, const struct relay_opts *o,
+                        struct relay_stats *st)
 {
-	static const struct relay_opts none = {0};
-	if (!o)
-		o = &none;
 	memset(st, 0, sizeof(*st));
-	double t0 = now_s(), last_progress = t0, cpu0 = cpu_s();
-	size_t chunk = CHUNK;
-	if (o->bwlimit && o->bwlimit / 10 < chunk)
-		chunk = o->bwlimit / 10 > 4096 ? (size_t)(o->bwlimit / 10) : 4096;
+	*rl = (struct relay){.in_fd = in_fd, .out_fd = out_fd, .o = o, .st = st};
+	rl->t0 = now_s();
+	rl->last_progress = rl->t0;
+	rl->cpu0 = cpu_s();
+	rl->chunk = CHUNK;
+	if (o->bwlimit && o->bwlimit / 10 < rl->chunk)
+		rl->chunk = o->bwlimit / 10 > 4096 ? (size_t)(o->bwlimit / 10) : 4096;
 #ifdef F_SETPIPE_SZ
 	/* larger pipes: the sender writes more before it blocks and each
 	 * splice moves more (fails harmlessly on what is not a pipe, or past
@@ -178,95 +204,129 @@ int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_st
 	fcntl(in_fd, F_SETPIPE_SZ, (int)CHUNK);
 	fcntl(out_fd, F_SETPIPE_SZ, (int)CHUNK);
 #endif
-	size_t cap = pipe_cap(in_fd, out_fd);
-	double nap = 0;
-	int in_fl = fcntl(in_fd, F_GETFL), out_fl = fcntl(out_fd, F_GETFL);
-	fcntl(in_fd, F_SETFL, in_fl | O_NONBLOCK);
-	fcntl(out_fd, F_SETFL, out_fl | O_NONBLOCK);
-	char *buf = NULL;
-	size_t pending = 0, off = 0; /* read/write fallback: bytes in buf */
-	bool use_splice = true;
-	int r = 0;
-	if (o->head_len && o->head_check && (r = relay_head(in_fd, out_fd, o, st, e)) < 0)
-		goto done;
-	const uint64_t head_bytes = st->bytes;
+	rl->cap = pipe_cap(in_fd, out_fd);
+	rl->in_fl = fcntl(in_fd, F_GETFL);
+	rl->out_fl = fcntl(out_fd, F_GETFL);
+	fcntl(in_fd, F_SETFL, rl->in_fl | O_NONBLOCK);
+	fcntl(out_fd, F_SETFL, rl->out_fl | O_NONBLOCK);
+	rl->use_splice = true;
+}
 
+/* One splice, and a wait only when it cannot move anything: one syscall
+ * per move while the stream flows. 0 with *n (and errno) the splice's,
+ * 1 to try again, or -errno. */
+static int splice_step(struct relay *rl, ssize_t *n, struct zerr *e)
+{
+	*n =
+	    splice(rl->in_fd, NULL, rl->out_fd, NULL, rl->chunk, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	if (*n < 0 && errno == EAGAIN) {
+		/* nothing to read, or no room to write: wait for the one that
+		 * is not ready (both return at once when ready) */
+		int r;
+		if ((r = wait_fd(rl->in_fd, POLLIN, rl->o->stall_timeout_ms, e)) < 0 ||
+		    (r = wait_fd(rl->out_fd, POLLOUT, rl->o->stall_timeout_ms, e)) < 0)
+			return r;
+		return 1;
+	}
+	if (*n < 0 && (errno == EINVAL || errno == ENOSYS) && rl->st->bytes == rl->head_bytes) {
+		rl->use_splice = false; /* not two pipes: copy instead */
+		rl->buf = malloc(rl->chunk);
+		if (!rl->buf)
+			return zerr_set(e, -ENOMEM, "out of memory");
+		return 1;
+	}
+	return 0;
+}
+
+/* The fallback's step: writes what buf holds, or reads into an empty
+ * buf. 0 with *n (and errno) the write's or a read's that got nothing,
+ * 1 after a read that filled buf (its bytes count once written), or
+ * -errno. */
+static int copy_step(struct relay *rl, ssize_t *n, struct zerr *e)
+{
+	int r;
+	if (rl->pending) {
+		if ((r = wait_fd(rl->out_fd, POLLOUT, rl->o->stall_timeout_ms, e)) < 0)
+			return r;
+		*n = write(rl->out_fd, rl->buf + rl->off, rl->pending);
+		if (*n > 0) {
+			rl->off += (size_t)*n;
+			rl->pending -= (size_t)*n;
+		}
+		return 0;
+	}
+	if ((r = wait_fd(rl->in_fd, POLLIN, rl->o->stall_timeout_ms, e)) < 0)
+		return r;
+	*n = read(rl->in_fd, rl->buf, rl->chunk);
+	if (*n > 0) {
+		rl->pending = (size_t)*n;
+		rl->off = 0;
+		return 1;
+	}
+	return 0;
+}
+
+/* n bytes moved: counts them, keeps to the limit, naps, tells progress. */
+static void relay_moved(struct relay *rl, size_t n)
+{
+	const struct relay_opts *o = rl->o;
+	rl->st->bytes += (uint64_t)n;
+	rl->st->moves++;
+	throttle(o->bwlimit, rl->st->bytes, rl->t0);
+	/* no naps with a bandwidth limit, which paces the loop by itself. A
+	 * small move right after a poll() counts too: the nap before it was
+	 * shorter than the gap between writes. */
+	if (rl->use_splice && !o->bwlimit && (rl->nap = relay_next_nap(rl->nap, n, rl->cap)) > 0)
+		nap_for(rl->nap);
+	if (o->progress && o->progress_ms &&
+	    (now_s() - rl->last_progress) * 1000 >= o->progress_ms) {
+		rl->last_progress = now_s();
+		o->progress(o->arg, rl->st->bytes, rl->last_progress - rl->t0);
+	}
+}
+
+/* Moves until EOF from the sender, or an error. */
+static int relay_loop(struct relay *rl, struct zerr *e)
+{
 	for (;;) {
 		ssize_t n;
-		if (use_splice) {
-			/* splice first, wait only when it cannot move anything:
-			 * one syscall per move while the stream flows */
-			n = splice(in_fd, NULL, out_fd, NULL, chunk,
-			           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-			if (n < 0 && errno == EAGAIN) {
-				/* nothing to read, or no room to write: wait for
-				 * the one that is not ready (both return at once
-				 * when ready) */
-				if ((r = wait_fd(in_fd, POLLIN, o->stall_timeout_ms, e)) < 0 ||
-				    (r = wait_fd(out_fd, POLLOUT, o->stall_timeout_ms, e)) < 0)
-					break;
-				continue;
-			}
-			if (n < 0 && (errno == EINVAL || errno == ENOSYS) &&
-			    st->bytes == head_bytes) {
-				use_splice = false; /* not two pipes: copy instead */
-				buf = malloc(chunk);
-				if (!buf) {
-					r = zerr_set(e, -ENOMEM, "out of memory");
-					break;
-				}
-				continue;
-			}
-		} else if (pending) {
-			if ((r = wait_fd(out_fd, POLLOUT, o->stall_timeout_ms, e)) < 0)
-				break;
-			n = write(out_fd, buf + off, pending);
-			if (n > 0) {
-				off += (size_t)n;
-				pending -= (size_t)n;
-			}
-		} else {
-			if ((r = wait_fd(in_fd, POLLIN, o->stall_timeout_ms, e)) < 0)
-				break;
-			n = read(in_fd, buf, chunk);
-			if (n > 0) {
-				pending = (size_t)n;
-				off = 0;
-				continue; /* counted once written */
-			}
-		}
-		if (n == 0 && (use_splice || !pending))
-			break; /* EOF from the sender */
+		int r = rl->use_splice ? splice_step(rl, &n, e) : copy_step(rl, &n, e);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			continue;
+		if (n == 0 && (rl->use_splice || !rl->pending))
+			return 0; /* EOF from the sender */
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				continue;
-			r = errno == EPIPE
-			        ? zerr_set(e, -EPIPE, "the receiving side closed the stream")
-			        : zerr_set(e, -errno, "relay: %s", strerror(errno));
-			break;
+			return write_error(e);
 		}
-		st->bytes += (uint64_t)n;
-		st->moves++;
-		throttle(o->bwlimit, st->bytes, t0);
-		/* no naps with a bandwidth limit, which paces the loop by
-		 * itself. A small move right after a poll() counts too: the
-		 * nap before it was shorter than the gap between writes. */
-		if (use_splice && !o->bwlimit && (nap = relay_next_nap(nap, (size_t)n, cap)) > 0)
-			nap_for(nap);
-		if (o->progress && o->progress_ms &&
-		    (now_s() - last_progress) * 1000 >= o->progress_ms) {
-			last_progress = now_s();
-			o->progress(o->arg, st->bytes, last_progress - t0);
-		}
+		relay_moved(rl, (size_t)n);
 	}
-done:
-	st->seconds = now_s() - t0;
-	st->cpu = cpu_s() - cpu0;
-	st->spliced = use_splice;
+}
+
+int relay_run(int in_fd, int out_fd, const struct relay_opts *o, struct relay_stats *st,
+              struct zerr *e)
+{
+	static const struct relay_opts none = {0};
+	struct relay rl;
+	relay_begin(&rl, in_fd, out_fd, o ? o : &none, st);
+	o = rl.o;
+	int r = 0;
+	if (o->head_len && o->head_check)
+		r = relay_head(in_fd, out_fd, o, st, e);
+	if (r >= 0) {
+		rl.head_bytes = st->bytes;
+		r = relay_loop(&rl, e);
+	}
+	st->seconds = now_s() - rl.t0;
+	st->cpu = cpu_s() - rl.cpu0;
+	st->spliced = rl.use_splice;
 	if (r == 0 && o->progress)
 		o->progress(o->arg, st->bytes, st->seconds);
-	fcntl(in_fd, F_SETFL, in_fl);
-	fcntl(out_fd, F_SETFL, out_fl);
-	free(buf);
+	fcntl(in_fd, F_SETFL, rl.in_fl);
+	fcntl(out_fd, F_SETFL, rl.out_fl);
+	free(rl.buf);
 	return r;
 }

@@ -1,3 +1,5 @@
+/* The api's endpoints (api.h): each route's answer rendered from a view,
+ * the kept bodies, and the backup log endpoints' reads of the log directory. */
 #include "api.h"
 
 #include <dirent.h>

@@ -1,3 +1,5 @@
+/* The policy jobs on one host (autosnap.h): loading what is due from the
+ * listings, taking the due snapshots, destroying the expired, the compliance report. */
 #include "autosnap.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* The growable byte buffer (buf.h): its allocation and overflow checks. */
 #include "buf.h"
 
 #include <stdbool.h>

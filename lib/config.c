@@ -1,3 +1,5 @@
+/* zkeep.conf (config.h): parsing every section and key into typed structs,
+ * validation with FILE:LINE errors, inheritance of dataset policies. */
 #include "config.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* struct zerr (err.h): setting, prefixing and printing error messages. */
 #include "err.h"
 
 #include <stdarg.h>

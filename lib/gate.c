@@ -1,3 +1,5 @@
+/* The forced-command gate's pure part (gate.h): splitting the client's line
+ * into words, matching them against the allowed operations, the seed's five lines. */
 #include "gate.h"
 
 #include <errno.h>

@@ -1,3 +1,5 @@
+/* The two-part gzip body of /metrics (gz.h): the prefix deflated once per
+ * collection, the tail added per response as stored blocks. */
 #include "gz.h"
 
 #include <errno.h>

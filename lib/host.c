@@ -1,3 +1,6 @@
+/* Where commands run (host.h): local or over one shared OpenSSH connection,
+ * the quoting of remote words, and an ssh failure (exit 255) told from the
+ * command's own. */
 #include "host.h"
 
 #include <errno.h>

@@ -1,3 +1,5 @@
+/* The empty leaf a first pull may replace (leaf.h): the checks that it is
+ * empty and the seed's, its properties kept, and its destruction. */
 #include "leaf.h"
 
 #include <errno.h>

@@ -1,3 +1,5 @@
+/* Per-host job locks on the seed's paths (lock.h): flock-based taking,
+ * seed-holder detection, stale-lock takeover and the signal-safe drop. */
 #include "lock.h"
 
 #include <errno.h>

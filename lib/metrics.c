@@ -1,3 +1,5 @@
+/* Prometheus text exposition (metrics.h): the writer's format rules and the
+ * rendering of a view into the seed's metric families and zkeep's. */
 #include "metrics.h"
 
 #include <math.h>

@@ -1,3 +1,5 @@
+/* The replication plan for one dataset (plan.h): the common base by guid,
+ * the steps to send, divergence. Pure: no zfs calls. */
 #include "plan.h"
 
 #include <stdarg.h>

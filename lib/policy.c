@@ -1,3 +1,5 @@
+/* Snapshot policies (policy.h): names, what is due, what expires,
+ * compliance, and the index of listings by dataset. Pure: no zfs, no clock. */
 #include "policy.h"
 
 #include <errno.h>

@@ -1,3 +1,5 @@
+/* Child processes (proc.h): the one spawn path (fixed PATH, minimal
+ * environment, report pipe), waiting with deadlines, and capturing output. */
 #include "proc.h"
 
 #include <errno.h>

@@ -1,3 +1,5 @@
+/* The relay (relay.h): moving a zfs stream from sender to receiver by
+ * splice or read/write, with byte counts, rate limit, progress and stall detection. */
 #include "relay.h"
 
 #include <errno.h>

@@ -1,3 +1,5 @@
+/* Replication of one job (replicate.h): the listings of both sides, a plan
+ * per dataset, the transfers, the bases' protection, target retention, the run record. */
 #include "replicate.h"
 
 #include <errno.h>

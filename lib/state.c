@@ -1,3 +1,5 @@
+/* Files zkeep writes for others and reads back (state.h): atomic
+ * whole-file writes, and careful reads of its state and log directories. */
 #include "state.h"
 
 #include <errno.h>

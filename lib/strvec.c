@@ -1,3 +1,4 @@
+/* The NULL-terminated vector of owned strings (strvec.h). */
 #include "strvec.h"
 
 #include <stdarg.h>

@@ -1,3 +1,5 @@
+/* The api's view of this host (view.h): one collection of zfs and zpool
+ * output into an immutable view, incremental from the previous one. */
 #include "view.h"
 
 #include <dirent.h>

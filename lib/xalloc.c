@@ -1,3 +1,4 @@
+/* Allocation that cannot fail (xalloc.h): one line and abort() when out of memory. */
 #include "xalloc.h"
 
 #include <stdint.h>

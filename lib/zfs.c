@@ -1,3 +1,6 @@
+/* The zfs and zpool command lines (zfs.h), and the strict parsers of
+ * their script-mode output into a model; the kind of a failure read once
+ * from zfs's stderr. */
 #include "zfs.h"
 
 #include <errno.h>

@@ -231,7 +231,13 @@ int host_run_err(const struct host *h, const char *const *argv, struct buf *out,
 			buf_add(err, c.err.s, c.err.len);
 		goto out;
 	}
-	buf_add(out, c.out.s, c.out.len);
+	if (out->len == 0) { /* handed over, not copied: a listing may be 100 MB */
+		buf_free(out);
+		*out = c.out;
+		buf_init(&c.out);
+	} else {
+		buf_add(out, c.out.s, c.out.len);
+	}
 out:
 	proc_capture_free(&c);
 	proc_free(&p);

@@ -512,23 +512,36 @@ static void read_locks(struct view *v)
 	strvec_clear(&names);
 }
 
-static int parse_all(struct view *v, const struct view_texts *t, struct zerr *e)
+/* The listing's text handed over, not copied (view_collect's may be
+ * 100 MB); s NULL: none. */
+struct owned_text {
+	char *s;
+	size_t len;
+};
+
+/* parse_all, taking over ol->s (freed whatever the result) when not
+ * NULL, instead of copying t->zfs_list. */
+static int parse_all(struct view *v, const struct view_texts *t, struct owned_text *ol,
+                     struct zerr *e)
 {
 	int r;
 	const char *ver = t->version ? t->version : "";
-	if ((r = zfs_version_parse(&v->caps, ver, strlen(ver), e)) < 0)
-		return r;
 	const char *zp = t->zpool_list ? t->zpool_list : "";
-	if ((r = zpool_list_parse(&v->pools, zp, strlen(zp), e)) < 0)
+	if ((r = zfs_version_parse(&v->caps, ver, strlen(ver), e)) < 0 ||
+	    (r = zpool_list_parse(&v->pools, zp, strlen(zp), e)) < 0) {
+		free(ol->s);
 		return r;
+	}
+	if (ol->s)
+		return zfs_list_parse_owned(&v->list, ol->s, ol->len, t->list_cols, e);
 	const char *zl = t->zfs_list ? t->zfs_list : "";
-	if ((r = zfs_list_parse(&v->list, zl, strlen(zl), t->list_cols, e)) < 0)
-		return r;
-	return 0;
+	return zfs_list_parse(&v->list, zl, strlen(zl), t->list_cols, e);
 }
 
-int view_build(const struct view_opts *o, const struct view_texts *t, const struct view *prev,
-               struct view **out, struct zerr *e)
+/* view_build, taking over ol->s (the listing's text, freed here whatever
+ * the result) when not NULL. */
+static int build(const struct view_opts *o, const struct view_texts *t, struct owned_text *ol,
+                 const struct view *prev, struct view **out, struct zerr *e)
 {
 	struct view *v = xcalloc(1, sizeof(*v));
 	v->refs = 1;
@@ -539,7 +552,7 @@ int view_build(const struct view_opts *o, const struct view_texts *t, const stru
 	buf_init(&v->metrics);
 	gz_prefix_init(&v->metrics_gz);
 	v->bodies = bodies_new();
-	int r = parse_all(v, t, e);
+	int r = parse_all(v, t, ol, e);
 	if (r < 0) {
 		view_put(v);
 		return r;
@@ -590,6 +603,13 @@ int view_build(const struct view_opts *o, const struct view_texts *t, const stru
 	return 0;
 }
 
+int view_build(const struct view_opts *o, const struct view_texts *t, const struct view *prev,
+               struct view **out, struct zerr *e)
+{
+	struct owned_text none = {NULL, 0};
+	return build(o, t, &none, prev, out, e);
+}
+
 /* host_run, or the test's stand-in (view_opts.run). */
 static int run_cmd(const struct view_opts *o, const char *const *argv, struct buf *out, size_t cap,
                    struct zerr *e)
@@ -599,8 +619,8 @@ static int run_cmd(const struct view_opts *o, const char *const *argv, struct bu
 	return host_run(o->host, argv, out, cap, o->timeout_ms, e);
 }
 
-static int run_text(const struct view_opts *o, const char *const *argv, size_t cap, char **out,
-                    struct zerr *e)
+static int run_text_len(const struct view_opts *o, const char *const *argv, size_t cap,
+                        char **out, size_t *len, struct zerr *e)
 {
 	struct buf b = BUF_INIT;
 	int r = run_cmd(o, argv, &b, cap, e);
@@ -608,8 +628,14 @@ static int run_text(const struct view_opts *o, const char *const *argv, size_t c
 		buf_free(&b);
 		return r;
 	}
-	*out = buf_detach(&b, NULL);
+	*out = buf_detach(&b, len);
 	return 0;
+}
+
+static int run_text(const struct view_opts *o, const char *const *argv, size_t cap, char **out,
+                    struct zerr *e)
+{
+	return run_text_len(o, argv, cap, out, NULL, e);
 }
 
 /* One listing row as zfs prints it with -Hp, from the parsed object. */
@@ -742,7 +768,7 @@ void view_incr_free(struct view_incr *p)
  * collection), the other batches still read; *get_out is NULL when there
  * are no properties at all. */
 static int collect_incremental(const struct view_opts *o, const struct view *prev, unsigned cols,
-                               char **list_out, char **get_out, struct view_incr *plan,
+                               struct owned_text *list_out, char **get_out, struct view_incr *plan,
                                size_t *total, struct strvec *failed, struct zerr *e)
 {
 	struct strvec argv = STRVEC_INIT;
@@ -767,7 +793,7 @@ static int collect_incremental(const struct view_opts *o, const struct view *pre
 		goto out;
 	zfs_get_argv(&argv, "all", NULL);
 	run_batched(o, (const char *const *)argv.v, &plan->reread, &plan->props, failed, NULL);
-	*list_out = buf_detach(&text, NULL);
+	list_out->s = buf_detach(&text, &list_out->len);
 	*get_out = plan->props.len ? buf_detach(&plan->props, NULL) : NULL;
 out:
 	zfs_list_free(&dl);
@@ -783,7 +809,8 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	time_t started = time(NULL);
-	char *version = NULL, *zpools = NULL, *zlist = NULL, *zget = NULL;
+	char *version = NULL, *zpools = NULL, *zget = NULL;
+	struct owned_text zlist = {NULL, 0};
 	char **status = NULL, **iostat = NULL;
 	struct zpool_list pl = {0};
 	struct zfs_caps caps;
@@ -820,7 +847,8 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 	} else {
 		zfs_list_argv(&argv, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, cols,
 		              true, NULL);
-		if ((r = run_text(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, &zlist, e)) < 0)
+		if ((r = run_text_len(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, &zlist.s,
+		                      &zlist.len, e)) < 0)
 			goto out;
 		strvec_clear(&argv);
 		log_debug("snapshots listed in full");
@@ -851,11 +879,12 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 		strvec_clear(&argv);
 	}
 	struct view_texts t = {
-	    version, zpools, zlist, zget, (const char *const *)status, (const char *const *)iostat,
+	    version, zpools, NULL, zget, (const char *const *)status, (const char *const *)iostat,
 	    cols};
 	struct view_opts o2 = *o;
 	o2.now = time(NULL);
-	r = view_build(&o2, &t, prev, out, e);
+	r = build(&o2, &t, &zlist, prev, out, e);
+	zlist.s = NULL; /* the view's now, or freed by build */
 	if (r == 0) {
 		/* the view is not yet shared: what could not be read is its
 		 * warnings' (the api's and status' partial-failure notes) */
@@ -881,7 +910,7 @@ out:
 	strvec_clear(&failed);
 	free(version);
 	free(zpools);
-	free(zlist);
+	free(zlist.s);
 	free(zget);
 	return r;
 }

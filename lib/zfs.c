@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "fmt.h"
@@ -285,65 +287,146 @@ static int row_type(struct tsv *t, unsigned cols, char **f, enum zfs_type *type,
 	                f[1]);
 }
 
-int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned cols, struct zerr *e)
+/* Gives the kernel back the whole pages inside [from, to) of a buffer
+ * being parsed in place, which will not be read again: a listing of a
+ * million snapshots is 110 MB of text, and only the names (less than half
+ * of it) are kept, so the text read so far must not all stay resident
+ * while the rows are built (bench/RESULTS.md, api-synth). The memory stays
+ * the buffer's: touched again, it comes back as zero pages. */
+static void release_pages(char **done, char *from, char *to, uintptr_t at_least)
 {
-	static const char *const names[] = {
-	    "guid",      "createtxg",  "creation",          "used",
-	    "available", "referenced", "snapshots_changed", "userrefs"};
+	static uintptr_t page;
+	if (!page) {
+		long sz = sysconf(_SC_PAGESIZE);
+		page = sz > 0 ? (uintptr_t)sz : 4096;
+	}
+	if (*done > from) /* released before: once is enough */
+		from = *done;
+	uintptr_t a = ((uintptr_t)from + page - 1) & ~(page - 1), b = (uintptr_t)to & ~(page - 1);
+	if (b <= a || b - a < at_least) /* a call per few MiB, not per row */
+		return;
+	madvise((void *)a, b - a, MADV_DONTNEED);
+	*done = to;
+}
+
+/* How to read the columns cols says a listing has. */
+struct list_cols {
+	size_t idx[8], nnum; /* the numeric columns present, by index in list_col_names */
+	size_t nt, nf;       /* where the numbers start; how many fields a row has */
+};
+
+static const char *const list_col_names[] = {
+    "guid", "createtxg", "creation", "used", "available", "referenced", "snapshots_changed",
+    "userrefs"};
+
+static void list_cols_init(struct list_cols *lc, unsigned cols)
+{
+	lc->nnum = 0;
+	for (size_t i = 0; i < (cols & ZFS_COL_SHORT ? 2 : 6); i++)
+		lc->idx[lc->nnum++] = i;
+	if (cols & ZFS_COL_SNAPSHOTS_CHANGED)
+		lc->idx[lc->nnum++] = 6;
+	if (cols & ZFS_COL_USERREFS)
+		lc->idx[lc->nnum++] = 7;
+	lc->nt = cols & ZFS_COL_NOTYPE ? 1 : 2;
+	lc->nf = lc->nnum + lc->nt + (cols & ZFS_COL_RESUME_TOKEN ? 1 : 0);
+}
+
+/* One row's fields (f, split in place) into o; o->name and
+ * o->resume_token point at the fields. */
+static int list_row(struct tsv *t, unsigned cols, const struct list_cols *lc, char **f,
+                    struct zfs_obj *o, struct zerr *e)
+{
+	int r;
+	memset(o, 0, sizeof(*o));
+	o->name = f[0];
+	if ((r = row_type(t, cols, f, &o->type, e)) < 0 ||
+	    (r = parse_name(t, o->name, o->type, e)) < 0)
+		return r;
+	uint64_t *num[] = {&o->guid,      &o->createtxg,  &o->creation,          &o->used,
+	                   &o->available, &o->referenced, &o->snapshots_changed, &o->userrefs};
+	o->creation = o->used = o->available = o->referenced = ZFS_NONE;
+	o->snapshots_changed = o->userrefs = ZFS_NONE;
+	for (size_t i = 0; i < lc->nnum; i++)
+		/* identity (guid, createtxg, creation) is never '-': a missing
+		 * guid must not match another missing guid */
+		if ((r = parse_u64(t, list_col_names[lc->idx[i]], f[i + lc->nt], lc->idx[i] >= 3,
+		                   num[lc->idx[i]], e)) < 0)
+			return r;
+	if (cols & ZFS_COL_RESUME_TOKEN) {
+		const char *tok = f[lc->nf - 1];
+		/* it goes into a send -t argument: hex and dashes only */
+		if (strcmp(tok, "-") &&
+		    (!tok[0] || strspn(tok, "0123456789abcdef-") != strlen(tok)))
+			return zerr_set(e, -EPROTO,
+			                "zfs list output line %zu: not a resume token '%.40s'",
+			                t->lineno, tok);
+		o->resume_token = strcmp(tok, "-") ? tok : NULL;
+	}
+	return 0;
+}
+
+/* Moves s (NUL-terminated, at or after *w) down to *w: the strings a
+ * list keeps end up packed at the start of its text. */
+static const char *pack(char *base, size_t *w, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *to = base + *w;
+	memmove(to, s, n);
+	*w += n;
+	return to;
+}
+
+int zfs_list_parse_owned(struct zfs_list *l, char *text, size_t len, unsigned cols,
+                         struct zerr *e)
+{
 	memset(l, 0, sizeof(*l));
 	l->cols = cols;
-	int r = take_text(&l->text, text, len, "zfs list", e);
-	if (r < 0)
+	l->text = text;
+	int r = 0;
+	if (len > ZFS_OUTPUT_MAX)
+		r = zerr_set(e, -E2BIG, "zfs list output is larger than %zu bytes", ZFS_OUTPUT_MAX);
+	else if (memchr(text, '\0', len))
+		r = zerr_set(e, -EPROTO, "zfs list output contains a NUL byte");
+	if (r < 0) {
+		zfs_list_free(l);
 		return r;
-	struct tsv t = {l->text, l->text + len, 0, "zfs list"};
-	/* the numeric columns present, by their index in names[] */
-	size_t idx[8], nnum = 0;
-	for (size_t i = 0; i < (cols & ZFS_COL_SHORT ? 2 : 6); i++)
-		idx[nnum++] = i;
-	if (cols & ZFS_COL_SNAPSHOTS_CHANGED)
-		idx[nnum++] = 6;
-	if (cols & ZFS_COL_USERREFS)
-		idx[nnum++] = 7;
+	}
+	struct tsv t = {text, text + len, 0, "zfs list"};
+	struct list_cols lc;
+	list_cols_init(&lc, cols);
 	char *f[11];
-	size_t nt = cols & ZFS_COL_NOTYPE ? 1 : 2; /* where the numbers start */
-	size_t nf = nnum + nt + (cols & ZFS_COL_RESUME_TOKEN ? 1 : 0);
-	while ((r = tsv_next(&t, f, nf, e)) > 0) {
+	size_t w = 0; /* the kept strings end here, never past the line being read */
+	char *freed = text; /* released up to here */
+	while ((r = tsv_next(&t, f, lc.nf, e)) > 0) {
 		struct zfs_obj o;
-		memset(&o, 0, sizeof(o));
-		o.name = f[0];
-		if ((r = row_type(&t, cols, f, &o.type, e)) < 0 ||
-		    (r = parse_name(&t, o.name, o.type, e)) < 0)
+		if ((r = list_row(&t, cols, &lc, f, &o, e)) < 0)
 			break;
-		uint64_t *num[] = {&o.guid,      &o.createtxg,  &o.creation,          &o.used,
-		                   &o.available, &o.referenced, &o.snapshots_changed, &o.userrefs};
-		o.creation = o.used = o.available = o.referenced = ZFS_NONE;
-		o.snapshots_changed = o.userrefs = ZFS_NONE;
-		for (size_t i = 0; i < nnum; i++)
-			/* identity (guid, createtxg, creation) is never '-': a
-			 * missing guid must not match another missing guid */
-			if ((r = parse_u64(&t, names[idx[i]], f[i + nt], idx[i] >= 3, num[idx[i]],
-			                   e)) < 0)
-				break;
-		if (r < 0)
-			break;
-		if (cols & ZFS_COL_RESUME_TOKEN) {
-			const char *tok = f[nf - 1];
-			/* it goes into a send -t argument: hex and dashes only */
-			if (strcmp(tok, "-") &&
-			    (!tok[0] || strspn(tok, "0123456789abcdef-") != strlen(tok))) {
-				r = zerr_set(e, -EPROTO,
-				             "zfs list output line %zu: not a resume token '%.40s'",
-				             t.lineno, tok);
-				break;
-			}
-			o.resume_token = strcmp(tok, "-") ? tok : NULL;
-		}
+		/* the name starts its line and the token comes after it, so
+		 * both move down (or stay): nothing unread is overwritten */
+		o.name = pack(text, &w, o.name);
+		if (o.resume_token)
+			o.resume_token = pack(text, &w, o.resume_token);
 		GROW(l, l->n + 1);
 		l->v[l->n++] = o;
+		release_pages(&freed, text + w, t.p, (uintptr_t)4 << 20);
 	}
-	if (r < 0)
+	if (r < 0) {
 		zfs_list_free(l);
-	return r;
+		return r;
+	}
+	release_pages(&freed, text + w, text + len + 1, 1); /* the rest of the text */
+	return 0;
+}
+
+int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned cols, struct zerr *e)
+{
+	char *copy = NULL;
+	memset(l, 0, sizeof(*l));
+	int r = take_text(&copy, text, len, "zfs list", e);
+	if (r < 0)
+		return r;
+	return zfs_list_parse_owned(l, copy, len, cols, e);
 }
 
 /* A names-only listing as zkeep's rows: snapshots only (snaps_only, a

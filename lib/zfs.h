@@ -9,7 +9,8 @@
  * model. Input is capped (ZFS_OUTPUT_MAX bytes, ZFS_LINE_MAX per line).
  *
  * Ownership: a parsed list owns one copy of the text it was parsed from;
- * every string in it points into that copy and lives until *_free().
+ * every string in it points into that copy and lives until *_free(). (A
+ * zfs_list keeps only its names and tokens of that text, packed.)
  */
 #ifndef ZK_ZFS_H
 #define ZK_ZFS_H
@@ -196,6 +197,14 @@ void zpool_status_argv(struct strvec *argv, const char *pool);
 
 /* Parsers: take len bytes of text (copied; the caller keeps its own). */
 int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned cols, struct zerr *e);
+/* The same without the copy, for a listing too large to hold twice: text
+ * (malloc'd, len bytes and a NUL after them, as buf_detach gives it)
+ * becomes l->text, whatever the result (freed on failure). It is parsed
+ * in place and only the names and resume tokens are kept, packed at its
+ * start; the pages of the rest go back to the kernel as the parse passes
+ * them (madvise), so a listing costs its rows and names, not its text. */
+int zfs_list_parse_owned(struct zfs_list *l, char *text, size_t len, unsigned cols,
+                         struct zerr *e);
 void zfs_list_free(struct zfs_list *l);
 /* The seed's names-only snapshot listing (`zfs list -t snapshot -H -o name
  * -s creation -r DS`, all a restricted remote answers) as a zfs_list: a

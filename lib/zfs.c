@@ -287,28 +287,6 @@ static int row_type(struct tsv *t, unsigned cols, char **f, enum zfs_type *type,
 	                f[1]);
 }
 
-/* Gives the kernel back the whole pages inside [from, to) of a buffer
- * being parsed in place, which will not be read again: a listing of a
- * million snapshots is 110 MB of text, and only the names (less than half
- * of it) are kept, so the text read so far must not all stay resident
- * while the rows are built (bench/RESULTS.md, api-synth). The memory stays
- * the buffer's: touched again, it comes back as zero pages. */
-static void release_pages(char **done, char *from, char *to, uintptr_t at_least)
-{
-	static uintptr_t page;
-	if (!page) {
-		long sz = sysconf(_SC_PAGESIZE);
-		page = sz > 0 ? (uintptr_t)sz : 4096;
-	}
-	if (*done > from) /* released before: once is enough */
-		from = *done;
-	uintptr_t a = ((uintptr_t)from + page - 1) & ~(page - 1), b = (uintptr_t)to & ~(page - 1);
-	if (b <= a || b - a < at_least) /* a call per few MiB, not per row */
-		return;
-	madvise((void *)a, b - a, MADV_DONTNEED);
-	*done = to;
-}
-
 /* How to read the columns cols says a listing has. */
 struct list_cols {
 	size_t idx[8], nnum; /* the numeric columns present, by index in list_col_names */
@@ -366,57 +344,159 @@ static int list_row(struct tsv *t, unsigned cols, const struct list_cols *lc, ch
 	return 0;
 }
 
-/* Moves s (NUL-terminated, at or after *w) down to *w: the strings a
- * list keeps end up packed at the start of its text. */
-static const char *pack(char *base, size_t *w, const char *s)
+/* ---- the listing, read as it comes ----------------------------------- */
+
+/* The kept strings of a list (names, resume tokens): blocks that never
+ * move, so the rows can point into them. */
+struct zfs_arena {
+	struct zfs_arena *next;
+	size_t len, cap;
+	char s[];
+};
+
+#define ARENA_BLOCK ((size_t)1 << 20)
+
+static const char *arena_add(struct zfs_list *l, const char *s)
 {
 	size_t n = strlen(s) + 1;
-	char *to = base + *w;
-	memmove(to, s, n);
-	*w += n;
+	struct zfs_arena *a = l->arena;
+	if (!a || a->cap - a->len < n) {
+		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+		a = xmalloc(sizeof(*a) + cap);
+		a->next = l->arena;
+		a->len = 0;
+		a->cap = cap;
+		l->arena = a;
+	}
+	char *to = a->s + a->len;
+	memcpy(to, s, n);
+	a->len += n;
 	return to;
 }
+
+void zfs_list_reader_init(struct zfs_list_reader *rd, struct zfs_list *l, unsigned cols)
+{
+	memset(l, 0, sizeof(*l));
+	l->cols = cols;
+	memset(rd, 0, sizeof(*rd));
+	rd->l = l;
+	buf_init(&rd->line);
+}
+
+/* One whole line, [s, end) with end[-1] the '\n' or end[0] a byte that
+ * may be overwritten: a row of l, its strings copied. */
+static int reader_line(struct zfs_list_reader *rd, char *s, char *end, struct zerr *e)
+{
+	struct tsv t = {s, end, rd->lineno, "zfs list"};
+	struct list_cols lc;
+	list_cols_init(&lc, rd->l->cols);
+	char *f[11];
+	struct zfs_obj o;
+	int r = tsv_next(&t, f, lc.nf, e);
+	rd->lineno = t.lineno;
+	if (r < 0 || (r = list_row(&t, rd->l->cols, &lc, f, &o, e)) < 0)
+		return r;
+	o.name = arena_add(rd->l, o.name);
+	if (o.resume_token)
+		o.resume_token = arena_add(rd->l, o.resume_token);
+	struct zfs_list *l = rd->l;
+	GROW(l, l->n + 1);
+	l->v[l->n++] = o;
+	return 0;
+}
+
+/* The line begun in an earlier piece grows by n bytes (at most to
+ * ZFS_LINE_MAX, as tsv_next allows). */
+static int reader_carry(struct zfs_list_reader *rd, const char *data, size_t n, struct zerr *e)
+{
+	if (rd->line.len + n > ZFS_LINE_MAX + 1)
+		return zerr_set(e, -E2BIG, "zfs list output line %zu: longer than %d bytes",
+		                rd->lineno + 1, ZFS_LINE_MAX);
+	buf_add(&rd->line, data, n);
+	return 0;
+}
+
+int zfs_list_reader_feed(struct zfs_list_reader *rd, char *data, size_t len, struct zerr *e)
+{
+	int r = rd->err;
+	if (r < 0)
+		return r;
+	if (memchr(data, '\0', len))
+		r = zerr_set(e, -EPROTO, "zfs list output contains a NUL byte");
+	while (r == 0 && len) {
+		char *nl = memchr(data, '\n', len);
+		if (!nl) { /* the rest of the piece begins a line */
+			r = reader_carry(rd, data, len, e);
+			break;
+		}
+		size_t n = (size_t)(nl - data) + 1;
+		if (rd->line.len) { /* the end of a line begun before */
+			if ((r = reader_carry(rd, data, n, e)) == 0)
+				r = reader_line(rd, rd->line.s, rd->line.s + rd->line.len, e);
+			buf_reset(&rd->line);
+		} else {
+			r = reader_line(rd, data, nl + 1, e);
+		}
+		data += n;
+		len -= n;
+	}
+	return rd->err = r;
+}
+
+int zfs_list_reader_end(struct zfs_list_reader *rd, struct zerr *e)
+{
+	int r = rd->err;
+	if (r == 0 && rd->line.len) /* a last line without its '\n' */
+		r = reader_line(rd, rd->line.s, rd->line.s + rd->line.len, e);
+	buf_free(&rd->line);
+	if (r < 0)
+		zfs_list_free(rd->l);
+	return rd->err = r;
+}
+
+int zfs_list_reader_sink(void *rd, char *data, size_t len, struct zerr *e)
+{
+	return zfs_list_reader_feed(rd, data, len, e);
+}
+
+/* Gives the kernel back the whole pages of [from, to), parsed and never
+ * read again: of a listing of a million snapshots (110 MB) only the names
+ * are kept, so the text must not stay resident while the rows are built
+ * (bench/RESULTS.md, api-synth). The memory stays the caller's: touched
+ * again, it comes back as zero pages. */
+static void release_pages(char *from, char *to)
+{
+	static uintptr_t page;
+	if (!page) {
+		long sz = sysconf(_SC_PAGESIZE);
+		page = sz > 0 ? (uintptr_t)sz : 4096;
+	}
+	uintptr_t a = ((uintptr_t)from + page - 1) & ~(page - 1), b = (uintptr_t)to & ~(page - 1);
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+#define OWNED_SLICE ((size_t)4 << 20) /* parsed, then released, at a time */
 
 int zfs_list_parse_owned(struct zfs_list *l, char *text, size_t len, unsigned cols,
                          struct zerr *e)
 {
-	memset(l, 0, sizeof(*l));
-	l->cols = cols;
-	l->text = text;
-	int r = 0;
+	struct zfs_list_reader rd;
+	zfs_list_reader_init(&rd, l, cols);
 	if (len > ZFS_OUTPUT_MAX)
-		r = zerr_set(e, -E2BIG, "zfs list output is larger than %zu bytes", ZFS_OUTPUT_MAX);
-	else if (memchr(text, '\0', len))
-		r = zerr_set(e, -EPROTO, "zfs list output contains a NUL byte");
-	if (r < 0) {
-		zfs_list_free(l);
-		return r;
+		rd.err = zerr_set(e, -E2BIG, "zfs list output is larger than %zu bytes",
+		                  ZFS_OUTPUT_MAX);
+	else if (memchr(text, '\0', len)) /* before any line's error, as always */
+		rd.err = zerr_set(e, -EPROTO, "zfs list output contains a NUL byte");
+	for (size_t off = 0; off < len && rd.err == 0; off += OWNED_SLICE) {
+		size_t n = len - off < OWNED_SLICE ? len - off : OWNED_SLICE;
+		/* a line cut at the slice's end is carried (copied) whole */
+		zfs_list_reader_feed(&rd, text + off, n, e);
+		release_pages(text + off, text + off + n);
 	}
-	struct tsv t = {text, text + len, 0, "zfs list"};
-	struct list_cols lc;
-	list_cols_init(&lc, cols);
-	char *f[11];
-	size_t w = 0; /* the kept strings end here, never past the line being read */
-	char *freed = text; /* released up to here */
-	while ((r = tsv_next(&t, f, lc.nf, e)) > 0) {
-		struct zfs_obj o;
-		if ((r = list_row(&t, cols, &lc, f, &o, e)) < 0)
-			break;
-		/* the name starts its line and the token comes after it, so
-		 * both move down (or stay): nothing unread is overwritten */
-		o.name = pack(text, &w, o.name);
-		if (o.resume_token)
-			o.resume_token = pack(text, &w, o.resume_token);
-		GROW(l, l->n + 1);
-		l->v[l->n++] = o;
-		release_pages(&freed, text + w, t.p, (uintptr_t)4 << 20);
-	}
-	if (r < 0) {
-		zfs_list_free(l);
-		return r;
-	}
-	release_pages(&freed, text + w, text + len + 1, 1); /* the rest of the text */
-	return 0;
+	int r = zfs_list_reader_end(&rd, e);
+	free(text);
+	return r;
 }
 
 int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned cols, struct zerr *e)
@@ -511,7 +591,10 @@ void zfs_list_free(struct zfs_list *l)
 {
 	if (!l)
 		return;
-	free(l->text);
+	for (struct zfs_arena *a = l->arena, *next; a; a = next) {
+		next = a->next;
+		free(a);
+	}
 	free(l->v);
 	memset(l, 0, sizeof(*l));
 }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -258,10 +259,18 @@ out:
 
 #define STREAM_PIECE ((size_t)256 << 10) /* stdout read at a time */
 
+/* Where stdout goes, and how much of it came. */
+struct stream_out {
+	host_sink_fn *sink;
+	void *ctx;
+	size_t total, cap;
+	bool refused; /* the sink failed: its error is the caller's, as it is */
+};
+
 /* Reads what is ready on *fd: stdout to the sink, stderr into err (its
  * first STDERR_CAP bytes). The fd is closed at EOF. */
-static int stream_read(int *fd, char *piece, struct buf *err, size_t *total, size_t out_cap,
-                       host_sink_fn *sink, void *ctx, struct zerr *e)
+static int stream_read(int *fd, char *piece, struct buf *err, struct stream_out *so,
+                       struct zerr *e)
 {
 	ssize_t n = read(*fd, piece, STREAM_PIECE);
 	if (n < 0)
@@ -277,20 +286,21 @@ static int stream_read(int *fd, char *piece, struct buf *err, size_t *total, siz
 		buf_add(err, piece, (size_t)n < keep ? (size_t)n : keep);
 		return 0;
 	}
-	if ((*total += (size_t)n) > out_cap)
-		return zerr_set(e, -E2BIG, "output is larger than the %zu bytes allowed", out_cap);
-	return sink(ctx, piece, (size_t)n, e);
+	if ((so->total += (size_t)n) > so->cap)
+		return zerr_set(e, -E2BIG, "output is larger than the %zu bytes allowed", so->cap);
+	int r = so->sink(so->ctx, piece, (size_t)n, e);
+	so->refused = r < 0;
+	return r;
 }
 
 /* Feeds p's stdout to the sink and keeps its stderr until both end (EOF:
  * zfs leaves nothing behind holding them), by the deadline. */
-static int stream_pump(struct proc *p, size_t out_cap, int timeout_ms, struct buf *err,
-                       host_sink_fn *sink, void *ctx, struct zerr *e)
+static int stream_pump(struct proc *p, int timeout_ms, struct buf *err, struct stream_out *so,
+                       struct zerr *e)
 {
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	char *piece = xmalloc(STREAM_PIECE);
-	size_t total = 0;
 	int r = 0;
 	while (r == 0 && (p->out_fd >= 0 || p->err_fd >= 0)) {
 		struct pollfd pf[2] = {{p->out_fd, POLLIN, 0}, {p->err_fd, POLLIN, 0}};
@@ -309,9 +319,9 @@ static int stream_pump(struct proc *p, size_t out_cap, int timeout_ms, struct bu
 			continue;
 		}
 		if (pf[0].revents)
-			r = stream_read(&p->out_fd, piece, NULL, &total, out_cap, sink, ctx, e);
+			r = stream_read(&p->out_fd, piece, NULL, so, e);
 		if (r == 0 && pf[1].revents)
-			r = stream_read(&p->err_fd, piece, err, &total, out_cap, sink, ctx, e);
+			r = stream_read(&p->err_fd, piece, err, so, e);
 	}
 	free(piece);
 	return r;
@@ -332,15 +342,18 @@ int host_run_stream(const struct host *h, const char *const *argv, size_t out_ca
 	host_quote(&shown, argv, false, NULL);
 	if ((r = host_command(h, argv, &p, e)) < 0 || (r = proc_start(&p, e)) < 0)
 		goto out;
-	r = stream_pump(&p, out_cap, timeout_ms, &err, sink, ctx, e);
+	struct stream_out so = {sink, ctx, 0, out_cap, false};
+	r = stream_pump(&p, timeout_ms, &err, &so, e);
 	/* on an error the child is not waited for: it is killed (SIGTERM,
 	 * then SIGKILL) by a wait that times out at once */
 	struct zerr we = ZERR_INIT;
 	proc_wait(&p, r < 0 ? 0 : -1, &st, &we);
-	if (r < 0)
-		zerr_prefix(e, "%s", h->label);
-	else if (st.code != 0)
+	if (r < 0) {
+		if (!so.refused)
+			zerr_prefix(e, "%s", h->label);
+	} else if (st.code != 0) {
 		r = exit_error(h, shown.s, &st, &err, NULL, e);
+	}
 out:
 	proc_free(&p);
 	buf_free(&shown);

@@ -71,8 +71,8 @@ int host_run_err(const struct host *h, const char *const *argv, struct buf *out,
  * (with e set) stops the command. */
 typedef int host_sink_fn(void *ctx, char *data, size_t len, struct zerr *e);
 /* host_run for output too large to hold: stdout goes to sink as it comes,
- * at most out_cap bytes in all (-E2BIG beyond). Errors as host_run's; a
- * sink's error is returned as it is, prefixed with the host. On any error
+ * at most out_cap bytes in all (-E2BIG beyond). Errors as host_run's,
+ * prefixed with the host; a sink's error is returned as it is. On any error
  * the command is killed and reaped. What the sink was given before a
  * failure is for the caller to discard. */
 int host_run_stream(const struct host *h, const char *const *argv, size_t out_cap,

@@ -421,7 +421,7 @@ int zfs_list_reader_feed(struct zfs_list_reader *rd, char *data, size_t len, str
 	int r = rd->err;
 	if (r < 0)
 		return r;
-	if (memchr(data, '\0', len))
+	if (len && memchr(data, '\0', len))
 		r = zerr_set(e, -EPROTO, "zfs list output contains a NUL byte");
 	while (r == 0 && len) {
 		char *nl = memchr(data, '\n', len);
@@ -501,11 +501,15 @@ int zfs_list_parse_owned(struct zfs_list *l, char *text, size_t len, unsigned co
 
 int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned cols, struct zerr *e)
 {
-	char *copy = NULL;
-	memset(l, 0, sizeof(*l));
-	int r = take_text(&copy, text, len, "zfs list", e);
-	if (r < 0)
-		return r;
+	if (len > ZFS_OUTPUT_MAX) { /* not even copied */
+		memset(l, 0, sizeof(*l));
+		return zerr_set(e, -E2BIG, "zfs list output is larger than %zu bytes",
+		                ZFS_OUTPUT_MAX);
+	}
+	char *copy = xmalloc(len + 1);
+	if (len)
+		memcpy(copy, text, len);
+	copy[len] = '\0';
 	return zfs_list_parse_owned(l, copy, len, cols, e);
 }
 

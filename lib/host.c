@@ -269,13 +269,13 @@ struct stream_out {
 
 /* Reads what is ready on *fd: stdout to the sink, stderr into err (its
  * first STDERR_CAP bytes). The fd is closed at EOF. */
-static int stream_read(int *fd, char *piece, struct buf *err, struct stream_out *so,
-                       struct zerr *e)
+static int stream_read(int *fd, char *piece, struct buf *err, struct stream_out *so, struct zerr *e)
 {
 	ssize_t n = read(*fd, piece, STREAM_PIECE);
 	if (n < 0)
-		return errno == EINTR || errno == EAGAIN ? 0 : zerr_set(e, -errno, "read: %s",
-		                                                       strerror(errno));
+		return errno == EINTR || errno == EAGAIN
+		           ? 0
+		           : zerr_set(e, -errno, "read: %s", strerror(errno));
 	if (n == 0) {
 		close(*fd);
 		*fd = -1;
@@ -305,8 +305,8 @@ static int stream_pump(struct proc *p, int timeout_ms, struct buf *err, struct s
 	while (r == 0 && (p->out_fd >= 0 || p->err_fd >= 0)) {
 		struct pollfd pf[2] = {{p->out_fd, POLLIN, 0}, {p->err_fd, POLLIN, 0}};
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		long long spent = (long long)(t1.tv_sec - t0.tv_sec) * 1000 +
-		                  (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		long long spent =
+		    (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 		if (timeout_ms >= 0 && spent >= timeout_ms) {
 			r = zerr_set(e, -ETIMEDOUT, "'%s' timed out after %d ms", p->argv.v[0],
 			             timeout_ms);
@@ -327,8 +327,8 @@ static int stream_pump(struct proc *p, int timeout_ms, struct buf *err, struct s
 	return r;
 }
 
-int host_run_stream(const struct host *h, const char *const *argv, size_t out_cap,
-                    int timeout_ms, host_sink_fn *sink, void *ctx, struct zerr *e)
+int host_run_stream(const struct host *h, const char *const *argv, size_t out_cap, int timeout_ms,
+                    host_sink_fn *sink, void *ctx, struct zerr *e)
 {
 	struct proc p;
 	struct proc_status st = {0};

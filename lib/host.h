@@ -75,8 +75,8 @@ typedef int host_sink_fn(void *ctx, char *data, size_t len, struct zerr *e);
  * prefixed with the host; a sink's error is returned as it is. On any error
  * the command is killed and reaped. What the sink was given before a
  * failure is for the caller to discard. */
-int host_run_stream(const struct host *h, const char *const *argv, size_t out_cap,
-                    int timeout_ms, host_sink_fn *sink, void *ctx, struct zerr *e);
+int host_run_stream(const struct host *h, const char *const *argv, size_t out_cap, int timeout_ms,
+                    host_sink_fn *sink, void *ctx, struct zerr *e);
 /* The line of a command's stderr text that says what failed: the first
  * one that is not an ssh "Warning: " line (a new host key, say), or the
  * first line when all are; cut to len. out[0] is NUL for empty text. */

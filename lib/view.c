@@ -614,8 +614,8 @@ static int run_cmd(const struct view_opts *o, const char *const *argv, struct bu
 	return host_run(o->host, argv, out, cap, o->timeout_ms, e);
 }
 
-static int run_text_len(const struct view_opts *o, const char *const *argv, size_t cap,
-                        char **out, size_t *len, struct zerr *e)
+static int run_text_len(const struct view_opts *o, const char *const *argv, size_t cap, char **out,
+                        size_t *len, struct zerr *e)
 {
 	struct buf b = BUF_INIT;
 	int r = run_cmd(o, argv, &b, cap, e);
@@ -647,8 +647,8 @@ static int list_full(const struct view_opts *o, const char *const *argv, unsigne
 	}
 	struct zfs_list_reader rd;
 	zfs_list_reader_init(&rd, l, cols);
-	int r = host_run_stream(o->host, argv, ZFS_OUTPUT_MAX, o->timeout_ms,
-	                        zfs_list_reader_sink, &rd, e);
+	int r = host_run_stream(o->host, argv, ZFS_OUTPUT_MAX, o->timeout_ms, zfs_list_reader_sink,
+	                        &rd, e);
 	if (r < 0 && rd.err == 0)
 		rd.err = r; /* what was read of a failed listing is dropped */
 	return zfs_list_reader_end(&rd, e);
@@ -822,6 +822,50 @@ out:
 	return r;
 }
 
+/* A full collection's listing of everything (streamed) and `zfs get
+ * all` of every dataset; a failed zfs get is noted in failed, *get_out
+ * NULL then. */
+static int collect_full(const struct view_opts *o, unsigned cols, struct zfs_list *list_out,
+                        char **get_out, struct strvec *failed, struct zerr *e)
+{
+	struct strvec argv = STRVEC_INIT;
+	zfs_list_argv(&argv, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, cols, true,
+	              NULL);
+	int r = list_full(o, (const char *const *)argv.v, cols, list_out, e);
+	strvec_clear(&argv);
+	if (r < 0)
+		return r;
+	log_debug("snapshots listed in full");
+	struct zerr ge = ZERR_INIT;
+	strvec_pushv(&argv,
+	             (const char *const[]){"zfs", "get", "-Hp", "-o", "name,property,value,source",
+	                                   "-t", "filesystem,volume", "all", NULL});
+	if (run_text(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, get_out, &ge) < 0)
+		strvec_push(failed, ge.msg);
+	strvec_clear(&argv);
+	return 0;
+}
+
+/* Each pool's zpool status and iostat text, NULL where it failed (said
+ * in the log; the view notes the pool as not understood). */
+static void collect_pools(const struct view_opts *o, const struct zpool_list *pl, char **status,
+                          char **iostat)
+{
+	struct strvec argv = STRVEC_INIT;
+	for (size_t i = 0; i < pl->n; i++) {
+		struct zerr pe = ZERR_INIT;
+		zpool_status_argv(&argv, pl->v[i].name);
+		if (run_text(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, &status[i], &pe) < 0)
+			log_warn("%s", pe.msg);
+		strvec_clear(&argv);
+		strvec_pushv(&argv,
+		             (const char *const[]){"zpool", "iostat", "-v", pl->v[i].name, NULL});
+		if (run_text(o, (const char *const *)argv.v, IOSTAT_CAP, &iostat[i], &pe) < 0)
+			log_warn("%s", pe.msg);
+		strvec_clear(&argv);
+	}
+}
+
 int view_collect(const struct view_opts *o, const struct view *prev, struct view **out,
                  struct zerr *e)
 {
@@ -863,20 +907,8 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 		if (r < 0)
 			goto out;
 		since_full = prev->since_full + 1;
-	} else {
-		zfs_list_argv(&argv, ZFS_TYPE_DATASET | ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, cols,
-		              true, NULL);
-		if ((r = list_full(o, (const char *const *)argv.v, cols, &zlist, e)) < 0)
-			goto out;
-		strvec_clear(&argv);
-		log_debug("snapshots listed in full");
-		struct zerr ge = ZERR_INIT;
-		strvec_pushv(&argv, (const char *const[]){"zfs", "get", "-Hp", "-o",
-		                                          "name,property,value,source", "-t",
-		                                          "filesystem,volume", "all", NULL});
-		if (run_text(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, &zget, &ge) < 0)
-			strvec_push(&failed, ge.msg);
-		strvec_clear(&argv);
+	} else if ((r = collect_full(o, cols, &zlist, &zget, &failed, e)) < 0) {
+		goto out;
 	}
 	/* the pools as listed, to ask each one's status and iostat */
 	if ((r = zpool_list_parse(&pl, zpools, strlen(zpools), e)) < 0)
@@ -884,18 +916,7 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 	npools = pl.n;
 	status = xcalloc(npools + 1, sizeof(*status));
 	iostat = xcalloc(npools + 1, sizeof(*iostat));
-	for (size_t i = 0; i < npools; i++) {
-		struct zerr pe = ZERR_INIT;
-		zpool_status_argv(&argv, pl.v[i].name);
-		if (run_text(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, &status[i], &pe) < 0)
-			log_warn("%s", pe.msg);
-		strvec_clear(&argv);
-		strvec_pushv(&argv,
-		             (const char *const[]){"zpool", "iostat", "-v", pl.v[i].name, NULL});
-		if (run_text(o, (const char *const *)argv.v, IOSTAT_CAP, &iostat[i], &pe) < 0)
-			log_warn("%s", pe.msg);
-		strvec_clear(&argv);
-	}
+	collect_pools(o, &pl, status, iostat);
 	struct view_texts t = {
 	    version, zpools, NULL, zget, (const char *const *)status, (const char *const *)iostat,
 	    cols};

@@ -294,8 +294,8 @@ struct list_cols {
 };
 
 static const char *const list_col_names[] = {
-    "guid", "createtxg", "creation", "used", "available", "referenced", "snapshots_changed",
-    "userrefs"};
+    "guid",      "createtxg",  "creation",          "used",
+    "available", "referenced", "snapshots_changed", "userrefs"};
 
 static void list_cols_init(struct list_cols *lc, unsigned cols)
 {
@@ -478,14 +478,13 @@ static void release_pages(char *from, char *to)
 
 #define OWNED_SLICE ((size_t)4 << 20) /* parsed, then released, at a time */
 
-int zfs_list_parse_owned(struct zfs_list *l, char *text, size_t len, unsigned cols,
-                         struct zerr *e)
+int zfs_list_parse_owned(struct zfs_list *l, char *text, size_t len, unsigned cols, struct zerr *e)
 {
 	struct zfs_list_reader rd;
 	zfs_list_reader_init(&rd, l, cols);
 	if (len > ZFS_OUTPUT_MAX)
-		rd.err = zerr_set(e, -E2BIG, "zfs list output is larger than %zu bytes",
-		                  ZFS_OUTPUT_MAX);
+		rd.err =
+		    zerr_set(e, -E2BIG, "zfs list output is larger than %zu bytes", ZFS_OUTPUT_MAX);
 	else if (memchr(text, '\0', len)) /* before any line's error, as always */
 		rd.err = zerr_set(e, -EPROTO, "zfs list output contains a NUL byte");
 	for (size_t off = 0; off < len && rd.err == 0; off += OWNED_SLICE) {

@@ -221,8 +221,7 @@ int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned co
  * parsed in place and freed, whatever the result; its pages go back to
  * the kernel (madvise) as the parse passes them, so a listing costs its
  * rows and names, not its text. */
-int zfs_list_parse_owned(struct zfs_list *l, char *text, size_t len, unsigned cols,
-                         struct zerr *e);
+int zfs_list_parse_owned(struct zfs_list *l, char *text, size_t len, unsigned cols, struct zerr *e);
 void zfs_list_free(struct zfs_list *l);
 /* The seed's names-only snapshot listing (`zfs list -t snapshot -H -o name
  * -s creation -r DS`, all a restricted remote answers) as a zfs_list: a

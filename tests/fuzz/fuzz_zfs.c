@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t i = 0; i < l.n; i++)
 				if (zfs_name_check(l.v[i].name, l.v[i].type, NULL) != 0)
 					abort(); /* the parser let an invalid name through */
-		if (size <= ZFS_LINE_MAX) /* an over-long line may be cut differently */
+		if (size <= ZFS_LINE_MAX)        /* an over-long line may be cut differently */
 			same_in_pieces(t, size, sc, size ? (size_t)data[0] % 64 + 1 : 1, r, &e, &l);
 		if (r == 0)
 			zfs_list_free(&l);

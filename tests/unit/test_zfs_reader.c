@@ -49,8 +49,8 @@ static void assert_same_rows(const struct zfs_list *a, const struct zfs_list *b)
 
 /* text fed to a reader in pieces of size k (each its own writable copy,
  * freed after the call, as host_run_stream's scratch is reused). */
-static int read_in_pieces(struct zfs_list *l, const char *text, size_t len, unsigned cols,
-                          size_t k, struct zerr *e)
+static int read_in_pieces(struct zfs_list *l, const char *text, size_t len, unsigned cols, size_t k,
+                          struct zerr *e)
 {
 	struct zfs_list_reader rd;
 	zfs_list_reader_init(&rd, l, cols);
@@ -87,8 +87,8 @@ static void test_reader_fixtures(void **state)
 		}
 		/* a last line without its newline is a line */
 		assert_int_equal(text.s[text.len - 1], '\n');
-		assert_int_equal(read_in_pieces(&read, text.s, text.len - 1, listings[i].cols, 5, &e),
-		                 0);
+		assert_int_equal(
+		    read_in_pieces(&read, text.s, text.len - 1, listings[i].cols, 5, &e), 0);
 		assert_same_rows(&whole, &read);
 		zfs_list_free(&read);
 		zfs_list_free(&whole);
@@ -108,12 +108,12 @@ static void test_reader_errors(void **state)
 	struct buf cases[8];
 	size_t nc = 0;
 	const char *edits[] = {
-	    "fixt/x\tfilesystem\t1\t2\t3\n",             /* too few fields */
-	    "fixt/x\tfilesystem\t1\t2\t3\t4\t5\t6\t7\n", /* too many */
-	    "fixt/x\tdisk\t1\t2\t3\t4\t5\t6\n",          /* a type zfs has not */
-	    "fixt/x\tfilesystem\t1\t2\t3\tlots\t5\t6\n", /* not a number */
-	    "fixt/x\tfilesystem\t1\t2\t3\t4\t5\t6\r\n",  /* carriage return */
-	    "\n",                                        /* an empty line */
+	    "fixt/x\tfilesystem\t1\t2\t3\n",                /* too few fields */
+	    "fixt/x\tfilesystem\t1\t2\t3\t4\t5\t6\t7\n",    /* too many */
+	    "fixt/x\tdisk\t1\t2\t3\t4\t5\t6\n",             /* a type zfs has not */
+	    "fixt/x\tfilesystem\t1\t2\t3\tlots\t5\t6\n",    /* not a number */
+	    "fixt/x\tfilesystem\t1\t2\t3\t4\t5\t6\r\n",     /* carriage return */
+	    "\n",                                           /* an empty line */
 	    "fixt/a b\x01\tfilesystem\t1\t2\t3\t4\t5\t6\n", /* not a ZFS name */
 	};
 	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
@@ -141,9 +141,11 @@ static void test_reader_errors(void **state)
 	/* a NUL byte anywhere; a line longer than ZFS_LINE_MAX */
 	struct zfs_list l;
 	struct zerr e = ZERR_INIT;
-	static const char nul[] = "fixt\tfilesystem\t1\t2\t3\t4\t5\t6\nfi\0t\tfilesystem\t1\t2\t3\t4\t5\t6\n";
+	static const char nul[] =
+	    "fixt\tfilesystem\t1\t2\t3\t4\t5\t6\nfi\0t\tfilesystem\t1\t2\t3\t4\t5\t6\n";
 	for (size_t k = 0; k < sizeof(pieces) / sizeof(pieces[0]); k++) {
-		assert_int_equal(read_in_pieces(&l, nul, sizeof(nul) - 1, 0, pieces[k], &e), -EPROTO);
+		assert_int_equal(read_in_pieces(&l, nul, sizeof(nul) - 1, 0, pieces[k], &e),
+		                 -EPROTO);
 		assert_non_null(strstr(e.msg, "NUL byte"));
 	}
 	buf_add(&longline, text.s, first_len);
@@ -216,7 +218,8 @@ static void test_host_run_stream(void **state)
 	fixture_read("2.3/zfs-list-changed.out", &text);
 	struct zfs_list whole, read;
 	struct zerr e = ZERR_INIT;
-	assert_int_equal(zfs_list_parse(&whole, text.s, text.len, ZFS_COL_SNAPSHOTS_CHANGED, &e), 0);
+	assert_int_equal(zfs_list_parse(&whole, text.s, text.len, ZFS_COL_SNAPSHOTS_CHANGED, &e),
+	                 0);
 	struct zfs_list_reader rd;
 	zfs_list_reader_init(&rd, &read, ZFS_COL_SNAPSHOTS_CHANGED);
 	const char *cat[] = {"cat", path.s, NULL};
@@ -253,17 +256,17 @@ static void test_host_run_stream(void **state)
 	/* an endless stream the sink refuses is stopped, not read to the end */
 	const char *yes[] = {"yes", NULL};
 	calls = 0;
-	assert_int_equal(host_run_stream(&h, yes, ZFS_OUTPUT_MAX, 10000, sink_fail_at_once,
-	                                 &calls, &e),
-	                 -EPROTO);
+	assert_int_equal(
+	    host_run_stream(&h, yes, ZFS_OUTPUT_MAX, 10000, sink_fail_at_once, &calls, &e),
+	    -EPROTO);
 	assert_int_equal(calls, 1);
 
 	/* a timeout */
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	const char *slow[] = {"sleep", "10", NULL};
-	assert_int_equal(
-	    host_run_stream(&h, slow, 4096, 200, sink_fail_at_once, &calls, &e), -ETIMEDOUT);
+	assert_int_equal(host_run_stream(&h, slow, 4096, 200, sink_fail_at_once, &calls, &e),
+	                 -ETIMEDOUT);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(t1.tv_sec - t0.tv_sec < 8);
 	assert_non_null(strstr(e.msg, "timed out"));

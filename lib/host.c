@@ -347,7 +347,11 @@ int host_run_stream(const struct host *h, const char *const *argv, size_t out_ca
 	/* on an error the child is not waited for: it is killed (SIGTERM,
 	 * then SIGKILL) by a wait that times out at once */
 	struct zerr we = ZERR_INIT;
-	proc_wait(&p, r < 0 ? 0 : -1, &st, &we);
+	int w = proc_wait(&p, r < 0 ? 0 : timeout_ms, &st, &we);
+	if (r == 0 && (w < 0 || st.timed_out)) /* stdout closed, the command went on */
+		r = w < 0 ? zerr_set(e, w, "%s", we.msg)
+		          : zerr_set(e, -ETIMEDOUT, "'%s' timed out after %d ms", p.argv.v[0],
+		                     timeout_ms);
 	if (r < 0) {
 		if (!so.refused)
 			zerr_prefix(e, "%s", h->label);

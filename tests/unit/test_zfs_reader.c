@@ -270,6 +270,13 @@ static void test_host_run_stream(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(t1.tv_sec - t0.tv_sec < 8);
 	assert_non_null(strstr(e.msg, "timed out"));
+	/* one that closes its output and goes on is timed out too */
+	const char *closes[] = {"sh", "-c", "exec >/dev/null 2>&1; sleep 10", NULL};
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(host_run_stream(&h, closes, 4096, 300, sink_fail_at_once, &calls, &e),
+	                 -ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 8);
 
 	buf_free(&out);
 	zfs_list_free(&whole);

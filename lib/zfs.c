@@ -354,6 +354,8 @@ struct zfs_arena {
 	char s[];
 };
 
+/* Blocks double from 4 KiB (most listings are a few rows) to 1 MiB. */
+#define ARENA_FIRST ((size_t)4 << 10)
 #define ARENA_BLOCK ((size_t)1 << 20)
 
 static const char *arena_add(struct zfs_list *l, const char *s)
@@ -361,7 +363,9 @@ static const char *arena_add(struct zfs_list *l, const char *s)
 	size_t n = strlen(s) + 1;
 	struct zfs_arena *a = l->arena;
 	if (!a || a->cap - a->len < n) {
-		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+		size_t cap = !a ? ARENA_FIRST : a->cap < ARENA_BLOCK ? a->cap * 2 : ARENA_BLOCK;
+		if (cap < n)
+			cap = n;
 		a = xmalloc(sizeof(*a) + cap);
 		a->next = l->arena;
 		a->len = 0;

@@ -4,9 +4,13 @@
 #include "host.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "xalloc.h"
 #include "banned.h"
@@ -203,6 +207,24 @@ void host_err_line(const char *text, char *out, size_t len)
 	}
 }
 
+/* The error of a command that ran and exited non-zero (c->st). */
+static int exit_error(const struct host *h, const char *shown, const struct proc_status *st,
+                      const struct buf *errtext, struct buf *err, struct zerr *e)
+{
+	char line[512], sbuf[64];
+	int r;
+	host_err_line(errtext->s, line, sizeof(line));
+	if (!host_is_local(h) && st->code == 255 && !st->signal)
+		r = zerr_set(e, -ECONNREFUSED, "cannot reach %s over ssh: %s", h->label,
+		             *line ? line : "ssh exited 255");
+	else
+		r = zerr_set(e, -EIO, "'%s' on %s %s%s%s", shown, h->label,
+		             proc_status_str(st, sbuf, sizeof(sbuf)), *line ? ": " : "", line);
+	if (err)
+		buf_add(err, errtext->s, errtext->len);
+	return r;
+}
+
 int host_run_err(const struct host *h, const char *const *argv, struct buf *out, size_t out_cap,
                  struct buf *err, int timeout_ms, struct zerr *e)
 {
@@ -221,24 +243,128 @@ int host_run_err(const struct host *h, const char *const *argv, struct buf *out,
 		goto out;
 	}
 	if (c.st.code != 0) {
-		char line[512], sbuf[64];
-		host_err_line(c.err.s, line, sizeof(line));
-		if (!host_is_local(h) && c.st.code == 255 && !c.st.signal)
-			r = zerr_set(e, -ECONNREFUSED, "cannot reach %s over ssh: %s", h->label,
-			             *line ? line : "ssh exited 255");
-		else
-			r = zerr_set(e, -EIO, "'%s' on %s %s%s%s", shown.s, h->label,
-			             proc_status_str(&c.st, sbuf, sizeof(sbuf)), *line ? ": " : "",
-			             line);
-		if (err)
-			buf_add(err, c.err.s, c.err.len);
+		r = exit_error(h, shown.s, &c.st, &c.err, err, e);
 		goto out;
 	}
-	buf_add(out, c.out.s, c.out.len);
+	if (out->len == 0) { /* handed over, not copied: a listing may be 100 MB */
+		buf_free(out);
+		*out = c.out;
+		buf_init(&c.out);
+	} else {
+		buf_add(out, c.out.s, c.out.len);
+	}
 out:
 	proc_capture_free(&c);
 	proc_free(&p);
 	buf_free(&shown);
+	return r;
+}
+
+#define STREAM_PIECE ((size_t)256 << 10) /* stdout read at a time */
+
+/* Where stdout goes, and how much of it came. */
+struct stream_out {
+	host_sink_fn *sink;
+	void *ctx;
+	size_t total, cap;
+	bool refused; /* the sink failed: its error is the caller's, as it is */
+};
+
+/* Reads what is ready on *fd: stdout to the sink, stderr into err (its
+ * first STDERR_CAP bytes). The fd is closed at EOF. */
+static int stream_read(int *fd, char *piece, struct buf *err, struct stream_out *so, struct zerr *e)
+{
+	ssize_t n = read(*fd, piece, STREAM_PIECE);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN
+		           ? 0
+		           : zerr_set(e, -errno, "read: %s", strerror(errno));
+	if (n == 0) {
+		close(*fd);
+		*fd = -1;
+		return 0;
+	}
+	if (err) {
+		size_t keep = err->len < STDERR_CAP ? STDERR_CAP - err->len : 0;
+		buf_add(err, piece, (size_t)n < keep ? (size_t)n : keep);
+		return 0;
+	}
+	if ((so->total += (size_t)n) > so->cap)
+		return zerr_set(e, -E2BIG, "output is larger than the %zu bytes allowed", so->cap);
+	int r = so->sink(so->ctx, piece, (size_t)n, e);
+	so->refused = r < 0;
+	return r;
+}
+
+/* Feeds p's stdout to the sink and keeps its stderr until both end (EOF:
+ * zfs leaves nothing behind holding them), by the deadline. */
+static int stream_pump(struct proc *p, int timeout_ms, struct buf *err, struct stream_out *so,
+                       struct zerr *e)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	char *piece = xmalloc(STREAM_PIECE);
+	int r = 0;
+	while (r == 0 && (p->out_fd >= 0 || p->err_fd >= 0)) {
+		struct pollfd pf[2] = {{p->out_fd, POLLIN, 0}, {p->err_fd, POLLIN, 0}};
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		long long spent =
+		    (long long)(t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (timeout_ms >= 0 && spent >= timeout_ms) {
+			r = zerr_set(e, -ETIMEDOUT, "'%s' timed out after %d ms", p->argv.v[0],
+			             timeout_ms);
+			break;
+		}
+		int left = timeout_ms < 0 ? -1 : (int)(timeout_ms - spent);
+		if (poll(pf, 2, left) < 0) { /* a negative fd is skipped */
+			if (errno != EINTR)
+				r = zerr_set(e, -errno, "poll: %s", strerror(errno));
+			continue;
+		}
+		if (pf[0].revents)
+			r = stream_read(&p->out_fd, piece, NULL, so, e);
+		if (r == 0 && pf[1].revents)
+			r = stream_read(&p->err_fd, piece, err, so, e);
+	}
+	free(piece);
+	return r;
+}
+
+int host_run_stream(const struct host *h, const char *const *argv, size_t out_cap, int timeout_ms,
+                    host_sink_fn *sink, void *ctx, struct zerr *e)
+{
+	struct proc p;
+	struct proc_status st = {0};
+	struct buf shown = BUF_INIT, err = BUF_INIT;
+	int r;
+
+	proc_init(&p);
+	p.in = PROC_IO_NULL;
+	p.out = PROC_IO_PIPE;
+	p.err = PROC_IO_PIPE;
+	host_quote(&shown, argv, false, NULL);
+	if ((r = host_command(h, argv, &p, e)) < 0 || (r = proc_start(&p, e)) < 0)
+		goto out;
+	struct stream_out so = {sink, ctx, 0, out_cap, false};
+	r = stream_pump(&p, timeout_ms, &err, &so, e);
+	/* on an error the child is not waited for: it is killed (SIGTERM,
+	 * then SIGKILL) by a wait that times out at once */
+	struct zerr we = ZERR_INIT;
+	int w = proc_wait(&p, r < 0 ? 0 : timeout_ms, &st, &we);
+	if (r == 0 && (w < 0 || st.timed_out)) /* stdout closed, the command went on */
+		r = w < 0 ? zerr_set(e, w, "%s", we.msg)
+		          : zerr_set(e, -ETIMEDOUT, "'%s' timed out after %d ms", p.argv.v[0],
+		                     timeout_ms);
+	if (r < 0) {
+		if (!so.refused)
+			zerr_prefix(e, "%s", h->label);
+	} else if (st.code != 0) {
+		r = exit_error(h, shown.s, &st, &err, NULL, e);
+	}
+out:
+	proc_free(&p);
+	buf_free(&shown);
+	buf_free(&err);
 	return r;
 }
 

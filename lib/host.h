@@ -66,6 +66,17 @@ int host_run(const struct host *h, const char *const *argv, struct buf *out, siz
  * reads it into a code (zfs_run). */
 int host_run_err(const struct host *h, const char *const *argv, struct buf *out, size_t out_cap,
                  struct buf *err, int timeout_ms, struct zerr *e);
+/* Takes a command's stdout piece by piece as it is read (data is the
+ * caller's scratch, writable, valid for the call only); a negative errno
+ * (with e set) stops the command. */
+typedef int host_sink_fn(void *ctx, char *data, size_t len, struct zerr *e);
+/* host_run for output too large to hold: stdout goes to sink as it comes,
+ * at most out_cap bytes in all (-E2BIG beyond). Errors as host_run's,
+ * prefixed with the host; a sink's error is returned as it is. On any error
+ * the command is killed and reaped. What the sink was given before a
+ * failure is for the caller to discard. */
+int host_run_stream(const struct host *h, const char *const *argv, size_t out_cap, int timeout_ms,
+                    host_sink_fn *sink, void *ctx, struct zerr *e);
 /* The line of a command's stderr text that says what failed: the first
  * one that is not an ssh "Warning: " line (a new host key, say), or the
  * first line when all are; cut to len. out[0] is NUL for empty text. */

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "fmt.h"
@@ -288,65 +290,233 @@ static int row_type(struct tsv *t, unsigned cols, char **f, enum zfs_type *type,
 	                f[1]);
 }
 
-int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned cols, struct zerr *e)
+/* How to read the columns cols says a listing has. */
+struct list_cols {
+	size_t idx[8], nnum; /* the numeric columns present, by index in list_col_names */
+	size_t nt, nf;       /* where the numbers start; how many fields a row has */
+};
+
+static const char *const list_col_names[] = {
+    "guid",      "createtxg",  "creation",          "used",
+    "available", "referenced", "snapshots_changed", "userrefs"};
+
+static void list_cols_init(struct list_cols *lc, unsigned cols)
 {
-	static const char *const names[] = {
-	    "guid",      "createtxg",  "creation",          "used",
-	    "available", "referenced", "snapshots_changed", "userrefs"};
+	lc->nnum = 0;
+	for (size_t i = 0; i < (cols & ZFS_COL_SHORT ? 2 : 6); i++)
+		lc->idx[lc->nnum++] = i;
+	if (cols & ZFS_COL_SNAPSHOTS_CHANGED)
+		lc->idx[lc->nnum++] = 6;
+	if (cols & ZFS_COL_USERREFS)
+		lc->idx[lc->nnum++] = 7;
+	lc->nt = cols & ZFS_COL_NOTYPE ? 1 : 2;
+	lc->nf = lc->nnum + lc->nt + (cols & ZFS_COL_RESUME_TOKEN ? 1 : 0);
+}
+
+/* One row's fields (f, split in place) into o; o->name and
+ * o->resume_token point at the fields. */
+static int list_row(struct tsv *t, unsigned cols, const struct list_cols *lc, char **f,
+                    struct zfs_obj *o, struct zerr *e)
+{
+	int r;
+	memset(o, 0, sizeof(*o));
+	o->name = f[0];
+	if ((r = row_type(t, cols, f, &o->type, e)) < 0 ||
+	    (r = parse_name(t, o->name, o->type, e)) < 0)
+		return r;
+	uint64_t *num[] = {&o->guid,      &o->createtxg,  &o->creation,          &o->used,
+	                   &o->available, &o->referenced, &o->snapshots_changed, &o->userrefs};
+	o->creation = o->used = o->available = o->referenced = ZFS_NONE;
+	o->snapshots_changed = o->userrefs = ZFS_NONE;
+	for (size_t i = 0; i < lc->nnum; i++)
+		/* identity (guid, createtxg, creation) is never '-': a missing
+		 * guid must not match another missing guid */
+		if ((r = parse_u64(t, list_col_names[lc->idx[i]], f[i + lc->nt], lc->idx[i] >= 3,
+		                   num[lc->idx[i]], e)) < 0)
+			return r;
+	if (cols & ZFS_COL_RESUME_TOKEN) {
+		const char *tok = f[lc->nf - 1];
+		/* it goes into a send -t argument: hex and dashes only */
+		if (strcmp(tok, "-") &&
+		    (!tok[0] || strspn(tok, "0123456789abcdef-") != strlen(tok)))
+			return zerr_set(e, -EPROTO,
+			                "zfs list output line %zu: not a resume token '%.40s'",
+			                t->lineno, tok);
+		o->resume_token = strcmp(tok, "-") ? tok : NULL;
+	}
+	return 0;
+}
+
+/* ---- the listing, read as it comes ----------------------------------- */
+
+/* The kept strings of a list (names, resume tokens): blocks that never
+ * move, so the rows can point into them. */
+struct zfs_arena {
+	struct zfs_arena *next;
+	size_t len, cap;
+	char s[];
+};
+
+/* Blocks double from 4 KiB (most listings are a few rows) to 1 MiB. */
+#define ARENA_FIRST ((size_t)4 << 10)
+#define ARENA_BLOCK ((size_t)1 << 20)
+
+static const char *arena_add(struct zfs_list *l, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	struct zfs_arena *a = l->arena;
+	if (!a || a->cap - a->len < n) {
+		size_t cap = !a ? ARENA_FIRST : a->cap < ARENA_BLOCK ? a->cap * 2 : ARENA_BLOCK;
+		if (cap < n)
+			cap = n;
+		a = xmalloc(sizeof(*a) + cap);
+		a->next = l->arena;
+		a->len = 0;
+		a->cap = cap;
+		l->arena = a;
+	}
+	char *to = a->s + a->len;
+	memcpy(to, s, n);
+	a->len += n;
+	return to;
+}
+
+void zfs_list_reader_init(struct zfs_list_reader *rd, struct zfs_list *l, unsigned cols)
+{
 	memset(l, 0, sizeof(*l));
 	l->cols = cols;
-	int r = take_text(&l->text, text, len, "zfs list", e);
+	memset(rd, 0, sizeof(*rd));
+	rd->l = l;
+	buf_init(&rd->line);
+}
+
+/* One whole line, [s, end) with end[-1] the '\n' or end[0] a byte that
+ * may be overwritten: a row of l, its strings copied. */
+static int reader_line(struct zfs_list_reader *rd, char *s, char *end, struct zerr *e)
+{
+	struct tsv t = {s, end, rd->lineno, "zfs list"};
+	struct list_cols lc;
+	list_cols_init(&lc, rd->l->cols);
+	char *f[11];
+	struct zfs_obj o;
+	int r = tsv_next(&t, f, lc.nf, e);
+	rd->lineno = t.lineno;
+	if (r < 0 || (r = list_row(&t, rd->l->cols, &lc, f, &o, e)) < 0)
+		return r;
+	o.name = arena_add(rd->l, o.name);
+	if (o.resume_token)
+		o.resume_token = arena_add(rd->l, o.resume_token);
+	struct zfs_list *l = rd->l;
+	GROW(l, l->n + 1);
+	l->v[l->n++] = o;
+	return 0;
+}
+
+/* The line begun in an earlier piece grows by n bytes (at most to
+ * ZFS_LINE_MAX, as tsv_next allows). */
+static int reader_carry(struct zfs_list_reader *rd, const char *data, size_t n, struct zerr *e)
+{
+	if (rd->line.len + n > ZFS_LINE_MAX + 1)
+		return zerr_set(e, -E2BIG, "zfs list output line %zu: longer than %d bytes",
+		                rd->lineno + 1, ZFS_LINE_MAX);
+	buf_add(&rd->line, data, n);
+	return 0;
+}
+
+int zfs_list_reader_feed(struct zfs_list_reader *rd, char *data, size_t len, struct zerr *e)
+{
+	int r = rd->err;
 	if (r < 0)
 		return r;
-	struct tsv t = {l->text, l->text + len, 0, "zfs list"};
-	/* the numeric columns present, by their index in names[] */
-	size_t idx[8], nnum = 0;
-	for (size_t i = 0; i < (cols & ZFS_COL_SHORT ? 2 : 6); i++)
-		idx[nnum++] = i;
-	if (cols & ZFS_COL_SNAPSHOTS_CHANGED)
-		idx[nnum++] = 6;
-	if (cols & ZFS_COL_USERREFS)
-		idx[nnum++] = 7;
-	char *f[11];
-	size_t nt = cols & ZFS_COL_NOTYPE ? 1 : 2; /* where the numbers start */
-	size_t nf = nnum + nt + (cols & ZFS_COL_RESUME_TOKEN ? 1 : 0);
-	while ((r = tsv_next(&t, f, nf, e)) > 0) {
-		struct zfs_obj o;
-		memset(&o, 0, sizeof(o));
-		o.name = f[0];
-		if ((r = row_type(&t, cols, f, &o.type, e)) < 0 ||
-		    (r = parse_name(&t, o.name, o.type, e)) < 0)
+	if (len && memchr(data, '\0', len))
+		r = zerr_set(e, -EPROTO, "zfs list output contains a NUL byte");
+	while (r == 0 && len) {
+		char *nl = memchr(data, '\n', len);
+		if (!nl) { /* the rest of the piece begins a line */
+			r = reader_carry(rd, data, len, e);
 			break;
-		uint64_t *num[] = {&o.guid,      &o.createtxg,  &o.creation,          &o.used,
-		                   &o.available, &o.referenced, &o.snapshots_changed, &o.userrefs};
-		o.creation = o.used = o.available = o.referenced = ZFS_NONE;
-		o.snapshots_changed = o.userrefs = ZFS_NONE;
-		for (size_t i = 0; i < nnum; i++)
-			/* identity (guid, createtxg, creation) is never '-': a
-			 * missing guid must not match another missing guid */
-			if ((r = parse_u64(&t, names[idx[i]], f[i + nt], idx[i] >= 3, num[idx[i]],
-			                   e)) < 0)
-				break;
-		if (r < 0)
-			break;
-		if (cols & ZFS_COL_RESUME_TOKEN) {
-			const char *tok = f[nf - 1];
-			/* it goes into a send -t argument: hex and dashes only */
-			if (strcmp(tok, "-") &&
-			    (!tok[0] || strspn(tok, "0123456789abcdef-") != strlen(tok))) {
-				r = zerr_set(e, -EPROTO,
-				             "zfs list output line %zu: not a resume token '%.40s'",
-				             t.lineno, tok);
-				break;
-			}
-			o.resume_token = strcmp(tok, "-") ? tok : NULL;
 		}
-		GROW(l, l->n + 1);
-		l->v[l->n++] = o;
+		size_t n = (size_t)(nl - data) + 1;
+		if (rd->line.len) { /* the end of a line begun before */
+			if ((r = reader_carry(rd, data, n, e)) == 0)
+				r = reader_line(rd, rd->line.s, rd->line.s + rd->line.len, e);
+			buf_reset(&rd->line);
+		} else {
+			r = reader_line(rd, data, nl + 1, e);
+		}
+		data += n;
+		len -= n;
 	}
+	return rd->err = r;
+}
+
+int zfs_list_reader_end(struct zfs_list_reader *rd, struct zerr *e)
+{
+	int r = rd->err;
+	if (r == 0 && rd->line.len) /* a last line without its '\n' */
+		r = reader_line(rd, rd->line.s, rd->line.s + rd->line.len, e);
+	buf_free(&rd->line);
 	if (r < 0)
-		zfs_list_free(l);
+		zfs_list_free(rd->l);
+	return rd->err = r;
+}
+
+int zfs_list_reader_sink(void *rd, char *data, size_t len, struct zerr *e)
+{
+	return zfs_list_reader_feed(rd, data, len, e);
+}
+
+/* Gives the kernel back the whole pages of [from, to), parsed and never
+ * read again: of a listing of a million snapshots (110 MB) only the names
+ * are kept, so the text must not stay resident while the rows are built
+ * (bench/RESULTS.md, api-synth). The memory stays the caller's: touched
+ * again, it comes back as zero pages. */
+static void release_pages(char *from, char *to)
+{
+	static uintptr_t page;
+	if (!page) {
+		long sz = sysconf(_SC_PAGESIZE);
+		page = sz > 0 ? (uintptr_t)sz : 4096;
+	}
+	uintptr_t a = ((uintptr_t)from + page - 1) & ~(page - 1), b = (uintptr_t)to & ~(page - 1);
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+#define OWNED_SLICE ((size_t)4 << 20) /* parsed, then released, at a time */
+
+int zfs_list_parse_owned(struct zfs_list *l, char *text, size_t len, unsigned cols, struct zerr *e)
+{
+	struct zfs_list_reader rd;
+	zfs_list_reader_init(&rd, l, cols);
+	if (len > ZFS_OUTPUT_MAX)
+		rd.err =
+		    zerr_set(e, -E2BIG, "zfs list output is larger than %zu bytes", ZFS_OUTPUT_MAX);
+	else if (memchr(text, '\0', len)) /* before any line's error, as always */
+		rd.err = zerr_set(e, -EPROTO, "zfs list output contains a NUL byte");
+	for (size_t off = 0; off < len && rd.err == 0; off += OWNED_SLICE) {
+		size_t n = len - off < OWNED_SLICE ? len - off : OWNED_SLICE;
+		/* a line cut at the slice's end is carried (copied) whole */
+		zfs_list_reader_feed(&rd, text + off, n, e);
+		release_pages(text + off, text + off + n);
+	}
+	int r = zfs_list_reader_end(&rd, e);
+	free(text);
 	return r;
+}
+
+int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned cols, struct zerr *e)
+{
+	if (len > ZFS_OUTPUT_MAX) { /* not even copied */
+		memset(l, 0, sizeof(*l));
+		return zerr_set(e, -E2BIG, "zfs list output is larger than %zu bytes",
+		                ZFS_OUTPUT_MAX);
+	}
+	char *copy = xmalloc(len + 1);
+	if (len)
+		memcpy(copy, text, len);
+	copy[len] = '\0';
+	return zfs_list_parse_owned(l, copy, len, cols, e);
 }
 
 /* A names-only listing as zkeep's rows: snapshots only (snaps_only, a
@@ -431,7 +601,10 @@ void zfs_list_free(struct zfs_list *l)
 {
 	if (!l)
 		return;
-	free(l->text);
+	for (struct zfs_arena *a = l->arena, *next; a; a = next) {
+		next = a->next;
+		free(a);
+	}
 	free(l->v);
 	memset(l, 0, sizeof(*l));
 }

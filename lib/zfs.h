@@ -9,7 +9,8 @@
  * model. Input is capped (ZFS_OUTPUT_MAX bytes, ZFS_LINE_MAX per line).
  *
  * Ownership: a parsed list owns one copy of the text it was parsed from;
- * every string in it points into that copy and lives until *_free().
+ * every string in it points into that copy and lives until *_free(). (A
+ * zfs_list keeps only copies of its names and tokens, in its arena.)
  */
 #ifndef ZK_ZFS_H
 #define ZK_ZFS_H
@@ -63,12 +64,31 @@ struct zfs_obj {
 	const char *resume_token;
 };
 
+struct zfs_arena;
 struct zfs_list {
-	char *text;
+	struct zfs_arena *arena; /* the names and tokens the rows point into */
 	struct zfs_obj *v;
 	size_t n, alloc;
 	unsigned cols; /* the ZFS_COL_* listed */
 };
+
+/* A listing parsed as it is read (zfs_list_reader_sink is a host_sink_fn
+ * for host_run_stream), so that a large one is never held as text: the
+ * rows keep copies of their names and tokens only. Errors are those of
+ * zfs_list_parse, with the same line numbers. feed's data must be
+ * writable (it is split in place); it may cut lines anywhere. After the
+ * first error every call returns it. end finishes (a last line without
+ * '\n' counts) and returns 0 or the error, l freed then. */
+struct zfs_list_reader {
+	struct zfs_list *l;
+	struct buf line; /* a line begun in an earlier piece */
+	size_t lineno;
+	int err;
+};
+void zfs_list_reader_init(struct zfs_list_reader *rd, struct zfs_list *l, unsigned cols);
+int zfs_list_reader_feed(struct zfs_list_reader *rd, char *data, size_t len, struct zerr *e);
+int zfs_list_reader_end(struct zfs_list_reader *rd, struct zerr *e);
+int zfs_list_reader_sink(void *rd, char *data, size_t len, struct zerr *e);
 
 /* What the running OpenZFS can do, from `zfs version`. The feature flags
  * follow the older of the userland and kernel module versions. */
@@ -196,6 +216,12 @@ void zpool_status_argv(struct strvec *argv, const char *pool);
 
 /* Parsers: take len bytes of text (copied; the caller keeps its own). */
 int zfs_list_parse(struct zfs_list *l, const char *text, size_t len, unsigned cols, struct zerr *e);
+/* The same without the copy, for a listing too large to hold twice: text
+ * (malloc'd, len bytes and a NUL after them, as buf_detach gives it) is
+ * parsed in place and freed, whatever the result; its pages go back to
+ * the kernel (madvise) as the parse passes them, so a listing costs its
+ * rows and names, not its text. */
+int zfs_list_parse_owned(struct zfs_list *l, char *text, size_t len, unsigned cols, struct zerr *e);
 void zfs_list_free(struct zfs_list *l);
 /* The seed's names-only snapshot listing (`zfs list -t snapshot -H -o name
  * -s creation -r DS`, all a restricted remote answers) as a zfs_list: a

@@ -1120,37 +1120,133 @@ static void static_body(const struct api_ctx *c, const char *text, size_t len,
 	}
 }
 
+/* Routes that read the view answer 503 until the first collection, with
+ * the collector's last error when there is one, so the client knows why. */
+static bool no_data_yet(const struct api_ctx *c, const struct http_route *r,
+                        struct http_response *res)
+{
+	if (!http_route_needs_view(r->id) || c->v)
+		return false;
+	http_error(res, 503, "no data collected yet%s%s", c->st && *c->st->last_error ? ": " : "",
+	           c->st && *c->st->last_error ? c->st->last_error : "");
+	return true;
+}
+
+/* /api/docs and /api/redoc: the page rendered on the first request, then shared. */
+static void docs_route(const struct api_ctx *c, struct http_response *res)
+{
+	pthread_once(&docs_once, docs_init);
+	res->content_type = "text/html; charset=utf-8";
+	static_body(c, docs_page.s, docs_page.len, res);
+}
+
+/* "/": a browser is sent to the page; API clients keep the seed's JSON. */
+static void root_route(const struct api_ctx *c, struct http_response *res)
+{
+	if (ui_accept_prefers_html(c->accept)) {
+		http_error(res, 303, "see /ui/");
+		res->location = "/ui/";
+		return;
+	}
+	root(res);
+}
+
+/* /api/v1/pools/{pool}, its status and its iostat; the 404 texts are the seed's,
+ * which came from whichever of its zpool calls failed. */
+static void pool_route(const struct api_ctx *c, const struct http_route *r,
+                       struct http_response *res)
+{
+	const struct view *v = c->v;
+	const struct view_pool *p = view_pool(v, r->arg);
+	if (r->id == ROUTE_POOL && !p)
+		http_error(res, 404, "Pool '%s' not found", r->arg);
+	else if (r->id == ROUTE_POOL_STATUS && !p)
+		http_error(res, 404, "Could not get status for pool '%s'", r->arg);
+	else if (!p)
+		http_error(res, 404, "Could not get I/O stats for pool '%s'", r->arg);
+	else
+		cached(c,
+		       r->id == ROUTE_POOL          ? BODY_POOL
+		       : r->id == ROUTE_POOL_STATUS ? BODY_POOL_STATUS
+		                                    : BODY_POOL_IOSTAT,
+		       (size_t)(p - v->vpools), res);
+}
+
+/* One dataset's body, or the 404 naming what the client asked for. */
+static void dataset_or_404(const struct api_ctx *c, const struct view_dataset *d, const char *asked,
+                           struct http_response *res)
+{
+	if (d)
+		cached(c, BODY_DATASET, (size_t)(d - c->v->ds), res);
+	else
+		http_error(res, 404, "Dataset '%s' not found", asked);
+}
+
+/* /api/v1/datasets/{name}/snapshots: the dataset's snapshots, or else the dataset
+ * whose own name ends in "/snapshots", which the route pattern also matches. */
+static void dataset_snapshots_route(const struct api_ctx *c, const struct http_route *r,
+                                    struct http_response *res)
+{
+	const struct view *v = c->v;
+	const struct view_dataset *d = view_dataset(v, r->arg);
+	if (d) {
+		cached(c, BODY_DATASET_SNAPSHOTS, (size_t)(d - v->ds), res);
+		return;
+	}
+	struct buf full = BUF_INIT;
+	buf_addf(&full, "%s/snapshots", r->arg);
+	d = view_dataset(v, full.s);
+	buf_free(&full);
+	dataset_or_404(c, d, r->arg, res);
+}
+
+/* /api/v1/snapshots/{dataset}; the seed lists nothing for an unknown dataset, with
+ * a 200 and an empty group rather than a 404. */
+static void snapshots_group_route(const struct api_ctx *c, const struct http_route *r,
+                                  struct http_response *res)
+{
+	const struct view_dataset *d = view_dataset(c->v, r->arg);
+	if (d) {
+		cached(c, BODY_SNAPSHOTS_GROUP, (size_t)(d - c->v->ds), res);
+		return;
+	}
+	res->status = 200;
+	buf_reset(&res->body);
+	put_str(&res->body, "{\"dataset\":", r->arg);
+	buf_adds(&res->body, ",\"snapshot_count\":0,\"total_used_bytes\":0,"
+	                     "\"total_used_human\":\"0.00 B\",\"snapshots\":[]}");
+}
+
+/* /ui: one page, nothing below it; before the first collection it still
+ * renders, saying so, with a 503. */
+static void ui_route(const struct api_ctx *c, const struct http_route *r, struct http_response *res)
+{
+	if (r->arg) {
+		http_error(res, 404, "not found");
+		return;
+	}
+	res->status = c->v ? 200 : 503;
+	res->content_type = "text/html; charset=utf-8";
+	buf_reset(&res->body);
+	ui_render(c->v, c->st, c->history, c->now, &res->body);
+}
+
 void api_handle(const struct api_ctx *c, const struct http_route *r, const char *lines,
                 struct http_response *res)
 {
 	res->status = 500;
 	res->content_type = "application/json";
-	if (http_route_needs_view(r->id) && !c->v) {
-		http_error(res, 503, "no data collected yet%s%s",
-		           c->st && *c->st->last_error ? ": " : "",
-		           c->st && *c->st->last_error ? c->st->last_error : "");
+	if (no_data_yet(c, r, res))
 		return;
-	}
-	const struct view *v = c->v;
-	const struct view_dataset *d;
-	const struct view_pool *p;
 	switch (r->id) {
 	case ROUTE_ROOT:
-		if (ui_accept_prefers_html(c->accept)) {
-			/* a browser: the page; API clients keep the seed's JSON */
-			http_error(res, 303, "see /ui/");
-			res->location = "/ui/";
-			return;
-		}
-		root(res);
+		root_route(c, res);
 		return;
 	case ROUTE_HEALTH:
 		health(c, res);
 		return;
 	case ROUTE_DOCS:
-		pthread_once(&docs_once, docs_init);
-		res->content_type = "text/html; charset=utf-8";
-		static_body(c, docs_page.s, docs_page.len, res);
+		docs_route(c, res);
 		return;
 	case ROUTE_OPENAPI:
 		static_body(c, api_openapi_json, strlen(api_openapi_json), res);
@@ -1161,62 +1257,25 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 	case ROUTE_POOL:
 	case ROUTE_POOL_STATUS:
 	case ROUTE_POOL_IOSTAT:
-		/* the seed's texts: its status and iostat calls failed */
-		p = view_pool(v, r->arg);
-		if (r->id == ROUTE_POOL && !p)
-			http_error(res, 404, "Pool '%s' not found", r->arg);
-		else if (r->id == ROUTE_POOL_STATUS && !p)
-			http_error(res, 404, "Could not get status for pool '%s'", r->arg);
-		else if (!p)
-			http_error(res, 404, "Could not get I/O stats for pool '%s'", r->arg);
-		else
-			cached(c,
-			       r->id == ROUTE_POOL          ? BODY_POOL
-			       : r->id == ROUTE_POOL_STATUS ? BODY_POOL_STATUS
-			                                    : BODY_POOL_IOSTAT,
-			       (size_t)(p - v->vpools), res);
+		pool_route(c, r, res);
 		return;
 	case ROUTE_DATASETS:
 		cached(c, BODY_DATASETS, 0, res);
 		return;
 	case ROUTE_DATASET_SNAPSHOTS:
-		if ((d = view_dataset(v, r->arg))) {
-			cached(c, BODY_DATASET_SNAPSHOTS, (size_t)(d - v->ds), res);
-			return;
-		}
-		{ /* not a dataset: maybe the dataset ".../snapshots" itself */
-			struct buf full = BUF_INIT;
-			buf_addf(&full, "%s/snapshots", r->arg);
-			d = view_dataset(v, full.s);
-			buf_free(&full);
-		}
-		if (d)
-			cached(c, BODY_DATASET, (size_t)(d - v->ds), res);
-		else
-			http_error(res, 404, "Dataset '%s' not found", r->arg);
+		dataset_snapshots_route(c, r, res);
 		return;
 	case ROUTE_DATASET:
-		if ((d = view_dataset(v, r->arg)))
-			cached(c, BODY_DATASET, (size_t)(d - v->ds), res);
-		else
-			http_error(res, 404, "Dataset '%s' not found", r->arg);
+		dataset_or_404(c, view_dataset(c->v, r->arg), r->arg, res);
 		return;
 	case ROUTE_SNAPSHOTS:
 		cached(c, BODY_SNAPSHOTS, 0, res);
 		return;
 	case ROUTE_SNAPSHOTS_ALL:
-		snapshots_stream(v, SHAPE_ALL, 0, v->ix.n, res);
+		snapshots_stream(c->v, SHAPE_ALL, 0, c->v->ix.n, res);
 		return;
 	case ROUTE_SNAPSHOTS_DATASET:
-		if ((d = view_dataset(v, r->arg))) {
-			cached(c, BODY_SNAPSHOTS_GROUP, (size_t)(d - v->ds), res);
-		} else { /* the seed lists nothing for an unknown dataset: 200 */
-			res->status = 200;
-			buf_reset(&res->body);
-			put_str(&res->body, "{\"dataset\":", r->arg);
-			buf_adds(&res->body, ",\"snapshot_count\":0,\"total_used_bytes\":0,"
-			                     "\"total_used_human\":\"0.00 B\",\"snapshots\":[]}");
-		}
+		snapshots_group_route(c, r, res);
 		return;
 	case ROUTE_BACKUPS:
 		backups(c, res);
@@ -1228,15 +1287,7 @@ void api_handle(const struct api_ctx *c, const struct http_route *r, const char 
 		log_tail(c, r->arg, lines, res);
 		return;
 	case ROUTE_UI:
-		if (r->arg) { /* one page; nothing lives below it */
-			http_error(res, 404, "not found");
-			return;
-		}
-		/* before the first collection the page says so, with a 503 */
-		res->status = v ? 200 : 503;
-		res->content_type = "text/html; charset=utf-8";
-		buf_reset(&res->body);
-		ui_render(v, c->st, c->history, c->now, &res->body);
+		ui_route(c, r, res);
 		return;
 	case ROUTE_METRICS: /* served by the http module from the view's text */
 	case ROUTE_NONE:

@@ -106,13 +106,10 @@ static const char *const pool_states[] = {"ONLINE",  "DEGRADED", "FAULTED",  "OF
                                           "UNAVAIL", "REMOVED",  "SUSPENDED"};
 #define N_POOL_STATES (sizeof(pool_states) / sizeof(pool_states[0]))
 
-static void pools(struct metrics *m, const struct view *v)
+/* The numeric `zpool list` columns, one family each; a column zpool printed
+ * as "-" (ZFS_NONE) has no sample rather than a made-up 0. */
+static void pool_sizes(struct metrics *m, const struct zpool_list *pl)
 {
-	const struct zpool_list *pl = &v->pools;
-	metrics_family(m, "zfs_pool_health", "gauge", "1 when the pool is ONLINE, else 0");
-	for (size_t i = 0; i < pl->n; i++)
-		metrics_sample(m, strcmp(pl->v[i].health, "ONLINE") ? 0 : 1,
-		               ML("pool", pl->v[i].name, "state", pl->v[i].health));
 	static const struct {
 		const char *name, *help;
 		size_t off;
@@ -135,6 +132,12 @@ static void pools(struct metrics *m, const struct view *v)
 				metrics_sample_u64(m, x, ML("pool", pl->v[i].name));
 		}
 	}
+}
+
+/* One sample per known state, 0 or 1; a state not in pool_states still
+ * shows, as its own 1, instead of vanishing. */
+static void pool_state_onehot(struct metrics *m, const struct zpool_list *pl)
+{
 	metrics_family(m, "zfs_pool_state", "gauge",
 	               "Pool state, one-hot: 1 for the state the pool is in");
 	for (size_t i = 0; i < pl->n; i++) {
@@ -147,12 +150,13 @@ static void pools(struct metrics *m, const struct view *v)
 		if (!known)
 			metrics_sample(m, 1, ML("pool", pl->v[i].name, "state", pl->v[i].health));
 	}
-	metrics_family(m, "zfs_pool_dataset_available_bytes", "gauge",
-	               "Free space as the pool's root dataset sees it");
-	for (size_t i = 0; i < pl->n; i++)
-		if (v->vpools[i].dataset_available != ZFS_NONE)
-			metrics_sample_u64(m, v->vpools[i].dataset_available,
-			                   ML("pool", pl->v[i].name));
+}
+
+/* The last scrub or resilver from `zpool status`: only pools whose status
+ * was read, and the end time and errors only when the scan reported them. */
+static void pool_scans(struct metrics *m, const struct view *v)
+{
+	const struct zpool_list *pl = &v->pools;
 	metrics_family(m, "zfs_pool_scan_state", "gauge",
 	               "1 for the pool's last or running scan (scrub or resilver) and its state");
 	for (size_t i = 0; i < pl->n; i++)
@@ -171,6 +175,13 @@ static void pools(struct metrics *m, const struct view *v)
 		if (v->vpools[i].scan.errors >= 0)
 			metrics_sample(m, (double)v->vpools[i].scan.errors,
 			               ML("pool", pl->v[i].name, "type", v->vpools[i].scan.type));
+}
+
+/* Per-vdev error counters from `zpool status`, one family per column; a
+ * counter the status did not show (ZFS_NONE) has no sample. */
+static void vdev_errors(struct metrics *m, const struct view *v)
+{
+	const struct zpool_list *pl = &v->pools;
 	static const struct {
 		const char *name, *help;
 		size_t off;
@@ -196,6 +207,26 @@ static void pools(struct metrics *m, const struct view *v)
 			}
 		}
 	}
+}
+
+/* The pool families; the call order is the output's family order. */
+static void pools(struct metrics *m, const struct view *v)
+{
+	const struct zpool_list *pl = &v->pools;
+	metrics_family(m, "zfs_pool_health", "gauge", "1 when the pool is ONLINE, else 0");
+	for (size_t i = 0; i < pl->n; i++)
+		metrics_sample(m, strcmp(pl->v[i].health, "ONLINE") ? 0 : 1,
+		               ML("pool", pl->v[i].name, "state", pl->v[i].health));
+	pool_sizes(m, pl);
+	pool_state_onehot(m, pl);
+	metrics_family(m, "zfs_pool_dataset_available_bytes", "gauge",
+	               "Free space as the pool's root dataset sees it");
+	for (size_t i = 0; i < pl->n; i++)
+		if (v->vpools[i].dataset_available != ZFS_NONE)
+			metrics_sample_u64(m, v->vpools[i].dataset_available,
+			                   ML("pool", pl->v[i].name));
+	pool_scans(m, v);
+	vdev_errors(m, v);
 }
 
 static void datasets(struct metrics *m, const struct view *v)

@@ -868,10 +868,78 @@ static void collect_pools(const struct view_opts *o, const struct zpool_list *pl
 	}
 }
 
+/* zfs version, parsed into what this OpenZFS can list, and the text of
+ * zpool list; both texts are the caller's, even on failure. */
+static int collect_versions(const struct view_opts *o, char **version, char **zpools,
+                            struct zfs_caps *caps, struct zerr *e)
+{
+	struct strvec argv = STRVEC_INIT;
+	int r = run_text(o, (const char *const[]){"zfs", "version", NULL}, 65536, version, e);
+	if (r < 0 || (r = zfs_version_parse(caps, *version, strlen(*version), e)) < 0)
+		return r;
+	zpool_list_argv(&argv);
+	r = run_text(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, zpools, e);
+	strvec_clear(&argv);
+	return r;
+}
+
+/* The datasets' listing and properties: incrementally where this
+ * OpenZFS and prev's both give snapshots_changed and a full collection
+ * is not yet due (every VIEW_FULL_EVERY-th one is, to catch what the
+ * property cannot tell), else in full. *since_full is the new view's
+ * count of collections since the last full one. */
+static int collect_datasets(const struct view_opts *o, const struct view *prev, unsigned cols,
+                            struct zfs_list *zlist, char **zget, struct strvec *failed,
+                            unsigned *since_full, struct zerr *e)
+{
+	*since_full = 0;
+	if (!cols || !prev || !prev->caps.snapshots_changed ||
+	    prev->since_full + 1 >= VIEW_FULL_EVERY)
+		return collect_full(o, cols, zlist, zget, failed, e);
+	/* zeroed: the listing may fail before view_incr_plan fills it, and
+	 * it is freed either way */
+	struct view_incr plan = {0};
+	size_t total = 0;
+	int r = collect_incremental(o, prev, cols, zlist, zget, &plan, &total, failed, e);
+	if (r == 0)
+		log_debug("snapshots re-read for %zu of %zu datasets, properties for %zu",
+		          plan.relist.n, total, plan.reread.n);
+	view_incr_free(&plan);
+	if (r < 0)
+		return r;
+	*since_full = prev->since_full + 1;
+	return 0;
+}
+
+/* What a freshly built view records of its collection. It is not yet
+ * shared, so the properties that could not be read become its warnings
+ * (the api's and status' partial-failure notes) without a lock. */
+static void stamp_collection(struct view *v, const struct strvec *failed, unsigned since_full,
+                             time_t started, const struct timespec *t0)
+{
+	struct timespec t1;
+	for (size_t i = 0; i < failed->n; i++) {
+		log_warn("%s", failed->v[i]);
+		strvec_push(&v->warnings, failed->v[i]);
+	}
+	v->since_full = since_full;
+	v->started = started;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	v->duration = (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Frees the n texts of collect_pools' array and the array. */
+static void free_texts(char **texts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(texts[i]);
+	free(texts);
+}
+
 int view_collect(const struct view_opts *o, const struct view *prev, struct view **out,
                  struct zerr *e)
 {
-	struct timespec t0, t1;
+	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	time_t started = time(NULL);
 	char *version = NULL, *zpools = NULL, *zget = NULL;
@@ -879,39 +947,16 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 	char **status = NULL, **iostat = NULL;
 	struct zpool_list pl = {0};
 	struct zfs_caps caps;
-	struct strvec argv = STRVEC_INIT;
 	struct strvec failed = STRVEC_INIT; /* properties not read, for the warnings */
 	size_t npools = 0;
+	unsigned since_full = 0;
 	int r;
 
-	if ((r = run_text(o, (const char *const[]){"zfs", "version", NULL}, 65536, &version, e)) <
-	    0)
+	if ((r = collect_versions(o, &version, &zpools, &caps, e)) < 0)
 		goto out;
-	if ((r = zfs_version_parse(&caps, version, strlen(version), e)) < 0)
-		goto out;
-	zpool_list_argv(&argv);
-	if ((r = run_text(o, (const char *const *)argv.v, ZFS_OUTPUT_MAX, &zpools, e)) < 0)
-		goto out;
-	strvec_clear(&argv);
 	unsigned cols = caps.snapshots_changed ? ZFS_COL_SNAPSHOTS_CHANGED : 0;
-	unsigned since_full = 0;
-	if (cols && prev && prev->caps.snapshots_changed &&
-	    prev->since_full + 1 < VIEW_FULL_EVERY) {
-		/* zeroed: the listing may fail before view_incr_plan fills it,
-		 * and it is freed either way */
-		struct view_incr plan = {0};
-		size_t total = 0;
-		r = collect_incremental(o, prev, cols, &zlist, &zget, &plan, &total, &failed, e);
-		if (r == 0)
-			log_debug("snapshots re-read for %zu of %zu datasets, properties for %zu",
-			          plan.relist.n, total, plan.reread.n);
-		view_incr_free(&plan);
-		if (r < 0)
-			goto out;
-		since_full = prev->since_full + 1;
-	} else if ((r = collect_full(o, cols, &zlist, &zget, &failed, e)) < 0) {
+	if ((r = collect_datasets(o, prev, cols, &zlist, &zget, &failed, &since_full, e)) < 0)
 		goto out;
-	}
 	/* the pools as listed, to ask each one's status and iostat */
 	if ((r = zpool_list_parse(&pl, zpools, strlen(zpools), e)) < 0)
 		goto out;
@@ -925,28 +970,12 @@ int view_collect(const struct view_opts *o, const struct view *prev, struct view
 	struct view_opts o2 = *o;
 	o2.now = time(NULL);
 	r = build(&o2, &t, &zlist, prev, out, e); /* zlist is the view's, or freed */
-	if (r == 0) {
-		/* the view is not yet shared: what could not be read is its
-		 * warnings' (the api's and status' partial-failure notes) */
-		for (size_t i = 0; i < failed.n; i++) {
-			log_warn("%s", failed.v[i]);
-			strvec_push(&(*out)->warnings, failed.v[i]);
-		}
-		(*out)->since_full = since_full;
-		(*out)->started = started;
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		(*out)->duration =
-		    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	}
+	if (r == 0)
+		stamp_collection(*out, &failed, since_full, started, &t0);
 out:
-	for (size_t i = 0; i < npools; i++) {
-		free(status[i]);
-		free(iostat[i]);
-	}
-	free(status);
-	free(iostat);
+	free_texts(status, npools);
+	free_texts(iostat, npools);
 	zpool_list_free(&pl);
-	strvec_clear(&argv);
 	strvec_clear(&failed);
 	free(version);
 	free(zpools);

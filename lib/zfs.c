@@ -802,107 +802,154 @@ static char *next_word(char **p)
 	return w;
 }
 
+/* Where zpool_status_parse is in the text: the free-text sections being
+ * gathered (in status_keys' order), the one a continuation line belongs
+ * to, and whether the config block's column header has passed. */
+#define STATUS_SECTIONS 6
+static const char *const status_keys[STATUS_SECTIONS] = {"pool",   "state", "status",
+                                                         "action", "scan",  "errors"};
+struct status_parse {
+	struct buf sect[STATUS_SECTIONS];
+	int cur; /* index into sect, -1 for a section the model does not keep */
+	bool in_config, saw_header;
+	size_t lineno;
+};
+
+/* The next line of [*p, end), NUL-terminated in place and *p moved past
+ * it; a line longer than any zpool writes is refused, not truncated. */
+static int status_cut_line(char **p, char *end, size_t lineno, char **line, struct zerr *e)
+{
+	char *nl = memchr(*p, '\n', (size_t)(end - *p));
+	char *eol = nl ? nl : end;
+	*line = *p;
+	if ((size_t)(eol - *p) > ZFS_LINE_MAX)
+		return zerr_set(e, -E2BIG, "zpool status output line %zu: too long", lineno);
+	*eol = '\0';
+	*p = eol + 1;
+	return 0;
+}
+
+/* "key: value" starts a section: a kept one (status_keys) collects the
+ * value, "config:" switches to vdev rows. A second "pool:" means two
+ * pools' status in one text, which the model cannot hold. */
+static int status_header(struct status_parse *sp, const char *key, const char *value,
+                         struct zerr *e)
+{
+	sp->in_config = !strcmp(key, "config");
+	sp->cur = -1;
+	for (int i = 0; i < STATUS_SECTIONS; i++)
+		if (!strcmp(key, status_keys[i]))
+			sp->cur = i;
+	if (sp->cur == 0 && sp->sect[0].len)
+		return zerr_set(e, -EPROTO, "zpool status output line %zu: more than one pool",
+		                sp->lineno);
+	if (sp->cur >= 0)
+		buf_adds(&sp->sect[sp->cur], value);
+	return 0;
+}
+
+/* The READ, WRITE and CKSUM counters after a vdev's state, in rest. */
+static int vdev_counters(struct zpool_vdev *v, char *rest, size_t lineno, struct zerr *e)
+{
+	uint64_t *num[] = {&v->read_errors, &v->write_errors, &v->checksum_errors};
+	static const char *const ncol[] = {"READ", "WRITE", "CKSUM"};
+	for (int i = 0; i < 3; i++) {
+		char *w = next_word(&rest);
+		if (!w)
+			break; /* spares and caches list no counters */
+		struct tsv vt = {NULL, NULL, lineno, "zpool status"};
+		int r = parse_u64(&vt, ncol[i], w, false, num[i], e);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* One line of the config block: a tab-indented vdev row (two spaces of
+ * indent per level) becomes a vdev of s; the NAME header row before the
+ * first vdev and lines that are not rows are passed over. */
+static int status_vdev_row(struct zpool_status *s, struct status_parse *sp, char *line,
+                           struct zerr *e)
+{
+	if (*line != '\t') /* rows are tab-indented */
+		return 0;
+	char *p = line + 1;
+	int spaces = 0;
+	while (p[spaces] == ' ')
+		spaces++;
+	char *name = p + spaces;
+	if (!*name)
+		return 0;
+	if (!sp->saw_header) {
+		sp->saw_header = !strncmp(name, "NAME", 4) && is_space(name[4]);
+		return 0;
+	}
+	/* A name may hold spaces (file vdevs, pools): it ends where the
+	 * first state word stands on its own. */
+	char *state = find_state(name);
+	if (!state)
+		return zerr_set(e, -EPROTO, "zpool status output line %zu: no state in '%.60s'",
+		                sp->lineno, name);
+	char *end = state;
+	while (end > name && is_space(end[-1]))
+		end--;
+	*end = '\0';
+	char *rest = state;
+	state = next_word(&rest);
+	struct zpool_vdev v = {name, state, spaces / 2, 0, 0, 0};
+	int r = vdev_counters(&v, rest, sp->lineno, e);
+	if (r < 0)
+		return r;
+	s->vdevs = xgrow(s->vdevs, &s->alloc, s->n_vdevs + 1, sizeof(*s->vdevs));
+	s->vdevs[s->n_vdevs++] = v;
+	return 0;
+}
+
+/* A continuation line of the current free-text section, joined to it
+ * with one space as the wrapped text it is. */
+static void status_continue(struct status_parse *sp, const char *line)
+{
+	if (sp->cur < 0)
+		return;
+	while (is_space(*line))
+		line++;
+	if (*line)
+		buf_addf(&sp->sect[sp->cur], "%s%s", sp->sect[sp->cur].len ? " " : "", line);
+}
+
+/* One line, by what it is: a header (never tab-indented), a config row
+ * or a continuation of the section before it. */
+static int status_line(struct zpool_status *s, struct status_parse *sp, char *line, struct zerr *e)
+{
+	char *value;
+	char *key = line[0] != '\t' ? header_key(line, &value) : NULL;
+	if (key)
+		return status_header(sp, key, value, e);
+	if (sp->in_config)
+		return status_vdev_row(s, sp, line, e);
+	status_continue(sp, line);
+	return 0;
+}
+
 int zpool_status_parse(struct zpool_status *s, const char *text, size_t len, struct zerr *e)
 {
 	memset(s, 0, sizeof(*s));
 	char *work = NULL;
-	struct buf sect[6] = {BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT};
-	static const char *const keys[] = {"pool", "state", "status", "action", "scan", "errors"};
-	int cur = -1, r = 0;
-	bool in_config = false, saw_header = false;
-	size_t lineno = 0;
+	struct status_parse sp = {
+	    .sect = {BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT}, .cur = -1};
+	int r;
 
 	if ((r = take_text(&s->text, text, len, "zpool status", e)) < 0)
 		return r;
 	if ((r = take_text(&work, text, len, "zpool status", e)) < 0)
 		goto out;
-	struct tsv t = {work, work + len, 0, "zpool status"};
-	while (t.p < t.end) {
-		char *line = t.p, *nl = memchr(t.p, '\n', (size_t)(t.end - t.p));
-		char *eol = nl ? nl : t.end;
-		lineno++;
-		if ((size_t)(eol - line) > ZFS_LINE_MAX) {
-			r = zerr_set(e, -E2BIG, "zpool status output line %zu: too long", lineno);
+	for (char *p = work, *end = work + len; p < end;) {
+		char *line;
+		if ((r = status_cut_line(&p, end, ++sp.lineno, &line, e)) < 0 ||
+		    (r = status_line(s, &sp, line, e)) < 0)
 			goto out;
-		}
-		*eol = '\0';
-		t.p = eol + 1;
-		char *value;
-		char *key = line[0] != '\t' ? header_key(line, &value) : NULL;
-		if (key) {
-			in_config = !strcmp(key, "config");
-			cur = -1;
-			for (int i = 0; i < 6; i++)
-				if (!strcmp(key, keys[i]))
-					cur = i;
-			if (cur == 0 && sect[0].len) {
-				r = zerr_set(e, -EPROTO,
-				             "zpool status output line %zu: more than one pool",
-				             lineno);
-				goto out;
-			}
-			if (cur >= 0)
-				buf_adds(&sect[cur], value);
-			continue;
-		}
-		if (in_config) {
-			char *p = line;
-			if (!*p)
-				continue;
-			if (*p != '\t') /* rows are tab-indented */
-				continue;
-			p++;
-			int spaces = 0;
-			while (p[spaces] == ' ')
-				spaces++;
-			char *rest = p;
-			char *name = rest + spaces;
-			if (!*name)
-				continue;
-			if (!saw_header) {
-				saw_header = !strncmp(name, "NAME", 4) && is_space(name[4]);
-				continue;
-			}
-			/* A name may hold spaces (file vdevs, pools): it ends where
-			 * the first state word stands on its own. */
-			char *state = find_state(name);
-			if (!state) {
-				r = zerr_set(e, -EPROTO,
-				             "zpool status output line %zu: no state in '%.60s'",
-				             lineno, name);
-				goto out;
-			}
-			char *end = state;
-			while (end > name && is_space(end[-1]))
-				end--;
-			*end = '\0';
-			rest = state;
-			state = next_word(&rest);
-			struct zpool_vdev v = {name, state, spaces / 2, 0, 0, 0};
-			uint64_t *num[] = {&v.read_errors, &v.write_errors, &v.checksum_errors};
-			static const char *const ncol[] = {"READ", "WRITE", "CKSUM"};
-			for (int i = 0; i < 3; i++) {
-				char *w = next_word(&rest);
-				if (!w)
-					break; /* spares and caches list no counters */
-				struct tsv vt = {NULL, NULL, lineno, "zpool status"};
-				if ((r = parse_u64(&vt, ncol[i], w, false, num[i], e)) < 0)
-					goto out;
-			}
-			s->vdevs = xgrow(s->vdevs, &s->alloc, s->n_vdevs + 1, sizeof(*s->vdevs));
-			s->vdevs[s->n_vdevs++] = v;
-			continue;
-		}
-		/* A continuation line of the current free-text section. */
-		if (cur >= 0 && *line) {
-			char *p = line;
-			while (is_space(*p))
-				p++;
-			if (*p)
-				buf_addf(&sect[cur], "%s%s", sect[cur].len ? " " : "", p);
-		}
 	}
-	if (!sect[0].len || !sect[1].len) {
+	if (!sp.sect[0].len || !sp.sect[1].len) {
 		r = zerr_set(e, -EPROTO, "zpool status output: no 'pool:' and 'state:' lines");
 		goto out;
 	}
@@ -910,11 +957,11 @@ int zpool_status_parse(struct zpool_status *s, const char *text, size_t len, str
 	s->strings = work;
 	work = NULL;
 	char **dst[] = {&s->pool, &s->state, &s->status, &s->action, &s->scan, &s->errors};
-	for (int i = 0; i < 6; i++)
-		*dst[i] = buf_detach(&sect[i], NULL);
+	for (int i = 0; i < STATUS_SECTIONS; i++)
+		*dst[i] = buf_detach(&sp.sect[i], NULL);
 out:
-	for (int i = 0; i < 6; i++)
-		buf_free(&sect[i]);
+	for (int i = 0; i < STATUS_SECTIONS; i++)
+		buf_free(&sp.sect[i]);
 	free(work);
 	if (r < 0)
 		zpool_status_free(s);

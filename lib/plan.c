@@ -171,3 +171,16 @@ bool plan_unchanged(const struct plan_record *rec, const struct zfs_obj *src,
 	       rec->dst_changed == dst->snapshots_changed &&
 	       (rec->protected || rec->checked + 86400 > now);
 }
+
+bool plan_trust_target(const struct plan_record *rec, const struct zfs_obj *src,
+                       const struct zfs_obj *dst)
+{
+	if (!rec || !rec->ok || !src || !dst || dst->resume_token || !rec->source ||
+	    strcmp(rec->source, src->name) || !rec->newest || !rec->newest_guid ||
+	    dst->snapshots_changed == ZFS_NONE || rec->end <= 0 ||
+	    dst->snapshots_changed > (uint64_t)rec->end)
+		return false;
+	/* a snapshot of that source (not a bookmark standing in for one) */
+	size_t n = strlen(src->name);
+	return !strncmp(rec->newest, src->name, n) && rec->newest[n] == '@' && rec->newest[n + 1];
+}

@@ -93,6 +93,11 @@ struct plan_record {
 	 * guids of both datasets */
 	uint64_t src_changed, dst_changed, src_guid, dst_guid;
 	time_t checked; /* when a listing last read them */
+	/* the newest source snapshot the target held after that run (full
+	 * name), its guid, and when the run was done with the dataset */
+	const char *newest;
+	uint64_t newest_guid;
+	time_t end;
 };
 
 /* Whether a dataset may be reported up to date from the record, without
@@ -104,5 +109,23 @@ struct plan_record {
  * datasets as listed at now. Pure. */
 bool plan_unchanged(const struct plan_record *rec, const struct zfs_obj *src,
                     const struct zfs_obj *dst, time_t now);
+
+/* Whether the target's snapshots need not be listed for this run: the
+ * record says which source snapshot the target's newest is, and nothing
+ * changed the target's snapshots since (its snapshots_changed is not
+ * after the record's end; OpenZFS >= 2.2), and no partial receive is
+ * pending. The plan then takes that snapshot as the target's only one:
+ * an incremental from it, which zfs receive refuses where the snapshot
+ * is gone from the target (ZFS_ERR_BASE_MISMATCH) or the target was
+ * written after it (ZFS_ERR_MODIFIED): then list, and plan again. A
+ * snapshot made on the target after it with nothing written (possible
+ * only within the second the run ended) is kept, and the stream
+ * received after it. Only for a receive without -F, which would roll
+ * back instead of refusing, without retention on the target, which
+ * needs every snapshot, and for a target on the clock that wrote the
+ * record: the caller's to check. src, dst: the datasets as listed.
+ * Pure. */
+bool plan_trust_target(const struct plan_record *rec, const struct zfs_obj *src,
+                       const struct zfs_obj *dst);
 
 #endif

@@ -500,16 +500,17 @@ static void listing_both(struct listing *a, struct listing *b)
 
 /* The snapshots (on the source with its bookmarks, which may stand in for
  * a base) of the datasets in an and bn, depth 1, as few calls as the
- * names fit (zfs_run_names' bound); a and b run side by side. */
+ * names fit (zfs_run_names' bound); a and b run side by side, each
+ * after a listing already in its argv. Nothing to list: no call. */
 static int list_snapshots_of(const struct strvec *an, struct listing *a, const struct strvec *bn,
                              struct listing *b)
 {
 	size_t next[2] = {0, 0};
 	const struct strvec *names[2] = {an, bn};
 	struct listing *ls[2] = {a, b};
-	while (next[0] < an->n || next[1] < bn->n) {
+	for (;;) {
 		for (int s = 0; s < 2; s++) {
-			if (next[s] >= names[s]->n)
+			if (ls[s]->argv.n || next[s] >= names[s]->n)
 				continue;
 			zfs_list_argv(&ls[s]->argv, ZFS_TYPE_SNAPSHOT | (s ? 0 : ZFS_TYPE_BOOKMARK),
 			              SNAP_COLS, false, NULL);
@@ -522,11 +523,12 @@ static int list_snapshots_of(const struct strvec *an, struct listing *a, const s
 				strvec_push(&ls[s]->argv, names[s]->v[next[s]]);
 			}
 		}
+		if (!a->argv.n && !b->argv.n)
+			return 0;
 		listing_both(a, b);
 		if (a->r < 0 || b->r < 0)
 			return -1;
 	}
-	return 0;
 }
 
 /* The four listings of a run: each side's datasets (their facts) and
@@ -560,13 +562,46 @@ static int target_missing(const struct repl_job *j, struct zerr *e)
 	return 0;
 }
 
+/* The record of a target dataset as the planner reads it. */
+static struct plan_record plan_record_of(const struct record_dataset *p)
+{
+	if (!p)
+		return (struct plan_record){0};
+	return (struct plan_record){
+	    .source = p->source,
+	    .ok = record_result_ok(p->result),
+	    .protected = p->protected,
+	    .src_changed = p->src_changed,
+	    .dst_changed = p->dst_changed,
+	    .src_guid = p->src_guid,
+	    .dst_guid = p->dst_guid,
+	    .checked = (time_t)p->checked,
+	    .newest = p->newest,
+	    .newest_guid = p->newest_guid,
+	    .end = (time_t)p->end,
+	};
+}
+
+/* Whether the job may take a target's snapshots from its record
+ * (plan_trust_target): not where the receive rolls back (the seed's
+ * remote receives with -F, --force), nor with retention on the target,
+ * nor in a dry run (no receive checks the record's word). A local target
+ * only: its snapshots_changed and the record's end are read off the
+ * same clock. */
+static bool job_may_trust(const struct repl_job *j)
+{
+	return !j->restricted && !j->force && !j->keep && !j->dry_run && host_is_local(j->dst);
+}
+
 /* Which source datasets' snapshots to list (cs) and their targets' (cd):
  * all (*all) without a record to skip by, else those plan_unchanged
- * does not let skip; the skipped go into unchanged. */
+ * does not let skip; the skipped go into unchanged. A target whose
+ * snapshots the record may stand for (plan_trust_target) goes into
+ * trusted instead of cd. */
 static void choose_changed(const struct repl_job *j, const struct run *rn,
                            const struct prev_run *pr, const struct zfs_list *sd,
                            const struct zfs_list *dd, struct strvec *cs, struct strvec *cd,
-                           struct strvec *unchanged, bool *all)
+                           struct strvec *trusted, struct strvec *unchanged, bool *all)
 {
 	struct policy_index di = {0};
 	struct buf tname = BUF_INIT;
@@ -577,32 +612,125 @@ static void choose_changed(const struct repl_job *j, const struct run *rn,
 		buf_reset(&tname);
 		target_of(j, o->name, &tname);
 		const struct policy_dataset *t = policy_index_find(&di, tname.s);
+		const struct zfs_obj *tobj = t ? t->obj : NULL;
 		const struct record_dataset *p = *all ? NULL : prev_find(pr, tname.s);
-		struct plan_record rec = {0};
-		if (p)
-			rec = (struct plan_record){p->source,      record_result_ok(p->result),
-			                           p->protected,   p->src_changed,
-			                           p->dst_changed, p->src_guid,
-			                           p->dst_guid,    (time_t)p->checked};
-		if (p && plan_unchanged(&rec, o, t ? t->obj : NULL, rn->listed_at)) {
+		struct plan_record rec = plan_record_of(p);
+		if (p && plan_unchanged(&rec, o, tobj, rn->listed_at)) {
 			strvec_push(unchanged, o->name);
 			continue;
 		}
 		strvec_push(cs, o->name);
-		if (t)
+		if (p && job_may_trust(j) && plan_trust_target(&rec, o, tobj))
+			strvec_push(trusted, tname.s);
+		else if (t)
 			strvec_push(cd, tname.s);
 	}
 	/* overlapping roots list a dataset twice: list its snapshots once */
 	strvec_sort_unique(cs);
 	strvec_sort_unique(cd);
+	strvec_sort_unique(trusted);
 	if (!*all)
-		log_debug("snapshots listed for %zu of %zu datasets (the others unchanged)", cs->n,
-		          sd->n);
+		log_debug("snapshots listed for %zu of %zu datasets (the others unchanged), the "
+		          "targets' of %zu (%zu as their records say)",
+		          cs->n, sd->n, cd->n, trusted->n);
 	/* every dataset: one recursive listing of the roots says it shorter */
 	if (!unchanged->n)
 		*all = true;
 	policy_index_free(&di);
 	buf_free(&tname);
+}
+
+/* A trusted target, by its source's name, with the source's newest
+ * snapshot as listed (0: none). */
+struct trusted_src {
+	const char *source, *target;
+	size_t len; /* of source */
+	uint64_t newest;
+};
+
+static int cmp_trusted_src(const void *a, const void *b)
+{
+	const struct trusted_src *x = a, *y = b;
+	return strcmp(x->source, y->source);
+}
+
+/* A snapshot's dataset (name, len) against an entry. */
+struct ds_key {
+	const char *name;
+	size_t len;
+};
+
+static int cmp_ds_key(const void *key, const void *elt)
+{
+	const struct ds_key *k = key;
+	const struct trusted_src *t = elt;
+	int c = strncmp(k->name, t->source, k->len < t->len ? k->len : t->len);
+	return c ? c : (k->len > t->len) - (k->len < t->len);
+}
+
+/* The trusted targets whose source has nothing newer than the record's
+ * newest move from trusted to again: up to date, which no receive would
+ * check (another dataset renamed onto the target's name keeps its
+ * snapshots_changed), so they are listed after all, in one call. The
+ * rest are the hourly case: a receive checks them. sss: the source's
+ * snapshots in createtxg order. */
+static void untrust_up_to_date(const struct prev_run *pr, const struct zfs_list *sss,
+                               struct strvec *trusted, struct strvec *again)
+{
+	size_t n = trusted->n;
+	if (!n)
+		return;
+	struct trusted_src *v = xcalloc(n, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		const struct record_dataset *p = prev_find(pr, trusted->v[i]);
+		v[i] = (struct trusted_src){p->source, trusted->v[i], strlen(p->source), 0};
+	}
+	qsort(v, n, sizeof(*v), cmp_trusted_src);
+	for (size_t i = 0; i < sss->n; i++) {
+		const struct zfs_obj *o = &sss->v[i];
+		struct ds_key k = {o->name, strcspn(o->name, "@")};
+		struct trusted_src *t;
+		if (o->type == ZFS_TYPE_SNAPSHOT &&
+		    (t = bsearch(&k, v, n, sizeof(*v), cmp_ds_key)) != NULL)
+			t->newest = o->guid; /* the last one is the newest */
+	}
+	struct strvec keep = STRVEC_INIT;
+	for (size_t i = 0; i < n; i++) {
+		const struct record_dataset *p = prev_find(pr, v[i].target);
+		strvec_push(v[i].newest && v[i].newest != p->newest_guid ? &keep : again,
+		            v[i].target);
+	}
+	strvec_sort_unique(&keep);
+	strvec_sort_unique(again);
+	strvec_clear(trusted);
+	*trusted = keep;
+	free(v);
+}
+
+/* The target's snapshots as the record says (plan_trust_target): its
+ * newest, the one the last run left, under the target's name. */
+static void trusted_rows(const struct strvec *trusted, const struct prev_run *pr,
+                         struct zfs_list *dss)
+{
+	struct buf name = BUF_INIT;
+	for (size_t i = 0; i < trusted->n; i++) {
+		const struct record_dataset *p = prev_find(pr, trusted->v[i]);
+		buf_reset(&name);
+		buf_addf(&name, "%s%s", p->target, strchr(p->newest, '@'));
+		struct zfs_obj o = {.name = name.s,
+		                    .type = ZFS_TYPE_SNAPSHOT,
+		                    .guid = p->newest_guid,
+		                    .createtxg = ZFS_NONE,
+		                    .creation = p->newest_creation ? (uint64_t)p->newest_creation
+		                                                   : ZFS_NONE,
+		                    .used = ZFS_NONE,
+		                    .available = ZFS_NONE,
+		                    .referenced = ZFS_NONE,
+		                    .snapshots_changed = ZFS_NONE,
+		                    .userrefs = ZFS_NONE};
+		zfs_list_add(dss, &o);
+	}
+	buf_free(&name);
 }
 
 /* Both sides listed at once, each in two listings: its datasets with
@@ -613,15 +741,16 @@ static void choose_changed(const struct repl_job *j, const struct run *rn,
  * refused listing): e says it, and the caller lists the careful way. */
 static int list_fast(const struct repl_job *j, const struct run *rn, const char *troot,
                      const struct prev_run *pr, struct listings *ls, struct zfs_list *sl,
-                     struct zfs_list *dl, struct strvec *unchanged, struct zerr *e)
+                     struct zfs_list *dl, struct strvec *trusted, struct strvec *unchanged,
+                     struct zerr *e)
 {
 	unsigned scol = ZFS_COL_SHORT | (rn->changed ? ZFS_COL_SNAPSHOTS_CHANGED : 0);
 	unsigned dcol = scol | ZFS_COL_RESUME_TOKEN;
 	struct listing a = {j->src, STRVEC_INIT, BUF_INIT, ZERR_INIT, j->timeout_ms, 0};
 	struct listing b = {j->dst, STRVEC_INIT, BUF_INIT, ZERR_INIT, j->timeout_ms, 0};
-	struct strvec cs = STRVEC_INIT, cd = STRVEC_INIT;
+	struct strvec cs = STRVEC_INIT, cd = STRVEC_INIT, none = STRVEC_INIT, again = STRVEC_INIT;
 	struct zerr pe = ZERR_INIT;
-	bool all, no_target = false;
+	bool all, all_dst, no_target = false;
 	int r = -1;
 
 	zfs_list_argv(&a.argv, ZFS_TYPE_DATASET, scol, true, j->datasets);
@@ -636,24 +765,26 @@ static int list_fast(const struct repl_job *j, const struct run *rn, const char 
 	if (a.r < 0 || b.r < 0 || zfs_list_parse(&ls->sds, a.out.s, a.out.len, scol, &pe) < 0 ||
 	    zfs_list_parse(&ls->dds, b.out.s, b.out.len, dcol, &pe) < 0)
 		goto out;
-	choose_changed(j, rn, pr, &ls->sds, &ls->dds, &cs, &cd, unchanged, &all);
+	choose_changed(j, rn, pr, &ls->sds, &ls->dds, &cs, &cd, trusted, unchanged, &all);
+	/* the target's tree at once, unless some of it is taken from the
+	 * record: then the rest by name */
+	all_dst = all && !trusted->n && !no_target;
 	buf_reset(&a.out);
 	buf_reset(&b.out);
-	if (all) {
+	if (all)
 		zfs_list_argv(&a.argv, ZFS_TYPE_SNAPSHOT | ZFS_TYPE_BOOKMARK, SNAP_COLS, true,
 		              j->datasets);
-		if (!no_target)
-			zfs_list_argv(&b.argv, ZFS_TYPE_SNAPSHOT, SNAP_COLS, true,
-			              (const char *const[]){troot, NULL});
-		listing_both(&a, &b);
-		if (a.r < 0 || b.r < 0)
-			goto out;
-	} else if (list_snapshots_of(&cs, &a, &cd, &b) < 0) {
+	if (all_dst)
+		zfs_list_argv(&b.argv, ZFS_TYPE_SNAPSHOT, SNAP_COLS, true,
+		              (const char *const[]){troot, NULL});
+	if (list_snapshots_of(all ? &none : &cs, &a, all_dst ? &none : &cd, &b) < 0 ||
+	    zfs_list_parse(&ls->sss, a.out.s, a.out.len, SNAP_COLS, &pe) < 0)
 		goto out;
-	}
-	if (zfs_list_parse(&ls->sss, a.out.s, a.out.len, SNAP_COLS, &pe) < 0 ||
+	untrust_up_to_date(pr, &ls->sss, trusted, &again);
+	if (list_snapshots_of(&none, &a, &again, &b) < 0 ||
 	    zfs_list_parse(&ls->dss, b.out.s, b.out.len, SNAP_COLS, &pe) < 0)
 		goto out;
+	trusted_rows(trusted, pr, &ls->dss);
 	zfs_list_join(sl, &ls->sds, &ls->sss);
 	zfs_list_join(dl, &ls->dds, &ls->dss);
 	r = 0;
@@ -666,6 +797,7 @@ out:
 	strvec_clear(&b.argv);
 	strvec_clear(&cs);
 	strvec_clear(&cd);
+	strvec_clear(&again);
 	buf_free(&a.out);
 	buf_free(&b.out);
 	return r;
@@ -877,6 +1009,7 @@ struct job_run {
 	struct policy_index si, di;
 	struct policy_snaps all_bm; /* the source's bookmarks, in name order */
 	struct strvec unchanged;    /* source datasets the record lets skip */
+	struct strvec trusted;      /* targets whose snapshots the record says */
 	struct strvec plain;        /* push: unencrypted sources */
 	struct strvec made;         /* parents created in this run */
 	bool *done, *skip;          /* per si entry: replicated; unchanged */
@@ -896,7 +1029,7 @@ static int list_sides(struct job_run *jr, struct zerr *e)
 	struct run *rn = &jr->rn;
 	int r = -1;
 	if (!j->restricted) {
-		r = list_fast(j, rn, jr->troot.s, &jr->pr, &jr->ls, &jr->sl, &jr->dl,
+		r = list_fast(j, rn, jr->troot.s, &jr->pr, &jr->ls, &jr->sl, &jr->dl, &jr->trusted,
 		              &jr->unchanged, e);
 		if (r < 0 && rn->changed && e->kind == ZFS_ERR_BAD_PROPERTY) {
 			log_debug("no snapshots_changed: %s", e->msg);
@@ -906,9 +1039,10 @@ static int list_sides(struct job_run *jr, struct zerr *e)
 			zfs_list_free(&jr->dl);
 			listings_free(&jr->ls);
 			strvec_clear(&jr->unchanged);
+			strvec_clear(&jr->trusted);
 			*e = (struct zerr)ZERR_INIT;
 			r = list_fast(j, rn, jr->troot.s, &jr->pr, &jr->ls, &jr->sl, &jr->dl,
-			              &jr->unchanged, e);
+			              &jr->trusted, &jr->unchanged, e);
 		}
 		if (r == 0)
 			return 0;
@@ -919,6 +1053,7 @@ static int list_sides(struct job_run *jr, struct zerr *e)
 	zfs_list_free(&jr->dl);
 	listings_free(&jr->ls);
 	strvec_clear(&jr->unchanged);
+	strvec_clear(&jr->trusted);
 	*e = (struct zerr)ZERR_INIT;
 	if (zfs_list_run(j->src, NULL, list_types(), 0, true, j->datasets, j->timeout_ms, &jr->sl,
 	                 e) < 0)
@@ -1019,6 +1154,9 @@ struct ds {
 	struct policy_index ri;
 	struct leaf_take leaf; /* an empty leaf taken over (leaf.h) */
 	unsigned wire;         /* TRANSFER_WIRE_* of its plain sends */
+	/* dd is the record's word, not a listing (plan_trust_target); the
+	 * receive refused its base, so the target is to be listed */
+	bool trusted, refused;
 };
 
 static void ds_bookmarks(const struct job_run *jr, struct ds *x)
@@ -1034,12 +1172,30 @@ static void ds_bookmarks(const struct job_run *jr, struct ds *x)
 	}
 }
 
+/* The target's snapshots listed (again): after a resume changed them, or
+ * where the record stood for them and was wrong. -1: d failed. */
+static int list_target_again(struct job_run *jr, struct repl_dataset *d, struct ds *x)
+{
+	const struct repl_job *j = jr->j;
+	struct zerr e = ZERR_INIT;
+	policy_index_free(&x->ri);
+	zfs_list_free(&x->rl);
+	x->trusted = false;
+	if (zfs_list_run(j->dst, NULL, list_types(), 0, true,
+	                 (const char *const[]){d->target, NULL}, j->timeout_ms, &x->rl, &e) < 0) {
+		fail_dataset(d, e.msg);
+		return -1;
+	}
+	policy_index_build(&x->ri, &x->rl, NULL);
+	x->dd = policy_index_find(&x->ri, d->target);
+	return 0;
+}
+
 /* A pending resume token on the target first (resume_pending); after a
  * resume, the target listed again. Returns resume_pending's answer. */
 static int resume_first(struct job_run *jr, struct repl_dataset *d, struct ds *x)
 {
 	const struct repl_job *j = jr->j;
-	struct zerr e = ZERR_INIT;
 	const struct token_expect tx = {
 	    .dataset = x->o->name,
 	    .snaps = x->sd ? (const struct zfs_obj *const *)x->sd->snaps.v : NULL,
@@ -1053,14 +1209,7 @@ static int resume_first(struct job_run *jr, struct repl_dataset *d, struct ds *x
 	                        x->tobj ? x->tobj->resume_token : NULL, &tx);
 	if (rs <= 0)
 		return rs;
-	if (zfs_list_run(j->dst, NULL, list_types(), 0, true,
-	                 (const char *const[]){d->target, NULL}, j->timeout_ms, &x->rl, &e) < 0) {
-		fail_dataset(d, e.msg);
-		return -1;
-	}
-	policy_index_build(&x->ri, &x->rl, NULL);
-	x->dd = policy_index_find(&x->ri, d->target);
-	return rs;
+	return list_target_again(jr, d, x) < 0 ? -1 : rs;
 }
 
 /* Whether the first step goes into the seed role's empty leaf: a first
@@ -1112,6 +1261,14 @@ static const struct zfs_obj *run_step(struct job_run *jr, struct repl_dataset *d
 			got = source_snapshot(x->sd, s[m].to);
 			continue;
 		}
+		if (x->trusted && now_first &&
+		    (e.kind == ZFS_ERR_BASE_MISMATCH || e.kind == ZFS_ERR_MODIFIED)) {
+			/* refused at its start, nothing received: list, plan
+			 * again, and say it as a listing would */
+			log_debug("%s: %s", d->target, e.msg);
+			x->refused = true;
+			break;
+		}
 		fail_dataset(d, e.msg);
 		if (jr->rn.resume)
 			d->resume_token = read_token(j, d->target);
@@ -1135,14 +1292,40 @@ static const struct zfs_obj *run_step(struct job_run *jr, struct repl_dataset *d
 /* Both sides' OpenZFS (zfs version) and the target pool's features, once
  * a run (plain sends only: a raw job's -w says it all); a restricted
  * remote is asked nothing beyond its five lines. */
+struct src_probe {
+	const struct repl_job *j;
+	struct run *rn;
+};
+
+static void *src_probe_run(void *arg)
+{
+	struct src_probe *sp = arg;
+	sp->rn->src_known =
+	    zfs_probe(sp->j->src, sp->j->timeout_ms, &sp->rn->src_caps, &sp->rn->src_why) == 0;
+	return NULL;
+}
+
 static void wire_probe(const struct repl_job *j, struct run *rn)
 {
 	rn->probed = true;
-	rn->src_known = zfs_probe(j->src, j->timeout_ms, &rn->src_caps, &rn->src_why) == 0;
+	/* the source (over ssh) while the target answers its two: the
+	 * probe is on the way of the first send */
+	struct src_probe sp = {j, rn};
+	pthread_t t;
+	bool threaded = pthread_create(&t, NULL, src_probe_run, &sp) == 0;
+	if (!threaded)
+		src_probe_run(&sp);
+	char pool[256];
+	snprintf(pool, sizeof(pool), "%.*s", (int)strcspn(j->destination, "/"), j->destination);
 	if (j->restricted)
 		zerr_set(&rn->dst_why, -EPERM, "a restricted remote");
 	else
 		rn->dst_known = zfs_probe(j->dst, j->timeout_ms, &rn->dst_caps, &rn->dst_why) == 0;
+	if (rn->dst_known)
+		rn->pool_known = zpool_features_run(j->dst, pool, j->timeout_ms, &rn->dst_pool,
+		                                    &rn->pool_why) == 0;
+	if (threaded)
+		pthread_join(t, NULL);
 	if (!rn->src_known)
 		log_warn(
 		    "cannot ask %s for its OpenZFS version (%s): plain sends go without -c -L -e",
@@ -1151,12 +1334,10 @@ static void wire_probe(const struct repl_job *j, struct run *rn)
 		log_warn(
 		    "cannot ask %s for its OpenZFS version (%s): plain sends go without -c -L -e",
 		    j->dst->label, rn->dst_why.msg);
-	if (!rn->src_known || !rn->dst_known)
+	if (!rn->src_known || !rn->dst_known) {
+		rn->pool_known = false;
 		return;
-	char pool[256];
-	snprintf(pool, sizeof(pool), "%.*s", (int)strcspn(j->destination, "/"), j->destination);
-	rn->pool_known =
-	    zpool_features_run(j->dst, pool, j->timeout_ms, &rn->dst_pool, &rn->pool_why) == 0;
+	}
 	if (!rn->pool_known) /* a plain send needs no feature: it goes as before */
 		log_warn("%s: plain sends go without -c -L -e", rn->pool_why.msg);
 }
@@ -1242,6 +1423,8 @@ static const struct zfs_obj *execute(struct job_run *jr, struct repl_dataset *d,
 		const struct zfs_obj *g = run_step(jr, d, x, in, p, s, k == 0);
 		if (g)
 			got = g;
+		if (x->refused)
+			return NULL;
 	}
 	if (d->outcome != REPL_FAILED)
 		d->outcome = REPL_OK;
@@ -1346,20 +1529,35 @@ static void replicate_dataset(struct job_run *jr, const struct zfs_obj *o,
 		goto out;
 	}
 	ds_bookmarks(jr, &x);
+	x.trusted = x.dd && strvec_has(&jr->trusted, d->target);
 	int rs = resume_first(jr, d, &x);
-	struct plan_input in = {sd->snaps.v,
-	                        sd->snaps.n,
-	                        x.bms,
-	                        x.nbm,
-	                        x.dd ? x.dd->snaps.v : NULL,
-	                        x.dd ? x.dd->snaps.n : 0,
-	                        j->restricted,
-	                        j->full_newest,
-	                        j->force};
+	struct plan_input in;
 	struct plan p;
-	plan_make(&in, &p);
-	d->matched_by_name = p.matched_by_name;
-	const struct zfs_obj *got = execute(jr, d, &x, &in, &p, rs);
+	const struct zfs_obj *got = NULL;
+	for (;;) {
+		in = (struct plan_input){sd->snaps.v,
+		                         sd->snaps.n,
+		                         x.bms,
+		                         x.nbm,
+		                         x.dd ? x.dd->snaps.v : NULL,
+		                         x.dd ? x.dd->snaps.n : 0,
+		                         j->restricted,
+		                         j->full_newest,
+		                         j->force};
+		plan_make(&in, &p);
+		d->matched_by_name = p.matched_by_name;
+		/* the record's word for the target is worth a plan that sends
+		 * from it, which the receive checks; anything else (up to
+		 * date: no receive checks it) is decided on a listing */
+		bool relist = x.trusted && rs == 0 && p.kind != PLAN_SEND;
+		got = relist ? NULL : execute(jr, d, &x, &in, &p, rs);
+		if (!relist && !x.refused)
+			break;
+		log_info("%s: not as the last run left it; listing its snapshots", d->target);
+		x.refused = false;
+		if (list_target_again(jr, d, &x) < 0)
+			break; /* d failed: said there */
+	}
 	leaf_props_finish(j, d, pd);
 	if (j->dry_run && x.tobj && x.tobj->resume_token)
 		d->resume_token = xstrdup(x.tobj->resume_token);
@@ -1515,6 +1713,7 @@ static void run_end(struct job_run *jr)
 	listings_free(&jr->ls);
 	strvec_clear(&jr->made);
 	strvec_clear(&jr->unchanged);
+	strvec_clear(&jr->trusted);
 	strvec_clear(&jr->plain);
 	free(jr->done);
 	free(jr->skip);
@@ -1572,8 +1771,22 @@ out:
 /* The end of a run's datasets: the holds and releases queued for the
  * whole job (marks_flush), the targets' queued prunes, the newest
  * snapshots' creation times. */
+static void *newest_creations_run(void *arg)
+{
+	newest_creations(arg);
+	return NULL;
+}
+
+/* The end of a run: the marks, the prunes and the newest snapshots'
+ * creation times, the last at the same time as the first two (each is a
+ * zfs process or two on a side, a sync task each for holds and destroys;
+ * the times touch only newest_creation of the results). */
 static void run_flush(struct job_run *jr)
 {
+	pthread_t t;
+	bool threaded = pthread_create(&t, NULL, newest_creations_run, jr) == 0;
+	if (!threaded)
+		newest_creations(jr);
 	marks_flush(&jr->rn.marks);
 	for (size_t i = 0; i < jr->res->n; i++) {
 		struct repl_dataset *d = &jr->res->v[i];
@@ -1581,7 +1794,8 @@ static void run_flush(struct job_run *jr)
 			d->protected = false;
 	}
 	prune_flush(jr->j, &jr->prunes, jr->res);
-	newest_creations(jr);
+	if (threaded)
+		pthread_join(t, NULL);
 }
 
 int repl_run(const struct repl_job *j, struct repl_result *res)

@@ -589,6 +589,16 @@ void zfs_list_join(struct zfs_list *l, const struct zfs_list *a, const struct zf
 	l->n = a->n + b->n;
 }
 
+void zfs_list_add(struct zfs_list *l, const struct zfs_obj *o)
+{
+	GROW(l, l->n + 1);
+	struct zfs_obj *to = &l->v[l->n++];
+	*to = *o;
+	to->name = arena_add(l, o->name);
+	if (o->resume_token)
+		to->resume_token = arena_add(l, o->resume_token);
+}
+
 const struct zfs_obj *zfs_list_find(const struct zfs_list *l, const char *name)
 {
 	for (size_t i = 0; i < l->n; i++)
@@ -1161,6 +1171,8 @@ enum zfs_err zfs_err_kind(const char *text)
 	    /* "destination contains partially-complete state from \"zfs receive -s\"" */
 	    {"partially-complete state", ZFS_ERR_PARTIAL_RECEIVE},
 	    {"cannot resume send", ZFS_ERR_RESUME_REFUSED},
+	    {"match incremental source", ZFS_ERR_BASE_MISMATCH},
+	    {"has been modified", ZFS_ERR_MODIFIED},
 	    {"no such tag", ZFS_ERR_NO_SUCH_TAG},
 	    {"invalid property", ZFS_ERR_BAD_PROPERTY},
 	    {"bad property list", ZFS_ERR_BAD_PROPERTY},

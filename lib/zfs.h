@@ -177,6 +177,12 @@ enum zfs_err {
 	ZFS_ERR_NO_SUCH_TAG,     /* release of a hold that is not there */
 	ZFS_ERR_RESUME_REFUSED,  /* the sender cannot resume this token */
 	ZFS_ERR_BAD_PROPERTY,    /* a property this zfs does not know */
+	/* an incremental receive whose base is gone from the target: "most
+	 * recent snapshot of X does not\nmatch incremental source" */
+	ZFS_ERR_BASE_MISMATCH,
+	/* an incremental receive into a target written to after its base:
+	 * "destination X has been modified\nsince most recent snapshot" */
+	ZFS_ERR_MODIFIED,
 };
 /* The kind of a failed zfs command's whole stderr (every line is read: an
  * ssh warning may come first). A bookmark that exists says "bookmark
@@ -281,6 +287,8 @@ int zfs_list_run(const struct host *h, const struct zfs_caps *c, unsigned types,
  * no text, and a and b must outlive it (zfs_list_free(l) frees its rows
  * only). For one listing of datasets and one of their snapshots. */
 void zfs_list_join(struct zfs_list *l, const struct zfs_list *a, const struct zfs_list *b);
+/* Appends a row: o, its name (and token) copied into l's own strings. */
+void zfs_list_add(struct zfs_list *l, const struct zfs_obj *o);
 /* The object named name in l, or NULL (linear; for tests and small lists). */
 const struct zfs_obj *zfs_list_find(const struct zfs_list *l, const char *name);
 int zpool_list_run(const struct host *h, int timeout_ms, struct zpool_list *l, struct zerr *e);

@@ -7,7 +7,12 @@
 #   hourly pull: N sends + N receives + a constant; the constant has a
 #                zfs version per side (the wire flags' probe, made before
 #                the first send: a no-op pull makes none), one get, one
-#                hold and one release
+#                hold and one release; the target's snapshots are not
+#                listed where the record says its newest (>= 2.2), and
+#                where that was wrong the receive refuses and they are
+#                listed then (the target's newest gone: sent from an older
+#                base; written to: refused, nothing changed; a snapshot
+#                made there with nothing written: kept, received after it)
 # and the listings ask only what zfs lists fast (name,guid,createtxg for
 # snapshots), holds and creation times batched.
 . ./lib.sh
@@ -104,8 +109,10 @@ for d in r["datasets"]:
 PY
 
 # no-op pulls: the first lists every dataset's snapshots (the last run's
-# snapshots_changed were too new to trust) and finds them up to date; the
-# second skips them all by the record. The clock steps past the margin.
+# snapshots_changed were too new to trust) and finds them up to date: on
+# the target too, where the record says each one's newest, as no receive
+# would check that word. The second skips them all by the record. The
+# clock steps past the margin.
 clock_advance 120
 counted "${PULL[@]}"
 expect "first no-op pull" "root list 2
@@ -119,10 +126,13 @@ else
 zkb list 2"
 fi
 
-# the hourly case: one new snapshot on every dataset
+# the hourly case: one new snapshot on every dataset. The target's
+# snapshots are not listed (>= 2.2): the record says its newest, and
+# nothing moved them since (their snapshots_changed).
 log_must zfs snapshot -r zcs/data@h1
 counted "${PULL[@]}"
-expect "hourly pull" "root list 2
+[ $changed = yes ] && tl=1 || tl=2
+expect "hourly pull" "root list $tl
 root receive $N
 root version 1
 zkb get 1
@@ -147,7 +157,7 @@ log_must zfs snapshot zcs/data/d2@h2
 log_must zfs snapshot zcs/data/d4@h2
 counted "${PULL[@]}"
 if [ $changed = yes ]; then
-	expect "pull of 2 changed" "root list 2
+	expect "pull of 2 changed" "root list 1
 root receive 2
 root version 1
 zkb get 1
@@ -160,4 +170,62 @@ zkb version 1"
 		log_fail "the changed datasets' snapshots: $(cat $log.full)"
 fi
 assert_eq "$(guids zcd/h/zcs/data/d4)" "$(guids zcs/data/d4)" "d4 after the last pull"
+[ $changed = yes ] || exit 0
+
+# Where the record's word is wrong: a change on the target within the
+# second the last run ended (snapshots_changed has one-second
+# resolution) leaves it trusted. Made here by moving the record's end of
+# that dataset past the change.
+record_end_later() { # target dataset
+	python3 - "$st/pull-h.json" "$1" <<'PY' || log_fail "record edit"
+import json, sys
+p, t = sys.argv[1], sys.argv[2]
+r = json.load(open(p))
+for d in r["datasets"]:
+    if d["target"] == t:
+        d["end"] += 3600
+json.dump(r, open(p, "w"))
+PY
+}
+# the target's newest destroyed: the receive refuses the base, the target
+# is listed, and the pull sends from the older base they still share
+log_must zfs destroy zcd/h/zcs/data/d2@h2
+record_end_later zcd/h/zcs/data/d2
+log_must zfs snapshot zcs/data/d2@h3
+counted "${PULL[@]}"
+# (before the guids below, which the counter logs too) two listings of
+# target snapshots: d4's (changed in the last run, nothing new since: up
+# to date, which no receive checks) and, after the refusal, d2's
+assert_eq "$(grep -c '^root list .* -t [a-z,]*snapshot' $log.full)" 2 "listings of the target's snapshots (all: $(cat $log.full))"
+grep -q "^root list -Hp -t snapshot -o name,guid,createtxg -s createtxg -d 1 zcd/h/zcs/data/d4\$" $log.full ||
+	log_fail "d4 listed: $(cat $log.full)"
+grep -q "^root list .* -t [a-z,]*snapshot.* zcd/h/zcs/data/d2\$" $log.full || log_fail "d2 listed: $(cat $log.full)"
+# the refused receive, then h1 -> h2 -> h3 one -i at a time
+assert_eq "$(grep -c '^root receive' $log)" 3 "receives into d2 (all: $(cat $log.full))"
+assert_eq "$(guids zcd/h/zcs/data/d2)" "$(guids zcs/data/d2)" "d2 sent from its older base"
+# a snapshot made on the target, no data written: zfs receive takes an
+# incremental whose base is in the target's chain with nothing written
+# after it (the listing would have refused it as diverged): the new
+# snapshot goes after it, nothing on the target is lost or rolled back
+log_must zfs snapshot zcd/h/zcs/data/d4@local
+record_end_later zcd/h/zcs/data/d4
+log_must zfs snapshot zcs/data/d4@h3
+log_must "${PULL[@]}"
+assert_eq "$(zfs list -H -o name -t snapshot -s createtxg zcd/h/zcs/data/d4 | tail -n 2 | tr '\n' ' ')" \
+	"zcd/h/zcs/data/d4@local zcd/h/zcs/data/d4@h3 " "the target's own snapshot kept, the new one after it"
+assert_eq "$(zfs get -H -p -o value guid zcd/h/zcs/data/d4@h3)" "$(zfs get -H -p -o value guid zcs/data/d4@h3)" "d4@h3"
+# written to after its newest: the receive refuses, nothing changes
+log_must zfs mount zcd/h/zcs/data/d4
+dd if=/dev/urandom of="$(zfs get -H -o value mountpoint zcd/h/zcs/data/d4)/w" bs=64k count=1 status=none ||
+	log_fail "write into d4's copy"
+log_must zfs umount zcd/h/zcs/data/d4
+record_end_later zcd/h/zcs/data/d4
+log_must zfs snapshot zcs/data/d4@h4
+before=$(guids zcd/h/zcs/data/d4)
+: >$log.full
+must_exit 1 --msg "modified" "${PULL[@]}"
+# refused from the record's word, listed, refused again as after a listing
+assert_eq "$(grep -c '^root list .* -t [a-z,]*snapshot.* zcd/h/zcs/data/d4$' $log.full)" 1 "d4 listed (all: $(cat $log.full))"
+assert_eq "$(grep -c '^root receive' $log.full)" 2 "receives into d4 (all: $(cat $log.full))"
+assert_eq "$(guids zcd/h/zcs/data/d4)" "$before" "d4's copy unchanged"
 true

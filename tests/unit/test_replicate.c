@@ -182,18 +182,30 @@ static void test_restricted_by_name(void **state)
 	}
 }
 
-/* The skip by record, on the 2.3 listing with snapshots_changed. */
+/* The 2.3 listing with snapshots_changed: its two filesystems, source
+ * fixt/data and a target. */
+static void changed_listing(struct zfs_list *l, const struct zfs_obj **src,
+                            const struct zfs_obj **dst)
+{
+	struct buf b = BUF_INIT;
+	struct zerr e = ZERR_INIT;
+	fixture_read("2.3/zfs-list-changed.out", &b);
+	assert_int_equal(zfs_list_parse(l, b.s, b.len, ZFS_COL_SNAPSHOTS_CHANGED, &e), 0);
+	buf_free(&b);
+	*src = &l->v[1];
+	*dst = &l->v[2];
+	assert_string_equal((*src)->name, "fixt/data");
+	assert_int_not_equal((*src)->snapshots_changed, ZFS_NONE);
+	assert_int_not_equal((*dst)->snapshots_changed, ZFS_NONE);
+}
+
+/* The skip by record. */
 static void test_unchanged_by_record(void **state)
 {
 	(void)state;
 	struct zfs_list l = {0};
-	struct buf b = BUF_INIT;
-	struct zerr e = ZERR_INIT;
-	fixture_read("2.3/zfs-list-changed.out", &b);
-	assert_int_equal(zfs_list_parse(&l, b.s, b.len, ZFS_COL_SNAPSHOTS_CHANGED, &e), 0);
-	const struct zfs_obj *src = &l.v[1], *dst = &l.v[2]; /* two filesystems */
-	assert_string_equal(src->name, "fixt/data");
-	assert_int_not_equal(src->snapshots_changed, ZFS_NONE);
+	const struct zfs_obj *src, *dst;
+	changed_listing(&l, &src, &dst);
 	time_t now = 1795700000;
 	struct plan_record rec = {
 	    "fixt/data", true,      true,      src->snapshots_changed, dst->snapshots_changed,
@@ -226,7 +238,50 @@ static void test_unchanged_by_record(void **state)
 	old.snapshots_changed = ZFS_NONE;
 	assert_false(plan_unchanged(&rec, &old, dst, now));
 	assert_false(plan_unchanged(NULL, src, dst, now));
-	buf_free(&b);
+	zfs_list_free(&l);
+}
+
+/* The target's snapshots taken from the record: only while its
+ * snapshots_changed says nothing moved since that run ended. */
+static void test_trust_target(void **state)
+{
+	(void)state;
+	struct zfs_list l = {0};
+	const struct zfs_obj *src, *dst;
+	changed_listing(&l, &src, &dst);
+	struct plan_record rec = {.source = "fixt/data",
+	                          .ok = true,
+	                          .newest = "fixt/data@autosnap_2026-12-07_10:00:00_hourly",
+	                          .newest_guid = 42,
+	                          .end = (time_t)dst->snapshots_changed};
+	assert_true(plan_trust_target(&rec, src, dst)); /* the run's own receive, same second */
+	struct plan_record r2 = rec;
+	r2.end--; /* the target's snapshots moved after the run */
+	assert_false(plan_trust_target(&r2, src, dst));
+	r2 = rec;
+	r2.ok = false; /* the last run failed it */
+	assert_false(plan_trust_target(&r2, src, dst));
+	r2 = rec;
+	r2.newest = "fixt/data#autosnap_2026-12-07_10:00:00_hourly"; /* a bookmark */
+	assert_false(plan_trust_target(&r2, src, dst));
+	r2.newest = "fixt/database@s"; /* another dataset's */
+	assert_false(plan_trust_target(&r2, src, dst));
+	r2.newest = "fixt/data@";
+	assert_false(plan_trust_target(&r2, src, dst));
+	r2 = rec;
+	r2.newest_guid = 0;
+	assert_false(plan_trust_target(&r2, src, dst));
+	r2 = rec;
+	r2.source = "fixt/data/child"; /* the layout maps another onto the target */
+	assert_false(plan_trust_target(&r2, src, dst));
+	struct zfs_obj partial = *dst;
+	partial.resume_token = "1-abc";
+	assert_false(plan_trust_target(&rec, src, &partial));
+	struct zfs_obj old = *dst; /* OpenZFS < 2.2 */
+	old.snapshots_changed = ZFS_NONE;
+	assert_false(plan_trust_target(&rec, src, &old));
+	assert_false(plan_trust_target(&rec, src, NULL));
+	assert_false(plan_trust_target(NULL, src, dst));
 	zfs_list_free(&l);
 }
 
@@ -277,6 +332,13 @@ static void test_zfs_error_kinds(void **state)
 	    {"cannot receive new filesystem stream: destination contains partially-complete "
 	     "state from \"zfs receive -s\".\n",
 	     ZFS_ERR_PARTIAL_RECEIVE},
+	    /* as OpenZFS 2.1 to 2.3 print it, over two lines */
+	    {"cannot receive incremental stream: most recent snapshot of bk/h/data does not\n"
+	     "match incremental source\n",
+	     ZFS_ERR_BASE_MISMATCH},
+	    {"cannot receive incremental stream: destination bk/h/data has been modified\n"
+	     "since most recent snapshot\n",
+	     ZFS_ERR_MODIFIED},
 	    {"cannot receive: failed to read from stream\n", ZFS_ERR_OTHER},
 	    {"", ZFS_ERR_OTHER},
 	};
@@ -527,6 +589,7 @@ int main(void)
 	    cmocka_unit_test(test_unchanged_by_record),
 	    cmocka_unit_test(test_blame),
 	    cmocka_unit_test(test_zfs_error_kinds),
+	    cmocka_unit_test(test_trust_target),
 	    cmocka_unit_test(test_err_line),
 	    cmocka_unit_test(test_resume_decisions),
 	    cmocka_unit_test(test_marks_bookmark),

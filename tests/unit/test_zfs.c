@@ -697,7 +697,8 @@ static void test_err_kind(void **state)
 	                 ZFS_ERR_PARTIAL_RECEIVE);
 	assert_int_equal(zfs_err_kind("cannot receive incremental stream: destination "
 	                              "tank/a has been modified"),
-	                 ZFS_ERR_OTHER);
+	                 ZFS_ERR_MODIFIED);
+	assert_int_equal(zfs_err_kind("cannot receive: failed to read from stream"), ZFS_ERR_OTHER);
 	assert_int_equal(zfs_err_kind(""), ZFS_ERR_OTHER);
 }
 

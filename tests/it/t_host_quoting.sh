@@ -1,6 +1,9 @@
 # Remote command quoting over real ssh (root -> zkb@localhost): names that
 # ZFS accepts round-trip exactly; names it refuses are refused by ZFS itself,
 # reach it intact, and nothing they contain is ever executed.
+# The quoting is zkeep's and ssh's, and the names ZFS accepts are the same
+# on every OpenZFS release here: the newest only (CI's time).
+# zkeep-it: flavour 2.3
 . ./lib.sh
 
 pool_create zkq

@@ -471,6 +471,26 @@ struct listing {
 	int timeout_ms, r;
 };
 
+/* fn(arg) beside the caller's own work: in a thread, or here at once
+ * when none can start (beside_join then returns at once). */
+struct beside {
+	pthread_t t;
+	bool threaded;
+};
+
+static void beside_start(struct beside *b, void *(*fn)(void *), void *arg)
+{
+	b->threaded = pthread_create(&b->t, NULL, fn, arg) == 0;
+	if (!b->threaded)
+		fn(arg);
+}
+
+static void beside_join(struct beside *b)
+{
+	if (b->threaded)
+		pthread_join(b->t, NULL);
+}
+
 static void *listing_run(void *arg)
 {
 	struct listing *l = arg;
@@ -485,13 +505,10 @@ static void *listing_run(void *arg)
  * connection is shared): a run costs the slower of them, not the sum. */
 static void listing_both(struct listing *a, struct listing *b)
 {
-	pthread_t t;
-	bool threaded = pthread_create(&t, NULL, listing_run, b) == 0;
+	struct beside bs;
+	beside_start(&bs, listing_run, b);
 	listing_run(a);
-	if (threaded)
-		pthread_join(t, NULL);
-	else
-		listing_run(b);
+	beside_join(&bs);
 }
 
 /* The snapshot listings' columns: name,guid,createtxg, which OpenZFS
@@ -643,15 +660,15 @@ static void choose_changed(const struct repl_job *j, const struct run *rn,
 /* A trusted target, by its source's name, with the source's newest
  * snapshot as listed (0: none). */
 struct trusted_src {
-	const char *source, *target;
-	size_t len; /* of source */
+	const struct record_dataset *p; /* its record */
+	size_t len;                     /* of p->source */
 	uint64_t newest;
 };
 
 static int cmp_trusted_src(const void *a, const void *b)
 {
 	const struct trusted_src *x = a, *y = b;
-	return strcmp(x->source, y->source);
+	return strcmp(x->p->source, y->p->source);
 }
 
 /* A snapshot's dataset (name, len) against an entry. */
@@ -664,7 +681,7 @@ static int cmp_ds_key(const void *key, const void *elt)
 {
 	const struct ds_key *k = key;
 	const struct trusted_src *t = elt;
-	int c = strncmp(k->name, t->source, k->len < t->len ? k->len : t->len);
+	int c = strncmp(k->name, t->p->source, k->len < t->len ? k->len : t->len);
 	return c ? c : (k->len > t->len) - (k->len < t->len);
 }
 
@@ -683,7 +700,7 @@ static void untrust_up_to_date(const struct prev_run *pr, const struct zfs_list 
 	struct trusted_src *v = xcalloc(n, sizeof(*v));
 	for (size_t i = 0; i < n; i++) {
 		const struct record_dataset *p = prev_find(pr, trusted->v[i]);
-		v[i] = (struct trusted_src){p->source, trusted->v[i], strlen(p->source), 0};
+		v[i] = (struct trusted_src){p, strlen(p->source), 0};
 	}
 	qsort(v, n, sizeof(*v), cmp_trusted_src);
 	for (size_t i = 0; i < sss->n; i++) {
@@ -695,11 +712,9 @@ static void untrust_up_to_date(const struct prev_run *pr, const struct zfs_list 
 			t->newest = o->guid; /* the last one is the newest */
 	}
 	struct strvec keep = STRVEC_INIT;
-	for (size_t i = 0; i < n; i++) {
-		const struct record_dataset *p = prev_find(pr, v[i].target);
-		strvec_push(v[i].newest && v[i].newest != p->newest_guid ? &keep : again,
-		            v[i].target);
-	}
+	for (size_t i = 0; i < n; i++)
+		strvec_push(v[i].newest && v[i].newest != v[i].p->newest_guid ? &keep : again,
+		            v[i].p->target);
 	strvec_sort_unique(&keep);
 	strvec_sort_unique(again);
 	strvec_clear(trusted);
@@ -1289,9 +1304,6 @@ static const struct zfs_obj *run_step(struct job_run *jr, struct repl_dataset *d
 	return got;
 }
 
-/* Both sides' OpenZFS (zfs version) and the target pool's features, once
- * a run (plain sends only: a raw job's -w says it all); a restricted
- * remote is asked nothing beyond its five lines. */
 struct src_probe {
 	const struct repl_job *j;
 	struct run *rn;
@@ -1305,16 +1317,17 @@ static void *src_probe_run(void *arg)
 	return NULL;
 }
 
+/* Both sides' OpenZFS (zfs version) and the target pool's features, once
+ * a run (plain sends only: a raw job's -w says it all); a restricted
+ * remote is asked nothing beyond its five lines. */
 static void wire_probe(const struct repl_job *j, struct run *rn)
 {
 	rn->probed = true;
 	/* the source (over ssh) while the target answers its two: the
 	 * probe is on the way of the first send */
 	struct src_probe sp = {j, rn};
-	pthread_t t;
-	bool threaded = pthread_create(&t, NULL, src_probe_run, &sp) == 0;
-	if (!threaded)
-		src_probe_run(&sp);
+	struct beside bs;
+	beside_start(&bs, src_probe_run, &sp);
 	char pool[256];
 	snprintf(pool, sizeof(pool), "%.*s", (int)strcspn(j->destination, "/"), j->destination);
 	if (j->restricted)
@@ -1324,8 +1337,7 @@ static void wire_probe(const struct repl_job *j, struct run *rn)
 	if (rn->dst_known)
 		rn->pool_known = zpool_features_run(j->dst, pool, j->timeout_ms, &rn->dst_pool,
 		                                    &rn->pool_why) == 0;
-	if (threaded)
-		pthread_join(t, NULL);
+	beside_join(&bs);
 	if (!rn->src_known)
 		log_warn(
 		    "cannot ask %s for its OpenZFS version (%s): plain sends go without -c -L -e",
@@ -1768,25 +1780,21 @@ out:
 	buf_free(&out);
 }
 
-/* The end of a run's datasets: the holds and releases queued for the
- * whole job (marks_flush), the targets' queued prunes, the newest
- * snapshots' creation times. */
 static void *newest_creations_run(void *arg)
 {
 	newest_creations(arg);
 	return NULL;
 }
 
-/* The end of a run: the marks, the prunes and the newest snapshots'
- * creation times, the last at the same time as the first two (each is a
- * zfs process or two on a side, a sync task each for holds and destroys;
- * the times touch only newest_creation of the results). */
+/* The end of a run's datasets: the holds and releases queued for the
+ * whole job (marks_flush), the targets' queued prunes, and beside them
+ * the newest snapshots' creation times (a zfs process or two on a side
+ * each, holds and destroys a sync task each; the times touch only
+ * newest_creation of the results). */
 static void run_flush(struct job_run *jr)
 {
-	pthread_t t;
-	bool threaded = pthread_create(&t, NULL, newest_creations_run, jr) == 0;
-	if (!threaded)
-		newest_creations(jr);
+	struct beside bs;
+	beside_start(&bs, newest_creations_run, jr);
 	marks_flush(&jr->rn.marks);
 	for (size_t i = 0; i < jr->res->n; i++) {
 		struct repl_dataset *d = &jr->res->v[i];
@@ -1794,8 +1802,7 @@ static void run_flush(struct job_run *jr)
 			d->protected = false;
 	}
 	prune_flush(jr->j, &jr->prunes, jr->res);
-	if (threaded)
-		pthread_join(t, NULL);
+	beside_join(&bs);
 }
 
 int repl_run(const struct repl_job *j, struct repl_result *res)

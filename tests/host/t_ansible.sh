@@ -1,5 +1,5 @@
 # needs: vm
-# cost: 900 (seconds, about: tests/run starts the longest first)
+# cost: 650 (seconds, about: tests/run starts the longest first)
 # needs: deb (tests/run builds one .deb per run and passes it as ZKEEP_TEST_DEB)
 # The Ansible role, applied over ssh to the test VM (OpenZFS 2.3) playing
 # every part at once: client (pool zc), backup server (pool zb) and offsite

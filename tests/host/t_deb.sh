@@ -1,5 +1,5 @@
 # needs: vm
-# cost: 170 (seconds, about: tests/run starts the longest first)
+# cost: 120 (seconds, about: tests/run starts the longest first)
 # needs: deb (tests/run builds one .deb per run and passes it as ZKEEP_TEST_DEB)
 # The .deb: builds from a copy of the tree, lintian finds no errors, installs
 # into the test VM (OpenZFS 2.3) where zkeep, the seed-name symlinks, the man

@@ -1,5 +1,5 @@
 # needs: vm
-# cost: 90 (seconds, about: tests/run starts the longest first)
+# cost: 170 (seconds, about: tests/run starts the longest first)
 # shellcheck shell=bash
 # The README's first command, as CI runs it: `scripts/demo --non-interactive`
 # (its own test VM, OpenZFS 2.3) exits 0; the zkeep status it prints shows

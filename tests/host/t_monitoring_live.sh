@@ -1,5 +1,5 @@
 # needs: vm
-# cost: 210 (seconds, about: tests/run starts the longest first)
+# cost: 220 (seconds, about: tests/run starts the longest first)
 # The live test of deploy/: a real victoria-metrics on loopback scrapes a real
 # `zkeep api` running with an API key in the QEMU test VM on real OpenZFS
 # (port forwarded over the VM's ssh), with the shipped scrape config (interval

@@ -1,5 +1,5 @@
 # needs: vm
-# cost: 120 (seconds, about: tests/run starts the longest first)
+# cost: 150 (seconds, about: tests/run starts the longest first)
 # The /ui/ status page, live: two real `zkeep api`s with an API key in the
 # QEMU test VM on real OpenZFS (a pool with a policy dataset and its
 # snapshots, a backup pool filled by a real `zkeep pull` over ssh to
